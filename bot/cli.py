@@ -1,0 +1,177 @@
+"""The ``relaybot`` command line (also ``python -m bot``).
+
+Each subcommand is a small function returning an exit code: 0 success, 1 bad
+configuration or runtime failure, 2 usage errors and features not built yet.
+Configuration problems are printed one per line, never as a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import Final, TextIO
+
+from bot import __version__
+from bot.config import AppConfig, ConfigError, load_config, resolve_config_path
+
+EXIT_OK: Final = 0
+EXIT_FAILURE: Final = 1
+EXIT_NOT_BUILT: Final = 2
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
+    if handler is None:
+        parser.print_help()
+        return EXIT_NOT_BUILT
+    try:
+        return handler(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="relaybot",
+        description="Discord and Telegram bot for an AI relay API.",
+    )
+    parser.add_argument("--version", action="version", version=f"relaybot {__version__}")
+    sub = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run the bot on the platforms configured in config.toml")
+    _add_config_option(run)
+    run.set_defaults(handler=_cmd_run)
+
+    console = sub.add_parser("console", help="talk to the bot in this terminal (stdin/stdout)")
+    _add_config_option(console)
+    _add_console_options(console)
+    console.add_argument(
+        "--demo", action="store_true", help="use an in-process simulated relay; needs no config"
+    )
+    console.set_defaults(handler=_cmd_console)
+
+    demo = sub.add_parser("demo", help="same as `console --demo`, with a welcome text")
+    _add_console_options(demo)
+    demo.set_defaults(handler=_cmd_demo)
+
+    sim = sub.add_parser("sim-relay", help="serve the SIMULATED relay API for tests and demos")
+    sim.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    sim.add_argument("--port", type=int, default=8099, help="port to listen on (default 8099)")
+    sim.add_argument(
+        "--api-key",
+        default=None,
+        help="key the simulator requires (default: accept any key)",
+    )
+    sim.add_argument(
+        "--steps", type=int, default=3, help="polls a simulated job takes to finish (default 3)"
+    )
+    sim.add_argument(
+        "--step-seconds",
+        type=float,
+        default=0.0,
+        help="advance jobs by time instead of by polls (seconds per step)",
+    )
+    sim.set_defaults(handler=_cmd_sim_relay)
+
+    check = sub.add_parser("check", help="validate the configuration and print a summary")
+    _add_config_option(check)
+    check.set_defaults(handler=_cmd_check)
+    return parser
+
+
+def _add_config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        default=None,
+        help="config file (default: $RELAYBOT_CONFIG or ./config.toml)",
+    )
+
+
+def _add_console_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jsonl", action="store_true", help="print one JSON object per event")
+    parser.add_argument(
+        "--media-dir",
+        default="relaybot-media",
+        metavar="DIR",
+        help="where received images, audio and video are saved (default ./relaybot-media)",
+    )
+    parser.add_argument(
+        "--wait",
+        type=float,
+        default=600.0,
+        metavar="SECONDS",
+        help="at end of input, wait this long for running jobs (default 600)",
+    )
+
+
+def _load(args: argparse.Namespace, err: TextIO) -> AppConfig | None:
+    path = resolve_config_path(args.config, os.environ)
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"relaybot: configuration problems in {path}:", file=err)
+        for problem in exc.problems:
+            print(f"  {problem}", file=err)
+        return None
+
+
+def _not_built(what: str, issue: str, hint: str) -> int:
+    print(f"relaybot: {what} is not built yet ({issue}). {hint}", file=sys.stderr)
+    return EXIT_NOT_BUILT
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    config = _load(args, sys.stderr)
+    if config is None:
+        return EXIT_FAILURE
+    return _not_built(
+        "`relaybot run` (the Telegram and Discord adapters)",
+        "issues 5 and 6",
+        "Try `relaybot console` meanwhile.",
+    )
+
+
+def _cmd_console(args: argparse.Namespace) -> int:
+    if not args.demo and _load(args, sys.stderr) is None:
+        return EXIT_FAILURE
+    return _not_built("`relaybot console`", "issue 3", "`relaybot sim-relay` works already.")
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    return _not_built("`relaybot demo`", "issue 3", "`relaybot sim-relay` works already.")
+
+
+def _cmd_sim_relay(args: argparse.Namespace) -> int:
+    from bot.sim import run_forever
+
+    if not 0 <= args.port <= 65535:
+        print(f"relaybot: --port {args.port} is not a port number", file=sys.stderr)
+        return EXIT_NOT_BUILT
+    run_forever(
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        steps=max(1, args.steps),
+        step_seconds=max(0.0, args.step_seconds),
+    )
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    config = _load(args, sys.stderr)
+    if config is None:
+        return EXIT_FAILURE
+    out = sys.stdout
+    print("configuration OK", file=out)
+    print(f"  relay: {config.relay.base_url} (mode {config.relay.mj_mode}, "
+          f"timeout {config.relay.timeout_s:g}s)", file=out)
+    print(f"  telegram: {'configured' if config.telegram else 'off'}", file=out)
+    print(f"  discord: {'configured' if config.discord else 'off'}", file=out)
+    print(f"  storage: {config.storage.path}", file=out)
+    print(f"  chat models: {', '.join(config.models.chat_choices)}", file=out)
+    return EXIT_OK

@@ -1,0 +1,306 @@
+"""Configuration: one TOML file read once into typed, frozen sections.
+
+Every problem is collected and reported together, each with its key
+(``relay.base_url: missing``), so an operator fixes the file in one pass.
+Secrets may be written directly (``api_key = "sk-..."``) or, better, named through
+an environment variable (``api_key_env = "RELAY_API_KEY"``); either way they are
+wrapped in :class:`Secret`, whose ``repr`` never shows the value.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+from bot.config_reader import ConfigError, SectionReader
+
+__all__ = [
+    "AppConfig",
+    "BotConfig",
+    "ConfigError",
+    "DiscordConfig",
+    "LoggingConfig",
+    "ModelsConfig",
+    "RelayConfig",
+    "Secret",
+    "StorageConfig",
+    "TelegramConfig",
+    "load_config",
+    "parse_config",
+    "resolve_config_path",
+]
+
+MjMode = Literal["fast", "relax", "turbo"]
+MJ_MODES: Final = ("fast", "relax", "turbo")
+DEFAULT_CONFIG_PATH: Final = Path("config.toml")
+CONFIG_PATH_ENV: Final = "RELAYBOT_CONFIG"
+
+
+class Secret:
+    """A secret string that never shows itself in ``repr``/``str`` or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+
+@dataclass(frozen=True, slots=True)
+class RelayConfig:
+    base_url: str
+    api_key: Secret
+    timeout_s: float = 60.0
+    poll_interval_s: float = 3.0
+    mj_mode: MjMode = "fast"
+    notify_url: str | None = None
+    notify_listen: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramConfig:
+    token: Secret
+    base_url: str = "https://api.telegram.org/bot"
+    base_file_url: str = "https://api.telegram.org/file/bot"
+
+
+@dataclass(frozen=True, slots=True)
+class DiscordConfig:
+    token: Secret
+    api_base_url: str | None = None
+    gateway_url: str | None = None
+    guild_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    path: Path = Path("relaybot.sqlite3")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelsConfig:
+    chat: str = "gpt-4o-mini"
+    vision: str = "gpt-4o"
+    completion: str = "gpt-3.5-turbo-instruct"
+    image: str = "dall-e-3"
+    tts: str = "tts-1"
+    transcription: str = "whisper-1"
+    embedding: str = "text-embedding-3-small"
+    chat_choices: tuple[str, ...] = (
+        "gpt-4o-mini",
+        "gpt-4o",
+        "gemini-pro",
+        "gpt-4-all",
+        "gpt-4-gizmo-g-2fkFE8rbu",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class BotConfig:
+    locale: str = "en"
+    edit_interval_s: float = 1.0
+    progress_interval_s: float = 3.0
+    history_chars: int = 12_000
+    max_prompt_chars: int = 4_000
+    max_download_mb: float = 20.0
+    voice_autochat: bool = True
+    anyone_can_press: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class LoggingConfig:
+    level: str = "INFO"
+
+
+@dataclass(frozen=True, slots=True)
+class AppConfig:
+    relay: RelayConfig
+    storage: StorageConfig = field(default_factory=StorageConfig)
+    models: ModelsConfig = field(default_factory=ModelsConfig)
+    bot: BotConfig = field(default_factory=BotConfig)
+    logging: LoggingConfig = field(default_factory=LoggingConfig)
+    telegram: TelegramConfig | None = None
+    discord: DiscordConfig | None = None
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value, for the log redactor."""
+        found = [self.relay.api_key.reveal()]
+        for platform in (self.telegram, self.discord):
+            if platform is not None:
+                found.append(platform.token.reveal())
+        return tuple(s for s in found if s)
+
+
+_LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+_KNOWN_SECTIONS: Final = ("relay", "telegram", "discord", "storage", "models", "bot", "logging")
+
+
+def resolve_config_path(cli_path: str | None, env: Mapping[str, str]) -> Path:
+    """``--config`` wins over ``RELAYBOT_CONFIG``, which wins over ``./config.toml``."""
+    if cli_path:
+        return Path(cli_path)
+    if env.get(CONFIG_PATH_ENV):
+        return Path(env[CONFIG_PATH_ENV])
+    return DEFAULT_CONFIG_PATH
+
+
+def load_config(path: Path, env: Mapping[str, str] | None = None) -> AppConfig:
+    """Read and validate ``path``; raise :class:`ConfigError` listing every problem."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([f"{path}: file not found (copy config.example.toml)"]) from None
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot read ({exc.strerror})"]) from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{path}: not valid TOML ({exc})"]) from None
+    return parse_config(raw, os.environ if env is None else env)
+
+
+def parse_config(raw: Mapping[str, object], env: Mapping[str, str]) -> AppConfig:
+    problems: list[str] = []
+    for name in raw:
+        if name not in _KNOWN_SECTIONS:
+            problems.append(f"{name}: unknown section")
+
+    relay = _relay(SectionReader.of(raw, "relay", problems, env, required=True))
+    telegram = _telegram(SectionReader.of(raw, "telegram", problems, env))
+    discord = _discord(SectionReader.of(raw, "discord", problems, env))
+    storage = _storage(SectionReader.of(raw, "storage", problems, env))
+    models = _models(SectionReader.of(raw, "models", problems, env))
+    bot = _bot(SectionReader.of(raw, "bot", problems, env))
+    logging_ = _logging(SectionReader.of(raw, "logging", problems, env))
+
+    if problems or relay is None:
+        raise ConfigError(problems)
+    return AppConfig(
+        relay=relay,
+        telegram=telegram,
+        discord=discord,
+        storage=storage,
+        models=models,
+        bot=bot,
+        logging=logging_,
+    )
+
+
+def _relay(s: SectionReader) -> RelayConfig | None:
+    base_url = s.url("base_url")
+    api_key = s.secret("api_key")
+    timeout_s = s.number("timeout_s", 60.0, minimum=1.0, maximum=3600.0)
+    poll_interval_s = s.number("poll_interval_s", 3.0, minimum=0.05, maximum=600.0)
+    mj_mode = s.choice("mj_mode", "fast", MJ_MODES)
+    notify_url = s.optional_url("notify_url")
+    notify_listen = s.optional_str("notify_listen")
+    s.finish()
+    if base_url is None or api_key is None:
+        return None
+    mode: MjMode = "relax" if mj_mode == "relax" else "turbo" if mj_mode == "turbo" else "fast"
+    return RelayConfig(
+        base_url=base_url.rstrip("/"),
+        api_key=Secret(api_key),
+        timeout_s=timeout_s,
+        poll_interval_s=poll_interval_s,
+        mj_mode=mode,
+        notify_url=notify_url,
+        notify_listen=notify_listen,
+    )
+
+
+def _telegram(s: SectionReader) -> TelegramConfig | None:
+    if not s.present:
+        return None
+    token = s.secret("token")
+    base_url = s.url("base_url", "https://api.telegram.org/bot")
+    base_file_url = s.url("base_file_url", "https://api.telegram.org/file/bot")
+    s.finish()
+    if token is None or base_url is None or base_file_url is None:
+        return None
+    return TelegramConfig(token=Secret(token), base_url=base_url, base_file_url=base_file_url)
+
+
+def _discord(s: SectionReader) -> DiscordConfig | None:
+    if not s.present:
+        return None
+    token = s.secret("token")
+    api_base_url = s.optional_url("api_base_url")
+    gateway_url = s.optional_url("gateway_url", schemes=("ws", "wss"))
+    guild_ids = s.int_list("guild_ids")
+    s.finish()
+    if token is None:
+        return None
+    return DiscordConfig(
+        token=Secret(token),
+        api_base_url=api_base_url,
+        gateway_url=gateway_url,
+        guild_ids=guild_ids,
+    )
+
+
+def _storage(s: SectionReader) -> StorageConfig:
+    path = s.string("path", "relaybot.sqlite3")
+    s.finish()
+    return StorageConfig(path=Path(path or "relaybot.sqlite3"))
+
+
+def _models(s: SectionReader) -> ModelsConfig:
+    d = ModelsConfig()
+    models = ModelsConfig(
+        chat=s.string("chat", d.chat) or d.chat,
+        vision=s.string("vision", d.vision) or d.vision,
+        completion=s.string("completion", d.completion) or d.completion,
+        image=s.string("image", d.image) or d.image,
+        tts=s.string("tts", d.tts) or d.tts,
+        transcription=s.string("transcription", d.transcription) or d.transcription,
+        embedding=s.string("embedding", d.embedding) or d.embedding,
+        chat_choices=s.str_list("chat_choices", d.chat_choices),
+    )
+    if s.present and models.chat not in models.chat_choices:
+        s.problem("chat", f"{models.chat!r} must be one of models.chat_choices")
+    s.finish()
+    return models
+
+
+def _bot(s: SectionReader) -> BotConfig:
+    d = BotConfig()
+    bot = BotConfig(
+        locale=s.choice("locale", d.locale, ("en",)),
+        edit_interval_s=s.number("edit_interval_s", d.edit_interval_s, minimum=0.2, maximum=60),
+        progress_interval_s=s.number(
+            "progress_interval_s", d.progress_interval_s, minimum=0.5, maximum=600
+        ),
+        history_chars=int(s.number("history_chars", d.history_chars, minimum=0, maximum=10**7)),
+        max_prompt_chars=int(
+            s.number("max_prompt_chars", d.max_prompt_chars, minimum=1, maximum=10**6)
+        ),
+        max_download_mb=s.number("max_download_mb", d.max_download_mb, minimum=0.1, maximum=2048),
+        voice_autochat=s.boolean("voice_autochat", d.voice_autochat),
+        anyone_can_press=s.boolean("anyone_can_press", d.anyone_can_press),
+    )
+    s.finish()
+    return bot
+
+
+def _logging(s: SectionReader) -> LoggingConfig:
+    level = s.choice("level", "INFO", _LOG_LEVELS, normalise=str.upper)
+    s.finish()
+    return LoggingConfig(level=level)

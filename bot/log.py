@@ -1,0 +1,74 @@
+"""Logging setup: one line per event on stderr, with secrets redacted.
+
+The redactor runs as a handler filter, so it sees the final message of every
+record, including exception text, whichever logger produced it (ours, aiohttp's,
+discord.py's or python-telegram-bot's — the latter logs request URLs, which carry
+the bot token).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import sys
+from collections.abc import Iterable
+from typing import Final, TextIO
+
+REDACTED: Final = "***"
+
+# Shapes of credentials that may appear even when not configured through us:
+# relay keys, Telegram bot tokens (in Bot API URLs) and bearer headers.
+_PATTERNS: Final = (
+    re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
+    re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_\-]{30,}"),
+    re.compile(r"(?i)(bearer\s+)[^\s'\"]+"),
+)
+
+
+class RedactingFilter(logging.Filter):
+    """Replaces known secret values and credential-shaped strings with ``***``."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+
+    def redact(self, text: str) -> str:
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        for pattern in _PATTERNS:
+            text = pattern.sub(
+                lambda m: (m.group(1) if m.groups() else "") + REDACTED, text
+            )
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        record.msg = self.redact(message)
+        record.args = None
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        return True
+
+
+def setup_logging(
+    level: str = "INFO", secrets: Iterable[str] = (), stream: TextIO | None = None
+) -> logging.Handler:
+    """Install one redacting stderr handler on the root logger and return it."""
+    handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    )
+    handler.addFilter(RedactingFilter(secrets))
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        if getattr(old, "relaybot", False):
+            root.removeHandler(old)
+    handler.relaybot = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Library chatter at INFO (every HTTP request, every gateway event) drowns ours.
+    for noisy in ("aiohttp.access", "httpx", "discord.gateway", "discord.http"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    return handler

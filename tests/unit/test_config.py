@@ -1,0 +1,123 @@
+"""Config loading: what an operator sees for good and bad files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_config, parse_config, resolve_config_path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+MINIMAL = """
+[relay]
+base_url = "http://127.0.0.1:8099/"
+api_key = "sk-direct-key-123"
+"""
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_minimal_config_gets_documented_defaults(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, MINIMAL), env={})
+    assert config.relay.base_url == "http://127.0.0.1:8099"
+    assert config.relay.api_key.reveal() == "sk-direct-key-123"
+    assert config.relay.timeout_s == 60.0
+    assert config.relay.mj_mode == "fast"
+    assert config.telegram is None and config.discord is None
+    assert config.storage.path == Path("relaybot.sqlite3")
+    assert "gemini-pro" in config.models.chat_choices
+    assert config.bot.edit_interval_s == 1.0
+
+
+def test_example_config_is_valid_and_uses_env_indirection() -> None:
+    env = {"RELAY_API_KEY": "sk-from-env", "TELEGRAM_BOT_TOKEN": "123:abc", "DISCORD_TOKEN": "d"}
+    config = load_config(ROOT / "config.example.toml", env=env)
+    assert config.relay.api_key.reveal() == "sk-from-env"
+    assert config.telegram is not None
+    assert config.telegram.token.reveal() == "123:abc"
+    assert config.telegram.base_url == "https://api.telegram.org/bot"
+    assert config.discord is not None and config.discord.guild_ids == ()
+    assert any(m.startswith("gpt-4-gizmo-") for m in config.models.chat_choices)
+    assert {"gemini-pro", "gpt-4-all"} <= set(config.models.chat_choices)
+    assert set(config.secrets()) == {"sk-from-env", "123:abc", "d"}
+
+
+def test_every_problem_is_reported_together_with_its_key(tmp_path: Path) -> None:
+    text = """
+[relay]
+bse_url = "typo"
+api_key_env = "MISSING_VAR"
+timeout_s = "soon"
+poll_interval_s = 0
+mj_mode = "slow"
+
+[discord]
+token = "t"
+guild_ids = ["abc"]
+gateway_url = "http://not-a-websocket"
+
+[models]
+chat = "not-offered"
+
+[mystery]
+"""
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, text), env={})
+    problems = caught.value.problems
+    expected = [
+        "relay.base_url: missing",
+        "relay.api_key_env: environment variable MISSING_VAR is not set",
+        "relay.timeout_s: must be a number",
+        "relay.poll_interval_s: must be between",
+        "relay.mj_mode: must be one of 'fast', 'relax', 'turbo'",
+        "relay.bse_url: unknown key",
+        "discord.guild_ids: must be a list of positive integers",
+        "discord.gateway_url: must be a URL starting with ws:// or wss://",
+        "models.chat: 'not-offered' must be one of models.chat_choices",
+        "mystery: unknown section",
+    ]
+    for start in expected:
+        assert any(p.startswith(start) for p in problems), (start, problems)
+    assert len(problems) == len(expected)
+
+
+def test_missing_relay_section_and_conflicting_secret(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config({"telegram": {"token": "x", "token_env": "Y"}}, env={"Y": "y"})
+    assert caught.value.problems == [
+        "relay: missing section [relay]",
+        "telegram.token: give either token or token_env, not both",
+    ]
+
+
+def test_unreadable_files_are_one_clear_problem(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as missing:
+        load_config(tmp_path / "nope.toml", env={})
+    assert "file not found" in missing.value.problems[0]
+    with pytest.raises(ConfigError) as broken:
+        load_config(_write(tmp_path, "[relay\nbase_url="), env={})
+    assert "not valid TOML" in broken.value.problems[0]
+
+
+def test_secrets_never_show_in_repr(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, MINIMAL), env={})
+    assert "sk-direct-key-123" not in repr(config)
+    assert "sk-direct-key-123" not in str(config.relay)
+
+
+def test_config_path_precedence() -> None:
+    assert resolve_config_path("a.toml", {"RELAYBOT_CONFIG": "b.toml"}) == Path("a.toml")
+    assert resolve_config_path(None, {"RELAYBOT_CONFIG": "b.toml"}) == Path("b.toml")
+    assert resolve_config_path(None, {}) == Path("config.toml")
+
+
+def test_sections_are_frozen(tmp_path: Path) -> None:
+    config = load_config(_write(tmp_path, MINIMAL), env={})
+    with pytest.raises(AttributeError):
+        config.relay.timeout_s = 5  # type: ignore[misc]

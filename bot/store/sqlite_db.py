@@ -1,0 +1,159 @@
+"""The one aiosqlite connection behind ``SqliteStore`` and the helpers its parts share.
+
+aiosqlite runs every call on one worker thread, but an ``await`` between two statements of a
+transaction lets another coroutine slip its own statement in between. ``Database`` therefore
+serialises access with an ``asyncio.Lock``: a transaction holds it from ``BEGIN`` to ``COMMIT``
+and single statements take it too. The connection is in autocommit mode, so a single
+statement (including ``UPDATE ... RETURNING``) is its own atomic transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager, suppress
+from os import PathLike, fspath
+
+import aiosqlite
+
+from bot.store.base import BUTTON_KEY_MAX_LEN, JsonValue, StoreError
+from bot.store.migrations import migrate
+
+Clock = Callable[[], float]
+KeyFactory = Callable[[], str]
+Params = Sequence[object]
+
+# RETURNING arrived in 3.35; ON CONFLICT DO NOTHING and window functions earlier.
+_MIN_SQLITE = (3, 35, 0)
+
+
+def new_button_key() -> str:
+    """12 url-safe characters: 72 random bits, far below Telegram's 64-byte limit."""
+    return secrets.token_urlsafe(9)
+
+
+def dump_json(value: JsonValue) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_json(text: str | None) -> JsonValue:
+    if text is None:
+        return None
+    value: JsonValue = json.loads(text)
+    return value
+
+
+def placeholders(count: int) -> str:
+    return ", ".join("?" * count)
+
+
+async def _switch_to_wal(conn: aiosqlite.Connection, patience_s: float) -> None:
+    """Set WAL mode, retrying: SQLite answers "database is locked" at once, without its busy
+    handler, while another connection is converting the same file (two processes starting)."""
+    loop = asyncio.get_running_loop()
+    give_up_at = loop.time() + patience_s
+    pause = 0.005
+    while True:
+        try:
+            await conn.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or loop.time() + pause > give_up_at:
+                raise
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
+
+class Database:
+    """A locked aiosqlite connection; open with ``Database.connect``."""
+
+    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+        self._conn = conn
+        self._lock = asyncio.Lock()
+        self.path = path
+
+    @classmethod
+    async def connect(cls, path: str | PathLike[str], *, busy_timeout_ms: int) -> Database:
+        """Open, configure and migrate; the connection is closed again if anything fails."""
+        if sqlite3.sqlite_version_info < _MIN_SQLITE:
+            raise StoreError(
+                f"SQLite {sqlite3.sqlite_version} is too old; relaybot needs 3.35 or newer"
+            )
+        name = fspath(path)
+        conn = await aiosqlite.connect(name, isolation_level=None)
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
+            await _switch_to_wal(conn, busy_timeout_ms / 1000)
+            await conn.execute("PRAGMA foreign_keys = ON")
+            await migrate(conn, name)
+        except BaseException:
+            await conn.close()
+            raise
+        return cls(conn, name)
+
+    async def close(self) -> None:
+        async with self._lock:
+            await self._conn.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction; ``IMMEDIATE`` takes the write lock up front so two
+        processes never deadlock upgrading read locks."""
+        async with self._lock:
+            try:
+                await self._conn.execute("BEGIN IMMEDIATE")
+                yield self._conn
+            except BaseException:
+                # Also reached when cancelled while BEGIN was queued: the worker thread runs
+                # calls in order, so this ROLLBACK still follows it and clears the transaction.
+                with suppress(sqlite3.OperationalError):  # BEGIN itself failed: nothing open
+                    await self._conn.execute("ROLLBACK")
+                raise
+            await self._conn.execute("COMMIT")
+
+    async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
+        async with self._lock, self._conn.execute(sql, params) as cursor:
+            return await cursor.fetchone()
+
+    async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+        async with self._lock, self._conn.execute(sql, params) as cursor:
+            return list(await cursor.fetchall())
+
+    async def execute(self, sql: str, params: Params = ()) -> int:
+        """Run one statement on its own; returns the number of rows it changed."""
+        async with self._lock, self._conn.execute(sql, params) as cursor:
+            return cursor.rowcount
+
+
+async def tx_fetch_one(
+    conn: aiosqlite.Connection, sql: str, params: Params = ()
+) -> sqlite3.Row | None:
+    """``fetch_one`` for use inside ``Database.transaction`` (which already holds the lock)."""
+    async with conn.execute(sql, params) as cursor:
+        return await cursor.fetchone()
+
+
+class SqliteParts:
+    """What the feature mixins of ``SqliteStore`` share."""
+
+    def __init__(self, db: Database, clock: Clock, key_factory: KeyFactory) -> None:
+        self._db = db
+        self._clock = clock
+        self._key_factory = key_factory
+
+    def _new_key(self) -> str:
+        key = self._key_factory()
+        if not 0 < len(key) <= BUTTON_KEY_MAX_LEN or not _is_url_safe(key):
+            raise ValueError(f"button key factory produced an unusable key: {key!r}")
+        return key
+
+
+_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def _is_url_safe(key: str) -> bool:
+    return all(char in _URL_SAFE for char in key)

@@ -1,0 +1,248 @@
+"""Contract: the job lifecycle and exactly-once delivery."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+
+import pytest
+
+from bot.store.base import ACTIVE_STATES, DuplicateJobError, Job, JobState, Store
+
+OpenStore = Callable[..., Awaitable[Store]]
+
+
+async def _job(store: Store, relay_task_id: str = "1712345678901", **fields: object) -> Job:
+    return await store.create_job(
+        kind="mj",
+        platform="telegram",
+        user_id="u1",
+        chat_id="c1",
+        thread_id="",
+        request={"prompt": "a cat", "action": "IMAGINE"},
+        relay_task_id=relay_task_id,
+        relay_mode="FAST",
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+async def _finished(store: Store, relay_task_id: str) -> Job:
+    job = await _job(store, relay_task_id)
+    done = await store.update_job(job.id, state=JobState.SUCCEEDED, result={"url": "u"})
+    assert done is not None
+    return done
+
+
+async def test_job_lifecycle_from_submit_to_delivery(
+    store: Store, advance: Callable[[float], None]
+) -> None:
+    job = await _job(store, deadline=10_000.0, status_message_ref="tg:c1:55")
+    assert job.state is JobState.SUBMITTED and job.is_active
+    assert (job.progress, job.outcome, job.finished_at) == (0, None, None)
+    assert job.next_poll_at == job.created_at == job.updated_at
+    assert await store.get_job(job.id) == job
+    assert await store.get_job_by_relay_id("mj", "1712345678901") == job
+    assert await store.get_job_by_relay_id("suno", "1712345678901") is None
+
+    advance(5)
+    running = await store.update_job(
+        job.id,
+        state=JobState.RUNNING,
+        progress=40,
+        progress_text="40%",
+        preview_url="https://cdn/preview.webp",
+        next_poll_at=job.created_at + 10,
+    )
+    assert running is not None
+    assert (running.state, running.progress, running.progress_text) == (
+        JobState.RUNNING,
+        40,
+        "40%",
+    )
+    assert running.updated_at == job.created_at + 5
+    assert running.status_message_ref == "tg:c1:55" and running.request == job.request
+
+    advance(5)
+    done = await store.update_job(
+        job.id,
+        only_from=ACTIVE_STATES,
+        state=JobState.SUCCEEDED,
+        progress=100,
+        result={"imageUrl": "https://cdn/grid.png", "buttons": [{"customId": "MJ::U1"}]},
+    )
+    assert done is not None and not done.is_active
+    assert (done.outcome, done.finished_at) == (JobState.SUCCEEDED, job.created_at + 10)
+    assert await store.list_active_jobs() == []
+    assert [j.id for j in await store.list_due_deliveries()] == [job.id]
+
+    assert await store.claim_delivery(job.id, "worker-a", lease_s=30)
+    assert await store.list_due_deliveries() == []
+    assert await store.finish_delivery(job.id, "worker-a", ["tg:c1:56", "tg:c1:57"])
+    delivered = await store.get_job(job.id)
+    assert delivered is not None
+    assert delivered.state is JobState.DELIVERED
+    assert delivered.outcome is JobState.SUCCEEDED
+    assert delivered.delivered_refs == ("tg:c1:56", "tg:c1:57")
+    assert delivered.delivery_attempts == 1
+    assert not await store.claim_delivery(job.id, "worker-b", lease_s=30)
+
+
+async def test_a_stale_poll_cannot_overwrite_a_finished_job(store: Store) -> None:
+    job = await _job(store)
+    await store.update_job(job.id, state=JobState.FAILED, error="banned prompt")
+    stale = await store.update_job(
+        job.id, only_from=ACTIVE_STATES, state=JobState.RUNNING, progress=60
+    )
+    assert stale is None
+    current = await store.get_job(job.id)
+    assert current is not None
+    assert (current.state, current.error, current.progress) == (
+        JobState.FAILED,
+        "banned prompt",
+        0,
+    )
+    assert await store.update_job(job.id + 999, progress=1) is None
+
+
+async def test_finished_at_records_the_first_outcome_only(
+    store: Store, advance: Callable[[float], None]
+) -> None:
+    job = await _job(store)
+    first = await store.update_job(job.id, state=JobState.TIMED_OUT)
+    advance(30)
+    second = await store.update_job(job.id, state=JobState.FAILED, error="late failure")
+    assert first is not None and second is not None
+    assert second.finished_at == first.finished_at == job.created_at
+    assert second.outcome is JobState.FAILED
+
+
+async def test_update_refuses_delivery_states_and_bad_progress(store: Store) -> None:
+    job = await _job(store)
+    with pytest.raises(ValueError):
+        await store.update_job(job.id, state=JobState.DELIVERED)
+    with pytest.raises(ValueError):
+        await store.update_job(job.id, progress=101)
+    with pytest.raises(ValueError):
+        await store.create_job(
+            kind="mj", platform="p", user_id="u", chat_id="c", state=JobState.SUCCEEDED
+        )
+
+
+async def test_list_active_orders_by_next_poll_and_honours_limit_and_due(
+    store: Store, clock: Callable[[], float]
+) -> None:
+    now = clock()
+    late = await _job(store, "r1", next_poll_at=now + 30)
+    soon = await _job(store, "r2", next_poll_at=now + 10)
+    modal = await _job(store, "r3", next_poll_at=now + 20, state=JobState.MODAL)
+    finished = await _job(store, "r4", next_poll_at=now)
+    await store.update_job(finished.id, state=JobState.CANCELLED)
+
+    assert [j.id for j in await store.list_active_jobs()] == [soon.id, modal.id, late.id]
+    assert [j.id for j in await store.list_active_jobs(limit=2)] == [soon.id, modal.id]
+    due = await store.list_active_jobs(due_before=now + 20)
+    assert [j.id for j in due] == [soon.id, modal.id]
+
+
+async def test_list_for_owner_is_newest_first(
+    store: Store, advance: Callable[[float], None]
+) -> None:
+    ids = []
+    for n in range(4):
+        ids.append((await _job(store, f"r{n}")).id)
+        advance(1)
+    await store.create_job(kind="suno", platform="telegram", user_id="someone", chat_id="c1")
+    await store.create_job(kind="luma", platform="discord", user_id="u1", chat_id="c1")
+
+    mine = await store.list_jobs_for_owner("telegram", "u1", limit=3)
+    assert [j.id for j in mine] == ids[::-1][:3]
+
+
+async def test_relay_task_ids_are_unique_per_kind(store: Store) -> None:
+    await _job(store, "same")
+    other_kind = await store.create_job(
+        kind="suno", platform="telegram", user_id="u1", chat_id="c1", relay_task_id="same"
+    )
+    assert other_kind.relay_task_id == "same"
+    with pytest.raises(DuplicateJobError):
+        await _job(store, "same")
+    third = await _job(store, "third")
+    with pytest.raises(DuplicateJobError):
+        await store.update_job(third.id, relay_task_id="same")
+    await store.update_job(other_kind.id, relay_task_id="other")
+    assert [j.relay_task_id for j in await store.list_active_jobs()] == ["same", "other", "third"]
+
+
+async def test_exactly_one_of_two_processes_claims_each_delivery(
+    open_store: OpenStore,
+) -> None:
+    first, second = await open_store(), await open_store()
+    jobs = [await _finished(first, f"race{n}") for n in range(20)]
+
+    for job in jobs:
+        won = await asyncio.gather(
+            first.claim_delivery(job.id, "worker-a", 30),
+            second.claim_delivery(job.id, "worker-b", 30),
+            first.claim_delivery(job.id, "worker-c", 30),
+        )
+        assert sorted(won) == [False, False, True]
+        claimed = await second.get_job(job.id)
+        assert claimed is not None and claimed.delivery_attempts == 1
+        assert claimed.delivery_worker == ["worker-a", "worker-b", "worker-c"][won.index(True)]
+
+
+async def test_an_expired_lease_can_be_reclaimed_and_the_old_holder_loses(
+    open_store: OpenStore, advance: Callable[[float], None]
+) -> None:
+    first, second = await open_store(), await open_store()
+    job = await _finished(first, "lease")
+
+    assert await first.claim_delivery(job.id, "worker-a", lease_s=30)
+    advance(29)
+    assert not await second.claim_delivery(job.id, "worker-b", lease_s=30)
+    assert await second.list_due_deliveries() == []
+
+    advance(1)
+    assert [j.id for j in await second.list_due_deliveries()] == [job.id]
+    assert await second.claim_delivery(job.id, "worker-b", lease_s=30)
+    assert not await first.finish_delivery(job.id, "worker-a", ["dup"])
+    assert await second.finish_delivery(job.id, "worker-b", ["msg"])
+
+    delivered = await first.get_job(job.id)
+    assert delivered is not None
+    assert (delivered.state, delivered.delivered_refs, delivered.delivery_attempts) == (
+        JobState.DELIVERED,
+        ("msg",),
+        2,
+    )
+
+
+async def test_an_expired_but_unclaimed_lease_still_finishes(
+    store: Store, advance: Callable[[float], None]
+) -> None:
+    job = await _finished(store, "slow")
+    assert await store.claim_delivery(job.id, "worker-a", lease_s=5)
+    advance(60)
+    assert await store.finish_delivery(job.id, "worker-a")
+
+
+async def test_released_delivery_is_due_again_with_its_outcome(store: Store) -> None:
+    job = await _job(store)
+    await store.update_job(job.id, state=JobState.FAILED, error="relay said no")
+    assert await store.claim_delivery(job.id, "worker-a", lease_s=30)
+    assert not await store.release_delivery(job.id, "worker-b")
+    assert await store.release_delivery(job.id, "worker-a")
+
+    due = await store.list_due_deliveries()
+    assert [(j.id, j.state, j.delivery_worker) for j in due] == [(job.id, JobState.FAILED, None)]
+    assert await store.claim_delivery(job.id, "worker-b", lease_s=30)
+
+
+async def test_jobs_survive_a_restart(open_store: OpenStore) -> None:
+    first = await open_store()
+    job = await _job(first)
+    await first.update_job(job.id, state=JobState.RUNNING, progress=55)
+    await first.close()
+
+    second = await open_store()
+    assert [(j.id, j.progress) for j in await second.list_active_jobs()] == [(job.id, 55)]

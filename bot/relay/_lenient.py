@@ -1,0 +1,103 @@
+"""Forgiving readers for decoded JSON.
+
+The relay fronts several upstreams whose field types drift (task ids as numbers or
+strings, progress as ``"40%"`` or ``40``, timestamps as ``0`` or ``null`` when unset).
+Parsers read every field through these helpers so one odd value degrades to a default
+instead of failing a whole poll.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import cast
+
+_NUMBER_IN_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
+
+
+def as_dict(value: object) -> dict[str, object]:
+    if isinstance(value, dict):
+        return cast(dict[str, object], value)
+    return {}
+
+
+def as_list(value: object) -> list[object]:
+    if isinstance(value, list):
+        return cast(list[object], value)
+    return []
+
+
+def as_str(value: object, default: str = "") -> str:
+    """Strings pass through; numbers become their decimal text; anything else → default."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return default
+
+
+def opt_str(value: object) -> str | None:
+    """A non-empty string, or None for missing / empty / non-text values."""
+    text = as_str(value)
+    return text or None
+
+
+def as_int(value: object, default: int = 0) -> int:
+    if isinstance(value, bool):
+        return default
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value)
+    if isinstance(value, str):
+        match = _NUMBER_IN_TEXT.search(value)
+        if match:
+            return int(float(match.group()))
+    return default
+
+
+def opt_float(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            return float(value.strip())
+        except ValueError:
+            return None
+    return None
+
+
+def as_bool(value: object, default: bool = False) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes"}
+    if isinstance(value, int):
+        return value != 0
+    return default
+
+
+def percent(value: object) -> int:
+    """``"46%"`` / ``46`` / ``"46"`` / ``0.46``-free input → an int clamped to 0..100."""
+    return max(0, min(100, as_int(value)))
+
+
+def epoch_ms(value: object) -> int | None:
+    """Epoch milliseconds; ``0`` / ``null`` mean "not reached yet" and become None."""
+    number = as_int(value)
+    return number if number > 0 else None
+
+
+def first_present(data: Mapping[str, object], *keys: str) -> object:
+    """The first key whose value is neither missing, None nor an empty string."""
+    for key in keys:
+        value = data.get(key)
+        if value is not None and value != "":
+            return value
+    return None

@@ -1,0 +1,117 @@
+"""Server-sent-event streams of chat / completion deltas.
+
+``DeltaStream`` is both an async iterator and an async context manager (like
+openai-python's ``AsyncStream``): iterate it directly, or wrap it in ``async with`` to
+release the connection early when you stop reading. It opens the request lazily on the
+first ``__anext__``.
+
+A stream that ends without ``data: [DONE]`` (and without a ``finish_reason``) is a
+partial answer: the deltas that arrived are yielded, then ``RelayConnectionError`` is
+raised so the caller can keep the text and say it was cut off.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from types import TracebackType
+
+import aiohttp
+
+from bot.relay import errors
+from bot.relay.envelopes import decode_json, error_in_body
+from bot.relay.types import ChatDelta
+
+OpenStream = Callable[[], Awaitable[aiohttp.ClientResponse]]
+ParseChunk = Callable[[object], ChatDelta | None]
+ParseWhole = Callable[[object], ChatDelta]
+
+_DONE = "[DONE]"
+
+
+class DeltaStream:
+    def __init__(
+        self, open_stream: OpenStream, parse_chunk: ParseChunk, parse_whole: ParseWhole
+    ) -> None:
+        self._open = open_stream
+        self._parse_chunk = parse_chunk
+        self._parse_whole = parse_whole
+        self._response: aiohttp.ClientResponse | None = None
+        self._deltas: AsyncIterator[ChatDelta] | None = None
+
+    def __aiter__(self) -> DeltaStream:
+        return self
+
+    async def __anext__(self) -> ChatDelta:
+        if self._deltas is None:
+            self._deltas = self._generate()
+        try:
+            return await anext(self._deltas)
+        except BaseException:
+            await self.aclose()
+            raise
+
+    async def __aenter__(self) -> DeltaStream:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        if self._response is not None:
+            self._response.release()
+            self._response = None
+
+    async def _generate(self) -> AsyncIterator[ChatDelta]:
+        self._response = response = await self._open()
+        if response.content_type != "text/event-stream" and "json" in response.content_type:
+            # Some relays ignore stream=true (or report an error) with one JSON body.
+            yield self._parse_whole(await self._read_json(response))
+            return
+        finished = False
+        try:
+            async for raw_line in response.content:
+                data = _data_of(raw_line)
+                if data is None:
+                    continue
+                if data == _DONE:
+                    return
+                chunk = decode_json(data.encode())
+                if (error := error_in_body(chunk)) is not None:
+                    raise error
+                delta = self._parse_chunk(chunk)
+                if delta is not None:
+                    finished = finished or delta.finish_reason is not None
+                    yield delta
+        except TimeoutError as exc:  # before ClientError: aiohttp's read timeout is both
+            raise errors.RelayTimeoutError("the answer stream went silent") from exc
+        except (aiohttp.ClientError, ConnectionError) as exc:
+            raise errors.RelayConnectionError(f"the answer stream broke: {exc}", sent=True) from exc
+        except ValueError as exc:  # aiohttp refuses a line longer than its buffer
+            raise errors.RelayDecodeError(f"unreadable stream line: {exc}") from exc
+        if not finished:
+            raise errors.RelayConnectionError("the answer stream ended before [DONE]", sent=True)
+
+    @staticmethod
+    async def _read_json(response: aiohttp.ClientResponse) -> object:
+        try:
+            body = decode_json(await response.read())
+        except TimeoutError as exc:
+            raise errors.RelayTimeoutError("the relay did not answer in time") from exc
+        except aiohttp.ClientError as exc:
+            raise errors.RelayConnectionError(f"the answer broke: {exc}", sent=True) from exc
+        if (error := error_in_body(body)) is not None:
+            raise error
+        return body
+
+
+def _data_of(raw_line: bytes) -> str | None:
+    """The payload of a ``data:`` line; None for blanks, ``:`` comments and other fields."""
+    line = raw_line.decode("utf-8", "replace").rstrip("\r\n")
+    if not line.startswith("data:"):
+        return None
+    return line[5:].strip()

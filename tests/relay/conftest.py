@@ -1,0 +1,84 @@
+"""A simulated relay on loopback and a ``RelayClient`` pointed at it.
+
+Retries sleep through ``RecordingSleep``, which returns at once and remembers each delay,
+so retry tests assert the backoff without waiting. ``random`` is pinned to 0 (no jitter).
+"""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import AsyncIterator, Callable
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import pytest
+
+from bot.relay import RelayClient, RetryPolicy
+
+if TYPE_CHECKING:
+    from bot.sim import SimRelay
+
+API_KEY = "sk-sim"
+
+
+class RecordingSleep:
+    def __init__(self) -> None:
+        self.calls: list[float] = []
+
+    async def __call__(self, delay: float) -> None:
+        self.calls.append(delay)
+
+
+MakeClient = Callable[..., RelayClient]
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimRelay]:
+    from bot.sim import SimRelay  # imported here so pure parsing tests run without the sim
+
+    async with SimRelay(api_key=API_KEY, steps=2) as relay:
+        yield relay
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
+
+
+@pytest.fixture
+def sleeps() -> RecordingSleep:
+    return RecordingSleep()
+
+
+@pytest.fixture
+def make_client(
+    session: aiohttp.ClientSession, sim: SimRelay, sleeps: RecordingSleep
+) -> MakeClient:
+    def make(**overrides: Any) -> RelayClient:
+        options: dict[str, Any] = {
+            "base_url": sim.base_url,
+            "api_key": API_KEY,
+            "timeout_s": 5.0,
+            "retry": RetryPolicy(attempts=3, base_delay_s=0.5, max_delay_s=8.0, jitter=0.25),
+            "sleep": sleeps,
+            "random": lambda: 0.0,
+        }
+        options.update(overrides)
+        return RelayClient(session, **options)
+
+    return make
+
+
+@pytest.fixture
+def client(make_client: MakeClient) -> RelayClient:
+    return make_client()
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nobody listens on (bound, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port

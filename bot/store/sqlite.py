@@ -13,7 +13,7 @@ import sqlite3
 import time
 from os import PathLike
 from types import TracebackType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from bot.store.base import (
     Conversation,
@@ -34,6 +34,9 @@ from bot.store.sqlite_db import (
     tx_fetch_one,
 )
 from bot.store.sqlite_jobs import SqliteJobs
+
+_HISTORY_PAGE: Final = 64
+_NO_ID_LIMIT: Final = 2**63 - 1
 
 
 def _conversation(row: sqlite3.Row) -> Conversation:
@@ -199,18 +202,26 @@ class SqliteStore(SqliteJobs):
         return _message(row)
 
     async def history(self, conversation_id: int, max_chars: int) -> list[Message]:
-        # The running total from the newest message backwards only grows, so the messages
-        # within budget are exactly a newest-end suffix of the conversation.
-        rows = await self._db.fetch_all(
-            """
-            SELECT * FROM (
-                SELECT *, SUM(chars) OVER (ORDER BY id DESC ROWS UNBOUNDED PRECEDING) AS spent
-                FROM messages WHERE conversation_id = ?
-            ) WHERE spent <= ? ORDER BY id
-            """,
-            (conversation_id, max_chars),
-        )
-        return [_message(row) for row in rows]
+        # The messages within budget are a newest-end suffix of the conversation, so read
+        # newest first, a page at a time, and stop at the budget: the cost follows the
+        # budget, not the length of the conversation.
+        kept: list[sqlite3.Row] = []
+        spent = 0
+        before = _NO_ID_LIMIT
+        while True:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM messages WHERE conversation_id = ? AND id < ?"
+                " ORDER BY id DESC LIMIT ?",
+                (conversation_id, before, _HISTORY_PAGE),
+            )
+            for row in rows:
+                spent += row["chars"]
+                if spent > max_chars:
+                    return [_message(r) for r in reversed(kept)]
+                kept.append(row)
+            if len(rows) < _HISTORY_PAGE:
+                return [_message(r) for r in reversed(kept)]
+            before = rows[-1]["id"]
 
     # -- settings ------------------------------------------------------------------------
     async def get_setting(

@@ -1,0 +1,168 @@
+"""Small, valid placeholder media built with the standard library only.
+
+The simulator serves these instead of real renders, so every file must survive a real
+decoder or uploader: PNG chunks carry correct CRCs, Ogg pages carry the Ogg CRC, MP3
+frames have valid headers, the MP4 has a proper box tree. Nothing here touches disk.
+
+Other code may import these builders for its own tests (e.g. a fake Telegram upload)::
+
+    make_png(64, 64, (255, 0, 0))   make_mp3()   make_ogg_opus()   make_mp4()   make_wav()
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+import zlib
+
+RGB = tuple[int, int, int]
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+MAX_SIDE = 256
+
+# MPEG-1 Layer III, no CRC, 128 kbit/s, 44.1 kHz, mono: 417-byte frames of 1152 samples.
+_MP3_HEADER = b"\xff\xfb\x90\xc0"
+_MP3_FRAME_BYTES = 417
+
+# A 20 ms CELT-only fullband mono Opus packet that decodes to silence (the same
+# three bytes Discord sends as its silence frame).
+_OPUS_SILENCE = b"\xf8\xff\xfe"
+_OPUS_FRAME_SAMPLES = 960  # 20 ms at 48 kHz
+_OPUS_PRE_SKIP = 312
+
+
+def colour_for(text: str) -> RGB:
+    """A stable, reasonably bright colour derived from ``text`` (same text, same colour)."""
+    digest = hashlib.sha256(text.encode("utf-8")).digest()
+    return (64 + digest[0] % 192, 64 + digest[1] % 192, 64 + digest[2] % 192)
+
+
+def scaled_size(width: int, height: int, max_side: int = MAX_SIDE) -> tuple[int, int]:
+    """Scale ``width`` x ``height`` down so the longer side is at most ``max_side``."""
+    width, height = max(1, width), max(1, height)
+    longest = max(width, height)
+    if longest <= max_side:
+        return width, height
+    return max(1, round(width * max_side / longest)), max(1, round(height * max_side / longest))
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+
+def make_png(width: int = MAX_SIDE, height: int = MAX_SIDE, rgb: RGB = (128, 128, 128)) -> bytes:
+    """A solid-colour 8-bit RGB PNG of exactly ``width`` x ``height`` pixels."""
+    if width < 1 or height < 1:
+        raise ValueError("PNG dimensions must be positive")
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    row = b"\x00" + bytes(rgb) * width  # filter byte 0 (None) + pixels
+    pixels = zlib.compress(row * height, 9)
+    return (
+        PNG_SIGNATURE
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", pixels)
+        + _png_chunk(b"IEND", b"")
+    )
+
+
+def make_mp3(frames: int = 40) -> bytes:
+    """``frames`` silent MPEG-1 Layer III frames (40 frames ≈ 1 second)."""
+    # Side info and main data all zero: part2_3_length 0 means every granule is silence.
+    frame = _MP3_HEADER + bytes(_MP3_FRAME_BYTES - len(_MP3_HEADER))
+    return frame * max(1, frames)
+
+
+def _ogg_crc_table() -> list[int]:
+    table = []
+    for byte in range(256):
+        crc = byte << 24
+        for _ in range(8):
+            crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else (crc << 1)
+        table.append(crc & 0xFFFFFFFF)
+    return table
+
+
+def ogg_crc(data: bytes) -> int:
+    """The Ogg page checksum: CRC-32, polynomial 0x04C11DB7, no reflection, init 0."""
+    table = _ogg_crc_table()
+    crc = 0
+    for byte in data:
+        crc = ((crc << 8) & 0xFFFFFFFF) ^ table[((crc >> 24) & 0xFF) ^ byte]
+    return crc
+
+
+def _ogg_page(
+    packets: list[bytes], *, serial: int, sequence: int, granule: int, flags: int
+) -> bytes:
+    lacing = bytearray()
+    for packet in packets:
+        lacing.extend(b"\xff" * (len(packet) // 255))
+        lacing.append(len(packet) % 255)
+    if len(lacing) > 255:
+        raise ValueError("too many packets for one Ogg page")
+    header = struct.pack("<4sBBqIIIB", b"OggS", 0, flags, granule, serial, sequence, 0, len(lacing))
+    page = bytearray(header + bytes(lacing) + b"".join(packets))
+    struct.pack_into("<I", page, 22, ogg_crc(bytes(page)))
+    return bytes(page)
+
+
+def make_ogg_opus(packets: int = 50, serial: int = 0x51A1) -> bytes:
+    """An Ogg/Opus stream (OpusHead, OpusTags, ``packets`` x 20 ms of silence), mono 48 kHz."""
+    head = struct.pack("<8sBBHIhB", b"OpusHead", 1, 1, _OPUS_PRE_SKIP, 48000, 0, 0)
+    vendor = b"relaybot simulated relay"
+    tags = b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0)
+    count = max(1, packets)
+    # RFC 7845: granule counts every decoded sample, pre-skip included, so the last
+    # page's granule is just the packets' total; playback length is granule - pre-skip.
+    granule = count * _OPUS_FRAME_SAMPLES
+    return (
+        _ogg_page([head], serial=serial, sequence=0, granule=0, flags=0x02)
+        + _ogg_page([tags], serial=serial, sequence=1, granule=0, flags=0x00)
+        + _ogg_page([_OPUS_SILENCE] * count, serial=serial, sequence=2, granule=granule, flags=0x04)
+    )
+
+
+def make_wav(seconds: float = 1.0, sample_rate: int = 16000) -> bytes:
+    """A mono 16-bit PCM WAV file of silence."""
+    data = bytes(int(seconds * sample_rate) * 2)
+    fmt = struct.pack("<HHIIHH", 1, 1, sample_rate, sample_rate * 2, 2, 16)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
+    body += b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def _box(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", 8 + len(payload)) + kind + payload
+
+
+def make_mp4(duration_ms: int = 1000) -> bytes:
+    """A minimal ISO-BMFF file: ``ftyp``, ``moov`` (with a complete ``mvhd``), ``mdat``."""
+    ftyp = _box(b"ftyp", b"isom" + struct.pack(">I", 512) + b"isomiso2avc1mp41")
+    matrix = struct.pack(">9I", 0x10000, 0, 0, 0, 0x10000, 0, 0, 0, 0x40000000)
+    mvhd = _box(
+        b"mvhd",
+        struct.pack(">B3xIIII", 0, 0, 0, 1000, duration_ms)  # version/flags, times, scale, dur
+        + struct.pack(">IH10x", 0x00010000, 0x0100)  # rate 1.0, volume 1.0, reserved
+        + matrix
+        + bytes(24)  # pre_defined
+        + struct.pack(">I", 2),  # next_track_ID
+    )
+    moov = _box(b"moov", mvhd)
+    mdat = _box(b"mdat", b"relaybot simulated video")
+    return ftyp + moov + mdat
+
+
+def iter_boxes(data: bytes) -> list[tuple[bytes, bytes]]:
+    """Split top-level ISO-BMFF boxes into ``(kind, payload)`` pairs (for checks and tests)."""
+    boxes = []
+    offset = 0
+    while offset + 8 <= len(data):
+        size, kind = struct.unpack_from(">I4s", data, offset)
+        if size < 8 or offset + size > len(data):
+            raise ValueError(f"bad box size {size} at {offset}")
+        boxes.append((kind, data[offset + 8 : offset + size]))
+        offset += size
+    if offset != len(data):
+        raise ValueError("trailing bytes after the last box")
+    return boxes

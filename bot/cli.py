@@ -1,7 +1,7 @@
 """The ``relaybot`` command line (also ``python -m bot``).
 
 Each subcommand is a small function returning an exit code: 0 success, 1 bad
-configuration or runtime failure, 2 usage errors and features not built yet.
+configuration or runtime failure, 2 usage errors.
 Configuration problems are printed one per line, never as a traceback.
 """
 
@@ -18,7 +18,7 @@ from bot.config import AppConfig, ConfigError, load_config, resolve_config_path
 
 EXIT_OK: Final = 0
 EXIT_FAILURE: Final = 1
-EXIT_NOT_BUILT: Final = 2
+EXIT_USAGE: Final = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -27,7 +27,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()
-        return EXIT_NOT_BUILT
+        return EXIT_USAGE
     try:
         return handler(args)
     except KeyboardInterrupt:
@@ -120,30 +120,63 @@ def _load(args: argparse.Namespace, err: TextIO) -> AppConfig | None:
         return None
 
 
-def _not_built(what: str, issue: str, hint: str) -> int:
-    print(f"relaybot: {what} is not built yet ({issue}). {hint}", file=sys.stderr)
-    return EXIT_NOT_BUILT
-
-
 def _cmd_run(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.app import NoPlatformError, run_forever
+    from bot.log import setup_logging
+
     config = _load(args, sys.stderr)
     if config is None:
         return EXIT_FAILURE
-    return _not_built(
-        "`relaybot run` (the Telegram and Discord adapters)",
-        "issues 5 and 6",
-        "Try `relaybot console` meanwhile.",
-    )
+    setup_logging(config.logging.level, secrets=config.secrets())
+    try:
+        asyncio.run(run_forever(config))
+    except NoPlatformError as exc:
+        print(f"relaybot: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    return EXIT_OK
 
 
 def _cmd_console(args: argparse.Namespace) -> int:
-    if not args.demo and _load(args, sys.stderr) is None:
-        return EXIT_FAILURE
-    return _not_built("`relaybot console`", "issue 3", "`relaybot sim-relay` works already.")
+    config = None
+    if not args.demo:
+        config = _load(args, sys.stderr)
+        if config is None:
+            return EXIT_FAILURE
+    return _console(args, config, demo=args.demo, welcome=False)
 
 
 def _cmd_demo(args: argparse.Namespace) -> int:
-    return _not_built("`relaybot demo`", "issue 3", "`relaybot sim-relay` works already.")
+    return _console(args, None, demo=True, welcome=True)
+
+
+def _console(
+    args: argparse.Namespace, config: AppConfig | None, *, demo: bool, welcome: bool
+) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from adapters.console.run import run_console
+    from bot.log import setup_logging
+
+    setup_logging(
+        config.logging.level if config else "WARNING",
+        secrets=config.secrets() if config else (),
+    )
+    return asyncio.run(
+        run_console(
+            config,
+            demo=demo,
+            jsonl=args.jsonl,
+            media_dir=Path(args.media_dir),
+            wait_s=max(0.0, args.wait),
+            stdin=sys.stdin,
+            stdout=sys.stdout,
+            stderr=sys.stderr,
+            welcome=welcome,
+        )
+    )
 
 
 def _cmd_sim_relay(args: argparse.Namespace) -> int:
@@ -151,7 +184,7 @@ def _cmd_sim_relay(args: argparse.Namespace) -> int:
 
     if not 0 <= args.port <= 65535:
         print(f"relaybot: --port {args.port} is not a port number", file=sys.stderr)
-        return EXIT_NOT_BUILT
+        return EXIT_USAGE
     run_forever(
         host=args.host,
         port=args.port,

@@ -60,3 +60,13 @@ def test_check_reads_relaybot_config_env_and_hides_the_key(tmp_path: Path) -> No
     assert result.returncode == 0, result.stderr
     assert "configuration OK" in result.stdout
     assert "sk-secret-value-42" not in result.stdout + result.stderr
+
+
+def test_run_without_a_platform_says_what_to_add(tmp_path: Path) -> None:
+    config = tmp_path / "ok.toml"
+    config.write_text('[relay]\nbase_url = "http://127.0.0.1:1"\napi_key = "sk-x"\n')
+    result = _relaybot("run", "--config", str(config), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "no platform configured" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert not (tmp_path / "relaybot.sqlite3").exists()

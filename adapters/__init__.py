@@ -1,0 +1,1 @@
+"""Platform adapters: Discord, Telegram and the console. Only they import platform libraries."""

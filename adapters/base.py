@@ -1,0 +1,69 @@
+"""What every adapter implements and relies on.
+
+The neutral values (Invocation, Reply, Responder, PlatformLimits...) are defined in
+:mod:`bot.core.models` so the core never imports from ``adapters``; they are re-exported
+here for adapter code. An adapter converts platform events into invocations and button
+presses for a :class:`CoreHandler`, and a :class:`~bot.core.models.Reply` into platform
+calls, raising :class:`~bot.core.models.DeliveryError` when the platform refuses.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.core.models import (
+    Attachment,
+    AttachmentKind,
+    Button,
+    ButtonPress,
+    ChatRef,
+    DeliveryError,
+    Invocation,
+    MessageRef,
+    OutgoingFile,
+    PlatformLimits,
+    Reply,
+    Responder,
+    UserRef,
+)
+
+__all__ = [
+    "Adapter",
+    "Attachment",
+    "AttachmentKind",
+    "Button",
+    "ButtonPress",
+    "ChatRef",
+    "CoreHandler",
+    "DeliveryError",
+    "Invocation",
+    "MessageRef",
+    "OutgoingFile",
+    "PlatformLimits",
+    "Reply",
+    "Responder",
+    "UserRef",
+]
+
+
+class CoreHandler(Protocol):
+    """The core as adapters see it (implemented by ``bot.core.dispatcher.Dispatcher``).
+
+    Both methods answer through the responder and never raise, except on cancellation.
+    """
+
+    async def handle(self, invocation: Invocation, responder: Responder) -> None: ...
+
+    async def press(self, press: ButtonPress, responder: Responder) -> None: ...
+
+
+class Adapter(Protocol):
+    """A running platform connection, started and stopped by the composition root."""
+
+    name: str
+
+    async def start(self) -> None:
+        """Connect and begin delivering events to the core; return once running."""
+
+    async def stop(self) -> None:
+        """Stop receiving events and release the platform connection."""

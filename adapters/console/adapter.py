@@ -1,0 +1,318 @@
+"""The console platform: one user in one private chat, on stdin and stdout.
+
+Lines are handled in order: a line's command runs to completion (or until it asks for
+text) before the next line is read, so scripts behave predictably; when the bot asks for
+text, the next line is the answer. Every send and edit is printed — in ``--jsonl`` mode
+as exactly one JSON object per line and nothing else on stdout (logs go to stderr).
+Stdin is read in a daemon thread, so the event loop never blocks on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import mimetypes
+import os
+import threading
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import TextIO
+
+from adapters.base import CoreHandler
+from adapters.console.convert import (
+    MessageInput,
+    OutputEvent,
+    PressInput,
+    find_button,
+    human_text,
+    media_filename,
+    output_event,
+    parse_line,
+)
+from bot.core.models import (
+    Attachment,
+    Button,
+    ButtonPress,
+    ChatRef,
+    Invocation,
+    MessageRef,
+    PlatformLimits,
+    Reply,
+    UserRef,
+)
+from bot.core.texts import t
+from bot.media import guess_content_type, kind_of, read_file_capped
+
+log = logging.getLogger(__name__)
+
+CONSOLE_CHAT = ChatRef(platform="console", chat_id="console", is_private=True)
+CONSOLE_USER = UserRef(id="console-user", name="you")
+IdleWaiter = Callable[[float], Awaitable[object]]  # e.g. JobTracker.wait_idle
+
+
+def console_limits(edit_interval_s: float = 1.0, max_text: int = 4000) -> PlatformLimits:
+    return PlatformLimits(
+        max_text=max_text,
+        max_caption=1024,
+        max_buttons_per_row=5,
+        max_rows=5,
+        max_upload_bytes=50 * 1024 * 1024,
+        edit_interval_s=edit_interval_s,
+        voice_messages=True,
+    )
+
+
+class ConsoleResponder:
+    """Prints messages, saves their files and remembers their buttons for ``!press``."""
+
+    def __init__(
+        self,
+        out: TextIO,
+        *,
+        jsonl: bool,
+        media_dir: Path,
+        limits: PlatformLimits,
+        locale: str = "en",
+    ) -> None:
+        self._out = out
+        self._jsonl = jsonl
+        self._media_dir = media_dir
+        self._limits = limits
+        self._locale = locale
+        self._count = 0
+        self._buttons: dict[str, tuple[tuple[Button, ...], ...]] = {}
+        self._asked: asyncio.Future[str | None] | None = None
+        self.asking = asyncio.Event()
+
+    @property
+    def limits(self) -> PlatformLimits:
+        return self._limits
+
+    async def send(self, reply: Reply) -> MessageRef:
+        self._count += 1
+        message_id = f"m{self._count}"
+        await self._show("send", message_id, reply)
+        return MessageRef(CONSOLE_CHAT.chat_id, message_id)
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        await self._show("edit", ref.message_id, reply)
+
+    async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
+        if prefill:
+            text = t("console.ask_prefill", self._locale, prompt=prompt, prefill=prefill)
+        else:
+            text = t("console.ask", self._locale, prompt=prompt)
+        await self.send(Reply(text))
+        self._asked = asyncio.get_running_loop().create_future()
+        self.asking.set()
+        try:
+            answer = await self._asked
+        finally:
+            self._asked = None
+            self.asking.clear()
+        if answer is None or not answer.strip():
+            return prefill or None
+        return None if answer.strip() == "!cancel" else answer.strip()
+
+    def responder_for(self, chat: ChatRef) -> ConsoleResponder:
+        """The job tracker's way in (``ChatOutlet``): there is only one console chat."""
+        return self
+
+    def answer(self, line: str | None) -> bool:
+        """Give ``line`` to a pending question; False when nothing was asked."""
+        if self._asked is None or self._asked.done():
+            return False
+        self.asking.clear()  # now, not when the asker resumes: the reader checks it next
+        self._asked.set_result(line)
+        return True
+
+    @contextlib.asynccontextmanager
+    async def typing(self) -> AsyncIterator[None]:
+        yield
+
+    def messages_with_buttons(self) -> list[tuple[str, tuple[tuple[Button, ...], ...]]]:
+        return [(mid, rows) for mid, rows in self._buttons.items() if rows]
+
+    def notice(self, text: str) -> None:
+        """A console remark that is not a bot message (stderr in ``--jsonl`` mode)."""
+        if self._jsonl:
+            log.warning("%s", text)
+        else:
+            self._write(f"! {text}\n")
+
+    async def _show(self, kind: str, message_id: str, reply: Reply) -> None:
+        saved: list[tuple[str, str]] = []
+        for index, file in enumerate(reply.files, start=1):
+            path = self._media_dir / media_filename(message_id, index, file)
+            await asyncio.to_thread(_write_file, path, file.data)
+            saved.append((file.kind, str(path)))
+        # Messages keep their creation order in the dict, which "newest" relies on.
+        self._buttons[message_id] = reply.buttons
+        event: OutputEvent = output_event(kind, message_id, reply, saved)
+        if self._jsonl:
+            self._write(json.dumps(event, ensure_ascii=False) + "\n")
+        else:
+            self._write(human_text(event))
+
+    def _write(self, text: str) -> None:
+        self._out.write(text)
+        self._out.flush()
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+
+
+class ConsoleSession:
+    """Reads lines until end of input and feeds them to the core."""
+
+    def __init__(
+        self,
+        core: CoreHandler,
+        responder: ConsoleResponder,
+        stdin: TextIO,
+        *,
+        max_file_bytes: int,
+        idle: IdleWaiter | None = None,
+    ) -> None:
+        self._core = core
+        self._responder = responder
+        self._stdin = stdin
+        self._max_file_bytes = max_file_bytes
+        self._idle = idle
+        self._running: set[asyncio.Task[None]] = set()
+
+    async def run(self, wait_s: float) -> int:
+        current: asyncio.Task[None] | None = None
+        async for raw in _lines(self._stdin):
+            line = raw.rstrip("\r\n")
+            if not self._responder.answer(line):
+                current = await self._start(line)
+            # After an answer the asking command goes on; the next line waits for it too.
+            if current is not None:
+                await self._settle(current)
+        self._responder.answer(None)
+        await self._drain(wait_s)
+        return 0
+
+    async def _start(self, line: str) -> asyncio.Task[None] | None:
+        intent = parse_line(line)
+        if intent is None:
+            return None
+        if isinstance(intent, PressInput):
+            coro = self._press(intent.label)
+        else:
+            invocation = await self._invocation(intent)
+            if invocation is None:
+                return None
+            coro = self._core.handle(invocation, self._responder)
+        task = asyncio.create_task(coro)
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        return task
+
+    async def _settle(self, task: asyncio.Task[None]) -> None:
+        """Wait until the line's work is done or it waits for the user's answer."""
+        if task.done():
+            return
+        asking = asyncio.create_task(self._responder.asking.wait())
+        try:
+            await asyncio.wait({task, asking}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            asking.cancel()
+
+    async def _drain(self, wait_s: float) -> None:
+        async def everything() -> None:
+            if self._running:
+                await asyncio.wait(set(self._running))
+            if self._idle is not None:
+                await self._idle(wait_s)
+
+        try:
+            await asyncio.wait_for(everything(), timeout=wait_s)
+        except TimeoutError:
+            log.warning("stopped waiting for running jobs after %.0f s", wait_s)
+            for task in list(self._running):
+                task.cancel()
+            if self._running:
+                await asyncio.wait(set(self._running))
+
+    async def _press(self, label: str) -> None:
+        found = find_button(self._responder.messages_with_buttons(), label)
+        if found is None:
+            self._responder.notice(t("console.no_button", label=label))
+            return
+        message_id, button = found
+        press = ButtonPress(
+            user=CONSOLE_USER,
+            chat=CONSOLE_CHAT,
+            key=button.key,
+            message=MessageRef(CONSOLE_CHAT.chat_id, message_id),
+        )
+        await self._core.press(press, self._responder)
+
+    async def _invocation(self, intent: MessageInput) -> Invocation | None:
+        attachments: list[Attachment] = []
+        for raw in intent.file_paths:
+            attachment = await self._attachment(raw)
+            if attachment is None:
+                self._responder.notice(t("console.file_missing", path=raw))
+                return None
+            attachments.append(attachment)
+        return Invocation(
+            user=CONSOLE_USER,
+            chat=CONSOLE_CHAT,
+            text=intent.text,
+            attachments=tuple(attachments),
+        )
+
+    async def _attachment(self, raw: str) -> Attachment | None:
+        path = raw
+        try:
+            path, size, head = await asyncio.to_thread(_stat_and_head, raw)
+        except OSError:
+            return None
+        name = os.path.basename(path)
+        content_type = guess_content_type(head, name, mimetypes.guess_type(name)[0])
+
+        async def reader(max_bytes: int) -> bytes:
+            return await read_file_capped(path, min(max_bytes, self._max_file_bytes))
+
+        return Attachment(
+            kind=kind_of(content_type),
+            filename=name,
+            content_type=content_type,
+            size=size,
+            reader=reader,
+        )
+
+
+async def _lines(stdin: TextIO) -> AsyncIterator[str]:
+    """Lines of ``stdin``, read by a daemon thread.
+
+    Not the default executor: a thread blocked in ``readline`` there would keep
+    ``asyncio.run`` from returning after Ctrl-C until the user pressed Enter.
+    """
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[str] = asyncio.Queue()
+
+    def pump() -> None:
+        try:
+            for line in iter(stdin.readline, ""):
+                loop.call_soon_threadsafe(queue.put_nowait, line)
+            loop.call_soon_threadsafe(queue.put_nowait, "")
+        except (RuntimeError, ValueError, OSError):  # loop closed, or stdin closed under us
+            return
+
+    threading.Thread(target=pump, name="console-stdin", daemon=True).start()
+    while line := await queue.get():
+        yield line
+
+
+def _stat_and_head(raw: str) -> tuple[str, int, bytes]:
+    path = os.path.expanduser(raw)
+    with open(path, "rb") as handle:
+        return path, os.fstat(handle.fileno()).st_size, handle.read(64)

@@ -1,0 +1,98 @@
+"""``relaybot console`` / ``relaybot demo``: compose the core and run a console session."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import TextIO
+
+from adapters.console.adapter import (
+    CONSOLE_CHAT,
+    ConsoleResponder,
+    ConsoleSession,
+    console_limits,
+)
+from bot.config import AppConfig, RelayConfig, Secret, StorageConfig
+from bot.core.models import PlatformLimits
+from bot.core.runtime import open_core
+from bot.core.texts import t
+from bot.jobs.tracker import JobTracker
+from bot.sim import SimRelay
+
+DEMO_API_KEY = "sk-relaybot-demo"
+
+
+async def run_console(
+    config: AppConfig | None,
+    *,
+    demo: bool,
+    jsonl: bool,
+    media_dir: Path,
+    wait_s: float,
+    stdin: TextIO,
+    stdout: TextIO,
+    stderr: TextIO | None = None,
+    welcome: bool = False,
+    limits: PlatformLimits | None = None,
+) -> int:
+    """Talk to the bot on ``stdin``/``stdout`` until end of input; returns the exit code.
+
+    With ``demo`` a simulated relay runs in-process on a free loopback port and a
+    throw-away database is used, so no configuration is needed. ``welcome`` prints what
+    to try (``relaybot demo``) — on ``stderr`` in ``--jsonl`` mode, keeping stdout JSON.
+    """
+    if config is None and not demo:
+        raise ValueError("run_console needs a config unless demo=True")
+    async with _relay_config(config, demo) as effective, open_core(effective) as core:
+        responder = ConsoleResponder(
+            stdout,
+            jsonl=jsonl,
+            media_dir=media_dir,
+            limits=limits or console_limits(effective.bot.edit_interval_s),
+            locale=effective.bot.locale,
+        )
+        if welcome:
+            target = stderr if jsonl and stderr is not None else stdout
+            if not jsonl or stderr is not None:
+                target.write(t("console.welcome", effective.bot.locale) + "\n")
+                target.flush()
+        max_bytes = int(effective.bot.max_download_mb * 1024 * 1024)
+        # Long jobs (Midjourney, Suno, Luma) report back through the tracker.
+        tracker = JobTracker(core.services, {CONSOLE_CHAT.platform: responder})
+        await tracker.start()
+        try:
+            session = ConsoleSession(
+                core.dispatcher, responder, stdin, max_file_bytes=max_bytes, idle=tracker.wait_idle
+            )
+            return await session.run(wait_s)
+        finally:
+            await tracker.stop()
+
+
+@asynccontextmanager
+async def _relay_config(config: AppConfig | None, demo: bool) -> AsyncIterator[AppConfig]:
+    if not demo:
+        assert config is not None
+        yield config
+        return
+    workdir = Path(await asyncio.to_thread(tempfile.mkdtemp, prefix="relaybot-demo-"))
+    try:
+        async with SimRelay(api_key=DEMO_API_KEY) as sim:
+            relay = RelayConfig(base_url=sim.base_url, api_key=Secret(DEMO_API_KEY))
+            storage = StorageConfig(path=workdir / "demo.sqlite3")
+            if config is None:
+                yield AppConfig(relay=relay, storage=storage)
+            else:
+                yield AppConfig(
+                    relay=relay,
+                    storage=storage,
+                    models=config.models,
+                    bot=config.bot,
+                    logging=config.logging,
+                )
+    finally:
+        await asyncio.to_thread(shutil.rmtree, workdir, True)

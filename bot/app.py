@@ -1,0 +1,147 @@
+"""The composition root: config in, a running bot out.
+
+``App`` opens the core (store, one HTTP session, relay client, dispatcher), starts an
+adapter per configured platform in this one event loop, and closes everything in
+reverse order. Platform libraries are imported only for the platforms configured, so
+a Telegram-only bot never loads discord.py. ``run_forever`` adds signal handling for
+``relaybot run``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import time
+from collections.abc import Sequence
+from contextlib import AsyncExitStack
+from types import TracebackType
+
+from adapters.base import Adapter
+from bot.config import AppConfig
+from bot.core.context import Clock, Sleep
+from bot.core.runtime import Core, open_core
+
+log = logging.getLogger(__name__)
+
+
+class NoPlatformError(Exception):
+    """``relaybot run`` needs at least one platform with a token."""
+
+
+class App:
+    def __init__(
+        self,
+        config: AppConfig,
+        *,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = asyncio.sleep,
+        platforms: Sequence[str] | None = None,
+    ) -> None:
+        """``platforms`` limits which configured platforms start (tests); default all."""
+        self.config = config
+        self._clock = clock
+        self._sleep = sleep
+        self._platforms = tuple(platforms) if platforms is not None else ("telegram", "discord")
+        self._stack: AsyncExitStack | None = None
+        self._core: Core | None = None
+        self.adapters: dict[str, Adapter] = {}
+
+    @property
+    def core(self) -> Core:
+        if self._core is None:
+            raise RuntimeError("App is not started")
+        return self._core
+
+    async def start(self) -> None:
+        if self._stack is not None:
+            raise RuntimeError("App is already started")
+        if not self._enabled_platforms():
+            raise NoPlatformError(
+                "no platform configured: add a [telegram] or [discord] section with a token"
+            )
+        stack = AsyncExitStack()
+        try:
+            self._core = await stack.enter_async_context(
+                open_core(self.config, clock=self._clock, sleep=self._sleep)
+            )
+            for adapter in self._build_adapters(self._core):
+                await adapter.start()
+                stack.push_async_callback(adapter.stop)
+                self.adapters[adapter.name] = adapter
+                log.info("platform started: %s", adapter.name)
+        except BaseException:
+            await stack.aclose()
+            self._core = None
+            self.adapters.clear()
+            raise
+        self._stack = stack
+
+    async def stop(self) -> None:
+        stack, self._stack = self._stack, None
+        if stack is not None:
+            await stack.aclose()
+        self._core = None
+        self.adapters.clear()
+
+    async def __aenter__(self) -> App:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    def _enabled_platforms(self) -> list[str]:
+        configured = {"telegram": self.config.telegram, "discord": self.config.discord}
+        return [name for name in self._platforms if configured.get(name) is not None]
+
+    def _build_adapters(self, core: Core) -> list[Adapter]:
+        adapters: list[Adapter] = []
+        commands = core.dispatcher.commands
+        enabled = self._enabled_platforms()
+        if self.config.telegram is not None and "telegram" in enabled:
+            from adapters.telegram import TelegramAdapter
+
+            adapters.append(
+                TelegramAdapter(
+                    self.config.telegram,
+                    core.dispatcher,
+                    commands,
+                    sleep=self._sleep,
+                    clock=self._clock,
+                )
+            )
+        if self.config.discord is not None and "discord" in enabled:
+            from adapters.discord import DiscordAdapter
+
+            adapters.append(
+                DiscordAdapter(
+                    self.config.discord,
+                    core.dispatcher,
+                    commands,
+                    sleep=self._sleep,
+                    clock=self._clock,
+                )
+            )
+        return adapters
+
+
+async def run_forever(config: AppConfig) -> None:
+    """Run until SIGINT or SIGTERM, then shut down cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        async with App(config):
+            log.info("relaybot running; Ctrl-C to stop")
+            await stop.wait()
+            log.info("shutting down")
+    finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)

@@ -1,0 +1,1 @@
+"""Platform-neutral command core: invocations in, replies out through a responder."""

@@ -1,0 +1,177 @@
+"""/chat and plain-text chat: streamed answers with per-conversation memory.
+
+The conversation (per platform, chat and thread) keeps the model, the persona and the
+messages in the store; each request sends the persona, as much recent history as fits
+``bot.history_chars`` (oldest dropped first) and the new message. An image makes it a
+vision request: content parts with a data URI for vision models, or the image's URL
+inline in the text for ``gpt-4-all`` (which reads links, not parts). Image links in the
+answer (gpt-4-all drawing, GPTs) are downloaded and sent as files.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Final
+
+from bot.core.commands.conversation import (
+    current_conversation,
+    effective_chat_model,
+    resolve_chat_model,
+)
+from bot.core.context import CommandContext
+from bot.core.delivery import fetch_images
+from bot.core.dispatcher import CommandSpec, MessageRoute
+from bot.core.errors import UserError
+from bot.core.models import Attachment, Invocation
+from bot.core.options import OptionSpec
+from bot.core.streaming import StreamingReply
+from bot.media import data_uri, sniff_content_type
+from bot.relay import ChatMessage, DeltaStream, ImagePart, TextPart, extract_images
+from bot.store.base import Conversation, JsonValue
+
+INLINE_URL_MODELS: Final = frozenset({"gpt-4-all"})
+# Models known to take image parts; anything else is swapped for models.vision.
+_VISION_PREFIXES: Final = ("gpt-4o", "gpt-4-turbo", "gpt-4-vision", "gpt-4.1", "claude-3",
+                           "gemini-1.5", "gemini-pro-vision", "o1", "o3", "o4")
+_PREVIEW_MAX_TOKENS: Final = 4096  # gpt-4-vision-preview's default output is tiny
+_IMAGE_CHARS: Final = 1000  # what a sent image costs in the history budget
+_VISION_FORMATS: Final = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+
+
+async def chat_command(ctx: CommandContext) -> None:
+    prompt = ctx.text("prompt") or ""
+    requested = ctx.text("model")
+    model = resolve_chat_model(ctx, requested) if requested is not None else None
+    await converse(ctx, prompt, ctx.attachment("image"), model)
+
+
+async def chat_message(ctx: CommandContext) -> None:
+    """A plain message addressed to the bot: text, optionally with an image."""
+    invocation = ctx.invocation
+    image = next((a for a in invocation.attachments if a.kind == "image"), None)
+    prompt = invocation.text.strip() or ctx.t("chat.default_image_prompt")
+    limit = ctx.services.config.bot.max_prompt_chars
+    if len(prompt) > limit:
+        raise UserError("input.too_long", option="message", length=len(prompt), limit=limit)
+    await converse(ctx, prompt, image, None)
+
+
+def accepts_chat(invocation: Invocation) -> bool:
+    has_image = any(a.kind == "image" for a in invocation.attachments)
+    return bool(invocation.text.strip()) or has_image
+
+
+async def converse(
+    ctx: CommandContext, prompt: str, image: Attachment | None, model: str | None
+) -> None:
+    """Answer ``prompt`` in this conversation, streamed, and remember both sides."""
+    services = ctx.services
+    conversation = await current_conversation(ctx)
+    model = model or await effective_chat_model(ctx, conversation)
+    user_message, model = await _user_message(ctx, prompt, image, model)
+    messages = await _request_messages(ctx, conversation, user_message)
+    max_tokens = _PREVIEW_MAX_TOKENS if model == "gpt-4-vision-preview" else None
+    streamer = StreamingReply(
+        ctx.responder,
+        locale=ctx.locale,
+        clock=services.clock,
+        sleep=services.sleep,
+        # The operator's pace, but never faster than the platform allows.
+        edit_interval_s=max(
+            services.config.bot.edit_interval_s, ctx.responder.limits.edit_interval_s
+        ),
+        reply_to=ctx.invocation.message,
+    )
+    async with ctx.responder.typing():
+        stream = services.relay.chat.stream(
+            model, messages, max_tokens=max_tokens, user=_user_tag(ctx)
+        )
+        async with stream:
+            result = await streamer.run(_texts(stream))
+    store = services.store
+    extra: JsonValue = {"image": image.filename} if image is not None else None
+    chars = len(prompt) + (_IMAGE_CHARS if image is not None else 0)
+    await store.append_message(conversation.id, "user", prompt, extra=extra, chars=chars)
+    if result.text.strip():
+        await store.append_message(conversation.id, "assistant", result.text)
+    await store.record_usage(
+        ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind="chat", model=model
+    )
+    await _send_answer_images(ctx, result.text)
+
+
+async def _user_message(
+    ctx: CommandContext, prompt: str, image: Attachment | None, model: str
+) -> tuple[ChatMessage, str]:
+    """The new user message, and the model that can read it."""
+    if image is None:
+        return ChatMessage(role="user", content=prompt), model
+    if model in INLINE_URL_MODELS and image.url:
+        return ChatMessage(role="user", content=f"{image.url}\n{prompt}"), model
+    if not _takes_image_parts(model):
+        model = ctx.services.config.models.vision
+    cap = int(ctx.services.config.bot.max_download_mb * 1024 * 1024)
+    data = await image.read(cap)
+    content_type = sniff_content_type(data)
+    if content_type not in _VISION_FORMATS:  # what vision APIs accept; the sniff must agree
+        raise UserError("chat.image_format")
+    parts = (TextPart(prompt), ImagePart(data_uri(data, str(content_type))))
+    return ChatMessage(role="user", content=parts), model
+
+
+def _takes_image_parts(model: str) -> bool:
+    return model.startswith(_VISION_PREFIXES) or "vision" in model
+
+
+async def _request_messages(
+    ctx: CommandContext, conversation: Conversation, user_message: ChatMessage
+) -> list[ChatMessage]:
+    budget = ctx.services.config.bot.history_chars
+    history = await ctx.services.store.history(conversation.id, budget)
+    messages: list[ChatMessage] = []
+    if conversation.persona:
+        messages.append(ChatMessage(role="system", content=conversation.persona))
+    for stored in history:
+        if stored.role == "user":
+            messages.append(ChatMessage(role="user", content=stored.content))
+        elif stored.role == "assistant":
+            messages.append(ChatMessage(role="assistant", content=stored.content))
+    messages.append(user_message)
+    return messages
+
+
+async def _texts(stream: DeltaStream) -> AsyncIterator[str]:
+    async for delta in stream:
+        if delta.text:
+            yield delta.text
+
+
+async def _send_answer_images(ctx: CommandContext, answer: str) -> None:
+    urls = extract_images(answer).image_urls
+    if not urls:
+        return
+    fetched = await fetch_images(ctx.services, urls, ctx.responder.limits)
+    if fetched.files:
+        await ctx.reply(files=fetched.files)
+    if fetched.failed_urls:
+        await ctx.reply(ctx.t("chat.images_failed", links="\n".join(fetched.failed_urls)))
+
+
+def _user_tag(ctx: CommandContext) -> str:
+    return f"{ctx.chat.platform}:{ctx.user.id}"
+
+
+COMMANDS: Final = (
+    CommandSpec(
+        "chat",
+        chat_command,
+        options=(
+            OptionSpec("prompt", required=True),
+            OptionSpec("model", max_length=100),
+            OptionSpec("image", type="attachment", kinds=("image",)),
+        ),
+        main=("prompt",),
+    ),
+)
+
+MESSAGES: Final = (MessageRoute("chat", accepts_chat, chat_message),)

@@ -1,0 +1,141 @@
+"""What a command handler gets: the event, a responder and the bot's services.
+
+Handlers are ``async def handler(ctx: CommandContext) -> None`` (commands and plain
+messages) or ``async def handler(ctx: ButtonContext) -> None`` (button presses). They
+answer with ``ctx.reply(...)`` or talk to ``ctx.responder`` directly, and raise
+:class:`~bot.core.errors.UserError` or let relay errors escape: the dispatcher turns
+those into words.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import aiohttp
+
+from bot.config import AppConfig
+from bot.core.models import (
+    Attachment,
+    Button,
+    ButtonPress,
+    ChatRef,
+    Invocation,
+    MessageRef,
+    OptionValue,
+    OutgoingFile,
+    Reply,
+    Responder,
+    UserRef,
+)
+from bot.core.render import split_text
+from bot.core.texts import t
+from bot.jobs.bell import TrackerBell
+from bot.relay import RelayClient
+from bot.store.base import ButtonKey, Store
+
+if TYPE_CHECKING:
+    from bot.core.dispatcher import CommandSpec
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Long-lived things every handler may use; built once by the composition root."""
+
+    config: AppConfig
+    store: Store
+    relay: RelayClient
+    http: aiohttp.ClientSession  # the shared session, for media downloads
+    clock: Clock = field(default=time.monotonic)
+    sleep: Sleep = field(default=asyncio.sleep)
+    jobs: TrackerBell = field(default_factory=TrackerBell)  # wakes the job tracker
+
+
+@dataclass(frozen=True, slots=True)
+class BaseContext:
+    user: UserRef
+    chat: ChatRef
+    responder: Responder
+    services: Services
+    locale: str
+    commands: tuple[CommandSpec, ...]  # every registered command, for /help
+
+    def t(self, key: str, /, **fmt: object) -> str:
+        """The catalogue text for ``key`` in this user's language."""
+        return t(key, self.locale, **fmt)
+
+    async def reply(
+        self,
+        text: str = "",
+        *,
+        files: tuple[OutgoingFile, ...] = (),
+        buttons: tuple[tuple[Button, ...], ...] = (),
+        reply_to: MessageRef | None = None,
+    ) -> MessageRef:
+        """Send ``text`` split at the platform limit; files and buttons go on the last piece.
+
+        Returns the last message sent (the one carrying buttons).
+        """
+        limits = self.responder.limits
+        pieces = split_text(text, limits.max_text) if text else [""]
+        ref: MessageRef | None = None
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            ref = await self.responder.send(
+                Reply(
+                    text=piece,
+                    files=files if last else (),
+                    buttons=buttons if last else (),
+                    reply_to=reply_to if index == 0 else None,
+                )
+            )
+        assert ref is not None
+        return ref
+
+
+@dataclass(frozen=True, slots=True)
+class CommandContext(BaseContext):
+    """A command or plain message; ``options`` are already checked and converted."""
+
+    invocation: Invocation
+    options: Mapping[str, OptionValue]
+
+    @property
+    def command(self) -> str | None:
+        return self.invocation.command
+
+    def text(self, name: str) -> str | None:
+        value = self.options.get(name)
+        return value if isinstance(value, str) else None
+
+    def integer(self, name: str) -> int | None:
+        value = self.options.get(name)
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+    def number(self, name: str) -> float | None:
+        value = self.options.get(name)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return None
+        return float(value)
+
+    def flag(self, name: str) -> bool | None:
+        value = self.options.get(name)
+        return value if isinstance(value, bool) else None
+
+    def attachment(self, name: str) -> Attachment | None:
+        value = self.options.get(name)
+        return value if isinstance(value, Attachment) else None
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonContext(BaseContext):
+    """A button press, with the stored button it refers to."""
+
+    press: ButtonPress
+    button: ButtonKey

@@ -1,0 +1,287 @@
+"""The command registry and the one path every event takes through the core.
+
+An adapter calls :meth:`Dispatcher.handle` with an :class:`Invocation` (or
+:meth:`Dispatcher.press` with a :class:`ButtonPress`) and a responder. The dispatcher
+
+1. finds the command (parsing ``/cmd args`` from text where the platform sends text),
+   or the first message handler that accepts a plain message addressed to the bot;
+2. checks the input (see :mod:`bot.core.options`) before anything costs money;
+3. runs the middleware chain and the handler;
+4. turns every failure into a short message (:mod:`bot.core.failures`). Unexpected
+   exceptions are logged with their traceback and answered with ``generic.error``: no
+   traceback ever reaches a user.
+
+Commands are declared, not registered at import: each ``bot/core/commands/<feature>.py``
+exposes tuples of :class:`CommandSpec` / :class:`MessageRoute` / :class:`ButtonRoute`, and
+the composition root hands them to the dispatcher.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from bot.core.context import BaseContext, ButtonContext, CommandContext, Services
+from bot.core.errors import UserError
+from bot.core.failures import describe_failure
+from bot.core.models import ButtonPress, DeliveryError, Invocation, OptionValue, Reply, Responder
+from bot.core.options import (
+    OptionSpec,
+    assign_attachments,
+    parse_command,
+    parse_text_options,
+    validate_options,
+)
+from bot.core.texts import has_text, normalise_locale, t
+
+log = logging.getLogger(__name__)
+
+CommandHandler = Callable[[CommandContext], Awaitable[None]]
+ButtonHandler = Callable[[ButtonContext], Awaitable[None]]
+Next = Callable[[], Awaitable[None]]
+Middleware = Callable[[BaseContext, Next], Awaitable[None]]
+
+_NAME_RE: Final = re.compile(r"^[a-z0-9_]{1,32}$")  # Discord's and Telegram's rule
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    """A command. Its texts live in the catalogue: ``cmd.<name>`` is the one-line
+    description (``/help``, platform menus) and ``cmd.<name>.<option>`` describes each
+    option. ``main`` names the option(s) free text goes to; with two or more, the text
+    is split at ``|`` (``/similar a | b``)."""
+
+    name: str
+    handler: CommandHandler
+    options: tuple[OptionSpec, ...] = ()
+    main: tuple[str, ...] = ()
+
+    @property
+    def description_key(self) -> str:
+        return f"cmd.{self.name}"
+
+    def option_key(self, option: str) -> str:
+        return f"cmd.{self.name}.{option}"
+
+    def usage(self) -> str:
+        return " ".join(o.usage() for o in self.options)
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRoute:
+    """Handles plain messages addressed to the bot (private chat, mention or reply).
+
+    Routes are tried in order; the first whose ``accepts`` is true handles the message
+    (e.g. voice messages → transcribe-then-chat before text → chat)."""
+
+    name: str
+    accepts: Callable[[Invocation], bool]
+    handler: CommandHandler
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonRoute:
+    """Handles presses of stored buttons whose ``ButtonKey.kind`` is ``kind``."""
+
+    kind: str
+    handler: ButtonHandler
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        services: Services,
+        *,
+        commands: Sequence[CommandSpec],
+        messages: Sequence[MessageRoute] = (),
+        buttons: Sequence[ButtonRoute] = (),
+        middleware: Sequence[Middleware] = (),
+        dynamic_choices: Mapping[str, Sequence[str]] | None = None,
+    ) -> None:
+        self._services = services
+        self._commands = _index_commands(commands)
+        self._messages = tuple(messages)
+        self._buttons = {route.kind: route for route in buttons}
+        self._middleware = tuple(middleware)
+        models = services.config.models
+        self._choices: Mapping[str, Sequence[str]] = {
+            "chat_models": models.chat_choices,
+            **(dynamic_choices or {}),
+        }
+
+    @property
+    def commands(self) -> tuple[CommandSpec, ...]:
+        """Every command, in registration order (for /help and platform registration)."""
+        return tuple(self._commands.values())
+
+    def choices(self, name: str) -> tuple[str, ...]:
+        """A configuration-dependent choice list (``OptionSpec.choices_from``)."""
+        return tuple(self._choices.get(name, ()))
+
+    def locale_for(self, user_locale: str | None) -> str:
+        return normalise_locale(user_locale or self._services.config.bot.locale)
+
+    async def handle(self, invocation: Invocation, responder: Responder) -> None:
+        """Run the command or message handler for ``invocation``; never raises (but
+        cancellation)."""
+        locale = self.locale_for(invocation.user.locale)
+        try:
+            found = self._resolve(invocation)
+            if found is None:
+                return
+            handler, options = found
+            ctx = CommandContext(
+                user=invocation.user,
+                chat=invocation.chat,
+                responder=responder,
+                services=self._services,
+                locale=locale,
+                commands=self.commands,
+                invocation=invocation,
+                options=options,
+            )
+            await self._run(ctx, lambda: handler(ctx))
+        except Exception as exc:  # noqa: BLE001 - the one boundary; see _answer_failure
+            await self._answer_failure(exc, responder, locale, invocation)
+
+    async def press(self, press: ButtonPress, responder: Responder) -> None:
+        """Run the handler of a pressed button; never raises (but cancellation)."""
+        locale = self.locale_for(press.user.locale)
+        try:
+            button = await self._services.store.get_button(press.key)
+            route = self._buttons.get(button.kind) if button is not None else None
+            if button is None or route is None:
+                await responder.send(Reply(t("generic.button_expired", locale)))
+                return
+            if not await self._may_press(press, button.job_id, button.payload):
+                await responder.send(Reply(t("generic.not_your_button", locale)))
+                return
+            ctx = ButtonContext(
+                user=press.user,
+                chat=press.chat,
+                responder=responder,
+                services=self._services,
+                locale=locale,
+                commands=self.commands,
+                press=press,
+                button=button,
+            )
+            await self._run(ctx, lambda: route.handler(ctx))
+        except Exception as exc:  # noqa: BLE001 - the one boundary; see _answer_failure
+            await self._answer_failure(exc, responder, locale, None)
+
+    # -- internals -----------------------------------------------------------------
+
+    def _resolve(
+        self, invocation: Invocation
+    ) -> tuple[CommandHandler, dict[str, OptionValue]] | None:
+        """The handler and checked options, or None when the event is not for us.
+
+        Raises :class:`UserError` for unknown commands and bad input."""
+        name = invocation.command
+        raw: Mapping[str, OptionValue] = invocation.options
+        if name is None:
+            parsed = parse_command(invocation.text)
+            if parsed is None:
+                route = self._message_route(invocation)
+                return (route.handler, {}) if route is not None else None
+            name = parsed.name
+            spec = self._commands.get(name)
+            if spec is None:
+                raise _unknown(name)
+            raw = parse_text_options(parsed.rest, spec.options, spec.main, spec.name)
+        spec = self._commands.get(name)
+        if spec is None:
+            raise _unknown(name)
+        with_files = assign_attachments(spec.options, raw, invocation.attachments)
+        options = validate_options(
+            spec.name,
+            spec.options,
+            with_files,
+            default_max_length=self._services.config.bot.max_prompt_chars,
+            dynamic_choices=self._choices,
+        )
+        return spec.handler, options
+
+    def _message_route(self, invocation: Invocation) -> MessageRoute | None:
+        if not invocation.addressed_to_bot:
+            return None
+        return next((r for r in self._messages if r.accepts(invocation)), None)
+
+    async def _run(self, ctx: BaseContext, handler: Next) -> None:
+        async def call(index: int) -> None:
+            if index == len(self._middleware):
+                await handler()
+            else:
+                await self._middleware[index](ctx, lambda: call(index + 1))
+
+        await call(0)
+
+    async def _may_press(self, press: ButtonPress, job_id: int | None, payload: object) -> bool:
+        """Buttons belong to whoever ran the command, unless the operator allows anyone.
+
+        The owner is the job's user, or ``payload["owner"]`` for buttons without a job."""
+        if self._services.config.bot.anyone_can_press:
+            return True
+        owner: object = None
+        if job_id is not None:
+            job = await self._services.store.get_job(job_id)
+            owner = job.user_id if job is not None else None
+        elif isinstance(payload, dict):
+            owner = payload.get("owner")
+        return owner is None or owner == press.user.id
+
+    async def _answer_failure(
+        self,
+        exc: Exception,
+        responder: Responder,
+        locale: str,
+        invocation: Invocation | None,
+    ) -> None:
+        if isinstance(exc, DeliveryError):
+            log.warning("could not deliver an answer: %s", exc)
+            return
+        text = describe_failure(exc, locale)
+        if text is None:
+            log.exception("unexpected error while handling %s", _describe(invocation))
+            text = t("generic.error", locale)
+        else:
+            log.info("answered %s with %s: %s", _describe(invocation), type(exc).__name__, exc)
+        reply_to = invocation.message if invocation is not None else None
+        try:
+            await responder.send(Reply(text, reply_to=reply_to))
+        except DeliveryError as delivery:
+            log.warning("could not deliver an error message: %s", delivery)
+
+
+def _unknown(name: str) -> UserError:
+    return UserError("generic.unknown_command", command=name)
+
+
+def _describe(invocation: Invocation | None) -> str:
+    if invocation is None:
+        return "a button press"
+    return f"/{invocation.command}" if invocation.command else "a message"
+
+
+def _index_commands(commands: Sequence[CommandSpec]) -> dict[str, CommandSpec]:
+    """Refuse duplicate or invalid names and commands without catalogue texts."""
+    index: dict[str, CommandSpec] = {}
+    for spec in commands:
+        if not _NAME_RE.match(spec.name):
+            raise ValueError(f"invalid command name {spec.name!r}")
+        if spec.name in index:
+            raise ValueError(f"command /{spec.name} registered twice")
+        names = {o.name for o in spec.options}
+        missing = [m for m in spec.main if m not in names]
+        if missing:
+            raise ValueError(f"/{spec.name}: main option(s) {missing} are not options")
+        keys = [spec.description_key, *(spec.option_key(o.name) for o in spec.options)]
+        absent = [k for k in keys if not has_text(k)]
+        if absent:
+            raise ValueError(f"/{spec.name}: texts missing from the catalogue: {absent}")
+        index[spec.name] = spec
+    return index

@@ -1,0 +1,138 @@
+"""The one place where failures become words for the user.
+
+Every :mod:`bot.relay.errors` class, every media error and a :class:`UserError` map to a
+short catalogue text saying what happened and, where possible, what to do. The table is
+ordered most specific first; anything not in it is a bug, logged by the dispatcher and
+answered with ``generic.error``. Relay messages are quoted only where they help (a bad
+request's reason, a failed task's reason), trimmed and without the relay's request id.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from typing import Final
+
+from bot.core.errors import UserError
+from bot.core.models import AttachmentTooLargeError
+from bot.core.render import format_size
+from bot.core.texts import t
+from bot.media import MediaDownloadError, MediaTooLargeError, MediaTypeError
+from bot.relay import errors as relay
+
+_REQUEST_ID_RE: Final = re.compile(r"\s*[(（]request id:[^)）]*[)）]", re.IGNORECASE)
+_MAX_DETAIL: Final = 200
+
+Describe = Callable[[BaseException, str], str]
+
+
+def _detail(text: str) -> str:
+    cleaned = _REQUEST_ID_RE.sub("", text).strip() or "no reason given"
+    return cleaned if len(cleaned) <= _MAX_DETAIL else cleaned[: _MAX_DETAIL - 1] + "…"
+
+
+def _rate_limited(exc: BaseException, locale: str) -> str:
+    retry_after = exc.retry_after if isinstance(exc, relay.RateLimitedError) else None
+    if retry_after is None or retry_after <= 0:
+        return t("error.rate_limited", locale)
+    return t("error.rate_limited_retry", locale, seconds=math.ceil(retry_after))
+
+
+def _banned(exc: BaseException, locale: str) -> str:
+    word = exc.banned_word if isinstance(exc, relay.BannedPromptError) else None
+    if word is None:
+        return t("error.banned_prompt_unknown", locale)
+    return t("error.banned_prompt", locale, word=word)
+
+
+def _task_failed(exc: BaseException, locale: str) -> str:
+    reason = exc.reason if isinstance(exc, relay.TaskFailedError) else ""
+    if not reason.strip():
+        return t("error.task_failed_unknown", locale)
+    return t("error.task_failed", locale, reason=_detail(reason))
+
+
+def _status(key: str) -> Describe:
+    def describe(exc: BaseException, locale: str) -> str:
+        status = exc.status if isinstance(exc, relay.RelayStatusError) else "?"
+        return t(key, locale, status=status)
+
+    return describe
+
+
+def _with_detail(key: str) -> Describe:
+    def describe(exc: BaseException, locale: str) -> str:
+        return t(key, locale, detail=_detail(str(exc)))
+
+    return describe
+
+
+def _plain(key: str) -> Describe:
+    return lambda exc, locale: t(key, locale)
+
+
+def _user(exc: BaseException, locale: str) -> str:
+    assert isinstance(exc, UserError)
+    return t(exc.key, locale, **exc.fmt)
+
+
+def _too_large(exc: BaseException, locale: str) -> str:
+    if isinstance(exc, AttachmentTooLargeError):
+        size, limit = format_size(exc.size), format_size(exc.limit)
+        return t("input.attachment_too_large", locale, filename=exc.filename, size=size,
+                 limit=limit)
+    assert isinstance(exc, MediaTooLargeError)
+    return t("error.media_too_large", locale, size=format_size(exc.size),
+             limit=format_size(exc.limit))
+
+
+def _media_type(exc: BaseException, locale: str) -> str:
+    assert isinstance(exc, MediaTypeError)
+    return t("error.media_type", locale, got=exc.got, allowed=" or ".join(exc.allowed))
+
+
+def _media_download(exc: BaseException, locale: str) -> str:
+    assert isinstance(exc, MediaDownloadError)
+    return t("error.media_download", locale, reason=exc.reason)
+
+
+# Most specific first: the first isinstance match wins.
+_TABLE: Final[tuple[tuple[type[BaseException], Describe], ...]] = (
+    (UserError, _user),
+    (AttachmentTooLargeError, _too_large),
+    (MediaTooLargeError, _too_large),
+    (MediaTypeError, _media_type),
+    (MediaDownloadError, _media_download),
+    (relay.ContentPolicyError, _plain("error.content_policy")),
+    (relay.BadRequestError, _with_detail("error.bad_request")),
+    (relay.QuotaExceededError, _plain("error.quota")),
+    (relay.AuthError, _plain("error.auth")),
+    (relay.PermissionDeniedError, _plain("error.permission")),
+    (relay.NotFoundError, _plain("error.not_found")),
+    (relay.RateLimitedError, _rate_limited),
+    (relay.NoChannelError, _plain("error.no_channel")),
+    (relay.ServerError, _status("error.server")),
+    (relay.RelayStatusError, _status("error.status")),
+    (relay.RelayConnectionError, _plain("error.connection")),
+    (relay.RelayTimeoutError, _plain("error.timeout")),
+    (relay.RelayDecodeError, _plain("error.decode")),
+    (relay.BannedPromptError, _banned),
+    (relay.QueueFullError, _plain("error.queue_full")),
+    (relay.UnknownActionError, _plain("error.unknown_action")),
+    (relay.RejectedError, _with_detail("error.rejected")),
+    (relay.TaskFailedError, _task_failed),
+    (relay.RelayError, _with_detail("error.relay")),
+)
+
+
+def describe_failure(exc: BaseException, locale: str = "en") -> str | None:
+    """The user-facing text for an expected failure; None for a bug (log it, say sorry)."""
+    for cls, describe in _TABLE:
+        if isinstance(exc, cls):
+            return describe(exc, locale)
+    return None
+
+
+def is_expected(exc: BaseException) -> bool:
+    return any(isinstance(exc, cls) for cls, _ in _TABLE)

@@ -1,0 +1,197 @@
+"""Neutral values exchanged between adapters and the core.
+
+An adapter turns a platform event into an :class:`Invocation` or a :class:`ButtonPress`
+and hands it to the dispatcher together with a :class:`Responder`; the core answers
+with :class:`Reply` values through that responder. Nothing here knows a platform.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass, field
+from typing import Final, Literal, Protocol
+
+AttachmentKind = Literal["image", "audio", "voice", "video", "file"]
+ATTACHMENT_KINDS: Final[tuple[AttachmentKind, ...]] = ("image", "audio", "voice", "video", "file")
+ButtonStyle = Literal["primary", "secondary", "success", "danger"]
+
+# Telegram's callback_data limit is the tightest of all platforms.
+MAX_BUTTON_KEY_BYTES: Final = 64
+
+
+class DeliveryError(Exception):
+    """An adapter could not deliver a message (the platform refused or was unreachable).
+
+    Adapters translate their platform's exceptions into this one so the core can react
+    without importing a platform library.
+    """
+
+
+class AttachmentTooLargeError(Exception):
+    """An attachment is bigger than the caller allowed."""
+
+    def __init__(self, filename: str, size: int, limit: int) -> None:
+        super().__init__(f"{filename}: {size} bytes > {limit}")
+        self.filename = filename
+        self.size = size
+        self.limit = limit
+
+
+@dataclass(frozen=True, slots=True)
+class UserRef:
+    id: str
+    name: str
+    locale: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRef:
+    """Where a conversation happens.
+
+    ``thread_id`` is a Discord thread or Telegram topic, ``""`` when there is none (the
+    store's convention); memory, model and persona are kept per (platform, chat, thread).
+    """
+
+    platform: str
+    chat_id: str
+    thread_id: str = ""
+    is_private: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class MessageRef:
+    """A message the bot sent; enough for the adapter to edit it later (also after a restart)."""
+
+    chat_id: str
+    message_id: str
+
+
+AttachmentReader = Callable[[int], Awaitable[bytes]]
+"""Reads an attachment's bytes; raises :class:`AttachmentTooLargeError` beyond the cap."""
+
+
+@dataclass(frozen=True, slots=True)
+class Attachment:
+    """A file the user sent. The bytes are fetched only when a command needs them."""
+
+    kind: AttachmentKind
+    filename: str
+    content_type: str
+    size: int | None
+    reader: AttachmentReader = field(repr=False, compare=False)
+    url: str | None = None  # a public URL, when the platform gives one (Discord CDN)
+
+    async def read(self, max_bytes: int) -> bytes:
+        if self.size is not None and self.size > max_bytes:
+            raise AttachmentTooLargeError(self.filename, self.size, max_bytes)
+        data = await self.reader(max_bytes)
+        if len(data) > max_bytes:
+            raise AttachmentTooLargeError(self.filename, len(data), max_bytes)
+        return data
+
+
+OptionValue = str | int | float | bool | Attachment
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A user's message or command.
+
+    ``command`` is None for a plain message; the dispatcher parses ``/cmd args`` out of
+    ``text`` when the platform delivers commands as text (console, Telegram). Platforms
+    with structured commands (Discord) fill ``command`` and ``options`` directly.
+    """
+
+    user: UserRef
+    chat: ChatRef
+    command: str | None = None
+    options: Mapping[str, OptionValue] = field(default_factory=dict)
+    text: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    mentioned: bool = False
+    replied_to_bot: bool = False
+    message: MessageRef | None = None
+
+    @property
+    def addressed_to_bot(self) -> bool:
+        return self.chat.is_private or self.mentioned or self.replied_to_bot
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonPress:
+    user: UserRef
+    chat: ChatRef
+    key: str
+    message: MessageRef
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    """A button under a message. ``key`` is opaque to adapters and at most 64 bytes."""
+
+    label: str
+    key: str
+    style: ButtonStyle = "secondary"
+
+    def __post_init__(self) -> None:
+        size = len(self.key.encode())
+        if not 1 <= size <= MAX_BUTTON_KEY_BYTES:
+            raise ValueError(f"button key must be 1-{MAX_BUTTON_KEY_BYTES} bytes: {self.key!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingFile:
+    data: bytes = field(repr=False)
+    filename: str
+    kind: AttachmentKind
+    content_type: str
+    caption: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """What a message should look like. An edit replaces text and buttons entirely."""
+
+    text: str = ""
+    files: tuple[OutgoingFile, ...] = ()
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    reply_to: MessageRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformLimits:
+    max_text: int
+    max_caption: int
+    max_buttons_per_row: int
+    max_rows: int
+    max_upload_bytes: int
+    edit_interval_s: float = 1.0
+    voice_messages: bool = False  # whether OGG/Opus voice bubbles exist (Telegram)
+
+
+class Responder(Protocol):
+    """How the core answers one invocation or button press.
+
+    Adapters enforce their platform's limits on what they receive, but the core already
+    splits text with :mod:`bot.core.render` using :attr:`limits`.
+    """
+
+    @property
+    def limits(self) -> PlatformLimits: ...
+
+    async def send(self, reply: Reply) -> MessageRef:
+        """Post a new message; raise :class:`DeliveryError` when the platform refuses."""
+        ...
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        """Replace a message's text/buttons; raise :class:`DeliveryError` on failure."""
+        ...
+
+    async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
+        """Ask the user for one line of text (a modal); None when cancelled or timed out."""
+        ...
+
+    def typing(self) -> AbstractAsyncContextManager[None]:
+        """Show "typing…" (or similar) while the block runs."""
+        ...

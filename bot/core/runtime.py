@@ -1,0 +1,56 @@
+"""Building the core from a configuration: store, HTTP session, relay client, dispatcher.
+
+``bot/app.py`` (the composition root) and the console use :func:`open_core`; it owns
+what it opens and closes it in reverse order::
+
+    async with open_core(config) as core:
+        await core.dispatcher.handle(invocation, responder)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+import aiohttp
+
+from bot.config import AppConfig
+from bot.core.commands import build_dispatcher
+from bot.core.context import Clock, Services, Sleep
+from bot.core.dispatcher import Dispatcher
+from bot.relay import RelayClient
+from bot.store.sqlite import SqliteStore
+
+
+@dataclass(frozen=True, slots=True)
+class Core:
+    services: Services
+    dispatcher: Dispatcher
+
+
+@asynccontextmanager
+async def open_core(
+    config: AppConfig,
+    *,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = asyncio.sleep,
+) -> AsyncIterator[Core]:
+    store = await SqliteStore.open(config.storage.path)
+    try:
+        async with aiohttp.ClientSession() as http:
+            relay = RelayClient(
+                http,
+                base_url=config.relay.base_url,
+                api_key=config.relay.api_key.reveal(),
+                timeout_s=config.relay.timeout_s,
+                mj_mode=config.relay.mj_mode,
+            )
+            services = Services(
+                config=config, store=store, relay=relay, http=http, clock=clock, sleep=sleep
+            )
+            yield Core(services, build_dispatcher(services))
+    finally:
+        await store.close()

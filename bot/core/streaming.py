@@ -1,0 +1,159 @@
+"""A streamed answer: one message edited as text arrives.
+
+Rules users notice (issue 3):
+
+* edits happen at most once per ``edit_interval_s`` per message, and never with text
+  identical to what the message already shows;
+* until the answer is complete the last message ends with the "still writing" marker;
+* when the text outgrows the platform limit the message is finished (split as in
+  :mod:`bot.core.render`, code blocks kept intact) and the answer continues in a new one;
+* when the relay fails mid-stream the partial text stays and a short note is appended.
+  A failure before any text arrived is raised instead, for the dispatcher to answer.
+
+The clock and sleep are injected so tests can drive time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterable
+from dataclasses import dataclass
+
+from bot.core.context import Clock, Sleep
+from bot.core.failures import describe_failure
+from bot.core.models import MessageRef, Reply, Responder
+from bot.core.render import split_first
+from bot.core.texts import t
+from bot.relay.errors import RelayError
+
+
+@dataclass(frozen=True, slots=True)
+class StreamResult:
+    text: str  # the whole answer as received (without marker or failure note)
+    messages: tuple[MessageRef, ...]
+    error: RelayError | None = None  # set when the stream broke after some text
+
+
+class StreamingReply:
+    """Shows one streamed answer. Use once: ``result = await StreamingReply(...).run(chunks)``."""
+
+    def __init__(
+        self,
+        responder: Responder,
+        *,
+        locale: str,
+        clock: Clock,
+        sleep: Sleep,
+        edit_interval_s: float | None = None,
+        reply_to: MessageRef | None = None,
+    ) -> None:
+        self._responder = responder
+        self._locale = locale
+        self._clock = clock
+        self._sleep = sleep
+        limits = responder.limits
+        self._interval = edit_interval_s if edit_interval_s is not None else limits.edit_interval_s
+        self._limit = limits.max_text
+        self._marker = "\n\n" + t("stream.writing", locale)
+        self._reply_to = reply_to
+        self._buffer = ""
+        self._carry = ""  # fence reopening line the current message starts with
+        self._offset = 0  # where the current message's text starts in the buffer
+        self._refs: list[MessageRef] = []
+        self._shown: list[str] = []
+        self._finished_messages = 0  # messages completed by a split, never edited again
+        self._last_flush = float("-inf")
+        self._changed = asyncio.Event()
+        self._finished = False
+
+    async def run(self, chunks: AsyncIterable[str]) -> StreamResult:
+        flusher = asyncio.create_task(self._flush_while_streaming())
+        error: RelayError | None = None
+        try:
+            async for chunk in chunks:
+                if chunk:
+                    self._buffer += chunk
+                    self._changed.set()
+        except RelayError as exc:
+            if not self._buffer.strip():
+                await _stop(flusher)
+                raise
+            error = exc
+        except BaseException:
+            await _stop(flusher)
+            raise
+        # Let a flush in progress finish rather than cancel it between a send and
+        # remembering its message, which would duplicate that message.
+        self._finished = True
+        self._changed.set()
+        await flusher
+        text = self._buffer
+        if error is not None:
+            reason = describe_failure(error, self._locale) or str(error)
+            self._buffer += "\n\n" + t("stream.interrupted", self._locale, reason=reason)
+        elif not text.strip():
+            self._buffer = t("stream.empty", self._locale)
+        await self._wait_for_interval()
+        await self._flush(final=True)
+        return StreamResult(text=text, messages=tuple(self._refs), error=error)
+
+    async def _flush_while_streaming(self) -> None:
+        while True:
+            await self._changed.wait()
+            if self._finished:
+                return
+            await self._wait_for_interval()
+            if self._finished:
+                return
+            self._changed.clear()
+            await self._flush(final=False)
+
+    async def _wait_for_interval(self) -> None:
+        remaining = self._last_flush + self._interval - self._clock()
+        if remaining > 0:
+            await self._sleep(remaining)
+
+    async def _flush(self, *, final: bool) -> None:
+        budget = self._limit if final else self._limit - len(self._marker)
+        current = self._current_text()
+        while len(current) > budget:
+            cut = split_first(current, self._limit if final else budget)
+            await self._show(len(self._refs) - 1 if self._has_open_message() else None, cut.head)
+            self._start_next_message(cut.consumed, cut.reopen)
+            current = self._current_text()
+        if current.strip():
+            shown = current if final else current + self._marker
+            index = len(self._refs) - 1 if self._has_open_message() else None
+            await self._show(index, shown)
+        self._last_flush = self._clock()
+
+    def _current_text(self) -> str:
+        if not self._carry:
+            while self._offset < len(self._buffer) and self._buffer[self._offset] in "\n ":
+                self._offset += 1
+        return (self._carry + self._buffer[self._offset:]).rstrip()
+
+    def _has_open_message(self) -> bool:
+        """Whether the last sent message is still the one being written."""
+        return len(self._refs) > self._finished_messages
+
+    def _start_next_message(self, consumed: int, reopen: str) -> None:
+        self._offset += max(0, consumed - len(self._carry))
+        self._carry = reopen
+        self._finished_messages = len(self._refs)
+
+    async def _show(self, index: int | None, text: str) -> None:
+        if index is None:
+            reply_to = self._reply_to if not self._refs else None
+            self._refs.append(await self._responder.send(Reply(text, reply_to=reply_to)))
+            self._shown.append(text)
+        elif self._shown[index] != text:
+            await self._responder.edit(self._refs[index], Reply(text))
+            self._shown[index] = text
+
+
+async def _stop(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task

@@ -1,0 +1,211 @@
+"""The one catalogue of text users see.
+
+Every message, button label, command and option description the core sends comes from
+here, looked up by key with :func:`t`. English is complete; another language is added as
+one more mapping (keys it lacks fall back to English), e.g. ``"zh"`` for Simplified
+Chinese. Placeholders use ``str.format`` names: ``t("error.rate_limited_retry", seconds=5)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Final
+
+DEFAULT_LOCALE: Final = "en"
+
+_EN: Final[Mapping[str, str]] = MappingProxyType({
+    # --- generic -------------------------------------------------------------------
+    "generic.error": "Something went wrong on my side. Please try again in a moment.",
+    "generic.unknown_command": "I don't know the command /{command}. "
+    "Send /help to see what I can do.",
+    "generic.button_expired": "This button no longer works. Run the command again.",
+    "generic.not_your_button": "Only the person who ran the command can press this button.",
+    "generic.cancelled": "Cancelled.",
+    "stream.writing": "✍️ still writing…",
+    "stream.interrupted": "⚠️ The answer was cut off: {reason}",
+    "stream.empty": "(The model sent an empty answer.)",
+    # --- input checks --------------------------------------------------------------
+    "input.missing": "Please give {option}. Example: {usage}",
+    "input.empty": "{option} is empty. Example: {usage}",
+    "input.too_long": "{option} is too long: {length} characters, at most {limit} are allowed.",
+    "input.not_a_number": "{option} must be a number, not “{value}”.",
+    "input.not_an_integer": "{option} must be a whole number, not “{value}”.",
+    "input.not_a_bool": "{option} must be yes or no, not “{value}”.",
+    "input.too_small": "{option} must be at least {minimum}.",
+    "input.too_big": "{option} must be at most {maximum}.",
+    "input.unknown_choice": "“{value}” is not a valid {option}. Allowed: {allowed}.",
+    "input.unknown_option": "/{command} has no option “{option}”. Options: {allowed}.",
+    "input.attachment_missing": "{option}: please attach a file ({what}).",
+    "input.attachment_missing_any": "{option}: please attach a file.",
+    "input.attachment_kind": "{option} must be {allowed}, but you sent {got}.",
+    "input.attachment_too_large": "{filename} is too large ({size}); at most {limit} is allowed.",
+    "input.attachment_unreadable": "I could not read {filename}: {reason}",
+    "input.no_split": "Please give two texts separated by “|”. Example: {usage}",
+    # --- relay errors --------------------------------------------------------------
+    "error.auth": "The AI service rejected this bot's API key. Please tell the bot's operator.",
+    "error.quota": "The bot's AI credit is used up. Please tell the bot's operator to top it up.",
+    "error.permission": "This bot may not use that model or feature. Try another one (see /model).",
+    "error.content_policy": "The request was refused by the content filter. Please rephrase it.",
+    "error.bad_request": "The AI service refused the request: {detail}",
+    "error.not_found": "The AI service does not know that model, task or route.",
+    "error.rate_limited": "Too many requests right now. Please try again in a minute.",
+    "error.rate_limited_retry": "Too many requests right now. Please try again in {seconds} s.",
+    "error.no_channel": "No upstream currently serves this model. Try another one (see /model).",
+    "error.server": "The AI service is having problems (HTTP {status}). Please try again later.",
+    "error.status": "The AI service answered with an error (HTTP {status}).",
+    "error.connection": "I could not reach the AI service. Please try again later.",
+    "error.timeout": "The AI service took too long to answer. Please try again.",
+    "error.decode": "The AI service sent an answer I could not read. Please try again.",
+    "error.banned_prompt": "Midjourney refused the prompt because of the word “{word}”. "
+    "Remove it and try again.",
+    "error.banned_prompt_unknown": "Midjourney refused the prompt as inappropriate. "
+    "Please rephrase it.",
+    "error.queue_full": "The image queue is full. Please try again in a few minutes.",
+    "error.unknown_action": "The AI service does not support this button.",
+    "error.rejected": "The AI service did not accept the job: {detail}",
+    "error.task_failed": "The job failed: {reason}",
+    "error.task_failed_unknown": "The job failed without a reason.",
+    "error.relay": "The AI service failed: {detail}",
+    "error.media_too_large": "The file is too large ({size}); at most {limit} is allowed.",
+    "error.media_type": "The file is {got}, but {allowed} was expected.",
+    "error.media_download": "I could not download the file: {reason}",
+    # --- commands: one-line descriptions and option descriptions ---------------------
+    "cmd.chat": "Chat with the AI (add an image to ask about it)",
+    "cmd.chat.prompt": "What you want to say or ask",
+    "cmd.chat.model": "Use this model for this message only",
+    "cmd.chat.image": "An image to ask about",
+    "cmd.model": "Show or set the chat model of this conversation",
+    "cmd.model.name": "The model to use from now on",
+    "cmd.persona": "Show or set the system prompt of this conversation",
+    "cmd.persona.text": "How the AI should behave (“off” removes it)",
+    "cmd.reset": "Start a new conversation (forget the history)",
+    "cmd.help": "List every command",
+    # --- chat and conversation ------------------------------------------------------
+    "chat.default_image_prompt": "Describe this image.",
+    "chat.image_format": "That file is not a PNG, JPEG, GIF or WebP image, "
+    "so I cannot show it to the model.",
+    "chat.images_failed": "I could not download some images; here are their links:\n{links}",
+    "model.current": "This conversation uses {model}.\nAvailable: {choices}",
+    "model.set": "From now on this conversation uses {model}.",
+    "model.unknown": "“{value}” is not an available model. Available: {allowed}, "
+    "or any GPT as gpt-4-gizmo-<id>.",
+    "persona.current": "The system prompt of this conversation:\n{persona}",
+    "persona.none": "This conversation has no system prompt. Set one with /persona <text>.",
+    "persona.set": "System prompt set. It applies from the next message on.",
+    "persona.cleared": "System prompt removed.",
+    "reset.done": "Started a new conversation; I forgot the previous messages. "
+    "Model and system prompt stay as they were.",
+    # --- completion, images, embeddings, audio, speech, settings, voice -------------
+    "cmd.complete": "Continue a text with a completion model",
+    "cmd.complete.prompt": "The text to continue",
+    "cmd.complete.model": "The completion model (default: the configured one)",
+    "cmd.complete.max_tokens": "At most this many tokens (1–4096)",
+    "complete.cut_off": "(Stopped at {max_tokens} tokens; raise max_tokens for more.)",
+    "complete.cut_off_model": "(The model stopped at its length limit.)",
+    "cmd.dalle": "Draw a picture with DALL·E 3",
+    "cmd.dalle.prompt": "What to draw",
+    "cmd.dalle.size": "1024x1024, 1792x1024 (wide) or 1024x1792 (tall)",
+    "cmd.dalle.quality": "standard or hd",
+    "cmd.dalle.style": "vivid or natural",
+    "cmd.sd": "Draw a picture with Stable Diffusion",
+    "cmd.sd.prompt": "What to draw",
+    "cmd.draw": "Draw a picture with gpt-4-all",
+    "cmd.draw.prompt": "What to draw",
+    "draw.request": "Draw a picture: {prompt}",
+    "dalle.done": "🎨 DALL·E 3, {size}. Revised prompt:\n{prompt}",
+    "images.links": "I could not download the image; here is its link "
+    "(it expires soon):\n{links}",
+    "images.none": "The model answered without an image. Try rephrasing the prompt.",
+    "cmd.embed": "Show the embedding vector of a text",
+    "cmd.embed.text": "The text to embed",
+    "embed.result": "Embedding by {model}\nDimensions: {dimensions}\nNorm: {norm}\n"
+    "First values: {first}\nThe whole vector is in the attached JSON file.",
+    "cmd.similar": "How similar two texts are (cosine similarity)",
+    "cmd.similar.a": "The first text",
+    "cmd.similar.b": "The second text (as text: /similar first | second)",
+    "similar.result": "Cosine similarity: {score} (by {model}; 1 means the same meaning, "
+    "values near 0 unrelated).",
+    "cmd.transcribe": "Turn speech in an audio file or voice message into text",
+    "cmd.transcribe.audio": "A voice message or audio file (up to 25 MB)",
+    "cmd.translate": "Translate speech in an audio file into English text",
+    "cmd.translate.audio": "A voice message or audio file (up to 25 MB)",
+    "audio.empty": "{filename} is empty.",
+    "audio.no_speech": "I could not hear any speech in that recording.",
+    "transcribe.result": "📝 Transcript:\n{text}",
+    "translate.result": "📝 English translation:\n{text}",
+    "cmd.tts": "Read a text aloud",
+    "cmd.tts.text": "The text to read (up to 4096 characters)",
+    "cmd.tts.voice": "alloy, echo, fable, onyx, nova or shimmer (default: /settings)",
+    "cmd.tts.speed": "Speaking speed from 0.25 to 4.0 (default 1.0)",
+    "tts.caption": "🔊 Voice: {voice}",
+    "cmd.settings": "Your defaults: chat model, voice, Midjourney, DALL·E size",
+    "settings.header": "⚙️ Your settings:",
+    "settings.line": "• {name}: {value}",
+    "settings.footer": "Press a button to change a setting.",
+    "settings.button": "{name}: {value}",
+    "settings.choose": "Choose the {name} (now: {value}):",
+    "settings.chosen": "✅ {value}",
+    "settings.back": "↩️ Back",
+    "settings.label.chat_model": "Chat model",
+    "settings.label.voice": "TTS voice",
+    "settings.label.mj_mode": "MJ mode",
+    "settings.label.mj_bot": "MJ bot",
+    "settings.label.dalle_size": "DALL·E size",
+    "settings.label.voice_chat": "Voice chat",
+    "voice.heard": "🎤 {text}",
+    "voice.off_user": "Voice messages are not answered automatically. Use /transcribe, "
+    "or turn voice chat on in /settings.",
+    "voice.off_config": "Voice messages are not answered automatically here. "
+    "Use /transcribe to get the text.",
+    # --- help ----------------------------------------------------------------------
+    "help.header": "Here is what I can do:",
+    "help.footer": "In a private chat, just write to chat with me.",
+    "help.line": "/{command} — {description}",
+    # --- console -------------------------------------------------------------------
+    "console.ask": "✏️ {prompt}",
+    "console.ask_prefill": "✏️ {prompt}\n(current: {prefill}; an empty line keeps it)",
+    "console.no_button": "No message has a button labelled “{label}”.",
+    "console.file_missing": "Cannot read {path}: no such file (or no permission).",
+    "console.welcome": "relaybot demo — a simulated relay answers, nothing costs money.\n"
+    "Try:\n"
+    "  hello there                      plain text chats (streamed)\n"
+    "  /chat tell me a story [long]     a long answer, split over messages\n"
+    "  /chat what is this? file:PIC.png  ask about an image\n"
+    "  /model gpt-4o                    switch the model; /persona, /reset\n"
+    "  /help                            every command\n"
+    "  !press LABEL                     press a button shown under a message\n"
+    "End with Ctrl-D.",
+})
+
+_CATALOGUES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({
+    "en": _EN,
+})
+
+
+def normalise_locale(locale: str | None) -> str:
+    """``zh-CN`` / ``zh_Hans`` → ``zh``, ``en-US`` → ``en``; unknown → the default."""
+    if not locale:
+        return DEFAULT_LOCALE
+    base = locale.replace("_", "-").split("-", 1)[0].lower()
+    return base if base in _CATALOGUES else DEFAULT_LOCALE
+
+
+def t(key: str, locale: str | None = DEFAULT_LOCALE, /, **fmt: object) -> str:
+    """The text for ``key`` in ``locale`` (falling back to English), formatted with ``fmt``.
+
+    An unknown key raises ``KeyError``: a missing text is a bug, caught by the tests.
+    """
+    catalogue = _CATALOGUES[normalise_locale(locale)]
+    template = catalogue.get(key)
+    if template is None:
+        template = _EN[key]
+    return template.format_map(fmt)
+
+
+def has_text(key: str) -> bool:
+    return key in _EN
+
+
+def keys() -> frozenset[str]:
+    return frozenset(_EN)

@@ -1,0 +1,203 @@
+"""Media in and out: size-capped downloads, content-type sniffing, data URIs.
+
+Downloads go through the one shared ``aiohttp.ClientSession`` and stream the body,
+stopping as soon as the cap is passed, so a hostile or mistaken link cannot fill memory.
+The declared Content-Type is not trusted alone: the first bytes are sniffed for the
+formats we handle, and the sniffed type wins.
+
+Errors::
+
+    MediaError
+    ├── MediaTooLargeError     over the caller's byte cap (declared or while reading)
+    ├── MediaTypeError         not one of the kinds the caller accepts
+    └── MediaDownloadError     HTTP error status, connection failure or timeout
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import mimetypes
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from typing import Final
+from urllib.parse import unquote, urlsplit
+
+import aiohttp
+
+from bot.core.models import AttachmentKind
+
+_CHUNK: Final = 64 * 1024
+_SNIFF_BYTES: Final = 64
+
+_EXTENSIONS: Final = {
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/gif": ".gif",
+    "image/webp": ".webp",
+    "audio/mpeg": ".mp3",
+    "audio/ogg": ".ogg",
+    "audio/wav": ".wav",
+    "video/mp4": ".mp4",
+    "video/webm": ".webm",
+    "application/json": ".json",
+    "text/plain": ".txt",
+}
+
+
+class MediaError(Exception):
+    """A file could not be fetched or is not acceptable."""
+
+
+class MediaTooLargeError(MediaError):
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"{size} bytes is over the {limit} byte limit")
+        self.size = size
+        self.limit = limit
+
+
+class MediaTypeError(MediaError):
+    def __init__(self, got: str, allowed: Collection[str]) -> None:
+        super().__init__(f"{got} is not one of {', '.join(allowed)}")
+        self.got = got
+        self.allowed = tuple(allowed)
+
+
+class MediaDownloadError(MediaError):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Media:
+    data: bytes = field(repr=False)
+    content_type: str
+    filename: str
+
+    @property
+    def kind(self) -> AttachmentKind:
+        return kind_of(self.content_type)
+
+
+def sniff_content_type(data: bytes) -> str | None:
+    """The media type the first bytes show, for the formats the bot handles."""
+    head = data[:_SNIFF_BYTES]
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head[:4] == b"RIFF" and head[8:12] == b"WAVE":
+        return "audio/wav"
+    if head.startswith(b"OggS"):
+        return "audio/ogg"
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF and head[1] & 0xE0 == 0xE0):
+        return "audio/mpeg"
+    if head[4:8] == b"ftyp":
+        return "audio/mp4" if head[8:11] == b"M4A" else "video/mp4"
+    if head.startswith(b"\x1a\x45\xdf\xa3"):
+        return "video/webm"
+    return None
+
+
+def kind_of(content_type: str) -> AttachmentKind:
+    """``image/png`` → ``image``; ``audio/ogg`` → ``audio``; anything unknown → ``file``."""
+    major = content_type.split("/", 1)[0].strip().lower()
+    if major == "image":
+        return "image"
+    if major == "audio":
+        return "audio"
+    if major == "video":
+        return "video"
+    return "file"
+
+
+def extension_for(content_type: str) -> str:
+    return _EXTENSIONS.get(content_type) or mimetypes.guess_extension(content_type) or ".bin"
+
+
+def guess_content_type(data: bytes, filename: str, declared: str | None = None) -> str:
+    """Sniffed type first, then the declared one, then the file name's extension."""
+    sniffed = sniff_content_type(data)
+    if sniffed is not None:
+        return sniffed
+    if declared and declared != "application/octet-stream":
+        return declared.split(";", 1)[0].strip().lower()
+    return mimetypes.guess_type(filename)[0] or "application/octet-stream"
+
+
+def data_uri(data: bytes, content_type: str) -> str:
+    """``data:image/png;base64,...`` for inline images in vision requests."""
+    return f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
+
+
+def filename_from_url(url: str, content_type: str) -> str:
+    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    if not name or "." not in name:
+        name = (name or "file") + extension_for(content_type)
+    return name[-100:]
+
+
+def check_kind(content_type: str, allowed: Collection[str]) -> None:
+    """Raise :class:`MediaTypeError` unless ``content_type`` is one of ``allowed`` kinds."""
+    if allowed and kind_of(content_type) not in allowed:
+        raise MediaTypeError(content_type, allowed)
+
+
+async def download(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    max_bytes: int,
+    allowed: Collection[str] = (),
+    timeout_s: float = 60.0,
+) -> Media:
+    """Fetch ``url`` into memory, at most ``max_bytes``, and check what it is.
+
+    ``allowed`` is the set of kinds accepted (empty: anything). Raises a
+    :class:`MediaError`; never an aiohttp exception.
+    """
+    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    try:
+        async with session.get(url, timeout=timeout) as response:
+            if response.status >= 400:
+                raise MediaDownloadError(f"HTTP {response.status}")
+            declared_size = response.content_length
+            if declared_size is not None and declared_size > max_bytes:
+                raise MediaTooLargeError(declared_size, max_bytes)
+            data = await read_capped(response.content, max_bytes)
+            declared_type = response.headers.get("Content-Type")
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        raise MediaDownloadError(type(exc).__name__) from exc
+    content_type = guess_content_type(data, urlsplit(url).path, declared_type)
+    check_kind(content_type, allowed)
+    return Media(data, content_type, filename_from_url(url, content_type))
+
+
+async def read_capped(stream: aiohttp.StreamReader, max_bytes: int) -> bytes:
+    """Read a body to its end, failing as soon as it passes ``max_bytes``."""
+    parts: list[bytes] = []
+    total = 0
+    async for chunk in stream.iter_chunked(_CHUNK):
+        total += len(chunk)
+        if total > max_bytes:
+            raise MediaTooLargeError(total, max_bytes)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def read_file_capped(path: str, max_bytes: int) -> bytes:
+    """Read a local file without blocking the loop, failing beyond ``max_bytes``."""
+
+    def read() -> bytes:
+        with open(path, "rb") as handle:
+            data = handle.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            raise MediaTooLargeError(len(data), max_bytes)
+        return data
+
+    return await asyncio.to_thread(read)

@@ -1,0 +1,190 @@
+"""The console as a user drives it: lines in, exactly the documented events out."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from adapters.console import run_console
+from adapters.console.adapter import ConsoleResponder, ConsoleSession, console_limits
+from adapters.console.convert import MessageInput, PressInput, parse_line
+from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
+from bot.core.models import ButtonPress, Invocation, Reply, Responder
+from bot.sim import SimRelay
+from bot.sim.media import make_png
+
+EVENT_KEYS = {"event", "message_id", "text", "attachments", "buttons"}
+# With demo=True only the [bot] section of a given config is used: no waiting between edits.
+FAST_DEMO = AppConfig(
+    relay=RelayConfig(base_url="http://127.0.0.1:9", api_key=Secret("unused")),
+    bot=BotConfig(edit_interval_s=0.0),
+)
+
+
+async def console(
+    lines: str, tmp_path: Path, *, config: AppConfig | None = None, max_text: int = 4000
+) -> list[dict[str, Any]]:
+    stdout = io.StringIO()
+    code = await run_console(
+        config or FAST_DEMO,
+        demo=config is None,
+        jsonl=True,
+        media_dir=tmp_path / "media",
+        wait_s=10,
+        stdin=io.StringIO(lines),
+        stdout=stdout,
+        limits=console_limits(0.0, max_text=max_text),
+    )
+    assert code == 0
+    events = [json.loads(line) for line in stdout.getvalue().splitlines()]
+    assert all(set(event) == EVENT_KEYS for event in events)
+    return events
+
+
+def finals(events: list[dict[str, Any]]) -> dict[str, str]:
+    shown: dict[str, str] = {}
+    for event in events:
+        shown[event["message_id"]] = event["text"]
+    return shown
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimRelay]:
+    async with SimRelay(api_key="sk-console") as relay:
+        yield relay
+
+
+def config_for(sim: SimRelay, tmp_path: Path) -> AppConfig:
+    return AppConfig(
+        relay=RelayConfig(base_url=sim.base_url, api_key=Secret("sk-console"), timeout_s=5),
+        storage=StorageConfig(path=tmp_path / "bot.sqlite3"),
+        bot=BotConfig(edit_interval_s=0.0),
+    )
+
+
+async def test_demo_chat_prints_the_exact_json_events(tmp_path: Path) -> None:
+    events = await console("hello\n", tmp_path)
+    assert events[0] == {
+        "event": "send",
+        "message_id": "m1",
+        "text": "(simulated) gpt-4o-mini reply #1 to: hello",
+        "attachments": [],
+        "buttons": [],
+    }
+    assert finals(events) == {"m1": "(simulated) gpt-4o-mini reply #1 to: hello"}
+
+
+async def test_press_picks_the_button_by_whole_word(tmp_path: Path) -> None:
+    events = await console("/model\n!press gpt-4o\nhi\n", tmp_path)
+    menu = events[0]
+    assert menu["buttons"][0] == ["gpt-4o-mini", "gpt-4o"]
+    assert events[1]["event"] == "edit" and events[1]["message_id"] == "m1"
+    assert events[1]["text"] == "From now on this conversation uses gpt-4o."
+    assert events[1]["buttons"] == []
+    assert finals(events)["m2"] == "(simulated) gpt-4o reply #1 to: hi"
+
+
+async def test_long_answers_continue_in_new_messages(tmp_path: Path) -> None:
+    events = await console("/chat tell me [long]\n", tmp_path, max_text=1500)
+    shown = finals(events)
+    assert len(shown) >= 6
+    assert all(len(text) <= 1500 for text in shown.values())
+    assert not any("still writing" in text for text in shown.values())
+    code = [text for text in shown.values() if "```python" in text]
+    assert code and all(text.count("```") % 2 == 0 for text in code)
+
+
+async def test_file_tokens_attach_images(sim: SimRelay, tmp_path: Path) -> None:
+    picture = tmp_path / "red square.png"
+    picture.write_bytes(make_png(4, 4, (255, 0, 0)))
+    events = await console(
+        f'what is this? file:"{picture}"\n', tmp_path, config=config_for(sim, tmp_path)
+    )
+    assert finals(events)["m1"] == "(simulated) I saw 1 image. You asked: what is this?"
+    body = sim.requests_to("/v1/chat/completions")[-1].json
+    assert body["messages"][-1]["content"][1]["image_url"]["url"].startswith("data:image/png")
+
+
+async def test_received_images_are_saved_under_media_dir(tmp_path: Path) -> None:
+    events = await console("/chat draw a cat model=gpt-4-all\n", tmp_path)
+    attachments = [a for event in events for a in event["attachments"]]
+    assert len(attachments) == 1 and attachments[0]["kind"] == "image"
+    saved = Path(attachments[0]["path"])
+    assert saved.parent == tmp_path / "media"
+    assert (await asyncio.to_thread(saved.read_bytes)).startswith(b"\x89PNG")
+
+
+async def test_errors_and_bad_input_are_answered_not_raised(tmp_path: Path) -> None:
+    events = await console("/chat\n/nope\n/chat hi model=gpt-99\n", tmp_path)
+    texts = [e["text"] for e in events]
+    assert texts[0].startswith("Please give prompt.")
+    assert texts[1].startswith("I don't know the command /nope.")
+    assert texts[2].startswith("“gpt-99” is not an available model.")
+
+
+async def test_human_output_shows_messages_and_buttons(tmp_path: Path) -> None:
+    stdout = io.StringIO()
+    await run_console(
+        None,
+        demo=True,
+        jsonl=False,
+        media_dir=tmp_path,
+        wait_s=5,
+        stdin=io.StringIO("/model\n!press Nothing\n"),
+        stdout=stdout,
+        welcome=True,
+    )
+    out = stdout.getvalue()
+    assert out.startswith("relaybot demo")
+    assert "[m1] This conversation uses gpt-4o-mini." in out
+    assert "  [gpt-4o-mini] [gpt-4o]" in out
+    assert "! No message has a button labelled “Nothing”." in out
+
+
+class AskingCore:
+    """A core whose one command asks a question, as a Midjourney zoom or remix does."""
+
+    def __init__(self) -> None:
+        self.answers: list[str | None] = []
+
+    async def handle(self, invocation: Invocation, responder: Responder) -> None:
+        answer = await responder.ask_text("New zoom factor?", prefill="2")
+        self.answers.append(answer)
+        for _ in range(50):  # keep working after the answer: the next line must wait
+            await asyncio.sleep(0)
+        await responder.send(Reply(f"zoom {answer} for {invocation.text}"))
+
+    async def press(self, press: ButtonPress, responder: Responder) -> None:
+        raise AssertionError("no buttons here")
+
+
+async def test_the_line_after_a_question_answers_it(tmp_path: Path) -> None:
+    stdout = io.StringIO()
+    core = AskingCore()
+    responder = ConsoleResponder(stdout, jsonl=True, media_dir=tmp_path, limits=console_limits())
+    session = ConsoleSession(
+        core, responder, io.StringIO("zoom a\n1.5\nzoom b\n\n"), max_file_bytes=1000
+    )
+    assert await session.run(wait_s=5) == 0
+    assert core.answers == ["1.5", "2"]  # an empty line keeps the prefilled value
+    texts = [json.loads(line)["text"] for line in stdout.getvalue().splitlines()]
+    assert texts == [
+        "✏️ New zoom factor?\n(current: 2; an empty line keeps it)",
+        "zoom 1.5 for zoom a",
+        "✏️ New zoom factor?\n(current: 2; an empty line keeps it)",
+        "zoom 2 for zoom b",
+    ]
+
+
+def test_line_parsing() -> None:
+    assert parse_line("   ") is None
+    assert parse_line("!press  Custom Zoom ") == PressInput("Custom Zoom")
+    assert parse_line('look file:a.png and file:"my b.png" now') == MessageInput(
+        "look and now", ("a.png", "my b.png")
+    )

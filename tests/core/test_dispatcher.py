@@ -1,0 +1,200 @@
+"""The dispatcher end to end: real store, real relay client, simulated relay."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+
+import pytest
+
+from bot.core.commands import build_dispatcher
+from bot.core.context import BaseContext, CommandContext
+from bot.core.dispatcher import CommandSpec, Dispatcher, MessageRoute, Next
+from bot.core.models import (
+    ButtonPress,
+    ChatRef,
+    DeliveryError,
+    Invocation,
+    MessageRef,
+    Reply,
+    UserRef,
+)
+from bot.core.options import OptionSpec
+from bot.core.texts import t
+from bot.sim import Fault
+from tests.core.conftest import World
+from tests.core.fakes import RecordingResponder
+
+ALICE = UserRef("u1", "alice")
+BOB = UserRef("u2", "bob")
+PRIVATE = ChatRef("test", "c1")
+GROUP = ChatRef("test", "g1", is_private=False)
+
+
+def say(text: str, *, user: UserRef = ALICE, chat: ChatRef = PRIVATE, **kw: object) -> Invocation:
+    return Invocation(user=user, chat=chat, text=text, **kw)  # type: ignore[arg-type]
+
+
+async def test_unknown_command_points_to_help(world: World) -> None:
+    responder = RecordingResponder()
+    await build_dispatcher(world.services).handle(say("/frobnicate now"), responder)
+    assert responder.sent_texts() == [t("generic.unknown_command", command="frobnicate")]
+
+
+async def test_input_is_checked_before_the_relay_is_called(world: World) -> None:
+    responder = RecordingResponder()
+    dispatcher = build_dispatcher(world.services)
+    await dispatcher.handle(say("/chat"), responder)
+    await dispatcher.handle(say("/chat hi model=gpt-99"), responder)
+    await dispatcher.handle(say("/chat " + "x" * 5000), responder)
+    first, second, third = responder.sent_texts()
+    assert first.startswith("Please give prompt.")
+    assert second.startswith("“gpt-99” is not an available model. Available: gpt-4o-mini")
+    assert third == "prompt is too long: 5000 characters, at most 4000 are allowed."
+    assert world.sim.requests_to("/v1/chat/completions") == []
+
+
+async def test_relay_errors_become_specific_messages(world: World) -> None:
+    world.sim.add_fault(
+        Fault("POST", "/v1/chat/completions", status=429, headers={"Retry-After": "2"})
+    )
+    world.sim.add_fault(Fault("POST", "/v1/chat/completions", status=401))
+    responder = RecordingResponder()
+    dispatcher = build_dispatcher(world.services)
+    await dispatcher.handle(say("/chat hello"), responder)
+    await dispatcher.handle(say("/chat hello"), responder)
+    assert responder.sent_texts() == [
+        t("error.rate_limited_retry", seconds=2),
+        t("error.auth"),
+    ]
+
+
+async def test_unexpected_errors_are_logged_and_answered_politely(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    async def broken(ctx: CommandContext) -> None:
+        raise ZeroDivisionError("secret internals")
+
+    dispatcher = Dispatcher(world.services, commands=[CommandSpec("help", broken)])
+    responder = RecordingResponder()
+    with caplog.at_level(logging.ERROR):
+        await dispatcher.handle(say("/help"), responder)
+    assert responder.sent_texts() == [t("generic.error")]
+    assert "ZeroDivisionError" in caplog.text
+
+
+async def test_middleware_runs_in_order_and_may_stop_a_command(world: World) -> None:
+    calls: list[str] = []
+
+    async def outer(ctx: BaseContext, call_next: Next) -> None:
+        calls.append("outer")
+        await call_next()
+
+    async def gate(ctx: BaseContext, call_next: Next) -> None:
+        calls.append("gate")
+        if ctx.user.id == BOB.id:
+            await ctx.reply("not for you")
+            return
+        await call_next()
+
+    async def hello(ctx: CommandContext) -> None:
+        calls.append("handler")
+        await ctx.reply("hi")
+
+    dispatcher = Dispatcher(
+        world.services, commands=[CommandSpec("help", hello)], middleware=[outer, gate]
+    )
+    responder = RecordingResponder()
+    await dispatcher.handle(say("/help"), responder)
+    await dispatcher.handle(say("/help", user=BOB), responder)
+    assert calls == ["outer", "gate", "handler", "outer", "gate"]
+    assert responder.sent_texts() == ["hi", "not for you"]
+
+
+async def test_group_messages_need_a_mention_or_reply(world: World) -> None:
+    seen: list[str] = []
+
+    async def echo(ctx: CommandContext) -> None:
+        seen.append(ctx.invocation.text)
+
+    dispatcher = Dispatcher(
+        world.services,
+        commands=[],
+        messages=[MessageRoute("echo", lambda inv: bool(inv.text), echo)],
+    )
+    responder = RecordingResponder()
+    await dispatcher.handle(say("talking to others", chat=GROUP), responder)
+    await dispatcher.handle(say("hey bot", chat=GROUP, mentioned=True), responder)
+    await dispatcher.handle(say("and you", chat=GROUP, replied_to_bot=True), responder)
+    await dispatcher.handle(say("in private"), responder)
+    assert seen == ["hey bot", "and you", "in private"]
+
+
+async def test_structured_options_are_checked_like_text(world: World) -> None:
+    got: dict[str, object] = {}
+
+    async def chat(ctx: CommandContext) -> None:
+        got.update(ctx.options)
+
+    spec = CommandSpec(
+        "chat",
+        chat,
+        options=(
+            OptionSpec("prompt", required=True),
+            OptionSpec("model", choices_from="chat_models"),
+        ),
+    )
+    dispatcher = Dispatcher(world.services, commands=[spec])
+    responder = RecordingResponder()
+    await dispatcher.handle(
+        Invocation(ALICE, PRIVATE, command="chat", options={"prompt": "hi", "model": "GPT-4O"}),
+        responder,
+    )
+    await dispatcher.handle(
+        Invocation(ALICE, PRIVATE, command="chat", options={"prompt": "  "}), responder
+    )
+    assert got == {"prompt": "hi", "model": "gpt-4o"}
+    assert responder.sent_texts()[0].startswith("prompt is empty.")
+
+
+async def test_buttons_route_by_kind_and_belong_to_their_owner(world: World) -> None:
+    dispatcher = build_dispatcher(world.services)
+    responder = RecordingResponder()
+    await dispatcher.handle(say("/model"), responder)
+    menu = responder.events[-1]
+    gpt4o = next(b for row in menu.reply.buttons for b in row if b.label == "gpt-4o")
+    ref = MessageRef("c1", menu.message_id)
+
+    await dispatcher.press(ButtonPress(BOB, PRIVATE, gpt4o.key, ref), responder)
+    assert responder.events[-1].text == t("generic.not_your_button")
+
+    await dispatcher.press(ButtonPress(ALICE, PRIVATE, gpt4o.key, ref), responder)
+    assert responder.events[-1].kind == "edit"
+    assert responder.events[-1].text == t("model.set", model="gpt-4o")
+
+    await dispatcher.press(ButtonPress(ALICE, PRIVATE, "no-such-key", ref), responder)
+    assert responder.events[-1].text == t("generic.button_expired")
+
+    await dispatcher.handle(say("/chat hi"), responder)
+    sent = world.sim.requests_to("/v1/chat/completions")[-1].json
+    assert sent is not None and sent["model"] == "gpt-4o"
+
+
+async def test_delivery_failures_do_not_escape(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Refusing(RecordingResponder):
+        async def send(self, reply: Reply) -> MessageRef:
+            raise DeliveryError("chat not found")
+
+    with caplog.at_level(logging.WARNING):
+        await build_dispatcher(world.services).handle(say("/help"), Refusing())
+    assert "chat not found" in caplog.text
+
+
+async def test_options_from_config_limits(world: World) -> None:
+    bot = replace(world.services.config.bot, max_prompt_chars=10)
+    services = replace(world.services, config=replace(world.services.config, bot=bot))
+    responder = RecordingResponder()
+    await build_dispatcher(services).handle(say("/chat this is too long"), responder)
+    assert responder.sent_texts() == ["prompt is too long: 16 characters, at most 10 are allowed."]

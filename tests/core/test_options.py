@@ -1,0 +1,174 @@
+"""Parsing ``/cmd text key=value`` and the input checks that run before money is spent."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.core.errors import UserError
+from bot.core.models import Attachment
+from bot.core.options import (
+    OptionSpec,
+    assign_attachments,
+    parse_command,
+    parse_text_options,
+    validate_options,
+)
+from bot.core.texts import t
+
+CHAT = (
+    OptionSpec("prompt", required=True),
+    OptionSpec("model", choices_from="chat_models"),
+    OptionSpec("image", type="attachment", kinds=("image",), max_bytes=1000),
+)
+TTS = (
+    OptionSpec("text", required=True),
+    OptionSpec("voice", choices=("alloy", "nova")),
+    OptionSpec("speed", type="float", minimum=0.25, maximum=4.0),
+)
+
+
+async def _no_bytes(limit: int) -> bytes:
+    return b""
+
+
+def _file(kind: str = "image", size: int = 10) -> Attachment:
+    return Attachment(
+        kind=kind,
+        filename=f"f.{kind}",
+        content_type="x/y",
+        size=size,  # type: ignore[arg-type]
+        reader=_no_bytes,
+    )
+
+
+def _check(
+    specs: tuple[OptionSpec, ...], values: dict[str, object], command: str = "chat"
+) -> dict[str, object]:
+    return dict(
+        validate_options(
+            command,
+            specs,
+            values,
+            default_max_length=50,  # type: ignore[arg-type]
+            dynamic_choices={"chat_models": ("gpt-4o", "gpt-4o-mini")},
+        )
+    )
+
+
+def _message(error: pytest.ExceptionInfo[UserError]) -> str:
+    return t(error.value.key, "en", **error.value.fmt)
+
+
+def test_command_name_and_rest() -> None:
+    parsed = parse_command("/Chat@relay_bot hello  world")
+    assert parsed is not None and parsed.name == "chat" and parsed.rest == "hello  world"
+    assert parse_command("hello /chat") is None
+    assert parse_command("/") is None
+
+
+def test_free_text_goes_to_main_option_and_known_keys_are_options() -> None:
+    values = parse_text_options("solve x=5 for me model=gpt-4o", CHAT, ("prompt",))
+    assert values == {"prompt": "solve x=5 for me", "model": "gpt-4o"}
+
+
+def test_quoted_values_keep_spaces() -> None:
+    specs = (OptionSpec("text"),)
+    assert parse_text_options('text="You are a pirate"', specs, ("text",)) == {
+        "text": "You are a pirate"
+    }
+
+
+def test_two_main_options_split_at_bar() -> None:
+    specs = (OptionSpec("a", required=True), OptionSpec("b", required=True))
+    assert parse_text_options("a cat | a kitten | x", specs, ("a", "b")) == {
+        "a": "a cat",
+        "b": "a kitten | x",
+    }
+
+
+def test_choice_is_matched_case_insensitively_and_canonicalised() -> None:
+    assert _check(TTS, {"text": "hi", "voice": "NOVA"})["voice"] == "nova"
+
+
+def test_unknown_choice_says_what_is_allowed() -> None:
+    with pytest.raises(UserError) as error:
+        _check(TTS, {"text": "hi", "voice": "bob"}, "tts")
+    assert _message(error) == "“bob” is not a valid voice. Allowed: alloy, nova."
+
+
+def test_dynamic_choices_from_config() -> None:
+    with pytest.raises(UserError) as error:
+        _check(CHAT, {"prompt": "hi", "model": "gpt-5"})
+    assert "Allowed: gpt-4o, gpt-4o-mini" in _message(error)
+
+
+def test_missing_and_empty_prompt() -> None:
+    with pytest.raises(UserError) as error:
+        _check(CHAT, {})
+    assert _message(error).startswith("Please give prompt. Example: /chat <prompt>")
+    with pytest.raises(UserError) as error:
+        _check(CHAT, {"prompt": "   "})
+    assert _message(error).startswith("prompt is empty.")
+
+
+def test_too_long_prompt_names_the_limit() -> None:
+    with pytest.raises(UserError) as error:
+        _check(CHAT, {"prompt": "x" * 51})
+    assert _message(error) == "prompt is too long: 51 characters, at most 50 are allowed."
+
+
+def test_numbers_are_converted_and_bounded() -> None:
+    assert _check(TTS, {"text": "hi", "speed": "1.5"})["speed"] == 1.5
+    with pytest.raises(UserError) as error:
+        _check(TTS, {"text": "hi", "speed": "9"}, "tts")
+    assert _message(error) == "speed must be at most 4."
+    with pytest.raises(UserError) as error:
+        _check(TTS, {"text": "hi", "speed": "fast"}, "tts")
+    assert _message(error) == "speed must be a number, not “fast”."
+
+
+def test_integer_and_bool_options() -> None:
+    specs = (OptionSpec("n", type="int", minimum=1), OptionSpec("hd", type="bool"))
+    assert _check(specs, {"n": "3", "hd": "yes"}) == {"n": 3, "hd": True}
+    with pytest.raises(UserError) as error:
+        _check(specs, {"n": "2.5"})
+    assert _message(error) == "n must be a whole number, not “2.5”."
+
+
+def test_unknown_option_is_refused() -> None:
+    with pytest.raises(UserError) as error:
+        _check(TTS, {"text": "hi", "colour": "red"}, "tts")
+    assert _message(error) == "/tts has no option “colour”. Options: speed, text, voice."
+
+
+def test_attachments_fill_attachment_options_by_kind() -> None:
+    audio, image = _file("audio"), _file("image")
+    values = assign_attachments(CHAT, {"prompt": "hi"}, [audio, image])
+    assert values["image"] is image
+
+
+def test_wrong_attachment_kind_for_required_option_is_explained() -> None:
+    specs = (OptionSpec("audio", type="attachment", required=True, kinds=("audio", "voice")),)
+    values = assign_attachments(specs, {}, [_file("image")])
+    with pytest.raises(UserError) as error:
+        _check(specs, values, "transcribe")
+    assert _message(error) == "audio must be audio or voice, but you sent image."
+
+
+def test_missing_attachment_and_oversized_attachment() -> None:
+    specs = (OptionSpec("audio", type="attachment", required=True, kinds=("audio",)),)
+    with pytest.raises(UserError) as error:
+        _check(specs, {}, "transcribe")
+    assert _message(error) == "audio: please attach a file (audio)."
+    with pytest.raises(UserError) as error:
+        _check(CHAT, {"prompt": "hi", "image": _file("image", size=5000)})
+    assert _message(error) == "f.image is too large (4.9 KB); at most 1000 bytes is allowed."
+
+
+def test_two_main_options_without_bar_explain_the_form() -> None:
+    specs = (OptionSpec("a", required=True), OptionSpec("b", required=True))
+    with pytest.raises(UserError) as error:
+        parse_text_options("just one text", specs, ("a", "b"), "similar")
+    assert _message(error) == (
+        "Please give two texts separated by “|”. Example: /similar <a> | <b>"
+    )

@@ -1,0 +1,128 @@
+"""A streamed answer as the user sees it: throttled edits, marker, splitting, failures."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import AsyncIterator, Sequence
+
+import pytest
+
+from bot.core.streaming import StreamingReply, StreamResult
+from bot.core.texts import t
+from bot.relay import errors
+from tests.core.fakes import FakeClock, RecordingResponder, limits
+
+MARKER = t("stream.writing")
+
+
+async def _chunks(
+    clock: FakeClock, pieces: Sequence[str], step_s: float = 0.1, fail: Exception | None = None
+) -> AsyncIterator[str]:
+    for piece in pieces:
+        await clock.sleep(step_s)
+        yield piece
+    if fail is not None:
+        raise fail
+
+
+async def _stream(
+    responder: RecordingResponder, clock: FakeClock, chunks: AsyncIterator[str]
+) -> StreamResult:
+    streamer = StreamingReply(responder, locale="en", clock=clock, sleep=clock.sleep)
+    return await clock.run(streamer.run(chunks))
+
+
+async def test_edits_are_throttled_never_repeat_and_end_without_marker() -> None:
+    clock = FakeClock()
+    responder = RecordingResponder(limits(edit_interval_s=1.0), clock)
+    words = [f"word{i} " for i in range(50)]  # 5 seconds of streaming
+
+    result = await _stream(responder, clock, _chunks(clock, words))
+
+    assert result.text == "".join(words)
+    assert result.error is None
+    sends = [e for e in responder.events if e.kind == "send"]
+    edits = [e for e in responder.events if e.kind == "edit"]
+    assert len(sends) == 1
+    assert 3 <= len(edits) <= 6
+    times = [e.at for e in responder.events]
+    assert all(later - earlier >= 1.0 - 1e-9 for earlier, later in itertools.pairwise(times))
+    texts = [e.text for e in responder.events]
+    assert all(a != b for a, b in itertools.pairwise(texts))
+    assert all(text.endswith(MARKER) for text in texts[:-1])
+    assert texts[-1] == "".join(words).strip()
+
+
+async def test_long_answer_continues_in_new_messages() -> None:
+    clock = FakeClock()
+    responder = RecordingResponder(limits(max_text=300, edit_interval_s=1.0), clock)
+    sentences = [f"Sentence number {i} is here. " for i in range(60)]
+
+    result = await _stream(responder, clock, _chunks(clock, sentences, step_s=0.05))
+
+    final = responder.final_texts()
+    assert len(final) > 4
+    assert all(len(text) <= 300 for e in responder.events for text in [e.text])
+    assert not any(MARKER in text for text in final.values())
+    assert " ".join(final.values()).split() == result.text.split()
+    assert all(text.endswith(".") for text in final.values())
+
+
+async def test_messages_completed_by_a_split_are_not_edited_again() -> None:
+    clock = FakeClock()
+    responder = RecordingResponder(limits(max_text=100, edit_interval_s=1.0), clock)
+    await _stream(responder, clock, _chunks(clock, ["abc def. " * 5] * 12, step_s=0.5))
+    last_event_of = {e.message_id: i for i, e in enumerate(responder.events)}
+    first_event_of = {}
+    for i, e in enumerate(responder.events):
+        first_event_of.setdefault(e.message_id, i)
+    ids = sorted(first_event_of, key=first_event_of.__getitem__)
+    for earlier, later in itertools.pairwise(ids):
+        assert last_event_of[earlier] < first_event_of[later] + 1
+
+
+async def test_failure_mid_stream_keeps_text_and_adds_a_note() -> None:
+    clock = FakeClock()
+    responder = RecordingResponder(limits(), clock)
+    broken = errors.RelayConnectionError("the answer stream ended before [DONE]", sent=True)
+
+    result = await _stream(responder, clock, _chunks(clock, ["Once upon ", "a time"], fail=broken))
+
+    assert result.error is broken
+    assert result.text == "Once upon a time"
+    final = responder.events[-1].text
+    assert final.startswith("Once upon a time\n\n")
+    assert final.endswith(t("stream.interrupted", reason=t("error.connection")))
+    assert MARKER not in final
+
+
+async def test_failure_before_any_text_is_raised_for_the_dispatcher() -> None:
+    clock = FakeClock()
+    responder = RecordingResponder(limits(), clock)
+    with pytest.raises(errors.AuthError):
+        await _stream(
+            responder, clock, _chunks(clock, [], fail=errors.AuthError("bad key", status=401))
+        )
+    assert responder.events == []
+
+
+async def test_empty_answer_is_said_so() -> None:
+    clock = FakeClock()
+    responder = RecordingResponder(limits(), clock)
+    await _stream(responder, clock, _chunks(clock, ["", "  "]))
+    assert responder.sent_texts()[-1] == t("stream.empty")
+
+
+async def test_code_block_stays_intact_across_messages() -> None:
+    clock = FakeClock()
+    responder = RecordingResponder(limits(max_text=200), clock)
+    code = "```python\n" + "".join(f"x = {i}\n" for i in range(8)) + "```\n"
+    text = "Intro line that is long enough to matter here. " * 2 + "\n" + code + "Done."
+    pieces = [text[i : i + 7] for i in range(0, len(text), 7)]
+
+    await _stream(responder, clock, _chunks(clock, pieces, step_s=0.3))
+
+    finals = list(responder.final_texts().values())
+    holding = [f for f in finals if "x = 0" in f]
+    assert len(holding) == 1 and "x = 7" in holding[0]
+    assert holding[0].count("```") == 2

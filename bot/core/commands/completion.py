@@ -1,0 +1,78 @@
+"""/complete: plain text completion (``/v1/completions``), streamed like chat.
+
+Completion models continue a text rather than answer it, so there is no conversation
+memory and no persona: the prompt is sent as it is and the continuation is shown. When
+the model stops because of ``max_tokens`` a short note says so, since a cut-off text
+otherwise looks like a bug.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Final
+
+from bot.core.context import CommandContext
+from bot.core.dispatcher import CommandSpec
+from bot.core.options import OptionSpec
+from bot.core.streaming import StreamingReply
+from bot.relay import DeltaStream
+
+MAX_COMPLETION_TOKENS: Final = 4096
+
+
+class _FinishReason:
+    """Remembers the finish reason while the deltas pass through to the streamer."""
+
+    def __init__(self) -> None:
+        self.value: str | None = None
+
+    async def texts(self, stream: DeltaStream) -> AsyncIterator[str]:
+        async for delta in stream:
+            if delta.finish_reason:
+                self.value = delta.finish_reason
+            if delta.text:
+                yield delta.text
+
+
+async def complete_command(ctx: CommandContext) -> None:
+    services = ctx.services
+    prompt = ctx.text("prompt") or ""
+    model = ctx.text("model") or services.config.models.completion
+    max_tokens = ctx.integer("max_tokens")
+    streamer = StreamingReply(
+        ctx.responder,
+        locale=ctx.locale,
+        clock=services.clock,
+        sleep=services.sleep,
+        edit_interval_s=services.config.bot.edit_interval_s,
+        reply_to=ctx.invocation.message,
+    )
+    finish = _FinishReason()
+    async with ctx.responder.typing():
+        stream = services.relay.completions.stream(
+            model, prompt, max_tokens=max_tokens, user=f"{ctx.chat.platform}:{ctx.user.id}"
+        )
+        async with stream:
+            result = await streamer.run(finish.texts(stream))
+    await services.store.record_usage(
+        ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind="completion", model=model
+    )
+    if result.error is None and finish.value == "length":
+        if max_tokens is None:
+            await ctx.reply(ctx.t("complete.cut_off_model"))
+        else:
+            await ctx.reply(ctx.t("complete.cut_off", max_tokens=max_tokens))
+
+
+COMMANDS: Final = (
+    CommandSpec(
+        "complete",
+        complete_command,
+        options=(
+            OptionSpec("prompt", required=True),
+            OptionSpec("model", max_length=100),
+            OptionSpec("max_tokens", type="int", minimum=1, maximum=MAX_COMPLETION_TOKENS),
+        ),
+        main=("prompt",),
+    ),
+)

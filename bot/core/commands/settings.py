@@ -1,0 +1,203 @@
+"""/settings: a user's defaults, shown with buttons to change them.
+
+Settings are stored per user (``SettingScope.USER``, owner = user id) as strings. A
+stored value that is no longer allowed (the operator changed ``[models]``) is ignored,
+so readers always get a valid value. Other features read them with
+:func:`load_user_settings` (``/tts`` the voice, ``/dalle`` the size, Midjourney the mode
+and bot type, voice messages whether to chat).
+
+Buttons: settings with few values cycle on each press; the others open a chooser
+listing every value, with a button back to the overview.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Final
+
+from bot.config import AppConfig
+from bot.core.context import BaseContext, ButtonContext, CommandContext
+from bot.core.delivery import button_rows
+from bot.core.dispatcher import ButtonRoute, CommandSpec
+from bot.core.errors import UserError
+from bot.core.models import Button, Reply
+from bot.store.base import ButtonSpec, JsonValue, SettingScope
+
+CHAT_MODEL_KEY: Final = "chat_model"
+VOICE_KEY: Final = "voice"
+MJ_MODE_KEY: Final = "mj_mode"
+MJ_BOT_KEY: Final = "mj_bot"
+DALLE_SIZE_KEY: Final = "dalle_size"
+VOICE_CHAT_KEY: Final = "voice_chat"
+
+VOICES: Final = ("alloy", "echo", "fable", "onyx", "nova", "shimmer")
+DALLE_SIZES: Final = ("1024x1024", "1792x1024", "1024x1792")
+MJ_MODES: Final = ("fast", "relax", "turbo")
+MJ_BOTS: Final = ("mj", "niji")
+ON_OFF: Final = ("on", "off")
+
+SETTINGS_BUTTON: Final = "settings"
+_CYCLE_AT_MOST: Final = 3  # more values than this open a chooser instead
+
+
+@dataclass(frozen=True, slots=True)
+class SettingDef:
+    key: str
+    choices: Callable[[AppConfig], tuple[str, ...]]
+    default: Callable[[AppConfig], str]
+    available: Callable[[AppConfig], bool] = lambda c: True
+
+    @property
+    def label_key(self) -> str:
+        return f"settings.label.{self.key}"
+
+
+SETTINGS: Final[tuple[SettingDef, ...]] = (
+    SettingDef(CHAT_MODEL_KEY, lambda c: c.models.chat_choices, lambda c: c.models.chat),
+    SettingDef(VOICE_KEY, lambda c: VOICES, lambda c: VOICES[0]),
+    SettingDef(MJ_MODE_KEY, lambda c: MJ_MODES, lambda c: c.relay.mj_mode),
+    SettingDef(MJ_BOT_KEY, lambda c: MJ_BOTS, lambda c: MJ_BOTS[0]),
+    SettingDef(DALLE_SIZE_KEY, lambda c: DALLE_SIZES, lambda c: DALLE_SIZES[0]),
+    # Only shown when the operator enabled voice chat (bot.voice_autochat).
+    SettingDef(VOICE_CHAT_KEY, lambda c: ON_OFF, lambda c: "on",
+               available=lambda c: c.bot.voice_autochat),
+)
+_BY_KEY: Final = {s.key: s for s in SETTINGS}
+
+
+@dataclass(frozen=True, slots=True)
+class UserSettings:
+    """A user's effective defaults (stored value, else the configured default)."""
+
+    values: Mapping[str, str]
+
+    def __getitem__(self, key: str) -> str:
+        return self.values[key]
+
+    @property
+    def chat_model(self) -> str:
+        return self.values[CHAT_MODEL_KEY]
+
+    @property
+    def voice(self) -> str:
+        return self.values[VOICE_KEY]
+
+    @property
+    def mj_mode(self) -> str:
+        return self.values[MJ_MODE_KEY]
+
+    @property
+    def mj_bot(self) -> str:
+        return self.values[MJ_BOT_KEY]
+
+    @property
+    def dalle_size(self) -> str:
+        return self.values[DALLE_SIZE_KEY]
+
+    @property
+    def voice_chat(self) -> bool:
+        return self.values[VOICE_CHAT_KEY] == "on"
+
+
+async def load_user_settings(ctx: BaseContext) -> UserSettings:
+    store = ctx.services.store
+    stored = await store.all_settings(SettingScope.USER, ctx.chat.platform, ctx.user.id)
+    config = ctx.services.config
+    values: dict[str, str] = {}
+    for setting in SETTINGS:
+        raw = stored.get(setting.key)
+        allowed = setting.choices(config)
+        values[setting.key] = raw if isinstance(raw, str) and raw in allowed else (
+            setting.default(config)
+        )
+    return UserSettings(values)
+
+
+async def save_user_setting(ctx: BaseContext, key: str, value: str) -> None:
+    """Store ``value`` for ``key``; raises :class:`UserError` when it is not allowed."""
+    setting = _BY_KEY[key]
+    allowed = setting.choices(ctx.services.config)
+    if value not in allowed:
+        raise UserError("input.unknown_choice", option=ctx.t(setting.label_key), value=value,
+                        allowed=", ".join(allowed))
+    store = ctx.services.store
+    await store.set_setting(SettingScope.USER, ctx.chat.platform, ctx.user.id, key, value)
+
+
+# --- the overview and the chooser ------------------------------------------------------
+
+
+async def settings_command(ctx: CommandContext) -> None:
+    text, buttons = await _overview(ctx)
+    await ctx.reply(text, buttons=buttons)
+
+
+async def _overview(ctx: BaseContext) -> tuple[str, tuple[tuple[Button, ...], ...]]:
+    current = await load_user_settings(ctx)
+    lines = [ctx.t("settings.header"), ""]
+    specs: list[ButtonSpec] = []
+    for setting in SETTINGS:
+        if not setting.available(ctx.services.config):
+            continue
+        name, value = ctx.t(setting.label_key), current[setting.key]
+        lines.append(ctx.t("settings.line", name=name, value=value))
+        few = len(setting.choices(ctx.services.config)) <= _CYCLE_AT_MOST
+        action = "cycle" if few else "open"
+        label = ctx.t("settings.button", name=name, value=value)
+        specs.append(_spec(ctx, label, action, setting.key))
+    lines += ["", ctx.t("settings.footer")]
+    return "\n".join(lines), await _rows(ctx, specs, per_row=2)
+
+
+async def _chooser(ctx: BaseContext, setting: SettingDef) -> Reply:
+    current = (await load_user_settings(ctx))[setting.key]
+    specs = [
+        _spec(ctx, ctx.t("settings.chosen", value=v) if v == current else v, "pick",
+              setting.key, v)
+        for v in setting.choices(ctx.services.config)
+    ]
+    specs.append(_spec(ctx, ctx.t("settings.back"), "back", setting.key))
+    text = ctx.t("settings.choose", name=ctx.t(setting.label_key), value=current)
+    return Reply(text, buttons=await _rows(ctx, specs, per_row=3))
+
+
+def _spec(ctx: BaseContext, label: str, action: str, key: str, value: str = "") -> ButtonSpec:
+    payload: JsonValue = {"owner": ctx.user.id, "action": action, "key": key, "value": value}
+    return ButtonSpec(kind=SETTINGS_BUTTON, label=label, payload=payload)
+
+
+async def _rows(
+    ctx: BaseContext, specs: list[ButtonSpec], *, per_row: int
+) -> tuple[tuple[Button, ...], ...]:
+    keys = await ctx.services.store.create_buttons(None, specs)
+    buttons = [Button(label=k.label, key=k.key) for k in keys]
+    return button_rows(buttons, ctx.responder.limits, per_row=per_row)
+
+
+async def settings_button(ctx: ButtonContext) -> None:
+    payload = ctx.button.payload
+    if not isinstance(payload, dict):
+        raise UserError("generic.button_expired")
+    action, key, value = payload.get("action"), payload.get("key"), payload.get("value")
+    setting = _BY_KEY.get(key) if isinstance(key, str) else None
+    if setting is None or not isinstance(value, str):
+        raise UserError("generic.button_expired")
+    if action == "open":
+        await ctx.responder.edit(ctx.press.message, await _chooser(ctx, setting))
+        return
+    if action == "cycle":
+        choices = setting.choices(ctx.services.config)
+        current = (await load_user_settings(ctx))[setting.key]
+        value = choices[(choices.index(current) + 1) % len(choices)]
+        await save_user_setting(ctx, setting.key, value)
+    elif action == "pick":
+        await save_user_setting(ctx, setting.key, value)
+    elif action != "back":
+        raise UserError("generic.button_expired")
+    text, buttons = await _overview(ctx)
+    await ctx.responder.edit(ctx.press.message, Reply(text, buttons=buttons))
+
+
+COMMANDS: Final = (CommandSpec("settings", settings_command),)
+BUTTONS: Final = (ButtonRoute(SETTINGS_BUTTON, settings_button),)

@@ -26,7 +26,7 @@ _EN: Final[Mapping[str, str]] = MappingProxyType({
     "stream.interrupted": "⚠️ The answer was cut off: {reason}",
     "stream.empty": "(The model sent an empty answer.)",
     # --- input checks --------------------------------------------------------------
-    "input.missing": "Please give {option}. Example: {usage}",
+    "input.missing": "Missing “{option}”. Example: {usage}",
     "input.empty": "{option} is empty. Example: {usage}",
     "input.too_long": "{option} is too long: {length} characters, at most {limit} are allowed.",
     "input.not_a_number": "{option} must be a number, not “{value}”.",

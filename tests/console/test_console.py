@@ -123,7 +123,7 @@ async def test_received_images_are_saved_under_media_dir(tmp_path: Path) -> None
 async def test_errors_and_bad_input_are_answered_not_raised(tmp_path: Path) -> None:
     events = await console("/chat\n/nope\n/chat hi model=gpt-99\n", tmp_path)
     texts = [e["text"] for e in events]
-    assert texts[0].startswith("Please give prompt.")
+    assert texts[0].startswith("Missing “prompt”.")
     assert texts[1].startswith("I don't know the command /nope.")
     assert texts[2].startswith("“gpt-99” is not an available model.")
 

@@ -48,7 +48,7 @@ async def test_input_is_checked_before_the_relay_is_called(world: World) -> None
     await dispatcher.handle(say("/chat hi model=gpt-99"), responder)
     await dispatcher.handle(say("/chat " + "x" * 5000), responder)
     first, second, third = responder.sent_texts()
-    assert first.startswith("Please give prompt.")
+    assert first.startswith("Missing “prompt”.")
     assert second.startswith("“gpt-99” is not an available model. Available: gpt-4o-mini")
     assert third == "prompt is too long: 5000 characters, at most 4000 are allowed."
     assert world.sim.requests_to("/v1/chat/completions") == []

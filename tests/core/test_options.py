@@ -105,7 +105,7 @@ def test_dynamic_choices_from_config() -> None:
 def test_missing_and_empty_prompt() -> None:
     with pytest.raises(UserError) as error:
         _check(CHAT, {})
-    assert _message(error).startswith("Please give prompt. Example: /chat <prompt>")
+    assert _message(error).startswith("Missing “prompt”. Example: /chat <prompt>")
     with pytest.raises(UserError) as error:
         _check(CHAT, {"prompt": "   "})
     assert _message(error).startswith("prompt is empty.")

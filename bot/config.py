@@ -164,11 +164,15 @@ def resolve_config_path(cli_path: str | None, env: Mapping[str, str]) -> Path:
 def load_config(path: Path, env: Mapping[str, str] | None = None) -> AppConfig:
     """Read and validate ``path``; raise :class:`ConfigError` listing every problem."""
     try:
-        text = path.read_text(encoding="utf-8")
+        # utf-8-sig: editors such as Notepad start the file with a byte-order mark.
+        text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise ConfigError([f"{path}: file not found (copy config.example.toml)"]) from None
     except OSError as exc:
         raise ConfigError([f"{path}: cannot read ({exc.strerror})"]) from None
+    except UnicodeDecodeError as exc:
+        problem = f"{path}: not UTF-8 text (bad byte at offset {exc.start}); save it as UTF-8"
+        raise ConfigError([problem]) from None
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:

@@ -189,9 +189,10 @@ class MidjourneyResource:
 
     async def fetch(self, task_id: str) -> MjTask:
         path = f"/mj/task/{task_id}/fetch"
-        body = await self._transport.request_json("GET", path, idempotent=True)
+        raw = await self._transport.request_body("GET", path, idempotent=True)
+        # midjourney-proxy answers an unknown id with an empty 200 (Java null: no body).
+        body = decode_json(raw.data) if raw.data.strip() else None
         if body is None or body == {}:
-            # midjourney-proxy answers an unknown id with an empty 200.
             raise NotFoundError(f"Midjourney task {task_id} not found", status=404)
         return mj_parse.parse_task(body)
 

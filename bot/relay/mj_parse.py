@@ -69,8 +69,10 @@ def parse_submit(body: object) -> MjSubmit:
             raise errors.RelayDecodeError("Midjourney accepted the job but sent no task id")
         raise errors.RejectedError(description or f"code {code} without a task", code=code)
     status_text = as_str(props.get("status"))
-    needs_modal = code == 21 and (
-        "window confirm" in description.lower() or status_text.upper() == MjStatus.MODAL
+    # new-api rewrites 21 to 1 except for INPAINT / CUSTOM_ZOOM, so a remix action that
+    # waits for its window can arrive as code 1: the description still says so.
+    needs_modal = "window confirm" in description.lower() or (
+        code == 21 and status_text.upper() == MjStatus.MODAL
     )
     exists = code == 21 and not needs_modal
     return MjSubmit(

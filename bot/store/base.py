@@ -292,6 +292,8 @@ class Store(Protocol):
         Reaching an outcome state records ``outcome`` and (once) ``finished_at``.
         ``state`` may not be DELIVERING/DELIVERED (use the delivery methods; ValueError).
         With ``only_from`` the update applies only if the current state is in it (CAS).
+        A ``state`` change never applies to a DELIVERING/DELIVERED job (returns None), so
+        a late update cannot make a delivered result due again.
         ``DuplicateJobError`` if the new relay_task_id is taken.
         Returns the updated job, or None if it does not exist or the CAS failed."""
 

@@ -197,6 +197,10 @@ class SqliteJobs(SqliteParts):
             params += [state.value, now]
         where = "id = ?"
         params.append(job_id)
+        if state is not None:
+            # Only the delivery calls move a job out of delivering / delivered: a state
+            # written over them would make the result due (and be sent) a second time.
+            where += " AND state NOT IN ('delivering', 'delivered')"
         if only_from is not None:
             allowed = [s.value for s in only_from]
             where += f" AND state IN ({placeholders(len(allowed))})"

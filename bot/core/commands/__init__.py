@@ -22,10 +22,15 @@ from bot.core.commands import (
     embeddings,
     help,
     images,
+    midjourney,
+    mj_buttons,
+    music,
     settings,
     speech,
+    video,
     voice,
 )
+from bot.core.commands import jobs as job_commands
 from bot.core.context import Services
 from bot.core.dispatcher import ButtonRoute, CommandSpec, Dispatcher, MessageRoute
 
@@ -39,6 +44,11 @@ FEATURES: tuple[ModuleType, ...] = (
     embeddings,
     audio,
     speech,
+    midjourney,
+    mj_buttons,
+    music,
+    video,
+    job_commands,
     settings,
     help,
 )

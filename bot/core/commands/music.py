@@ -1,0 +1,128 @@
+"""/music (Suno) and the buttons under each clip: Extend and Full song.
+
+Description mode takes ``prompt``; custom mode takes ``lyrics`` with ``title`` (and
+``tags``). Both clips of a song are delivered by the job tracker as audio with title,
+tags, duration and cover art. Extend asks one question — the second to continue at,
+optionally followed by ``|`` and new lyrics — and continues that clip; an extended v3.0
+clip also gets Full song, which joins the parts (concat).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from bot.core.context import BaseContext, ButtonContext, CommandContext
+from bot.core.dispatcher import ButtonRoute, CommandSpec
+from bot.core.errors import UserError
+from bot.core.options import OptionSpec
+from bot.jobs.records import SUNO, number_of, obj, text_of
+from bot.jobs.results import SUNO_CONCAT, SUNO_EXTEND
+from bot.jobs.start import track_job
+from bot.relay.types import SunoVersion
+from bot.store.base import JsonValue
+
+VERSIONS: Final = ("v3.0", "v3.5")
+_ASK_ATTEMPTS: Final = 3
+_EXTEND_RE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*s?\s*(?:\|\s*(?P<lyrics>.*))?$", re.DOTALL)
+
+
+def _version(value: object) -> SunoVersion:
+    return "v3.5" if value == "v3.5" else "v3.0"
+
+
+async def music(ctx: CommandContext) -> None:
+    prompt, lyrics = ctx.text("prompt"), ctx.text("lyrics")
+    title, tags = ctx.text("title"), ctx.text("tags")
+    if prompt and lyrics:
+        raise UserError("music.both")
+    if not prompt and not lyrics:
+        raise UserError("music.need_prompt")
+    if lyrics and not title:
+        raise UserError("music.need_title")
+    version = _version(ctx.text("version"))
+    task_id = await ctx.services.relay.suno.generate(
+        version,
+        lyrics=lyrics,
+        description=None if lyrics else prompt,
+        title=title if lyrics else None,
+        tags=tags if lyrics else None,
+        instrumental=bool(ctx.flag("instrumental")),
+    )
+    await track_job(ctx, kind=SUNO, relay_task_id=task_id, title="music", version=version,
+                    prompt=title or prompt or "")
+
+
+def parse_extend(answer: str) -> tuple[float, str | None] | None:
+    """``"30"`` → (30.0, None); ``"30 | new lyrics"`` → (30.0, "new lyrics")."""
+    match = _EXTEND_RE.match(answer)
+    if match is None:
+        return None
+    lyrics = (match.group("lyrics") or "").strip()
+    return float(match.group(1)), lyrics or None
+
+
+async def press_extend(ctx: ButtonContext) -> None:
+    payload = obj(ctx.button.payload)
+    title = text_of(payload, "title")
+    duration = number_of(payload, "duration")
+    prefill = str(int(duration // 2)) if duration else "30"
+    for _ in range(_ASK_ATTEMPTS):
+        answer = await ctx.responder.ask_text(
+            ctx.t("music.ask_extend", title=title, duration=int(duration or 0) or "?"),
+            prefill=prefill,
+        )
+        if answer is None:
+            await ctx.reply(ctx.t("generic.cancelled"))
+            return
+        parsed = parse_extend(answer)
+        if parsed is None or (duration and parsed[0] > duration):
+            await ctx.reply(ctx.t("music.bad_extend"))
+            continue
+        await _extend(ctx, payload, parsed[0], parsed[1])
+        return
+    await ctx.reply(ctx.t("generic.cancelled"))
+
+
+async def _extend(
+    ctx: BaseContext, payload: dict[str, JsonValue], at: float, new_lyrics: str | None
+) -> None:
+    clip_id = text_of(payload, "clip")
+    version = _version(payload.get("version"))
+    # Suno continues in custom mode; without new lyrics the clip's own lyrics carry on.
+    lyrics = new_lyrics or text_of(payload, "lyrics") or "[Instrumental]"
+    task_id = await ctx.services.relay.suno.generate(
+        version,
+        lyrics=lyrics,
+        title=text_of(payload, "title") or None,
+        tags=text_of(payload, "tags") or None,
+        continue_clip_id=clip_id,
+        continue_at=at,
+    )
+    await track_job(ctx, kind=SUNO, relay_task_id=task_id, title="extend", version=version,
+                    prompt=text_of(payload, "title"),
+                    extra={"extends": clip_id, "continue_at": at})
+
+
+async def press_concat(ctx: ButtonContext) -> None:
+    payload = obj(ctx.button.payload)
+    clip_id = text_of(payload, "clip")
+    task_id = await ctx.services.relay.suno.concat(clip_id)
+    await track_job(ctx, kind=SUNO, relay_task_id=task_id, title="full song", version="v3.0",
+                    extra={"concat_of": clip_id})
+
+
+COMMANDS = (
+    CommandSpec("music", music, options=(
+        OptionSpec("prompt"),
+        OptionSpec("lyrics", max_length=3000),
+        OptionSpec("title", max_length=80),
+        OptionSpec("tags", max_length=120),
+        OptionSpec("instrumental", type="bool"),
+        OptionSpec("version", choices=VERSIONS),
+    ), main=("prompt",)),
+)
+BUTTONS = (
+    ButtonRoute(SUNO_EXTEND, press_extend),
+    ButtonRoute(SUNO_CONCAT, press_concat),
+)

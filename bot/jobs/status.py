@@ -1,0 +1,151 @@
+"""The status message of a job: what it says, and editing it no faster than allowed.
+
+Each job has one status message, sent by the command that started it. The tracker edits it
+when what it would show changes (state, percentage, preview image), at most once per
+``bot.progress_interval_s`` per message, and one last time when the job ends.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from bot.core.models import DeliveryError, MessageRef, OutgoingFile, Reply, Responder
+from bot.core.render import progress_bar
+from bot.core.texts import t
+from bot.jobs.records import MJ, SUNO, job_locale, number_of, obj, short, text_of
+from bot.store.base import Job, JobState
+
+log = logging.getLogger(__name__)
+
+_STATE_KEYS: Mapping[JobState, str] = {
+    JobState.MODAL: "jobs.state.modal",
+    JobState.SUCCEEDED: "jobs.state.done",
+    JobState.CANCELLED: "jobs.state.cancelled",
+    JobState.TIMED_OUT: "jobs.state.timed_out",
+}
+
+
+def job_title(kind: str, title: str, locale: str) -> str:
+    if kind == MJ:
+        return t("jobs.title.mj", locale, action=title or "imagine")
+    if kind == SUNO:
+        return t("jobs.title.suno", locale, action=title or "music")
+    return t("jobs.title.luma", locale, action=title or "video")
+
+
+def state_line(job: Job, locale: str, state: JobState | None = None) -> str:
+    """One line saying where the job is (``state`` overrides the stored one)."""
+    state = state or job.outcome or job.state
+    word = job.progress_text or ""
+    if state is JobState.SUBMITTED:
+        position = number_of(obj(job.request), "queue_position")
+        if position and job.progress == 0:
+            return t("jobs.state.queued_at", locale, position=int(position))
+        return t("jobs.state.queued", locale)
+    if state is JobState.RUNNING:
+        bar = progress_bar(job.progress)
+        return f"{bar} · {word}" if word and job.kind != MJ else bar
+    if state is JobState.FAILED:
+        return t("jobs.state.failed", locale, reason=short(job.error or "", 200) or "?")
+    key = _STATE_KEYS.get(state)
+    return t(key, locale) if key else word
+
+
+def status_text(job: Job, state: JobState | None = None) -> str:
+    """The whole status message for ``job``."""
+    locale = job_locale(job)
+    request = obj(job.request)
+    lines = [job_title(job.kind, text_of(request, "title"), locale)]
+    prompt = text_of(request, "prompt")
+    if prompt:
+        lines.append(short(prompt))
+    lines.append(state_line(job, locale, state))
+    lines.append(t("jobs.ids", locale, id=job.id, relay_id=job.relay_task_id or "?"))
+    return "\n".join(lines)
+
+
+def draft_status_text(
+    kind: str, title: str, prompt: str, relay_id: str, locale: str, queue_position: int | None
+) -> str:
+    """The first status message, sent before the job row (and its number) exists."""
+    lines = [job_title(kind, title, locale)]
+    if prompt:
+        lines.append(short(prompt))
+    if queue_position:
+        lines.append(t("jobs.state.queued_at", locale, position=queue_position))
+    else:
+        lines.append(t("jobs.state.queued", locale))
+    lines.append(t("jobs.relay_id", locale, id=relay_id))
+    return "\n".join(lines)
+
+
+@dataclass(slots=True)
+class _Shown:
+    text: str
+    preview_url: str | None
+
+
+PreviewFetcher = Callable[[str], Awaitable[OutgoingFile | None]]
+
+
+class StatusEditor:
+    """Remembers what each status message shows and when it was last edited."""
+
+    def __init__(self, clock: Callable[[], float], interval_s: float) -> None:
+        self._clock = clock
+        self._interval_s = interval_s
+        self._shown: dict[int, _Shown] = {}
+        self._edited_at: dict[str, float] = {}
+
+    def wait_needed(self, job: Job) -> float:
+        """Seconds until this job's status message may be edited again."""
+        last = self._edited_at.get(job.status_message_ref or "")
+        return 0.0 if last is None else max(0.0, last + self._interval_s - self._clock())
+
+    def needs_edit(self, job: Job) -> bool:
+        shown = self._shown.get(job.id)
+        if shown is None:
+            # The command's own first message already says "queued".
+            return not (job.state is JobState.SUBMITTED and job.progress == 0)
+        return shown.text != status_text(job) or (
+            job.preview_url is not None and shown.preview_url != job.preview_url
+        )
+
+    async def show_progress(
+        self,
+        job: Job,
+        responder: Responder,
+        ref: MessageRef,
+        fetch_preview: PreviewFetcher,
+    ) -> None:
+        """Edit the status message if it is out of date and the throttle allows."""
+        if not self.needs_edit(job) or self.wait_needed(job) > 0:
+            return
+        shown = self._shown.get(job.id)
+        files: tuple[OutgoingFile, ...] = ()
+        if job.preview_url and (shown is None or shown.preview_url != job.preview_url):
+            preview = await fetch_preview(job.preview_url)
+            files = (preview,) if preview is not None else ()
+        text = status_text(job)
+        await self._edit(job, responder, ref, Reply(text, files=files))
+        self._shown[job.id] = _Shown(text, job.preview_url)
+
+    async def show_final(self, job: Job, responder: Responder, ref: MessageRef) -> None:
+        """The last edit, after the result went out (caller waits for the throttle)."""
+        await self._edit(job, responder, ref, Reply(status_text(job)))
+        self.forget(job.id, job.status_message_ref)
+
+    async def _edit(self, job: Job, responder: Responder, ref: MessageRef, reply: Reply) -> None:
+        self._edited_at[job.status_message_ref or ""] = self._clock()
+        try:
+            await responder.edit(ref, reply)
+        except DeliveryError as exc:
+            log.info("could not edit the status message of job %s: %s", job.id, exc)
+
+    def forget(self, job_id: int, ref: str | None) -> None:
+        self._shown.pop(job_id, None)
+        if ref is not None:
+            self._edited_at.pop(ref, None)
+

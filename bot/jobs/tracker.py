@@ -1,0 +1,278 @@
+"""The job tracker: one long-lived loop that polls, shows progress and delivers results.
+
+Lifecycle (composition root)::
+
+    tracker = JobTracker(services, outlets, clock=time.time, sleep=asyncio.sleep,
+                         worker_id="host-1234")
+    await tracker.start()      # resumes every unfinished job and due delivery
+    ...
+    await tracker.stop()       # cancels cleanly (a delivery already sending completes)
+
+Each tick takes the active jobs whose ``next_poll_at`` is due, asks the relay about them
+(:mod:`bot.jobs.polling`), stores what changed, edits status messages
+(:mod:`bot.jobs.status`) and starts deliveries for jobs that reached an outcome. The
+store is the source of truth, so a restart loses nothing: jobs keep their relay ids and
+deadlines, and deliveries are claimed with a lease (``claim_delivery`` /
+``finish_delivery``), which makes each result go out once.
+
+``clock`` must be the same wall clock the store uses (``time.time`` by default): job
+creation times, deadlines and leases are compared with it across restarts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Final
+
+from bot.core.context import Services
+from bot.core.models import DeliveryError, Reply, Responder
+from bot.jobs.bell import TrackerBell
+from bot.jobs.observe import Observation
+from bot.jobs.outlets import ChatOutlet, decode_message_ref, encode_message_ref
+from bot.jobs.polling import Poller, PollOutcome
+from bot.jobs.records import deadline_for, job_chat, poll_interval
+from bot.jobs.results import ResultBuilder
+from bot.jobs.status import StatusEditor
+from bot.store.base import ACTIVE_STATES, OUTCOME_STATES, Job, JobState
+
+log = logging.getLogger(__name__)
+
+_MAX_DUE_PER_TICK: Final = 1000
+_LEASE_S: Final = 300.0
+_MAX_DELIVERY_ATTEMPTS: Final = 5
+_PARALLEL_DELIVERIES: Final = 4
+_MIN_NAP_S: Final = 0.05
+
+
+class JobTracker:
+    def __init__(
+        self,
+        services: Services,
+        outlets: Mapping[str, ChatOutlet],
+        *,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        worker_id: str = "relaybot",
+    ) -> None:
+        self._services = services
+        self._outlets = dict(outlets)
+        self._clock = clock
+        self._sleep = sleep
+        self._worker_id = worker_id
+        self._bell: TrackerBell = services.jobs
+        self._poller = Poller(services.relay)
+        self._status = StatusEditor(clock, services.config.bot.progress_interval_s)
+        self._loop_task: asyncio.Task[None] | None = None
+        self._deliveries: dict[int, asyncio.Task[None]] = {}
+        self._delivery_slots = asyncio.Semaphore(_PARALLEL_DELIVERIES)
+        self._changed = asyncio.Event()
+
+    # -- lifecycle -----------------------------------------------------------------
+
+    async def start(self) -> None:
+        if self._loop_task is None or self._loop_task.done():
+            self._loop_task = asyncio.create_task(self._run(), name="job-tracker")
+
+    async def stop(self) -> None:
+        """Stop polling and delivering; returns when every task of the tracker has ended."""
+        tasks = [t for t in (self._loop_task, *self._deliveries.values()) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._loop_task = None
+
+    def wake(self) -> None:
+        """Poll now rather than at the next scheduled tick (a hint; polling stays in charge)."""
+        self._bell.ring()
+
+    async def wait_idle(self, timeout: float) -> bool:  # noqa: ASYNC109 - fixed interface
+        """Wait (real time, at most ``timeout`` s) until no job is active or awaiting
+        delivery; True when idle, False on timeout."""
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    changed = self._changed
+                    if await self._is_idle():
+                        return True
+                    await changed.wait()
+        except TimeoutError:
+            return False
+
+    async def run_once(self) -> None:
+        """One tick, deliveries included (tests and tools; the loop calls :meth:`_tick`)."""
+        await self._tick()
+        while self._deliveries:
+            await asyncio.wait(set(self._deliveries.values()))
+
+    # -- the loop ------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self._tick()
+            except Exception:  # a bug in one tick must not stop all jobs (logged)
+                log.exception("job tracker tick failed")
+            await self._nap(await self._next_delay())
+
+    async def _nap(self, delay: float) -> None:
+        if not self._bell.rung:
+            sleeper = asyncio.ensure_future(self._sleep(delay))
+            ringer = asyncio.ensure_future(self._bell.wait())
+            try:
+                await asyncio.wait({sleeper, ringer}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                for waiter in (sleeper, ringer):
+                    waiter.cancel()
+                await asyncio.gather(sleeper, ringer, return_exceptions=True)
+        self._bell.clear()
+
+    async def _next_delay(self) -> float:
+        base = self._services.config.relay.poll_interval_s
+        upcoming = await self._services.store.list_active_jobs(limit=1)
+        if not upcoming:
+            return base
+        return max(_MIN_NAP_S, min(base, upcoming[0].next_poll_at - self._clock()))
+
+    async def _tick(self) -> None:
+        now = self._clock()
+        store = self._services.store
+        due = await store.list_active_jobs(limit=_MAX_DUE_PER_TICK, due_before=now)
+        outcomes = await self._poller.poll([job for job in due if job.relay_task_id])
+        # A job without a relay id was never accepted; it only waits for its deadline.
+        outcomes += [PollOutcome(j, retry_reason="not submitted") for j in due
+                     if not j.relay_task_id]
+        for outcome in outcomes:
+            try:
+                await self._apply(outcome, now)
+            except Exception:  # one job's bug must not stall the others (logged)
+                log.exception("could not update job %s", outcome.job.id)
+        await self._start_deliveries()
+        self._notify()
+
+    async def _apply(self, outcome: PollOutcome, now: float) -> None:
+        job = outcome.job
+        obs = outcome.observation
+        store = self._services.store
+        if obs is not None and obs.state in OUTCOME_STATES:
+            await store.update_job(
+                job.id, only_from=ACTIVE_STATES, state=obs.state, progress=obs.progress,
+                progress_text=obs.status_text, result=obs.result, error=obs.error or None,
+            )
+            return
+        # Commands do not know the tracker's clock: the deadline is fixed on first sight.
+        deadline = job.deadline or deadline_for(job.kind, job.relay_mode, job.created_at)
+        if now >= deadline:
+            await store.update_job(job.id, only_from=ACTIVE_STATES, state=JobState.TIMED_OUT,
+                                   error=outcome.retry_reason)
+            return
+        base = self._services.config.relay.poll_interval_s
+        next_poll = now + poll_interval(base, now - job.created_at)
+        if obs is None:
+            await store.update_job(job.id, only_from=ACTIVE_STATES, next_poll_at=next_poll,
+                                   deadline=deadline)
+            return
+        updated = await store.update_job(
+            job.id, only_from=ACTIVE_STATES, state=obs.state, progress=obs.progress,
+            progress_text=obs.status_text, preview_url=obs.preview_url, next_poll_at=next_poll,
+            deadline=deadline,
+        )
+        if updated is not None:
+            await self._show_progress(updated, obs)
+
+    async def _show_progress(self, job: Job, obs: Observation) -> None:
+        ref = decode_message_ref(job.status_message_ref)
+        responder = self._responder(job)
+        if ref is None or responder is None:
+            return
+        builder = ResultBuilder(self._services, responder.limits)
+        await self._status.show_progress(
+            job, responder, ref, lambda url: builder.fetch(url, "image")
+        )
+
+    def _responder(self, job: Job) -> Responder | None:
+        outlet = self._outlets.get(job.platform)
+        return outlet.responder_for(job_chat(job)) if outlet is not None else None
+
+    # -- delivery ------------------------------------------------------------------
+
+    async def _start_deliveries(self) -> None:
+        due = await self._services.store.list_due_deliveries(limit=_MAX_DUE_PER_TICK)
+        for job in due:
+            if job.id in self._deliveries or job.platform not in self._outlets:
+                continue
+            task = asyncio.create_task(self._deliver(job.id), name=f"deliver-job-{job.id}")
+            self._deliveries[job.id] = task
+            task.add_done_callback(functools.partial(self._delivery_done, job.id))
+
+    def _delivery_done(self, job_id: int, _task: asyncio.Task[None]) -> None:
+        task = self._deliveries.pop(job_id, None)
+        if task is not None and not task.cancelled() and task.exception() is not None:
+            log.error("delivery of job %s failed", job_id, exc_info=task.exception())
+        self._notify()
+
+    async def _deliver(self, job_id: int) -> None:
+        store = self._services.store
+        async with self._delivery_slots:
+            if not await store.claim_delivery(job_id, self._worker_id, _LEASE_S):
+                return  # another worker has it, or it was delivered meanwhile
+            job = await store.get_job(job_id)
+            responder = self._responder(job) if job is not None else None
+            if job is None or responder is None:
+                await store.release_delivery(job_id, self._worker_id)
+                return
+            try:
+                replies = await ResultBuilder(self._services, responder.limits).replies(job)
+            except asyncio.CancelledError:
+                # Nothing was sent: hand the job back instead of waiting out the lease.
+                await asyncio.shield(store.release_delivery(job_id, self._worker_id))
+                raise
+            # Once the first message is out, finish even if the tracker is being stopped:
+            # an interrupted send would be repeated after a restart.
+            sending = asyncio.ensure_future(self._send_all(job, responder, replies))
+            try:
+                await asyncio.shield(sending)
+            except asyncio.CancelledError:
+                await asyncio.wait({sending})
+                raise
+
+    async def _send_all(self, job: Job, responder: Responder, replies: Sequence[Reply]) -> None:
+        store = self._services.store
+        status_ref = decode_message_ref(job.status_message_ref)
+        refs: list[str] = []
+        try:
+            for reply in replies:
+                if status_ref is not None and reply.reply_to is None:
+                    reply = Reply(reply.text, reply.files, reply.buttons, reply_to=status_ref)
+                refs.append(encode_message_ref(await responder.send(reply)))
+        except DeliveryError as exc:
+            if not refs and job.delivery_attempts < _MAX_DELIVERY_ATTEMPTS:
+                log.warning("delivery of job %s failed, will retry: %s", job.id, exc)
+                await store.release_delivery(job.id, self._worker_id)
+                return
+            log.error("delivery of job %s failed, giving up: %s", job.id, exc)
+        await store.finish_delivery(job.id, self._worker_id, refs)
+        if status_ref is not None:
+            await self._sleep(self._status.wait_needed(job))
+            await self._status.show_final(job, responder, status_ref)
+
+    # -- idleness ------------------------------------------------------------------
+
+    def _notify(self) -> None:
+        self._changed.set()
+        self._changed = asyncio.Event()
+
+    async def _is_idle(self) -> bool:
+        if self._deliveries:
+            return False
+        store = self._services.store
+        if await store.list_active_jobs(limit=1):
+            return False
+        due = await store.list_due_deliveries(limit=_MAX_DUE_PER_TICK)
+        return not any(job.platform in self._outlets for job in due)

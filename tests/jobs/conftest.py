@@ -1,0 +1,23 @@
+"""Fixtures: a simulated relay (3 polls per job) and a bot on a SQLite file."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.sim import SimRelay
+from tests.jobs.harness import API_KEY, Bot, FakeClock, open_bot
+
+
+@pytest.fixture
+async def sim() -> AsyncIterator[SimRelay]:
+    async with SimRelay(API_KEY, steps=3) as relay:
+        yield relay
+
+
+@pytest.fixture
+async def bot(sim: SimRelay, tmp_path: Path) -> AsyncIterator[Bot]:
+    async with open_bot(sim, tmp_path / "bot.sqlite3", FakeClock()) as running:
+        yield running

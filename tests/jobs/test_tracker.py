@@ -1,0 +1,61 @@
+"""Tracker behaviour: batched polling, the per-job fallback, deadlines, progress states."""
+
+from __future__ import annotations
+
+from bot.sim import Fault, SimRelay
+from bot.store.base import JobState
+from tests.jobs.harness import Bot
+
+
+async def _add_jobs(bot: Bot, sim: SimRelay, count: int) -> list[int]:
+    ids = []
+    for n in range(count):
+        task_id = sim.add_mj_task(f"cat {n}", finished=False)
+        job = await bot.store.create_job(kind="mj", platform="test", user_id="alice",
+                                         chat_id="chat-1", relay_task_id=task_id,
+                                         request={"title": "imagine", "prompt": f"cat {n}"})
+        ids.append(job.id)
+    return ids
+
+
+async def test_200_jobs_take_two_requests_per_tick(bot: Bot, sim: SimRelay) -> None:
+    await _add_jobs(bot, sim, 200)
+    before = len(sim.requests)
+    bot.clock.now += 1
+    await bot.tracker.run_once()
+    made = sim.requests[before:]
+    assert [r.path for r in made] == ["/mj/task/list-by-condition"] * 2
+    assert sorted(len(r.json["ids"]) for r in made) == [100, 100]
+    running = await bot.store.list_active_jobs(limit=300)
+    assert len(running) == 200 and all(j.state is JobState.RUNNING for j in running)
+    assert all(j.progress == 33 for j in running)
+
+
+async def test_refused_batch_endpoint_falls_back_to_fetch(bot: Bot, sim: SimRelay) -> None:
+    sim.add_fault(Fault("POST", "/mj/task/list-by-condition", status=404, times=None))
+    await _add_jobs(bot, sim, 3)
+    await bot.settle()
+    assert len(sim.requests_to("/mj/task/list-by-condition")) == 1  # tried once, then no more
+    assert len(sim.requests_to("/mj/task/*/fetch")) == 9  # 3 polls per job
+    assert sum(bool(e.reply.files) for e in bot.recorder.sent()) == 3
+
+
+async def test_deadline_reports_timeout_with_ids(bot: Bot, sim: SimRelay) -> None:
+    await bot.command("/imagine a stuck job")
+    (job,) = await bot.store.list_jobs_for_owner("test", "alice")
+    sim.set_mj_task_status(job.relay_task_id or "", "IN_PROGRESS", progress="10%")
+    for _ in range(400):  # 3 s ticks, slower for old jobs, until the 15-minute deadline
+        bot.clock.now += 3.0
+        await bot.tracker.run_once()
+        seen = await bot.store.get_job(job.id)
+        assert seen is not None
+        job = seen
+        if job.state is JobState.DELIVERED:
+            break
+    assert job.outcome is JobState.TIMED_OUT
+    assert 15 * 60 <= (job.finished_at or 0) - job.created_at < 16 * 60
+    text = bot.recorder.texts()[-1]
+    assert "did not finish in time" in text and f"{job.relay_task_id}" in text
+    assert f"#{job.id}" in text
+    polls = len(sim.requests_to("/mj/task/list-by-condition"))
+    assert polls < 15 * 60 / 3  # old jobs are polled less often

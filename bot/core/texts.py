@@ -224,6 +224,8 @@ _EN: Final[Mapping[str, str]] = MappingProxyType({
     "It may still finish at the relay; give the operator this id.",
     "jobs.file_unavailable": "{text}\n\n⚠️ I could not upload the file; here is the link "
     "(it may stop working soon): {url}",
+    "jobs.undeliverable": "⚠️ Job #{id} finished (relay task {relay_id}), but this chat keeps "
+    "refusing the result. Try /jobs later or ask an admin to check the bot's upload limits.",
     "jobs.already_tracked": "That task is already job #{id}; its result comes there.",
     "jobs.none": "You have no jobs yet.",
     "jobs.active_header": "Running:",

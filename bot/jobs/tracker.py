@@ -25,17 +25,21 @@ import asyncio
 import contextlib
 import functools
 import logging
+import os
+import secrets
+import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Final
 
 from bot.core.context import Services
-from bot.core.models import DeliveryError, Reply, Responder
+from bot.core.models import DeliveryError, MessageRef, Reply, Responder
+from bot.core.texts import t
 from bot.jobs.bell import TrackerBell
 from bot.jobs.observe import Observation
 from bot.jobs.outlets import ChatOutlet, decode_message_ref, encode_message_ref
 from bot.jobs.polling import Poller, PollOutcome
-from bot.jobs.records import deadline_for, job_chat, poll_interval
+from bot.jobs.records import deadline_for, job_chat, job_locale, poll_interval
 from bot.jobs.results import ResultBuilder
 from bot.jobs.status import StatusEditor
 from bot.store.base import ACTIVE_STATES, OUTCOME_STATES, Job, JobState
@@ -49,6 +53,11 @@ _PARALLEL_DELIVERIES: Final = 4
 _MIN_NAP_S: Final = 0.05
 
 
+def default_worker_id() -> str:
+    """Unique per process, readable in the store: host, pid and a random suffix."""
+    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
+
+
 class JobTracker:
     def __init__(
         self,
@@ -57,13 +66,14 @@ class JobTracker:
         *,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-        worker_id: str = "relaybot",
+        worker_id: str | None = None,
     ) -> None:
         self._services = services
         self._outlets = dict(outlets)
         self._clock = clock
         self._sleep = sleep
-        self._worker_id = worker_id
+        # Several processes may share one store: delivery claims must tell them apart.
+        self._worker_id = worker_id or default_worker_id()
         self._bell: TrackerBell = services.jobs
         self._poller = Poller(services.relay)
         self._status = StatusEditor(clock, services.config.bot.progress_interval_s)
@@ -220,19 +230,18 @@ class JobTracker:
     async def _deliver(self, job_id: int) -> None:
         store = self._services.store
         async with self._delivery_slots:
+            job = await store.get_job(job_id)
+            if job is None or job.state is JobState.DELIVERED:
+                return
+            responder = self._responder(job)
+            if responder is None:
+                return
+            # Download and build everything before claiming: the lease then covers only
+            # the sends, so a slow download cannot outlive it and let another worker
+            # deliver the same result again. Cancelled here, nothing is claimed or sent.
+            replies = await ResultBuilder(self._services, responder.limits).replies(job)
             if not await store.claim_delivery(job_id, self._worker_id, _LEASE_S):
                 return  # another worker has it, or it was delivered meanwhile
-            job = await store.get_job(job_id)
-            responder = self._responder(job) if job is not None else None
-            if job is None or responder is None:
-                await store.release_delivery(job_id, self._worker_id)
-                return
-            try:
-                replies = await ResultBuilder(self._services, responder.limits).replies(job)
-            except asyncio.CancelledError:
-                # Nothing was sent: hand the job back instead of waiting out the lease.
-                await asyncio.shield(store.release_delivery(job_id, self._worker_id))
-                raise
             # Once the first message is out, finish even if the tracker is being stopped:
             # an interrupted send would be repeated after a restart.
             sending = asyncio.ensure_future(self._send_all(job, responder, replies))
@@ -252,15 +261,36 @@ class JobTracker:
                     reply = Reply(reply.text, reply.files, reply.buttons, reply_to=status_ref)
                 refs.append(encode_message_ref(await responder.send(reply)))
         except DeliveryError as exc:
-            if not refs and job.delivery_attempts < _MAX_DELIVERY_ATTEMPTS:
+            # ``job`` was read before this attempt's claim, which counted one more.
+            if not refs and job.delivery_attempts + 1 < _MAX_DELIVERY_ATTEMPTS:
                 log.warning("delivery of job %s failed, will retry: %s", job.id, exc)
                 await store.release_delivery(job.id, self._worker_id)
                 return
             log.error("delivery of job %s failed, giving up: %s", job.id, exc)
+            refs += await self._send_undeliverable_notice(job, responder, status_ref)
         await store.finish_delivery(job.id, self._worker_id, refs)
         if status_ref is not None:
             await self._sleep(self._status.wait_needed(job))
             await self._status.show_final(job, responder, status_ref)
+
+    async def _send_undeliverable_notice(
+        self, job: Job, responder: Responder, status_ref: MessageRef | None
+    ) -> list[str]:
+        """The platform keeps refusing the result: tell the user in plain text at least."""
+        notice = Reply(
+            t(
+                "jobs.undeliverable",
+                job_locale(job),
+                id=job.id,
+                relay_id=job.relay_task_id or "?",
+            ),
+            reply_to=status_ref,
+        )
+        try:
+            return [encode_message_ref(await responder.send(notice))]
+        except DeliveryError as exc:
+            log.error("could not tell the owner of job %s either: %s", job.id, exc)
+            return []
 
     # -- idleness ------------------------------------------------------------------
 

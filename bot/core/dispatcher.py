@@ -154,10 +154,10 @@ class Dispatcher:
             button = await self._services.store.get_button(press.key)
             route = self._buttons.get(button.kind) if button is not None else None
             if button is None or route is None:
-                await responder.send(Reply(t("generic.button_expired", locale)))
+                await responder.send(Reply(t("generic.button_expired", locale), ephemeral=True))
                 return
             if not await self._may_press(press, button.job_id, button.payload):
-                await responder.send(Reply(t("generic.not_your_button", locale)))
+                await responder.send(Reply(t("generic.not_your_button", locale), ephemeral=True))
                 return
             ctx = ButtonContext(
                 user=press.user,
@@ -252,7 +252,7 @@ class Dispatcher:
             log.info("answered %s with %s: %s", _describe(invocation), type(exc).__name__, exc)
         reply_to = invocation.message if invocation is not None else None
         try:
-            await responder.send(Reply(text, reply_to=reply_to))
+            await responder.send(Reply(text, reply_to=reply_to, ephemeral=True))
         except DeliveryError as delivery:
             log.warning("could not deliver an error message: %s", delivery)
 

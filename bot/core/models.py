@@ -151,12 +151,18 @@ class OutgoingFile:
 
 @dataclass(frozen=True, slots=True)
 class Reply:
-    """What a message should look like. An edit replaces text and buttons entirely."""
+    """What a message should look like. An edit replaces text and buttons entirely.
+
+    ``ephemeral`` marks a notice meant only for the user who caused it (an error, a
+    refused button): Discord shows it to that user alone, Telegram as a toast on a
+    button press; platforms without either post it normally.
+    """
 
     text: str = ""
     files: tuple[OutgoingFile, ...] = ()
     buttons: tuple[tuple[Button, ...], ...] = ()
     reply_to: MessageRef | None = None
+    ephemeral: bool = False
 
 
 @dataclass(frozen=True, slots=True)

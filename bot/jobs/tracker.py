@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import os
@@ -258,7 +259,7 @@ class JobTracker:
         try:
             for reply in replies:
                 if status_ref is not None and reply.reply_to is None:
-                    reply = Reply(reply.text, reply.files, reply.buttons, reply_to=status_ref)
+                    reply = dataclasses.replace(reply, reply_to=status_ref)
                 refs.append(encode_message_ref(await responder.send(reply)))
         except DeliveryError as exc:
             # ``job`` was read before this attempt's claim, which counted one more.

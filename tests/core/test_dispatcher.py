@@ -155,6 +155,7 @@ async def test_structured_options_are_checked_like_text(world: World) -> None:
     )
     assert got == {"prompt": "hi", "model": "gpt-4o"}
     assert responder.sent_texts()[0].startswith("prompt is empty.")
+    assert responder.events[-1].reply.ephemeral  # input errors go to their author only
 
 
 async def test_buttons_route_by_kind_and_belong_to_their_owner(world: World) -> None:
@@ -167,6 +168,7 @@ async def test_buttons_route_by_kind_and_belong_to_their_owner(world: World) -> 
 
     await dispatcher.press(ButtonPress(BOB, PRIVATE, gpt4o.key, ref), responder)
     assert responder.events[-1].text == t("generic.not_your_button")
+    assert responder.events[-1].reply.ephemeral  # shown to Bob alone where possible
 
     await dispatcher.press(ButtonPress(ALICE, PRIVATE, gpt4o.key, ref), responder)
     assert responder.events[-1].kind == "edit"
@@ -174,6 +176,7 @@ async def test_buttons_route_by_kind_and_belong_to_their_owner(world: World) -> 
 
     await dispatcher.press(ButtonPress(ALICE, PRIVATE, "no-such-key", ref), responder)
     assert responder.events[-1].text == t("generic.button_expired")
+    assert responder.events[-1].reply.ephemeral
 
     await dispatcher.handle(say("/chat hi"), responder)
     sent = world.sim.requests_to("/v1/chat/completions")[-1].json

@@ -67,3 +67,8 @@ class Adapter(Protocol):
 
     async def stop(self) -> None:
         """Stop receiving events and release the platform connection."""
+
+    def responder_for(self, chat: ChatRef) -> Responder:
+        """A responder for ``chat`` outside any event: the job tracker posts progress and
+        results through it, also after a restart."""
+        ...

@@ -1,10 +1,10 @@
 """The composition root: config in, a running bot out.
 
 ``App`` opens the core (store, one HTTP session, relay client, dispatcher), starts an
-adapter per configured platform in this one event loop, and closes everything in
-reverse order. Platform libraries are imported only for the platforms configured, so
-a Telegram-only bot never loads discord.py. ``run_forever`` adds signal handling for
-``relaybot run``.
+adapter per configured platform in this one event loop, then the job tracker, which
+sends through the adapters, and closes everything in reverse order. Platform
+libraries are imported only for the platforms configured, so a Telegram-only bot
+never loads discord.py. ``run_forever`` adds signal handling for ``relaybot run``.
 """
 
 from __future__ import annotations
@@ -16,11 +16,14 @@ import time
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
+from urllib.parse import urlsplit
 
 from adapters.base import Adapter
-from bot.config import AppConfig
+from bot.config import AppConfig, TelegramConfig
 from bot.core.context import Clock, Sleep
 from bot.core.runtime import Core, open_core
+from bot.jobs.notify import NotifyListener
+from bot.jobs.tracker import JobTracker
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +39,19 @@ class App:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
+        wall_clock: Clock = time.time,
         platforms: Sequence[str] | None = None,
     ) -> None:
         """``platforms`` limits which configured platforms start (tests); default all."""
         self.config = config
         self._clock = clock
+        self._wall_clock = wall_clock
         self._sleep = sleep
         self._platforms = tuple(platforms) if platforms is not None else ("telegram", "discord")
         self._stack: AsyncExitStack | None = None
         self._core: Core | None = None
         self.adapters: dict[str, Adapter] = {}
+        self.tracker: JobTracker | None = None
 
     @property
     def core(self) -> Core:
@@ -70,6 +76,20 @@ class App:
                 stack.push_async_callback(adapter.stop)
                 self.adapters[adapter.name] = adapter
                 log.info("platform started: %s", adapter.name)
+            # After the adapters (it sends through them), and stopped before them. Its
+            # clock is the wall clock: deadlines and leases are compared across restarts.
+            self.tracker = JobTracker(
+                self._core.services, self.adapters, clock=self._wall_clock, sleep=self._sleep
+            )
+            await self.tracker.start()
+            stack.push_async_callback(self.tracker.stop)
+            relay = self.config.relay
+            if relay.notify_url is not None and relay.notify_listen is not None:
+                host, port = relay.notify_listen
+                path = urlsplit(relay.notify_url).path
+                listener = NotifyListener(host, port, path, self.tracker.wake)
+                await listener.start()
+                stack.push_async_callback(listener.stop)
         except BaseException:
             await stack.aclose()
             self._core = None
@@ -82,6 +102,7 @@ class App:
         if stack is not None:
             await stack.aclose()
         self._core = None
+        self.tracker = None
         self.adapters.clear()
 
     async def __aenter__(self) -> App:
@@ -105,17 +126,7 @@ class App:
         commands = core.dispatcher.commands
         enabled = self._enabled_platforms()
         if self.config.telegram is not None and "telegram" in enabled:
-            from adapters.telegram import TelegramAdapter
-
-            adapters.append(
-                TelegramAdapter(
-                    self.config.telegram,
-                    core.dispatcher,
-                    commands,
-                    sleep=self._sleep,
-                    clock=self._clock,
-                )
-            )
+            adapters.append(self._telegram(core, self.config.telegram))
         if self.config.discord is not None and "discord" in enabled:
             from adapters.discord import DiscordAdapter
 
@@ -124,6 +135,7 @@ class App:
                     self.config.discord,
                     core.dispatcher,
                     commands,
+                    locale=self.config.bot.locale,
                     sleep=self._sleep,
                     clock=self._clock,
                 )
@@ -131,14 +143,49 @@ class App:
         return adapters
 
 
-async def run_forever(config: AppConfig) -> None:
-    """Run until SIGINT or SIGTERM, then shut down cleanly."""
+    def _telegram(self, core: Core, telegram: TelegramConfig) -> Adapter:
+        from adapters.telegram import TelegramAdapter, TelegramSettings, WebhookSettings
+
+        webhook = None
+        if telegram.webhook_url is not None:
+            secret = telegram.webhook_secret
+            webhook = WebhookSettings(
+                url=telegram.webhook_url,
+                listen_host=telegram.webhook_listen_host,
+                listen_port=telegram.webhook_listen_port,
+                path=telegram.webhook_path,
+                secret_token=secret.reveal() if secret is not None else None,
+            )
+        return TelegramAdapter(
+            telegram,
+            core.dispatcher,
+            core.dispatcher.commands,
+            locale=self.config.bot.locale,
+            edit_interval_s=self.config.bot.edit_interval_s,
+            settings=TelegramSettings(poll_timeout_s=telegram.poll_timeout_s, webhook=webhook),
+            sleep=self._sleep,
+            clock=self._clock,
+        )
+
+
+async def run_forever(config: AppConfig, *, sync_commands: bool = False) -> None:
+    """Run until SIGINT or SIGTERM, then shut down cleanly.
+
+    ``sync_commands`` registers the Discord slash commands once after start; it is
+    never done on an ordinary start (Discord rate-limits command registration)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with App(config):
+        async with App(config) as app:
+            discord = app.adapters.get("discord")
+            if sync_commands and discord is not None:
+                from adapters.discord import DiscordAdapter
+
+                if isinstance(discord, DiscordAdapter):
+                    count = await discord.sync_commands()
+                    log.info("registered %d Discord slash commands", count)
             log.info("relaybot running; Ctrl-C to stop")
             await stop.wait()
             log.info("shutting down")

@@ -44,7 +44,25 @@ def _build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run the bot on the platforms configured in config.toml")
     _add_config_option(run)
+    run.add_argument(
+        "--sync-commands",
+        action="store_true",
+        help="register Discord slash commands once after starting (see sync-commands)",
+    )
     run.set_defaults(handler=_cmd_run)
+
+    sync = sub.add_parser(
+        "sync-commands",
+        help="register the Discord slash commands (to discord.guild_ids, else globally)",
+    )
+    _add_config_option(sync)
+    sync.add_argument(
+        "--global",
+        dest="global_",
+        action="store_true",
+        help="register globally even when guild_ids are configured",
+    )
+    sync.set_defaults(handler=_cmd_sync_commands)
 
     console = sub.add_parser("console", help="talk to the bot in this terminal (stdin/stdout)")
     _add_config_option(console)
@@ -131,10 +149,44 @@ def _cmd_run(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     setup_logging(config.logging.level, secrets=config.secrets())
     try:
-        asyncio.run(run_forever(config))
+        asyncio.run(run_forever(config, sync_commands=args.sync_commands))
     except NoPlatformError as exc:
         print(f"relaybot: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _cmd_sync_commands(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from bot.core.commands import all_commands
+    from bot.log import setup_logging
+
+    config = _load(args, sys.stderr)
+    if config is None:
+        return EXIT_FAILURE
+    if config.discord is None:
+        print("relaybot: sync-commands needs a [discord] section with a token", file=sys.stderr)
+        return EXIT_FAILURE
+    from adapters.discord import DiscordStartError, sync_commands
+
+    setup_logging(config.logging.level, secrets=config.secrets())
+    guild_ids = () if args.global_ else None
+    try:
+        count = asyncio.run(
+            sync_commands(
+                config.discord, all_commands(), guild_ids=guild_ids, locale=config.bot.locale
+            )
+        )
+    except DiscordStartError as exc:
+        print(f"relaybot: could not register the commands: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    where = (
+        f"guilds {', '.join(map(str, config.discord.guild_ids))}"
+        if config.discord.guild_ids and not args.global_
+        else "globally (Discord may take up to an hour to show them)"
+    )
+    print(f"registered {count} slash commands {where}")
     return EXIT_OK
 
 

@@ -71,7 +71,7 @@ class RelayConfig:
     poll_interval_s: float = 3.0
     mj_mode: MjMode = "fast"
     notify_url: str | None = None
-    notify_listen: str | None = None
+    notify_listen: tuple[str, int] | None = None  # (host, port) the callback listener binds
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,6 +79,12 @@ class TelegramConfig:
     token: Secret
     base_url: str = "https://api.telegram.org/bot"
     base_file_url: str = "https://api.telegram.org/file/bot"
+    poll_timeout_s: float = 10.0
+    webhook_url: str | None = None  # None: long polling
+    webhook_listen_host: str = "127.0.0.1"
+    webhook_listen_port: int = 8443
+    webhook_path: str = "/telegram"
+    webhook_secret: Secret | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,6 +151,8 @@ class AppConfig:
         for platform in (self.telegram, self.discord):
             if platform is not None:
                 found.append(platform.token.reveal())
+        if self.telegram is not None and self.telegram.webhook_secret is not None:
+            found.append(self.telegram.webhook_secret.reveal())
         return tuple(s for s in found if s)
 
 
@@ -214,7 +222,9 @@ def _relay(s: SectionReader) -> RelayConfig | None:
     poll_interval_s = s.number("poll_interval_s", 3.0, minimum=0.05, maximum=600.0)
     mj_mode = s.choice("mj_mode", "fast", MJ_MODES)
     notify_url = s.optional_url("notify_url")
-    notify_listen = s.optional_str("notify_listen")
+    notify_listen = s.host_port("notify_listen", None)
+    if (notify_url is None) != (notify_listen is None):
+        s.problem("notify_url", "notify_url and notify_listen go together: set both or neither")
     s.finish()
     if base_url is None or api_key is None:
         return None
@@ -236,10 +246,27 @@ def _telegram(s: SectionReader) -> TelegramConfig | None:
     token = s.secret("token")
     base_url = s.url("base_url", "https://api.telegram.org/bot")
     base_file_url = s.url("base_file_url", "https://api.telegram.org/file/bot")
+    poll_timeout_s = s.number("poll_timeout_s", 10.0, minimum=0.0, maximum=600.0)
+    webhook_url = s.optional_url("webhook_url", schemes=("https",))
+    listen = s.host_port("webhook_listen", ("127.0.0.1", 8443))
+    webhook_path = s.string("webhook_path", "/telegram") or "/telegram"
+    if not webhook_path.startswith("/"):
+        s.problem("webhook_path", "must start with /")
+    webhook_secret = s.optional_secret("webhook_secret")
     s.finish()
     if token is None or base_url is None or base_file_url is None:
         return None
-    return TelegramConfig(token=Secret(token), base_url=base_url, base_file_url=base_file_url)
+    return TelegramConfig(
+        token=Secret(token),
+        base_url=base_url,
+        base_file_url=base_file_url,
+        poll_timeout_s=poll_timeout_s,
+        webhook_url=webhook_url,
+        webhook_listen_host=listen[0],
+        webhook_listen_port=listen[1],
+        webhook_path=webhook_path,
+        webhook_secret=Secret(webhook_secret) if webhook_secret else None,
+    )
 
 
 def _discord(s: SectionReader) -> DiscordConfig | None:

@@ -9,7 +9,7 @@ unknown by :meth:`SectionReader.finish`, which catches typos such as ``bse_url``
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Final
+from typing import Final, overload
 from urllib.parse import urlsplit
 
 _MISSING: Final = object()
@@ -131,6 +131,30 @@ class SectionReader:
             self.problem(env_key, f"environment variable {indirect.strip()} is not set")
             return None
         return value
+
+    def optional_secret(self, key: str) -> str | None:
+        """Like :meth:`secret`, but absent is fine."""
+        if key not in self._values and f"{key}_env" not in self._values:
+            self._seen.update((key, f"{key}_env"))
+            return None
+        return self.secret(key)
+
+    @overload
+    def host_port(self, key: str, default: tuple[str, int]) -> tuple[str, int]: ...
+
+    @overload
+    def host_port(self, key: str, default: None) -> tuple[str, int] | None: ...
+
+    def host_port(self, key: str, default: tuple[str, int] | None) -> tuple[str, int] | None:
+        """``"host:port"``, e.g. ``"0.0.0.0:8080"``."""
+        value = self.optional_str(key)
+        if value is None:
+            return default
+        host, sep, port = value.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            self.problem(key, 'must be "host:port", e.g. "127.0.0.1:8443"')
+            return default
+        return host.strip("[]"), int(port)
 
     def number(
         self, key: str, default: float, *, minimum: float, maximum: float

@@ -47,6 +47,7 @@ async def open_core(
                 api_key=config.relay.api_key.reveal(),
                 timeout_s=config.relay.timeout_s,
                 mj_mode=config.relay.mj_mode,
+                notify_hook=config.relay.notify_url,
             )
             services = Services(
                 config=config, store=store, relay=relay, http=http, clock=clock, sleep=sleep

@@ -49,6 +49,7 @@ class RelayClient:
         api_key: str,
         timeout_s: float,
         mj_mode: MjMode = "fast",
+        notify_hook: str | None = None,
         retry: RetryPolicy = _DEFAULT_RETRY,
         sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = random_module.random,
@@ -72,7 +73,8 @@ class RelayClient:
         self.images = ImagesResource(transport)
         self.embeddings = EmbeddingsResource(transport)
         self.audio = AudioResource(transport)
-        self.mj = MidjourneyResource(transport, default_mode=mj_mode)
+        # Every Midjourney submit asks the relay to call this URL back (a polling hint).
+        self.mj = MidjourneyResource(transport, default_mode=mj_mode, notify_hook=notify_hook)
         self.suno = SunoResource(transport)
         self.luma = LumaResource(transport)
 

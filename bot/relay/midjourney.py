@@ -43,22 +43,29 @@ def mode_prefix(mode: str) -> str:
     return "" if mode == "fast" else f"/mj-{mode}"
 
 
-def _common(
-    body: MjCommonRequest, notify_hook: str | None, state: str | None, bot_type: str | None
-) -> None:
-    if notify_hook is not None:
-        body["notifyHook"] = notify_hook
-    if state is not None:
-        body["state"] = state
-    if bot_type is not None:
-        body["botType"] = bot_type
-
-
 class MidjourneyResource:
-    def __init__(self, transport: Transport, *, default_mode: MjMode) -> None:
+    def __init__(
+        self, transport: Transport, *, default_mode: MjMode, notify_hook: str | None = None
+    ) -> None:
         mode_prefix(default_mode)
         self._transport = transport
         self._default_mode: MjMode = default_mode
+        self._default_notify_hook = notify_hook
+
+    def _common(
+        self,
+        body: MjCommonRequest,
+        notify_hook: str | None,
+        state: str | None,
+        bot_type: str | None,
+    ) -> None:
+        hook = notify_hook if notify_hook is not None else self._default_notify_hook
+        if hook is not None:
+            body["notifyHook"] = hook
+        if state is not None:
+            body["state"] = state
+        if bot_type is not None:
+            body["botType"] = bot_type
 
     # --- submits (paid) -------------------------------------------------------------
 
@@ -76,7 +83,7 @@ class MidjourneyResource:
         body: MjImagineRequest = {"prompt": prompt}
         if images:
             body["base64Array"] = list(images)
-        _common(body, notify_hook, state, bot_type)
+        self._common(body, notify_hook, state, bot_type)
         return await self._submit("submit/imagine", body, mode)
 
     async def action(
@@ -93,7 +100,7 @@ class MidjourneyResource:
         body: MjActionRequest = {"customId": custom_id, "taskId": task_id}
         if choose_same_channel is not None:
             body["chooseSameChannel"] = choose_same_channel
-        _common(body, notify_hook, state, None)
+        self._common(body, notify_hook, state, None)
         return await self._submit("submit/action", body, mode)
 
     async def blend(
@@ -110,7 +117,7 @@ class MidjourneyResource:
         body: MjBlendRequest = {"base64Array": list(images)}
         if dimensions is not None:
             body["dimensions"] = dimensions
-        _common(body, notify_hook, state, bot_type)
+        self._common(body, notify_hook, state, bot_type)
         return await self._submit("submit/blend", body, mode)
 
     async def describe(
@@ -131,7 +138,7 @@ class MidjourneyResource:
             body["base64"] = image
         if link is not None:
             body["link"] = link
-        _common(body, notify_hook, state, bot_type)
+        self._common(body, notify_hook, state, bot_type)
         return await self._submit("submit/describe", body, mode)
 
     async def shorten(
@@ -144,7 +151,7 @@ class MidjourneyResource:
         state: str | None = None,
     ) -> MjSubmit:
         body: MjShortenRequest = {"prompt": prompt}
-        _common(body, notify_hook, state, bot_type)
+        self._common(body, notify_hook, state, bot_type)
         return await self._submit("submit/shorten", body, mode)
 
     async def modal(
@@ -163,7 +170,7 @@ class MidjourneyResource:
             body["prompt"] = prompt
         if mask_base64 is not None:
             body["maskBase64"] = mask_base64
-        _common(body, notify_hook, state, None)
+        self._common(body, notify_hook, state, None)
         return await self._submit("submit/modal", body, mode)
 
     async def swap_face(
@@ -177,7 +184,7 @@ class MidjourneyResource:
     ) -> MjSubmit:
         """Put the face of ``source`` onto ``target`` (both data URIs)."""
         body: MjSwapFaceRequest = {"sourceBase64": source_base64, "targetBase64": target_base64}
-        _common(body, notify_hook, state, None)
+        self._common(body, notify_hook, state, None)
         return await self._submit("insight-face/swap", body, mode)
 
     async def _submit(self, route: str, body: object, mode: MjMode | None) -> MjSubmit:

@@ -121,3 +121,41 @@ def test_sections_are_frozen(tmp_path: Path) -> None:
     config = load_config(_write(tmp_path, MINIMAL), env={})
     with pytest.raises(AttributeError):
         config.relay.timeout_s = 5  # type: ignore[misc]
+
+
+def test_telegram_webhook_settings(tmp_path: Path) -> None:
+    text = MINIMAL + """
+[telegram]
+token = "1:abc"
+webhook_url = "https://bot.example.com/tg"
+webhook_listen = "0.0.0.0:9000"
+webhook_secret_env = "HOOK_SECRET"
+"""
+    config = load_config(_write(tmp_path, text), env={"HOOK_SECRET": "s3cr3t-token"})
+    telegram = config.telegram
+    assert telegram is not None
+    assert telegram.webhook_url == "https://bot.example.com/tg"
+    assert (telegram.webhook_listen_host, telegram.webhook_listen_port) == ("0.0.0.0", 9000)
+    assert telegram.webhook_path == "/telegram"
+    assert telegram.webhook_secret is not None
+    assert "s3cr3t-token" in config.secrets()
+
+    polling = load_config(_write(tmp_path, MINIMAL + '[telegram]\ntoken = "1:abc"\n'), env={})
+    assert polling.telegram is not None and polling.telegram.webhook_url is None
+
+
+def test_bad_webhook_settings_are_reported(tmp_path: Path) -> None:
+    text = MINIMAL + """
+[telegram]
+token = "1:abc"
+webhook_url = "http://insecure.example.com"
+webhook_listen = "no-port"
+webhook_path = "tg"
+"""
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, text), env={})
+    assert [p.split(":")[0] for p in caught.value.problems] == [
+        "telegram.webhook_url",
+        "telegram.webhook_listen",
+        "telegram.webhook_path",
+    ]

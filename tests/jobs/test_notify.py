@@ -1,0 +1,67 @@
+"""The optional Midjourney callback: submits name it, and a callback wakes the tracker."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.config import ConfigError, parse_config
+from bot.jobs.notify import NotifyListener
+from bot.relay import RelayClient
+from bot.sim import SimRelay
+from tests.jobs.harness import API_KEY
+
+SAMPLES = Path(__file__).resolve().parents[2] / "bot" / "sim" / "samples"
+
+
+async def test_every_midjourney_submit_names_the_callback(sim: SimRelay) -> None:
+    hook = "https://bot.example.com/mj/notify"
+    async with aiohttp.ClientSession() as session:
+        client = RelayClient(
+            session, base_url=sim.base_url, api_key=API_KEY, timeout_s=10, notify_hook=hook
+        )
+        submit = await client.mj.imagine("a lighthouse")
+        await client.mj.fetch(submit.task_id)
+        sim.finish_mj_task(submit.task_id)
+        task = await client.mj.fetch(submit.task_id)
+        await client.mj.action(submit.task_id, task.buttons[0].custom_id)
+    bodies = [r.json for r in sim.requests if r.method == "POST" and "/submit/" in r.path]
+    assert len(bodies) == 2
+    assert all(isinstance(b, dict) and b["notifyHook"] == hook for b in bodies)
+
+
+async def test_callbacks_wake_the_tracker_and_garbage_does_not() -> None:
+    woken: list[int] = []
+    listener = NotifyListener("127.0.0.1", 0, "/mj/notify", lambda: woken.append(1))
+    await listener.start()
+    base = f"http://127.0.0.1:{listener.port}"
+    callback = json.loads((SAMPLES / "mj_notify_callback.json").read_text(encoding="utf-8"))
+    try:
+        async with aiohttp.ClientSession() as session:
+            async with session.post(f"{base}/mj/notify", json=callback) as resp:
+                assert resp.status == 200
+            async with session.post(f"{base}/mj/notify", data=b"{not json") as resp:
+                assert resp.status == 400
+            async with session.get(f"{base}/mj/notify") as resp:
+                assert resp.status == 405
+            async with session.post(f"{base}/elsewhere", json=callback) as resp:
+                assert resp.status == 404
+    finally:
+        await listener.stop()
+    assert woken == [1]
+
+
+def test_notify_url_needs_a_listen_address() -> None:
+    raw = {"relay": {"base_url": "http://127.0.0.1:1", "api_key": "k",
+                     "notify_url": "https://bot.example.com/mj/notify"}}
+    with pytest.raises(ConfigError) as caught:
+        parse_config(raw, env={})
+    assert caught.value.problems == [
+        "relay.notify_url: notify_url and notify_listen go together: set both or neither"
+    ]
+    raw["relay"]["notify_listen"] = "0.0.0.0:8080"
+    config = parse_config(raw, env={})
+    assert config.relay.notify_listen == ("0.0.0.0", 8080)

@@ -40,10 +40,18 @@ __all__ = [
     "MessageRef",
     "OutgoingFile",
     "PlatformLimits",
+    "PlatformStartError",
     "Reply",
     "Responder",
     "UserRef",
 ]
+
+
+class PlatformStartError(Exception):
+    """An adapter could not connect (bad token, platform unreachable...).
+
+    Its message is shown to the operator as is: say what to check, never the token.
+    """
 
 
 class CoreHandler(Protocol):

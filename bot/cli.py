@@ -141,6 +141,7 @@ def _load(args: argparse.Namespace, err: TextIO) -> AppConfig | None:
 def _cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
+    from adapters.base import PlatformStartError
     from bot.app import NoPlatformError, run_forever
     from bot.log import setup_logging
 
@@ -150,7 +151,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     setup_logging(config.logging.level, secrets=config.secrets())
     try:
         asyncio.run(run_forever(config, sync_commands=args.sync_commands))
-    except NoPlatformError as exc:
+    except (NoPlatformError, PlatformStartError) as exc:
         print(f"relaybot: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK
@@ -168,7 +169,8 @@ def _cmd_sync_commands(args: argparse.Namespace) -> int:
     if config.discord is None:
         print("relaybot: sync-commands needs a [discord] section with a token", file=sys.stderr)
         return EXIT_FAILURE
-    from adapters.discord import DiscordStartError, sync_commands
+    from adapters.base import PlatformStartError
+    from adapters.discord import sync_commands
 
     setup_logging(config.logging.level, secrets=config.secrets())
     guild_ids = () if args.global_ else None
@@ -178,11 +180,11 @@ def _cmd_sync_commands(args: argparse.Namespace) -> int:
                 config.discord, all_commands(), guild_ids=guild_ids, locale=config.bot.locale
             )
         )
-    except DiscordStartError as exc:
+    except PlatformStartError as exc:
         print(f"relaybot: could not register the commands: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     where = (
-        f"guilds {', '.join(map(str, config.discord.guild_ids))}"
+        f"in guilds {', '.join(map(str, config.discord.guild_ids))}"
         if config.discord.guild_ids and not args.global_
         else "globally (Discord may take up to an hour to show them)"
     )

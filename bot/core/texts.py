@@ -291,6 +291,14 @@ _EN: Final[Mapping[str, str]] = MappingProxyType({
     "console.ask_prefill": "✏️ {prompt}\n(current: {prefill}; an empty line keeps it)",
     "console.no_button": "No message has a button labelled “{label}”.",
     "console.file_missing": "Cannot read {path}: no such file (or no permission).",
+    # -- Discord adapter -------------------------------------------------------------
+    "discord.file_too_large": "📎 {filename} ({size}) is over the {limit} Discord accepts "
+    "here, so it is not attached.",
+    "discord.ask_reply": "✏️ {prompt}\nReply to this message with your answer.",
+    "discord.ask_reply_prefill": "✏️ {prompt}\nReply to this message with your answer "
+    "(current: {prefill}).",
+    "discord.modal_title": "relaybot",
+    "discord.modal_label": "Your text",
     "console.welcome": "relaybot demo — a simulated relay answers, nothing costs money.\n"
     "Try:\n"
     "  hello there                      plain text chats (streamed)\n"

@@ -1,0 +1,5 @@
+"""Discord: slash commands, persistent buttons, modals and progress messages (discord.py 2.x)."""
+
+from adapters.discord.adapter import DiscordAdapter, DiscordStartError, sync_commands
+
+__all__ = ["DiscordAdapter", "DiscordStartError", "sync_commands"]

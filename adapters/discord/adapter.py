@@ -1,0 +1,360 @@
+"""The Discord adapter: connects, turns events into invocations, answers through responders.
+
+Lifecycle (discord.py's advanced startup, so Discord shares the event loop with
+Telegram and the job tracker)::
+
+    adapter = DiscordAdapter(config.discord, core.dispatcher, core.dispatcher.commands)
+    await adapter.start()          # login (REST), then the gateway in a task; returns when ready
+    await adapter.sync_commands()  # only when asked (relaybot sync-commands / run --sync-commands)
+    ...
+    await adapter.stop()
+
+Events:
+
+* a slash command → deferred at once, then :class:`~bot.core.models.Invocation` with the
+  typed options (attachments become core attachments read from the CDN on demand);
+* a button (``rb:<key>``, any message, also from before a restart) →
+  :class:`~bot.core.models.ButtonPress`; acknowledged after ``ack_after_s`` unless the
+  core answered or opened a modal first;
+* a message mentioning the bot or replying to it (or any DM) → a plain-message
+  invocation answered in the channel, unless it answers a question the bot asked there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import aiohttp
+import discord
+
+from adapters.base import CoreHandler, PlatformStartError
+from adapters.discord.channel import AnswerWaiters, ChannelResponder, Clock, Shared, Sleep
+from adapters.discord.client import RelayDiscordClient, Restore, point_at
+from adapters.discord.convert import (
+    PLATFORM,
+    attachment_of,
+    channel_id_of,
+    chat_of,
+    strip_mention,
+    user_of,
+)
+from adapters.discord.interaction import InteractionResponder
+from adapters.discord.slash import ChoiceSource, build_commands, core_options, sync_tree
+from bot.config import DiscordConfig
+from bot.core.dispatcher import CommandSpec, Dispatcher
+from bot.core.models import (
+    Attachment,
+    ButtonPress,
+    ChatRef,
+    DeliveryError,
+    Invocation,
+    MessageRef,
+    Responder,
+)
+
+log = logging.getLogger(__name__)
+
+
+class DiscordStartError(PlatformStartError):
+    """Discord could not be reached or refused the bot (bad token, no network...)."""
+
+
+@contextlib.contextmanager
+def _explained_start_failures() -> Iterator[None]:
+    """Turn discord.py's and the network's start failures into one operator message."""
+    try:
+        yield
+    except discord.LoginFailure:
+        raise DiscordStartError(
+            "Discord refused the bot token: check discord.token / discord.token_env"
+        ) from None
+    except discord.HTTPException as exc:
+        raise DiscordStartError(
+            f"Discord answered HTTP {exc.status} while connecting: {exc.text or exc}"
+        ) from None
+    except (aiohttp.ClientError, OSError) as exc:
+        raise DiscordStartError(
+            f"cannot reach Discord ({type(exc).__name__}); check the network and "
+            "discord.api_base_url / discord.gateway_url"
+        ) from None
+
+
+class DiscordAdapter:
+    name = PLATFORM
+
+    def __init__(
+        self,
+        config: DiscordConfig,
+        core: CoreHandler,
+        commands: Sequence[CommandSpec],
+        *,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+        choices: ChoiceSource | None = None,
+        locale: str = "en",
+        ack_after_s: float = 2.0,
+        ask_timeout_s: float = 300.0,
+        modal_timeout_s: float = 600.0,
+        stop_grace_s: float = 10.0,
+    ) -> None:
+        self._config = config
+        self._core = core
+        self._commands = tuple(commands)
+        if choices is None:
+            choices = core.choices if isinstance(core, Dispatcher) else _no_choices
+        self._choices = choices
+        self._locale = locale
+        self._sleep = sleep
+        self._clock = clock
+        self._ack_after_s = ack_after_s
+        self._ask_timeout_s = ask_timeout_s
+        self._modal_timeout_s = modal_timeout_s
+        self._stop_grace_s = stop_grace_s
+        self._client: RelayDiscordClient | None = None
+        self._shared: Shared | None = None
+        self._session: aiohttp.ClientSession | None = None
+        self._gateway: asyncio.Task[None] | None = None
+        self._restore: Restore | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    @property
+    def client(self) -> RelayDiscordClient:
+        if self._client is None:
+            raise RuntimeError("the Discord adapter is not started")
+        return self._client
+
+    async def start(self) -> None:
+        self._restore = point_at(self._config.api_base_url, self._config.gateway_url)
+        self._session = aiohttp.ClientSession()
+        client = RelayDiscordClient(
+            build_commands(self._commands, self._on_command, self._choices, self._locale),
+            on_message=self._on_message,
+            on_press=self._on_press,
+        )
+        self._client = client
+        self._shared = Shared(
+            client, self._clock, self._sleep, AnswerWaiters(), ask_timeout_s=self._ask_timeout_s
+        )
+        try:
+            with _explained_start_failures():
+                await client.login(self._config.token.reveal())
+                # READY ("connect") is enough: interactions are handled from then on, while
+                # discord.py's "ready" waits a further guild_ready_timeout for guild data.
+                connected: asyncio.Future[Any] = asyncio.ensure_future(client.wait_for("connect"))
+                self._gateway = asyncio.create_task(client.connect(), name="discord-gateway")
+                racing: set[asyncio.Future[Any]] = {connected, self._gateway}
+                await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
+                if not connected.done():
+                    connected.cancel()
+                    self._gateway.result()  # raises what ended the connection
+                    raise DiscordStartError(
+                        "the Discord gateway closed before the bot was ready"
+                    )
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("Discord connected as %s", client.user)
+
+    async def stop(self) -> None:
+        """Stop taking events, let running handlers finish (``stop_grace_s``), disconnect."""
+        if self._client is not None:
+            self._client.accepting = False
+        running = set(self._tasks)
+        if running:
+            _, late = await asyncio.wait(running, timeout=self._stop_grace_s)
+            for task in late:
+                task.cancel()
+            if late:
+                await asyncio.wait(late)
+        if self._client is not None:
+            await self._client.close()
+        if self._gateway is not None:
+            with contextlib.suppress(asyncio.CancelledError, discord.DiscordException, OSError):
+                await self._gateway
+            self._gateway = None
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+        if self._restore is not None:
+            self._restore()
+            self._restore = None
+
+    async def sync_commands(self, guild_ids: Sequence[int] | None = None) -> int:
+        """Register the slash commands: to ``guild_ids`` (default: config) instantly, else
+        globally. Returns the number of commands registered."""
+        ids = tuple(guild_ids if guild_ids is not None else self._config.guild_ids)
+        return await sync_tree(self.client.tree, ids)
+
+    def responder_for(self, chat: ChatRef) -> Responder:
+        """Normal channel messages in ``chat`` (its thread when it has one), for jobs
+        that outlive an interaction's 15-minute token."""
+        return ChannelResponder(self._require_shared(), channel_id_of(chat), locale=self._locale)
+
+    def _require_shared(self) -> Shared:
+        if self._shared is None:
+            raise RuntimeError("the Discord adapter is not started")
+        return self._shared
+
+    # -- events ----------------------------------------------------------------------
+
+    def _interaction_responder(self, interaction: discord.Interaction[Any]) -> InteractionResponder:
+        shared = self._require_shared()
+        fallback = ChannelResponder(
+            shared,
+            interaction.channel_id or 0,
+            locale=self._locale,
+            asker=str(interaction.user.id),
+        )
+        return InteractionResponder(
+            interaction,
+            shared,
+            locale=self._locale,
+            fallback=fallback,
+            modal_timeout_s=self._modal_timeout_s,
+        )
+
+    async def _on_command(
+        self, interaction: discord.Interaction[Any], spec: CommandSpec, values: Mapping[str, object]
+    ) -> None:
+        if not self.client.accepting:
+            return
+        self._track()
+        responder = self._interaction_responder(interaction)
+        try:
+            await responder.acknowledge()
+        except DeliveryError as exc:
+            log.warning("could not acknowledge /%s: %s", spec.name, exc)
+            return
+        invocation = Invocation(
+            user=user_of(interaction.user, interaction.locale),
+            chat=_chat_of_interaction(interaction),
+            command=spec.name,
+            options=core_options(values, self._attachment),
+        )
+        try:
+            await self._core.handle(invocation, responder)
+        finally:
+            await responder.finish()
+
+    async def _on_press(self, interaction: discord.Interaction[Any], key: str) -> None:
+        message = interaction.message
+        if message is None:
+            return
+        self._track()
+        responder = self._interaction_responder(interaction)
+        timer = asyncio.create_task(self._acknowledge_later(responder))
+        press = ButtonPress(
+            user=user_of(interaction.user, interaction.locale),
+            chat=_chat_of_interaction(interaction),
+            key=key,
+            message=MessageRef(str(message.channel.id), str(message.id)),
+        )
+        try:
+            await self._core.press(press, responder)
+        finally:
+            timer.cancel()
+            await responder.finish()
+
+    async def _acknowledge_later(self, responder: InteractionResponder) -> None:
+        # A real-time platform deadline (3 s), hence asyncio.sleep and not the injected one.
+        await asyncio.sleep(self._ack_after_s)
+        try:
+            await responder.acknowledge()
+        except DeliveryError as exc:
+            log.warning("could not acknowledge a button press: %s", exc)
+
+    async def _on_message(self, message: discord.Message) -> None:
+        client = self.client
+        me = client.user
+        if me is None or message.author.bot:
+            return
+        text = strip_mention(message.content, me.id)
+        channel_id = message.channel.id
+        author = str(message.author.id)
+        if self._require_shared().waiters.offer(channel_id, author, text):
+            return
+        mentioned = any(user.id == me.id for user in message.mentions)
+        replied = _replies_to(message, me.id)
+        chat = chat_of(message.channel)
+        if not (chat.is_private or mentioned or replied):
+            return
+        invocation = Invocation(
+            user=user_of(message.author),
+            chat=chat,
+            text=text,
+            attachments=tuple(self._attachment(a) for a in message.attachments),
+            mentioned=mentioned,
+            replied_to_bot=replied,
+            message=MessageRef(str(channel_id), str(message.id)),
+        )
+        responder = ChannelResponder(
+            self._require_shared(), channel_id, locale=self._locale, asker=author
+        )
+        self._track()
+        await self._core.handle(invocation, responder)
+
+    def _track(self) -> None:
+        """Remember the running handler (discord.py runs each event in its own task) so
+        :meth:`stop` can let it finish before the store and session close."""
+        task = asyncio.current_task()
+        if task is not None and task not in self._tasks:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    def _attachment(self, attachment: discord.Attachment) -> Attachment:
+        if self._session is None:
+            raise RuntimeError("the Discord adapter is not started")
+        return attachment_of(attachment, self._session)
+
+
+def _chat_of_interaction(interaction: discord.Interaction[Any]) -> ChatRef:
+    if interaction.channel is not None:
+        return chat_of(interaction.channel)
+    private = interaction.guild_id is None
+    return ChatRef(PLATFORM, str(interaction.channel_id), "", is_private=private)
+
+
+def _replies_to(message: discord.Message, bot_id: int) -> bool:
+    reference = message.reference
+    resolved = reference.resolved if reference is not None else None
+    return isinstance(resolved, discord.Message) and resolved.author.id == bot_id
+
+
+def _no_choices(name: str) -> Sequence[str]:
+    return ()
+
+
+async def sync_commands(
+    config: DiscordConfig,
+    commands: Sequence[CommandSpec],
+    *,
+    guild_ids: Sequence[int] | None = None,
+    locale: str = "en",
+) -> int:
+    """Register the slash commands without connecting to the gateway (``relaybot
+    sync-commands``): to ``guild_ids`` (default: config) instantly, else globally.
+
+    Returns the number of commands registered."""
+    restore = point_at(config.api_base_url, config.gateway_url)
+    client = RelayDiscordClient(build_commands(commands, _not_running, _no_choices, locale))
+    try:
+        with _explained_start_failures():
+            await client.login(config.token.reveal())
+            ids = tuple(guild_ids if guild_ids is not None else config.guild_ids)
+            return await sync_tree(client.tree, ids)
+    finally:
+        await client.close()
+        restore()
+
+
+async def _not_running(
+    interaction: discord.Interaction[Any], spec: CommandSpec, values: Mapping[str, object]
+) -> None:
+    raise RuntimeError("commands only run in a started DiscordAdapter")

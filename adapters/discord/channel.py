@@ -1,0 +1,199 @@
+"""Answering in a channel with normal messages, and what both responders share.
+
+Channel messages have no 15-minute token, so long jobs keep their progress here
+(:meth:`DiscordAdapter.responder_for`), and mentions of the bot are answered here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import discord
+
+from adapters.discord.components import view_for
+from adapters.discord.convert import (
+    discord_limits,
+    no_mentions,
+    pieces_of,
+    uploads_for,
+    with_note,
+)
+from bot.core.models import DeliveryError, MessageRef, PlatformLimits, Reply
+from bot.core.texts import t
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], Awaitable[None]]
+
+
+class AnswerWaiters:
+    """Questions asked in a channel, answered by the asker's next message there."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[tuple[int, str], asyncio.Future[str | None]] = {}
+
+    def offer(self, channel_id: int, user_id: str, text: str) -> bool:
+        """Give ``text`` to a pending question of this user here; False when none."""
+        future = self._waiting.get((channel_id, user_id))
+        if future is None or future.done() or not text.strip():
+            return False
+        future.set_result(text.strip())
+        return True
+
+    async def wait(self, channel_id: int, user_id: str, timeout_s: float) -> str | None:
+        """The answer; None after ``timeout_s`` (real time: a person is typing) or when a
+        newer question to the same user replaces this one."""
+        key = (channel_id, user_id)
+        previous = self._waiting.get(key)
+        if previous is not None and not previous.done():
+            previous.set_result(None)
+        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        self._waiting[key] = future
+        try:
+            return await asyncio.wait_for(future, timeout_s)
+        except TimeoutError:
+            return None
+        finally:
+            if self._waiting.get(key) is future:
+                del self._waiting[key]
+
+
+@dataclass(slots=True)
+class Shared:
+    """What every responder of one adapter uses."""
+
+    client: discord.Client
+    clock: Clock
+    sleep: Sleep
+    waiters: AnswerWaiters
+    ask_timeout_s: float = 300.0
+    edit_interval_s: float = 1.0
+    _last_edit: dict[str, float] = field(default_factory=dict)
+
+    async def edit_turn(self, message_id: str) -> None:
+        """Wait so a message is edited at most once per ``edit_interval_s``."""
+        last = self._last_edit.get(message_id)
+        if last is not None:
+            remaining = last + self.edit_interval_s - self.clock()
+            if remaining > 0:
+                await self.sleep(remaining)
+        self._last_edit[message_id] = self.clock()
+        if len(self._last_edit) > 1000:  # keep the memory bounded on a busy bot
+            oldest = sorted(self._last_edit, key=self._last_edit.__getitem__)[:500]
+            for key in oldest:
+                del self._last_edit[key]
+
+
+def message_kwargs(reply: Reply, upload_limit: int, locale: str) -> dict[str, Any]:
+    """Keyword arguments for a discord.py send: content, files, view, no mentions."""
+    upload = uploads_for(reply.files, upload_limit, locale)
+    kwargs: dict[str, Any] = {"allowed_mentions": no_mentions()}
+    content = with_note(reply.text, upload.note)
+    if content:
+        kwargs["content"] = content
+    if upload.files:
+        kwargs["files"] = list(upload.files)
+    view = view_for(reply.buttons)
+    if view is not None:
+        kwargs["view"] = view
+    return kwargs
+
+
+def edit_kwargs(reply: Reply, upload_limit: int, locale: str) -> dict[str, Any]:
+    """Like :func:`message_kwargs` for an edit: text and buttons are replaced entirely."""
+    kwargs = message_kwargs(reply, upload_limit, locale)
+    kwargs.setdefault("content", None)
+    kwargs.setdefault("view", None)
+    if "files" in kwargs:
+        kwargs["attachments"] = kwargs.pop("files")
+    return kwargs
+
+
+class ChannelResponder:
+    """Sends normal channel messages; asks questions as "reply to this message"."""
+
+    def __init__(
+        self,
+        shared: Shared,
+        channel_id: int,
+        *,
+        locale: str,
+        asker: str | None = None,
+    ) -> None:
+        self._shared = shared
+        self._channel_id = channel_id
+        self._locale = locale
+        self._asker = asker
+        self._limits = discord_limits()
+
+    @property
+    def limits(self) -> PlatformLimits:
+        return self._limits
+
+    def _channel(self) -> discord.PartialMessageable:
+        return self._shared.client.get_partial_messageable(self._channel_id)
+
+    async def send(self, reply: Reply) -> MessageRef:
+        ref: MessageRef | None = None
+        for piece in pieces_of(reply):
+            kwargs = message_kwargs(piece, self._limits.max_upload_bytes, self._locale)
+            if piece.reply_to is not None:
+                kwargs["reference"] = discord.MessageReference(
+                    message_id=int(piece.reply_to.message_id),
+                    channel_id=int(piece.reply_to.chat_id),
+                    fail_if_not_exists=False,
+                )
+            try:
+                message = await self._channel().send(**kwargs)
+            except discord.HTTPException as exc:
+                raise DeliveryError(f"Discord refused a message: {exc}") from exc
+            ref = MessageRef(str(message.channel.id), str(message.id))
+        assert ref is not None
+        return ref
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        first, *rest = pieces_of(reply)
+        await self._shared.edit_turn(ref.message_id)
+        channel = self._shared.client.get_partial_messageable(int(ref.chat_id))
+        kwargs = edit_kwargs(first, self._limits.max_upload_bytes, self._locale)
+        try:
+            await channel.get_partial_message(int(ref.message_id)).edit(**kwargs)
+        except discord.HTTPException as exc:
+            raise DeliveryError(f"Discord refused an edit: {exc}") from exc
+        for piece in rest:
+            await self.send(piece)
+
+    async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
+        if self._asker is None:
+            return None  # nobody in particular to ask (a job's progress message)
+        await self.send(Reply(ask_prompt(prompt, prefill, self._locale)))
+        shared = self._shared
+        return await shared.waiters.wait(self._channel_id, self._asker, shared.ask_timeout_s)
+
+    @asynccontextmanager
+    async def typing(self) -> AsyncIterator[None]:
+        indicator = self._channel().typing()
+        try:
+            await indicator.__aenter__()
+        except discord.HTTPException as exc:
+            log.info("could not show typing in %s: %s", self._channel_id, exc)
+            yield
+            return
+        try:
+            yield
+        finally:
+            with contextlib.suppress(discord.HTTPException):
+                await indicator.__aexit__(None, None, None)
+
+
+def ask_prompt(prompt: str, prefill: str, locale: str) -> str:
+    if prefill:
+        return t("discord.ask_reply_prefill", locale, prompt=prompt, prefill=prefill)
+    return t("discord.ask_reply", locale, prompt=prompt)

@@ -1,0 +1,82 @@
+"""The discord.py client the adapter drives, and where it connects to.
+
+:func:`point_at` is the one place that redirects discord.py to another REST base or
+gateway (config ``api_base_url`` / ``gateway_url``: REST proxies and tests). discord.py
+keeps both in class attributes, so the change is process-wide; it returns a function
+that restores the previous values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any
+
+import discord
+import yarl
+from discord import app_commands
+
+from adapters.discord.components import KeyButton
+from adapters.discord.convert import no_mentions
+
+Restore = Callable[[], None]
+
+
+def point_at(api_base_url: str | None, gateway_url: str | None) -> Restore:
+    """Make discord.py use ``api_base_url`` (…/api/v10) and ``gateway_url`` (ws://…)."""
+    route = discord.http.Route
+    socket = discord.gateway.DiscordWebSocket
+    previous_base = route.BASE
+    previous_gateway = socket.DEFAULT_GATEWAY
+    if api_base_url:
+        route.BASE = api_base_url.rstrip("/")
+    if gateway_url:
+        socket.DEFAULT_GATEWAY = yarl.URL(gateway_url)
+
+    def restore() -> None:
+        route.BASE = previous_base
+        socket.DEFAULT_GATEWAY = previous_gateway
+
+    return restore
+
+
+MessageHandler = Callable[[discord.Message], Awaitable[None]]
+PressHandler = Callable[[discord.Interaction[Any], str], Awaitable[None]]
+
+
+class RelayDiscordClient(discord.Client):
+    """A client with the generated slash commands and the persistent button type.
+
+    Default intents only: the bot reads messages that mention it or reply to it, which
+    Discord delivers with their content without the privileged message-content intent.
+    """
+
+    def __init__(
+        self,
+        commands: Sequence[app_commands.Command[Any, ..., None]],
+        *,
+        on_message: MessageHandler | None = None,
+        on_press: PressHandler | None = None,
+        guild_ready_timeout_s: float = 2.0,
+    ) -> None:
+        super().__init__(
+            intents=discord.Intents.default(),
+            allowed_mentions=no_mentions(),
+            guild_ready_timeout=guild_ready_timeout_s,
+        )
+        self.tree: app_commands.CommandTree[RelayDiscordClient] = app_commands.CommandTree(self)
+        for command in commands:
+            self.tree.add_command(command)
+        self._message_handler = on_message
+        self._press_handler = on_press
+        self.accepting = True  # False while stopping: new events are ignored
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(KeyButton)
+
+    async def on_message(self, message: discord.Message) -> None:
+        if self._message_handler is not None and self.accepting:
+            await self._message_handler(message)
+
+    async def receive_press(self, interaction: discord.Interaction[Any], key: str) -> None:
+        if self._press_handler is not None and self.accepting:
+            await self._press_handler(interaction, key)

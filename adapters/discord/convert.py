@@ -1,0 +1,166 @@
+"""Conversions between discord.py objects and the core's neutral values.
+
+Everything here is synchronous and free of I/O except the attachment reader, which
+streams from the CDN and stops at the caller's cap.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import aiohttp
+import discord
+
+from bot.core.models import (
+    Attachment,
+    AttachmentTooLargeError,
+    ChatRef,
+    OutgoingFile,
+    PlatformLimits,
+    Reply,
+    UserRef,
+)
+from bot.core.render import format_size, split_text
+from bot.core.texts import t
+from bot.media import (
+    MediaDownloadError,
+    MediaTooLargeError,
+    guess_content_type,
+    kind_of,
+    read_capped,
+)
+
+PLATFORM: Final = "discord"
+MAX_TEXT: Final = 2000
+MAX_BUTTONS_PER_ROW: Final = 5
+MAX_ROWS: Final = 5
+DEFAULT_UPLOAD_LIMIT: Final = 10 * 1024 * 1024  # without an interaction to ask
+_CDN_TIMEOUT: Final = aiohttp.ClientTimeout(total=120)
+
+
+def no_mentions() -> discord.AllowedMentions:
+    """Nobody is pinged: a prompt echoed back can never reach @everyone or a role."""
+    return discord.AllowedMentions.none()
+
+
+def discord_limits(upload_limit: int = DEFAULT_UPLOAD_LIMIT) -> PlatformLimits:
+    return PlatformLimits(
+        max_text=MAX_TEXT,
+        max_caption=MAX_TEXT,
+        max_buttons_per_row=MAX_BUTTONS_PER_ROW,
+        max_rows=MAX_ROWS,
+        max_upload_bytes=upload_limit,
+        edit_interval_s=1.0,
+    )
+
+
+def chat_of(channel: object) -> ChatRef:
+    """The conversation scope of a channel: a thread is its own conversation in its parent."""
+    if isinstance(channel, discord.Thread):
+        return ChatRef(PLATFORM, str(channel.parent_id), str(channel.id), is_private=False)
+    private = isinstance(channel, discord.DMChannel | discord.GroupChannel)
+    channel_id = getattr(channel, "id", None)
+    return ChatRef(PLATFORM, str(channel_id), "", is_private=private)
+
+
+def channel_id_of(chat: ChatRef) -> int:
+    """Where messages for ``chat`` are posted (the thread when there is one)."""
+    return int(chat.thread_id or chat.chat_id)
+
+
+def user_of(user: discord.abc.User, locale: object = None) -> UserRef:
+    value = getattr(locale, "value", locale)
+    return UserRef(str(user.id), user.display_name, value if isinstance(value, str) else None)
+
+
+_MENTION_RE: Final = r"<@!?{id}>"
+
+
+def strip_mention(content: str, bot_id: int) -> str:
+    """The message text without the bot's mention(s)."""
+    return re.sub(_MENTION_RE.format(id=bot_id), " ", content).strip()
+
+
+def attachment_of(attachment: discord.Attachment, session: aiohttp.ClientSession) -> Attachment:
+    """A core attachment whose bytes are streamed from the CDN on demand, capped."""
+    declared = attachment.content_type.split(";")[0].strip() if attachment.content_type else None
+    content_type = guess_content_type(b"", attachment.filename, declared)
+    url = attachment.url
+
+    async def reader(max_bytes: int) -> bytes:
+        try:
+            async with session.get(url, timeout=_CDN_TIMEOUT) as response:
+                if response.status >= 400:
+                    raise MediaDownloadError(f"HTTP {response.status}")
+                return await read_capped(response.content, max_bytes)
+        except MediaTooLargeError as exc:
+            raise AttachmentTooLargeError(attachment.filename, exc.size, max_bytes) from exc
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise MediaDownloadError(type(exc).__name__) from exc
+
+    return Attachment(
+        kind=kind_of(content_type),
+        filename=attachment.filename,
+        content_type=content_type,
+        size=attachment.size,
+        reader=reader,
+        url=url,
+    )
+
+
+def pieces_of(reply: Reply, limit: int = MAX_TEXT) -> list[Reply]:
+    """``reply`` split at Discord's limit; files and buttons stay on the last piece."""
+    if len(reply.text) <= limit:
+        return [reply]
+    texts = split_text(reply.text, limit)
+    last = len(texts) - 1
+    return [
+        Reply(
+            text,
+            files=reply.files if i == last else (),
+            buttons=reply.buttons if i == last else (),
+            reply_to=reply.reply_to if i == 0 else None,
+        )
+        for i, text in enumerate(texts)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class Upload:
+    files: tuple[discord.File, ...]
+    note: str  # what could not be attached, for the message text
+
+
+def uploads_for(files: Sequence[OutgoingFile], limit: int, locale: str) -> Upload:
+    """The files Discord accepts here, and a note naming those over ``limit``."""
+    kept: list[discord.File] = []
+    notes: list[str] = []
+    for file in files:
+        if len(file.data) > limit:
+            notes.append(
+                t(
+                    "discord.file_too_large",
+                    locale,
+                    filename=file.filename,
+                    size=format_size(len(file.data)),
+                    limit=format_size(limit),
+                )
+            )
+            continue
+        kept.append(discord.File(io.BytesIO(file.data), filename=file.filename))
+    return Upload(tuple(kept), "\n".join(notes))
+
+
+def with_note(text: str, note: str, limit: int = MAX_TEXT) -> str:
+    """``text`` with ``note`` appended, the note winning when space runs out."""
+    if not note:
+        return text
+    joined = f"{text}\n\n{note}" if text else note
+    if len(joined) <= limit:
+        return joined
+    room = max(0, limit - len(note) - 3)
+    return f"{text[:room]}…\n\n{note}"[:limit]

@@ -41,11 +41,15 @@ class App:
         sleep: Sleep = asyncio.sleep,
         wall_clock: Clock = time.time,
         platforms: Sequence[str] | None = None,
+        start_tracker: bool = True,
     ) -> None:
-        """``platforms`` limits which configured platforms start (tests); default all."""
+        """``platforms`` limits which configured platforms start (tests); default all.
+        ``start_tracker=False`` builds the job tracker without its loop, for tests that
+        drive it with ``app.tracker.run_once()`` on virtual time."""
         self.config = config
         self._clock = clock
         self._wall_clock = wall_clock
+        self._start_tracker = start_tracker
         self._sleep = sleep
         self._platforms = tuple(platforms) if platforms is not None else ("telegram", "discord")
         self._stack: AsyncExitStack | None = None
@@ -81,7 +85,8 @@ class App:
             self.tracker = JobTracker(
                 self._core.services, self.adapters, clock=self._wall_clock, sleep=self._sleep
             )
-            await self.tracker.start()
+            if self._start_tracker:
+                await self.tracker.start()
             stack.push_async_callback(self.tracker.stop)
             relay = self.config.relay
             if relay.notify_url is not None and relay.notify_listen is not None:

@@ -291,6 +291,10 @@ _EN: Final[Mapping[str, str]] = MappingProxyType({
     "console.ask_prefill": "✏️ {prompt}\n(current: {prefill}; an empty line keeps it)",
     "console.no_button": "No message has a button labelled “{label}”.",
     "console.file_missing": "Cannot read {path}: no such file (or no permission).",
+    # -- Telegram adapter ------------------------------------------------------------
+    "telegram.ask": "✏️ {prompt}\nReply to this message with your answer (/cancel to stop).",
+    "telegram.ask_current": "Current text — tap it to copy, change it and send it back:",
+    "telegram.see_above": "⬆️",
     # -- Discord adapter -------------------------------------------------------------
     "discord.file_too_large": "📎 {filename} ({size}) is over the {limit} Discord accepts "
     "here, so it is not attached.",

@@ -117,14 +117,17 @@ class Running:
 async def start_app(config: AppConfig, clock: JumpingClock) -> App:
     """The real app with only Discord; its job tracker is driven by tests (:class:`Jobs`).
 
-    With virtual time the tracker's own loop would spin through its naps, so it is
-    stopped and ticked explicitly instead."""
+    With virtual time the tracker's own loop would spin through its naps, so its loop is
+    not started and tests tick it explicitly instead."""
     app = App(
-        config, clock=clock, sleep=clock.sleep, wall_clock=clock, platforms=("discord",)
+        config,
+        clock=clock,
+        sleep=clock.sleep,
+        wall_clock=clock,
+        platforms=("discord",),
+        start_tracker=False,
     )
     await app.start()
-    assert app.tracker is not None
-    await app.tracker.stop()
     return app
 
 

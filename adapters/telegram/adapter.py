@@ -1,0 +1,330 @@
+"""The Telegram platform: python-telegram-bot on the shared event loop.
+
+The PTB :class:`~telegram.ext.Application` is driven by hand (``initialize``/``start``
+and ``updater.start_polling``, or our webhook server) so it runs beside discord.py in
+one loop. Each update starts its own task, so a long answer in one chat never holds up
+another chat, and a question asked with ForceReply can be answered while its command
+waits. Messages become :class:`Invocation` values (albums first gathered into one),
+callback queries become :class:`ButtonPress` values; replies go out through
+:class:`~adapters.telegram.responder.TelegramResponder`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dtm
+import logging
+import os
+import time
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from telegram import BotCommand, CallbackQuery, Message, Update, User
+from telegram.constants import ChatAction
+from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from adapters.base import CoreHandler, PlatformStartError
+from adapters.telegram.attachments import AlbumCollector, attachments_of
+from adapters.telegram.convert import (
+    chat_action_for,
+    chat_ref,
+    message_ref,
+    read_addressing,
+    real_reply,
+    thread_of,
+    user_ref,
+    with_start_as_help,
+)
+from adapters.telegram.outbox import Outbox
+from adapters.telegram.pacing import Pacer
+from adapters.telegram.questions import Questions
+from adapters.telegram.responder import PressResponder, TelegramResponder, telegram_limits
+from adapters.telegram.webhook import ALLOWED_UPDATES, WebhookServer, WebhookSettings
+from bot.config import TelegramConfig
+from bot.core.context import Clock, Sleep
+from bot.core.dispatcher import CommandSpec
+from bot.core.models import ButtonPress, ChatRef, Invocation, MessageRef, PlatformLimits, UserRef
+from bot.core.texts import t
+
+log = logging.getLogger(__name__)
+
+_MAX_COMMANDS: Final = 100
+_MAX_DESCRIPTION: Final = 256
+PtbApp = Application[Any, Any, Any, Any, Any, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class TelegramSettings:
+    """Tuning beyond :class:`~bot.config.TelegramConfig`; the defaults suit production."""
+
+    poll_timeout_s: float = 10.0  # getUpdates long-poll
+    webhook: WebhookSettings | None = None  # receive updates by webhook instead of polling
+    album_wait_s: float = 0.8  # quiet time that ends an album
+    ask_timeout_s: float = 600.0  # how long a ForceReply question waits
+    press_ack_s: float = 1.0  # a button's spinner stops at the latest after this
+    shutdown_grace_s: float = 5.0  # running work may finish this long on stop
+    register_commands: bool = True  # setMyCommands (only when the list changed)
+
+
+def _start_failure(exc: TelegramError) -> PlatformStartError:
+    # PTB's InvalidToken message quotes the token: never pass it on.
+    if isinstance(exc, InvalidToken):
+        return PlatformStartError(
+            "Telegram refused the bot token: check telegram.token / telegram.token_env"
+        )
+    return PlatformStartError(
+        f"cannot reach the Telegram Bot API ({type(exc).__name__}); check the network and "
+        "telegram.base_url"
+    )
+
+
+class TelegramAdapter:
+    name = "telegram"
+
+    def __init__(
+        self,
+        config: TelegramConfig,
+        core: CoreHandler,
+        commands: Sequence[CommandSpec],
+        *,
+        locale: str = "en",
+        edit_interval_s: float = 1.0,
+        settings: TelegramSettings | None = None,
+        sleep: Sleep = asyncio.sleep,
+        clock: Clock = time.monotonic,
+    ) -> None:
+        self._config = config
+        self._core = core
+        self._commands = tuple(commands)
+        self._command_names = frozenset(spec.name for spec in self._commands)
+        self._locale = locale
+        self._settings = settings or TelegramSettings()
+        self._sleep = sleep
+        self._clock = clock
+        self._limits = telegram_limits(edit_interval_s)
+        self._questions = Questions()
+        self._albums = AlbumCollector(self._on_album, quiet_s=self._settings.album_wait_s)
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._app: PtbApp | None = None
+        self._outbox: Outbox | None = None
+        self._me: User | None = None
+        self._webhook: WebhookServer | None = None
+
+    @property
+    def limits(self) -> PlatformLimits:
+        return self._limits
+
+    @property
+    def webhook_port(self) -> int | None:
+        """The port the webhook server listens on (useful with ``listen_port=0``)."""
+        return self._webhook.port if self._webhook is not None else None
+
+    # -- lifecycle -------------------------------------------------------------------
+
+    async def start(self) -> None:
+        # PTB 22 warns on every flood-control error unless opted in to timedelta periods;
+        # pacing.retry_after_seconds reads both forms.
+        os.environ.setdefault("PTB_TIMEDELTA", "true")
+        builder = (
+            Application.builder()
+            .token(self._config.token.reveal())
+            .base_url(self._config.base_url)
+            .base_file_url(self._config.base_file_url)
+        )
+        if self._settings.webhook is not None:
+            builder = builder.updater(None)
+        app = builder.build()
+        app.add_handler(TypeHandler(Update, self._on_update))
+        try:
+            await app.initialize()
+        except (InvalidToken, NetworkError) as exc:
+            await app.bot.shutdown()  # initialize() leaves the HTTP clients open on failure
+            raise _start_failure(exc) from None
+        self._me = app.bot.bot
+        pacer = Pacer(clock=self._clock, sleep=self._sleep,
+                      edit_interval_s=self._limits.edit_interval_s)
+        self._outbox = Outbox(app.bot, pacer, sleep=self._sleep)
+        if self._settings.register_commands:
+            await self._register_commands()
+        await app.start()
+        self._app = app
+        if self._settings.webhook is not None:
+            self._webhook = WebhookServer(app, self._settings.webhook)
+            await self._webhook.start()
+        elif app.updater is not None:
+            await app.updater.start_polling(
+                timeout=dtm.timedelta(seconds=self._settings.poll_timeout_s),
+                allowed_updates=list(ALLOWED_UPDATES),
+            )
+        log.info("Telegram bot @%s is running", self._me.username)
+
+    async def stop(self) -> None:
+        app, self._app = self._app, None
+        if app is None:
+            return
+        if self._webhook is not None:
+            await self._webhook.stop()
+            self._webhook = None
+        elif app.updater is not None and app.updater.running:
+            await app.updater.stop()
+        await self._albums.close()
+        self._questions.cancel_all()
+        await self._finish_tasks()
+        if app.running:
+            await app.stop()
+        await app.shutdown()
+
+    async def _finish_tasks(self) -> None:
+        if not self._tasks:
+            return
+        _, pending = await asyncio.wait(set(self._tasks), timeout=self._settings.shutdown_grace_s)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending)
+
+    async def settled(self) -> None:
+        """Wait until the work of every update received so far is done (tests use it)."""
+        while self._tasks:
+            await asyncio.wait(set(self._tasks))
+
+    def responder_for(self, chat: ChatRef) -> TelegramResponder:
+        """A responder for messages outside any invocation (job progress and results)."""
+        return TelegramResponder(self._running_outbox(), chat, limits=self._limits,
+                                 locale=self._locale)
+
+    # -- updates ---------------------------------------------------------------------
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            self._spawn(self._press(update.callback_query))
+        elif update.message is not None:
+            self._on_message(update.message)
+
+    def _on_message(self, message: Message) -> None:
+        if message.from_user is None or message.from_user.is_bot:
+            return
+        if self._questions.offer(message):
+            return
+        if message.media_group_id is not None:
+            self._albums.add(message)
+            return
+        self._spawn(self._handle((message,)))
+
+    def _on_album(self, messages: Sequence[Message]) -> None:
+        self._spawn(self._handle(messages))
+
+    async def _handle(self, messages: Sequence[Message]) -> None:
+        outbox, me = self._running_outbox(), self._running_me()
+        lead = next((m for m in messages if m.text or m.caption), messages[0])
+        if lead.from_user is None:
+            return
+        addressing = read_addressing(lead, me)
+        if addressing.for_other_bot:
+            return
+        attachments = [a for message in messages for a in attachments_of(message, outbox.bot)]
+        replied = real_reply(lead)
+        if replied is not None:
+            attachments.extend(attachments_of(replied, outbox.bot))
+        if not addressing.text.strip() and not attachments:
+            return  # service messages: topic created, members joined...
+        user = user_ref(lead.from_user)
+        chat = chat_ref(lead.chat, thread_of(lead))
+        invocation = Invocation(
+            user=user,
+            chat=chat,
+            text=with_start_as_help(addressing.text, addressing.command, self._command_names),
+            attachments=tuple(attachments),
+            mentioned=addressing.mentioned,
+            replied_to_bot=addressing.replied_to_bot,
+            message=message_ref(lead),
+        )
+        if addressing.command is None and not invocation.addressed_to_bot:
+            return  # group chatter the bot was not asked about
+        responder = self._responder(chat, user, invocation.message,
+                                    chat_action_for(addressing.command))
+        await self._core.handle(invocation, responder)
+
+    async def _press(self, query: CallbackQuery) -> None:
+        outbox = self._running_outbox()
+        message = query.message
+        if message is None or not query.data:
+            await outbox.answer_callback(query.id)
+            return
+        if isinstance(message, Message):
+            chat, pressed = chat_ref(message.chat, thread_of(message)), message_ref(message)
+        else:
+            chat = chat_ref(message.chat)
+            pressed = MessageRef(str(message.chat.id), str(message.message_id))
+        user = user_ref(query.from_user)
+        locale = user.locale or self._locale
+        toasts = frozenset({t("generic.not_your_button", locale),
+                            t("generic.button_expired", locale)})
+        inner = self._responder(chat, user, pressed, chat_action_for(None))
+        responder = PressResponder(inner, outbox, query.id, pressed, toasts)
+        work = asyncio.ensure_future(
+            self._core.press(ButtonPress(user, chat, query.data, pressed), responder)
+        )
+        try:
+            await asyncio.wait({work}, timeout=self._settings.press_ack_s)
+            if not work.done():
+                await responder.acknowledge()
+            await work
+            await responder.acknowledge()
+        finally:
+            if not work.done():
+                work.cancel()
+
+    # -- helpers ---------------------------------------------------------------------
+
+    def _responder(self, chat: ChatRef, user: UserRef, origin: MessageRef | None,
+                   action: ChatAction) -> TelegramResponder:
+        return TelegramResponder(
+            self._running_outbox(),
+            chat,
+            limits=self._limits,
+            locale=user.locale or self._locale,
+            questions=self._questions,
+            user=user,
+            origin=origin,
+            action=action,
+            ask_timeout_s=self._settings.ask_timeout_s,
+        )
+
+    async def _register_commands(self) -> None:
+        """setMyCommands with the registry's descriptions, only when they changed."""
+        bot = self._running_outbox().bot
+        wanted = [
+            BotCommand(spec.name, t(spec.description_key, self._locale)[:_MAX_DESCRIPTION])
+            for spec in self._commands[:_MAX_COMMANDS]
+        ]
+        try:
+            current = await bot.get_my_commands()
+            if [(c.command, c.description) for c in current] != [
+                (c.command, c.description) for c in wanted
+            ]:
+                await bot.set_my_commands(wanted)
+        except TelegramError as exc:
+            log.warning("could not register the bot's commands with Telegram: %s", exc)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Telegram update failed", exc_info=task.exception())
+
+    def _running_outbox(self) -> Outbox:
+        if self._outbox is None:
+            raise RuntimeError("the Telegram adapter is not started")
+        return self._outbox
+
+    def _running_me(self) -> User:
+        if self._me is None:
+            raise RuntimeError("the Telegram adapter is not started")
+        return self._me

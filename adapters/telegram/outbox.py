@@ -1,0 +1,344 @@
+"""Every Bot API call that shows something to users, paced, retried and made robust.
+
+* sends wait their turn per chat and edits per message (:class:`Pacer`); a 429 is waited
+  out and the call repeated;
+* texts and captions go out as HTML converted from the model's markdown; when Telegram
+  still cannot parse it, the original text is sent without a parse mode;
+* "message is not modified" is success; a photo Telegram refuses (too big, odd
+  dimensions) is sent as a document;
+* anything else Telegram refuses becomes :class:`~bot.core.models.DeliveryError`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Final, Literal, TypeVar
+
+from telegram import (
+    Bot,
+    ForceReply,
+    InlineKeyboardMarkup,
+    InputFile,
+    InputMediaAudio,
+    InputMediaDocument,
+    InputMediaPhoto,
+    InputMediaVideo,
+    LinkPreviewOptions,
+    Message,
+    ReplyParameters,
+)
+from telegram.constants import ChatAction, ParseMode
+from telegram.error import BadRequest, TelegramError
+
+from adapters.telegram.html import markdown_to_html
+from adapters.telegram.pacing import Pacer, with_flood_retry
+from bot.core.context import Sleep
+from bot.core.models import ChatRef, DeliveryError, OutgoingFile
+
+log = logging.getLogger(__name__)
+
+SendKind = Literal["photo", "document", "audio", "voice", "video"]
+T = TypeVar("T")
+_NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
+_PHOTO_LIMIT: Final = 10 * 1024 * 1024
+Media = InputMediaPhoto | InputMediaVideo | InputMediaAudio | InputMediaDocument
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A chat, and the forum topic within it when there is one."""
+
+    chat_id: int
+    thread_id: int | None = None
+
+    @classmethod
+    def of(cls, chat: ChatRef) -> Target:
+        return cls(int(chat.chat_id), int(chat.thread_id) if chat.thread_id else None)
+
+
+def send_kind(file: OutgoingFile) -> SendKind:
+    """How a file is best shown: photos up to 10 MB, voice only as OGG/Opus."""
+    if file.kind == "image":
+        small = len(file.data) <= _PHOTO_LIMIT and file.content_type != "image/gif"
+        return "photo" if small else "document"
+    if file.kind == "voice":
+        return "voice" if file.content_type in ("audio/ogg", "audio/opus") else "audio"
+    if file.kind in ("audio", "video"):
+        return "audio" if file.kind == "audio" else "video"
+    return "document"
+
+
+def _is_parse_error(exc: TelegramError) -> bool:
+    return "can't parse entities" in exc.message.lower()
+
+
+def _is_not_modified(exc: TelegramError) -> bool:
+    return "message is not modified" in exc.message.lower()
+
+
+def _reply(message_id: int | None) -> ReplyParameters | None:
+    if message_id is None:
+        return None
+    return ReplyParameters(message_id, allow_sending_without_reply=True)
+
+
+class Outbox:
+    def __init__(self, bot: Bot, pacer: Pacer, *, sleep: Sleep) -> None:
+        self.bot = bot
+        self._pacer = pacer
+        self._sleep = sleep
+
+    # -- sending ---------------------------------------------------------------------
+
+    async def send_text(
+        self,
+        target: Target,
+        text: str,
+        *,
+        html: str | None = None,
+        markup: InlineKeyboardMarkup | ForceReply | None = None,
+        reply_to: int | None = None,
+    ) -> Message:
+        formatted = markdown_to_html(text) if html is None else html
+
+        async def attempt(as_html: bool) -> Message:
+            await self._pacer.before_send(target.chat_id)
+            return await self.bot.send_message(
+                target.chat_id,
+                formatted if as_html else text,
+                parse_mode=ParseMode.HTML if as_html else None,
+                reply_markup=markup,
+                message_thread_id=target.thread_id,
+                reply_parameters=_reply(reply_to),
+                link_preview_options=_NO_PREVIEW,
+            )
+
+        return await self._delivered(attempt, "sendMessage")
+
+    async def send_file(
+        self,
+        target: Target,
+        file: OutgoingFile,
+        *,
+        caption: str = "",
+        markup: InlineKeyboardMarkup | None = None,
+        reply_to: int | None = None,
+    ) -> Message:
+        kind = send_kind(file)
+        try:
+            return await self._send_file(target, file, kind, caption, markup, reply_to)
+        except DeliveryError as exc:
+            if kind != "photo" or not isinstance(exc.__cause__, BadRequest):
+                raise
+            log.info("Telegram refused %s as a photo; sending it as a document", file.filename)
+            return await self._send_file(target, file, "document", caption, markup, reply_to)
+
+    async def _send_file(
+        self,
+        target: Target,
+        file: OutgoingFile,
+        kind: SendKind,
+        caption: str,
+        markup: InlineKeyboardMarkup | None,
+        reply_to: int | None,
+    ) -> Message:
+        formatted = markdown_to_html(caption) if caption else None
+        data = InputFile(file.data, filename=file.filename)
+        bot = self.bot
+
+        async def attempt(as_html: bool) -> Message:
+            await self._pacer.before_send(target.chat_id)
+            text = (formatted if as_html else caption) or None
+            mode = ParseMode.HTML if as_html and formatted else None
+            chat, thread, reply = target.chat_id, target.thread_id, _reply(reply_to)
+            if kind == "photo":
+                return await bot.send_photo(
+                    chat, data, caption=text, parse_mode=mode, reply_markup=markup,
+                    message_thread_id=thread, reply_parameters=reply,
+                )
+            if kind == "audio":
+                return await bot.send_audio(
+                    chat, data, title=_title(file), caption=text, parse_mode=mode,
+                    reply_markup=markup, message_thread_id=thread, reply_parameters=reply,
+                )
+            if kind == "voice":
+                return await bot.send_voice(
+                    chat, data, caption=text, parse_mode=mode, reply_markup=markup,
+                    message_thread_id=thread, reply_parameters=reply,
+                )
+            if kind == "video":
+                return await bot.send_video(
+                    chat, data, supports_streaming=True, caption=text, parse_mode=mode,
+                    reply_markup=markup, message_thread_id=thread, reply_parameters=reply,
+                )
+            return await bot.send_document(
+                chat, data, caption=text, parse_mode=mode, reply_markup=markup,
+                message_thread_id=thread, reply_parameters=reply,
+            )
+
+        return await self._delivered(attempt, f"send {kind}")
+
+    async def send_album(
+        self,
+        target: Target,
+        files: Sequence[OutgoingFile],
+        *,
+        caption: str = "",
+        reply_to: int | None = None,
+    ) -> tuple[Message, ...]:
+        """2–10 photos/videos, audios or documents as one media group."""
+        formatted = markdown_to_html(caption) if caption else None
+
+        async def attempt(as_html: bool) -> tuple[Message, ...]:
+            await self._pacer.before_send(target.chat_id)
+            text = (formatted if as_html else caption) or None
+            mode = ParseMode.HTML if as_html and formatted else None
+            media = [
+                _input_media(file, text if index == 0 else None, mode)
+                for index, file in enumerate(files)
+            ]
+            return await self.bot.send_media_group(
+                target.chat_id,
+                media,
+                message_thread_id=target.thread_id,
+                reply_parameters=_reply(reply_to),
+            )
+
+        return await self._delivered(attempt, "sendMediaGroup")
+
+    # -- editing ---------------------------------------------------------------------
+
+    async def edit_text(
+        self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        formatted = markdown_to_html(text)
+
+        async def attempt(as_html: bool) -> object:
+            await self._pacer.before_edit(chat_id, message_id)
+            return await self.bot.edit_message_text(
+                formatted if as_html else text,
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML if as_html else None,
+                reply_markup=markup,
+                link_preview_options=_NO_PREVIEW,
+            )
+
+        await self._edited(attempt, "editMessageText")
+
+    async def edit_caption(
+        self, chat_id: int, message_id: int, caption: str, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        formatted = markdown_to_html(caption)
+
+        async def attempt(as_html: bool) -> object:
+            await self._pacer.before_edit(chat_id, message_id)
+            return await self.bot.edit_message_caption(
+                chat_id=chat_id,
+                message_id=message_id,
+                caption=formatted if as_html else caption,
+                parse_mode=ParseMode.HTML if as_html else None,
+                reply_markup=markup,
+            )
+
+        await self._edited(attempt, "editMessageCaption")
+
+    async def edit_media(
+        self,
+        chat_id: int,
+        message_id: int,
+        file: OutgoingFile,
+        caption: str,
+        markup: InlineKeyboardMarkup | None,
+    ) -> None:
+        formatted = markdown_to_html(caption) if caption else None
+
+        async def attempt(as_html: bool) -> object:
+            await self._pacer.before_edit(chat_id, message_id)
+            text = (formatted if as_html else caption) or None
+            media = _input_media(file, text, ParseMode.HTML if as_html and formatted else None)
+            return await self.bot.edit_message_media(
+                media, chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+
+        await self._edited(attempt, "editMessageMedia")
+
+    async def edit_markup(
+        self, chat_id: int, message_id: int, markup: InlineKeyboardMarkup | None
+    ) -> None:
+        async def attempt(as_html: bool) -> object:
+            await self._pacer.before_edit(chat_id, message_id)
+            return await self.bot.edit_message_reply_markup(
+                chat_id=chat_id, message_id=message_id, reply_markup=markup
+            )
+
+        await self._edited(attempt, "editMessageReplyMarkup")
+
+    # -- unpaced ---------------------------------------------------------------------
+
+    async def chat_action(self, target: Target, action: ChatAction) -> None:
+        """Best effort: a refused or throttled chat action is not worth waiting for."""
+        try:
+            await self.bot.send_chat_action(
+                target.chat_id, action, message_thread_id=target.thread_id
+            )
+        except TelegramError as exc:
+            log.debug("chat action %s not shown: %s", action, exc)
+
+    async def answer_callback(self, query_id: str, text: str = "", *, alert: bool = False) -> None:
+        try:
+            await with_flood_retry(
+                lambda: self.bot.answer_callback_query(
+                    query_id, text=text[:200] or None, show_alert=alert or None
+                ),
+                sleep=self._sleep,
+                what="answerCallbackQuery",
+            )
+        except TelegramError as exc:
+            log.info("callback query %s not answered: %s", query_id, exc)
+
+    # -- internals -------------------------------------------------------------------
+
+    async def _delivered(self, attempt: Callable[[bool], Awaitable[T]], what: str) -> T:
+        try:
+            return await self._html_or_plain(attempt, what)
+        except TelegramError as exc:
+            raise DeliveryError(f"Telegram refused {what}: {exc.message}") from exc
+
+    async def _edited(self, attempt: Callable[[bool], Awaitable[object]], what: str) -> None:
+        try:
+            await self._html_or_plain(attempt, what)
+        except BadRequest as exc:
+            if not _is_not_modified(exc):
+                raise DeliveryError(f"Telegram refused {what}: {exc.message}") from exc
+        except TelegramError as exc:
+            raise DeliveryError(f"Telegram refused {what}: {exc.message}") from exc
+
+    async def _html_or_plain(self, attempt: Callable[[bool], Awaitable[T]], what: str) -> T:
+        try:
+            return await with_flood_retry(lambda: attempt(True), sleep=self._sleep, what=what)
+        except BadRequest as exc:
+            if not _is_parse_error(exc):
+                raise
+            log.warning("Telegram could not parse our HTML (%s); sending plain text", exc.message)
+        return await with_flood_retry(lambda: attempt(False), sleep=self._sleep, what=what)
+
+
+def _input_media(file: OutgoingFile, caption: str | None, mode: str | None) -> Media:
+    data = InputFile(file.data, filename=file.filename, attach=True)
+    kind = send_kind(file)
+    if kind == "photo":
+        return InputMediaPhoto(data, caption=caption, parse_mode=mode)
+    if kind == "video":
+        return InputMediaVideo(data, caption=caption, parse_mode=mode, supports_streaming=True)
+    if kind in ("audio", "voice"):
+        return InputMediaAudio(data, caption=caption, parse_mode=mode, title=_title(file))
+    return InputMediaDocument(data, caption=caption, parse_mode=mode)
+
+
+def _title(file: OutgoingFile) -> str:
+    stem = file.filename.rsplit(".", 1)[0]
+    return stem.replace("_", " ").strip() or file.filename
+

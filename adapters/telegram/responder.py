@@ -1,0 +1,319 @@
+"""How the core's replies look in Telegram.
+
+A :class:`TelegramResponder` answers in one chat (and topic): text as HTML split at
+4,096 characters, files as photos/audio/voice/video/documents (several at once as
+albums), captions up to 1,024 characters (a longer text follows the files as its own
+message, with the buttons), inline keyboards, "typing…"-style chat actions, and
+questions asked with ForceReply. :class:`PressResponder` wraps one for a button press
+and answers its callback query exactly once — as a toast when the core's answer is a
+short refusal such as "only the author can use these buttons".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Final
+
+from telegram import ForceReply, InlineKeyboardMarkup, Message
+from telegram.constants import ChatAction
+
+from adapters.telegram.convert import decode_message_ref, keyboard, message_ref
+from adapters.telegram.html import escape, utf16_length
+from adapters.telegram.outbox import Outbox, Target, send_kind
+from adapters.telegram.questions import Questions
+from bot.core.models import (
+    ChatRef,
+    DeliveryError,
+    MessageRef,
+    OutgoingFile,
+    PlatformLimits,
+    Reply,
+    UserRef,
+)
+from bot.core.render import split_text
+from bot.core.texts import t
+
+log = logging.getLogger(__name__)
+
+ACTION_REPEAT_S: Final = 4.5  # Telegram shows a chat action for about 5 s
+_ALBUM_MAX: Final = 10
+_TOAST_MAX: Final = 200
+_FAMILIES: Final = {"photo": "visual", "video": "visual", "audio": "audio",
+                    "document": "document"}
+_UPLOADING: Final = {"photo": ChatAction.UPLOAD_PHOTO, "video": ChatAction.UPLOAD_VIDEO,
+                     "audio": ChatAction.UPLOAD_VOICE, "voice": ChatAction.UPLOAD_VOICE,
+                     "document": ChatAction.UPLOAD_DOCUMENT}
+
+
+def telegram_limits(edit_interval_s: float = 1.0) -> PlatformLimits:
+    return PlatformLimits(
+        max_text=4096,
+        max_caption=1024,
+        max_buttons_per_row=8,
+        max_rows=10,
+        max_upload_bytes=50 * 1024 * 1024,
+        edit_interval_s=max(1.0, edit_interval_s),
+        voice_messages=True,
+    )
+
+
+class TelegramResponder:
+    def __init__(
+        self,
+        outbox: Outbox,
+        chat: ChatRef,
+        *,
+        limits: PlatformLimits,
+        locale: str,
+        questions: Questions | None = None,
+        user: UserRef | None = None,
+        origin: MessageRef | None = None,
+        action: ChatAction = ChatAction.TYPING,
+        ask_timeout_s: float = 600.0,
+    ) -> None:
+        self._outbox = outbox
+        self._chat = chat
+        self._target = Target.of(chat)
+        self._limits = limits
+        self._locale = locale
+        self._questions = questions
+        self._user = user
+        self._origin = origin
+        self._action = action
+        self._ask_timeout_s = ask_timeout_s
+
+    @property
+    def limits(self) -> PlatformLimits:
+        return self._limits
+
+    # -- sending ---------------------------------------------------------------------
+
+    async def send(self, reply: Reply) -> MessageRef:
+        markup = keyboard(reply.buttons)
+        reply_to = self._reply_id(reply.reply_to)
+        if not reply.files:
+            return await self._send_text(reply.text, markup, reply_to)
+        return await self._send_files(reply, markup, reply_to)
+
+    async def _send_text(
+        self, text: str, markup: InlineKeyboardMarkup | None, reply_to: int | None
+    ) -> MessageRef:
+        pieces = _fit(text, self._limits.max_text)
+        if not pieces:
+            if markup is None:
+                raise DeliveryError("nothing to send: the reply has no text, files or buttons")
+            pieces = [t("telegram.see_above", self._locale)]
+        sent: Message | None = None
+        for index, piece in enumerate(pieces):
+            last = index == len(pieces) - 1
+            sent = await self._outbox.send_text(
+                self._target,
+                piece,
+                markup=markup if last else None,
+                reply_to=reply_to if index == 0 else None,
+            )
+        assert sent is not None
+        return message_ref(sent)
+
+    async def _send_files(
+        self, reply: Reply, markup: InlineKeyboardMarkup | None, reply_to: int | None
+    ) -> MessageRef:
+        text = reply.text.strip()
+        caption_fits = utf16_length(text) <= self._limits.max_caption
+        batches = _batches(reply.files)
+        lone = len(batches) == 1 and len(batches[0]) == 1
+        # The text rides on the first file when it fits; buttons can only sit on a single
+        # file, so with an album (or a long text) they go on a text message after it.
+        text_on_files = caption_fits and (lone or markup is None)
+        last: Message | None = None
+        for index, batch in enumerate(batches):
+            first = index == 0
+            caption = text if first and text_on_files else ""
+            # Uploads take a while; show what is coming (also for job results).
+            await self._outbox.chat_action(self._target, _UPLOADING[send_kind(batch[0])])
+            if len(batch) == 1:
+                last = await self._outbox.send_file(
+                    self._target,
+                    batch[0],
+                    caption=caption or batch[0].caption,
+                    markup=markup if lone and text_on_files else None,
+                    reply_to=reply_to if first else None,
+                )
+            else:
+                album = await self._outbox.send_album(
+                    self._target, batch, caption=caption, reply_to=reply_to if first else None
+                )
+                last = album[-1]
+        assert last is not None
+        if lone and text_on_files:
+            return message_ref(last)
+        if text_on_files and markup is None:
+            return message_ref(last)
+        return await self._send_text("" if text_on_files else text, markup, None)
+
+    def _reply_id(self, ref: MessageRef | None) -> int | None:
+        if ref is None or ref.chat_id != self._chat.chat_id:
+            return None
+        try:
+            return decode_message_ref(ref)[1]
+        except ValueError:
+            return None
+
+    # -- editing ---------------------------------------------------------------------
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        try:
+            chat_id, message_id, media = decode_message_ref(ref)
+        except ValueError:
+            raise DeliveryError(f"not a Telegram message reference: {ref}") from None
+        markup = keyboard(reply.buttons)
+        if media:
+            caption = _clip(reply.text, self._limits.max_caption)
+            if reply.files:
+                await self._outbox.edit_media(chat_id, message_id, reply.files[0], caption, markup)
+            else:
+                await self._outbox.edit_caption(chat_id, message_id, caption, markup)
+        elif reply.text.strip():
+            # A text message cannot become a photo: files on such an edit are left out.
+            text = _clip(reply.text, self._limits.max_text)
+            await self._outbox.edit_text(chat_id, message_id, text, markup)
+        else:
+            await self._outbox.edit_markup(chat_id, message_id, markup)
+
+    # -- questions and chat actions -----------------------------------------------------
+
+    async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
+        if self._user is None or self._questions is None:
+            return None
+        plain = t("telegram.ask", self._locale, prompt=prompt)
+        html = escape(plain)
+        if not self._chat.is_private:
+            # ForceReply only reaches the people a message mentions or replies to.
+            html = f'<a href="tg://user?id={self._user.id}">{escape(self._user.name)}</a>, {html}'
+            plain = f"{self._user.name}, {plain}"
+        if prefill:
+            current = t("telegram.ask_current", self._locale)
+            html += f"\n\n{escape(current)}\n<code>{escape(prefill)}</code>"
+            plain += f"\n\n{current}\n{prefill}"
+        placeholder = (prefill or prompt).strip()[:64] or None
+        markup = ForceReply(selective=True, input_field_placeholder=placeholder)
+        question = await self._outbox.send_text(
+            self._target, plain, html=html, markup=markup, reply_to=self._reply_id(self._origin)
+        )
+        key = (self._target.chat_id, self._chat.thread_id, int(self._user.id))
+        return await self._questions.wait(key, question.message_id, self._ask_timeout_s)
+
+    @contextlib.asynccontextmanager
+    async def typing(self) -> AsyncIterator[None]:
+        done = asyncio.Event()
+        task = asyncio.create_task(self._show_action(done))
+        try:
+            yield
+        finally:
+            done.set()
+            await task
+
+    async def _show_action(self, done: asyncio.Event) -> None:
+        # Real time on purpose: this repeats while work runs and must not spin on an
+        # instant test sleep.
+        while not done.is_set():
+            await self._outbox.chat_action(self._target, self._action)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(ACTION_REPEAT_S):
+                    await done.wait()
+
+
+class PressResponder:
+    """A responder for one button press that always answers the callback query."""
+
+    def __init__(
+        self,
+        inner: TelegramResponder,
+        outbox: Outbox,
+        query_id: str,
+        pressed: MessageRef,
+        toasts: frozenset[str],
+    ) -> None:
+        self._inner = inner
+        self._outbox = outbox
+        self._query_id = query_id
+        self._pressed = pressed
+        self._toasts = toasts
+        self._answered = False
+
+    @property
+    def limits(self) -> PlatformLimits:
+        return self._inner.limits
+
+    async def acknowledge(self) -> None:
+        """Stop the button's spinner (once)."""
+        if not self._answered:
+            self._answered = True
+            await self._outbox.answer_callback(self._query_id)
+
+    async def send(self, reply: Reply) -> MessageRef:
+        if not self._answered and self._is_toast(reply):
+            self._answered = True
+            await self._outbox.answer_callback(self._query_id, reply.text, alert=True)
+            return self._pressed
+        await self.acknowledge()
+        return await self._inner.send(reply)
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        await self.acknowledge()
+        await self._inner.edit(ref, reply)
+
+    async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
+        await self.acknowledge()
+        return await self._inner.ask_text(prompt, prefill=prefill)
+
+    def typing(self) -> contextlib.AbstractAsyncContextManager[None]:
+        return self._inner.typing()
+
+    def _is_toast(self, reply: Reply) -> bool:
+        if reply.files or reply.buttons or len(reply.text) > _TOAST_MAX:
+            return False
+        return bool(getattr(reply, "ephemeral", False)) or reply.text in self._toasts
+
+
+def _fit(text: str, limit: int) -> list[str]:
+    """``text`` in pieces Telegram accepts (it counts UTF-16 units, the core characters)."""
+    if not text.strip():
+        return []
+    return [fitted for piece in split_text(text, limit) for fitted in _fit_piece(piece, limit)]
+
+
+def _fit_piece(piece: str, limit: int) -> list[str]:
+    units = utf16_length(piece)
+    if units <= limit:
+        return [piece]
+    chars = max(16, limit * len(piece) // units - 8)  # always fewer than len(piece)
+    return [fitted for part in split_text(piece, chars) for fitted in _fit_piece(part, limit)]
+
+
+def _clip(text: str, limit: int) -> str:
+    """An edit cannot become two messages: cut what does not fit."""
+    if utf16_length(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    while utf16_length(cut) > limit - 1:
+        cut = cut[:-1]
+    return cut + "…"
+
+
+def _batches(files: Sequence[OutgoingFile]) -> list[list[OutgoingFile]]:
+    """Files grouped into albums Telegram accepts (same family, at most ten)."""
+    batches: list[list[OutgoingFile]] = []
+    family_of_last: str | None = None
+    for file in files:
+        family = _FAMILIES.get(send_kind(file))
+        joins = family is not None and family == family_of_last
+        if batches and joins and len(batches[-1]) < _ALBUM_MAX:
+            batches[-1].append(file)
+            continue
+        batches.append([file])
+        family_of_last = family
+    return batches

@@ -1,0 +1,80 @@
+"""Commands and chat in a private chat: streaming, splitting, HTML fallback, flood control."""
+
+from __future__ import annotations
+
+from bot.sim import SimRelay
+from tests.telegram.conftest import Running
+
+
+async def test_commands_are_registered_with_their_descriptions(bot: Running) -> None:
+    [call] = bot.fake.sent("setMyCommands")
+    commands = {c["command"]: c["description"] for c in call.params["commands"]}
+    assert "chat" in commands and "help" in commands
+    assert commands["help"] == "List every command"
+
+
+async def test_help_answers_a_command(bot: Running) -> None:
+    await bot.say("/help")
+    answer = await bot.answer(containing="Here is what I can do")
+    assert "/chat" in answer.text
+    assert answer.parse_mode == "HTML"
+
+
+async def test_start_shows_help(bot: Running) -> None:
+    await bot.say("/start")
+    await bot.answer(containing="Here is what I can do")
+
+
+async def test_plain_text_is_chat_streamed_by_editing_one_message(
+    bot: Running, sim: SimRelay
+) -> None:
+    await bot.say("hello there")
+    await bot.fake.wait_until(
+        lambda: any("simulated" in m.text and "still writing" not in m.text
+                    for m in bot.fake.messages_in(bot.dm)),
+        what="the finished answer",
+    )
+    [answer] = bot.fake.messages_in(bot.dm)
+    assert answer.edits >= 1, "the answer is streamed: sent once, then edited"
+    assert "still writing" in answer.history[0]
+    assert answer.reply_to is not None  # it answers the user's message
+    [request] = sim.requests_to("/v1/chat/completions")
+    assert request.json["messages"][-1]["content"] == "hello there"
+
+
+async def test_a_long_answer_is_split_and_code_stays_formatted(bot: Running) -> None:
+    await bot.say("/chat tell me everything [long]")
+    fake = bot.fake
+    await fake.wait_until(
+        lambda: len(fake.messages_in(bot.dm)) >= 3
+        and "still writing" not in fake.messages_in(bot.dm)[-1].text,
+        what="a long answer in several messages",
+    )
+    messages = fake.messages_in(bot.dm)
+    assert all(len(m.text) <= 4096 for m in messages)
+    assert sum(len(m.text) for m in messages) > 8000
+    assert any("<pre>" in m.raw for m in messages), "the code block is shown as code"
+    assert not any("```" in m.text for m in messages)
+
+
+async def test_html_telegram_rejects_is_resent_as_plain_text(bot: Running) -> None:
+    bot.fake.reject_html("sendMessage")
+    await bot.say("/help")
+    answer = await bot.answer(containing="Here is what I can do")
+    assert answer.parse_mode is None
+    [refused] = [c for c in bot.fake.calls if c.method == "sendMessage" and not c.ok]
+    assert "can't parse entities" in (refused.error or "")
+
+
+async def test_flood_control_on_an_edit_is_waited_out(bot: Running) -> None:
+    fake = bot.fake
+    fake.flood("editMessageText", 7)
+    await bot.say("hello again")
+    await fake.wait_until(
+        lambda: any("simulated" in m.text and "still writing" not in m.text
+                    for m in fake.messages_in(bot.dm)),
+        what="the finished answer",
+    )
+    assert 7 in bot.clock.slept, "the bot waited the retry_after Telegram asked for"
+    first_edit = next(c for c in fake.calls if c.method == "editMessageText")
+    assert first_edit.error is not None and "Too Many Requests" in first_edit.error

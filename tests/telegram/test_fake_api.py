@@ -1,0 +1,71 @@
+"""The fake Bot API speaks well enough for python-telegram-bot 22 (no adapter involved)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from telegram import Bot, InputMediaPhoto
+from telegram.error import BadRequest, RetryAfter
+
+from tests.fakes.telegram_api import FakeTelegram
+
+
+@pytest.fixture
+async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url) as b:
+        yield b
+
+
+async def test_get_me_and_send_message(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    chat = fake.private_chat(alice)
+    assert bot.username == "relay_test_bot"
+    sent = await bot.send_message(chat.id, "<b>hi</b> &amp; bye", parse_mode="HTML")
+    assert sent.text == "hi & bye"
+    [shown] = fake.messages_in(chat)
+    assert shown.text == "hi & bye"
+
+
+async def test_updates_long_poll_and_offset(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    chat = fake.private_chat(alice)
+    fake.send_text(chat, alice, "/start@relay_test_bot now")
+    updates = await bot.get_updates(timeout=5)
+    assert updates[0].message is not None
+    assert updates[0].message.text == "/start@relay_test_bot now"
+    entity = updates[0].message.entities[0]
+    assert entity.type == "bot_command"
+    assert await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0) == ()
+
+
+async def test_photo_upload_album_and_download(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    chat = fake.private_chat(alice)
+    message = await bot.send_photo(chat.id, b"PNGDATA", caption="cap", filename="a.png")
+    assert message.photo[-1].file_id
+    assert fake.sent("sendPhoto")[0].file().data == b"PNGDATA"
+    album = await bot.send_media_group(
+        chat.id, [InputMediaPhoto(b"one", filename="1.png"), InputMediaPhoto(b"two")]
+    )
+    assert len(album) == 2
+    file = await bot.get_file(album[1].photo[-1].file_id)
+    assert bytes(await file.download_as_bytearray()) == b"two"
+
+
+async def test_big_file_edit_errors_and_flood(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    chat = fake.private_chat(alice)
+    big = fake.send_document(chat, alice, b"x", filename="big.bin", mime="application/zip",
+                             declared_size=25 * 2**20)
+    with pytest.raises(BadRequest, match="too big"):
+        await bot.get_file(big["document"]["file_id"])
+    sent = await bot.send_message(chat.id, "same")
+    with pytest.raises(BadRequest, match="not modified"):
+        await bot.edit_message_text("same", chat.id, sent.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
+        await bot.send_message(chat.id, "a < b", parse_mode="HTML")
+    fake.flood("sendMessage", 3)
+    with pytest.raises(RetryAfter):
+        await bot.send_message(chat.id, "hi")
+    await bot.send_message(chat.id, "hi")

@@ -1,0 +1,59 @@
+"""Stopping the bot while a Midjourney job runs and starting it again on the same
+SQLite file: the result still arrives, once, under the original progress message."""
+
+from __future__ import annotations
+
+from adapters.telegram import TelegramAdapter
+from bot.app import App
+from bot.config import AppConfig
+from bot.jobs.tracker import JobTracker
+from bot.sim import SimRelay
+from tests.fakes.telegram_api import FakeTelegram
+from tests.telegram.conftest import JumpingClock
+
+
+async def start(config: AppConfig, clock: JumpingClock, worker: str) -> tuple[App, JobTracker]:
+    app = App(config, clock=clock, sleep=clock.sleep, platforms=("telegram",))
+    await app.start()
+    tracker = JobTracker(app.core.services, app.adapters, clock=clock, sleep=clock.sleep,
+                         worker_id=worker)
+    return app, tracker
+
+
+async def test_a_job_survives_a_restart(
+    config: AppConfig, fake: FakeTelegram, sim: SimRelay, clock: JumpingClock
+) -> None:
+    alice = fake.user(1001, "Alice")
+    dm = fake.private_chat(alice)
+    app, tracker = await start(config, clock, "before")
+    try:
+        fake.send_text(dm, alice, "/imagine a castle in the fog")
+        await fake.wait_until(lambda: len(fake.messages_in(dm)) == 1, what="the status message")
+        adapter = app.adapters["telegram"]
+        assert isinstance(adapter, TelegramAdapter)
+        await adapter.settled()
+        [task_id] = sim.mj_task_ids()
+        sim.set_mj_task_status(task_id, "IN_PROGRESS", progress="40%")  # stays there
+        clock.now += 10
+        await tracker.run_once()
+        [status] = fake.messages_in(dm)
+        assert "40%" in status.text, "progress was shown before the restart"
+    finally:
+        await tracker.stop()
+        await app.stop()
+
+    sim.set_mj_task_status(task_id, "SUCCESS")  # finished while the bot was down
+    app, tracker = await start(config, clock, "after")
+    try:
+        for _ in range(3):
+            clock.now += 10
+            await tracker.run_once()
+        status, result = fake.messages_in(dm)
+        assert result.kind == "photo" and "U1" in result.labels
+        assert result.reply_to == status.message_id
+        assert "%" not in status.text, "the status message was finished after the restart"
+        assert len(fake.sent("sendPhoto")) == 1
+        assert len(sim.requests_to("/mj/submit/imagine")) == 1, "no update was replayed"
+    finally:
+        await tracker.stop()
+        await app.stop()

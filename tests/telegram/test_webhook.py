@@ -1,0 +1,46 @@
+"""Updates by webhook instead of polling: setWebhook with a secret, updates posted to
+our server are answered, posts without the secret are refused."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from adapters.telegram import TelegramAdapter, TelegramSettings, WebhookSettings
+from bot.config import AppConfig
+from bot.core.runtime import open_core
+from tests.fakes.telegram_api import FakeTelegram
+from tests.telegram.conftest import JumpingClock
+
+SECRET = "s3cret-token"
+
+
+async def test_webhook_updates_are_answered(
+    config: AppConfig, fake: FakeTelegram, clock: JumpingClock
+) -> None:
+    assert config.telegram is not None
+    hook = WebhookSettings("https://bot.example.org/telegram", listen_port=0, secret_token=SECRET)
+    async with open_core(config, clock=clock, sleep=clock.sleep) as core:
+        adapter = TelegramAdapter(config.telegram, core.dispatcher, core.dispatcher.commands,
+                                  settings=TelegramSettings(webhook=hook),
+                                  clock=clock, sleep=clock.sleep)
+        await adapter.start()
+        try:
+            [registered] = fake.sent("setWebhook")
+            assert registered.params["url"] == hook.url
+            assert registered.params["secret_token"] == SECRET
+            alice = fake.user()
+            chat = fake.private_chat(alice)
+            message = fake.send_text(chat, alice, "/help")
+            url = f"http://127.0.0.1:{adapter.webhook_port}/telegram"
+            update = {"update_id": 99, "message": message}
+            async with aiohttp.ClientSession() as http:
+                async with http.post(url, json=update) as refused:
+                    assert refused.status == 403
+                headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+                async with http.post(url, json=update, headers=headers) as accepted:
+                    assert accepted.status == 200
+            await fake.wait_until(lambda: len(fake.messages_in(chat)) == 1, what="the answer")
+            assert "Here is what I can do" in fake.messages_in(chat)[0].text
+            assert not fake.sent("getUpdates"), "no polling beside the webhook"
+        finally:
+            await adapter.stop()

@@ -76,27 +76,34 @@ def parse_text_options(
 ) -> dict[str, OptionValue]:
     """Split free text into ``name=value`` options and the main option(s).
 
-    With two or more main options the free text must contain ``|`` between them."""
+    A free-text option (a string without choices) takes everything up to the next
+    ``name=``, so ``/music prompt=a song about rain tags=pop`` needs no quotes; other
+    options take one word. Quotes keep a value exactly. With two or more main options
+    the free text must contain ``|`` between them. Text that fits nowhere is refused,
+    never dropped."""
     values: dict[str, OptionValue] = {}
-    names = [s.name for s in specs if s.type != "attachment"]
-    if names:
+    by_name = {s.name.lower(): s for s in specs if s.type != "attachment"}
+    if by_name:
         pattern = re.compile(
-            r"(?:(?<=\s)|^)(?P<name>" + "|".join(map(re.escape, names)) + r")="
-            r"(?:\"(?P<dq>[^\"]*)\"|'(?P<sq>[^']*)'|(?P<bare>\S+))",
+            r"(?:(?<=\s)|^)(?P<name>" + "|".join(map(re.escape, by_name)) + r")=",
             re.IGNORECASE,
         )
-
-        def take(match: re.Match[str]) -> str:
-            value = match["dq"] if match["dq"] is not None else match["sq"]
-            values[match["name"].lower()] = value if value is not None else match["bare"]
-            return ""
-
-        text = pattern.sub(take, text)
+        found = list(pattern.finditer(text))
+        leftovers = [text[: found[0].start()]] if found else [text]
+        for index, match in enumerate(found):
+            end = found[index + 1].start() if index + 1 < len(found) else len(text)
+            spec = by_name[match["name"].lower()]
+            value, rest = _option_value(text[match.end() : end], spec)
+            values[spec.name] = value
+            leftovers.append(rest)
+        text = " ".join(part.strip() for part in leftovers if part.strip())
     text = text.strip()
     if not main or not text:
         return values
     if len(main) == 1:
-        values.setdefault(main[0], text)
+        if main[0] in values:
+            raise UserError("input.extra_text", text=text, option=main[0])
+        values[main[0]] = text
         return values
     if "|" not in text:
         usage = f"/{command} " + " | ".join(f"<{name}>" for name in main)
@@ -105,6 +112,18 @@ def parse_text_options(
     for name, part in zip(main, parts, strict=False):
         values.setdefault(name, part)
     return values
+
+
+def _option_value(region: str, spec: OptionSpec) -> tuple[str, str]:
+    """The value at the start of ``region`` and what is left of it."""
+    quote = region[:1]
+    if quote in ("\"", "'") and quote in region[1:]:
+        closing = region.index(quote, 1)
+        return region[1:closing], region[closing + 1 :]
+    if spec.type == "str" and not spec.choices and spec.choices_from is None:
+        return region.strip(), ""
+    word, _, rest = region.strip().partition(" ")
+    return word, rest
 
 
 def assign_attachments(

@@ -41,6 +41,8 @@ _EN: Final[Mapping[str, str]] = MappingProxyType({
     "input.attachment_kind": "{option} must be {allowed}, but you sent {got}.",
     "input.attachment_too_large": "{filename} is too large ({size}); at most {limit} is allowed.",
     "input.attachment_unreadable": "I could not read {filename}: {reason}",
+    "input.extra_text": "“{text}” does not belong to any option: {option} is already given. "
+    "Put options after the text, or quote the value: {option}=\"…\"",
     "input.no_split": "Please give two texts separated by “|”. Example: {usage}",
     # --- relay errors --------------------------------------------------------------
     "error.auth": "The AI service rejected this bot's API key. Please tell the bot's operator.",

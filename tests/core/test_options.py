@@ -172,3 +172,26 @@ def test_two_main_options_without_bar_explain_the_form() -> None:
     assert _message(error) == (
         "Please give two texts separated by “|”. Example: /similar <a> | <b>"
     )
+
+
+def test_a_free_text_option_runs_to_the_next_option() -> None:
+    specs = (
+        OptionSpec("prompt"),
+        OptionSpec("title"),
+        OptionSpec("tags"),
+        OptionSpec("version", choices=("v3.0", "v3.5")),
+    )
+    values = parse_text_options("prompt=a happy song about cats version=v3.5", specs, ("prompt",))
+    assert values == {"prompt": "a happy song about cats", "version": "v3.5"}
+    lyrics = parse_text_options("title=Rain Song tags=epic reggae", specs, ("prompt",))
+    assert lyrics == {"title": "Rain Song", "tags": "epic reggae"}
+    # A one-word option hands the rest back to the main text.
+    mixed = parse_text_options("version=v3.0 a calm piano piece", specs, ("prompt",))
+    assert mixed == {"version": "v3.0", "prompt": "a calm piano piece"}
+
+
+def test_text_that_fits_nowhere_is_refused_not_dropped() -> None:
+    specs = (OptionSpec("prompt"), OptionSpec("version", choices=("v3.0", "v3.5")))
+    with pytest.raises(UserError) as error:
+        parse_text_options("prompt=a song version=v3.5 and more words", specs, ("prompt",))
+    assert "“and more words” does not belong to any option" in _message(error)

@@ -119,6 +119,7 @@ _EN: Final[Mapping[str, str]] = MappingProxyType({
     "images.links": "I could not download the image; here is its link "
     "(it expires soon):\n{links}",
     "images.none": "The model answered without an image. Try rephrasing the prompt.",
+    "draw.ready": "🎨 Here is your picture.",
     "cmd.embed": "Show the embedding vector of a text",
     "cmd.embed.text": "The text to embed",
     "embed.result": "Embedding by {model}\nDimensions: {dimensions}\nNorm: {norm}\n"
@@ -311,6 +312,12 @@ _EN: Final[Mapping[str, str]] = MappingProxyType({
     "  /chat tell me a story [long]     a long answer, split over messages\n"
     "  /chat what is this? file:PIC.png  ask about an image\n"
     "  /model gpt-4o                    switch the model; /persona, /reset\n"
+    "  /dalle a red fox                 a DALL·E picture (/draw, /sd too)\n"
+    "  /imagine a castle                Midjourney; then !press U1 to upscale\n"
+    "  /music a song about the sea      a Suno song\n"
+    "  /video a cat surfing             a Luma video\n"
+    "  /tts hello world                 read a text aloud\n"
+    "  /settings                        your defaults (model, voice, sizes)\n"
     "  /help                            every command\n"
     "  !press LABEL                     press a button shown under a message\n"
     "End with Ctrl-D.",

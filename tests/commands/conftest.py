@@ -64,6 +64,7 @@ class Bot:
     sim: SimRelay
     tmp_path: Path
     bot_options: dict[str, Any] = field(default_factory=dict)
+    relay_options: dict[str, Any] = field(default_factory=dict)
     limits: PlatformLimits | None = None
 
     @property
@@ -76,7 +77,11 @@ class Bot:
 
     def config(self) -> AppConfig:
         return AppConfig(
-            relay=RelayConfig(base_url=self.sim.base_url, api_key=Secret(API_KEY), timeout_s=10),
+            relay=RelayConfig(
+                base_url=self.sim.base_url,
+                api_key=Secret(API_KEY),
+                **{"timeout_s": 10.0, **self.relay_options},
+            ),
             storage=StorageConfig(path=self.db_path),
             bot=BotConfig(**{"edit_interval_s": 0.0, **self.bot_options}),
         )

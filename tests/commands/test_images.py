@@ -84,10 +84,12 @@ async def test_sd_turns_the_markdown_image_into_an_attachment(bot: Bot) -> None:
     body = body_of(bot.sim, CHAT)
     assert body["model"] == "stable-diffusion-api"
     assert body["messages"][-1]["content"] == "a blue cat"
-    [message] = out.messages()
-    assert message["text"] == "(simulated) Stable Diffusion image for: a blue cat"
-    assert [a["kind"] for a in message["attachments"]] == ["image"]
-    assert await png_size(message["attachments"][0]["path"]) > (0, 0)
+    assert body["stream"] is True
+    answer, picture = out.messages()
+    assert answer["text"] == "(simulated) Stable Diffusion image for: a blue cat"
+    assert answer["attachments"] == []
+    assert [a["kind"] for a in picture["attachments"]] == ["image"]
+    assert await png_size(picture["attachments"][0]["path"]) > (0, 0)
     assert await bot.usage() == {"image": (1, 1)}
 
 
@@ -96,10 +98,11 @@ async def test_draw_asks_gpt_4_all_to_draw(bot: Bot) -> None:
     body = body_of(bot.sim, CHAT)
     assert body["model"] == "gpt-4-all"
     assert body["messages"][-1]["content"] == t("draw.request", prompt="a green dog")
-    [message] = out.messages()
-    assert "Here is the picture you asked for." in message["text"]
-    assert "![" not in message["text"] and "/sim/media/" not in message["text"]
-    assert [a["kind"] for a in message["attachments"]] == ["image"]
+    answer, picture = out.messages()
+    assert "Here is the picture you asked for." in answer["text"]
+    assert "![" not in answer["text"] and "/sim/media/" not in answer["text"]
+    assert "\n\n\n" not in answer["text"]  # no gap left where the link was
+    assert [a["kind"] for a in picture["attachments"]] == ["image"]
 
 
 async def test_sd_link_stays_when_download_fails(bot: Bot) -> None:
@@ -107,7 +110,9 @@ async def test_sd_link_stays_when_download_fails(bot: Bot) -> None:
     out = await bot.run("/sd a fragile picture", "/sd")
     first, missing = out.texts()
     assert out.attachments() == []
-    assert f"{bot.sim.base_url}/sim/media/image/" in first
+    assert first.startswith("(simulated) Stable Diffusion image for: a fragile picture")
+    assert t("images.links", links="").strip() in first
+    assert f"{bot.sim.base_url}/sim/media/image/" in first and "![" not in first
     assert missing == t("input.missing", option="prompt", usage="/sd <prompt>")
 
 
@@ -115,3 +120,4 @@ async def test_sd_no_channel(bot: Bot) -> None:
     bot.sim.add_fault(Fault("POST", CHAT, status=503))
     out = await bot.run("/sd a cat")
     assert out.texts() == [t("error.no_channel")]
+    assert await bot.usage() == {}

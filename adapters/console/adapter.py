@@ -25,6 +25,7 @@ from adapters.console.convert import (
     MessageInput,
     OutputEvent,
     PressInput,
+    file_details,
     find_button,
     human_text,
     media_filename,
@@ -154,7 +155,7 @@ class ConsoleResponder:
         if self._jsonl:
             self._write(json.dumps(event, ensure_ascii=False) + "\n")
         else:
-            self._write(human_text(event))
+            self._write(human_text(event, [file_details(file) for file in reply.files]))
 
     def _write(self, text: str) -> None:
         self._out.write(text)

@@ -112,12 +112,29 @@ def output_event(
     }
 
 
-def human_text(event: OutputEvent) -> str:
-    """The same event for people reading a terminal."""
+def file_details(file: OutgoingFile) -> str:
+    """What a music player would show of a file: ``"Title" by Performer, 1:07, cover``."""
+    parts: list[str] = []
+    if file.title.strip():
+        by = f" by {file.performer.strip()}" if file.performer.strip() else ""
+        parts.append(f'"{file.title.strip()}"{by}')
+    if file.duration_s is not None and file.duration_s >= 0:
+        whole = round(file.duration_s)
+        parts.append(f"{whole // 60}:{whole % 60:02d}")
+    if file.thumbnail is not None:
+        parts.append("with cover thumbnail")
+    return ", ".join(parts)
+
+
+def human_text(event: OutputEvent, details: Sequence[str] = ()) -> str:
+    """The same event for people reading a terminal; ``details`` per attachment (the
+    ``--jsonl`` events keep exactly the keys of :class:`OutputEvent`)."""
     edited = " (edited)" if event["event"] == "edit" else ""
     lines = [f"[{event['message_id']}{edited}] {event['text']}".rstrip()]
-    for attachment in event["attachments"]:
-        lines.append(f"  📎 {attachment['kind']}: {attachment['path']}")
+    for index, attachment in enumerate(event["attachments"]):
+        about = details[index] if index < len(details) else ""
+        suffix = f" — {about}" if about else ""
+        lines.append(f"  📎 {attachment['kind']}: {attachment['path']}{suffix}")
     for row in event["buttons"]:
         lines.append("  " + " ".join(f"[{label}]" for label in row))
     return "\n".join(lines) + "\n"

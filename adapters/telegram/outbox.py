@@ -5,7 +5,8 @@
 * texts and captions go out as HTML converted from the model's markdown; when Telegram
   still cannot parse it, the original text is sent without a parse mode;
 * "message is not modified" is success; a photo Telegram refuses (too big, odd
-  dimensions) is sent as a document;
+  dimensions) is sent as a document, an audio whose thumbnail it refuses without it;
+* audio carries its title, performer, duration and cover thumbnail when the file has them;
 * anything else Telegram refuses becomes :class:`~bot.core.models.DeliveryError`.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal, TypeVar
 
 from telegram import (
@@ -130,10 +131,18 @@ class Outbox:
         try:
             return await self._send_file(target, file, kind, caption, markup, reply_to)
         except DeliveryError as exc:
-            if kind != "photo" or not isinstance(exc.__cause__, BadRequest):
+            if not isinstance(exc.__cause__, BadRequest):
                 raise
-            log.info("Telegram refused %s as a photo; sending it as a document", file.filename)
-            return await self._send_file(target, file, "document", caption, markup, reply_to)
+            if kind == "photo":
+                log.info("Telegram refused %s as a photo; sending it as a document",
+                         file.filename)
+                return await self._send_file(target, file, "document", caption, markup,
+                                             reply_to)
+            if file.thumbnail is None:
+                raise
+            log.info("Telegram refused %s with its thumbnail; sending it without", file.filename)
+            bare = replace(file, thumbnail=None)
+            return await self._send_file(target, bare, kind, caption, markup, reply_to)
 
     async def _send_file(
         self,
@@ -160,17 +169,20 @@ class Outbox:
                 )
             if kind == "audio":
                 return await bot.send_audio(
-                    chat, data, title=_title(file), caption=text, parse_mode=mode,
-                    reply_markup=markup, message_thread_id=thread, reply_parameters=reply,
+                    chat, data, title=_title(file), performer=file.performer or None,
+                    duration=_seconds(file), thumbnail=_thumbnail(file), caption=text,
+                    parse_mode=mode, reply_markup=markup, message_thread_id=thread,
+                    reply_parameters=reply,
                 )
             if kind == "voice":
                 return await bot.send_voice(
-                    chat, data, caption=text, parse_mode=mode, reply_markup=markup,
-                    message_thread_id=thread, reply_parameters=reply,
+                    chat, data, duration=_seconds(file), caption=text, parse_mode=mode,
+                    reply_markup=markup, message_thread_id=thread, reply_parameters=reply,
                 )
             if kind == "video":
                 return await bot.send_video(
-                    chat, data, supports_streaming=True, caption=text, parse_mode=mode,
+                    chat, data, duration=_seconds(file), thumbnail=_thumbnail(file),
+                    supports_streaming=True, caption=text, parse_mode=mode,
                     reply_markup=markup, message_thread_id=thread, reply_parameters=reply,
                 )
             return await bot.send_document(
@@ -332,13 +344,32 @@ def _input_media(file: OutgoingFile, caption: str | None, mode: str | None) -> M
     if kind == "photo":
         return InputMediaPhoto(data, caption=caption, parse_mode=mode)
     if kind == "video":
-        return InputMediaVideo(data, caption=caption, parse_mode=mode, supports_streaming=True)
+        return InputMediaVideo(data, caption=caption, parse_mode=mode, supports_streaming=True,
+                               duration=_seconds(file), thumbnail=_thumbnail(file))
     if kind in ("audio", "voice"):
-        return InputMediaAudio(data, caption=caption, parse_mode=mode, title=_title(file))
+        return InputMediaAudio(data, caption=caption, parse_mode=mode, title=_title(file),
+                               performer=file.performer or None, duration=_seconds(file),
+                               thumbnail=_thumbnail(file))
     return InputMediaDocument(data, caption=caption, parse_mode=mode)
 
 
 def _title(file: OutgoingFile) -> str:
+    if file.title.strip():
+        return file.title.strip()
     stem = file.filename.rsplit(".", 1)[0]
     return stem.replace("_", " ").strip() or file.filename
+
+
+def _seconds(file: OutgoingFile) -> int | None:
+    """Telegram wants whole seconds; an unknown (or nonsensical) length is left out."""
+    if file.duration_s is None or file.duration_s < 0:
+        return None
+    return round(file.duration_s)
+
+
+def _thumbnail(file: OutgoingFile) -> InputFile | None:
+    # Thumbnails must be uploaded in the same request, never by URL or file id.
+    if file.thumbnail is None:
+        return None
+    return InputFile(file.thumbnail, filename="cover.jpg", attach=True)
 

@@ -142,11 +142,23 @@ class Button:
 
 @dataclass(frozen=True, slots=True)
 class OutgoingFile:
+    """A file to upload. The metadata after ``caption`` describes audio for players.
+
+    ``title``/``performer``/``duration_s`` show in music players (Telegram's audio
+    message, the console); platforms without such fields ignore them. ``thumbnail`` is a
+    cover image that already meets Telegram's rule for thumbnails — JPEG, at most
+    320x320 pixels and 200 kB — or None; producers check that, adapters send it as is.
+    """
+
     data: bytes = field(repr=False)
     filename: str
     kind: AttachmentKind
     content_type: str
     caption: str = ""
+    title: str = ""
+    performer: str = ""
+    duration_s: float | None = None
+    thumbnail: bytes | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -88,6 +88,7 @@ def _clip_json(clip: SunoClip) -> JsonValue:
         "title": clip.title,
         "audio_url": clip.audio_url,
         "image_url": clip.image_large_url or clip.image_url,
+        "thumbnail_url": clip.image_url,  # the small cover: may fit a Telegram thumbnail
         "tags": clip.tags,
         "duration": clip.duration,
         "lyrics": clip.lyrics[:3000],

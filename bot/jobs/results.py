@@ -3,6 +3,8 @@
 Relay and Discord CDN links expire, so results are downloaded and uploaded as files. A
 link is shown instead only when the file cannot be fetched or is too large to upload.
 Buttons are stored first (:meth:`Store.create_buttons`) so each carries a short key.
+Suno audio carries its title, performer, duration and, when a cover fits Telegram's rule
+for thumbnails, that cover as a thumbnail; the large cover is still sent as an image.
 """
 
 from __future__ import annotations
@@ -10,12 +12,14 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Final
 
 from bot.core.context import Services
 from bot.core.delivery import button_rows
 from bot.core.models import AttachmentKind, Button, OutgoingFile, PlatformLimits, Reply
 from bot.core.texts import t
+from bot.jobs.mask import image_size
 from bot.jobs.records import LUMA, MJ, job_locale, number_of, obj, short, text_of
 from bot.media import MediaError, download
 from bot.relay.errors import RelayError
@@ -29,6 +33,11 @@ SUNO_CONCAT: Final = "suno_concat"
 _NUMBERED_RE: Final = re.compile(r"^\s*([1-9])\ufe0f?\u20e3\s*(.+?)\s*$", re.MULTILINE)
 _PROMPT_CHOICE_RE: Final = re.compile(r"^MJ::Job::(PicReader|PromptAnalyzer)::(\d)$")
 _TEXT_ACTIONS: Final = frozenset({"DESCRIBE", "SHORTEN"})
+SUNO_PERFORMER: Final = "Suno"
+# Telegram shows an audio's cover only from a JPEG of at most 320x320 pixels and 200 kB;
+# anything else it drops, so such covers are not offered as thumbnails at all.
+THUMBNAIL_MAX_BYTES: Final = 200 * 1000  # "less than 200 kB"
+THUMBNAIL_MAX_SIDE: Final = 320
 
 
 def button_label(label: str, emoji: str, custom_id: str = "") -> str:
@@ -36,6 +45,14 @@ def button_label(label: str, emoji: str, custom_id: str = "") -> str:
     shown = emoji if any(not c.isascii() for c in emoji) else ""
     text = " ".join(part for part in (shown, label.strip()) if part)
     return text or custom_id.split("::")[-1] or "?"
+
+
+def fits_thumbnail(data: bytes) -> bool:
+    """Whether ``data`` is a JPEG small enough to be an audio thumbnail (Telegram's rule)."""
+    if not data.startswith(b"\xff\xd8\xff") or len(data) >= THUMBNAIL_MAX_BYTES:
+        return False
+    size = image_size(data)
+    return size is not None and min(size) > 0 and max(size) <= THUMBNAIL_MAX_SIDE
 
 
 def numbered_prompts(text: str) -> dict[int, str]:
@@ -160,6 +177,9 @@ class ResultBuilder:
             rows = await self._rows(job, specs)
             audio = await self.fetch(text_of(clip, "audio_url"), "audio")
             cover = await self.fetch(text_of(clip, "image_url"), "image")
+            if audio is not None:
+                audio = replace(audio, title=title, performer=SUNO_PERFORMER,
+                                duration_s=duration, thumbnail=await self._thumbnail(clip, cover))
             files = tuple(f for f in (audio, cover) if f is not None)
             if audio is None:
                 caption = t("jobs.file_unavailable", locale, text=caption,
@@ -168,6 +188,22 @@ class ResultBuilder:
         return replies or [Reply(t("jobs.failed", locale, id=job.id,
                                    relay_id=job.relay_task_id or "?",
                                    reason=t("music.no_clips", locale)))]
+
+    async def _thumbnail(
+        self, clip: dict[str, JsonValue], cover: OutgoingFile | None
+    ) -> bytes | None:
+        """The cover as an audio thumbnail: the one already fetched when it fits, else
+        Suno's small cover (the fetched one is usually the large); None if neither fits."""
+        if cover is not None and fits_thumbnail(cover.data):
+            return cover.data
+        small_url = text_of(clip, "thumbnail_url")
+        if not small_url or small_url == text_of(clip, "image_url"):
+            return None
+        small = await self.fetch(small_url, "image", max_bytes=THUMBNAIL_MAX_BYTES)
+        if small is None or not fits_thumbnail(small.data):
+            log.info("Suno cover %s is no thumbnail (JPEG <= 320x320, 200 kB)", small_url)
+            return None
+        return small.data
 
     # -- Luma ------------------------------------------------------------------------
 
@@ -186,12 +222,16 @@ class ResultBuilder:
 
     # -- downloads -------------------------------------------------------------------
 
-    async def fetch(self, url: str, kind: AttachmentKind) -> OutgoingFile | None:
+    async def fetch(
+        self, url: str, kind: AttachmentKind, *, max_bytes: int | None = None
+    ) -> OutgoingFile | None:
         """Download ``url`` as a file of ``kind``; None when it cannot be had."""
         if not url:
             return None
         config = self._services.config
         cap = min(int(config.bot.max_download_mb * 1024 * 1024), self._limits.max_upload_bytes)
+        if max_bytes is not None:
+            cap = min(cap, max_bytes)
         try:
             media = await download(self._services.http, url, max_bytes=cap, allowed=(kind,),
                                    timeout_s=config.relay.timeout_s)

@@ -6,7 +6,8 @@ frames have valid headers, the MP4 has a proper box tree. Nothing here touches d
 
 Other code may import these builders for its own tests (e.g. a fake Telegram upload)::
 
-    make_png(64, 64, (255, 0, 0))   make_mp3()   make_ogg_opus()   make_mp4()   make_wav()
+    make_png(64, 64, (255, 0, 0))   make_jpeg(64, 64, (255, 0, 0))
+    make_mp3()   make_ogg_opus()   make_mp4()   make_wav()
 """
 
 from __future__ import annotations
@@ -63,6 +64,73 @@ def make_png(width: int = MAX_SIDE, height: int = MAX_SIDE, rgb: RGB = (128, 128
         + _png_chunk(b"IHDR", header)
         + _png_chunk(b"IDAT", pixels)
         + _png_chunk(b"IEND", b"")
+    )
+
+
+# Baseline JPEG: 4:4:4 YCbCr, every quantiser 1. A solid colour needs only each block's
+# DC term, so one DC table (ITU T.81 Annex K.3, luminance) and an AC table holding just
+# end-of-block (code "0") encode any size.
+_JPEG_DC_BITS = (0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0)
+_JPEG_DC_VALUES = bytes(range(12))
+_JPEG_AC_BITS = (1,) + (0,) * 15
+_JPEG_EOB = "0"
+
+
+def _jpeg_segment(marker: int, payload: bytes) -> bytes:
+    return struct.pack(">BBH", 0xFF, marker, len(payload) + 2) + payload
+
+
+def _huffman_codes(bits: tuple[int, ...], values: bytes) -> dict[int, tuple[int, int]]:
+    """symbol → (code, length), the canonical assignment of T.81 Annex C."""
+    codes: dict[int, tuple[int, int]] = {}
+    code, index = 0, 0
+    for length, count in enumerate(bits, start=1):
+        for _ in range(count):
+            codes[values[index]] = (code, length)
+            code, index = code + 1, index + 1
+        code <<= 1
+    return codes
+
+
+def make_jpeg(width: int = MAX_SIDE, height: int = MAX_SIDE, rgb: RGB = (128, 128, 128)) -> bytes:
+    """A solid-colour baseline JPEG (JFIF) of exactly ``width`` x ``height`` pixels."""
+    if not (1 <= width <= 65535 and 1 <= height <= 65535):
+        raise ValueError("JPEG dimensions must be 1-65535")
+    r, g, b = rgb
+    planes = (
+        0.299 * r + 0.587 * g + 0.114 * b,
+        128 - 0.168736 * r - 0.331264 * g + 0.5 * b,
+        128 + 0.5 * r - 0.418688 * g - 0.081312 * b,
+    )
+    # The DC coefficient of an 8x8 block of constant value v is 8 * (v - 128).
+    first_dcs = [round(8 * (min(255.0, max(0.0, v)) - 128)) for v in planes]
+    dc_codes = _huffman_codes(_JPEG_DC_BITS, _JPEG_DC_VALUES)
+
+    def block(diff: int) -> str:
+        size = abs(diff).bit_length()
+        code, length = dc_codes[size]
+        bits = format(code, f"0{length}b")
+        if size:
+            bits += format(diff if diff > 0 else diff + (1 << size) - 1, f"0{size}b")
+        return bits + _JPEG_EOB
+
+    blocks = ((width + 7) // 8) * ((height + 7) // 8)
+    # The first block of each component codes its DC; later ones repeat the prediction.
+    first = "".join(block(dc) for dc in first_dcs)
+    bits = first + "".join(block(0) for _ in first_dcs) * (blocks - 1)
+    bits += "1" * (-len(bits) % 8)  # fill the last byte with 1-bits (T.81 F.1.2.3)
+    scan = int(bits, 2).to_bytes(len(bits) // 8, "big").replace(b"\xff", b"\xff\x00")
+    components = b"".join(bytes((cid, 0x11, 0)) for cid in (1, 2, 3))
+    return (
+        b"\xff\xd8"
+        + _jpeg_segment(0xE0, b"JFIF\x00\x01\x01\x00" + struct.pack(">HH", 1, 1) + b"\x00\x00")
+        + _jpeg_segment(0xDB, b"\x00" + bytes([1] * 64))
+        + _jpeg_segment(0xC0, struct.pack(">BHHB", 8, height, width, 3) + components)
+        + _jpeg_segment(0xC4, b"\x00" + bytes(_JPEG_DC_BITS) + _JPEG_DC_VALUES
+                        + b"\x10" + bytes(_JPEG_AC_BITS) + b"\x00")
+        + _jpeg_segment(0xDA, bytes((3, 1, 0x00, 2, 0x00, 3, 0x00, 0, 63, 0)))
+        + scan
+        + b"\xff\xd9"
     )
 
 

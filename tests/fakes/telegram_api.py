@@ -89,7 +89,7 @@ class FakeTelegram(UserActions):
         self.world = FakeWorld(bot_id=bot_id, bot_username=bot_username)
         self._methods = BotMethods(self.world)
         self.calls: list[ApiCall] = []
-        self.protocol_errors: list[str] = []
+        self.protocol_errors: list[str] = self.world.protocol_errors
         self._failures: list[_Failure] = []
         self._updates: list[JSON] = []
         self._next_update_id = 1

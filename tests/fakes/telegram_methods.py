@@ -21,7 +21,9 @@ from tests.fakes.telegram_world import (
     UploadedFile,
     bad_request,
     file_json,
+    jpeg_size,
     resolve_file,
+    thumbnail_of,
     upload_extra,
 )
 
@@ -178,7 +180,19 @@ class BotMethods:
         if len(upload.data) > MAX_UPLOAD:
             raise ApiError(413, "Request Entity Too Large")
         stored = self.world.add_file(upload.data, mime=upload.content_type, name=upload.filename)
-        duration = int(p.get("duration") or 1)
+        duration = p.get("duration")
+        if duration is not None and (isinstance(duration, bool) or not isinstance(duration, int)
+                                     or duration < 0):
+            raise bad_request(f"wrong duration {duration!r}: whole seconds expected")
+        duration = duration or 1
+        thumbnail, problem = thumbnail_of(kind, p, files)
+        if problem is not None:
+            self.world.protocol_errors.append(f"thumbnail dropped: {problem}")
+        thumb = None
+        if thumbnail is not None:
+            kept = self.world.add_file(thumbnail.data, mime="image/jpeg", name="thumb.jpg")
+            width, height = jpeg_size(thumbnail.data) or (0, 0)
+            thumb = file_json(kept, width=width, height=height)
         if kind == "photo":
             sizes = [file_json(stored, width=90, height=90), file_json(stored, width=512,
                                                                         height=512)]
@@ -186,15 +200,16 @@ class BotMethods:
         if kind == "audio":
             return {"audio": file_json(stored, duration=duration, title=p.get("title"),
                                        performer=p.get("performer"), file_name=upload.filename,
-                                       mime_type=upload.content_type)}
+                                       mime_type=upload.content_type, thumbnail=thumb)}
         if kind == "voice":
             return {"voice": file_json(stored, duration=duration, mime_type=upload.content_type)}
         if kind == "video":
             return {"video": file_json(stored, width=int(p.get("width") or 640),
                                        height=int(p.get("height") or 360), duration=duration,
-                                       file_name=upload.filename, mime_type=upload.content_type)}
+                                       file_name=upload.filename, mime_type=upload.content_type,
+                                       thumbnail=thumb)}
         return {"document": file_json(stored, file_name=upload.filename,
-                                      mime_type=upload.content_type)}
+                                      mime_type=upload.content_type, thumbnail=thumb)}
 
     def _remember(
         self,

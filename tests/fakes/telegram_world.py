@@ -9,6 +9,7 @@ see what a user would see (the visible text after parsing, buttons, files, edits
 from __future__ import annotations
 
 import itertools
+import struct
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -16,6 +17,9 @@ from typing import Any
 
 JSON = dict[str, Any]
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
+THUMBNAIL_BYTES = 200 * 1000  # "less than 200 kB"
+THUMBNAIL_SIDE = 320
+THUMBNAIL_METHODS = ("audio", "video", "document", "animation", "video_note")
 
 
 class ApiError(Exception):
@@ -114,6 +118,9 @@ class FakeWorld:
         self.commands: dict[str, list[JSON]] = {}
         self.webhook: JSON = {"url": ""}
         self.callback_queries: dict[str, bool] = {}  # id -> answered
+        # Calls Telegram would answer without complaint but a correct bot never makes
+        # (a thumbnail it silently drops...); a fixture asserts this stays empty.
+        self.protocol_errors: list[str] = []
 
     # -- chats and messages ----------------------------------------------------------
 
@@ -207,11 +214,55 @@ def resolve_file(value: object, field: str, files: Mapping[str, UploadedFile]) -
 
 
 def upload_extra(p: JSON, files: Mapping[str, UploadedFile]) -> JSON:
+    """title, performer, duration... as sent; ``thumbnail``: the upload, when one came."""
     extra: JSON = {}
     for key in ("title", "performer", "duration", "width", "height", "supports_streaming"):
         if p.get(key) is not None:
             extra[key] = p[key]
     thumb = p.get("thumbnail")
-    if thumb is not None:
-        extra["thumbnail"] = resolve_file(thumb, "thumbnail", files)
+    if isinstance(thumb, str) and thumb.removeprefix("attach://") in files:
+        extra["thumbnail"] = files[thumb.removeprefix("attach://")]
     return extra
+
+
+def thumbnail_of(kind: str, p: JSON, files: Mapping[str, UploadedFile]
+                 ) -> tuple[UploadedFile | None, str | None]:
+    """(the thumbnail Telegram would keep, why it would drop the one sent).
+
+    Telegram keeps a thumbnail only when it is uploaded with the call (``attach://``), a
+    JPEG, under 200 kB and at most 320x320 pixels; otherwise it sends the media without
+    one and says nothing — which is why the fake reports it as a protocol error."""
+    thumb = p.get("thumbnail")
+    if thumb is None:
+        return None, None
+    if kind not in THUMBNAIL_METHODS:
+        return None, f"{kind} takes no thumbnail"
+    name = thumb.removeprefix("attach://") if isinstance(thumb, str) else ""
+    if not isinstance(thumb, str) or not thumb.startswith("attach://") or name not in files:
+        return None, f"{kind} thumbnail {thumb!r} was not uploaded with the call"
+    upload = files[name]
+    if not upload.data.startswith(b"\xff\xd8\xff"):
+        return None, f"{kind} thumbnail is not a JPEG"
+    if len(upload.data) >= THUMBNAIL_BYTES:
+        return None, f"{kind} thumbnail has {len(upload.data)} bytes, not under 200 kB"
+    size = jpeg_size(upload.data)
+    if size is None or max(size) > THUMBNAIL_SIDE or min(size) < 1:
+        return None, f"{kind} thumbnail of {size} pixels is not within 320x320"
+    return upload, None
+
+
+def jpeg_size(data: bytes) -> tuple[int, int] | None:
+    """(width, height) from a JPEG's start-of-frame segment."""
+    pos = 2
+    while pos + 9 <= len(data) and data[pos] == 0xFF:
+        marker = data[pos + 1]
+        if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
+            pos += 2
+            continue
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            height, width = struct.unpack(">HH", data[pos + 5 : pos + 9])
+            return width, height
+        if marker == 0xDA:
+            return None
+        pos += 2 + struct.unpack(">H", data[pos + 2 : pos + 4])[0]
+    return None

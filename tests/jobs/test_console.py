@@ -31,3 +31,34 @@ async def test_console_imagine_progress_and_result(sim: SimRelay, tmp_path: Path
     (image,) = result["attachments"]
     saved = await asyncio.to_thread(Path(image["path"]).read_bytes)
     assert image["kind"] == "image" and saved.startswith(b"\x89PNG")
+
+
+async def _console_music(sim: SimRelay, tmp_path: Path, *, jsonl: bool) -> str:
+    config = make_config(sim.base_url, tmp_path / f"m{jsonl}.sqlite3")
+    config = replace(config, relay=replace(config.relay, poll_interval_s=0.05),
+                     bot=replace(config.bot, progress_interval_s=0.05))
+    out = io.StringIO()
+    code = await run_console(config, demo=False, jsonl=jsonl, media_dir=tmp_path / "media",
+                             wait_s=10, stdin=io.StringIO("/music a console song\n"),
+                             stdout=out)
+    assert code == 0
+    return out.getvalue()
+
+
+async def test_console_shows_a_songs_title_and_length(sim: SimRelay, tmp_path: Path) -> None:
+    human = await _console_music(sim, tmp_path, jsonl=False)
+    clips = [line for line in human.splitlines() if "📎 audio:" in line]
+    assert len(clips) == 2
+    assert clips[0].endswith("by Suno, 1:00, with cover thumbnail")
+    assert clips[1].endswith("by Suno, 1:08, with cover thumbnail")  # 67.5 s
+    assert all(' — "' in line for line in clips)  # — "Title" by Suno, ...
+
+
+async def test_console_jsonl_events_keep_their_exact_keys(sim: SimRelay, tmp_path: Path) -> None:
+    events = [json.loads(line) for line in
+              (await _console_music(sim, tmp_path, jsonl=True)).splitlines()]
+    songs = [e for e in events if any(a["kind"] == "audio" for a in e["attachments"])]
+    assert len(songs) == 2
+    for event in events:
+        assert set(event) == {"event", "message_id", "text", "attachments", "buttons"}
+        assert all(set(a) == {"kind", "path"} for a in event["attachments"])

@@ -34,6 +34,73 @@ def parse_png(data: bytes) -> tuple[int, int, bytes]:
     return width, height, pixels[1:4]
 
 
+def _huffman(bits: bytes, values: bytes) -> dict[tuple[int, int], int]:
+    table: dict[tuple[int, int], int] = {}
+    code, index = 0, 0
+    for length, count in enumerate(bits, start=1):
+        for _ in range(count):
+            table[(length, code)] = values[index]
+            code, index = code + 1, index + 1
+        code <<= 1
+    return table
+
+
+def parse_jpeg(data: bytes) -> tuple[int, int, tuple[int, int, int]]:
+    """(width, height, RGB of the first 8x8 block): walks every segment and Huffman-decodes
+    every block of a baseline 4:4:4 scan, like a decoder would (DC terms only: solid
+    images carry no AC terms, quantiser 1)."""
+    assert data.startswith(b"\xff\xd8") and data.endswith(b"\xff\xd9")
+    pos, tables, size, quant = 2, {}, (0, 0), b""
+    while data[pos + 1] != 0xDA:
+        marker, length = data[pos + 1], struct.unpack_from(">H", data, pos + 2)[0]
+        body = data[pos + 4 : pos + 2 + length]
+        if marker == 0xC0:
+            height, width, components = struct.unpack_from(">HHB", body, 1)
+            assert components == 3 and body[6:] == b"\x01\x11\x00\x02\x11\x00\x03\x11\x00"
+            size = (width, height)
+        elif marker == 0xC4:
+            while body:
+                count = sum(body[1:17])
+                tables[body[0]] = _huffman(body[1:17], body[17 : 17 + count])
+                body = body[17 + count :]
+        elif marker == 0xDB:
+            quant = body[1:]
+        pos += 2 + length
+    assert quant == bytes([1] * 64)
+    scan = data[pos + 2 + struct.unpack_from(">H", data, pos + 2)[0] : -2]
+    assert b"\xff" not in scan.replace(b"\xff\x00", b"")
+    bits = "".join(format(byte, "08b") for byte in scan.replace(b"\xff\x00", b"\xff"))
+    cursor = 0
+
+    def symbol(table: dict[tuple[int, int], int]) -> int:
+        nonlocal cursor
+        for length in range(1, 17):
+            key = (length, int(bits[cursor : cursor + length], 2))
+            if key in table:
+                cursor += length
+                return table[key]
+        raise AssertionError(f"no Huffman code at bit {cursor}")
+
+    dcs = [0, 0, 0]
+    first: list[int] = []
+    for _ in range(((size[0] + 7) // 8) * ((size[1] + 7) // 8)):
+        for component in range(3):
+            category = symbol(tables[0x00])
+            raw = int(bits[cursor : cursor + category], 2) if category else 0
+            cursor += category
+            if category and raw < 1 << (category - 1):
+                raw -= (1 << category) - 1
+            dcs[component] += raw
+            assert symbol(tables[0x10]) == 0  # end of block: no AC terms
+        first = first or list(dcs)
+    assert set(bits[cursor:]) <= {"1"} and len(bits) - cursor < 8  # only 1-bit padding left
+    y, cb, cr = (dc / 8 + 128 for dc in first)
+    rgb = (y + 1.402 * (cr - 128), y - 0.344136 * (cb - 128) - 0.714136 * (cr - 128),
+           y + 1.772 * (cb - 128))
+    red, green, blue = (max(0, min(255, round(c))) for c in rgb)
+    return size[0], size[1], (red, green, blue)
+
+
 def parse_ogg_pages(data: bytes) -> list[tuple[int, int, list[bytes]]]:
     """(header_type, granule, packets) per page, checking capture pattern and CRC."""
     pages = []
@@ -65,6 +132,15 @@ def parse_ogg_pages(data: bytes) -> list[tuple[int, int, list[bytes]]]:
 def test_png_has_requested_size_colour_and_valid_crcs() -> None:
     width, height, pixel = parse_png(media.make_png(40, 30, (10, 200, 30)))
     assert (width, height, pixel) == (40, 30, bytes([10, 200, 30]))
+
+
+def test_jpeg_has_requested_size_and_colour() -> None:
+    for rgb in ((10, 200, 30), (0, 0, 0), (255, 255, 255), (200, 31, 90)):
+        width, height, pixel = parse_jpeg(media.make_jpeg(40, 30, rgb))
+        assert (width, height) == (40, 30)
+        assert all(abs(a - b) <= 2 for a, b in zip(pixel, rgb, strict=True)), (pixel, rgb)
+    assert parse_jpeg(media.make_jpeg(1, 1, (9, 9, 9)))[:2] == (1, 1)
+    assert len(media.make_jpeg(1024, 1024)) < 20_000
 
 
 def test_large_sizes_are_scaled_down_keeping_the_aspect_ratio() -> None:
@@ -122,6 +198,9 @@ async def test_media_urls_are_served_without_a_key(
     async with anon.get(f"{base}/sim/media/image/ff0080/x.png?w=1024&h=512") as response:
         assert response.content_type == "image/png"
         assert parse_png(await response.read()) == (256, 128, bytes([255, 0, 128]))
+    async with anon.get(f"{base}/sim/media/image/ff0080/x.jpeg?w=2048&h=1024") as response:
+        assert response.content_type == "image/jpeg"  # JPEGs stay tiny: up to 1024 px
+        assert parse_jpeg(await response.read())[:2] == (1024, 512)
     async with anon.get(f"{base}/sim/media/audio/clip.ogg") as response:
         assert response.content_type == "audio/ogg"
         assert parse_ogg_pages(await response.read())[0][2][0].startswith(b"OpusHead")

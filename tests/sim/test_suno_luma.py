@@ -8,7 +8,7 @@ from typing import Any
 import aiohttp
 
 from bot.sim import SimRelay, media
-from tests.sim.test_media import parse_png
+from tests.sim.test_media import parse_jpeg, parse_png
 
 Json = Any
 SONG = {
@@ -50,8 +50,11 @@ async def test_suno_v30_generate_then_fetch_to_complete(
     async with client.get(clip["audio_url"]) as response:
         assert response.content_type == "audio/mpeg"
         assert (await response.read())[:2] == b"\xff\xfb"
-    async with client.get(clip["image_url"]) as response:
-        parse_png(await response.read())
+    async with client.get(clip["image_url"]) as response:  # Suno covers are JPEGs
+        assert response.content_type == "image/jpeg"
+        assert parse_jpeg(await response.read())[:2] == (256, 256)
+    async with client.get(clip["image_large_url"]) as response:
+        assert parse_jpeg(await response.read())[:2] == (1024, 1024)
     async with client.get(clip["video_url"]) as response:
         assert media.iter_boxes(await response.read())[0][0] == b"ftyp"
 

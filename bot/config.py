@@ -93,6 +93,7 @@ class DiscordConfig:
     api_base_url: str | None = None
     gateway_url: str | None = None
     guild_ids: tuple[int, ...] = ()
+    thread_per_conversation: bool = False  # /chat and mentions in a channel open a thread
 
 
 @dataclass(frozen=True, slots=True)
@@ -276,6 +277,7 @@ def _discord(s: SectionReader) -> DiscordConfig | None:
     api_base_url = s.optional_url("api_base_url")
     gateway_url = s.optional_url("gateway_url", schemes=("ws", "wss"))
     guild_ids = s.int_list("guild_ids")
+    thread_per_conversation = s.boolean("thread_per_conversation", False)
     s.finish()
     if token is None:
         return None
@@ -284,6 +286,7 @@ def _discord(s: SectionReader) -> DiscordConfig | None:
         api_base_url=api_base_url,
         gateway_url=gateway_url,
         guild_ids=guild_ids,
+        thread_per_conversation=thread_per_conversation,
     )
 
 

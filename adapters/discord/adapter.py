@@ -18,6 +18,9 @@ Events:
   core answered or opened a modal first;
 * a message mentioning the bot or replying to it (or any DM) → a plain-message
   invocation answered in the channel, unless it answers a question the bot asked there.
+
+With ``thread_per_conversation``, /chat and chat messages in a text channel open a
+thread first and are answered there (:mod:`adapters.discord.threads`).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from adapters.discord.convert import (
 )
 from adapters.discord.interaction import InteractionResponder
 from adapters.discord.slash import ChoiceSource, build_commands, core_options, sync_tree
+from adapters.discord.threads import ConversationThreads
 from bot.config import DiscordConfig
 from bot.core.dispatcher import CommandSpec, Dispatcher
 from bot.core.models import (
@@ -117,6 +121,7 @@ class DiscordAdapter:
         self._stop_grace_s = stop_grace_s
         self._client: RelayDiscordClient | None = None
         self._shared: Shared | None = None
+        self._threads: ConversationThreads | None = None
         self._session: aiohttp.ClientSession | None = None
         self._gateway: asyncio.Task[None] | None = None
         self._restore: Restore | None = None
@@ -141,6 +146,9 @@ class DiscordAdapter:
         self._client = client
         self._shared = Shared(
             client, self._clock, self._sleep, AnswerWaiters(), ask_timeout_s=self._ask_timeout_s
+        )
+        self._threads = ConversationThreads(
+            self._shared, enabled=self._config.thread_per_conversation, locale=self._locale
         )
         try:
             with _explained_start_failures():
@@ -197,6 +205,11 @@ class DiscordAdapter:
         that outlive an interaction's 15-minute token."""
         return ChannelResponder(self._require_shared(), channel_id_of(chat), locale=self._locale)
 
+    def _require_threads(self) -> ConversationThreads:
+        if self._threads is None:
+            raise RuntimeError("the Discord adapter is not started")
+        return self._threads
+
     def _require_shared(self) -> Shared:
         if self._shared is None:
             raise RuntimeError("the Discord adapter is not started")
@@ -239,7 +252,9 @@ class DiscordAdapter:
             options=core_options(values, self._attachment),
         )
         try:
-            await self._core.handle(invocation, responder)
+            threads = self._require_threads()
+            moved, answering = await threads.for_command(interaction, invocation, responder)
+            await self._core.handle(moved, answering)
         finally:
             await responder.finish()
 
@@ -285,6 +300,7 @@ class DiscordAdapter:
         chat = chat_of(message.channel)
         if not (chat.is_private or mentioned or replied):
             return
+        self._track()
         invocation = Invocation(
             user=user_of(message.author),
             chat=chat,
@@ -294,10 +310,10 @@ class DiscordAdapter:
             replied_to_bot=replied,
             message=MessageRef(str(channel_id), str(message.id)),
         )
+        invocation, answer_in = await self._require_threads().for_message(message, invocation)
         responder = ChannelResponder(
-            self._require_shared(), channel_id, locale=self._locale, asker=author
+            self._require_shared(), answer_in, locale=self._locale, asker=author
         )
-        self._track()
         await self._core.handle(invocation, responder)
 
     def _track(self) -> None:

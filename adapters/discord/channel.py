@@ -12,18 +12,11 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
 
 import discord
 
-from adapters.discord.components import view_for
-from adapters.discord.convert import (
-    discord_limits,
-    no_mentions,
-    pieces_of,
-    uploads_for,
-    with_note,
-)
+from adapters.discord.convert import discord_limits
+from adapters.discord.outgoing import ShownImages, compose, compose_edit, pieces_of
 from bot.core.models import DeliveryError, MessageRef, PlatformLimits, Reply
 from bot.core.texts import t
 
@@ -75,6 +68,7 @@ class Shared:
     waiters: AnswerWaiters
     ask_timeout_s: float = 300.0
     edit_interval_s: float = 1.0
+    shown: ShownImages = field(default_factory=ShownImages)
     _last_edit: dict[str, float] = field(default_factory=dict)
 
     async def edit_turn(self, message_id: str) -> None:
@@ -89,31 +83,6 @@ class Shared:
             oldest = sorted(self._last_edit, key=self._last_edit.__getitem__)[:500]
             for key in oldest:
                 del self._last_edit[key]
-
-
-def message_kwargs(reply: Reply, upload_limit: int, locale: str) -> dict[str, Any]:
-    """Keyword arguments for a discord.py send: content, files, view, no mentions."""
-    upload = uploads_for(reply.files, upload_limit, locale)
-    kwargs: dict[str, Any] = {"allowed_mentions": no_mentions()}
-    content = with_note(reply.text, upload.note)
-    if content:
-        kwargs["content"] = content
-    if upload.files:
-        kwargs["files"] = list(upload.files)
-    view = view_for(reply.buttons)
-    if view is not None:
-        kwargs["view"] = view
-    return kwargs
-
-
-def edit_kwargs(reply: Reply, upload_limit: int, locale: str) -> dict[str, Any]:
-    """Like :func:`message_kwargs` for an edit: text and buttons are replaced entirely."""
-    kwargs = message_kwargs(reply, upload_limit, locale)
-    kwargs.setdefault("content", None)
-    kwargs.setdefault("view", None)
-    if "files" in kwargs:
-        kwargs["attachments"] = kwargs.pop("files")
-    return kwargs
 
 
 class ChannelResponder:
@@ -143,8 +112,10 @@ class ChannelResponder:
     async def send(self, reply: Reply) -> MessageRef:
         ref: MessageRef | None = None
         for piece in pieces_of(reply):
-            kwargs = message_kwargs(piece, self._limits.max_upload_bytes, self._locale)
-            if piece.reply_to is not None:
+            outgoing = compose(piece, self._limits.max_upload_bytes, self._locale)
+            kwargs = outgoing.kwargs
+            # A reply must be in the same channel (a mention that opened a thread is not).
+            if piece.reply_to is not None and piece.reply_to.chat_id == str(self._channel_id):
                 kwargs["reference"] = discord.MessageReference(
                     message_id=int(piece.reply_to.message_id),
                     channel_id=int(piece.reply_to.chat_id),
@@ -155,6 +126,7 @@ class ChannelResponder:
             except discord.HTTPException as exc:
                 raise DeliveryError(f"Discord refused a message: {exc}") from exc
             ref = MessageRef(str(message.channel.id), str(message.id))
+            self._shared.shown.remember(ref.message_id, outgoing.images)
         assert ref is not None
         return ref
 
@@ -162,11 +134,15 @@ class ChannelResponder:
         first, *rest = pieces_of(reply)
         await self._shared.edit_turn(ref.message_id)
         channel = self._shared.client.get_partial_messageable(int(ref.chat_id))
-        kwargs = edit_kwargs(first, self._limits.max_upload_bytes, self._locale)
+        shown = self._shared.shown
+        outgoing = compose_edit(
+            first, self._limits.max_upload_bytes, self._locale, shown.get(ref.message_id)
+        )
         try:
-            await channel.get_partial_message(int(ref.message_id)).edit(**kwargs)
+            await channel.get_partial_message(int(ref.message_id)).edit(**outgoing.kwargs)
         except discord.HTTPException as exc:
             raise DeliveryError(f"Discord refused an edit: {exc}") from exc
+        shown.remember(ref.message_id, outgoing.images)
         for piece in rest:
             await self.send(piece)
 

@@ -21,10 +21,9 @@ from bot.core.models import (
     ChatRef,
     OutgoingFile,
     PlatformLimits,
-    Reply,
     UserRef,
 )
-from bot.core.render import format_size, split_text
+from bot.core.render import format_size
 from bot.core.texts import t
 from bot.media import (
     MediaDownloadError,
@@ -36,6 +35,7 @@ from bot.media import (
 
 PLATFORM: Final = "discord"
 MAX_TEXT: Final = 2000
+MAX_CAPTION: Final = 4096  # text shown with images goes into an embed's description
 MAX_BUTTONS_PER_ROW: Final = 5
 MAX_ROWS: Final = 5
 DEFAULT_UPLOAD_LIMIT: Final = 10 * 1024 * 1024  # without an interaction to ask
@@ -50,7 +50,7 @@ def no_mentions() -> discord.AllowedMentions:
 def discord_limits(upload_limit: int = DEFAULT_UPLOAD_LIMIT) -> PlatformLimits:
     return PlatformLimits(
         max_text=MAX_TEXT,
-        max_caption=MAX_TEXT,
+        max_caption=MAX_CAPTION,
         max_buttons_per_row=MAX_BUTTONS_PER_ROW,
         max_rows=MAX_ROWS,
         max_upload_bytes=upload_limit,
@@ -110,23 +110,6 @@ def attachment_of(attachment: discord.Attachment, session: aiohttp.ClientSession
         reader=reader,
         url=url,
     )
-
-
-def pieces_of(reply: Reply, limit: int = MAX_TEXT) -> list[Reply]:
-    """``reply`` split at Discord's limit; files and buttons stay on the last piece."""
-    if len(reply.text) <= limit:
-        return [reply]
-    texts = split_text(reply.text, limit)
-    last = len(texts) - 1
-    return [
-        Reply(
-            text,
-            files=reply.files if i == last else (),
-            buttons=reply.buttons if i == last else (),
-            reply_to=reply.reply_to if i == 0 else None,
-        )
-        for i, text in enumerate(texts)
-    ]
 
 
 @dataclass(frozen=True, slots=True)

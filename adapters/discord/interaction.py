@@ -22,9 +22,10 @@ from typing import Any
 
 import discord
 
-from adapters.discord.channel import ChannelResponder, Shared, edit_kwargs, message_kwargs
+from adapters.discord.channel import ChannelResponder, Shared
 from adapters.discord.components import AskModal
-from adapters.discord.convert import discord_limits, pieces_of
+from adapters.discord.convert import discord_limits
+from adapters.discord.outgoing import Outgoing, compose, compose_edit, pieces_of
 from bot.core.models import DeliveryError, MessageRef, PlatformLimits, Reply
 from bot.core.texts import t
 
@@ -110,7 +111,8 @@ class InteractionResponder:
             interaction = self._interaction
             if interaction.is_expired():
                 return await self._fallback.send(reply)
-            kwargs = message_kwargs(reply, self._limits.max_upload_bytes, self._locale)
+            outgoing = compose(reply, self._limits.max_upload_bytes, self._locale)
+            kwargs = outgoing.kwargs
             message: discord.Message
             try:
                 if reply.ephemeral:
@@ -134,21 +136,28 @@ class InteractionResponder:
                     return await self._fallback.send(reply)
                 raise DeliveryError(f"Discord refused a message: {exc}") from exc
             self._made_by[str(message.id)] = (interaction, original)
+            self._shared.shown.remember(str(message.id), outgoing.images)
             return MessageRef(str(message.channel.id), str(message.id))
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         first, *rest = pieces_of(reply)
         await self._shared.edit_turn(ref.message_id)
-        kwargs = edit_kwargs(first, self._limits.max_upload_bytes, self._locale)
+        shown = self._shared.shown
+        outgoing = compose_edit(
+            first, self._limits.max_upload_bytes, self._locale, shown.get(ref.message_id)
+        )
         async with self._lock:
-            done = await self._edit_locked(ref, kwargs)
-        if not done:
+            done = await self._edit_locked(ref, outgoing)
+        if done:
+            shown.remember(ref.message_id, outgoing.images)
+        else:
             await self._fallback.edit(ref, first)
         for piece in rest:
             await self.send(piece)
 
-    async def _edit_locked(self, ref: MessageRef, kwargs: dict[str, Any]) -> bool:
+    async def _edit_locked(self, ref: MessageRef, outgoing: Outgoing) -> bool:
         """Edit through an interaction token; False when only the channel can do it."""
+        kwargs = outgoing.kwargs
         interaction = self._interaction
         pressed = interaction.message
         try:

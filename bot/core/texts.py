@@ -306,6 +306,8 @@ _EN: Final[Mapping[str, str]] = MappingProxyType({
     "(current: {prefill}).",
     "discord.modal_title": "relaybot",
     "discord.modal_label": "Your text",
+    "discord.thread_opened": "🧵 The conversation continues in {thread}.",
+    "discord.thread_name": "Conversation with {user}",
     "console.welcome": "relaybot demo — a simulated relay answers, nothing costs money.\n"
     "Try:\n"
     "  hello there                      plain text chats (streamed)\n"

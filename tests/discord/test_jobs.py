@@ -41,14 +41,14 @@ async def test_imagine_progress_in_the_channel_and_result_with_buttons(
     fake = bot.fake
     asked = await fake.slash("imagine", {"prompt": "a red fox"})
     [status] = await fake.wait_for("PATCH", f"/webhooks/*/{asked.token}/messages/@original")
-    assert "a red fox" in (status.content or "")
+    assert "a red fox" in status.shown
     status_id = asked.original_id or ""
     await jobs.tick()
     await jobs.tick()
     await jobs.tick()
     progress = fake.calls_to("PATCH", f"/channels/{fake.channel_id}/messages/{status_id}")
     assert progress, "progress is edited as a channel message (no 15-minute token)"
-    assert any("%" in (c.content or "") for c in progress)
+    assert any("%" in c.shown for c in progress)
     [result] = with_files(fake)
     assert list(buttons_of(result)) == GRID
     assert result["attachments"][0]["content_type"] == "image/png"

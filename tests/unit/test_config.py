@@ -43,6 +43,7 @@ def test_example_config_is_valid_and_uses_env_indirection() -> None:
     assert config.telegram.token.reveal() == "123:abc"
     assert config.telegram.base_url == "https://api.telegram.org/bot"
     assert config.discord is not None and config.discord.guild_ids == ()
+    assert config.discord.thread_per_conversation is False
     assert any(m.startswith("gpt-4-gizmo-") for m in config.models.chat_choices)
     assert {"gemini-pro", "gpt-4-all"} <= set(config.models.chat_choices)
     assert set(config.secrets()) == {"sk-from-env", "123:abc", "d"}
@@ -61,6 +62,7 @@ mj_mode = "slow"
 token = "t"
 guild_ids = ["abc"]
 gateway_url = "http://not-a-websocket"
+thread_per_conversation = "yes"
 
 [models]
 chat = "not-offered"
@@ -79,6 +81,7 @@ chat = "not-offered"
         "relay.bse_url: unknown key",
         "discord.guild_ids: must be a list of positive integers",
         "discord.gateway_url: must be a URL starting with ws:// or wss://",
+        "discord.thread_per_conversation: must be true or false",
         "models.chat: 'not-offered' must be one of models.chat_choices",
         "mystery: unknown section",
     ]

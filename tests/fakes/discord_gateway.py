@@ -1,0 +1,189 @@
+"""The fake Discord's gateway websocket, and the user actions it pushes to the bot.
+
+The gateway sends HELLO, ACKs heartbeats, answers IDENTIFY with READY and one
+GUILD_CREATE (a guild with two text channels and a thread), and then pushes whatever a
+test scripts: slash commands with typed options and resolved attachments, autocomplete,
+component clicks, modal submits and plain messages. Text frames, no compression (JSON
+text frames are what discord.py decodes when it gets no bytes).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from tests.fakes.discord_payloads import (
+    MESSAGE_CONTENT_INTENT,
+    PERMISSIONS,
+    member,
+    option_type,
+)
+from tests.fakes.discord_records import InteractionState, Json, LocalFile
+from tests.fakes.discord_world import FakeWorld
+
+
+class GatewayPart(FakeWorld):
+    async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
+        ws = web.WebSocketResponse()
+        await ws.prepare(request)
+        self._sockets.append(ws)
+        await ws.send_json({"op": 10, "d": {"heartbeat_interval": self.heartbeat_ms}})
+        try:
+            async for msg in ws:
+                if msg.type != aiohttp.WSMsgType.TEXT:
+                    break
+                frame = json.loads(msg.data)
+                if frame["op"] == 1:
+                    self.heartbeats += 1
+                    await ws.send_json({"op": 11})
+                elif frame["op"] == 2:
+                    self.identify.append(frame["d"])
+                    await self._ready(ws)
+                    await self.notify()
+        finally:
+            self._sockets.remove(ws)
+        return ws
+
+    async def _ready(self, ws: web.WebSocketResponse) -> None:
+        ready = {
+            "v": 10, "user": self.bot_user, "session_id": f"session-{next(self._ids)}",
+            "resume_gateway_url": self.gateway_url, "guilds": [
+                {"id": self.guild_id, "unavailable": True}],
+            "application": {"id": self.application_id, "flags": 0},
+            "private_channels": [], "relationships": [],
+        }
+        await ws.send_json({"op": 0, "t": "READY", "s": next(self._seq), "d": ready})
+        await ws.send_json({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
+                            "d": self.guild()})
+
+    # -- what users do -----------------------------------------------------------------
+
+    async def slash(
+        self,
+        name: str,
+        options: Mapping[str, Any] | None = None,
+        *,
+        user: Json | None = None,
+        channel_id: str | None = None,
+        focused: str | None = None,
+    ) -> InteractionState:
+        """A user runs ``/name`` (type 2), or types in option ``focused`` (autocomplete, 4).
+
+        Values: str/int/float/bool, or :class:`LocalFile` for attachment options."""
+        resolved: dict[str, Json] = {}
+        wire_options = []
+        for key, value in (options or {}).items():
+            option: Json = {"name": key, "type": option_type(value), "value": value}
+            if isinstance(value, LocalFile):
+                attachment = self.attachment(value, channel_id or self.channel_id)
+                resolved[attachment["id"]] = attachment
+                option["value"] = attachment["id"]
+            if key == focused:
+                option["focused"] = True
+            wire_options.append(option)
+        data: Json = {"id": self.snowflake(), "name": name, "type": 1, "options": wire_options}
+        if resolved:
+            data["resolved"] = {"attachments": resolved}
+        return await self._interact(4 if focused else 2, data, user=user, channel_id=channel_id)
+
+    async def click(
+        self, message_id: str, custom_id: str, *, user: Json | None = None
+    ) -> InteractionState:
+        message = self.messages[message_id]
+        data = {"custom_id": custom_id, "component_type": 2}
+        return await self._interact(
+            3, data, user=user, channel_id=message["channel_id"], message=message
+        )
+
+    async def submit_modal(
+        self, shown_by: InteractionState, values: Sequence[str], *, user: Json | None = None
+    ) -> InteractionState:
+        """Submit the modal ``shown_by`` answered with, filling its inputs in order."""
+        assert shown_by.modal is not None, "that interaction did not open a modal"
+        answers = iter(values)
+        rows = []
+        for row in shown_by.modal["components"]:
+            if row["type"] == 18:
+                inner = row["component"]
+                rows.append({"type": 18, "component": {
+                    "type": 4, "custom_id": inner["custom_id"], "value": next(answers)}})
+            else:
+                rows.append({"type": 1, "components": [
+                    {"type": 4, "custom_id": c["custom_id"], "value": next(answers)}
+                    for c in row["components"]
+                ]})
+        data = {"custom_id": shown_by.modal["custom_id"], "components": rows}
+        message = self.messages.get(shown_by.message_id or "")
+        return await self._interact(
+            5, data, user=user, channel_id=shown_by.channel_id, message=message
+        )
+
+    async def post_message(
+        self,
+        content: str,
+        *,
+        user: Json | None = None,
+        channel_id: str | None = None,
+        mention_bot: bool = False,
+        reply_to: str | None = None,
+        files: Sequence[LocalFile] = (),
+    ) -> Json:
+        """A user writes in a channel or thread (MESSAGE_CREATE)."""
+        channel = channel_id or self.channel_id
+        author = user or self.user
+        if mention_bot:
+            content = f"<@{self.bot_user['id']}> {content}"
+        mentions = [self.bot_user] if mention_bot else []
+        message = self.new_message(channel, content, author=author)
+        message["attachments"] = [self.attachment(f, channel) for f in files]
+        if reply_to is not None:
+            referenced = self.messages[reply_to]
+            message["type"] = 19
+            message["message_reference"] = {"message_id": reply_to, "channel_id": channel,
+                                            "guild_id": self.guild_id}
+            message["referenced_message"] = referenced
+            if referenced["author"]["id"] == self.bot_user["id"]:
+                mentions = [self.bot_user]  # a reply pings its author by default
+        message["mentions"] = mentions
+        if not self._sees_content(mentions):
+            message["content"] = ""
+            message["attachments"] = []
+        self.messages[message["id"]] = message
+        await self.dispatch("MESSAGE_CREATE", {**message, "guild_id": self.guild_id,
+                                               "member": member(author)})
+        return message
+
+    def _sees_content(self, mentions: Sequence[Json]) -> bool:
+        intents = int(self.identify[-1].get("intents", 0)) if self.identify else 0
+        return bool(intents & MESSAGE_CONTENT_INTENT) or self.bot_user in mentions
+
+    async def _interact(
+        self,
+        kind: int,
+        data: Json,
+        *,
+        user: Json | None,
+        channel_id: str | None,
+        message: Json | None = None,
+    ) -> InteractionState:
+        channel = channel_id or self.channel_id
+        state = InteractionState(self.snowflake(), f"itoken-{next(self._ids)}", kind, channel,
+                                 message_id=message["id"] if message else None)
+        self.interactions[state.token] = state
+        payload: Json = {
+            "id": state.id, "application_id": self.application_id, "type": kind, "data": data,
+            "guild_id": self.guild_id, "channel_id": channel, "channel": self.channel(channel),
+            "member": member(user or self.user, permissions=PERMISSIONS),
+            "token": state.token, "version": 1, "app_permissions": PERMISSIONS,
+            "locale": "en-US", "guild_locale": "en-US", "entitlements": [],
+            "authorizing_integration_owners": {"0": self.guild_id}, "context": 0,
+            "attachment_size_limit": self.attachment_size_limit,
+        }
+        if message is not None:
+            payload["message"] = message
+        await self.dispatch("INTERACTION_CREATE", payload)
+        return state

@@ -1,0 +1,114 @@
+"""``relaybot run`` exactly as an operator starts it: a config file, tokens in the
+environment, both platforms; answers on each, stops cleanly on SIGTERM, and a wrong
+token is one clear line instead of a traceback."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.sim import SimRelay
+from tests.e2e.harness import WRITING
+from tests.e2e.process import running_relaybot, write_config
+from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.telegram_api import FakeTelegram
+
+TELEGRAM_TOKEN = "5012345678:AAE2eTelegramSecretToken_relaybot-42x"
+RELAY_KEY = "sk-e2e-run-relay-secret-0042"
+SECRETS = (TELEGRAM_TOKEN, RELAY_KEY, DISCORD_TOKEN)
+STARTUP_S = 20.0  # a cold interpreter importing discord.py and PTB, on a busy machine
+ENV = {
+    "E2E_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+    "E2E_DISCORD_TOKEN": DISCORD_TOKEN,
+    "E2E_RELAY_KEY": RELAY_KEY,
+}
+
+
+@pytest.fixture
+async def run_sim() -> AsyncIterator[SimRelay]:
+    async with SimRelay(api_key=RELAY_KEY, steps=2) as relay:
+        yield relay
+
+
+@pytest.fixture
+async def tg_run() -> AsyncIterator[FakeTelegram]:
+    async with FakeTelegram(TELEGRAM_TOKEN) as server:
+        yield server
+
+
+def assert_clean(stderr: str) -> None:
+    assert "Traceback" not in stderr, stderr
+    for secret in SECRETS:
+        assert secret not in stderr, f"a secret leaked into the logs: {secret[:6]}…"
+
+
+async def test_run_answers_both_platforms_and_stops_on_sigterm(
+    tmp_path: Path, tg_run: FakeTelegram, dc: FakeDiscord, run_sim: SimRelay
+) -> None:
+    tg = tg_run
+    config = write_config(tmp_path, relay_url=run_sim.base_url, tg=tg, dc=dc)
+    alice = tg.user(1001, "Alice")
+    dm = tg.private_chat(alice)
+    async with running_relaybot(config, ENV, tmp_path) as bot:
+        tg.send_text(dm, alice, "/chat hello from Telegram")
+        await bot.meanwhile(
+            tg.wait_until(
+                lambda: any("reply #1 to: hello from Telegram" in m.text
+                            for m in tg.messages_in(dm)),
+                wait_s=STARTUP_S, what="the Telegram answer",
+            ),
+            "answering on Telegram",
+        )
+        await bot.meanwhile(
+            dc.wait_until(lambda: len(dc.identify) == 1, timeout_s=STARTUP_S),
+            "connecting to Discord",
+        )
+        asked = await dc.slash("chat", {"prompt": "hello from Discord"})
+        [*_, answer] = await bot.meanwhile(
+            dc.wait_for("PATCH", f"/webhooks/*/{asked.token}/messages/@original",
+                        where=lambda c: WRITING not in c.shown),
+            "answering on Discord",
+        )
+        assert "reply #1 to: hello from Discord" in answer.shown
+
+        # The job tracker runs in the same process, on real time: results arrive by
+        # themselves, each on its own platform.
+        tg.send_text(dm, alice, "/imagine a red fox")
+        await dc.slash("imagine", {"prompt": "a blue whale"})
+        [photo] = await bot.meanwhile(tg.wait_for("sendPhoto", wait_s=10), "a Telegram result")
+        assert "a red fox" in str(photo.params["caption"])
+        [result] = await bot.meanwhile(
+            dc.wait_for("POST", f"/channels/{dc.channel_id}/messages",
+                        where=lambda c: bool(c.files), timeout_s=10),
+            "a Discord result",
+        )
+        assert "a blue whale" in result.shown
+
+        stopping = time.monotonic()
+        bot.process.send_signal(signal.SIGTERM)
+        assert await bot.exited(within_s=10) == 0, bot.stderr
+        assert time.monotonic() - stopping < 5, "SIGTERM stops the bot promptly"
+        stderr = bot.stderr
+        assert_clean(stderr)
+        assert "platform started: telegram" in stderr and "platform started: discord" in stderr
+        assert " ERROR " not in stderr, stderr
+        assert tg.protocol_errors == []
+
+
+async def test_run_with_a_wrong_telegram_token_says_so_in_one_line(
+    tmp_path: Path, dc: FakeDiscord, run_sim: SimRelay
+) -> None:
+    async with FakeTelegram("5012345678:AAsomeOtherBotsTokenThatIsNotOurs_9") as tg:
+        config = write_config(tmp_path, relay_url=run_sim.base_url, tg=tg, dc=dc, level="INFO")
+        async with running_relaybot(config, ENV, tmp_path) as bot:
+            assert await bot.exited(within_s=STARTUP_S) == 1, bot.stderr
+            stderr = bot.stderr
+            assert_clean(stderr)
+            [line] = [x for x in stderr.splitlines() if x.strip()]
+            assert line.startswith("relaybot: ") and "Telegram" in line and "token" in line
+        assert dc.identify == [], "nothing half-started on Discord either"

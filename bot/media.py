@@ -104,6 +104,16 @@ def sniff_content_type(data: bytes) -> str | None:
     return None
 
 
+def _markup_type(data: bytes) -> str | None:
+    """``text/html`` or ``application/json`` when the body is markup, else None."""
+    head = data[:_SNIFF_BYTES].removeprefix(b"\xef\xbb\xbf").lstrip()
+    if head.startswith(b"<"):
+        return "text/html"
+    if head.startswith((b"{", b"[")):
+        return "application/json"
+    return None
+
+
 def kind_of(content_type: str) -> AttachmentKind:
     """``image/png`` → ``image``; ``audio/ogg`` → ``audio``; anything unknown → ``file``."""
     major = content_type.split("/", 1)[0].strip().lower()
@@ -126,7 +136,13 @@ def guess_content_type(data: bytes, filename: str, declared: str | None = None) 
     if sniffed is not None:
         return sniffed
     if declared and declared != "application/octet-stream":
-        return declared.split(";", 1)[0].strip().lower()
+        declared = declared.split(";", 1)[0].strip().lower()
+        # Error pages and API errors often come with the media type the URL promised;
+        # markup is never a picture, sound or film we can send.
+        markup = _markup_type(data)
+        if markup is not None and kind_of(declared) != "file":
+            return markup
+        return declared
     return mimetypes.guess_type(filename)[0] or "application/octet-stream"
 
 

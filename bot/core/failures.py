@@ -23,6 +23,9 @@ from bot.relay import errors as relay
 
 _REQUEST_ID_RE: Final = re.compile(r"\s*[(（]request id:[^)）]*[)）]", re.IGNORECASE)
 _MAX_DETAIL: Final = 200
+# A Retry-After beyond a day (or inf from "1e400") is no useful advice, and inf cannot be
+# rounded: say "try again later" instead.
+_MAX_RETRY_AFTER_S: Final = 86_400.0
 
 Describe = Callable[[BaseException, str], str]
 
@@ -34,7 +37,7 @@ def _detail(text: str) -> str:
 
 def _rate_limited(exc: BaseException, locale: str) -> str:
     retry_after = exc.retry_after if isinstance(exc, relay.RateLimitedError) else None
-    if retry_after is None or retry_after <= 0:
+    if retry_after is None or not 0 < retry_after < _MAX_RETRY_AFTER_S:
         return t("error.rate_limited", locale)
     return t("error.rate_limited_retry", locale, seconds=math.ceil(retry_after))
 

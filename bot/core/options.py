@@ -16,6 +16,7 @@ stays part of the free text.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -255,6 +256,8 @@ def _check_number(spec: OptionSpec, raw: str | int | float | bool) -> int | floa
         except ValueError:
             key = "input.not_a_number" if spec.type == "float" else "input.not_an_integer"
             raise UserError(key, option=spec.name, value=raw) from None
+    if not math.isfinite(number):  # "nan" passes every range check and is invalid JSON
+        raise UserError("input.not_a_number", option=spec.name, value=raw)
     if spec.type == "int" and isinstance(number, float):
         if not number.is_integer():
             raise UserError("input.not_an_integer", option=spec.name, value=raw)

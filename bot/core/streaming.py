@@ -17,15 +17,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 
 from bot.core.context import Clock, Sleep
 from bot.core.failures import describe_failure
-from bot.core.models import MessageRef, Reply, Responder
+from bot.core.models import DeliveryError, MessageRef, Reply, Responder
 from bot.core.render import split_first
 from bot.core.texts import t
 from bot.relay.errors import RelayError
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,7 +110,13 @@ class StreamingReply:
             if self._finished:
                 return
             self._changed.clear()
-            await self._flush(final=False)
+            try:
+                await self._flush(final=False)
+            except DeliveryError as exc:
+                # One refused interim edit (a network blip, flood control) must not abandon
+                # the answer with its marker: the next flush shows the text again.
+                log.info("streamed answer not updated this time: %s", exc)
+                self._last_flush = self._clock()
 
     async def _wait_for_interval(self) -> None:
         remaining = self._last_flush + self._interval - self._clock()

@@ -279,8 +279,8 @@ _EN: Final[Mapping[str, str]] = MappingProxyType({
     "music.full_song": "🎼 Full song",
     "music.ask_extend": "Extend “{title}” (length {duration} s): send the second to continue "
     "at, optionally followed by | and new lyrics, e.g. “30 | [Verse] …”.",
-    "music.bad_extend": "Send the second to continue at (within the clip), e.g. “30” or "
-    "“30 | [Verse] new lyrics”.",
+    "music.bad_extend": "Send the second to continue at (after 0, within the clip), e.g. "
+    "“30”, “0:30” or “30 | [Verse] new lyrics”.",
     "video.result": "🎬 Luma video · job #{id}\n{prompt}",
     "video.bad_url": "{option} must be an http(s) link to an image.",
     "video.needs_url": "Luma needs a public link to the image, and uploads here have none. "

@@ -129,6 +129,11 @@ class StatusEditor:
             preview = await fetch_preview(job.preview_url)
             files = (preview,) if preview is not None else ()
         text = status_text(job)
+        if not files and shown is not None and shown.text == text:
+            # Only the preview link changed (new-api adds ?rand= each poll) and it could
+            # not be fetched: an edit would show exactly what is already there.
+            shown.preview_url = job.preview_url
+            return
         await self._edit(job, responder, ref, Reply(text, files=files))
         self._shown[job.id] = _Shown(text, job.preview_url)
 

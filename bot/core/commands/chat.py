@@ -131,6 +131,10 @@ async def _request_messages(
     messages: list[ChatMessage] = []
     if conversation.persona:
         messages.append(ChatMessage(role="system", content=conversation.persona))
+    # Trimming may keep an answer whose question was dropped; a conversation opening with
+    # the assistant is refused by several models (Claude, Gemini), so start at a question.
+    while history and history[0].role != "user":
+        history = history[1:]
     for stored in history:
         if stored.role == "user":
             messages.append(ChatMessage(role="user", content=stored.content))

@@ -24,7 +24,12 @@ from bot.store.base import JsonValue
 
 VERSIONS: Final = ("v3.0", "v3.5")
 _ASK_ATTEMPTS: Final = 3
-_EXTEND_RE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*s?\s*(?:\|\s*(?P<lyrics>.*))?$", re.DOTALL)
+# "30", "30s", "30.5" or "0:45" / "1:05" (the clip's length is shown as m:ss).
+_EXTEND_RE: Final = re.compile(
+    r"^\s*(?:(?P<minutes>\d+):(?P<mmss>[0-5]\d(?:\.\d+)?)|(?P<seconds>\d+(?:\.\d+)?)\s*s?)"
+    r"\s*(?:\|\s*(?P<lyrics>.*))?$",
+    re.DOTALL,
+)
 
 
 def _version(value: object) -> SunoVersion:
@@ -54,12 +59,19 @@ async def music(ctx: CommandContext) -> None:
 
 
 def parse_extend(answer: str) -> tuple[float, str | None] | None:
-    """``"30"`` → (30.0, None); ``"30 | new lyrics"`` → (30.0, "new lyrics")."""
+    """``"30"`` / ``"0:30"`` → (30.0, None); ``"30 | new lyrics"`` → (30.0, "new lyrics");
+    None when not a time after the start."""
     match = _EXTEND_RE.match(answer)
     if match is None:
         return None
     lyrics = (match.group("lyrics") or "").strip()
-    return float(match.group(1)), lyrics or None
+    if match.group("minutes") is not None:
+        at = int(match.group("minutes")) * 60 + float(match.group("mmss"))
+    else:
+        at = float(match.group("seconds"))
+    if at <= 0:  # continuing at 0 s pays for a new song, not an extension
+        return None
+    return at, lyrics or None
 
 
 async def press_extend(ctx: ButtonContext) -> None:

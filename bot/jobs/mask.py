@@ -49,7 +49,7 @@ def parse_rect(text: str) -> Rect | None:
 
 def image_size(data: bytes) -> tuple[int, int] | None:
     """(width, height) of a PNG, JPEG, GIF or WebP image, read from its header."""
-    if data.startswith(_PNG_SIGNATURE) and data[12:16] == b"IHDR":
+    if data.startswith(_PNG_SIGNATURE) and data[12:16] == b"IHDR" and len(data) >= 24:
         width, height = struct.unpack(">II", data[16:24])
         return int(width), int(height)
     if data.startswith((b"GIF87a", b"GIF89a")) and len(data) >= 10:

@@ -14,6 +14,7 @@ the HTTP status.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -49,15 +50,22 @@ def decode_json(raw: bytes) -> object:
         ) from None
 
 
+_MAX_RETRY_AFTER_S = 7 * 24 * 3600.0
+
+
 def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
     """``Retry-After`` as seconds (delta-seconds or an HTTP date); None when absent/garbled."""
     if not value:
         return None
     text = value.strip()
     try:
-        return max(0.0, float(text))
+        seconds = float(text)
     except ValueError:
         pass
+    else:
+        # "inf", "nan" and absurd values are garbled, not a reason to wait forever.
+        sane = math.isfinite(seconds) and seconds <= _MAX_RETRY_AFTER_S
+        return max(0.0, seconds) if sane else None
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):

@@ -36,3 +36,9 @@ def test_mask_is_white_inside_the_rectangle_only() -> None:
     assert png[25] == 0  # colour type 0: greyscale
     with pytest.raises(MaskError):
         rect_mask_png(0, 10, Rect(0, 0, 1, 1))
+
+
+def test_truncated_images_have_no_size() -> None:
+    png = make_png(37, 21)
+    for cut in (16, 20, 23):
+        assert image_size(png[:cut]) is None

@@ -305,6 +305,8 @@ def test_retry_after_seconds_and_http_date() -> None:
     assert parse_retry_after("Mon, 15 Jul 2024 12:00:05 GMT", now=now) == pytest.approx(5.0)
     assert parse_retry_after("Mon, 15 Jul 2024 11:00:00 GMT", now=now) == 0.0
     assert parse_retry_after("soon", now=now) is None
+    for garbled in ("inf", "1e400", "nan", "-inf", str(10**9)):
+        assert parse_retry_after(garbled, now=now) is None, garbled
     assert parse_retry_after(None) is None
     error = error_from_response(429, b"{}", {"Retry-After": "3"})
     assert isinstance(error, errors.RateLimitedError) and error.retry_after == 3.0

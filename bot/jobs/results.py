@@ -18,6 +18,7 @@ from typing import Final
 from bot.core.context import Services
 from bot.core.delivery import button_rows
 from bot.core.models import AttachmentKind, Button, OutgoingFile, PlatformLimits, Reply
+from bot.core.render import split_text
 from bot.core.texts import t
 from bot.jobs.mask import image_size
 from bot.jobs.records import LUMA, MJ, job_locale, number_of, obj, short, text_of
@@ -68,6 +69,20 @@ class ResultBuilder:
         self._limits = limits
 
     async def replies(self, job: Job) -> list[Reply]:
+        """The result messages of ``job``, each within the platform's text limit."""
+        return [piece for reply in await self._replies(job) for piece in self._fit(reply)]
+
+    def _fit(self, reply: Reply) -> list[Reply]:
+        # A describe/shorten answer or a long prompt can exceed a message; files and
+        # buttons go on the last piece, as ctx.reply does for commands.
+        if len(reply.text) <= self._limits.max_text:
+            return [reply]
+        pieces = split_text(reply.text, self._limits.max_text)
+        head = [Reply(piece, reply_to=reply.reply_to if i == 0 else None)
+                for i, piece in enumerate(pieces[:-1])]
+        return [*head, replace(reply, text=pieces[-1], reply_to=None)]
+
+    async def _replies(self, job: Job) -> list[Reply]:
         locale = job_locale(job)
         outcome = job.outcome or job.state
         ids = {"id": job.id, "relay_id": job.relay_task_id or "?"}

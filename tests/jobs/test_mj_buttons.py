@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import struct
 import zlib
 from pathlib import Path
@@ -11,7 +12,14 @@ from bot.jobs.mask import image_size
 from bot.sim import Fault, SimRelay
 from bot.sim.media import make_png
 from bot.store.base import JobState
-from tests.jobs.harness import BOB, Bot, FakeClock, image_attachment, open_bot
+from tests.jobs.harness import (
+    BOB,
+    Bot,
+    FakeClock,
+    image_attachment,
+    open_bot,
+    platform_limits,
+)
 
 UPSCALED = ["Upscale (Subtle)", "Upscale (Creative)", "🪄 Vary (Subtle)", "🪄 Vary (Strong)",
             "🖌️ Vary (Region)", "🔍 Zoom Out 2x", "🔍 Zoom Out 1.5x", "🔍 Custom Zoom",
@@ -209,3 +217,15 @@ async def test_only_the_owner_may_press(bot: Bot, sim: SimRelay, tmp_path: Path)
                         anyone_can_press=True) as open_to_all:
         await open_to_all.press("U1", user=BOB)
     assert len(sim.requests_to("/mj/submit/action")) == 1
+
+
+async def test_a_result_longer_than_a_message_is_split_with_buttons_last(bot: Bot) -> None:
+    # A platform with room for only 300 characters (the describe answer is longer).
+    bot.outlet.responder._limits = dataclasses.replace(platform_limits(), max_text=300)
+    await bot.command("/describe", image_attachment())
+    await bot.settle()
+    results = [e for e in bot.recorder.sent() if "\ufe0f\u20e3" in e.reply.text]
+    assert len(results) >= 2
+    assert all(len(e.reply.text) <= 300 for e in results)
+    assert not any(e.reply.buttons for e in results[:-1])
+    assert [b.label for b in results[-1].reply.buttons[0]][:4] == ["1️⃣", "2️⃣", "3️⃣", "4️⃣"]

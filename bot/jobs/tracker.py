@@ -50,6 +50,7 @@ log = logging.getLogger(__name__)
 _MAX_DUE_PER_TICK: Final = 1000
 _LEASE_S: Final = 300.0
 _MAX_DELIVERY_ATTEMPTS: Final = 5
+_APPLY_CONCURRENCY: Final = 8  # progress updates (with preview downloads) at once
 _PARALLEL_DELIVERIES: Final = 4
 _MIN_NAP_S: Final = 0.05
 
@@ -159,11 +160,17 @@ class JobTracker:
         # A job without a relay id was never accepted; it only waits for its deadline.
         outcomes += [PollOutcome(j, retry_reason="not submitted") for j in due
                      if not j.relay_task_id]
-        for outcome in outcomes:
-            try:
-                await self._apply(outcome, now)
-            except Exception:  # one job's bug must not stall the others (logged)
-                log.exception("could not update job %s", outcome.job.id)
+        # Concurrently: one slow preview download must not hold up every other job.
+        slots = asyncio.Semaphore(_APPLY_CONCURRENCY)
+
+        async def apply(outcome: PollOutcome) -> None:
+            async with slots:
+                try:
+                    await self._apply(outcome, now)
+                except Exception:  # one job's bug must not stall the others (logged)
+                    log.exception("could not update job %s", outcome.job.id)
+
+        await asyncio.gather(*(apply(outcome) for outcome in outcomes))
         await self._start_deliveries()
         self._notify()
 

@@ -59,3 +59,19 @@ async def test_deadline_reports_timeout_with_ids(bot: Bot, sim: SimRelay) -> Non
     assert f"#{job.id}" in text
     polls = len(sim.requests_to("/mj/task/list-by-condition"))
     assert polls < 15 * 60 / 3  # old jobs are polled less often
+
+
+async def test_a_slow_preview_does_not_hold_up_other_jobs(bot: Bot, sim: SimRelay) -> None:
+    await bot.command("/imagine a slow lighthouse")
+    await bot.command("/imagine a quick harbour")
+    slow_id, _quick_id = sim.mj_task_ids()
+    # The first job's preview takes a while to download; the second one's does not.
+    sim.add_fault(Fault("GET", f"/sim/media/image/*/{slow_id}-preview-1.png", delay_s=0.3,
+                        passthrough=True))
+    bot.clock.now += bot.services.config.relay.poll_interval_s
+    await bot.tracker.run_once()
+    previews = [e.message_id for e in bot.recorder.events
+                if e.kind == "edit" and e.reply.files and "%" in e.reply.text]
+    status_of = {text: e.message_id for e in bot.recorder.sent() for text in
+                 ("slow lighthouse", "quick harbour") if text in e.reply.text}
+    assert previews == [status_of["quick harbour"], status_of["slow lighthouse"]]

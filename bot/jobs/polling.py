@@ -24,6 +24,7 @@ from bot.store.base import Job, JobState
 
 log = logging.getLogger(__name__)
 
+BATCH_RETRY_S: Final = 600.0  # retry a refused list-by-condition after this
 BATCH_SIZE: Final = 100
 _PARALLEL_FETCHES: Final = 8
 
@@ -38,14 +39,26 @@ class PollOutcome:
 
 
 class Poller:
-    def __init__(self, relay: RelayClient, *, batch_size: int = BATCH_SIZE) -> None:
+    def __init__(
+        self,
+        relay: RelayClient,
+        *,
+        clock: Callable[[], float],
+        batch_size: int = BATCH_SIZE,
+        batch_retry_s: float = BATCH_RETRY_S,
+    ) -> None:
         self._relay = relay
+        self._clock = clock
         self._batch_size = batch_size
-        self._batch_supported = True
+        self._batch_retry_s = batch_retry_s
+        self._batch_refused_at: float | None = None
 
     @property
     def batch_supported(self) -> bool:
-        return self._batch_supported
+        """False for a while after the relay refused list-by-condition; then tried again,
+        since a refusal may have been passing (a restarting relay, a proxy hiccup)."""
+        refused = self._batch_refused_at
+        return refused is None or self._clock() - refused >= self._batch_retry_s
 
     async def poll(self, jobs: Sequence[Job]) -> list[PollOutcome]:
         mj_jobs = [j for j in jobs if j.kind == MJ and j.relay_task_id]
@@ -58,12 +71,12 @@ class Poller:
         found: dict[str, MjTask] = {}
         outcomes: list[PollOutcome] = []
         singles: list[Job] = list(jobs)
-        if self._batch_supported and jobs:
+        if self.batch_supported and jobs:
             singles = []
             for start in range(0, len(jobs), self._batch_size):
                 chunk = jobs[start : start + self._batch_size]
                 batch = await self._fetch_batch(chunk)
-                if batch is None:  # the relay refused the endpoint: per job from now on
+                if batch is None:  # the relay refused the endpoint: per job for a while
                     singles.extend(jobs[start:])
                     break
                 if isinstance(batch, str):
@@ -82,14 +95,16 @@ class Poller:
         """The tasks; None when the endpoint is refused; a reason string on other errors."""
         ids = [job.relay_task_id for job in chunk if job.relay_task_id]
         try:
-            return await self._relay.mj.fetch_many(ids)
+            tasks = await self._relay.mj.fetch_many(ids)
         except (NotFoundError, BadRequestError) as exc:
             log.warning("relay refused list-by-condition (%s); polling tasks one by one", exc)
-            self._batch_supported = False
+            self._batch_refused_at = self._clock()
             return None
         except RelayError as exc:
             log.info("Midjourney batch poll failed, will retry: %s", exc)
             return str(exc)
+        self._batch_refused_at = None
+        return tasks
 
     async def _poll_single(self, job: Job) -> PollOutcome:
         task_id = job.relay_task_id or ""

@@ -77,7 +77,7 @@ class JobTracker:
         # Several processes may share one store: delivery claims must tell them apart.
         self._worker_id = worker_id or default_worker_id()
         self._bell: TrackerBell = services.jobs
-        self._poller = Poller(services.relay)
+        self._poller = Poller(services.relay, clock=clock)
         self._status = StatusEditor(clock, services.config.bot.progress_interval_s)
         self._loop_task: asyncio.Task[None] | None = None
         self._deliveries: dict[int, asyncio.Task[None]] = {}

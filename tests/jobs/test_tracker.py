@@ -40,6 +40,18 @@ async def test_refused_batch_endpoint_falls_back_to_fetch(bot: Bot, sim: SimRela
     assert sum(bool(e.reply.files) for e in bot.recorder.sent()) == 3
 
 
+async def test_refused_batch_endpoint_is_tried_again_later(bot: Bot, sim: SimRelay) -> None:
+    sim.add_fault(Fault("POST", "/mj/task/list-by-condition", status=404, times=1))
+    await _add_jobs(bot, sim, 2)
+    bot.clock.now += bot.services.config.relay.poll_interval_s
+    await bot.tracker.run_once()  # refused: these polls go one by one
+    assert len(sim.requests_to("/mj/task/*/fetch")) == 2
+    bot.clock.now += 601  # the refusal may have been passing
+    await bot.tracker.run_once()
+    assert len(sim.requests_to("/mj/task/list-by-condition")) == 2
+    assert len(sim.requests_to("/mj/task/*/fetch")) == 2  # batched again
+
+
 async def test_deadline_reports_timeout_with_ids(bot: Bot, sim: SimRelay) -> None:
     await bot.command("/imagine a stuck job")
     (job,) = await bot.store.list_jobs_for_owner("test", "alice")

@@ -24,11 +24,15 @@ from typing import Final
 from urllib.parse import unquote, urlsplit
 
 import aiohttp
+import yarl
 
 from bot.core.models import AttachmentKind
+from bot.egress import EgressPolicy, EgressRefusedError
 
 _CHUNK: Final = 64 * 1024
 _SNIFF_BYTES: Final = 64
+_MAX_REDIRECTS: Final = 5
+_REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
 
 _EXTENSIONS: Final = {
     "image/png": ".png",
@@ -171,23 +175,37 @@ async def download(
     max_bytes: int,
     allowed: Collection[str] = (),
     timeout_s: float = 60.0,
+    policy: EgressPolicy | None = None,
 ) -> Media:
     """Fetch ``url`` into memory, at most ``max_bytes``, and check what it is.
 
-    ``allowed`` is the set of kinds accepted (empty: anything). Raises a
+    ``allowed`` is the set of kinds accepted (empty: anything). ``policy`` refuses
+    non-public addresses, checked on every redirect hop too. Raises a
     :class:`MediaError`; never an aiohttp exception.
     """
     timeout = aiohttp.ClientTimeout(total=timeout_s)
     try:
-        async with session.get(url, timeout=timeout) as response:
-            if response.status >= 400:
-                raise MediaDownloadError(f"HTTP {response.status}")
-            declared_size = response.content_length
-            if declared_size is not None and declared_size > max_bytes:
-                raise MediaTooLargeError(declared_size, max_bytes)
-            data = await read_capped(response.content, max_bytes)
-            declared_type = response.headers.get("Content-Type")
-    except (aiohttp.ClientError, TimeoutError) as exc:
+        for _ in range(_MAX_REDIRECTS + 1):
+            if policy is not None:
+                policy.check_url(url)
+            async with session.get(url, timeout=timeout, allow_redirects=False) as response:
+                location = response.headers.get("Location")
+                if response.status in _REDIRECTS and location:
+                    url = str(response.url.join(yarl.URL(location)))
+                    continue
+                if response.status >= 400:
+                    raise MediaDownloadError(f"HTTP {response.status}")
+                declared_size = response.content_length
+                if declared_size is not None and declared_size > max_bytes:
+                    raise MediaTooLargeError(declared_size, max_bytes)
+                data = await read_capped(response.content, max_bytes)
+                declared_type = response.headers.get("Content-Type")
+                break
+        else:
+            raise MediaDownloadError("too many redirects")
+    except EgressRefusedError as exc:
+        raise MediaDownloadError(str(exc)) from exc
+    except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         raise MediaDownloadError(type(exc).__name__) from exc
     content_type = guess_content_type(data, urlsplit(url).path, declared_type)
     check_kind(content_type, allowed)

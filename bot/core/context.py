@@ -33,6 +33,7 @@ from bot.core.models import (
 )
 from bot.core.render import split_text
 from bot.core.texts import t
+from bot.egress import EgressPolicy
 from bot.jobs.bell import TrackerBell
 from bot.relay import RelayClient
 from bot.store.base import ButtonKey, Store
@@ -55,6 +56,8 @@ class Services:
     clock: Clock = field(default=time.monotonic)
     sleep: Sleep = field(default=asyncio.sleep)
     jobs: TrackerBell = field(default_factory=TrackerBell)  # wakes the job tracker
+    # Where media may be downloaded from; None (tests building Services by hand) = anywhere.
+    egress: EgressPolicy | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,7 +37,12 @@ async def fetch_images(
     async def one(url: str) -> OutgoingFile | None:
         try:
             media = await download(
-                services.http, url, max_bytes=cap, allowed=_IMAGES, timeout_s=timeout
+                services.http,
+                url,
+                max_bytes=cap,
+                allowed=_IMAGES,
+                timeout_s=timeout,
+                policy=services.egress,
             )
         except MediaError as exc:
             log.info("image link not delivered as a file (%s): %s", exc, url)

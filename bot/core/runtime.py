@@ -14,6 +14,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -21,6 +22,7 @@ from bot.config import AppConfig
 from bot.core.commands import build_dispatcher
 from bot.core.context import Clock, Services, Sleep
 from bot.core.dispatcher import Dispatcher
+from bot.egress import EgressPolicy
 from bot.relay import RelayClient
 from bot.store.sqlite import SqliteStore
 
@@ -39,8 +41,11 @@ async def open_core(
     sleep: Sleep = asyncio.sleep,
 ) -> AsyncIterator[Core]:
     store = await SqliteStore.open(config.storage.path)
+    # Media links come from model answers: only public hosts, and the relay's own.
+    egress = EgressPolicy(trusted_hosts=[urlsplit(config.relay.base_url).hostname or ""])
     try:
-        async with aiohttp.ClientSession() as http:
+        connector = aiohttp.TCPConnector(resolver=egress.resolver())
+        async with aiohttp.ClientSession(connector=connector) as http:
             relay = RelayClient(
                 http,
                 base_url=config.relay.base_url,
@@ -50,7 +55,13 @@ async def open_core(
                 notify_hook=config.relay.notify_url,
             )
             services = Services(
-                config=config, store=store, relay=relay, http=http, clock=clock, sleep=sleep
+                config=config,
+                store=store,
+                relay=relay,
+                http=http,
+                clock=clock,
+                sleep=sleep,
+                egress=egress,
             )
             yield Core(services, build_dispatcher(services))
     finally:

@@ -249,6 +249,7 @@ class ResultBuilder:
             cap = min(cap, max_bytes)
         try:
             media = await download(self._services.http, url, max_bytes=cap, allowed=(kind,),
+                                   policy=self._services.egress,
                                    timeout_s=config.relay.timeout_s)
         except MediaError as exc:
             log.info("result file not delivered as a file (%s): %s", exc, url)

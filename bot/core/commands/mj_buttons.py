@@ -163,7 +163,8 @@ async def _parent_image(ctx: BaseContext, parent: Job | None) -> bytes:
         try:
             media = await download(ctx.services.http, url, max_bytes=4 * MAX_IMAGE_BYTES,
                                    allowed=("image",),
-                                   timeout_s=ctx.services.config.relay.timeout_s)
+                                   timeout_s=ctx.services.config.relay.timeout_s,
+                                   policy=ctx.services.egress)
             return media.data
         except MediaError:
             pass  # expired CDN link: the relay's proxy below may still have it

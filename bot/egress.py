@@ -1,0 +1,84 @@
+"""Where the bot may fetch media from: public addresses, plus the relay's own host.
+
+Image links come from model answers, which a prompt can steer. Without a guard, a
+crafted answer could make the bot request addresses inside the operator's network
+(cloud metadata services, admin panels) and post what it gets back. Hostnames are
+checked after resolution (:class:`GuardedResolver`, so a public name that resolves to
+a private address is refused too) and literal IP addresses before each request and
+redirect (:meth:`EgressPolicy.check_url`), because aiohttp does not resolve those.
+
+The relay's host is trusted whatever its address: it serves its own media (the
+``/mj/image`` proxy, the simulator on loopback), and a relay on a private network
+is a normal deployment.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from collections.abc import Collection
+from urllib.parse import urlsplit
+
+from aiohttp.abc import AbstractResolver, ResolveResult
+from aiohttp.resolver import DefaultResolver
+
+
+class EgressRefusedError(OSError):
+    """A fetch aimed at a private, loopback or otherwise non-public address."""
+
+
+def _is_public(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address.split("%", 1)[0]).is_global
+    except ValueError:
+        return False
+
+
+def _literal_ip(host: str) -> str | None:
+    candidate = host.strip("[]")
+    try:
+        ipaddress.ip_address(candidate.split("%", 1)[0])
+    except ValueError:
+        return None
+    return candidate
+
+
+class EgressPolicy:
+    def __init__(self, trusted_hosts: Collection[str] = ()) -> None:
+        self._trusted = frozenset(h.lower().strip("[]") for h in trusted_hosts if h)
+
+    def trusts(self, host: str) -> bool:
+        return host.lower().strip("[]") in self._trusted
+
+    def check_url(self, url: str) -> None:
+        """Refuse a URL whose host is a non-public IP literal (names go to the resolver)."""
+        host = urlsplit(url).hostname or ""
+        literal = _literal_ip(host)
+        if literal is not None and not self.trusts(host) and not _is_public(literal):
+            raise EgressRefusedError(f"refusing to fetch from the non-public address {host}")
+
+    def resolver(self) -> GuardedResolver:
+        return GuardedResolver(self)
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves like aiohttp's default resolver, keeping only public addresses for
+    hosts the policy does not trust."""
+
+    def __init__(self, policy: EgressPolicy, inner: AbstractResolver | None = None) -> None:
+        self._policy = policy
+        self._inner = inner or DefaultResolver()
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        results = await self._inner.resolve(host, port, family)
+        if self._policy.trusts(host):
+            return results
+        public = [r for r in results if _is_public(r["host"])]
+        if not public:
+            raise EgressRefusedError(f"refusing to fetch from {host}: not a public address")
+        return public
+
+    async def close(self) -> None:
+        await self._inner.close()

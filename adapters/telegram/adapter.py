@@ -169,11 +169,14 @@ class TelegramAdapter:
             self._webhook = None
         elif app.updater is not None and app.updater.running:
             await app.updater.stop()
+        # Updates already fetched (and confirmed to Telegram) are still in PTB's queue;
+        # app.stop() runs them through _on_update, so their work must start before the
+        # grace period below, not after the bot's connection is shut down.
+        if app.running:
+            await app.stop()
         await self._albums.close()
         self._questions.cancel_all()
         await self._finish_tasks()
-        if app.running:
-            await app.stop()
         await app.shutdown()
 
     async def _finish_tasks(self) -> None:

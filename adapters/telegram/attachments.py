@@ -125,12 +125,19 @@ class AlbumCollector:
             self._handle(sorted(messages, key=lambda m: m.message_id))
 
     async def close(self) -> None:
-        """Stop waiting; albums still being collected are dropped."""
+        """Stop waiting and hand over the albums still being collected.
+
+        Their updates are already confirmed to Telegram (the next getUpdates offset moved
+        past them), so dropping them here would lose the user's command for good.
+        """
         timers = list(self._timers.values())
         self._timers.clear()
-        self._groups.clear()
         for timer in timers:
             timer.cancel()
         for timer in timers:
             with contextlib.suppress(asyncio.CancelledError):
                 await timer
+        groups, self._groups = self._groups, {}
+        for messages in groups.values():
+            if messages:
+                self._handle(sorted(messages, key=lambda m: m.message_id))

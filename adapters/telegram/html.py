@@ -21,9 +21,18 @@ import re
 from collections.abc import Callable
 from typing import Final
 
-_FENCE_RE: Final = re.compile(r"```([\w+#.-]*)[^\n`]*\n(.*?)(?:\n?```|\Z)", re.DOTALL)
+# A fence opens and closes on a line of its own (as in CommonMark and bot.core.render's
+# splitter), so a code line such as ``print("```")`` does not end the block.
+_FENCE_RE: Final = re.compile(
+    r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<lang>[\w+#.-]*)[^\n`]*\n(?P<body>.*?)"
+    r"(?:\n[ \t]*(?P=fence)[`~]*[ \t]*(?=\n|\Z)|\Z)",
+    re.DOTALL | re.MULTILINE,
+)
 _INLINE_CODE_RE: Final = re.compile(r"(`+)([^\n]+?)\1")
-_LINK_RE: Final = re.compile(r"\[([^\]\n]+)\]\(((?:https?|tg)://[^\s)]+)\)")
+# URLs may hold balanced parentheses (Wikipedia: ``/wiki/Python_(programming_language)``).
+_LINK_RE: Final = re.compile(
+    r"\[([^\]\n]+)\]\(((?:https?|tg)://(?:[^\s()]|\([^\s()]*\))+)\)"
+)
 _HEADING_RE: Final = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _BULLET_RE: Final = re.compile(r"^([ \t]*)[*+-][ \t]+(?=\S)", re.MULTILINE)
 _BOLD_RE: Final = (
@@ -36,6 +45,7 @@ _ITALIC_RE: Final = (
     re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n<>]+?)(?<=[^\s_])_(?![\w_])"),
 )
 _SLOT: Final = "\x00"
+_TAG_RE: Final = re.compile(r"<[^>]*>")  # every "<" of the text itself is escaped
 
 
 def escape(text: str) -> str:
@@ -51,7 +61,7 @@ def markdown_to_html(text: str) -> str:
     position = 0
     for match in _FENCE_RE.finditer(text):
         out.append(_inline(text[position : match.start()], slots))
-        out.append(_pre(match[1], match[2]))
+        out.append(_pre(match["lang"], match["body"]))
         position = match.end()
     out.append(_inline(text[position:], slots))
     return _restore("".join(out), slots)
@@ -103,6 +113,13 @@ def _restore(text: str, slots: list[str]) -> str:
     while _SLOT in text:
         text = pattern.sub(lambda m: slots[int(m[1])], text)
     return text
+
+
+def visible_length(markdown: str) -> int:
+    """What Telegram counts against its limits for ``markdown`` sent as our HTML: the text
+    after entity parsing (markers, tags and link URLs do not count), in UTF-16 units."""
+    plain = html.unescape(_TAG_RE.sub("", markdown_to_html(markdown)))
+    return utf16_length(plain)
 
 
 def utf16_length(text: str) -> int:

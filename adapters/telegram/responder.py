@@ -21,7 +21,7 @@ from telegram import ForceReply, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction
 
 from adapters.telegram.convert import decode_message_ref, keyboard, message_ref
-from adapters.telegram.html import escape, utf16_length
+from adapters.telegram.html import escape, utf16_length, visible_length
 from adapters.telegram.outbox import Outbox, Target, send_kind
 from adapters.telegram.questions import Questions
 from bot.core.models import (
@@ -295,10 +295,22 @@ def _fit_piece(piece: str, limit: int) -> list[str]:
 
 
 def _clip(text: str, limit: int) -> str:
-    """An edit cannot become two messages: cut what does not fit."""
-    if utf16_length(text) <= limit:
+    """An edit cannot become two messages: cut what does not fit.
+
+    Telegram counts the text after entity parsing, so markdown markers (and link URLs)
+    do not use up the limit; only text that really does not fit is cut."""
+    if visible_length(text) <= limit:
         return text
-    cut = text[: limit - 1]
+    low, high = 0, len(text)  # the longest prefix that fits, found by bisection
+    while low < high:
+        middle = (low + high + 1) // 2
+        if visible_length(text[:middle] + "…") <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    if visible_length(text[:low] + "…") <= limit:
+        return text[:low] + "…"
+    cut = text[: limit - 1]  # raw units never undercount what Telegram sees
     while utf16_length(cut) > limit - 1:
         cut = cut[:-1]
     return cut + "…"

@@ -231,7 +231,10 @@ class FakeTelegram(UserActions):
         limit = int(params.get("limit") or 100)
         timeout = float(params.get("timeout") or 0)
         if offset:
+            before = len(self._updates)
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
+            if len(self._updates) != before:
+                await self._notify()  # confirmed updates are gone for good: waiters re-check
         if not self._updates and timeout > 0 and not self._stopping:
             try:
                 async with asyncio.timeout(timeout), self._changed:

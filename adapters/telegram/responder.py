@@ -57,6 +57,8 @@ def telegram_limits(edit_interval_s: float = 1.0) -> PlatformLimits:
         max_upload_bytes=50 * 1024 * 1024,
         edit_interval_s=max(1.0, edit_interval_s),
         voice_messages=True,
+        # Telegram counts UTF-16 units; counting the raw markdown is on the safe side.
+        text_length=utf16_length,
     )
 
 

@@ -86,7 +86,7 @@ class BaseContext:
         Returns the last message sent (the one carrying buttons).
         """
         limits = self.responder.limits
-        pieces = split_text(text, limits.max_text) if text else [""]
+        pieces = split_text(text, limits.max_text, limits.text_length) if text else [""]
         ref: MessageRef | None = None
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1

@@ -186,6 +186,8 @@ class PlatformLimits:
     max_upload_bytes: int
     edit_interval_s: float = 1.0
     voice_messages: bool = False  # whether OGG/Opus voice bubbles exist (Telegram)
+    # How the platform measures max_text / max_caption (Telegram: UTF-16 units).
+    text_length: Callable[[str], int] = len
 
 
 class Responder(Protocol):

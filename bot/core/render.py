@@ -10,7 +10,7 @@ piece.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Final
 
@@ -41,12 +41,33 @@ class _Fence:
     marker: str  # "```" or "~~~" (or longer), which closes the block
 
 
-def split_text(text: str, limit: int) -> list[str]:
-    """Split ``text`` into pieces of at most ``limit`` characters (see module doc)."""
+TextLength = Callable[[str], int]
+
+
+def chars_within(text: str, limit: int, length: TextLength = len) -> int:
+    """How many leading characters of ``text`` fit in ``limit`` units of ``length``.
+
+    Platforms count differently (Telegram counts UTF-16 units, where an emoji is two);
+    the splitter works in characters, so it is given this many."""
+    if length is len:
+        return min(len(text), limit)
+    low, high = 0, min(len(text), limit)
+    while low < high:  # every prefix is at least as long as its characters in units
+        middle = (low + high + 1) // 2
+        if length(text[:middle]) <= limit:
+            low = middle
+        else:
+            high = middle - 1
+    return low
+
+
+def split_text(text: str, limit: int, length: TextLength = len) -> list[str]:
+    """Split ``text`` into pieces of at most ``limit`` units of ``length`` (characters
+    by default; see module doc)."""
     pieces: list[str] = []
     rest = text.strip("\n")
-    while len(rest) > limit:
-        cut = split_first(rest, limit)
+    while length(rest) > limit:
+        cut = split_first(rest, chars_within(rest, limit, length))
         if cut.head.strip():
             pieces.append(cut.head)
         rest = cut.reopen + rest[cut.consumed:].lstrip("\n" if cut.reopen else "\n ")

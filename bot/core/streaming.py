@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from bot.core.context import Clock, Sleep
 from bot.core.failures import describe_failure
 from bot.core.models import DeliveryError, MessageRef, Reply, Responder
-from bot.core.render import split_first
+from bot.core.render import chars_within, split_first
 from bot.core.texts import t
 from bot.relay.errors import RelayError
 
@@ -58,6 +58,7 @@ class StreamingReply:
         limits = responder.limits
         self._interval = edit_interval_s if edit_interval_s is not None else limits.edit_interval_s
         self._limit = limits.max_text
+        self._length = limits.text_length
         self._marker = "\n\n" + t("stream.writing", locale)
         self._reply_to = reply_to
         self._buffer = ""
@@ -124,10 +125,10 @@ class StreamingReply:
             await self._sleep(remaining)
 
     async def _flush(self, *, final: bool) -> None:
-        budget = self._limit if final else self._limit - len(self._marker)
+        budget = self._limit if final else self._limit - self._length(self._marker)
         current = self._current_text()
-        while len(current) > budget:
-            cut = split_first(current, self._limit if final else budget)
+        while self._length(current) > budget:
+            cut = split_first(current, chars_within(current, budget, self._length))
             await self._show(len(self._refs) - 1 if self._has_open_message() else None, cut.head)
             self._start_next_message(cut.consumed, cut.reopen)
             current = self._current_text()

@@ -75,9 +75,10 @@ class ResultBuilder:
     def _fit(self, reply: Reply) -> list[Reply]:
         # A describe/shorten answer or a long prompt can exceed a message; files and
         # buttons go on the last piece, as ctx.reply does for commands.
-        if len(reply.text) <= self._limits.max_text:
+        limits = self._limits
+        if limits.text_length(reply.text) <= limits.max_text:
             return [reply]
-        pieces = split_text(reply.text, self._limits.max_text)
+        pieces = split_text(reply.text, limits.max_text, limits.text_length)
         head = [Reply(piece, reply_to=reply.reply_to if i == 0 else None)
                 for i, piece in enumerate(pieces[:-1])]
         return [*head, replace(reply, text=pieces[-1], reply_to=None)]

@@ -87,3 +87,16 @@ def test_format_size() -> None:
     assert format_size(512) == "512 bytes"
     assert format_size(1536) == "1.5 KB"
     assert format_size(20 * 1024 * 1024) == "20 MB"
+
+
+def _utf16(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def test_split_by_utf16_units_keeps_emoji_text_within_the_limit() -> None:
+    text = "\n\n".join("🎨🖼️ " * 40 + f"paragraph {n}." for n in range(12))
+    assert _utf16(text) > len(text) + 900  # every emoji counts twice
+    pieces = split_text(text, 1000, _utf16)
+    assert all(_utf16(piece) <= 1000 for piece in pieces)
+    assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
+    assert split_text(text, 1000) != pieces  # counting characters would cut elsewhere

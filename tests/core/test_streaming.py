@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import AsyncIterator, Sequence
 
@@ -126,3 +127,19 @@ async def test_code_block_stays_intact_across_messages() -> None:
     holding = [f for f in finals if "x = 0" in f]
     assert len(holding) == 1 and "x = 7" in holding[0]
     assert holding[0].count("```") == 2
+
+
+async def test_every_message_fits_when_the_platform_counts_utf16_units() -> None:
+    def utf16(text: str) -> int:
+        return len(text.encode("utf-16-le")) // 2
+
+    clock = FakeClock()
+    platform = dataclasses.replace(limits(max_text=300, edit_interval_s=1.0), text_length=utf16)
+    responder = RecordingResponder(platform, clock)
+    sentences = [f"🎨🖼️🌅 painting number {i} is done. " for i in range(40)]
+
+    result = await _stream(responder, clock, _chunks(clock, sentences))
+
+    assert result.error is None
+    assert len({e.message_id for e in responder.events}) >= 3
+    assert all(utf16(e.text) <= 300 for e in responder.events)

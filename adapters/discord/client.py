@@ -58,6 +58,10 @@ class RelayDiscordClient(discord.Client):
         on_press: PressHandler | None = None,
         guild_ready_timeout_s: float = 2.0,
     ) -> None:
+        # relaybot never joins voice: discord.py's start-up warnings about the voice
+        # libraries (PyNaCl, davey) would only alarm operators.
+        discord.VoiceClient.warn_nacl = False
+        discord.VoiceClient.warn_dave = False
         super().__init__(
             intents=discord.Intents.default(),
             allowed_mentions=no_mentions(),

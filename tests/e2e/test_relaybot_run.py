@@ -97,6 +97,7 @@ async def test_run_answers_both_platforms_and_stops_on_sigterm(
         assert_clean(stderr)
         assert "platform started: telegram" in stderr and "platform started: discord" in stderr
         assert " ERROR " not in stderr, stderr
+        assert " WARNING " not in stderr, stderr  # e.g. discord.py's voice-library notices
         assert tg.protocol_errors == []
 
 

@@ -4,7 +4,7 @@ Who and where (:func:`user_ref`, :func:`chat_ref`), whether a message is meant f
 bot (:func:`read_addressing`: commands for another bot are ignored, ``@bot`` mentions
 and replies to the bot count in groups), message references that remember whether a
 message has a caption rather than text (so edits pick the right method, even after a
-restart), and buttons to inline keyboards.
+restart) and which message a text message answers, and buttons to inline keyboards.
 """
 
 from __future__ import annotations
@@ -28,6 +28,10 @@ from bot.core.models import Button, ChatRef, MessageRef, UserRef
 
 PLATFORM: Final = "telegram"
 _MEDIA_SUFFIX: Final = "m"
+_REPLY_MARK: Final = "r"
+_MESSAGE_ID_RE: Final = re.compile(
+    rf"(?P<id>\d+)(?:(?P<media>{_MEDIA_SUFFIX})|{_REPLY_MARK}(?P<replied>\d+))?"
+)
 _COMMAND_RE: Final = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]+))?")
 _ACTIONS: Final[dict[str, ChatAction]] = {
     **dict.fromkeys(
@@ -72,16 +76,37 @@ def message_ref(message: Message) -> MessageRef:
 
 
 def encode_message_id(message: Message) -> str:
-    """The message id, marked when the message shows a caption instead of text."""
-    media = message.text is None and message.effective_attachment is not None
-    return f"{message.message_id}{_MEDIA_SUFFIX if media else ''}"
+    """The message id, marked when the message shows a caption instead of text.
+
+    A text message that answers another one also names that message: when an edit has
+    to replace it with a photo, the photo answers the same message (also after a
+    restart, as Telegram cannot be asked what a message replied to)."""
+    if message.text is None and message.effective_attachment is not None:
+        return f"{message.message_id}{_MEDIA_SUFFIX}"
+    replied = real_reply(message)
+    if replied is not None:
+        return f"{message.message_id}{_REPLY_MARK}{replied.message_id}"
+    return str(message.message_id)
 
 
 def decode_message_ref(ref: MessageRef) -> tuple[int, int, bool]:
     """(chat id, message id, whether it is a media message with a caption)."""
-    raw = ref.message_id
-    media = raw.endswith(_MEDIA_SUFFIX)
-    return int(ref.chat_id), int(raw.removesuffix(_MEDIA_SUFFIX)), media
+    chat_id, message_id, media, _ = _decode(ref)
+    return chat_id, message_id, media
+
+
+def replied_id(ref: MessageRef) -> int | None:
+    """The message a text message answers, when its reference says so."""
+    return _decode(ref)[3]
+
+
+def _decode(ref: MessageRef) -> tuple[int, int, bool, int | None]:
+    match = _MESSAGE_ID_RE.fullmatch(ref.message_id)
+    if match is None:
+        raise ValueError(f"not a Telegram message id: {ref.message_id!r}")
+    replied = match["replied"]
+    return (int(ref.chat_id), int(match["id"]), match["media"] is not None,
+            int(replied) if replied is not None else None)
 
 
 def real_reply(message: Message) -> Message | None:

@@ -4,8 +4,9 @@
   out and the call repeated;
 * texts and captions go out as HTML converted from the model's markdown; when Telegram
   still cannot parse it, the original text is sent without a parse mode;
-* "message is not modified" is success; a photo Telegram refuses (too big, odd
-  dimensions) is sent as a document, an audio whose thumbnail it refuses without it;
+* "message is not modified" is success, and so is deleting a message already gone; a
+  photo Telegram refuses (too big, odd dimensions) is sent as a document, an audio whose
+  thumbnail it refuses without it;
 * audio carries its title, performer, duration and cover thumbnail when the file has them;
 * anything else Telegram refuses becomes :class:`~bot.core.models.DeliveryError`.
 """
@@ -287,6 +288,27 @@ class Outbox:
             )
 
         await self._edited(attempt, "editMessageReplyMarkup")
+
+    async def delete(self, chat_id: int, message_id: int) -> bool:
+        """Remove a message the bot sent; False (logged) when Telegram would not.
+
+        Best effort: callers delete a message they have already replaced, so a refusal
+        leaves a stale message behind but must not undo the replacement. A message that
+        is already gone is what was wanted."""
+
+        async def attempt() -> bool:
+            await self._pacer.before_edit(chat_id, message_id)
+            return await self.bot.delete_message(chat_id, message_id)
+
+        try:
+            await with_flood_retry(attempt, sleep=self._sleep, what="deleteMessage")
+        except TelegramError as exc:
+            if "message to delete not found" in exc.message.lower():
+                return True
+            log.warning("could not delete message %s in %s: %s", message_id, chat_id,
+                        exc.message)
+            return False
+        return True
 
     # -- unpaced ---------------------------------------------------------------------
 

@@ -3,10 +3,12 @@
 A :class:`TelegramResponder` answers in one chat (and topic): text as HTML split at
 4,096 characters, files as photos/audio/voice/video/documents (several at once as
 albums), captions up to 1,024 characters (a longer text follows the files as its own
-message, with the buttons), inline keyboards, "typing…"-style chat actions, and
-questions asked with ForceReply. :class:`PressResponder` wraps one for a button press
-and answers its callback query exactly once — as a toast when the core's answer is a
-short refusal such as "only the author can use these buttons".
+message, with the buttons), inline keyboards, edits (a text message that is to show a
+photo is replaced by a photo message: Telegram cannot change a message's kind),
+"typing…"-style chat actions, and questions asked with ForceReply. :class:`PressResponder`
+wraps one for a button press and answers its callback query exactly once — as a toast
+when the core's answer is a short refusal such as "only the author can use these
+buttons".
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from typing import Final
 from telegram import ForceReply, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction
 
-from adapters.telegram.convert import decode_message_ref, keyboard, message_ref
+from adapters.telegram.convert import decode_message_ref, keyboard, message_ref, replied_id
 from adapters.telegram.html import escape, utf16_length, visible_length
 from adapters.telegram.outbox import Outbox, Target, send_kind
 from adapters.telegram.questions import Questions
@@ -166,7 +168,7 @@ class TelegramResponder:
 
     # -- editing ---------------------------------------------------------------------
 
-    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+    async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef | None:
         try:
             chat_id, message_id, media = decode_message_ref(ref)
         except ValueError:
@@ -178,12 +180,47 @@ class TelegramResponder:
                 await self._outbox.edit_media(chat_id, message_id, reply.files[0], caption, markup)
             else:
                 await self._outbox.edit_caption(chat_id, message_id, caption, markup)
-        elif reply.text.strip():
-            # A text message cannot become a photo: files on such an edit are left out.
+            return None
+        if self._can_become_photo(chat_id, reply):
+            replacement = await self._replace_with_photo(ref, reply, markup)
+            if replacement is not None:
+                return replacement
+        if reply.text.strip():
+            # Files this text message cannot show (several, not a photo, a caption too
+            # long for them) are left out: the text still updates in place.
             text = _clip(reply.text, self._limits.max_text)
             await self._outbox.edit_text(chat_id, message_id, text, markup)
         else:
             await self._outbox.edit_markup(chat_id, message_id, markup)
+        return None
+
+    def _can_become_photo(self, chat_id: int, reply: Reply) -> bool:
+        return (
+            len(reply.files) == 1
+            and send_kind(reply.files[0]) == "photo"
+            and chat_id == self._target.chat_id
+            and visible_length(reply.text.strip()) <= self._limits.max_caption
+        )
+
+    async def _replace_with_photo(
+        self, old: MessageRef, reply: Reply, markup: InlineKeyboardMarkup | None
+    ) -> MessageRef | None:
+        """Telegram cannot turn a text message into a photo: send the photo with the text
+        as its caption where the text was (same topic, answering the same message), then
+        delete the text. None when the photo could not be sent (the text is edited then).
+        """
+        chat_id, message_id, _ = decode_message_ref(old)
+        try:
+            photo = await self._outbox.send_file(
+                self._target, reply.files[0], caption=reply.text.strip(), markup=markup,
+                reply_to=replied_id(old),
+            )
+        except DeliveryError as exc:
+            log.info("could not replace message %s with a photo: %s", message_id, exc)
+            return None
+        # The photo is out: whatever happens to the old text, the photo is the message now.
+        await self._outbox.delete(chat_id, message_id)
+        return message_ref(photo)
 
     # -- questions and chat actions -----------------------------------------------------
 
@@ -264,9 +301,9 @@ class PressResponder:
         await self.acknowledge()
         return await self._inner.send(reply)
 
-    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+    async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef | None:
         await self.acknowledge()
-        await self._inner.edit(ref, reply)
+        return await self._inner.edit(ref, reply)
 
     async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
         await self.acknowledge()

@@ -204,8 +204,14 @@ class Responder(Protocol):
         """Post a new message; raise :class:`DeliveryError` when the platform refuses."""
         ...
 
-    async def edit(self, ref: MessageRef, reply: Reply) -> None:
-        """Replace a message's text/buttons; raise :class:`DeliveryError` on failure."""
+    async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef | None:
+        """Replace a message's text/buttons; raise :class:`DeliveryError` on failure.
+
+        None: the message was edited in place. A :class:`MessageRef`: the platform could
+        not edit it that way (Telegram cannot turn a text message into a photo), so it
+        posted a new message and removed the old one; callers that keep the reference
+        (a job's status message) must use the new one from now on.
+        """
         ...
 
     async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:

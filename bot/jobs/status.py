@@ -2,11 +2,13 @@
 
 Each job has one status message, sent by the command that started it. The tracker edits it
 when what it would show changes (state, percentage, preview image), at most once per
-``bot.progress_interval_s`` per message, and one last time when the job ends.
+``bot.progress_interval_s`` per message, and one last time when the job ends. When the
+platform replaces the message instead of editing it, the job remembers the new one.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
@@ -14,8 +16,9 @@ from dataclasses import dataclass
 from bot.core.models import DeliveryError, MessageRef, OutgoingFile, Reply, Responder
 from bot.core.render import progress_bar
 from bot.core.texts import t
+from bot.jobs.outlets import encode_message_ref
 from bot.jobs.records import MJ, SUNO, job_locale, number_of, obj, short, text_of
-from bot.store.base import Job, JobState
+from bot.store.base import Job, JobState, Store
 
 log = logging.getLogger(__name__)
 
@@ -91,11 +94,18 @@ PreviewFetcher = Callable[[str], Awaitable[OutgoingFile | None]]
 
 
 class StatusEditor:
-    """Remembers what each status message shows and when it was last edited."""
+    """Remembers what each status message shows and when it was last edited.
 
-    def __init__(self, clock: Callable[[], float], interval_s: float) -> None:
+    A platform may answer an edit by replacing the message (Telegram sends a photo in
+    place of a text status); the new reference is stored on the job at once, so later
+    edits, the final one and the result's reply go to the new message, also after a
+    restart.
+    """
+
+    def __init__(self, clock: Callable[[], float], interval_s: float, store: Store) -> None:
         self._clock = clock
         self._interval_s = interval_s
+        self._store = store
         self._shown: dict[int, _Shown] = {}
         self._edited_at: dict[str, float] = {}
 
@@ -139,18 +149,42 @@ class StatusEditor:
 
     async def show_final(self, job: Job, responder: Responder, ref: MessageRef) -> None:
         """The last edit, after the result went out (caller waits for the throttle)."""
-        await self._edit(job, responder, ref, Reply(status_text(job)))
-        self.forget(job.id, job.status_message_ref)
+        current = await self._edit(job, responder, ref, Reply(status_text(job)))
+        self.forget(job.id, current)
 
-    async def _edit(self, job: Job, responder: Responder, ref: MessageRef, reply: Reply) -> None:
-        self._edited_at[job.status_message_ref or ""] = self._clock()
+    async def _edit(self, job: Job, responder: Responder, ref: MessageRef, reply: Reply) -> str:
+        """Edit (or have the platform replace) the message; the job's stored ref after it."""
+        # A replaced message must reach the store even if the tracker is being stopped:
+        # the old message is gone, and the job has to point at the new one after a restart.
+        editing = asyncio.ensure_future(self._edit_and_keep(job, responder, ref, reply))
         try:
-            await responder.edit(ref, reply)
+            return await asyncio.shield(editing)
+        except asyncio.CancelledError:
+            await asyncio.wait({editing})
+            if not editing.cancelled() and (error := editing.exception()) is not None:
+                log.error("status message of job %s not kept: %s", job.id, error)
+            raise
+
+    async def _edit_and_keep(
+        self, job: Job, responder: Responder, ref: MessageRef, reply: Reply
+    ) -> str:
+        stored = job.status_message_ref or ""
+        self._edited_at[stored] = self._clock()
+        try:
+            replacement = await responder.edit(ref, reply)
         except DeliveryError as exc:
             log.info("could not edit the status message of job %s: %s", job.id, exc)
+            return stored
+        if replacement is None or replacement == ref:
+            return stored
+        current = encode_message_ref(replacement)
+        await self._store.update_job(job.id, status_message_ref=current)
+        # The new message was just sent: it counts as edited now for the throttle.
+        self._edited_at[current] = self._edited_at.pop(stored, self._clock())
+        log.info("job %s: status message replaced, now %s", job.id, current)
+        return current
 
     def forget(self, job_id: int, ref: str | None) -> None:
         self._shown.pop(job_id, None)
         if ref is not None:
             self._edited_at.pop(ref, None)
-

@@ -78,7 +78,8 @@ class JobTracker:
         self._worker_id = worker_id or default_worker_id()
         self._bell: TrackerBell = services.jobs
         self._poller = Poller(services.relay, clock=clock)
-        self._status = StatusEditor(clock, services.config.bot.progress_interval_s)
+        self._status = StatusEditor(clock, services.config.bot.progress_interval_s,
+                                    services.store)
         self._loop_task: asyncio.Task[None] | None = None
         self._deliveries: dict[int, asyncio.Task[None]] = {}
         self._delivery_slots = asyncio.Semaphore(_PARALLEL_DELIVERIES)

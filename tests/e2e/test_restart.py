@@ -8,6 +8,12 @@ from bot.config import AppConfig
 from bot.sim import SimRelay
 from tests.discord.test_buttons import buttons_of
 from tests.e2e.harness import Operator, start_app
+from tests.fakes.telegram_api import ApiCall
+
+
+def tg_result_photos(bot: Operator) -> list[ApiCall]:
+    """sendPhoto calls of results (with buttons), not of status messages showing a preview."""
+    return [c for c in bot.tg.sent("sendPhoto") if "reply_markup" in c.params]
 
 
 async def test_restart_mid_job_delivers_once_and_old_buttons_still_work(
@@ -23,14 +29,15 @@ async def test_restart_mid_job_delivers_once_and_old_buttons_still_work(
 
     # Two more jobs, still running when the bot goes down.
     await bot.tg_say("/imagine a castle in the fog")
-    tg_status = tg.messages_in(bot.dm)[-1]
     in_flight = await bot.dc_slash("imagine", {"prompt": "a ship at night"})
     running = sim.mj_task_ids()[2:]
     assert len(running) == 2
     for task_id in running:
         sim.set_mj_task_status(task_id, "IN_PROGRESS", progress="40%")
     await bot.tick()
-    assert "40%" in tg_status.text, "Telegram showed progress before the restart"
+    # The progress came with a preview: Telegram replaced the text status with a photo.
+    tg_status = tg.messages_in(bot.dm)[-1]
+    assert tg_status.kind == "photo" and "40%" in tg_status.text, "progress before the restart"
     dc_status = in_flight.original_id or ""
     assert "40%" in bot.dc_text(dc_status), "Discord showed progress before the restart"
     await bot.app.stop()
@@ -48,7 +55,7 @@ async def test_restart_mid_job_delivers_once_and_old_buttons_still_work(
     assert tg_results[-1].reply_to == tg_status.message_id
     assert dc_results[-1]["message_reference"]["message_id"] == dc_status
     assert "%" not in tg_status.text and "%" not in bot.dc_text(dc_status), "statuses finished"
-    assert len(tg.sent("sendPhoto")) == 2, "each Telegram result was sent exactly once"
+    assert len(tg_result_photos(bot)) == 2, "each Telegram result was sent exactly once"
     assert len(dc.calls_to("POST", f"/channels/{dc.channel_id}/messages")) == 2
     assert len(sim.requests_to("/mj/submit/imagine")) == 4, "no command was replayed"
 
@@ -65,4 +72,4 @@ async def test_restart_mid_job_delivers_once_and_old_buttons_still_work(
     assert "a lighthouse" in tg_upscaled.text and "Custom Zoom" in " ".join(tg_upscaled.labels)
     assert "a windmill" in bot.dc_text(dc_upscaled["id"])
     assert "Custom Zoom" in " ".join(buttons_of(dc_upscaled))
-    assert len(tg.sent("sendPhoto")) == 3 and len(bot.dc_results()) == 3
+    assert len(tg_result_photos(bot)) == 3 and len(bot.dc_results()) == 3

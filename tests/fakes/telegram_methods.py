@@ -312,8 +312,22 @@ class BotMethods:
         return message
 
     def _delete(self, p: JSON, files: Mapping[str, UploadedFile]) -> bool:
-        _, record = self._target(p)
-        record.deleted = True
+        """Like Telegram: a message id is only found in its own chat, and once deleted it
+        is gone (editing it, replying to it or deleting it again is an error). Bots
+        delete their own messages anywhere and others' only in private chats (the fake
+        has no admin rights)."""
+        chat_id, message_id = int(p["chat_id"]), int(p["message_id"])
+        chat = self.world.chat(chat_id)
+        message = self.world.messages.get((chat_id, message_id))
+        if message is None:
+            raise bad_request("message to delete not found")
+        own = message["from"]["id"] == self.world.bot_user["id"]
+        if not own and chat.get("type") != "private":
+            raise bad_request("message can't be deleted")
+        del self.world.messages[(chat_id, message_id)]
+        record = self.world.bot_messages.get((chat_id, message_id))
+        if record is not None:
+            record.deleted = True
         return True
 
     # -- the rest --------------------------------------------------------------------

@@ -113,8 +113,9 @@ class RecordingResponder:
             self._recorder.updated.notify_all()
         return MessageRef(CHAT.chat_id, message_id)
 
-    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+    async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef | None:
         self._recorder.events.append(Event("edit", ref.message_id, reply, self._recorder.clock()))
+        return None
 
     async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
         self._recorder.asked.append((prompt, prefill))

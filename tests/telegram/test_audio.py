@@ -54,8 +54,10 @@ async def test_music_clips_arrive_as_audio_with_title_performer_duration_and_cov
         assert (shown["title"], shown["performer"]) == (clip["title"], "Suno")
         assert shown["thumbnail"]["width"] == 256
     assert [c.params["duration"] for c in calls] == [60, 68]  # 60 s and 67.5 s
-    # The large cover is still shown once per clip as a photo; the buttons follow.
-    assert len(fake.sent("sendPhoto")) == 2
+    # The status message became a photo to show the cover while the song streamed; the
+    # large cover is still shown once per clip as a photo; the buttons follow.
+    status, *covers = fake.sent("sendPhoto")
+    assert "tea" in status.params["caption"] and len(covers) == 2
     assert sum("Extend" in label for m in fake.messages_in(bot.dm) for label in m.labels) == 2
 
 

@@ -69,3 +69,25 @@ async def test_big_file_edit_errors_and_flood(fake: FakeTelegram, bot: Bot) -> N
     with pytest.raises(RetryAfter):
         await bot.send_message(chat.id, "hi")
     await bot.send_message(chat.id, "hi")
+
+
+async def test_delete_message_like_telegram(fake: FakeTelegram, bot: Bot) -> None:
+    alice = fake.user()
+    chat = fake.private_chat(alice)
+    group = fake.group()
+    sent = await bot.send_message(chat.id, "soon gone")
+    kept = await bot.send_message(chat.id, "stays")
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
+        await bot.delete_message(group.id, sent.message_id)  # ids belong to their chat
+    assert await bot.delete_message(chat.id, sent.message_id) is True
+    assert [m.text for m in fake.messages_in(chat)] == ["stays"]
+    with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
+        await bot.delete_message(chat.id, sent.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
+        await bot.edit_message_text("back?", chat.id, sent.message_id)
+    with pytest.raises(BadRequest, match=r"(?i)message to be replied not found"):
+        await bot.send_message(chat.id, "re", reply_to_message_id=sent.message_id)
+    said = fake.send_text(group, alice, "hello group")
+    with pytest.raises(BadRequest, match=r"(?i)message can.t be deleted"):
+        await bot.delete_message(group.id, said["message_id"])  # not an admin
+    assert kept.text == "stays"

@@ -1,4 +1,4 @@
-"""Midjourney, Suno and Luma on Telegram: a progress message edited in place, the result
+"""Midjourney, Suno and Luma on Telegram: a progress message kept up to date, the result
 as a photo with an inline keyboard, U1, Custom Zoom through ForceReply, /blend from an
 album, /music and /video as files, and a restart in the middle of a job."""
 
@@ -40,12 +40,15 @@ async def test_imagine_shows_progress_then_a_photo_with_buttons(
 ) -> None:
     fake = bot.fake
     await bot.say("/imagine a red fox")
-    status = await bot.answer(containing="a red fox")
+    queued = await bot.answer(containing="a red fox")
     await bot.adapter.settled()
     for _ in range(3):
         await jobs.tick()
-    assert status.edits >= 1 and any("%" in text for text in status.history)
-    [result] = results(bot)
+    # The progress preview turned the text status into a photo (see test_previews.py).
+    status, result = fake.messages_in(bot.dm)
+    assert queued.deleted and status.kind == "photo"
+    assert any("%" in text for text in status.history)
+    assert results(bot) == [result]
     assert [label for label in result.labels] == GRID
     assert result.reply_to == status.message_id
     assert result.file is not None and result.file.data.startswith(b"\x89PNG")

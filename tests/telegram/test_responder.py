@@ -17,6 +17,7 @@ from tests.fakes.telegram_api import FakeTelegram, TgChat
 from tests.telegram.conftest import JumpingClock
 
 PNG = media.make_png(8, 8, (1, 2, 3))
+PNG2 = media.make_png(8, 8, (4, 5, 6))
 
 
 @pytest.fixture
@@ -90,17 +91,90 @@ async def test_big_images_go_as_documents_and_mp3_voice_as_audio(
     assert fake.sent("sendAudio")[0].params["title"] == "speech"
 
 
-async def test_a_text_edit_ignores_preview_files_and_not_modified_is_fine(
+async def test_a_text_message_edited_with_a_photo_is_replaced_by_a_photo_message(
     fake: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
     chat = fake.private_chat(fake.user())
     out = responder(ptb, chat, clock)
     ref = await out.send(Reply("working 10%"))
-    await out.edit(ref, Reply("working 50%", files=(image(),)))
-    await out.edit(ref, Reply("working 50%", files=(image(),)))
+    [text] = fake.messages_in(chat)
+    new = await out.edit(ref, Reply("working **50%**", files=(image(),), buttons=BUTTONS))
+    [photo] = fake.messages_in(chat)
+    assert text.deleted and [c.params["message_id"] for c in fake.sent("deleteMessage")] == [
+        text.message_id
+    ]
+    assert (photo.kind, photo.text, photo.raw) == ("photo", "working 50%", "working <b>50%</b>")
+    assert photo.labels == ["Again", "More"] and photo.file is not None
+    assert new == MessageRef(str(chat.id), f"{photo.message_id}m")
+    # From now on the photo is the message: its picture and caption are edited in place.
+    assert await out.edit(new, Reply("working 90%", files=(image("b.png", PNG2),))) is None
+    assert photo.file.data == PNG2 and photo.text == "working 90%"
+    assert await out.edit(new, Reply("done")) is None
+    assert photo.history == ["working 50%", "working 90%", "done"]
+    assert [m.kind for m in fake.messages_in(chat)] == ["photo"]
+
+
+async def test_the_photo_answers_the_message_the_text_answered_in_the_same_topic(
+    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+) -> None:
+    alice = fake.user()
+    group = fake.group(forum=True)
+    topic = fake.topic(group, alice, "pictures")
+    asked = fake.send_text(group, alice, "/imagine a fox", thread=topic)
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    where = ChatRef("telegram", str(group.id), str(topic), is_private=False)
+    out = TelegramResponder(Outbox(ptb, pacer, sleep=clock.sleep), where,
+                            limits=telegram_limits(), locale="en")
+    command = MessageRef(str(group.id), str(asked["message_id"]))
+    ref = await out.send(Reply("queued", reply_to=command))
+    new = await out.edit(ref, Reply("50%", files=(image(),)))
+    assert new is not None
+    [photo] = fake.messages_in(group, thread=topic)
+    assert (photo.kind, photo.thread_id, photo.reply_to) == ("photo", topic, asked["message_id"])
+
+
+async def test_what_cannot_become_a_photo_is_edited_as_text(
+    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+) -> None:
+    chat = fake.private_chat(fake.user())
+    out = responder(ptb, chat, clock)
+    ref = await out.send(Reply("working 10%"))
+    # A caption would be too long for a photo; two files cannot sit on one message.
+    assert await out.edit(ref, Reply("x" * 1025, files=(image(),))) is None
+    assert await out.edit(ref, Reply("two", files=(image(), image("b.png")))) is None
+    # Not modified is fine.
+    assert await out.edit(ref, Reply("two", files=(image(), image("b.png")))) is None
     [message] = fake.messages_in(chat)
-    assert message.history == ["working 10%", "working 50%"]
-    assert [c.ok for c in fake.calls if c.method == "editMessageText"] == [True, False]
+    assert message.kind == "text" and message.history == ["working 10%", "x" * 1025, "two"]
+    assert [c.ok for c in fake.calls if c.method == "editMessageText"] == [True, True, False]
+    assert not fake.sent("sendPhoto") and not fake.sent("deleteMessage")
+
+
+async def test_when_the_photo_is_refused_the_text_is_edited_instead(
+    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+) -> None:
+    chat = fake.private_chat(fake.user())
+    out = responder(ptb, chat, clock)
+    ref = await out.send(Reply("working 10%"))
+    refusal = "Bad Request: not enough rights to send photos to the chat"
+    fake.fail("sendPhoto", description=refusal)
+    fake.fail("sendDocument", description=refusal)
+    assert await out.edit(ref, Reply("working 50%", files=(image(),))) is None
+    [message] = fake.messages_in(chat)
+    assert message.kind == "text" and message.text == "working 50%"
+
+
+async def test_a_text_message_that_cannot_be_deleted_still_gives_way_to_the_photo(
+    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+) -> None:
+    chat = fake.private_chat(fake.user())
+    out = responder(ptb, chat, clock)
+    ref = await out.send(Reply("working 10%"))
+    fake.fail("deleteMessage", description="Bad Request: message can't be deleted for everyone")
+    new = await out.edit(ref, Reply("working 50%", files=(image(),)))
+    text, photo = fake.messages_in(chat)
+    assert new == MessageRef(str(chat.id), f"{photo.message_id}m")
+    assert text.text == "working 10%" and photo.text == "working 50%"
 
 
 async def test_edits_of_one_message_are_at_most_one_per_second(

@@ -13,7 +13,9 @@ from tests.telegram.conftest import JumpingClock
 
 
 async def start(config: AppConfig, clock: JumpingClock, worker: str) -> tuple[App, JobTracker]:
-    app = App(config, clock=clock, sleep=clock.sleep, platforms=("telegram",))
+    # Only the test's tracker runs: two trackers would both update the status message.
+    app = App(config, clock=clock, sleep=clock.sleep, wall_clock=clock, platforms=("telegram",),
+              start_tracker=False)
     await app.start()
     tracker = JobTracker(app.core.services, app.adapters, clock=clock, sleep=clock.sleep,
                          worker_id=worker)
@@ -36,8 +38,9 @@ async def test_a_job_survives_a_restart(
         sim.set_mj_task_status(task_id, "IN_PROGRESS", progress="40%")  # stays there
         clock.now += 10
         await tracker.run_once()
-        [status] = fake.messages_in(dm)
+        [status] = fake.messages_in(dm)  # a photo now: the progress came with a preview
         assert "40%" in status.text, "progress was shown before the restart"
+        status_id = status.message_id
     finally:
         await tracker.stop()
         await app.stop()
@@ -50,9 +53,9 @@ async def test_a_job_survives_a_restart(
             await tracker.run_once()
         status, result = fake.messages_in(dm)
         assert result.kind == "photo" and "U1" in result.labels
-        assert result.reply_to == status.message_id
+        assert status.message_id == status_id and result.reply_to == status_id
         assert "%" not in status.text, "the status message was finished after the restart"
-        assert len(fake.sent("sendPhoto")) == 1
+        assert len(fake.sent("sendPhoto")) == 2, "the status photo, then the result once"
         assert len(sim.requests_to("/mj/submit/imagine")) == 1, "no update was replayed"
     finally:
         await tracker.stop()

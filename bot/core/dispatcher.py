@@ -67,7 +67,17 @@ class CommandSpec:
         return f"cmd.{self.name}.{option}"
 
     def usage(self) -> str:
-        return " ".join(o.usage() for o in self.options)
+        """``<prompt> [model=…]``, ``<a> | <b>``: main text options come first, without
+        their name, separated by ``|`` as they are typed."""
+        main = [
+            f"<{o.name}>" if o.required else f"[{o.name}]"
+            for o in self.options
+            if o.name in self.main and o.type != "attachment"
+        ]
+        rest = [
+            o.usage() for o in self.options if o.name not in self.main or o.type == "attachment"
+        ]
+        return " ".join(part for part in (" | ".join(main), *rest) if part)
 
 
 @dataclass(frozen=True, slots=True)

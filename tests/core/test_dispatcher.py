@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.core.commands import build_dispatcher
+from bot.core.commands import all_commands, build_dispatcher
 from bot.core.context import BaseContext, CommandContext
 from bot.core.dispatcher import CommandSpec, Dispatcher, MessageRoute, Next
 from bot.core.models import (
@@ -201,3 +201,11 @@ async def test_options_from_config_limits(world: World) -> None:
     responder = RecordingResponder()
     await build_dispatcher(services).handle(say("/chat this is too long"), responder)
     assert responder.sent_texts() == ["prompt is too long: 16 characters, at most 10 are allowed."]
+
+
+def test_usage_lines_show_how_commands_are_typed() -> None:
+    by_name = {spec.name: spec for spec in all_commands()}
+    assert by_name["chat"].usage() == "<prompt> [model=…] [image=file]"
+    assert by_name["similar"].usage() == "<a> | <b>"
+    assert by_name["music"].usage().startswith("[prompt] [lyrics=…]")
+    assert by_name["describe"].usage() == "<image>"

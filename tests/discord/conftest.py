@@ -3,8 +3,6 @@ client, connected to the fake Discord on loopback."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 import warnings
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -24,28 +22,10 @@ from bot.app import App
 from bot.config import AppConfig, DiscordConfig, RelayConfig, Secret, StorageConfig
 from bot.jobs.tracker import JobTracker
 from bot.sim import SimRelay
+from tests.fakes.clock import JumpingClock
 from tests.fakes.discord_api import TOKEN, FakeDiscord
 
 SIM_KEY = "sk-sim-discord"
-
-
-class JumpingClock:
-    """Virtual time for the bot: sleeping moves the clock forward at once.
-
-    It starts at the wall clock because the store stamps rows with ``time.time`` and the
-    job tracker compares those stamps with this clock."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
 
 
 @pytest.fixture

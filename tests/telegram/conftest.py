@@ -3,8 +3,6 @@ python-telegram-bot, talking to the fake Bot API on loopback."""
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,28 +14,10 @@ from bot.app import App
 from bot.config import AppConfig, RelayConfig, Secret, StorageConfig, TelegramConfig
 from bot.jobs.tracker import JobTracker
 from bot.sim import SimRelay
+from tests.fakes.clock import JumpingClock
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, TgChat, TgUser
 
 SIM_KEY = "sk-sim-telegram"
-
-
-class JumpingClock:
-    """Virtual time for the bot: sleeping moves the clock forward at once.
-
-    It starts at the wall clock because the store stamps rows with ``time.time`` and the
-    job tracker compares those stamps with this clock."""
-
-    def __init__(self) -> None:
-        self.now = time.time()
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += max(0.0, seconds)
-        await asyncio.sleep(0)
 
 
 @pytest.fixture(autouse=True)

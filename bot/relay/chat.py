@@ -7,7 +7,7 @@ markdown; ``extract_images`` splits it into prose and image URLs (§2.7).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from bot.relay._lenient import as_dict, as_int, as_list, as_str
 from bot.relay.envelopes import error_in_body
@@ -69,7 +69,8 @@ def parse_chat_result(body: object) -> ChatResult:
     )
 
 
-def parse_chat_chunk(chunk: object) -> ChatDelta | None:
+def parse_delta(chunk: object, text_of: Callable[[dict[str, object]], object]) -> ChatDelta | None:
+    """One SSE chunk of chat or completions; ``text_of`` finds the text in its choice."""
     data = as_dict(chunk)
     usage = parse_usage(data.get("usage"))
     choices = as_list(data.get("choices"))
@@ -77,10 +78,14 @@ def parse_chat_chunk(chunk: object) -> ChatDelta | None:
         return ChatDelta(usage=usage) if usage else None
     choice = as_dict(choices[0])
     return ChatDelta(
-        text=as_str(as_dict(choice.get("delta")).get("content")),
+        text=as_str(text_of(choice)),
         finish_reason=as_str(choice.get("finish_reason")) or None,
         usage=usage,
     )
+
+
+def parse_chat_chunk(chunk: object) -> ChatDelta | None:
+    return parse_delta(chunk, lambda choice: as_dict(choice.get("delta")).get("content"))
 
 
 def chat_result_as_delta(body: object) -> ChatDelta:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from bot.relay._lenient import as_dict, as_list, as_str
-from bot.relay.chat import parse_usage
+from bot.relay.chat import parse_delta, parse_usage
 from bot.relay.envelopes import error_in_body
 from bot.relay.errors import RelayDecodeError
 from bot.relay.sse import DeltaStream
@@ -32,17 +32,7 @@ def parse_completion(body: object) -> CompletionResult:
 
 
 def parse_completion_chunk(chunk: object) -> ChatDelta | None:
-    data = as_dict(chunk)
-    usage = parse_usage(data.get("usage"))
-    choices = as_list(data.get("choices"))
-    if not choices:
-        return ChatDelta(usage=usage) if usage else None
-    choice = as_dict(choices[0])
-    return ChatDelta(
-        text=as_str(choice.get("text")),
-        finish_reason=as_str(choice.get("finish_reason")) or None,
-        usage=usage,
-    )
+    return parse_delta(chunk, lambda choice: choice.get("text"))
 
 
 def _completion_as_delta(body: object) -> ChatDelta:

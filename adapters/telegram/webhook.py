@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import secrets
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -29,7 +30,7 @@ class WebhookSettings:
     listen_host: str = "127.0.0.1"
     listen_port: int = 8443
     path: str = "/telegram"
-    secret_token: str | None = None  # 1-256 of A-Z a-z 0-9 _ -; strongly recommended
+    secret_token: str | None = None  # 1-256 of A-Z a-z 0-9 _ -; None: random per start
 
 
 class WebhookServer:
@@ -39,6 +40,9 @@ class WebhookServer:
         self._settings = settings
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
+        # The URL is public: without a secret anyone could post updates as any user. When
+        # none is configured, a fresh one is registered at every start.
+        self._secret = settings.secret_token or secrets.token_urlsafe(32)
 
     async def start(self) -> None:
         server = web.Application()
@@ -51,7 +55,7 @@ class WebhookServer:
         self.port = sockets[0].getsockname()[1] if sockets else self._settings.listen_port
         await self._app.bot.set_webhook(
             self._settings.url,
-            secret_token=self._settings.secret_token,
+            secret_token=self._secret,
             allowed_updates=list(ALLOWED_UPDATES),
         )
         log.info("Telegram webhook listening on %s:%s%s", self._settings.listen_host, self.port,
@@ -63,11 +67,9 @@ class WebhookServer:
             self._runner = None
 
     async def _receive(self, request: web.Request) -> web.Response:
-        expected = self._settings.secret_token
-        if expected is not None:
-            given = request.headers.get(SECRET_HEADER, "")
-            if not hmac.compare_digest(given.encode(), expected.encode()):
-                return web.Response(status=403)
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self._secret.encode()):
+            return web.Response(status=403)
         try:
             data = await request.json()
         except ValueError:

@@ -85,7 +85,8 @@ def split_first(text: str, limit: int) -> Cut:
     if at is not None:
         return Cut(text[:at].rstrip(), at)
     block = next((f for f in fences if f.start < limit < f.end), None)
-    window = limit - _CLOSE_RESERVE
+    # Room for "\n" + the closing marker, which may be longer than three characters.
+    window = limit - max(_CLOSE_RESERVE, 1 + len(block.marker) if block else 0)
     if block is None or window <= block.body:  # one enormous word, or a giant fence line
         return Cut(text[:limit], limit)
     newline = text.rfind("\n", block.body + 1, window + 1)

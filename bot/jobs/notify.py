@@ -1,9 +1,9 @@
 """The optional Midjourney callback endpoint (``[relay] notify_url`` + ``notify_listen``).
 
 The relay POSTs a task object to ``notifyHook`` whenever a task changes. We treat a
-callback only as a hint that wakes the tracker: it polls at once instead of at its
-next tick. The body is never trusted (anyone who can reach the port could post), so
-nothing in it is stored or shown; polling stays the source of truth.
+callback only as a hint that wakes the tracker: it polls the named task at once instead
+of at its next tick. The body is never trusted (anyone who can reach the port could
+post), so nothing in it is stored or shown; polling stays the source of truth.
 """
 
 from __future__ import annotations
@@ -22,7 +22,9 @@ _MAX_BODY: Final = 4 * 1024 * 1024
 
 
 class NotifyListener:
-    def __init__(self, host: str, port: int, path: str, wake: Callable[[], None]) -> None:
+    def __init__(
+        self, host: str, port: int, path: str, wake: Callable[[str | None], None]
+    ) -> None:
         self._host = host
         self._port = port
         self._path = path or "/"
@@ -61,5 +63,5 @@ class NotifyListener:
             return web.Response(status=400, text="expected a JSON task object")
         task_id = body.get("id") if isinstance(body, dict) else None
         log.debug("relay callback for task %s", task_id)
-        self._wake()
+        self._wake(task_id if isinstance(task_id, str) else None)
         return web.Response(text="ok")

@@ -40,7 +40,7 @@ from bot.jobs.bell import TrackerBell
 from bot.jobs.observe import Observation
 from bot.jobs.outlets import ChatOutlet, decode_message_ref, encode_message_ref
 from bot.jobs.polling import Poller, PollOutcome
-from bot.jobs.records import deadline_for, job_chat, job_locale, poll_interval
+from bot.jobs.records import MJ, deadline_for, job_chat, job_locale, poll_interval
 from bot.jobs.results import ResultBuilder
 from bot.jobs.status import StatusEditor
 from bot.store.base import ACTIVE_STATES, OUTCOME_STATES, Job, JobState
@@ -51,6 +51,7 @@ _MAX_DUE_PER_TICK: Final = 1000
 _LEASE_S: Final = 300.0
 _MAX_DELIVERY_ATTEMPTS: Final = 5
 _APPLY_CONCURRENCY: Final = 8  # progress updates (with preview downloads) at once
+_MAX_HINTS: Final = 100  # relay callbacks remembered between two ticks
 _PARALLEL_DELIVERIES: Final = 4
 _MIN_NAP_S: Final = 0.05
 
@@ -84,6 +85,7 @@ class JobTracker:
         self._deliveries: dict[int, asyncio.Task[None]] = {}
         self._delivery_slots = asyncio.Semaphore(_PARALLEL_DELIVERIES)
         self._changed = asyncio.Event()
+        self._hinted: set[str] = set()  # relay task ids named by callbacks
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -101,8 +103,13 @@ class JobTracker:
                 await task
         self._loop_task = None
 
-    def wake(self) -> None:
-        """Poll now rather than at the next scheduled tick (a hint; polling stays in charge)."""
+    def wake(self, relay_task_id: str | None = None) -> None:
+        """Poll now rather than at the next scheduled tick (a hint; polling stays in charge).
+
+        ``relay_task_id`` (from a relay callback) makes that Midjourney job due now: a tick
+        only polls due jobs, so without it a callback would change nothing."""
+        if relay_task_id and len(self._hinted) < _MAX_HINTS:
+            self._hinted.add(relay_task_id)
         self._bell.ring()
 
     async def wait_idle(self, timeout: float) -> bool:  # noqa: ASYNC109 - fixed interface
@@ -157,6 +164,7 @@ class JobTracker:
         now = self._clock()
         store = self._services.store
         due = await store.list_active_jobs(limit=_MAX_DUE_PER_TICK, due_before=now)
+        due += await self._hinted_jobs({job.id for job in due})
         outcomes = await self._poller.poll([job for job in due if job.relay_task_id])
         # A job without a relay id was never accepted; it only waits for its deadline.
         outcomes += [PollOutcome(j, retry_reason="not submitted") for j in due
@@ -174,6 +182,16 @@ class JobTracker:
         await asyncio.gather(*(apply(outcome) for outcome in outcomes))
         await self._start_deliveries()
         self._notify()
+
+    async def _hinted_jobs(self, known: set[int]) -> list[Job]:
+        """Active jobs a relay callback named that are not due yet."""
+        hinted, self._hinted = self._hinted, set()
+        jobs: list[Job] = []
+        for task_id in hinted:
+            job = await self._services.store.get_job_by_relay_id(MJ, task_id)
+            if job is not None and job.state in ACTIVE_STATES and job.id not in known:
+                jobs.append(job)
+        return jobs
 
     async def _apply(self, outcome: PollOutcome, now: float) -> None:
         job = outcome.job

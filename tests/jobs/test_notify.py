@@ -35,7 +35,7 @@ async def test_every_midjourney_submit_names_the_callback(sim: SimRelay) -> None
 
 async def test_callbacks_wake_the_tracker_and_garbage_does_not() -> None:
     woken: list[int] = []
-    listener = NotifyListener("127.0.0.1", 0, "/mj/notify", lambda: woken.append(1))
+    listener = NotifyListener("127.0.0.1", 0, "/mj/notify", lambda _id: woken.append(1))
     await listener.start()
     base = f"http://127.0.0.1:{listener.port}"
     callback = json.loads((SAMPLES / "mj_notify_callback.json").read_text(encoding="utf-8"))

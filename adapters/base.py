@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from bot.core.errors import StartupError
 from bot.core.models import (
     Attachment,
     AttachmentKind,
@@ -47,7 +48,7 @@ __all__ = [
 ]
 
 
-class PlatformStartError(Exception):
+class PlatformStartError(StartupError):
     """An adapter could not connect (bad token, platform unreachable...).
 
     Its message is shown to the operator as is: say what to check, never the token.

@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 from adapters.base import Adapter
 from bot.config import AppConfig, TelegramConfig
 from bot.core.context import Clock, Sleep
+from bot.core.errors import StartupError
 from bot.core.runtime import Core, open_core
 from bot.jobs.notify import NotifyListener
 from bot.jobs.tracker import JobTracker
@@ -28,7 +29,7 @@ from bot.jobs.tracker import JobTracker
 log = logging.getLogger(__name__)
 
 
-class NoPlatformError(Exception):
+class NoPlatformError(StartupError):
     """``relaybot run`` needs at least one platform with a token."""
 
 

@@ -141,8 +141,8 @@ def _load(args: argparse.Namespace, err: TextIO) -> AppConfig | None:
 def _cmd_run(args: argparse.Namespace) -> int:
     import asyncio
 
-    from adapters.base import PlatformStartError
-    from bot.app import NoPlatformError, run_forever
+    from bot.app import run_forever
+    from bot.core.errors import StartupError
     from bot.log import setup_logging
 
     config = _load(args, sys.stderr)
@@ -151,7 +151,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     setup_logging(config.logging.level, secrets=config.secrets())
     try:
         asyncio.run(run_forever(config, sync_commands=args.sync_commands))
-    except (NoPlatformError, PlatformStartError) as exc:
+    except StartupError as exc:
         print(f"relaybot: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     return EXIT_OK

@@ -15,6 +15,8 @@ from typing import Final
 
 from aiohttp import web
 
+from bot.core.errors import StartupError
+
 log = logging.getLogger(__name__)
 
 # Callbacks may carry the task's base64 mask; anything bigger is not a callback.
@@ -45,9 +47,12 @@ class NotifyListener:
         await runner.setup()
         try:
             await web.TCPSite(runner, self._host, self._port).start()
-        except OSError:
+        except OSError as exc:
             await runner.cleanup()
-            raise
+            raise StartupError(
+                f"cannot listen for relay callbacks on {self._host}:{self._port} "
+                f"({exc.strerror or exc}); check relay.notify_listen"
+            ) from None
         self._runner = runner
         log.info("listening for relay callbacks on %s:%s%s", self._host, self.port, self._path)
 

@@ -9,6 +9,7 @@ import aiohttp
 import pytest
 
 from bot.config import ConfigError, parse_config
+from bot.core.errors import StartupError
 from bot.jobs.notify import NotifyListener
 from bot.relay import RelayClient
 from bot.sim import SimRelay
@@ -65,3 +66,14 @@ def test_notify_url_needs_a_listen_address() -> None:
     raw["relay"]["notify_listen"] = "0.0.0.0:8080"
     config = parse_config(raw, env={})
     assert config.relay.notify_listen == ("0.0.0.0", 8080)
+
+
+async def test_a_taken_port_is_one_clear_startup_error() -> None:
+    first = NotifyListener("127.0.0.1", 0, "/mj/notify", lambda *_: None)
+    await first.start()
+    try:
+        second = NotifyListener("127.0.0.1", first.port, "/mj/notify", lambda *_: None)
+        with pytest.raises(StartupError, match=r"check relay\.notify_listen"):
+            await second.start()
+    finally:
+        await first.stop()

@@ -22,8 +22,8 @@ from bot.app import App
 from bot.config import AppConfig, DiscordConfig, RelayConfig, Secret, StorageConfig
 from bot.jobs.tracker import JobTracker
 from bot.sim import SimRelay
-from tests.fakes.clock import JumpingClock
-from tests.fakes.discord_api import TOKEN, FakeDiscord
+from tests.fakes.clock import Jobs, JumpingClock
+from tests.fakes.discord_api import TOKEN, FakeDiscord, running_fake_discord
 
 SIM_KEY = "sk-sim-discord"
 
@@ -47,13 +47,8 @@ def _restore_discord_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 async def fake(clock: JumpingClock) -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord(clock=clock)
-    await server.start()
-    try:
+    async with running_fake_discord(clock) as server:
         yield server
-    finally:
-        await server.stop()
-    assert server.unknown == [], f"the bot called routes the fake does not know: {server.unknown}"
 
 
 @pytest.fixture
@@ -118,18 +113,6 @@ async def bot(config: AppConfig, fake: FakeDiscord, clock: JumpingClock) -> Asyn
         yield Running(app, fake, clock)
     finally:
         await app.stop()
-
-
-@dataclass
-class Jobs:
-    """The app's job tracker, driven tick by tick (no background loop, no waiting)."""
-
-    tracker: JobTracker
-    clock: JumpingClock
-
-    async def tick(self, seconds: float = 10.0) -> None:
-        self.clock.now += seconds
-        await self.tracker.run_once()
 
 
 @pytest.fixture

@@ -10,9 +10,10 @@ import aiohttp
 
 from bot.core.models import ChatRef, OutgoingFile, Reply
 from bot.sim import media
-from tests.discord.conftest import Jobs, Running
+from tests.discord.conftest import Running
 from tests.discord.test_buttons import buttons_of
 from tests.discord.test_jobs import GRID, bot_messages
+from tests.fakes.clock import Jobs
 from tests.fakes.discord_api import TOKEN, FakeDiscord, shown_text
 
 PNG = media.make_png(16, 16, (200, 30, 30))

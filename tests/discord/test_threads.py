@@ -11,7 +11,8 @@ import pytest
 
 from bot.config import AppConfig
 from bot.sim import SimRelay
-from tests.discord.conftest import JumpingClock, Running, start_app
+from tests.discord.conftest import Running, start_app
+from tests.fakes.clock import JumpingClock
 from tests.fakes.discord_api import FakeDiscord, shown_text
 
 WRITING = "still writing"

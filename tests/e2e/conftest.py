@@ -13,9 +13,9 @@ from bot.app import App
 from bot.config import AppConfig
 from bot.sim import SimRelay
 from tests.e2e.harness import SIM_KEY, Operator, both_platforms, start_app
-from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.clock import JumpingClock
+from tests.fakes.discord_api import FakeDiscord, running_fake_discord
 from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram.conftest import JumpingClock
 
 
 @pytest.fixture(autouse=True)
@@ -46,13 +46,8 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 
 @pytest.fixture
 async def dc(clock: JumpingClock) -> AsyncIterator[FakeDiscord]:
-    server = FakeDiscord(clock=clock)
-    await server.start()
-    try:
+    async with running_fake_discord(clock) as server:
         yield server
-    finally:
-        await server.stop()
-    assert server.unknown == [], f"the bot called routes the fake does not know: {server.unknown}"
 
 
 @pytest.fixture

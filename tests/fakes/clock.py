@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import dataclass
+
+from bot.jobs.tracker import JobTracker
 
 
 class JumpingClock:
@@ -23,3 +26,15 @@ class JumpingClock:
         self.slept.append(seconds)
         self.now += max(0.0, seconds)
         await asyncio.sleep(0)
+
+
+@dataclass
+class Jobs:
+    """An app's job tracker driven tick by tick on virtual time (its loop not started)."""
+
+    tracker: JobTracker
+    clock: JumpingClock
+
+    async def tick(self, seconds: float = 10.0) -> None:
+        self.clock.now += seconds
+        await self.tracker.run_once()

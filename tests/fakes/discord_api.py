@@ -15,6 +15,9 @@ here). Split by concern:
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import AsyncIterator, Callable
+
 from aiohttp import web
 
 from tests.fakes.discord_gateway import GatewayPart
@@ -58,3 +61,15 @@ class FakeDiscord(GatewayPart, RestPart):
             await ws.close()
         if self._runner is not None:
             await self._runner.cleanup()
+
+
+@contextlib.asynccontextmanager
+async def running_fake_discord(clock: Callable[[], float]) -> AsyncIterator[FakeDiscord]:
+    """A started fake; on exit it stops and fails the test if the bot used unknown routes."""
+    server = FakeDiscord(clock=clock)
+    await server.start()
+    try:
+        yield server
+    finally:
+        await server.stop()
+    assert server.unknown == [], f"the bot called routes the fake does not know: {server.unknown}"

@@ -12,9 +12,8 @@ import pytest
 from adapters.telegram import TelegramAdapter
 from bot.app import App
 from bot.config import AppConfig, RelayConfig, Secret, StorageConfig, TelegramConfig
-from bot.jobs.tracker import JobTracker
 from bot.sim import SimRelay
-from tests.fakes.clock import JumpingClock
+from tests.fakes.clock import Jobs, JumpingClock
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, TgChat, TgUser
 
 SIM_KEY = "sk-sim-telegram"
@@ -102,18 +101,6 @@ async def bot(config: AppConfig, fake: FakeTelegram, clock: JumpingClock
         yield Running(app, fake, clock, alice, fake.private_chat(alice))
     finally:
         await app.stop()
-
-
-@dataclass
-class Jobs:
-    """The job tracker, driven tick by tick (no background loop, no waiting)."""
-
-    tracker: JobTracker
-    clock: JumpingClock
-
-    async def tick(self, seconds: float = 10.0) -> None:
-        self.clock.now += seconds
-        await self.tracker.run_once()
 
 
 @pytest.fixture

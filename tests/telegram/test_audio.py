@@ -13,9 +13,10 @@ from adapters.telegram.pacing import Pacer
 from adapters.telegram.responder import TelegramResponder, telegram_limits
 from bot.core.models import ChatRef, OutgoingFile, Reply
 from bot.sim import SimRelay, media
+from tests.fakes.clock import Jobs, JumpingClock
 from tests.fakes.telegram_api import ApiCall, FakeTelegram, TgChat
 from tests.fakes.telegram_world import jpeg_size
-from tests.telegram.conftest import Jobs, JumpingClock, Running
+from tests.telegram.conftest import Running
 
 COVER = media.make_jpeg(160, 160, (200, 120, 40))
 

@@ -5,8 +5,9 @@ album, /music and /video as files, and a restart in the middle of a job."""
 from __future__ import annotations
 
 from bot.sim import SimRelay, media
+from tests.fakes.clock import Jobs
 from tests.fakes.telegram_api import BotMessage
-from tests.telegram.conftest import Jobs, Running
+from tests.telegram.conftest import Running
 
 GRID = ["U1", "U2", "U3", "U4", "🔄", "V1", "V2", "V3", "V4"]
 

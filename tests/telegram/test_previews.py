@@ -14,8 +14,9 @@ from bot.core.models import MessageRef
 from bot.jobs.outlets import encode_message_ref
 from bot.sim import SimRelay
 from bot.store.base import Job
+from tests.fakes.clock import Jobs, JumpingClock
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, TgChat
-from tests.telegram.conftest import SIM_KEY, Jobs, JumpingClock, Running
+from tests.telegram.conftest import SIM_KEY, Running
 
 
 @pytest.fixture

@@ -13,8 +13,8 @@ from adapters.telegram.pacing import Pacer
 from adapters.telegram.responder import TelegramResponder, telegram_limits
 from bot.core.models import Button, ChatRef, DeliveryError, MessageRef, OutgoingFile, Reply
 from bot.sim import media
+from tests.fakes.clock import JumpingClock
 from tests.fakes.telegram_api import FakeTelegram, TgChat
-from tests.telegram.conftest import JumpingClock
 
 PNG = media.make_png(8, 8, (1, 2, 3))
 PNG2 = media.make_png(8, 8, (4, 5, 6))

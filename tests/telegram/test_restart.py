@@ -8,8 +8,8 @@ from bot.app import App
 from bot.config import AppConfig
 from bot.jobs.tracker import JobTracker
 from bot.sim import SimRelay
+from tests.fakes.clock import JumpingClock
 from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram.conftest import JumpingClock
 
 
 async def start(config: AppConfig, clock: JumpingClock, worker: str) -> tuple[App, JobTracker]:

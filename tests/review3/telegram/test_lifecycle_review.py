@@ -11,8 +11,8 @@ import adapters.telegram
 from bot.app import App
 from bot.config import AppConfig
 from bot.sim import SimRelay, media
+from tests.fakes.clock import JumpingClock
 from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram.conftest import JumpingClock
 
 
 async def test_an_album_being_collected_at_stop_is_still_handled(

@@ -8,8 +8,8 @@ import aiohttp
 from adapters.telegram import TelegramAdapter, TelegramSettings, WebhookSettings
 from bot.config import AppConfig
 from bot.core.runtime import open_core
+from tests.fakes.clock import JumpingClock
 from tests.fakes.telegram_api import FakeTelegram
-from tests.telegram.conftest import JumpingClock
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 

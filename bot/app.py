@@ -22,9 +22,9 @@ from adapters.base import Adapter
 from bot.config import AppConfig, TelegramConfig
 from bot.core.context import Clock, Sleep
 from bot.core.errors import StartupError
-from bot.core.runtime import Core, open_core
 from bot.jobs.notify import NotifyListener
 from bot.jobs.tracker import JobTracker
+from bot.runtime import Core, open_core
 
 log = logging.getLogger(__name__)
 

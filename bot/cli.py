@@ -160,7 +160,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_sync_commands(args: argparse.Namespace) -> int:
     import asyncio
 
-    from bot.core.commands import all_commands
+    from bot.commands import all_commands
     from bot.log import setup_logging
 
     config = _load(args, sys.stderr)

@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from bot.commands import build_dispatcher
 from bot.config import AppConfig
-from bot.core.commands import build_dispatcher
 from bot.core.context import Clock, Services, Sleep
 from bot.core.dispatcher import Dispatcher
 from bot.egress import EgressPolicy

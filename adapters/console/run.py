@@ -18,9 +18,9 @@ from adapters.console.adapter import (
 )
 from bot.config import AppConfig, RelayConfig, Secret, StorageConfig
 from bot.core.models import PlatformLimits
-from bot.core.runtime import open_core
 from bot.core.texts import t
 from bot.jobs.tracker import JobTracker
+from bot.runtime import open_core
 from bot.sim import SimRelay
 
 DEMO_API_KEY = "sk-relaybot-demo"

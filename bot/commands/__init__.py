@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from bot.core.commands import (
+from bot.commands import (
     audio,
     chat,
     completion,
@@ -30,7 +30,7 @@ from bot.core.commands import (
     video,
     voice,
 )
-from bot.core.commands import jobs as job_commands
+from bot.commands import jobs as job_commands
 from bot.core.context import Services
 from bot.core.dispatcher import ButtonRoute, CommandSpec, Dispatcher, MessageRoute
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import Final
 
-from bot.core.commands.conversation import (
+from bot.commands.conversation import (
     current_conversation,
     effective_chat_model,
     resolve_chat_model,

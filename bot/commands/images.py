@@ -17,7 +17,7 @@ import re
 from collections.abc import AsyncIterator
 from typing import Final
 
-from bot.core.commands.settings import DALLE_SIZES, load_user_settings
+from bot.commands.settings import DALLE_SIZES, load_user_settings
 from bot.core.context import CommandContext
 from bot.core.delivery import FetchedImages, fetch_images
 from bot.core.dispatcher import CommandSpec

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.commands.job_start import find_own_job
 from bot.core.context import BaseContext, ButtonContext, CommandContext
 from bot.core.delivery import button_rows
 from bot.core.dispatcher import ButtonRoute, CommandSpec
@@ -18,7 +19,6 @@ from bot.core.errors import UserError
 from bot.core.models import Button
 from bot.core.options import OptionSpec
 from bot.jobs.records import MJ, obj, short, text_of
-from bot.jobs.start import find_own_job
 from bot.jobs.status import job_title, state_line
 from bot.store.base import ACTIVE_STATES, ButtonSpec, Job, JobState
 

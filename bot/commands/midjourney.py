@@ -1,7 +1,7 @@
 """Midjourney commands: /imagine, /blend, /describe, /shorten, /faceswap.
 
 Each submits to the relay (paid: never retried) and hands the accepted task to the job
-tracker through :func:`bot.jobs.start.track_mj_submit`; progress, the result and its
+tracker through :func:`bot.commands.job_start.track_mj_submit`; progress, the result and its
 buttons come from the tracker. Images go to the relay as data URIs. The speed mode is the
 ``mode`` option, else the user's ``/settings`` choice, else ``relay.mj_mode``; the bot
 (Midjourney or Niji) likewise.
@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Final, Literal
 
-from bot.core.commands.settings import load_user_settings
+from bot.commands.job_start import MAX_IMAGE_BYTES, image_data_uri, track_mj_submit
+from bot.commands.settings import load_user_settings
 from bot.core.context import CommandContext
 from bot.core.dispatcher import CommandSpec
 from bot.core.options import OptionSpec
-from bot.jobs.start import MAX_IMAGE_BYTES, image_data_uri, track_mj_submit
 from bot.relay.types import MjMode
 
 BotType = Literal["MID_JOURNEY", "NIJI_JOURNEY"]

@@ -22,15 +22,15 @@ import asyncio
 import re
 from typing import Final
 
+from bot.commands.job_start import MAX_IMAGE_BYTES, track_mj_submit
+from bot.commands.mask import MaskError, parse_rect, rect_mask_png
 from bot.core.context import BaseContext, ButtonContext, CommandContext
 from bot.core.dispatcher import ButtonRoute, CommandSpec
 from bot.core.errors import UserError
 from bot.core.options import OptionSpec
-from bot.jobs.mask import MaskError, image_size, parse_rect, rect_mask_png
 from bot.jobs.records import obj, text_of
 from bot.jobs.results import MJ_ACTION
-from bot.jobs.start import MAX_IMAGE_BYTES, track_mj_submit
-from bot.media import MediaError, data_uri, download, sniff_content_type
+from bot.media import MediaError, data_uri, download, image_size, sniff_content_type
 from bot.relay.errors import RelayError, UnknownActionError
 from bot.relay.types import MjMode, MjSubmit
 from bot.store.base import Job, JsonValue

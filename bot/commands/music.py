@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from bot.commands.job_start import track_job
 from bot.core.context import BaseContext, ButtonContext, CommandContext
 from bot.core.dispatcher import ButtonRoute, CommandSpec
 from bot.core.errors import UserError
 from bot.core.options import OptionSpec
 from bot.jobs.records import SUNO, number_of, obj, text_of
 from bot.jobs.results import SUNO_CONCAT, SUNO_EXTEND
-from bot.jobs.start import track_job
 from bot.relay.types import SunoVersion
 from bot.store.base import JsonValue
 

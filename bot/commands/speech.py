@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.core.commands.settings import VOICES, load_user_settings
+from bot.commands.settings import VOICES, load_user_settings
 from bot.core.context import CommandContext
 from bot.core.dispatcher import CommandSpec
 from bot.core.models import AttachmentKind, OutgoingFile

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Final
 
+from bot.commands.job_start import track_job
 from bot.core.context import CommandContext
 from bot.core.dispatcher import CommandSpec
 from bot.core.errors import UserError
 from bot.core.options import OptionSpec
 from bot.jobs.records import LUMA
-from bot.jobs.start import track_job
 
 ASPECTS: Final = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.core.commands.audio import transcribe
-from bot.core.commands.chat import accepts_chat, chat_message, converse
-from bot.core.commands.settings import load_user_settings
+from bot.commands.audio import transcribe
+from bot.commands.chat import accepts_chat, chat_message, converse
+from bot.commands.settings import load_user_settings
 from bot.core.context import CommandContext
 from bot.core.dispatcher import MessageRoute
 from bot.core.errors import UserError

@@ -2,7 +2,8 @@
 
 Commands ring it after storing a new job so the tracker polls at once instead of at its
 next scheduled tick; the optional notify hook rings it on a relay callback. It is only a
-hint: the tracker polls on its schedule whether or not the bell rings.
+hint: the tracker polls on its schedule whether or not the bell rings. It lives in the
+core because :class:`bot.core.context.Services` carries it to both sides.
 """
 
 from __future__ import annotations

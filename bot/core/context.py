@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import aiohttp
 
 from bot.config import AppConfig
+from bot.core.bell import TrackerBell
 from bot.core.models import (
     Attachment,
     Button,
@@ -34,7 +35,6 @@ from bot.core.models import (
 from bot.core.render import split_text
 from bot.core.texts import t
 from bot.egress import EgressPolicy
-from bot.jobs.bell import TrackerBell
 from bot.relay import RelayClient
 from bot.store.base import ButtonKey, Store
 

@@ -11,7 +11,7 @@ An adapter calls :meth:`Dispatcher.handle` with an :class:`Invocation` (or
    exceptions are logged with their traceback and answered with ``generic.error``: no
    traceback ever reaches a user.
 
-Commands are declared, not registered at import: each ``bot/core/commands/<feature>.py``
+Commands are declared, not registered at import: each ``bot/commands/<feature>.py``
 exposes tuples of :class:`CommandSpec` / :class:`MessageRoute` / :class:`ButtonRoute`, and
 the composition root hands them to the dispatcher.
 """

@@ -12,7 +12,8 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
-AttachmentKind = Literal["image", "audio", "voice", "video", "file"]
+from bot.media import AttachmentKind as AttachmentKind  # re-exported: the neutral values use it
+
 ATTACHMENT_KINDS: Final[tuple[AttachmentKind, ...]] = ("image", "audio", "voice", "video", "file")
 ButtonStyle = Literal["primary", "secondary", "success", "danger"]
 

@@ -1,6 +1,5 @@
 """Long-running relay jobs (Midjourney, Suno, Luma): tracking, progress, delivery.
 
-Import from the submodules (``bot.jobs.tracker.JobTracker``, ``bot.jobs.outlets.ChatOutlet``):
-this package file stays empty so :mod:`bot.core.context` can import :mod:`bot.jobs.bell`
-without pulling in the tracker (which itself depends on the core).
+This layer sits above :mod:`bot.core` and below :mod:`bot.commands`; the tracker waits on
+the core's :class:`bot.core.bell.TrackerBell`, which commands ring after storing a job.
 """

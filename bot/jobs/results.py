@@ -20,9 +20,8 @@ from bot.core.delivery import button_rows
 from bot.core.models import AttachmentKind, Button, OutgoingFile, PlatformLimits, Reply
 from bot.core.render import split_text
 from bot.core.texts import t
-from bot.jobs.mask import image_size
 from bot.jobs.records import LUMA, MJ, job_locale, number_of, obj, short, text_of
-from bot.media import MediaError, download
+from bot.media import MediaError, download, image_size
 from bot.relay.errors import RelayError
 from bot.store.base import ButtonSpec, Job, JobState, JsonValue
 

@@ -33,10 +33,10 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Final
 
+from bot.core.bell import TrackerBell
 from bot.core.context import Services
 from bot.core.models import DeliveryError, MessageRef, Reply, Responder
 from bot.core.texts import t
-from bot.jobs.bell import TrackerBell
 from bot.jobs.observe import Observation
 from bot.jobs.outlets import ChatOutlet, decode_message_ref, encode_message_ref
 from bot.jobs.polling import Poller, PollOutcome

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from bot.core.commands import all_commands
-from bot.core.commands.images import ProseWithoutImages
+from bot.commands import all_commands
+from bot.commands.images import ProseWithoutImages
 from bot.core.texts import t
 from bot.relay import extract_images
 from bot.sim import Fault, SimRelay

@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from bot.core.commands.embeddings import cosine_similarity
+from bot.commands.embeddings import cosine_similarity
 from bot.core.texts import t
 from bot.sim import Fault
 from bot.sim.openai_routes import embedding_vector

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.core.commands.voice import accepts_voice
+from bot.commands.voice import accepts_voice
 from bot.core.models import Attachment, ChatRef, Invocation, UserRef
 from bot.core.texts import t
 from bot.sim import Fault

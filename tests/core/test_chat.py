@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from bot.core.commands import build_dispatcher
+from bot.commands import build_dispatcher
 from bot.core.context import Services
 from bot.core.models import Attachment, ChatRef, Invocation, UserRef
 from bot.core.texts import t

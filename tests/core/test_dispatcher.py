@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from bot.core.commands import all_commands, build_dispatcher
+from bot.commands import all_commands, build_dispatcher
 from bot.core.context import BaseContext, CommandContext
 from bot.core.dispatcher import CommandSpec, Dispatcher, MessageRoute, Next
 from bot.core.models import (

@@ -46,7 +46,7 @@ async def test_sync_to_configured_guild_is_typed(bot: Running) -> None:
 
 
 async def test_sync_globally_without_guilds(config: AppConfig, fake: FakeDiscord) -> None:
-    from bot.core.commands import all_commands
+    from bot.commands import all_commands
 
     assert config.discord is not None
     count = await sync_commands(config.discord, all_commands(), guild_ids=())

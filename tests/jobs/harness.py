@@ -14,8 +14,8 @@ from pathlib import Path
 
 import aiohttp
 
+from bot.commands import build_dispatcher
 from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
-from bot.core.commands import build_dispatcher
 from bot.core.context import Services
 from bot.core.dispatcher import Dispatcher
 from bot.core.models import (

@@ -6,7 +6,8 @@ import struct
 
 import pytest
 
-from bot.jobs.mask import MaskError, Rect, image_size, parse_rect, rect_mask_png
+from bot.commands.mask import MaskError, Rect, parse_rect, rect_mask_png
+from bot.media import image_size
 from bot.sim.media import make_png
 
 

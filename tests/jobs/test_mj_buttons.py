@@ -8,7 +8,7 @@ import struct
 import zlib
 from pathlib import Path
 
-from bot.jobs.mask import image_size
+from bot.media import image_size
 from bot.sim import Fault, SimRelay
 from bot.sim.media import make_png
 from bot.store.base import JobState

@@ -9,8 +9,8 @@ import pytest
 from aiohttp import web
 
 from bot.core.models import OutgoingFile
-from bot.jobs.mask import image_size
 from bot.jobs.results import SUNO_PERFORMER, ResultBuilder, fits_thumbnail
+from bot.media import image_size
 from bot.sim import SimRelay, media
 from bot.store.base import Job, JobState, JsonValue
 from tests.jobs.harness import ALICE, CHAT, Bot, platform_limits

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 
 from aiohttp import web
 
-from bot.core.commands import build_dispatcher
+from bot.commands import build_dispatcher
 from bot.core.delivery import fetch_images
 from bot.core.failures import describe_failure
 from bot.core.models import ChatRef, DeliveryError, Invocation, MessageRef, Reply, UserRef

@@ -7,7 +7,7 @@ import aiohttp
 
 from adapters.telegram import TelegramAdapter, TelegramSettings, WebhookSettings
 from bot.config import AppConfig
-from bot.core.runtime import open_core
+from bot.runtime import open_core
 from tests.fakes.clock import JumpingClock
 from tests.fakes.telegram_api import FakeTelegram
 

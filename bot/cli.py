@@ -211,7 +211,7 @@ def _console(
     import asyncio
     from pathlib import Path
 
-    from adapters.console.run import run_console
+    from bot.console import run_console
     from bot.log import setup_logging
 
     setup_logging(

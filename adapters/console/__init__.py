@@ -1,5 +1,5 @@
-"""The console adapter: try every command in a terminal (``relaybot console``)."""
+"""The console adapter: try every command in a terminal (``relaybot console``).
 
-from adapters.console.run import run_console
-
-__all__ = ["run_console"]
+:func:`bot.console.run_console` composes it with the core; it lives in the app layer
+because it builds the runtime, which an adapter must not import.
+"""

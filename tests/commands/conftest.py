@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from adapters.console import run_console
 from adapters.console.adapter import CONSOLE_CHAT, CONSOLE_USER
 from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
+from bot.console import run_console
 from bot.core.models import PlatformLimits
 from bot.sim import SimRelay
 from bot.store.base import JsonValue, SettingScope, Store

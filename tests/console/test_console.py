@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from adapters.console import run_console
 from adapters.console.adapter import ConsoleResponder, ConsoleSession, console_limits
 from adapters.console.convert import MessageInput, PressInput, parse_line
 from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
+from bot.console import run_console
 from bot.core.models import ButtonPress, Invocation, Reply, Responder
 from bot.sim import SimRelay
 from bot.sim.media import make_png

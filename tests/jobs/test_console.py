@@ -8,7 +8,7 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
-from adapters.console import run_console
+from bot.console import run_console
 from bot.sim import SimRelay
 from tests.jobs.harness import make_config
 

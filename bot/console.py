@@ -1,4 +1,4 @@
-"""``relaybot console`` / ``relaybot demo``: compose the core and run a console session."""
+"""``relaybot console`` / ``relaybot demo``: compose the core with the console adapter."""
 
 from __future__ import annotations
 

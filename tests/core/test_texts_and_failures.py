@@ -21,7 +21,7 @@ _KEY_USE_RE = re.compile(r"""(?:\bt|UserError|ctx\.t)\(\s*["']([a-z_]+\.[a-z_.]+
 
 def test_every_text_key_used_in_the_code_exists() -> None:
     used: set[str] = set()
-    for folder in ("bot/core", "adapters"):
+    for folder in ("bot", "adapters"):
         for path in (ROOT / folder).rglob("*.py"):
             used.update(_KEY_USE_RE.findall(path.read_text(encoding="utf-8")))
     assert used, "the scan found no keys; the pattern is broken"
@@ -29,7 +29,6 @@ def test_every_text_key_used_in_the_code_exists() -> None:
 
 
 def test_locales_fall_back_to_english() -> None:
-    assert normalise_locale("zh-CN") in ("zh", "en")
     assert normalise_locale(None) == "en"
     assert t("reset.done", "pt-BR") == t("reset.done")
     with pytest.raises(KeyError):

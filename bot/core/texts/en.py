@@ -1,10 +1,4 @@
-"""The one catalogue of text users see.
-
-Every message, button label, command and option description the core sends comes from
-here, looked up by key with :func:`t`. English is complete; another language is added as
-one more mapping (keys it lacks fall back to English), e.g. ``"zh"`` for Simplified
-Chinese. Placeholders use ``str.format`` names: ``t("error.rate_limited_retry", seconds=5)``.
-"""
+"""English: the reference catalogue. Every key exists here first; other languages mirror it."""
 
 from __future__ import annotations
 
@@ -12,9 +6,7 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
-DEFAULT_LOCALE: Final = "en"
-
-_EN: Final[Mapping[str, str]] = MappingProxyType({
+EN: Final[Mapping[str, str]] = MappingProxyType({
     # --- generic -------------------------------------------------------------------
     "generic.error": "Something went wrong on my side. Please try again in a moment.",
     "generic.unknown_command": "I don't know the command /{command}. "
@@ -65,6 +57,12 @@ _EN: Final[Mapping[str, str]] = MappingProxyType({
     "Please rephrase it.",
     "error.queue_full": "The image queue is full. Please try again in a few minutes.",
     "error.unknown_action": "The AI service does not support this button.",
+    "error.feature_missing": "This relay does not offer {feature}. "
+    "Please ask the bot's operator to use a relay that does.",
+    "feature.translate": "speech translation (/translate)",
+    "feature.midjourney": "Midjourney",
+    "feature.suno": "Suno music",
+    "feature.luma": "Luma video",
     "error.rejected": "The AI service did not accept the job: {detail}",
     "error.task_failed": "The job failed: {reason}",
     "error.task_failed_unknown": "The job failed without a reason.",
@@ -142,7 +140,7 @@ _EN: Final[Mapping[str, str]] = MappingProxyType({
     "cmd.tts.voice": "alloy, echo, fable, onyx, nova or shimmer (default: /settings)",
     "cmd.tts.speed": "Speaking speed from 0.25 to 4.0 (default 1.0)",
     "tts.caption": "🔊 Voice: {voice}",
-    "cmd.settings": "Your defaults: chat model, voice, Midjourney, DALL·E size",
+    "cmd.settings": "Your defaults: language, chat model, voice, Midjourney, DALL·E size",
     "settings.header": "⚙️ Your settings:",
     "settings.line": "• {name}: {value}",
     "settings.footer": "Press a button to change a setting.",
@@ -156,6 +154,10 @@ _EN: Final[Mapping[str, str]] = MappingProxyType({
     "settings.label.mj_bot": "MJ bot",
     "settings.label.dalle_size": "DALL·E size",
     "settings.label.voice_chat": "Voice chat",
+    "settings.label.language": "Language",
+    "settings.value.language.auto": "Automatic",
+    "settings.value.language.en": "English",
+    "settings.value.language.zh": "简体中文",
     "voice.heard": "🎤 {text}",
     "voice.off_user": "Voice messages are not answered automatically. Use /transcribe, "
     "or turn voice chat on in /settings.",
@@ -324,35 +326,3 @@ _EN: Final[Mapping[str, str]] = MappingProxyType({
     "  !press LABEL                     press a button shown under a message\n"
     "End with Ctrl-D.",
 })
-
-_CATALOGUES: Final[Mapping[str, Mapping[str, str]]] = MappingProxyType({
-    "en": _EN,
-})
-
-
-def normalise_locale(locale: str | None) -> str:
-    """``zh-CN`` / ``zh_Hans`` → ``zh``, ``en-US`` → ``en``; unknown → the default."""
-    if not locale:
-        return DEFAULT_LOCALE
-    base = locale.replace("_", "-").split("-", 1)[0].lower()
-    return base if base in _CATALOGUES else DEFAULT_LOCALE
-
-
-def t(key: str, locale: str | None = DEFAULT_LOCALE, /, **fmt: object) -> str:
-    """The text for ``key`` in ``locale`` (falling back to English), formatted with ``fmt``.
-
-    An unknown key raises ``KeyError``: a missing text is a bug, caught by the tests.
-    """
-    catalogue = _CATALOGUES[normalise_locale(locale)]
-    template = catalogue.get(key)
-    if template is None:
-        template = _EN[key]
-    return template.format_map(fmt)
-
-
-def has_text(key: str) -> bool:
-    return key in _EN
-
-
-def keys() -> frozenset[str]:
-    return frozenset(_EN)

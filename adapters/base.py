@@ -58,8 +58,13 @@ class PlatformStartError(StartupError):
 class CoreHandler(Protocol):
     """The core as adapters see it (implemented by ``bot.core.dispatcher.Dispatcher``).
 
-    Both methods answer through the responder and never raise, except on cancellation.
+    ``handle`` and ``press`` answer through the responder and never raise, except on
+    cancellation. ``locale_for`` is the language the core answers that user in (their
+    /settings choice, the chat's, their platform locale, the default): adapters use it for
+    their own texts so a user reads one language.
     """
+
+    async def locale_for(self, user: UserRef, chat: ChatRef) -> str: ...
 
     async def handle(self, invocation: Invocation, responder: Responder) -> None: ...
 

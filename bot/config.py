@@ -317,7 +317,8 @@ def _models(s: SectionReader) -> ModelsConfig:
 def _bot(s: SectionReader) -> BotConfig:
     d = BotConfig()
     bot = BotConfig(
-        locale=s.choice("locale", d.locale, ("en",)),
+        # The languages of bot/core/texts (config sits below core, so they are listed here).
+        locale=s.choice("locale", d.locale, ("en", "zh")),
         edit_interval_s=s.number("edit_interval_s", d.edit_interval_s, minimum=0.2, maximum=60),
         progress_interval_s=s.number(
             "progress_interval_s", d.progress_interval_s, minimum=0.5, maximum=600

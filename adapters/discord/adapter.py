@@ -60,6 +60,7 @@ from bot.core.models import (
     MessageRef,
     Responder,
 )
+from bot.core.texts import normalise_locale
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class DiscordAdapter:
         if choices is None:
             choices = core.choices if isinstance(core, Dispatcher) else _no_choices
         self._choices = choices
-        self._locale = locale
+        self._locale = normalise_locale(locale)
         self._sleep = sleep
         self._clock = clock
         self._ack_after_s = ack_after_s
@@ -217,18 +218,20 @@ class DiscordAdapter:
 
     # -- events ----------------------------------------------------------------------
 
-    def _interaction_responder(self, interaction: discord.Interaction[Any]) -> InteractionResponder:
+    def _interaction_responder(
+        self, interaction: discord.Interaction[Any], locale: str
+    ) -> InteractionResponder:
         shared = self._require_shared()
         fallback = ChannelResponder(
             shared,
             interaction.channel_id or 0,
-            locale=self._locale,
+            locale=locale,
             asker=str(interaction.user.id),
         )
         return InteractionResponder(
             interaction,
             shared,
-            locale=self._locale,
+            locale=locale,
             fallback=fallback,
             modal_timeout_s=self._modal_timeout_s,
         )
@@ -239,15 +242,19 @@ class DiscordAdapter:
         if not self.client.accepting:
             return
         self._track()
-        responder = self._interaction_responder(interaction)
+        user = user_of(interaction.user, interaction.locale)
+        chat = _chat_of_interaction(interaction)
+        responder = self._interaction_responder(
+            interaction, await self._core.locale_for(user, chat)
+        )
         try:
             await responder.acknowledge()
         except DeliveryError as exc:
             log.warning("could not acknowledge /%s: %s", spec.name, exc)
             return
         invocation = Invocation(
-            user=user_of(interaction.user, interaction.locale),
-            chat=_chat_of_interaction(interaction),
+            user=user,
+            chat=chat,
             command=spec.name,
             options=core_options(values, self._attachment),
         )
@@ -263,11 +270,15 @@ class DiscordAdapter:
         if message is None:
             return
         self._track()
-        responder = self._interaction_responder(interaction)
+        user = user_of(interaction.user, interaction.locale)
+        chat = _chat_of_interaction(interaction)
+        responder = self._interaction_responder(
+            interaction, await self._core.locale_for(user, chat)
+        )
         timer = asyncio.create_task(self._acknowledge_later(responder))
         press = ButtonPress(
-            user=user_of(interaction.user, interaction.locale),
-            chat=_chat_of_interaction(interaction),
+            user=user,
+            chat=chat,
             key=key,
             message=MessageRef(str(message.channel.id), str(message.id)),
         )
@@ -311,9 +322,8 @@ class DiscordAdapter:
             message=MessageRef(str(channel_id), str(message.id)),
         )
         invocation, answer_in = await self._require_threads().for_message(message, invocation)
-        responder = ChannelResponder(
-            self._require_shared(), answer_in, locale=self._locale, asker=author
-        )
+        locale = await self._core.locale_for(invocation.user, invocation.chat)
+        responder = ChannelResponder(self._require_shared(), answer_in, locale=locale, asker=author)
         await self._core.handle(invocation, responder)
 
     def _track(self) -> None:

@@ -7,6 +7,10 @@ whose values depend on configuration (``choices_from``, any ``model`` option, or
 than 25 choices). discord.py reads a callback's signature to learn its options, so each
 command gets a generic callback with a synthesised ``__signature__``.
 
+Descriptions are in the default locale, with ``description_localizations`` for every
+other catalogue language (:class:`CatalogueTranslator`: ``zh`` for Discord's ``zh-CN``
+and ``zh-TW``, ``en`` for ``en-US``/``en-GB`` when the default is another language).
+
 Registration with Discord (:func:`sync_tree`) is explicit: ``relaybot sync-commands``
 or ``run --sync-commands``, never on every start (it is rate limited and global
 changes take up to an hour to show).
@@ -25,7 +29,7 @@ from discord import app_commands
 from bot.core.dispatcher import CommandSpec
 from bot.core.models import OptionValue
 from bot.core.options import OptionSpec
-from bot.core.texts import t
+from bot.core.texts import normalise_locale, supported_locale, t
 
 CommandCallback = Callable[
     [discord.Interaction[Any], CommandSpec, Mapping[str, object]], Awaitable[None]
@@ -78,7 +82,9 @@ def _command(
     callback.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
     callback.__name__ = spec.name
     callback.__qualname__ = spec.name
-    descriptions = {o.name: _short(t(spec.option_key(o.name), locale)) for o in spec.options}
+    descriptions = {
+        o.name: _described(spec.option_key(o.name), locale) for o in spec.options
+    }
     if descriptions:
         app_commands.describe(**descriptions)(callback)
     fixed = {
@@ -93,9 +99,33 @@ def _command(
         app_commands.autocomplete(**suggest)(callback)
     return app_commands.Command(
         name=spec.name,
-        description=_short(t(spec.description_key, locale)),
+        description=_described(spec.description_key, locale),
         callback=callback,
     )
+
+
+def _described(key: str, locale: str) -> app_commands.locale_str:
+    """The description in ``locale``, carrying its catalogue key for the translator."""
+    return app_commands.locale_str(_short(t(key, locale)), key=key, locale=locale)
+
+
+class CatalogueTranslator(app_commands.Translator):
+    """``description_localizations`` from the catalogue, for every Discord locale that is
+    a catalogue language other than the one the description is written in."""
+
+    async def translate(
+        self,
+        string: app_commands.locale_str,
+        locale: discord.Locale,
+        context: app_commands.TranslationContextTypes,
+    ) -> str | None:
+        key, written_in = string.extras.get("key"), string.extras.get("locale")
+        language = supported_locale(locale.value)
+        if not isinstance(key, str) or language is None:
+            return None
+        if language == normalise_locale(written_in if isinstance(written_in, str) else None):
+            return None
+        return _short(t(key, language))
 
 
 def _annotation(option: OptionSpec) -> object:
@@ -167,6 +197,8 @@ async def sync_tree(tree: app_commands.CommandTree[Any], guild_ids: Sequence[int
     """Register the tree's commands: to each guild at once, else globally.
 
     Returns how many commands were registered (per scope)."""
+    if tree.translator is None:
+        await tree.set_translator(CatalogueTranslator())
     if not guild_ids:
         return len(await tree.sync())
     count = 0

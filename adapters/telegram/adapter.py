@@ -46,7 +46,7 @@ from bot.config import TelegramConfig
 from bot.core.context import Clock, Sleep
 from bot.core.dispatcher import CommandSpec
 from bot.core.models import ButtonPress, ChatRef, Invocation, MessageRef, PlatformLimits, UserRef
-from bot.core.texts import t
+from bot.core.texts import LANGUAGES, normalise_locale, t
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ class TelegramAdapter:
         self._core = core
         self._commands = tuple(commands)
         self._command_names = frozenset(spec.name for spec in self._commands)
-        self._locale = locale
+        self._locale = normalise_locale(locale)
         self._settings = settings or TelegramSettings()
         self._sleep = sleep
         self._clock = clock
@@ -246,8 +246,9 @@ class TelegramAdapter:
         )
         if addressing.command is None and not invocation.addressed_to_bot:
             return  # group chatter the bot was not asked about
+        locale = await self._core.locale_for(user, chat)
         responder = self._responder(chat, user, invocation.message,
-                                    chat_action_for(addressing.command))
+                                    chat_action_for(addressing.command), locale)
         await self._core.handle(invocation, responder)
 
     async def _press(self, query: CallbackQuery) -> None:
@@ -262,10 +263,10 @@ class TelegramAdapter:
             chat = chat_ref(message.chat)
             pressed = MessageRef(str(message.chat.id), str(message.message_id))
         user = user_ref(query.from_user)
-        locale = user.locale or self._locale
+        locale = await self._core.locale_for(user, chat)
         toasts = frozenset({t("generic.not_your_button", locale),
                             t("generic.button_expired", locale)})
-        inner = self._responder(chat, user, pressed, chat_action_for(None))
+        inner = self._responder(chat, user, pressed, chat_action_for(None), locale)
         responder = PressResponder(inner, outbox, query.id, pressed, toasts)
         work = asyncio.ensure_future(
             self._core.press(ButtonPress(user, chat, query.data, pressed), responder)
@@ -283,12 +284,12 @@ class TelegramAdapter:
     # -- helpers ---------------------------------------------------------------------
 
     def _responder(self, chat: ChatRef, user: UserRef, origin: MessageRef | None,
-                   action: ChatAction) -> TelegramResponder:
+                   action: ChatAction, locale: str) -> TelegramResponder:
         return TelegramResponder(
             self._running_outbox(),
             chat,
             limits=self._limits,
-            locale=user.locale or self._locale,
+            locale=locale,
             questions=self._questions,
             user=user,
             origin=origin,
@@ -297,20 +298,29 @@ class TelegramAdapter:
         )
 
     async def _register_commands(self) -> None:
-        """setMyCommands with the registry's descriptions, only when they changed."""
+        """setMyCommands once per language, only where the list changed.
+
+        The list without a language code (everyone else) is in the default locale; each
+        catalogue language also gets its own list (``language_code`` ``en``, ``zh``), so
+        a Chinese app shows Chinese descriptions whatever the default is."""
         bot = self._running_outbox().bot
-        wanted = [
-            BotCommand(spec.name, t(spec.description_key, self._locale)[:_MAX_DESCRIPTION])
-            for spec in self._commands[:_MAX_COMMANDS]
-        ]
-        try:
-            current = await bot.get_my_commands()
-            if [(c.command, c.description) for c in current] != [
-                (c.command, c.description) for c in wanted
-            ]:
-                await bot.set_my_commands(wanted)
-        except TelegramError as exc:
-            log.warning("could not register the bot's commands with Telegram: %s", exc)
+        languages: list[tuple[str | None, str]] = [(None, self._locale)]
+        languages += [(language, language) for language in LANGUAGES]
+        for language_code, locale in languages:
+            wanted = [
+                BotCommand(spec.name, t(spec.description_key, locale)[:_MAX_DESCRIPTION])
+                for spec in self._commands[:_MAX_COMMANDS]
+            ]
+            try:
+                current = await bot.get_my_commands(language_code=language_code)
+                if [(c.command, c.description) for c in current] != [
+                    (c.command, c.description) for c in wanted
+                ]:
+                    await bot.set_my_commands(wanted, language_code=language_code)
+            except TelegramError as exc:
+                log.warning("could not register the bot's commands with Telegram (%s): %s",
+                            language_code or "default", exc)
+                return
 
     def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
         task = asyncio.create_task(work)

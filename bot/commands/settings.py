@@ -4,7 +4,8 @@ Settings are stored per user (``SettingScope.USER``, owner = user id) as strings
 stored value that is no longer allowed (the operator changed ``[models]``) is ignored,
 so readers always get a valid value. Other features read them with
 :func:`load_user_settings` (``/tts`` the voice, ``/dalle`` the size, Midjourney the mode
-and bot type, voice messages whether to chat).
+and bot type, voice messages whether to chat). The language is read by the dispatcher
+(:mod:`bot.core.language`) for every event; ``auto`` follows the user's app.
 
 Buttons: settings with few values cycle on each press; the others open a chooser
 listing every value, with a button back to the overview.
@@ -13,7 +14,7 @@ listing every value, with a button back to the overview.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final
 
 from bot.config import AppConfig
@@ -21,6 +22,7 @@ from bot.core.context import BaseContext, ButtonContext, CommandContext
 from bot.core.delivery import button_rows
 from bot.core.dispatcher import ButtonRoute, CommandSpec
 from bot.core.errors import UserError
+from bot.core.language import AUTO, LANGUAGE_CHOICES, LANGUAGE_KEY, resolve_locale
 from bot.core.models import Button, Reply
 from bot.store.base import ButtonSpec, JsonValue, SettingScope
 
@@ -47,13 +49,23 @@ class SettingDef:
     choices: Callable[[AppConfig], tuple[str, ...]]
     default: Callable[[AppConfig], str]
     available: Callable[[AppConfig], bool] = lambda c: True
+    # Values shown through the catalogue (``settings.value.<key>.<value>``), not as is.
+    translated: bool = False
+    # Always open a chooser listing the values, even when there are few.
+    chooser: bool = False
 
     @property
     def label_key(self) -> str:
         return f"settings.label.{self.key}"
 
+    def shown(self, ctx: BaseContext, value: str) -> str:
+        return ctx.t(f"settings.value.{self.key}.{value}") if self.translated else value
+
 
 SETTINGS: Final[tuple[SettingDef, ...]] = (
+    # First: a user who cannot read the current language still finds it.
+    SettingDef(LANGUAGE_KEY, lambda c: LANGUAGE_CHOICES, lambda c: AUTO,
+               translated=True, chooser=True),
     SettingDef(CHAT_MODEL_KEY, lambda c: c.models.chat_choices, lambda c: c.models.chat),
     SettingDef(VOICE_KEY, lambda c: VOICES, lambda c: VOICES[0]),
     SettingDef(MJ_MODE_KEY, lambda c: MJ_MODES, lambda c: c.relay.mj_mode),
@@ -74,6 +86,11 @@ class UserSettings:
 
     def __getitem__(self, key: str) -> str:
         return self.values[key]
+
+    @property
+    def language(self) -> str:
+        """``auto`` or a catalogue language."""
+        return self.values[LANGUAGE_KEY]
 
     @property
     def chat_model(self) -> str:
@@ -140,10 +157,10 @@ async def _overview(ctx: BaseContext) -> tuple[str, tuple[tuple[Button, ...], ..
     for setting in SETTINGS:
         if not setting.available(ctx.services.config):
             continue
-        name, value = ctx.t(setting.label_key), current[setting.key]
+        name, value = ctx.t(setting.label_key), setting.shown(ctx, current[setting.key])
         lines.append(ctx.t("settings.line", name=name, value=value))
         few = len(setting.choices(ctx.services.config)) <= _CYCLE_AT_MOST
-        action = "cycle" if few else "open"
+        action = "cycle" if few and not setting.chooser else "open"
         label = ctx.t("settings.button", name=name, value=value)
         specs.append(_spec(ctx, label, action, setting.key))
     lines += ["", ctx.t("settings.footer")]
@@ -152,13 +169,14 @@ async def _overview(ctx: BaseContext) -> tuple[str, tuple[tuple[Button, ...], ..
 
 async def _chooser(ctx: BaseContext, setting: SettingDef) -> Reply:
     current = (await load_user_settings(ctx))[setting.key]
-    specs = [
-        _spec(ctx, ctx.t("settings.chosen", value=v) if v == current else v, "pick",
-              setting.key, v)
-        for v in setting.choices(ctx.services.config)
-    ]
+    specs = []
+    for v in setting.choices(ctx.services.config):
+        shown = setting.shown(ctx, v)
+        label = ctx.t("settings.chosen", value=shown) if v == current else shown
+        specs.append(_spec(ctx, label, "pick", setting.key, v))
     specs.append(_spec(ctx, ctx.t("settings.back"), "back", setting.key))
-    text = ctx.t("settings.choose", name=ctx.t(setting.label_key), value=current)
+    text = ctx.t("settings.choose", name=ctx.t(setting.label_key),
+                 value=setting.shown(ctx, current))
     return Reply(text, buttons=await _rows(ctx, specs, per_row=3))
 
 
@@ -195,6 +213,9 @@ async def settings_button(ctx: ButtonContext) -> None:
         await save_user_setting(ctx, setting.key, value)
     elif action != "back":
         raise UserError("generic.button_expired")
+    if setting.key == LANGUAGE_KEY:  # answer in the language just chosen
+        store, default = ctx.services.store, ctx.services.config.bot.locale
+        ctx = replace(ctx, locale=await resolve_locale(store, ctx.user, ctx.chat, default))
     text, buttons = await _overview(ctx)
     await ctx.responder.edit(ctx.press.message, Reply(text, buttons=buttons))
 

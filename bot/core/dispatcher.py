@@ -27,7 +27,17 @@ from typing import Final
 from bot.core.context import BaseContext, ButtonContext, CommandContext, Services
 from bot.core.errors import UserError
 from bot.core.failures import describe_failure
-from bot.core.models import ButtonPress, DeliveryError, Invocation, OptionValue, Reply, Responder
+from bot.core.language import platform_locale, resolve_locale
+from bot.core.models import (
+    ButtonPress,
+    ChatRef,
+    DeliveryError,
+    Invocation,
+    OptionValue,
+    Reply,
+    Responder,
+    UserRef,
+)
 from bot.core.options import (
     OptionSpec,
     assign_attachments,
@@ -35,7 +45,7 @@ from bot.core.options import (
     parse_text_options,
     validate_options,
 )
-from bot.core.texts import has_text, normalise_locale, t
+from bot.core.texts import has_text, t
 
 log = logging.getLogger(__name__)
 
@@ -131,13 +141,23 @@ class Dispatcher:
         """A configuration-dependent choice list (``OptionSpec.choices_from``)."""
         return tuple(self._choices.get(name, ()))
 
-    def locale_for(self, user_locale: str | None) -> str:
-        return normalise_locale(user_locale or self._services.config.bot.locale)
+    async def locale_for(self, user: UserRef, chat: ChatRef) -> str:
+        """The language ``user`` is answered in (see :mod:`bot.core.language`).
+
+        Adapters use it for their own texts; a store failure falls back to the user's
+        platform locale rather than failing the event."""
+        default = self._services.config.bot.locale
+        try:
+            return await resolve_locale(self._services.store, user, chat, default)
+        except Exception:  # a language is never worth failing a command over
+            log.warning("could not read the language settings; using the platform's",
+                        exc_info=True)
+            return platform_locale(user, default)
 
     async def handle(self, invocation: Invocation, responder: Responder) -> None:
         """Run the command or message handler for ``invocation``; never raises (but
         cancellation)."""
-        locale = self.locale_for(invocation.user.locale)
+        locale = await self.locale_for(invocation.user, invocation.chat)
         try:
             found = self._resolve(invocation)
             if found is None:
@@ -159,7 +179,7 @@ class Dispatcher:
 
     async def press(self, press: ButtonPress, responder: Responder) -> None:
         """Run the handler of a pressed button; never raises (but cancellation)."""
-        locale = self.locale_for(press.user.locale)
+        locale = await self.locale_for(press.user, press.chat)
         try:
             button = await self._services.store.get_button(press.key)
             route = self._buttons.get(button.kind) if button is not None else None

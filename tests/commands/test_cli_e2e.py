@@ -57,9 +57,10 @@ def test_settings_buttons_and_errors_through_the_cli(tmp_path: Path) -> None:
     events = run_cli(tmp_path, "/settings", "!press TTS", "!press echo", "/dalle x size=1x1",
                      "/embed hello")
     settings, chooser, chosen, bad_size, embed = events
-    assert settings["buttons"][0] == ["Chat model: gpt-4o-mini", "TTS voice: alloy"]
+    assert settings["buttons"][:2] == [["Language: Automatic", "Chat model: gpt-4o-mini"],
+                                       ["TTS voice: alloy", "MJ mode: fast"]]
     assert (chooser["event"], chooser["message_id"]) == ("edit", settings["message_id"])
-    assert chosen["buttons"][0][1] == "TTS voice: echo"
+    assert chosen["buttons"][1][0] == "TTS voice: echo"
     assert "“1x1” is not a valid size" in bad_size["text"]
     [vector] = embed["attachments"]
     assert vector["kind"] == "file"

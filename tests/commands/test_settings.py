@@ -6,6 +6,7 @@ from bot.core.texts import t
 from tests.commands.conftest import Bot, body_of
 
 OVERVIEW_BUTTONS = [
+    "Language: Automatic",
     "Chat model: gpt-4o-mini",
     "TTS voice: alloy",
     "MJ mode: fast",
@@ -22,7 +23,7 @@ async def test_settings_shows_every_default_with_a_button(bot: Bot) -> None:
     assert t("settings.line", name="TTS voice", value="alloy") in message["text"]
     assert t("settings.line", name="MJ mode", value="fast") in message["text"]
     assert out.buttons() == OVERVIEW_BUTTONS
-    assert [len(row) for row in message["buttons"]] == [2, 2, 2]
+    assert [len(row) for row in message["buttons"]] == [2, 2, 2, 1]
 
 
 async def test_choosing_a_voice_is_stored_and_used_by_tts(bot: Bot) -> None:
@@ -50,6 +51,7 @@ async def test_short_lists_cycle_on_each_press(bot: Bot) -> None:
         "/settings", "!press mode", "!press mode", "!press bot", "!press size", "!press Voice chat"
     )
     assert out.buttons() == [
+        "Language: Automatic",
         "Chat model: gpt-4o-mini",
         "TTS voice: alloy",
         "MJ mode: turbo",
@@ -78,3 +80,19 @@ async def test_voice_chat_is_hidden_when_the_operator_turned_it_off(bot: Bot) ->
     out = await bot.run("/settings")
     assert out.buttons() == OVERVIEW_BUTTONS[:-1]
     assert "Voice chat" not in out.texts()[0]
+
+
+async def test_choosing_chinese_answers_in_chinese_from_then_on(bot: Bot) -> None:
+    out = await bot.run("/settings", "!press Language", "!press 简体中文", "/help")
+    chooser = out.events[1]
+    labels = [label for row in chooser["buttons"] for label in row]
+    assert labels == ["✅ Automatic", "English", "简体中文", "↩️ Back"]
+    overview = out.events[2]  # shown again in the language just chosen
+    assert overview["text"].startswith(t("settings.header", "zh"))
+    assert "语言：简体中文" in [label for row in overview["buttons"] for label in row]
+    assert out.texts()[-1].startswith(t("help.header", "zh"))
+    assert await bot.settings() == {"language": "zh"}
+
+    out = await bot.run("/settings", "!press 语言", "!press 自动", "/help")
+    assert out.texts()[-1].startswith(t("help.header", "en"))
+    assert await bot.settings() == {"language": "auto"}

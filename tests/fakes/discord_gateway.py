@@ -70,10 +70,12 @@ class GatewayPart(FakeWorld):
         user: Json | None = None,
         channel_id: str | None = None,
         focused: str | None = None,
+        locale: str = "en-US",
     ) -> InteractionState:
         """A user runs ``/name`` (type 2), or types in option ``focused`` (autocomplete, 4).
 
-        Values: str/int/float/bool, or :class:`LocalFile` for attachment options."""
+        Values: str/int/float/bool, or :class:`LocalFile` for attachment options;
+        ``locale`` is the user's Discord client language."""
         resolved: dict[str, Json] = {}
         wire_options = []
         for key, value in (options or {}).items():
@@ -88,15 +90,17 @@ class GatewayPart(FakeWorld):
         data: Json = {"id": self.snowflake(), "name": name, "type": 1, "options": wire_options}
         if resolved:
             data["resolved"] = {"attachments": resolved}
-        return await self._interact(4 if focused else 2, data, user=user, channel_id=channel_id)
+        return await self._interact(4 if focused else 2, data, user=user, channel_id=channel_id,
+                                    locale=locale)
 
     async def click(
-        self, message_id: str, custom_id: str, *, user: Json | None = None
+        self, message_id: str, custom_id: str, *, user: Json | None = None,
+        locale: str = "en-US",
     ) -> InteractionState:
         message = self.messages[message_id]
         data = {"custom_id": custom_id, "component_type": 2}
         return await self._interact(
-            3, data, user=user, channel_id=message["channel_id"], message=message
+            3, data, user=user, channel_id=message["channel_id"], message=message, locale=locale
         )
 
     async def submit_modal(
@@ -169,6 +173,7 @@ class GatewayPart(FakeWorld):
         user: Json | None,
         channel_id: str | None,
         message: Json | None = None,
+        locale: str = "en-US",
     ) -> InteractionState:
         channel = channel_id or self.channel_id
         state = InteractionState(self.snowflake(), f"itoken-{next(self._ids)}", kind, channel,
@@ -179,7 +184,7 @@ class GatewayPart(FakeWorld):
             "guild_id": self.guild_id, "channel_id": channel, "channel": self.channel(channel),
             "member": member(user or self.user, permissions=PERMISSIONS),
             "token": state.token, "version": 1, "app_permissions": PERMISSIONS,
-            "locale": "en-US", "guild_locale": "en-US", "entitlements": [],
+            "locale": locale, "guild_locale": "en-US", "entitlements": [],
             "authorizing_integration_owners": {"0": self.guild_id}, "context": 0,
             "attachment_size_limit": self.attachment_size_limit,
         }

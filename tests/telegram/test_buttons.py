@@ -10,7 +10,7 @@ async def test_pressing_a_button_edits_the_message_and_answers_the_query(bot: Ru
     fake = bot.fake
     await bot.say("/settings")
     menu = await bot.answer(containing="Your settings")
-    assert menu.labels[2] == "MJ mode: fast"
+    assert menu.labels[3] == "MJ mode: fast"
     assert all(len(data.encode()) <= 64 for row in menu.buttons for _, data in row)
     query = fake.press(bot.alice, menu, "MJ mode: fast")
     await fake.wait_until(lambda: "MJ mode: relax" in menu.labels, what="the edited keyboard")
@@ -29,7 +29,7 @@ async def test_someone_elses_buttons_answer_with_a_toast(bot: Running) -> None:
     [answered] = await fake.wait_for("answerCallbackQuery")
     assert answered.params["text"] == "Only the person who ran the command can press this button."
     assert answered.params["show_alert"] is True
-    assert menu.labels[2] == "MJ mode: fast"
+    assert menu.labels[3] == "MJ mode: fast"
     assert len(fake.messages_in(group)) == 1
 
 

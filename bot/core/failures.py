@@ -4,13 +4,14 @@ Every :mod:`bot.relay.errors` class, every media error and a :class:`UserError` 
 short catalogue text saying what happened and, where possible, what to do. The table is
 ordered most specific first; anything not in it is a bug, logged by the dispatcher and
 answered with ``generic.error``. Relay messages are quoted only where they help (a bad
-request's reason, a failed task's reason), trimmed and without the relay's request id.
+request's reason, a failed task's reason), trimmed and reduced to the upstream's own
+sentence (:func:`bot.relay.upstream_text.clean_message`: no gateway prefixes, Python
+reprs or request ids).
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Callable
 from typing import Final
 
@@ -20,8 +21,8 @@ from bot.core.render import format_size
 from bot.core.texts import t
 from bot.media import MediaDownloadError, MediaTooLargeError, MediaTypeError
 from bot.relay import errors as relay
+from bot.relay.upstream_text import clean_message
 
-_REQUEST_ID_RE: Final = re.compile(r"\s*[(（]request id:[^)）]*[)）]", re.IGNORECASE)
 _MAX_DETAIL: Final = 200
 # A Retry-After beyond a day (or inf from "1e400") is no useful advice, and inf cannot be
 # rounded: say "try again later" instead.
@@ -30,8 +31,8 @@ _MAX_RETRY_AFTER_S: Final = 86_400.0
 Describe = Callable[[BaseException, str], str]
 
 
-def _detail(text: str) -> str:
-    cleaned = _REQUEST_ID_RE.sub("", text).strip() or "no reason given"
+def _detail(text: str, locale: str) -> str:
+    cleaned = clean_message(text) or t("jobs.no_reason", locale)
     return cleaned if len(cleaned) <= _MAX_DETAIL else cleaned[: _MAX_DETAIL - 1] + "…"
 
 
@@ -53,7 +54,7 @@ def _task_failed(exc: BaseException, locale: str) -> str:
     reason = exc.reason if isinstance(exc, relay.TaskFailedError) else ""
     if not reason.strip():
         return t("error.task_failed_unknown", locale)
-    return t("error.task_failed", locale, reason=_detail(reason))
+    return t("error.task_failed", locale, reason=_detail(reason, locale))
 
 
 def _status(key: str) -> Describe:
@@ -66,9 +67,14 @@ def _status(key: str) -> Describe:
 
 def _with_detail(key: str) -> Describe:
     def describe(exc: BaseException, locale: str) -> str:
-        return t(key, locale, detail=_detail(str(exc)))
+        return t(key, locale, detail=_detail(str(exc), locale))
 
     return describe
+
+
+def _feature_missing(exc: BaseException, locale: str) -> str:
+    assert isinstance(exc, relay.FeatureMissingError)
+    return t("error.feature_missing", locale, feature=t(f"feature.{exc.feature}", locale))
 
 
 def _plain(key: str) -> Describe:
@@ -112,6 +118,7 @@ _TABLE: Final[tuple[tuple[type[BaseException], Describe], ...]] = (
     (relay.QuotaExceededError, _plain("error.quota")),
     (relay.AuthError, _plain("error.auth")),
     (relay.PermissionDeniedError, _plain("error.permission")),
+    (relay.FeatureMissingError, _feature_missing),
     (relay.NotFoundError, _plain("error.not_found")),
     (relay.RateLimitedError, _rate_limited),
     (relay.NoChannelError, _plain("error.no_channel")),

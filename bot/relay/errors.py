@@ -15,6 +15,7 @@ user-facing message, so the tree is shaped by what a user can do about it::
     │   │   └── QuotaExceededError  401/403 with a quota message: the balance is used up
     │   ├── PermissionDeniedError   403: key may not use that model / route
     │   ├── NotFoundError           404 (also the relay's task_no_found)
+    │   │   └── FeatureMissingError 404 for a whole feature's route: the relay lacks it
     │   ├── RateLimitedError        429, with ``retry_after`` seconds when known
     │   └── ServerError             5xx
     │       └── NoChannelError      503 model_not_found: no upstream serves the model
@@ -102,6 +103,17 @@ class PermissionDeniedError(RelayStatusError):
 
 class NotFoundError(RelayStatusError):
     pass
+
+
+class FeatureMissingError(NotFoundError):
+    """The relay does not serve a feature at all (a gateway answering 404 for /mj/...).
+
+    ``feature`` is one of ``translate``, ``midjourney``, ``suno``, ``luma``."""
+
+    def __init__(self, message: str, *, feature: str, status: int = 404,
+                 code: str | None = None, error_type: str | None = None) -> None:
+        super().__init__(message, status=status, code=code, error_type=error_type)
+        self.feature = feature
 
 
 class RateLimitedError(RelayStatusError):

@@ -12,6 +12,7 @@ raised so the caller can keep the text and say it was cut off.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from types import TracebackType
 
@@ -20,6 +21,8 @@ import aiohttp
 from bot.relay import errors
 from bot.relay.envelopes import decode_json, error_in_body
 from bot.relay.types import ChatDelta
+
+log = logging.getLogger(__name__)
 
 OpenStream = Callable[[], Awaitable[aiohttp.ClientResponse]]
 ParseChunk = Callable[[object], ChatDelta | None]
@@ -82,6 +85,8 @@ class DeltaStream:
                     return
                 chunk = decode_json(data.encode())
                 if (error := error_in_body(chunk)) is not None:
+                    # The HTTP status was 200 long ago: this line is the only record.
+                    log.warning("relay sent an error inside the answer stream: %.500s", data)
                     raise error
                 delta = self._parse_chunk(chunk)
                 if delta is not None:

@@ -218,7 +218,9 @@ class Transport:
             if response.status >= 400:
                 raw = await response.read()
                 log.debug("relay %s %s -> HTTP %d", method, response.url.path, response.status)
-                error = error_from_response(response.status, raw, response.headers)
+                error = error_from_response(
+                    response.status, raw, response.headers, path=url.removeprefix(self.base_url)
+                )
                 raise _AttemptFailed(error, pre_send=False)
             return await finish(response)
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -151,6 +151,8 @@ async def _apply_fault(
                 headers=fault.headers,
             )
         return answer
+    if fault.raw_body is not None:  # exactly these bytes and headers, e.g. a gateway's SSE
+        return web.Response(body=fault.raw_body, status=fault.status, headers=fault.headers)
     if fault.json_body is not None:
         return json_response(fault.json_body, fault.status, fault.headers)
     if fault.text_body is not None:

@@ -38,6 +38,8 @@ class Fault:
 
     * ``status`` / ``json_body`` / ``text_body`` / ``headers``: the answer sent instead of the
       real one. Without a body, a realistic error envelope for ``status`` is sent.
+    * ``raw_body``: these exact bytes with exactly ``headers`` (give the Content-Type
+      there): replays a body captured from another server, e.g. a gateway's SSE stream.
     * ``delay_s``: sleep this long first (timeout tests).
     * ``truncate``: answer HTTP 200 with a JSON body cut in half (``json_body`` if given,
       otherwise the real answer); a streaming answer stops halfway without ``[DONE]``.
@@ -51,6 +53,7 @@ class Fault:
     status: int = 500
     json_body: Any = None
     text_body: str | None = None
+    raw_body: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
     truncate: bool = False

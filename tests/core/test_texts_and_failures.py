@@ -48,6 +48,7 @@ RELAY_CASES = [
         "refused the request: bad max_tokens",
     ),
     (errors.NotFoundError("nope", status=404), "does not know that model"),
+    (errors.FeatureMissingError("Not Found", feature="suno"), "does not offer Suno music"),
     (errors.RateLimitedError("busy", retry_after=2.2), "try again in 3 s"),
     (errors.RateLimitedError("busy"), "try again in a minute"),
     (errors.NoChannelError("无可用渠道", status=503), "No upstream currently serves this model"),

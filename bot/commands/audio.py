@@ -15,7 +15,7 @@ from typing import Final
 
 from bot.core.context import CommandContext
 from bot.core.dispatcher import CommandSpec
-from bot.core.errors import UserError
+from bot.core.errors import AttachmentKinds, UserError
 from bot.core.models import Attachment, AttachmentKind
 from bot.core.options import OptionSpec
 from bot.media import check_kind, extension_for, guess_content_type
@@ -80,8 +80,8 @@ async def _answer(ctx: CommandContext, *, translate: bool) -> None:
     await ctx.reply(ctx.t(key, text=text))
 
 
-def _what() -> str:
-    return " or ".join(AUDIO_KINDS)
+def _what() -> AttachmentKinds:
+    return AttachmentKinds.of(AUDIO_KINDS)
 
 
 async def transcribe_command(ctx: CommandContext) -> None:

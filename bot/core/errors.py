@@ -9,9 +9,32 @@ message as one line.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from bot.core.texts import t
+
+
+@dataclass(frozen=True, slots=True)
+class AttachmentKinds:
+    """Attachment kinds as words of the reader's language ("image or audio", "图片或音频"),
+    for a :class:`UserError` value: the language is known only when it is answered."""
+
+    kinds: tuple[str, ...]
+
+    @classmethod
+    def of(cls, kinds: Sequence[str]) -> AttachmentKinds:
+        return cls(tuple(kinds))
+
+    def render(self, locale: str) -> str:
+        return t("list.or", locale).join(t(f"kind.{kind}", locale) for kind in self.kinds)
+
 
 class UserError(Exception):
-    """Answer the user with ``t(key, **fmt)`` and stop the command."""
+    """Answer the user with ``t(key, **fmt)`` and stop the command.
+
+    A value with a ``render(locale)`` method (:class:`AttachmentKinds`) is rendered in the
+    reader's language when the answer is written."""
 
     def __init__(self, key: str, /, **fmt: object) -> None:
         super().__init__(key)

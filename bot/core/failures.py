@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from typing import Final
 
-from bot.core.errors import UserError
+from bot.core.errors import AttachmentKinds, UserError
 from bot.core.models import AttachmentTooLargeError
 from bot.core.render import format_size
 from bot.core.texts import t
@@ -83,7 +83,11 @@ def _plain(key: str) -> Describe:
 
 def _user(exc: BaseException, locale: str) -> str:
     assert isinstance(exc, UserError)
-    return t(exc.key, locale, **exc.fmt)
+    fmt = {
+        name: value.render(locale) if isinstance(value, AttachmentKinds) else value
+        for name, value in exc.fmt.items()
+    }
+    return t(exc.key, locale, **fmt)
 
 
 def _too_large(exc: BaseException, locale: str) -> str:
@@ -98,7 +102,8 @@ def _too_large(exc: BaseException, locale: str) -> str:
 
 def _media_type(exc: BaseException, locale: str) -> str:
     assert isinstance(exc, MediaTypeError)
-    return t("error.media_type", locale, got=exc.got, allowed=" or ".join(exc.allowed))
+    allowed = t("list.or", locale).join(exc.allowed)
+    return t("error.media_type", locale, got=exc.got, allowed=allowed)
 
 
 def _media_download(exc: BaseException, locale: str) -> str:

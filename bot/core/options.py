@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from bot.core.errors import UserError
+from bot.core.errors import AttachmentKinds, UserError
 from bot.core.models import Attachment, AttachmentKind, OptionValue
 from bot.core.render import format_size
 
@@ -162,7 +162,7 @@ def validate_options(
     known = {s.name for s in specs}
     for name in values:
         if name not in known:
-            allowed = ", ".join(sorted(known)) or "none"
+            allowed = ", ".join(sorted(known)) or "—"
             raise UserError("input.unknown_option", command=command, option=name, allowed=allowed)
     usage = "/" + " ".join([command, *(s.usage() for s in specs)])
     checked: dict[str, OptionValue] = {}
@@ -182,7 +182,8 @@ def _missing(spec: OptionSpec, usage: str) -> None:
     if spec.type == "attachment":
         if not spec.kinds:
             raise UserError("input.attachment_missing_any", option=spec.name)
-        raise UserError("input.attachment_missing", option=spec.name, what=" or ".join(spec.kinds))
+        raise UserError("input.attachment_missing", option=spec.name,
+                        what=AttachmentKinds.of(spec.kinds))
     raise UserError("input.missing", option=spec.name, usage=usage)
 
 
@@ -271,9 +272,9 @@ def _check_number(spec: OptionSpec, raw: str | int | float | bool) -> int | floa
 
 def _check_attachment(spec: OptionSpec, attachment: Attachment) -> Attachment:
     if spec.kinds and attachment.kind not in spec.kinds:
-        allowed = " or ".join(spec.kinds)
         raise UserError(
-            "input.attachment_kind", option=spec.name, allowed=allowed, got=attachment.kind
+            "input.attachment_kind", option=spec.name, allowed=AttachmentKinds.of(spec.kinds),
+            got=AttachmentKinds.of((attachment.kind,)),
         )
     if (
         spec.max_bytes is not None

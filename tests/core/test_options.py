@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.core.errors import UserError
+from bot.core.failures import describe_failure
 from bot.core.models import Attachment
 from bot.core.options import (
     OptionSpec,
@@ -13,7 +14,6 @@ from bot.core.options import (
     parse_text_options,
     validate_options,
 )
-from bot.core.texts import t
 
 CHAT = (
     OptionSpec("prompt", required=True),
@@ -56,7 +56,9 @@ def _check(
 
 
 def _message(error: pytest.ExceptionInfo[UserError]) -> str:
-    return t(error.value.key, "en", **error.value.fmt)
+    message = describe_failure(error.value)  # how the dispatcher words it
+    assert message is not None
+    return message
 
 
 def test_command_name_and_rest() -> None:
@@ -153,6 +155,7 @@ def test_wrong_attachment_kind_for_required_option_is_explained() -> None:
     with pytest.raises(UserError) as error:
         _check(specs, values, "transcribe")
     assert _message(error) == "audio must be audio or voice, but you sent image."
+    assert describe_failure(error.value, "zh") == "audio 需要音频或语音，但你发送的是图片。"
 
 
 def test_missing_attachment_and_oversized_attachment() -> None:

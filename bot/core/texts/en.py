@@ -35,6 +35,12 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "input.attachment_unreadable": "I could not read {filename}: {reason}",
     "input.extra_text": "“{text}” does not belong to any option: {option} is already given. "
     "Put options after the text, or quote the value: {option}=\"…\"",
+    "list.or": " or ",
+    "kind.image": "image",
+    "kind.audio": "audio",
+    "kind.voice": "voice",
+    "kind.video": "video",
+    "kind.file": "file",
     "input.no_split": "Please give two texts separated by “|”. Example: {usage}",
     # --- relay errors --------------------------------------------------------------
     "error.auth": "The AI service rejected this bot's API key. Please tell the bot's operator.",

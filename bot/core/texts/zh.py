@@ -38,6 +38,12 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "input.attachment_unreadable": "无法读取 {filename}：{reason}",
     "input.extra_text": "“{text}”不属于任何选项：{option} 已经给出。"
     "请把选项放在文本后面，或给值加引号：{option}=\"…\"",
+    "list.or": "或",
+    "kind.image": "图片",
+    "kind.audio": "音频",
+    "kind.voice": "语音",
+    "kind.video": "视频",
+    "kind.file": "文件",
     "input.no_split": "请用“|”分隔两段文本。示例：{usage}",
     # --- relay errors --------------------------------------------------------------
     "error.auth": "AI 服务拒绝了本机器人的 API 令牌，请联系机器人管理员。",

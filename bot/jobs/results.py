@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
+from types import MappingProxyType
 from typing import Final
 
 from bot.core.context import Services
@@ -40,9 +41,33 @@ THUMBNAIL_MAX_BYTES: Final = 200 * 1000  # "less than 200 kB"
 THUMBNAIL_MAX_SIDE: Final = 320
 
 
-def button_label(label: str, emoji: str, custom_id: str = "") -> str:
-    """``emoji + label``; custom emoji names such as ``upscale_1`` are left out."""
+# Midjourney's own button labels, as the catalogue names them (放大, 变换… in Chinese).
+_MJ_LABEL_KEYS: Final[Mapping[str, str]] = MappingProxyType({
+    "Upscale (Subtle)": "mj.button.upscale_subtle",
+    "Upscale (Creative)": "mj.button.upscale_creative",
+    "Redo Upscale (Subtle)": "mj.button.redo_upscale_subtle",
+    "Redo Upscale (Creative)": "mj.button.redo_upscale_creative",
+    "Upscale (2x)": "mj.button.upscale_2x",
+    "Upscale (4x)": "mj.button.upscale_4x",
+    "Vary (Subtle)": "mj.button.vary_subtle",
+    "Vary (Strong)": "mj.button.vary_strong",
+    "Vary (Region)": "mj.button.vary_region",
+    "Make Variations": "mj.button.make_variations",
+    "Zoom Out 2x": "mj.button.zoom_out_2x",
+    "Zoom Out 1.5x": "mj.button.zoom_out_1_5x",
+    "Custom Zoom": "mj.button.custom_zoom",
+    "Make Square": "mj.button.make_square",
+    "Reroll": "mj.button.reroll",
+    "Imagine all": "mj.button.imagine_all",
+})
+
+
+def button_label(label: str, emoji: str, custom_id: str = "", locale: str = "en") -> str:
+    """``emoji + label`` (a label Midjourney is known to send in the reader's language);
+    custom emoji names such as ``upscale_1`` are left out."""
     shown = emoji if any(not c.isascii() for c in emoji) else ""
+    key = _MJ_LABEL_KEYS.get(label.strip())
+    label = t(key, locale) if key is not None else label
     text = " ".join(part for part in (shown, label.strip()) if part)
     return text or custom_id.split("::")[-1] or "?"
 
@@ -149,7 +174,8 @@ class ResultBuilder:
             payload: dict[str, JsonValue] = {"task": task_id, "mode": job.relay_mode}
             if choice is not None and int(choice.group(2)) in prompts:
                 payload["prompt"] = prompts[int(choice.group(2))]
-            label = button_label(text_of(button, "label"), text_of(button, "emoji"), custom_id)
+            label = button_label(text_of(button, "label"), text_of(button, "emoji"), custom_id,
+                                 job_locale(job))
             specs.append(ButtonSpec(MJ_ACTION, label, text_of(button, "emoji"), custom_id,
                                     payload))
         return await self._rows(job, specs)

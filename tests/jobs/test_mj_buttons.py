@@ -8,6 +8,7 @@ import struct
 import zlib
 from pathlib import Path
 
+from bot.core.models import UserRef
 from bot.media import image_size
 from bot.sim import Fault, SimRelay
 from bot.sim.media import make_png
@@ -80,6 +81,25 @@ async def test_upscale_buttons_and_bookmark_hidden(bot: Bot, sim: SimRelay) -> N
         actions = sim.requests_to("/mj/submit/action")
         assert len(actions) == before + 1
         assert actions[-1].json == {"customId": wire[label], "taskId": task_id}, label
+
+
+async def test_a_chinese_user_gets_midjourney_buttons_in_chinese(
+    bot: Bot, sim: SimRelay
+) -> None:
+    li = UserRef("li", "Li", "zh-CN")
+    await bot.command("/imagine a harbour", user=li)
+    await bot.settle()
+    await bot.press("U2", user=li)
+    await bot.settle()
+    upscaled = bot.recorder.last_with_buttons()
+    shown = [b.label for row in upscaled.reply.buttons for b in row]
+    assert shown[:8] == ["放大（细微）", "放大（创意）", "🪄 变换（细微）", "🪄 变换（强烈）",
+                         "🖌️ 局部重绘", "🔍 扩图 2x", "🔍 扩图 1.5x", "🔍 自定义扩图"]
+    await bot.press("🪄 变换（强烈）", user=li, event=upscaled)
+    (*_, vary) = sim.requests_to("/mj/submit/action")
+    assert "high_variation" in vary.json["customId"].lower()
+    status = bot.recorder.sent()[-1].reply.text
+    assert status.startswith("🎨 Midjourney · 🪄 变换（强烈）") and "排队中" in status
 
 
 async def test_make_square_and_unknown_action(bot: Bot, sim: SimRelay) -> None:

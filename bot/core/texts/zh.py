@@ -29,7 +29,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "input.not_a_bool": "{option} 只能是 yes 或 no，而不是“{value}”。",
     "input.too_small": "{option} 不能小于 {minimum}。",
     "input.too_big": "{option} 不能大于 {maximum}。",
-    "input.unknown_choice": "“{value}”不是有效的{option}。可选：{allowed}。",
+    "input.unknown_choice": "{option} 的取值“{value}”无效。可选：{allowed}。",
     "input.unknown_option": "/{command} 没有“{option}”这个选项。可用选项：{allowed}。",
     "input.attachment_missing": "{option}：请附上文件（{what}）。",
     "input.attachment_missing_any": "{option}：请附上文件。",

@@ -7,8 +7,15 @@ from typing import Any
 
 from bot.commands import build_dispatcher
 from bot.core.context import Services
-from bot.core.models import Attachment, ChatRef, Invocation, UserRef
+from bot.core.failures import describe_failure
+from bot.core.models import (
+    Attachment,
+    ChatRef,
+    Invocation,
+    UserRef,
+)
 from bot.core.texts import t
+from bot.relay import errors
 from bot.sim import Fault
 from bot.sim.media import make_png
 from tests.core.conftest import World
@@ -166,3 +173,37 @@ async def test_unknown_upstream_model_is_explained(world: World) -> None:
         ),
     )
     assert await chat_lines(services, "hello") == [t("error.no_channel")]
+
+
+async def test_trimmed_history_never_starts_with_an_answer_without_its_question(
+    world: World,
+) -> None:
+    services = replace(world.services, config=replace(
+        world.services.config, bot=replace(world.services.config.bot, history_chars=1000)))
+    store = services.store
+    conversation = await store.active_conversation("test", "c1", "")
+    await store.append_message(conversation.id, "user", "q" * 800)
+    await store.append_message(conversation.id, "assistant", "a" * 300)
+    responder = RecordingResponder()
+
+    await build_dispatcher(services).handle(
+        Invocation(user=ALICE, chat=PRIVATE, text="next question"), responder)
+
+    body = world.sim.requests_to(CHAT_PATH)[-1].json
+    assert isinstance(body, dict)
+    roles = [m["role"] for m in body["messages"] if m["role"] != "system"]
+    assert roles[0] == "user"  # Claude/Gemini refuse a conversation opening with "assistant"
+    assert roles[-1] == "user"
+
+
+async def test_an_absurd_retry_after_still_gets_a_rate_limit_answer(world: World) -> None:
+    world.sim.add_fault(Fault("POST", CHAT_PATH, status=429, headers={"Retry-After": "1e400"}))
+    responder = RecordingResponder()
+
+    await build_dispatcher(world.services).handle(
+        Invocation(user=ALICE, chat=PRIVATE, text="hello"), responder)  # must not raise
+
+    texts = responder.sent_texts()
+    assert len(texts) == 1 and "Too many requests" in texts[0]
+    assert describe_failure(errors.RateLimitedError(
+        "slow down", status=429, retry_after=float("inf"))) is not None

@@ -209,3 +209,15 @@ def test_usage_lines_show_how_commands_are_typed() -> None:
     assert by_name["similar"].usage() == "<a> | <b>"
     assert by_name["music"].usage().startswith("[prompt] [lyrics=…]")
     assert by_name["describe"].usage() == "<image>"
+
+
+async def test_nan_speed_is_refused_before_paying_for_speech(world: World) -> None:
+    responder = RecordingResponder()
+
+    await build_dispatcher(world.services).handle(
+        Invocation(user=ALICE, chat=PRIVATE, text="/tts hello there speed=nan"), responder)
+
+    assert world.sim.requests_to("/v1/audio/speech") == []
+    assert len(responder.sent_texts()) == 1
+    assert "speed" in responder.sent_texts()[0]
+    assert not any(e.reply.files for e in responder.events)

@@ -8,6 +8,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from bot.core.delivery import fetch_images
 from bot.media import (
     MediaDownloadError,
     MediaTooLargeError,
@@ -17,6 +18,8 @@ from bot.media import (
     sniff_content_type,
 )
 from bot.sim.media import make_mp3, make_png
+from tests.core.conftest import World
+from tests.core.fakes import limits
 
 PNG = make_png(8, 8, (10, 20, 30))
 
@@ -110,3 +113,32 @@ def test_sniffing_known_formats() -> None:
 
 def test_data_uri() -> None:
     assert data_uri(b"abc", "image/png") == "data:image/png;base64,YWJj"
+
+
+async def test_an_html_page_served_as_image_png_stays_a_link(world: World) -> None:
+    """A host that answers every path with an HTML page but says image/png: sending that
+    as a photo fails on the platform, so the link must stay in the text instead."""
+
+    async def liar(request: web.Request) -> web.Response:
+        return web.Response(body=b"<!DOCTYPE html><html><body>Not found</body></html>",
+                            content_type="image/png")
+
+    async def honest(request: web.Request) -> web.Response:
+        return web.Response(body=make_png(4, 4, (1, 2, 3)), content_type="image/png")
+
+    app = web.Application()
+    app.router.add_get("/lie.png", liar)
+    app.router.add_get("/ok.png", honest)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        port = runner.addresses[0][1]
+        urls = [f"http://127.0.0.1:{port}/lie.png", f"http://127.0.0.1:{port}/ok.png"]
+        fetched = await fetch_images(world.services, urls, limits())
+    finally:
+        await runner.cleanup()
+
+    assert fetched.failed_urls == (urls[0],)
+    assert [f.content_type for f in fetched.files] == ["image/png"]

@@ -100,3 +100,18 @@ def test_split_by_utf16_units_keeps_emoji_text_within_the_limit() -> None:
     assert all(_utf16(piece) <= 1000 for piece in pieces)
     assert "".join(pieces).replace("\n", "") == text.replace("\n", "")
     assert split_text(text, 1000) != pieces  # counting characters would cut elsewhere
+
+
+@pytest.mark.parametrize(("marker", "width", "limit"), [
+    ("````", 9, 2000),
+    ("````", 17, 4096),
+    ("~~~~~~~~~~", 7, 2000),
+])
+def test_a_long_fence_cut_in_two_still_fits_the_limit(marker: str, width: int,
+                                                        limit: int) -> None:
+    body = "\n".join("x" * width for _ in range(300))
+    text = f"{marker}py\n{body}\n{marker}"
+    pieces = split_text(text, limit)
+    assert len(pieces) > 1
+    assert max(len(piece) for piece in pieces) <= limit
+    assert all(piece.rstrip().endswith(marker) for piece in pieces)

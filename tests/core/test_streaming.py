@@ -5,9 +5,11 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 
 import pytest
 
+from bot.core.models import DeliveryError, MessageRef, Reply
 from bot.core.streaming import StreamingReply, StreamResult
 from bot.core.texts import t
 from bot.relay import errors
@@ -143,3 +145,35 @@ async def test_every_message_fits_when_the_platform_counts_utf16_units() -> None
     assert result.error is None
     assert len({e.message_id for e in responder.events}) >= 3
     assert all(utf16(e.text) <= 300 for e in responder.events)
+
+
+@dataclass
+class FlakyEditResponder(RecordingResponder):
+    """Refuses the first edit, as Telegram does on a network blip or a deleted message."""
+
+    refusals: int = 1
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> None:
+        if self.refusals > 0:
+            self.refusals -= 1
+            raise DeliveryError("Telegram refused editMessageText: Timed out")
+        await super().edit(ref, reply)
+
+
+async def test_one_refused_edit_does_not_abandon_the_streamed_answer() -> None:
+    clock = FakeClock()
+    responder = FlakyEditResponder(limits(edit_interval_s=1.0), clock)
+    words = [f"word{i} " for i in range(40)]
+
+    async def chunks() -> AsyncIterator[str]:
+        for word in words:
+            await clock.sleep(0.1)
+            yield word
+
+    streamer = StreamingReply(responder, locale="en", clock=clock, sleep=clock.sleep)
+    result = await clock.run(streamer.run(chunks()))
+
+    assert result.text == "".join(words)
+    shown = responder.final_texts()
+    assert list(shown.values()) == ["".join(words).strip()]  # complete, no marker left
+    assert MARKER not in next(iter(shown.values()))

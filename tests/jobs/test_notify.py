@@ -13,7 +13,8 @@ from bot.core.errors import StartupError
 from bot.jobs.notify import NotifyListener
 from bot.relay import RelayClient
 from bot.sim import SimRelay
-from tests.jobs.harness import API_KEY
+from bot.store.base import JobState
+from tests.jobs.harness import API_KEY, Bot
 
 SAMPLES = Path(__file__).resolve().parents[2] / "bot" / "sim" / "samples"
 
@@ -77,3 +78,27 @@ async def test_a_taken_port_is_one_clear_startup_error() -> None:
             await second.start()
     finally:
         await first.stop()
+
+
+async def test_a_callback_gets_the_finished_job_delivered_before_its_next_poll(
+    bot: Bot, sim: SimRelay
+) -> None:
+    await bot.command("/imagine a lighthouse")
+    (task_id,) = sim.mj_task_ids()
+    bot.clock.now += bot.services.config.relay.poll_interval_s
+    await bot.tracker.run_once()  # polled: the next poll is a full interval away
+    (job,) = await bot.store.list_active_jobs(limit=10)
+    assert job.next_poll_at > bot.clock.now
+    sim.finish_mj_task(task_id)
+    listener = NotifyListener("127.0.0.1", 0, "/mj/notify", bot.tracker.wake)
+    await listener.start()
+    try:
+        async with aiohttp.ClientSession() as session:
+            url = f"http://127.0.0.1:{listener.port}/mj/notify"
+            async with session.post(url, json={"id": task_id, "status": "SUCCESS"}) as resp:
+                assert resp.status == 200
+    finally:
+        await listener.stop()
+    await bot.tracker.run_once()  # the tick the callback woke, clock unchanged
+    stored = await bot.store.get_job(job.id)
+    assert stored is not None and stored.state is JobState.DELIVERED

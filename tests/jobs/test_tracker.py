@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.sim import Fault, SimRelay
 from bot.store.base import JobState
-from tests.jobs.harness import Bot
+from tests.jobs.harness import API_KEY, Bot, FakeClock, open_bot
 
 
 async def _add_jobs(bot: Bot, sim: SimRelay, count: int) -> list[int]:
@@ -87,3 +89,24 @@ async def test_a_slow_preview_does_not_hold_up_other_jobs(bot: Bot, sim: SimRela
     status_of = {text: e.message_id for e in bot.recorder.sent() for text in
                  ("slow lighthouse", "quick harbour") if text in e.reply.text}
     assert previews == [status_of["quick harbour"], status_of["slow lighthouse"]]
+
+
+async def test_a_preview_that_cannot_be_fetched_causes_no_unchanged_edits(
+    tmp_path: Path,
+) -> None:
+    async with SimRelay(API_KEY, steps=50, new_api_mode=True) as sim, open_bot(
+        sim, tmp_path / "bot.sqlite3", FakeClock()
+    ) as bot:
+        sim.add_fault(Fault("GET", "/mj/image/*", status=404, times=None))
+        await bot.command("/imagine a lighthouse")
+        (job,) = await bot.store.list_jobs_for_owner("test", "alice")
+        sim.set_mj_task_status(job.relay_task_id or "", "IN_PROGRESS", progress=50)
+        status_id = bot.recorder.sent()[-1].message_id
+        for _ in range(6):
+            bot.clock.now += 10
+            await bot.tracker.run_once()
+
+        edits = bot.recorder.edits_of(status_id)
+        assert edits, "the 50 % progress is shown"
+        texts = [e.reply.text for e in edits]
+        assert len(texts) == len(set(texts)), texts  # never an edit with unchanged text

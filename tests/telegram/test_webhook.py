@@ -12,6 +12,7 @@ from tests.fakes.clock import JumpingClock
 from tests.fakes.telegram_api import FakeTelegram
 
 SECRET = "s3cret-token"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 async def test_webhook_updates_are_answered(
@@ -42,5 +43,35 @@ async def test_webhook_updates_are_answered(
             await fake.wait_until(lambda: len(fake.messages_in(chat)) == 1, what="the answer")
             assert "Here is what I can do" in fake.messages_in(chat)[0].text
             assert not fake.sent("getUpdates"), "no polling beside the webhook"
+        finally:
+            await adapter.stop()
+
+
+async def test_without_a_configured_secret_forged_updates_are_refused(
+    config: AppConfig, fake: FakeTelegram, clock: JumpingClock
+) -> None:
+    assert config.telegram is not None
+    hook = WebhookSettings("https://bot.example.org/telegram", listen_port=0)
+    async with open_core(config, clock=clock, sleep=clock.sleep) as core:
+        adapter = TelegramAdapter(config.telegram, core.dispatcher, core.dispatcher.commands,
+                                  settings=TelegramSettings(webhook=hook),
+                                  clock=clock, sleep=clock.sleep)
+        await adapter.start()
+        try:
+            [registered] = fake.sent("setWebhook")
+            secret = registered.params.get("secret_token")
+            assert secret, "Telegram must be given a secret to send back"
+            alice = fake.user()
+            chat = fake.private_chat(alice)
+            url = f"http://127.0.0.1:{adapter.webhook_port}/telegram"
+            forged = {"update_id": 98, "message": fake.send_text(chat, alice, "/help")}
+            genuine = {"update_id": 99, "message": fake.send_text(chat, alice, "/help")}
+            async with aiohttp.ClientSession() as http:
+                async with http.post(url, json=forged) as refused:
+                    assert refused.status == 403
+                headers = {SECRET_HEADER: str(secret)}
+                async with http.post(url, json=genuine, headers=headers) as accepted:
+                    assert accepted.status == 200
+            await fake.wait_until(lambda: len(fake.messages_in(chat)) == 1, what="the answer")
         finally:
             await adapter.stop()

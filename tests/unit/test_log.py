@@ -28,3 +28,34 @@ def test_configured_and_credential_shaped_secrets_are_redacted() -> None:
     assert "sk-zzzzzzzzzzzz" not in out
     assert out.count("***") >= 4
     assert len([line for line in out.splitlines() if "request failed" in line]) == 1
+
+
+def test_a_malformed_log_call_neither_raises_nor_leaks_a_secret() -> None:
+    # The redacting filter formatted the message outside logging's error guard, so a
+    # wrong placeholder (here or in a library) raised TypeError into the caller.
+    stream = io.StringIO()
+    handler = setup_logging("INFO", secrets=["plain-secret-value"], stream=stream)
+    try:
+        # Handled directly: pytest's own capture handler on the root logger would raise first.
+        record = logging.LogRecord(
+            "bot", logging.INFO, __file__, 1, "count %d", ("plain-secret-value",), None
+        )
+        handler.handle(record)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    out = stream.getvalue()
+    assert "count %d" in out
+    assert "plain-secret-value" not in out
+
+
+def test_stack_info_is_redacted_too() -> None:
+    stream = io.StringIO()
+    handler = setup_logging("INFO", secrets=["plain-secret-value"], stream=stream)
+    try:
+        record = logging.LogRecord("bot", logging.ERROR, __file__, 1, "boom", None, None)
+        record.stack_info = "Stack (most recent call last):\n  key=plain-secret-value"
+        handler.handle(record)
+    finally:
+        logging.getLogger().removeHandler(handler)
+    out = stream.getvalue()
+    assert "boom" in out and "plain-secret-value" not in out

@@ -19,7 +19,7 @@ from bot.relay import errors
 from bot.sim import Fault
 from bot.sim.media import make_png
 from tests.core.conftest import World
-from tests.core.fakes import RecordingResponder
+from tests.fakes.responder import RecordingResponder
 
 ALICE = UserRef("u1", "alice")
 PRIVATE = ChatRef("test", "c1")

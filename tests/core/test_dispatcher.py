@@ -23,7 +23,7 @@ from bot.core.options import OptionSpec
 from bot.core.texts import t
 from bot.sim import Fault
 from tests.core.conftest import World
-from tests.core.fakes import RecordingResponder
+from tests.fakes.responder import RecordingResponder
 
 ALICE = UserRef("u1", "alice")
 BOB = UserRef("u2", "bob")

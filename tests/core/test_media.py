@@ -19,7 +19,7 @@ from bot.media import (
 )
 from bot.sim.media import make_mp3, make_png
 from tests.core.conftest import World
-from tests.core.fakes import limits
+from tests.fakes.responder import limits
 
 PNG = make_png(8, 8, (10, 20, 30))
 

@@ -13,13 +13,17 @@ from bot.core.models import DeliveryError, MessageRef, Reply
 from bot.core.streaming import StreamingReply, StreamResult
 from bot.core.texts import t
 from bot.relay import errors
-from tests.core.fakes import FakeClock, RecordingResponder, limits
+from tests.fakes.clock import SchedulingClock
+from tests.fakes.responder import RecordingResponder, limits
 
 MARKER = t("stream.writing")
 
 
 async def _chunks(
-    clock: FakeClock, pieces: Sequence[str], step_s: float = 0.1, fail: Exception | None = None
+    clock: SchedulingClock,
+    pieces: Sequence[str],
+    step_s: float = 0.1,
+    fail: Exception | None = None,
 ) -> AsyncIterator[str]:
     for piece in pieces:
         await clock.sleep(step_s)
@@ -29,14 +33,14 @@ async def _chunks(
 
 
 async def _stream(
-    responder: RecordingResponder, clock: FakeClock, chunks: AsyncIterator[str]
+    responder: RecordingResponder, clock: SchedulingClock, chunks: AsyncIterator[str]
 ) -> StreamResult:
     streamer = StreamingReply(responder, locale="en", clock=clock, sleep=clock.sleep)
     return await clock.run(streamer.run(chunks))
 
 
 async def test_edits_are_throttled_never_repeat_and_end_without_marker() -> None:
-    clock = FakeClock()
+    clock = SchedulingClock()
     responder = RecordingResponder(limits(edit_interval_s=1.0), clock)
     words = [f"word{i} " for i in range(50)]  # 5 seconds of streaming
 
@@ -57,7 +61,7 @@ async def test_edits_are_throttled_never_repeat_and_end_without_marker() -> None
 
 
 async def test_long_answer_continues_in_new_messages() -> None:
-    clock = FakeClock()
+    clock = SchedulingClock()
     responder = RecordingResponder(limits(max_text=300, edit_interval_s=1.0), clock)
     sentences = [f"Sentence number {i} is here. " for i in range(60)]
 
@@ -72,7 +76,7 @@ async def test_long_answer_continues_in_new_messages() -> None:
 
 
 async def test_messages_completed_by_a_split_are_not_edited_again() -> None:
-    clock = FakeClock()
+    clock = SchedulingClock()
     responder = RecordingResponder(limits(max_text=100, edit_interval_s=1.0), clock)
     await _stream(responder, clock, _chunks(clock, ["abc def. " * 5] * 12, step_s=0.5))
     last_event_of = {e.message_id: i for i, e in enumerate(responder.events)}
@@ -85,7 +89,7 @@ async def test_messages_completed_by_a_split_are_not_edited_again() -> None:
 
 
 async def test_failure_mid_stream_keeps_text_and_adds_a_note() -> None:
-    clock = FakeClock()
+    clock = SchedulingClock()
     responder = RecordingResponder(limits(), clock)
     broken = errors.RelayConnectionError("the answer stream ended before [DONE]", sent=True)
 
@@ -100,7 +104,7 @@ async def test_failure_mid_stream_keeps_text_and_adds_a_note() -> None:
 
 
 async def test_failure_before_any_text_is_raised_for_the_dispatcher() -> None:
-    clock = FakeClock()
+    clock = SchedulingClock()
     responder = RecordingResponder(limits(), clock)
     with pytest.raises(errors.AuthError):
         await _stream(
@@ -110,14 +114,14 @@ async def test_failure_before_any_text_is_raised_for_the_dispatcher() -> None:
 
 
 async def test_empty_answer_is_said_so() -> None:
-    clock = FakeClock()
+    clock = SchedulingClock()
     responder = RecordingResponder(limits(), clock)
     await _stream(responder, clock, _chunks(clock, ["", "  "]))
     assert responder.sent_texts()[-1] == t("stream.empty")
 
 
 async def test_code_block_stays_intact_across_messages() -> None:
-    clock = FakeClock()
+    clock = SchedulingClock()
     responder = RecordingResponder(limits(max_text=200), clock)
     code = "```python\n" + "".join(f"x = {i}\n" for i in range(8)) + "```\n"
     text = "Intro line that is long enough to matter here. " * 2 + "\n" + code + "Done."
@@ -135,7 +139,7 @@ async def test_every_message_fits_when_the_platform_counts_utf16_units() -> None
     def utf16(text: str) -> int:
         return len(text.encode("utf-16-le")) // 2
 
-    clock = FakeClock()
+    clock = SchedulingClock()
     platform = dataclasses.replace(limits(max_text=300, edit_interval_s=1.0), text_length=utf16)
     responder = RecordingResponder(platform, clock)
     sentences = [f"🎨🖼️🌅 painting number {i} is done. " for i in range(40)]
@@ -161,7 +165,7 @@ class FlakyEditResponder(RecordingResponder):
 
 
 async def test_one_refused_edit_does_not_abandon_the_streamed_answer() -> None:
-    clock = FakeClock()
+    clock = SchedulingClock()
     responder = FlakyEditResponder(limits(edit_interval_s=1.0), clock)
     words = [f"word{i} " for i in range(40)]
 

@@ -1,12 +1,18 @@
-"""Virtual time shared by the platform, end-to-end and job tests."""
+"""Virtual time for the tests: the bot's clock jumps when it sleeps; core tests drive
+coroutines through a clock that schedules the sleepers."""
 
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
+from collections.abc import Awaitable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from bot.jobs.tracker import JobTracker
+
+T = TypeVar("T")
 
 
 class JumpingClock:
@@ -38,3 +44,41 @@ class Jobs:
     async def tick(self, seconds: float = 10.0) -> None:
         self.clock.now += seconds
         await self.tracker.run_once()
+
+
+class SchedulingClock:
+    """Virtual time: ``clock()`` reads it, ``await clock.sleep(s)`` waits for it.
+
+    ``await clock.run(coro)`` drives the coroutine: whenever every task is waiting, time
+    jumps to the earliest sleeper's wake-up time. No real time passes.
+    """
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
+        self._count = 0
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._count += 1
+        heapq.heappush(self._sleepers, (self.now + seconds, self._count, future))
+        await future
+
+    async def run(self, coro: Awaitable[T]) -> T:
+        task = asyncio.ensure_future(coro)
+        while not task.done():
+            for _ in range(20):
+                await asyncio.sleep(0)
+            if task.done() or not self._sleepers:
+                continue
+            wake_at, _, future = heapq.heappop(self._sleepers)
+            self.now = max(self.now, wake_at)
+            if not future.done():
+                future.set_result(None)
+        return task.result()

@@ -34,6 +34,7 @@ from bot.relay import RelayClient
 from bot.sim import SimRelay
 from bot.sim.media import make_png
 from bot.store.sqlite import SqliteStore
+from tests.fakes.responder import Event
 
 API_KEY = "sk-sim"
 PLATFORM = "test"
@@ -53,14 +54,6 @@ class FakeClock:
     async def sleep(self, seconds: float) -> None:
         self.now += max(0.0, seconds)
         await asyncio.sleep(0)
-
-
-@dataclass
-class Event:
-    kind: str  # "send" | "edit"
-    message_id: str
-    reply: Reply
-    at: float
 
 
 @dataclass

@@ -1,17 +1,13 @@
-"""Test doubles for the core: a recording responder and a clock tests drive."""
+"""A platform responder for core tests: it records every send and edit, and when."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import heapq
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from bot.core.models import MessageRef, PlatformLimits, Reply
-
-T = TypeVar("T")
+from tests.fakes.clock import SchedulingClock
 
 
 def limits(max_text: int = 4000, edit_interval_s: float = 0.0) -> PlatformLimits:
@@ -23,44 +19,6 @@ def limits(max_text: int = 4000, edit_interval_s: float = 0.0) -> PlatformLimits
         max_upload_bytes=10 * 1024 * 1024,
         edit_interval_s=edit_interval_s,
     )
-
-
-class FakeClock:
-    """Virtual time: ``clock()`` reads it, ``await clock.sleep(s)`` waits for it.
-
-    ``await clock.run(coro)`` drives the coroutine: whenever every task is waiting, time
-    jumps to the earliest sleeper's wake-up time. No real time passes.
-    """
-
-    def __init__(self) -> None:
-        self.now = 0.0
-        self._sleepers: list[tuple[float, int, asyncio.Future[None]]] = []
-        self._count = 0
-
-    def __call__(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        if seconds <= 0:
-            await asyncio.sleep(0)
-            return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._count += 1
-        heapq.heappush(self._sleepers, (self.now + seconds, self._count, future))
-        await future
-
-    async def run(self, coro: Awaitable[T]) -> T:
-        task = asyncio.ensure_future(coro)
-        while not task.done():
-            for _ in range(20):
-                await asyncio.sleep(0)
-            if task.done() or not self._sleepers:
-                continue
-            wake_at, _, future = heapq.heappop(self._sleepers)
-            self.now = max(self.now, wake_at)
-            if not future.done():
-                future.set_result(None)
-        return task.result()
 
 
 @dataclass
@@ -80,7 +38,7 @@ class RecordingResponder:
     """A responder that remembers every send and edit (and when it happened)."""
 
     platform_limits: PlatformLimits = field(default_factory=limits)
-    clock: FakeClock | None = None
+    clock: SchedulingClock | None = None
     answers: list[str | None] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import aiohttp
 import pytest
 
@@ -15,8 +12,7 @@ from bot.relay import RelayClient
 from bot.sim import SimRelay
 from bot.store.base import JobState
 from tests.jobs.harness import API_KEY, Bot
-
-SAMPLES = Path(__file__).resolve().parents[2] / "bot" / "sim" / "samples"
+from tests.relay_samples import sample
 
 
 async def test_every_midjourney_submit_names_the_callback(sim: SimRelay) -> None:
@@ -40,7 +36,7 @@ async def test_callbacks_wake_the_tracker_and_garbage_does_not() -> None:
     listener = NotifyListener("127.0.0.1", 0, "/mj/notify", lambda _id: woken.append(1))
     await listener.start()
     base = f"http://127.0.0.1:{listener.port}"
-    callback = json.loads((SAMPLES / "mj_notify_callback.json").read_text(encoding="utf-8"))
+    callback = sample("mj_notify_callback.json")
     try:
         async with aiohttp.ClientSession() as session:
             async with session.post(f"{base}/mj/notify", json=callback) as resp:

@@ -10,7 +10,7 @@ import pytest
 from bot.relay import ChatMessage, ImagePart, RelayClient, TextPart, errors
 from bot.sim import Fault, SimRelay
 from tests.relay.conftest import MakeClient
-from tests.relay.samples_util import sample_text
+from tests.relay_samples import sample_text
 
 HELLO = [ChatMessage(role="user", content="hello there")]
 

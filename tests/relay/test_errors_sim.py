@@ -7,7 +7,7 @@ import pytest
 from bot.relay import ChatMessage, RelayClient, errors
 from bot.sim import Fault, SimRelay
 from tests.relay.conftest import MakeClient
-from tests.relay.samples_util import sample
+from tests.relay_samples import sample
 
 HELLO = [ChatMessage("user", "hi")]
 CHAT = "/v1/chat/completions"

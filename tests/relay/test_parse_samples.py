@@ -24,7 +24,7 @@ from bot.relay.types import (
     SunoClipStatus,
     SunoTaskStatus,
 )
-from tests.relay.samples_util import SAMPLES, sample
+from tests.relay_samples import sample, sample_bytes
 
 HASH = "3785da15-4f70-4034-9128-f3ff1ac634fa"
 
@@ -276,16 +276,12 @@ def test_luma_pending_generation() -> None:
     ],
 )
 def test_error_envelopes(status: int, name: str, error_type: type[errors.RelayError]) -> None:
-    raw = sample_path_bytes(name)
+    raw = sample_bytes(name)
     error = error_from_response(status, raw, {})
     assert type(error) is error_type
     assert error.message.strip()
     if isinstance(error, errors.RelayStatusError):
         assert error.status == status
-
-
-def sample_path_bytes(name: str) -> bytes:
-    return (SAMPLES / name).read_bytes()
 
 
 def test_quota_words_win_over_status() -> None:

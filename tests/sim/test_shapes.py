@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import base64
 import json
-from importlib import resources
 from typing import Any
 
 import aiohttp
 
 from bot.sim import SimRelay, media
+from tests.relay_samples import sample, sample_text
 from tests.sim.test_mj import button, finished_grid, get, imagine, poll_until_done, post
 
 Json = Any
-
-
-def sample(name: str) -> Json:
-    text = resources.files("bot.sim").joinpath("samples", name).read_text("utf-8")
-    return json.loads(text)
 
 
 def assert_keys(actual: Json, expected: Json, where: str) -> None:
@@ -120,7 +115,7 @@ async def test_openai_shapes_match_the_samples(
     assert set(chat) == set(sample("chat_completion.json"))
     assert set(chat["choices"][0]) == set(sample("chat_completion.json")["choices"][0])
     stream_lines = (
-        resources.files("bot.sim").joinpath("samples", "chat_stream.txt").read_text("utf-8")
+        sample_text("chat_stream.txt")
     )
     sample_chunks = [
         json.loads(line[6:]) for line in stream_lines.splitlines() if line.startswith("data: {")

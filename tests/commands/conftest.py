@@ -26,8 +26,8 @@ from bot.core.models import PlatformLimits
 from bot.sim import SimRelay
 from bot.store.base import JsonValue, SettingScope, Store
 from bot.store.sqlite import SqliteStore
+from tests.relay_sim import SIM_KEY
 
-API_KEY = "sk-commands-tests"
 PLATFORM = CONSOLE_CHAT.platform
 USER_ID = CONSOLE_USER.id
 
@@ -79,7 +79,7 @@ class Bot:
         return AppConfig(
             relay=RelayConfig(
                 base_url=self.sim.base_url,
-                api_key=Secret(API_KEY),
+                api_key=Secret(SIM_KEY),
                 **{"timeout_s": 10.0, **self.relay_options},
             ),
             storage=StorageConfig(path=self.db_path),
@@ -121,12 +121,6 @@ class Bot:
         async with self.store() as store:
             totals = await store.usage_summary(PLATFORM, USER_ID, since=0)
         return {kind: (t.count, t.units) for kind, t in totals.items()}
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimRelay]:
-    async with SimRelay(api_key=API_KEY) as relay:
-        yield relay
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from bot.commands.images import ProseWithoutImages
 from bot.core.texts import t
 from bot.relay import extract_images
 from bot.sim import Fault, SimRelay
-from tests.commands.conftest import API_KEY, Bot, Output, body_of, file_bytes
+from tests.commands.conftest import Bot, Output, body_of, file_bytes
+from tests.relay_sim import SIM_KEY
 
 CHAT = "/v1/chat/completions"
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -26,7 +27,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 @pytest.fixture
 async def slow_sim() -> AsyncIterator[SimRelay]:
-    async with SimRelay(api_key=API_KEY, chunk_delay_s=0.01) as relay:
+    async with SimRelay(api_key=SIM_KEY, chunk_delay_s=0.01) as relay:
         yield relay
 
 
@@ -97,7 +98,7 @@ async def test_a_relay_silent_longer_than_the_timeout_gets_the_timeout_message(
 
 
 async def test_silence_between_chunks_is_what_times_out(tmp_path: Path) -> None:
-    async with SimRelay(api_key=API_KEY, chunk_delay_s=1.0) as sim:
+    async with SimRelay(api_key=SIM_KEY, chunk_delay_s=1.0) as sim:
         bot = Bot(sim, tmp_path, relay_options={"timeout_s": 0.2})
         out = await bot.run("/draw a very slow dog")
     assert out.texts() == [t("error.timeout")]

@@ -5,11 +5,8 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from adapters.console.adapter import ConsoleResponder, ConsoleSession, console_limits
 from adapters.console.convert import MessageInput, PressInput, parse_line
@@ -18,6 +15,7 @@ from bot.console import run_console
 from bot.core.models import ButtonPress, Invocation, Reply, Responder
 from bot.sim import SimRelay
 from bot.sim.media import make_png
+from tests.relay_sim import SIM_KEY
 
 EVENT_KEYS = {"event", "message_id", "text", "attachments", "buttons"}
 # With demo=True only the [bot] section of a given config is used: no waiting between edits.
@@ -54,15 +52,9 @@ def finals(events: list[dict[str, Any]]) -> dict[str, str]:
     return shown
 
 
-@pytest.fixture
-async def sim() -> AsyncIterator[SimRelay]:
-    async with SimRelay(api_key="sk-console") as relay:
-        yield relay
-
-
 def config_for(sim: SimRelay, tmp_path: Path) -> AppConfig:
     return AppConfig(
-        relay=RelayConfig(base_url=sim.base_url, api_key=Secret("sk-console"), timeout_s=5),
+        relay=RelayConfig(base_url=sim.base_url, api_key=Secret(SIM_KEY), timeout_s=5),
         storage=StorageConfig(path=tmp_path / "bot.sqlite3"),
         bot=BotConfig(edit_interval_s=0.0),
     )

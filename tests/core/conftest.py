@@ -14,8 +14,7 @@ from bot.core.context import Services
 from bot.relay import RelayClient, RetryPolicy
 from bot.sim import SimRelay
 from bot.store.sqlite import SqliteStore
-
-API_KEY = "sk-core-tests"
+from tests.relay_sim import SIM_KEY
 
 
 @dataclass
@@ -26,7 +25,7 @@ class World:
 
 def make_config(base_url: str, db: Path, **bot: object) -> AppConfig:
     return AppConfig(
-        relay=RelayConfig(base_url=base_url, api_key=Secret(API_KEY), timeout_s=5.0),
+        relay=RelayConfig(base_url=base_url, api_key=Secret(SIM_KEY), timeout_s=5.0),
         storage=StorageConfig(path=db),
         bot=BotConfig(**{"edit_interval_s": 0.0, **bot}),  # type: ignore[arg-type]
     )
@@ -37,20 +36,19 @@ async def _no_sleep(seconds: float) -> None:
 
 
 @pytest.fixture
-async def world(tmp_path: Path) -> AsyncIterator[World]:
-    async with SimRelay(api_key=API_KEY) as sim:
-        store = await SqliteStore.open(tmp_path / "bot.sqlite3")
-        try:
-            async with aiohttp.ClientSession() as http:
-                config = make_config(sim.base_url, tmp_path / "bot.sqlite3")
-                relay = RelayClient(
-                    http,
-                    base_url=sim.base_url,
-                    api_key=API_KEY,
-                    timeout_s=5.0,
-                    retry=RetryPolicy(attempts=1),
-                    sleep=_no_sleep,
-                )
-                yield World(sim, Services(config=config, store=store, relay=relay, http=http))
-        finally:
-            await store.close()
+async def world(tmp_path: Path, sim: SimRelay) -> AsyncIterator[World]:
+    store = await SqliteStore.open(tmp_path / "bot.sqlite3")
+    try:
+        async with aiohttp.ClientSession() as http:
+            config = make_config(sim.base_url, tmp_path / "bot.sqlite3")
+            relay = RelayClient(
+                http,
+                base_url=sim.base_url,
+                api_key=SIM_KEY,
+                timeout_s=5.0,
+                retry=RetryPolicy(attempts=1),
+                sleep=_no_sleep,
+            )
+            yield World(sim, Services(config=config, store=store, relay=relay, http=http))
+    finally:
+        await store.close()

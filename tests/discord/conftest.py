@@ -24,8 +24,7 @@ from bot.jobs.tracker import JobTracker
 from bot.sim import SimRelay
 from tests.fakes.clock import Jobs, JumpingClock
 from tests.fakes.discord_api import TOKEN, FakeDiscord, running_fake_discord
-
-SIM_KEY = "sk-sim-discord"
+from tests.relay_sim import SIM_KEY
 
 
 @pytest.fixture
@@ -49,12 +48,6 @@ def _restore_discord_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
 async def fake(clock: JumpingClock) -> AsyncIterator[FakeDiscord]:
     async with running_fake_discord(clock) as server:
         yield server
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimRelay]:
-    async with SimRelay(api_key=SIM_KEY, steps=2, chunk_delay_s=0.002) as relay:
-        yield relay
 
 
 @pytest.fixture

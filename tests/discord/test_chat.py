@@ -6,9 +6,13 @@ import base64
 import itertools
 from typing import Any
 
+import pytest
+
 from bot.sim import SimRelay, media
 from tests.discord.conftest import Running
 from tests.fakes.discord_api import LocalFile
+
+pytestmark = pytest.mark.sim(chunk_delay_s=0.002)
 
 WRITING = "still writing"
 

@@ -5,11 +5,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from bot.sim import SimRelay, media
 from tests.discord.conftest import Running
 from tests.discord.test_buttons import buttons_of
 from tests.fakes.clock import Jobs
 from tests.fakes.discord_api import FakeDiscord, LocalFile
+
+pytestmark = pytest.mark.sim(steps=2)
 
 GRID = ["U1", "U2", "U3", "U4", "🔄", "V1", "V2", "V3", "V4"]
 

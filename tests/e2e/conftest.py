@@ -12,7 +12,7 @@ import yarl
 from bot.app import App
 from bot.config import AppConfig
 from bot.sim import SimRelay
-from tests.e2e.harness import SIM_KEY, Operator, both_platforms, start_app
+from tests.e2e.harness import Operator, both_platforms, start_app
 from tests.fakes.clock import JumpingClock
 from tests.fakes.discord_api import FakeDiscord, running_fake_discord
 from tests.fakes.telegram_api import FakeTelegram
@@ -48,12 +48,6 @@ async def tg() -> AsyncIterator[FakeTelegram]:
 async def dc(clock: JumpingClock) -> AsyncIterator[FakeDiscord]:
     async with running_fake_discord(clock) as server:
         yield server
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimRelay]:
-    async with SimRelay(api_key=SIM_KEY, steps=2, chunk_delay_s=0.002) as relay:
-        yield relay
 
 
 @pytest.fixture

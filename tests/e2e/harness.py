@@ -26,8 +26,8 @@ from tests.fakes.clock import JumpingClock
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord, InteractionState, shown_text
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, TgChat, TgUser
+from tests.relay_sim import SIM_KEY
 
-SIM_KEY = "sk-sim-e2e-relay-key"
 WRITING = "still writing"  # Discord's placeholder while an answer streams
 
 Json = dict[str, Any]

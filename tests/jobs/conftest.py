@@ -8,13 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.sim import SimRelay
-from tests.jobs.harness import API_KEY, Bot, FakeClock, open_bot
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimRelay]:
-    async with SimRelay(API_KEY, steps=3) as relay:
-        yield relay
+from tests.jobs.harness import Bot, FakeClock, open_bot
 
 
 @pytest.fixture

@@ -35,8 +35,8 @@ from bot.sim import SimRelay
 from bot.sim.media import make_png
 from bot.store.sqlite import SqliteStore
 from tests.fakes.responder import Event
+from tests.relay_sim import SIM_KEY
 
-API_KEY = "sk-sim"
 PLATFORM = "test"
 CHAT = ChatRef(PLATFORM, "chat-1")
 ALICE = UserRef("alice", "Alice")
@@ -178,7 +178,7 @@ class Bot:
 
 def make_config(base_url: str, db: Path, **bot: object) -> AppConfig:
     return AppConfig(
-        relay=RelayConfig(base_url=base_url, api_key=Secret(API_KEY), poll_interval_s=3.0),
+        relay=RelayConfig(base_url=base_url, api_key=Secret(SIM_KEY), poll_interval_s=3.0),
         storage=StorageConfig(path=db),
         bot=replace(BotConfig(progress_interval_s=3.0), **bot),  # type: ignore[arg-type]
     )
@@ -193,7 +193,7 @@ async def open_bot(
     try:
         async with aiohttp.ClientSession() as http:
             config = make_config(sim.base_url, db, **bot)
-            relay = RelayClient(http, base_url=sim.base_url, api_key=API_KEY, timeout_s=10.0,
+            relay = RelayClient(http, base_url=sim.base_url, api_key=SIM_KEY, timeout_s=10.0,
                                 sleep=clock.sleep)
             services = Services(config=config, store=store, relay=relay, http=http,
                                 clock=clock, sleep=clock.sleep)

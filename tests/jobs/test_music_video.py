@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
 from bot.sim import SimRelay
-from tests.jobs.harness import API_KEY, Bot, FakeClock, image_attachment, open_bot
+from tests.jobs.harness import Bot, image_attachment
 
 
 def _clips(bot: Bot) -> list[object]:
@@ -95,18 +95,19 @@ async def test_video_upload_without_url_is_refused_clearly(bot: Bot, sim: SimRel
         "https://example.invalid/frame.png")
 
 
-async def test_extend_accepts_minutes_and_seconds_and_refuses_zero(tmp_path: Path) -> None:
-    async with SimRelay(API_KEY, steps=1) as sim, open_bot(
-        sim, tmp_path / "bot.sqlite3", FakeClock()
-    ) as bot:
-        await bot.command("/music a song about rain")
-        await bot.settle()
-        first_clip = _clips(bot)[0]  # 60 s long, shown as "1:00"
-        bot.recorder.answers += ["0", "0:45"]
-        await bot.press("➕ Extend", event=first_clip)  # type: ignore[arg-type]
+@pytest.mark.sim(steps=1)
+async def test_extend_accepts_minutes_and_seconds_and_refuses_zero(
+    bot: Bot, sim: SimRelay
+) -> None:
+    await bot.command("/music a song about rain")
+    await bot.settle()
+    first_clip = _clips(bot)[0]  # 60 s long, shown as "1:00"
+    bot.recorder.answers += ["0", "0:45"]
+    await bot.press("➕ Extend", event=first_clip)  # type: ignore[arg-type]
 
-        extends = [r for r in sim.requests_to("/suno/v1/v3.0/music", method="POST")
-                   if r.json["input"].get("continue_clip_id")]
-        assert len(extends) == 1  # "0" would pay for a song that starts over
-        assert extends[0].json["input"]["continue_at"] == 45.0
-        assert len(bot.recorder.asked) == 2
+    extends = [r for r in sim.requests_to("/suno/v1/v3.0/music", method="POST")
+               if r.json["input"].get("continue_clip_id")]
+    assert len(extends) == 1  # "0" would pay for a song that starts over
+    assert extends[0].json["input"]["continue_at"] == 45.0
+    assert len(bot.recorder.asked) == 2
+

@@ -11,15 +11,16 @@ from bot.jobs.notify import NotifyListener
 from bot.relay import RelayClient
 from bot.sim import SimRelay
 from bot.store.base import JobState
-from tests.jobs.harness import API_KEY, Bot
+from tests.jobs.harness import Bot
 from tests.relay_samples import sample
+from tests.relay_sim import SIM_KEY
 
 
 async def test_every_midjourney_submit_names_the_callback(sim: SimRelay) -> None:
     hook = "https://bot.example.com/mj/notify"
     async with aiohttp.ClientSession() as session:
         client = RelayClient(
-            session, base_url=sim.base_url, api_key=API_KEY, timeout_s=10, notify_hook=hook
+            session, base_url=sim.base_url, api_key=SIM_KEY, timeout_s=10, notify_hook=hook
         )
         submit = await client.mj.imagine("a lighthouse")
         await client.mj.fetch(submit.task_id)

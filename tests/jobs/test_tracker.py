@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+import pytest
 
 from bot.sim import Fault, SimRelay
 from bot.store.base import JobState
-from tests.jobs.harness import API_KEY, Bot, FakeClock, open_bot
+from tests.jobs.harness import Bot
 
 
 async def _add_jobs(bot: Bot, sim: SimRelay, count: int) -> list[int]:
@@ -91,22 +91,21 @@ async def test_a_slow_preview_does_not_hold_up_other_jobs(bot: Bot, sim: SimRela
     assert previews == [status_of["quick harbour"], status_of["slow lighthouse"]]
 
 
+@pytest.mark.sim(steps=50, new_api_mode=True)
 async def test_a_preview_that_cannot_be_fetched_causes_no_unchanged_edits(
-    tmp_path: Path,
+    bot: Bot, sim: SimRelay
 ) -> None:
-    async with SimRelay(API_KEY, steps=50, new_api_mode=True) as sim, open_bot(
-        sim, tmp_path / "bot.sqlite3", FakeClock()
-    ) as bot:
-        sim.add_fault(Fault("GET", "/mj/image/*", status=404, times=None))
-        await bot.command("/imagine a lighthouse")
-        (job,) = await bot.store.list_jobs_for_owner("test", "alice")
-        sim.set_mj_task_status(job.relay_task_id or "", "IN_PROGRESS", progress=50)
-        status_id = bot.recorder.sent()[-1].message_id
-        for _ in range(6):
-            bot.clock.now += 10
-            await bot.tracker.run_once()
+    sim.add_fault(Fault("GET", "/mj/image/*", status=404, times=None))
+    await bot.command("/imagine a lighthouse")
+    (job,) = await bot.store.list_jobs_for_owner("test", "alice")
+    sim.set_mj_task_status(job.relay_task_id or "", "IN_PROGRESS", progress=50)
+    status_id = bot.recorder.sent()[-1].message_id
+    for _ in range(6):
+        bot.clock.now += 10
+        await bot.tracker.run_once()
 
-        edits = bot.recorder.edits_of(status_id)
-        assert edits, "the 50 % progress is shown"
-        texts = [e.reply.text for e in edits]
-        assert len(texts) == len(set(texts)), texts  # never an edit with unchanged text
+    edits = bot.recorder.edits_of(status_id)
+    assert edits, "the 50 % progress is shown"
+    texts = [e.reply.text for e in edits]
+    assert len(texts) == len(set(texts)), texts  # never an edit with unchanged text
+

@@ -14,11 +14,10 @@ import aiohttp
 import pytest
 
 from bot.relay import RelayClient, RetryPolicy
+from tests.relay_sim import SIM_KEY
 
 if TYPE_CHECKING:
     from bot.sim import SimRelay
-
-API_KEY = "sk-sim"
 
 
 class RecordingSleep:
@@ -30,14 +29,6 @@ class RecordingSleep:
 
 
 MakeClient = Callable[..., RelayClient]
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimRelay]:
-    from bot.sim import SimRelay  # imported here so pure parsing tests run without the sim
-
-    async with SimRelay(api_key=API_KEY, steps=2) as relay:
-        yield relay
 
 
 @pytest.fixture
@@ -58,7 +49,7 @@ def make_client(
     def make(**overrides: Any) -> RelayClient:
         options: dict[str, Any] = {
             "base_url": sim.base_url,
-            "api_key": API_KEY,
+            "api_key": SIM_KEY,
             "timeout_s": 5.0,
             "retry": RetryPolicy(attempts=3, base_delay_s=0.5, max_delay_s=8.0, jitter=0.25),
             "sleep": sleeps,

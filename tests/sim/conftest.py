@@ -7,20 +7,12 @@ from collections.abc import AsyncIterator
 import aiohttp
 import pytest
 
-from bot.sim import SimRelay
-
-API_KEY = "sk-sim"
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimRelay]:
-    async with SimRelay(API_KEY, steps=3) as relay:
-        yield relay
+from tests.relay_sim import SIM_KEY
 
 
 @pytest.fixture
 async def client() -> AsyncIterator[aiohttp.ClientSession]:
-    headers = {"Authorization": f"Bearer {API_KEY}"}
+    headers = {"Authorization": f"Bearer {SIM_KEY}"}
     async with aiohttp.ClientSession(headers=headers) as session:
         yield session
 

@@ -15,8 +15,7 @@ from bot.config import AppConfig, RelayConfig, Secret, StorageConfig, TelegramCo
 from bot.sim import SimRelay
 from tests.fakes.clock import Jobs, JumpingClock
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, TgChat, TgUser
-
-SIM_KEY = "sk-sim-telegram"
+from tests.relay_sim import SIM_KEY
 
 
 @pytest.fixture(autouse=True)
@@ -36,12 +35,6 @@ async def fake() -> AsyncIterator[FakeTelegram]:
     async with FakeTelegram() as server:
         yield server
         assert server.protocol_errors == []
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimRelay]:
-    async with SimRelay(api_key=SIM_KEY, steps=2, chunk_delay_s=0.002) as relay:
-        yield relay
 
 
 @pytest.fixture

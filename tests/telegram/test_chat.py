@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from bot.sim import SimRelay
 from tests.telegram.conftest import Running
+
+pytestmark = pytest.mark.sim(chunk_delay_s=0.002)
 
 
 async def test_commands_are_registered_with_their_descriptions(bot: Running) -> None:

@@ -4,8 +4,6 @@ before and after a restart — and which the result answers."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 
 from bot.app import App
@@ -16,14 +14,9 @@ from bot.sim import SimRelay
 from bot.store.base import Job
 from tests.fakes.clock import Jobs, JumpingClock
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, TgChat
-from tests.telegram.conftest import SIM_KEY, Running
+from tests.telegram.conftest import Running
 
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimRelay]:
-    # Four polls per job: three progress steps, each with its own preview image.
-    async with SimRelay(api_key=SIM_KEY, steps=4, chunk_delay_s=0.002) as relay:
-        yield relay
+pytestmark = pytest.mark.sim(steps=4)  # three progress steps, each with its own preview
 
 
 async def stored_job(app: App) -> Job:

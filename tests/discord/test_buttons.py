@@ -17,30 +17,30 @@ def buttons_of(message: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
-async def show_models(fake: FakeDiscord) -> dict[str, Any]:
-    asked = await fake.slash("model")
-    await fake.wait_for("PATCH", f"/webhooks/*/{asked.token}/messages/@original")
-    return fake.messages[asked.original_id or ""]
+async def show_models(dc: FakeDiscord) -> dict[str, Any]:
+    asked = await dc.slash("model")
+    await dc.wait_for("PATCH", f"/webhooks/*/{asked.token}/messages/@original")
+    return dc.messages[asked.original_id or ""]
 
 
 async def test_button_pressed_after_a_restart_still_works(
-    bot: Running, config: AppConfig, fake: FakeDiscord
+    bot: Running, config: AppConfig, dc: FakeDiscord
 ) -> None:
-    message = await show_models(fake)
+    message = await show_models(dc)
     button = buttons_of(message)["gpt-4o"]
     assert button["custom_id"].startswith("rb:") and len(button["custom_id"]) <= 100
     await bot.app.stop()
 
     restarted = await start_app(config, bot.clock)
     try:
-        assert len(fake.identify) == 2
-        pressed = await fake.click(message["id"], button["custom_id"])
-        [answer] = await fake.wait_for("POST", f"/interactions/{pressed.id}/*/callback")
+        assert len(dc.identify) == 2
+        pressed = await dc.click(message["id"], button["custom_id"])
+        [answer] = await dc.wait_for("POST", f"/interactions/{pressed.id}/*/callback")
         assert answer.json["type"] == 7  # the message itself is updated
-        assert "gpt-4o" in fake.messages[message["id"]]["content"]
-        assert fake.messages[message["id"]]["components"] == []
+        assert "gpt-4o" in dc.messages[message["id"]]["content"]
+        assert dc.messages[message["id"]]["components"] == []
         store = restarted.core.services.store
-        conversation = await store.active_conversation("discord", fake.channel_id, "")
+        conversation = await store.active_conversation("discord", dc.channel_id, "")
         assert conversation.model == "gpt-4o"
     finally:
         await restarted.stop()

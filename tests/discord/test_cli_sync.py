@@ -12,12 +12,12 @@ from tests.fakes.discord_api import TOKEN, FakeDiscord
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def _sync(fake: FakeDiscord, tmp_path: Path, token: str, *args: str) -> tuple[int, str, str]:
+async def _sync(dc: FakeDiscord, tmp_path: Path, token: str, *args: str) -> tuple[int, str, str]:
     config = tmp_path / "config.toml"
     config.write_text(
         f'[relay]\nbase_url = "http://127.0.0.1:1"\napi_key = "sk-unused"\n'
-        f'[discord]\ntoken_env = "DISCORD_TOKEN"\napi_base_url = "{fake.api_base}"\n'
-        f'gateway_url = "{fake.gateway_url}"\nguild_ids = [{fake.guild_id}]\n',
+        f'[discord]\ntoken_env = "DISCORD_TOKEN"\napi_base_url = "{dc.api_base}"\n'
+        f'gateway_url = "{dc.gateway_url}"\nguild_ids = [{dc.guild_id}]\n',
         encoding="utf-8",
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT), "DISCORD_TOKEN": token}
@@ -32,22 +32,22 @@ async def _sync(fake: FakeDiscord, tmp_path: Path, token: str, *args: str) -> tu
 
 
 async def test_sync_commands_registers_to_the_configured_guild(
-    fake: FakeDiscord, tmp_path: Path
+    dc: FakeDiscord, tmp_path: Path
 ) -> None:
-    code, out, err = await _sync(fake, tmp_path, TOKEN)
+    code, out, err = await _sync(dc, tmp_path, TOKEN)
     assert code == 0, err
-    registered = fake.commands[fake.guild_id]
-    assert f"registered {len(registered)} slash commands in guilds {fake.guild_id}" in out
+    registered = dc.commands[dc.guild_id]
+    assert f"registered {len(registered)} slash commands in guilds {dc.guild_id}" in out
     assert {"chat", "imagine", "music", "video", "settings"} <= {c["name"] for c in registered}
-    assert "global" not in fake.commands
+    assert "global" not in dc.commands
 
-    code, out, err = await _sync(fake, tmp_path, TOKEN, "--global")
+    code, out, err = await _sync(dc, tmp_path, TOKEN, "--global")
     assert code == 0, err
-    assert "globally" in out and len(fake.commands["global"]) == len(registered)
+    assert "globally" in out and len(dc.commands["global"]) == len(registered)
 
 
-async def test_a_wrong_token_is_one_clear_line(fake: FakeDiscord, tmp_path: Path) -> None:
-    code, _out, err = await _sync(fake, tmp_path, "wrong-token-123")
+async def test_a_wrong_token_is_one_clear_line(dc: FakeDiscord, tmp_path: Path) -> None:
+    code, _out, err = await _sync(dc, tmp_path, "wrong-token-123")
     assert code == 1
     assert "Discord refused the bot token" in err
     assert "Traceback" not in err and "wrong-token-123" not in err

@@ -45,19 +45,19 @@ async def test_sync_to_configured_guild_is_typed(bot: Running) -> None:
     assert {o["name"]: o["type"] for o in by_name["music"]["options"]}["instrumental"] == 5
 
 
-async def test_sync_globally_without_guilds(config: AppConfig, fake: FakeDiscord) -> None:
+async def test_sync_globally_without_guilds(config: AppConfig, dc: FakeDiscord) -> None:
     from bot.commands import all_commands
 
     assert config.discord is not None
     count = await sync_commands(config.discord, all_commands(), guild_ids=())
-    [call] = fake.calls_to("PUT", f"/applications/{fake.application_id}/commands")
+    [call] = dc.calls_to("PUT", f"/applications/{dc.application_id}/commands")
     assert count == len(call.json) > 0
-    assert fake.identify == []  # registering needs no gateway connection
+    assert dc.identify == []  # registering needs no gateway connection
 
 
 
 async def test_wrong_token_fails_start_clearly_and_cleanly(
-    config: AppConfig, fake: FakeDiscord
+    config: AppConfig, dc: FakeDiscord
 ) -> None:
     assert config.discord is not None
     wrong = dataclasses.replace(config.discord, token=Secret("not-the-token"))
@@ -65,5 +65,5 @@ async def test_wrong_token_fails_start_clearly_and_cleanly(
     with pytest.raises(PlatformStartError, match="refused the bot token") as caught:
         await app.start()
     assert "not-the-token" not in str(caught.value)
-    assert fake.identify == []
-    assert fake.api_base != discord.http.Route.BASE  # endpoints restored after the failure
+    assert dc.identify == []
+    assert dc.api_base != discord.http.Route.BASE  # endpoints restored after the failure

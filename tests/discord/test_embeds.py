@@ -116,21 +116,21 @@ async def test_plain_text_stays_a_plain_message(bot: Running) -> None:
     assert message["attachments"][0]["filename"] == "song.mp3"
 
 
-async def _post(fake: FakeDiscord, body: dict[str, Any], *, image: str = "") -> int:
+async def _post(dc: FakeDiscord, body: dict[str, Any], *, image: str = "") -> int:
     form = aiohttp.FormData()
     form.add_field("payload_json", json.dumps(body), content_type="application/json")
     if image:
         form.add_field("files[0]", PNG, filename=image, content_type="image/png")
     async with aiohttp.ClientSession() as session, session.post(
-        f"{fake.api_base}/channels/{fake.channel_id}/messages",
+        f"{dc.api_base}/channels/{dc.channel_id}/messages",
         data=form, headers={"Authorization": f"Bot {TOKEN}"},
     ) as response:
         return response.status
 
 
-async def test_the_fake_refuses_embeds_over_discords_limits(fake: FakeDiscord) -> None:
+async def test_the_fake_refuses_embeds_over_discords_limits(dc: FakeDiscord) -> None:
     image = {"image": {"url": "attachment://a.png"}}
-    assert await _post(fake, {"embeds": [{"description": "ok", **image}]}, image="a.png") == 200
+    assert await _post(dc, {"embeds": [{"description": "ok", **image}]}, image="a.png") == 200
     refused: list[dict[str, Any]] = [
         {"embeds": [{"description": "x" * 4097}]},
         {"embeds": [{"description": "x" * 4000}, {"description": "y" * 2001}]},
@@ -139,9 +139,9 @@ async def test_the_fake_refuses_embeds_over_discords_limits(fake: FakeDiscord) -
         {"content": ""},
     ]
     for body in refused:
-        assert await _post(fake, body, image="a.png" if "embeds" in body else "") == 400
-    problems = list(fake.unknown)
-    fake.unknown.clear()  # expected here; the fixture fails the test on any other
+        assert await _post(dc, body, image="a.png" if "embeds" in body else "") == 400
+    problems = list(dc.unknown)
+    dc.unknown.clear()  # expected here; the fixture fails the test on any other
     assert any("4097 characters" in p for p in problems)
     assert any("6001 characters in all" in p for p in problems)
     assert any("no attachment named 'b.png'" in p for p in problems)

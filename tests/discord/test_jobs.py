@@ -18,15 +18,15 @@ pytestmark = pytest.mark.sim(steps=2)
 GRID = ["U1", "U2", "U3", "U4", "🔄", "V1", "V2", "V3", "V4"]
 
 
-def bot_messages(fake: FakeDiscord) -> list[dict[str, Any]]:
+def bot_messages(dc: FakeDiscord) -> list[dict[str, Any]]:
     return [
-        m for m in fake.channel_messages(fake.channel_id)
-        if m["author"]["id"] == fake.bot_user["id"]
+        m for m in dc.channel_messages(dc.channel_id)
+        if m["author"]["id"] == dc.bot_user["id"]
     ]
 
 
-def with_files(fake: FakeDiscord) -> list[dict[str, Any]]:
-    return [m for m in bot_messages(fake) if m["attachments"] and m.get("components")]
+def with_files(dc: FakeDiscord) -> list[dict[str, Any]]:
+    return [m for m in bot_messages(dc) if m["attachments"] and m.get("components")]
 
 
 async def imagine(bot: Running, jobs: Jobs, prompt: str) -> dict[str, Any]:

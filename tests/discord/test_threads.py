@@ -20,31 +20,31 @@ WRITING = "still writing"
 
 @pytest.fixture
 async def threaded(
-    config: AppConfig, fake: FakeDiscord, clock: JumpingClock
+    config: AppConfig, dc: FakeDiscord, clock: JumpingClock
 ) -> AsyncIterator[Running]:
     assert config.discord is not None
     discord = dataclasses.replace(config.discord, thread_per_conversation=True)
     app = await start_app(dataclasses.replace(config, discord=discord), clock)
     try:
-        yield Running(app, fake, clock)
+        yield Running(app, dc, clock)
     finally:
         await app.stop()
 
 
-def bot_messages(fake: FakeDiscord, channel_id: str) -> list[dict[str, Any]]:
+def bot_messages(dc: FakeDiscord, channel_id: str) -> list[dict[str, Any]]:
     return [
-        m for m in fake.channel_messages(channel_id)
-        if m["author"]["id"] == fake.bot_user["id"] and m["type"] in (0, 19, 20)
+        m for m in dc.channel_messages(channel_id)
+        if m["author"]["id"] == dc.bot_user["id"] and m["type"] in (0, 19, 20)
     ]
 
 
-async def answered_in(fake: FakeDiscord, channel_id: str, count: int = 1) -> list[dict[str, Any]]:
+async def answered_in(dc: FakeDiscord, channel_id: str, count: int = 1) -> list[dict[str, Any]]:
     def done() -> bool:
-        shown = bot_messages(fake, channel_id)
+        shown = bot_messages(dc, channel_id)
         return len(shown) >= count and all(WRITING not in shown_text(m) for m in shown)
 
-    await fake.wait_until(done)
-    return bot_messages(fake, channel_id)
+    await dc.wait_until(done)
+    return bot_messages(dc, channel_id)
 
 
 async def test_chat_opens_a_thread_named_after_the_prompt_and_answers_there(

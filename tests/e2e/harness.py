@@ -8,46 +8,21 @@ time, as in the platform suites (:class:`tests.telegram.conftest.JumpingClock`).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from adapters.telegram import TelegramAdapter
 from bot.app import App
 from bot.config import (
     AppConfig,
-    DiscordConfig,
-    RelayConfig,
-    Secret,
-    StorageConfig,
-    TelegramConfig,
 )
 from bot.jobs.tracker import JobTracker
 from tests.fakes.clock import JumpingClock
-from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord, InteractionState, shown_text
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, TgChat, TgUser
-from tests.relay_sim import SIM_KEY
 
 WRITING = "still writing"  # Discord's placeholder while an answer streams
 
 Json = dict[str, Any]
-
-
-def both_platforms(tmp_path: Path, tg: FakeTelegram, dc: FakeDiscord, relay_url: str) -> AppConfig:
-    """An operator's config with both platforms on: what ``relaybot run`` would load."""
-    return AppConfig(
-        relay=RelayConfig(base_url=relay_url, api_key=Secret(SIM_KEY), timeout_s=10),
-        storage=StorageConfig(path=tmp_path / "bot.sqlite3"),
-        telegram=TelegramConfig(
-            token=Secret(tg.token), base_url=tg.base_url, base_file_url=tg.base_file_url
-        ),
-        discord=DiscordConfig(
-            token=Secret(DISCORD_TOKEN),
-            api_base_url=dc.api_base,
-            gateway_url=dc.gateway_url,
-            guild_ids=(int(dc.guild_id),),
-        ),
-    )
 
 
 async def start_app(config: AppConfig, clock: JumpingClock) -> App:

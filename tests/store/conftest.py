@@ -2,7 +2,7 @@
 
 Every contract test takes ``open_store``, which is parametrized over the store backends;
 a new backend (PostgreSQL) adds one ``params`` entry and one branch in ``_open_backend``.
-All stores a test opens share one manual clock, moved only by ``advance``.
+All stores a test opens share the test's virtual ``clock``, moved only by ``advance``.
 """
 
 from __future__ import annotations
@@ -15,27 +15,13 @@ import pytest
 from bot.store.base import Store
 from bot.store.sqlite import SqliteStore
 from bot.store.sqlite_db import KeyFactory, new_button_key
-
-START = 1_700_000_000.0
+from tests.fakes.clock import JumpingClock
 
 OpenStore = Callable[..., Awaitable[Store]]
 
 
-class ManualClock:
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture
-def advance(clock: ManualClock) -> Callable[[float], None]:
+def advance(clock: JumpingClock) -> Callable[[float], None]:
     """Move the shared store clock forward by some seconds."""
 
     def move(seconds: float) -> None:
@@ -45,7 +31,7 @@ def advance(clock: ManualClock) -> Callable[[float], None]:
 
 
 async def _open_backend(
-    backend: str, tmp_path: Path, clock: ManualClock, key_factory: KeyFactory
+    backend: str, tmp_path: Path, clock: JumpingClock, key_factory: KeyFactory
 ) -> Store:
     if backend == "sqlite":
         return await SqliteStore.open(
@@ -56,7 +42,7 @@ async def _open_backend(
 
 @pytest.fixture(params=["sqlite"])
 async def open_store(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock
+    request: pytest.FixtureRequest, tmp_path: Path, clock: JumpingClock
 ) -> AsyncIterator[OpenStore]:
     """Open another store on the same database (a second connection, as a second bot
     process would); everything opened is closed at teardown."""

@@ -63,8 +63,8 @@ async def test_music_clips_arrive_as_audio_with_title_performer_duration_and_cov
 
 
 @pytest.fixture
-async def ptb(fake: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url) as bot:
+async def ptb(tg: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url) as bot:
         yield bot
 
 
@@ -76,12 +76,12 @@ def responder(bot: Bot, chat: TgChat, clock: JumpingClock) -> TelegramResponder:
 
 
 async def test_a_lone_audio_carries_caption_buttons_and_metadata(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     track = song(title="Tea Time", performer="Suno", duration_s=61.4, thumbnail=COVER)
     await responder(ptb, chat, clock).send(Reply("a song", files=(track,)))
-    [message] = fake.messages_in(chat)
+    [message] = tg.messages_in(chat)
     assert (message.kind, message.text) == ("audio", "a song")
     assert message.extra["title"] == "Tea Time" and message.extra["performer"] == "Suno"
     assert message.extra["duration"] == 61
@@ -89,57 +89,57 @@ async def test_a_lone_audio_carries_caption_buttons_and_metadata(
 
 
 async def test_an_audio_without_metadata_is_titled_by_its_file_name(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     await responder(ptb, chat, clock).send(Reply(files=(song("my_tune.mp3"),)))
-    [call] = fake.sent("sendAudio")
+    [call] = tg.sent("sendAudio")
     assert call.params["title"] == "my tune"
     assert not {"performer", "duration", "thumbnail"} & set(call.params)
 
 
 async def test_audios_in_an_album_keep_their_metadata(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     tracks = (song("a.mp3", title="One", duration_s=60.0, thumbnail=COVER),
               song("b.mp3", title="Two", performer="Suno"))
     await responder(ptb, chat, clock).send(Reply("two songs", files=tracks))
-    [album] = fake.sent("sendMediaGroup")
+    [album] = tg.sent("sendMediaGroup")
     first, second = album.params["media"]
     assert (first["title"], first["duration"]) == ("One", 60)
     assert thumbnail_of(album, first) == COVER
     assert (second["title"], second["performer"]) == ("Two", "Suno")
     assert "thumbnail" not in second
-    assert [m.kind for m in fake.messages_in(chat)] == ["audio", "audio"]
+    assert [m.kind for m in tg.messages_in(chat)] == ["audio", "audio"]
 
 
 async def test_a_refused_thumbnail_is_left_out_and_the_audio_still_arrives(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
-    fake.fail("sendAudio", match=lambda call: "thumbnail" in call.params,
+    chat = tg.private_chat(tg.user())
+    tg.fail("sendAudio", match=lambda call: "thumbnail" in call.params,
               description="Bad Request: wrong thumbnail")
     track = song(title="Tea Time", duration_s=30.0, thumbnail=COVER)
     await responder(ptb, chat, clock).send(Reply("a song", files=(track,)))
-    [message] = fake.messages_in(chat)
+    [message] = tg.messages_in(chat)
     assert message.kind == "audio" and message.extra["title"] == "Tea Time"
     assert "thumbnail" not in message.extra
 
 
-async def test_the_fake_drops_thumbnails_telegram_would_drop(fake: FakeTelegram, ptb: Bot) -> None:
-    chat = fake.private_chat(fake.user())
+async def test_the_fake_drops_thumbnails_telegram_would_drop(tg: FakeTelegram, ptb: Bot) -> None:
+    chat = tg.private_chat(tg.user())
     png = media.make_png(64, 64, (1, 2, 3))
     big = media.make_jpeg(640, 640, (1, 2, 3))
     for cover in (png, big):
         sent = await ptb.send_audio(chat.id, InputFile(media.make_mp3(), filename="s.mp3"),
                                     thumbnail=InputFile(cover, filename="c.jpg", attach=True))
         assert sent.audio is not None and sent.audio.thumbnail is None
-    assert fake.protocol_errors == [
+    assert tg.protocol_errors == [
         "thumbnail dropped: audio thumbnail is not a JPEG",
         "thumbnail dropped: audio thumbnail of (640, 640) pixels is not within 320x320",
     ]
-    fake.protocol_errors.clear()
+    tg.protocol_errors.clear()
     kept = await ptb.send_audio(chat.id, InputFile(media.make_mp3(), filename="s.mp3"),
                                 thumbnail=InputFile(COVER, filename="c.jpg", attach=True),
                                 duration=5)

@@ -12,25 +12,25 @@ from tests.fakes.telegram_api import FakeTelegram
 
 
 @pytest.fixture
-async def bot(fake: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url) as b:
+async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url) as b:
         yield b
 
 
-async def test_get_me_and_send_message(fake: FakeTelegram, bot: Bot) -> None:
-    alice = fake.user()
-    chat = fake.private_chat(alice)
+async def test_get_me_and_send_message(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user()
+    chat = tg.private_chat(alice)
     assert bot.username == "relay_test_bot"
     sent = await bot.send_message(chat.id, "<b>hi</b> &amp; bye", parse_mode="HTML")
     assert sent.text == "hi & bye"
-    [shown] = fake.messages_in(chat)
+    [shown] = tg.messages_in(chat)
     assert shown.text == "hi & bye"
 
 
-async def test_updates_long_poll_and_offset(fake: FakeTelegram, bot: Bot) -> None:
-    alice = fake.user()
-    chat = fake.private_chat(alice)
-    fake.send_text(chat, alice, "/start@relay_test_bot now")
+async def test_updates_long_poll_and_offset(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user()
+    chat = tg.private_chat(alice)
+    tg.send_text(chat, alice, "/start@relay_test_bot now")
     updates = await bot.get_updates(timeout=5)
     assert updates[0].message is not None
     assert updates[0].message.text == "/start@relay_test_bot now"
@@ -39,12 +39,12 @@ async def test_updates_long_poll_and_offset(fake: FakeTelegram, bot: Bot) -> Non
     assert await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0) == ()
 
 
-async def test_photo_upload_album_and_download(fake: FakeTelegram, bot: Bot) -> None:
-    alice = fake.user()
-    chat = fake.private_chat(alice)
+async def test_photo_upload_album_and_download(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user()
+    chat = tg.private_chat(alice)
     message = await bot.send_photo(chat.id, b"PNGDATA", caption="cap", filename="a.png")
     assert message.photo[-1].file_id
-    assert fake.sent("sendPhoto")[0].file().data == b"PNGDATA"
+    assert tg.sent("sendPhoto")[0].file().data == b"PNGDATA"
     album = await bot.send_media_group(
         chat.id, [InputMediaPhoto(b"one", filename="1.png"), InputMediaPhoto(b"two")]
     )
@@ -53,10 +53,10 @@ async def test_photo_upload_album_and_download(fake: FakeTelegram, bot: Bot) -> 
     assert bytes(await file.download_as_bytearray()) == b"two"
 
 
-async def test_big_file_edit_errors_and_flood(fake: FakeTelegram, bot: Bot) -> None:
-    alice = fake.user()
-    chat = fake.private_chat(alice)
-    big = fake.send_document(chat, alice, b"x", filename="big.bin", mime="application/zip",
+async def test_big_file_edit_errors_and_flood(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user()
+    chat = tg.private_chat(alice)
+    big = tg.send_document(chat, alice, b"x", filename="big.bin", mime="application/zip",
                              declared_size=25 * 2**20)
     with pytest.raises(BadRequest, match="too big"):
         await bot.get_file(big["document"]["file_id"])
@@ -65,29 +65,29 @@ async def test_big_file_edit_errors_and_flood(fake: FakeTelegram, bot: Bot) -> N
         await bot.edit_message_text("same", chat.id, sent.message_id)
     with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
         await bot.send_message(chat.id, "a < b", parse_mode="HTML")
-    fake.flood("sendMessage", 3)
+    tg.flood("sendMessage", 3)
     with pytest.raises(RetryAfter):
         await bot.send_message(chat.id, "hi")
     await bot.send_message(chat.id, "hi")
 
 
-async def test_delete_message_like_telegram(fake: FakeTelegram, bot: Bot) -> None:
-    alice = fake.user()
-    chat = fake.private_chat(alice)
-    group = fake.group()
+async def test_delete_message_like_telegram(tg: FakeTelegram, bot: Bot) -> None:
+    alice = tg.user()
+    chat = tg.private_chat(alice)
+    group = tg.group()
     sent = await bot.send_message(chat.id, "soon gone")
     kept = await bot.send_message(chat.id, "stays")
     with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
         await bot.delete_message(group.id, sent.message_id)  # ids belong to their chat
     assert await bot.delete_message(chat.id, sent.message_id) is True
-    assert [m.text for m in fake.messages_in(chat)] == ["stays"]
+    assert [m.text for m in tg.messages_in(chat)] == ["stays"]
     with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
         await bot.delete_message(chat.id, sent.message_id)
     with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
         await bot.edit_message_text("back?", chat.id, sent.message_id)
     with pytest.raises(BadRequest, match=r"(?i)message to be replied not found"):
         await bot.send_message(chat.id, "re", reply_to_message_id=sent.message_id)
-    said = fake.send_text(group, alice, "hello group")
+    said = tg.send_text(group, alice, "hello group")
     with pytest.raises(BadRequest, match=r"(?i)message can.t be deleted"):
         await bot.delete_message(group.id, said["message_id"])  # not an admin
     assert kept.text == "stays"

@@ -80,10 +80,10 @@ async def test_in_a_topic_the_photo_stays_in_the_topic(bot: Running, jobs: Jobs)
 
 
 async def test_a_restart_between_two_progress_edits_still_edits_the_photo(
-    config: AppConfig, fake: FakeTelegram, sim: SimRelay, clock: JumpingClock
+    config: AppConfig, tg: FakeTelegram, sim: SimRelay, clock: JumpingClock
 ) -> None:
-    alice = fake.user(1001, "Alice")
-    dm = fake.private_chat(alice)
+    alice = tg.user(1001, "Alice")
+    dm = tg.private_chat(alice)
 
     async def running() -> App:
         app = App(config, clock=clock, sleep=clock.sleep, wall_clock=clock,
@@ -98,11 +98,11 @@ async def test_a_restart_between_two_progress_edits_still_edits_the_photo(
 
     app = await running()
     try:
-        fake.send_text(dm, alice, "/imagine a castle in the fog")
-        await fake.wait_until(lambda: len(fake.messages_in(dm)) == 1, what="the status message")
+        tg.send_text(dm, alice, "/imagine a castle in the fog")
+        await tg.wait_until(lambda: len(tg.messages_in(dm)) == 1, what="the status message")
         await app.adapters["telegram"].settled()  # type: ignore[attr-defined]
         await tick(app)
-        [status] = fake.messages_in(dm)
+        [status] = tg.messages_in(dm)
         assert status.kind == "photo" and "25%" in status.text
     finally:
         await app.stop()
@@ -110,16 +110,16 @@ async def test_a_restart_between_two_progress_edits_still_edits_the_photo(
     app = await running()
     try:
         await tick(app)
-        assert fake.messages_in(dm) == [status], "no new status message after the restart"
+        assert tg.messages_in(dm) == [status], "no new status message after the restart"
         assert "50%" in status.text
-        [media] = fake.sent("editMessageMedia")
+        [media] = tg.sent("editMessageMedia")
         assert media.params["message_id"] == status.message_id
         for _ in range(4):
             await tick(app)
-        status_now, result = fake.messages_in(dm)
+        status_now, result = tg.messages_in(dm)
         assert status_now is status and result.reply_to == status.message_id
         assert "Done" in status.text
-        assert len(fake.sent("sendPhoto")) == 2  # the status photo and the result
+        assert len(tg.sent("sendPhoto")) == 2  # the status photo and the result
         assert (await stored_job(app)).status_message_ref == photo_ref(dm, status)
     finally:
         await app.stop()

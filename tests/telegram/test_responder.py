@@ -21,8 +21,8 @@ PNG2 = media.make_png(8, 8, (4, 5, 6))
 
 
 @pytest.fixture
-async def ptb(fake: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url) as bot:
+async def ptb(tg: FakeTelegram) -> AsyncIterator[Bot]:
+    async with Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url) as bot:
         yield bot
 
 
@@ -41,66 +41,66 @@ BUTTONS = ((Button("Again", "k-again"), Button("More", "k-more")),)
 
 
 async def test_a_caption_over_1024_characters_follows_the_photo(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     text = "word " * 300
     ref = await responder(ptb, chat, clock).send(Reply(text, files=(image(),), buttons=BUTTONS))
-    photo, follow = fake.messages_in(chat)
+    photo, follow = tg.messages_in(chat)
     assert photo.kind == "photo" and photo.text == "" and photo.buttons == []
     assert follow.text == text.strip() and follow.labels == ["Again", "More"]
     assert ref.message_id == str(follow.message_id)
 
 
 async def test_a_short_caption_and_buttons_sit_on_the_photo(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     out = responder(ptb, chat, clock)
     ref = await out.send(Reply("**done**", files=(image(),), buttons=BUTTONS))
-    [photo] = fake.messages_in(chat)
+    [photo] = tg.messages_in(chat)
     assert (photo.text, photo.raw, photo.labels) == ("done", "<b>done</b>", ["Again", "More"])
     await out.edit(ref, Reply("finished", buttons=()))
     assert photo.text == "finished" and photo.buttons == [], "a caption edit, keyboard removed"
-    assert fake.sent("editMessageCaption")
+    assert tg.sent("editMessageCaption")
 
 
 async def test_several_images_are_an_album_and_buttons_follow_it(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     files = tuple(image(f"{i}.png") for i in range(3))
     await responder(ptb, chat, clock).send(Reply("three", files=files, buttons=BUTTONS))
-    [album] = fake.sent("sendMediaGroup")
+    [album] = tg.sent("sendMediaGroup")
     assert len(album.params["media"]) == 3
-    *photos, follow = fake.messages_in(chat)
+    *photos, follow = tg.messages_in(chat)
     assert len({p.media_group_id for p in photos}) == 1
     assert follow.text == "three" and follow.labels == ["Again", "More"]
 
 
 async def test_big_images_go_as_documents_and_mp3_voice_as_audio(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     out = responder(ptb, chat, clock)
     big = image("big.png", PNG + b"\0" * (10 * 1024 * 1024))
     await out.send(Reply(files=(big,)))
     await out.send(Reply(files=(OutgoingFile(media.make_mp3(), "speech.mp3", "voice",
                                              "audio/mpeg"),)))
-    assert [m.kind for m in fake.messages_in(chat)] == ["document", "audio"]
-    assert fake.sent("sendAudio")[0].params["title"] == "speech"
+    assert [m.kind for m in tg.messages_in(chat)] == ["document", "audio"]
+    assert tg.sent("sendAudio")[0].params["title"] == "speech"
 
 
 async def test_a_text_message_edited_with_a_photo_is_replaced_by_a_photo_message(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     out = responder(ptb, chat, clock)
     ref = await out.send(Reply("working 10%"))
-    [text] = fake.messages_in(chat)
+    [text] = tg.messages_in(chat)
     new = await out.edit(ref, Reply("working **50%**", files=(image(),), buttons=BUTTONS))
-    [photo] = fake.messages_in(chat)
-    assert text.deleted and [c.params["message_id"] for c in fake.sent("deleteMessage")] == [
+    [photo] = tg.messages_in(chat)
+    assert text.deleted and [c.params["message_id"] for c in tg.sent("deleteMessage")] == [
         text.message_id
     ]
     assert (photo.kind, photo.text, photo.raw) == ("photo", "working 50%", "working <b>50%</b>")
@@ -111,16 +111,16 @@ async def test_a_text_message_edited_with_a_photo_is_replaced_by_a_photo_message
     assert photo.file.data == PNG2 and photo.text == "working 90%"
     assert await out.edit(new, Reply("done")) is None
     assert photo.history == ["working 50%", "working 90%", "done"]
-    assert [m.kind for m in fake.messages_in(chat)] == ["photo"]
+    assert [m.kind for m in tg.messages_in(chat)] == ["photo"]
 
 
 async def test_the_photo_answers_the_message_the_text_answered_in_the_same_topic(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    alice = fake.user()
-    group = fake.group(forum=True)
-    topic = fake.topic(group, alice, "pictures")
-    asked = fake.send_text(group, alice, "/imagine a fox", thread=topic)
+    alice = tg.user()
+    group = tg.group(forum=True)
+    topic = tg.topic(group, alice, "pictures")
+    asked = tg.send_text(group, alice, "/imagine a fox", thread=topic)
     pacer = Pacer(clock=clock, sleep=clock.sleep)
     where = ChatRef("telegram", str(group.id), str(topic), is_private=False)
     out = TelegramResponder(Outbox(ptb, pacer, sleep=clock.sleep), where,
@@ -129,14 +129,14 @@ async def test_the_photo_answers_the_message_the_text_answered_in_the_same_topic
     ref = await out.send(Reply("queued", reply_to=command))
     new = await out.edit(ref, Reply("50%", files=(image(),)))
     assert new is not None
-    [photo] = fake.messages_in(group, thread=topic)
+    [photo] = tg.messages_in(group, thread=topic)
     assert (photo.kind, photo.thread_id, photo.reply_to) == ("photo", topic, asked["message_id"])
 
 
 async def test_what_cannot_become_a_photo_is_edited_as_text(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     out = responder(ptb, chat, clock)
     ref = await out.send(Reply("working 10%"))
     # A caption would be too long for a photo; two files cannot sit on one message.
@@ -144,43 +144,43 @@ async def test_what_cannot_become_a_photo_is_edited_as_text(
     assert await out.edit(ref, Reply("two", files=(image(), image("b.png")))) is None
     # Not modified is fine.
     assert await out.edit(ref, Reply("two", files=(image(), image("b.png")))) is None
-    [message] = fake.messages_in(chat)
+    [message] = tg.messages_in(chat)
     assert message.kind == "text" and message.history == ["working 10%", "x" * 1025, "two"]
-    assert [c.ok for c in fake.calls if c.method == "editMessageText"] == [True, True, False]
-    assert not fake.sent("sendPhoto") and not fake.sent("deleteMessage")
+    assert [c.ok for c in tg.calls if c.method == "editMessageText"] == [True, True, False]
+    assert not tg.sent("sendPhoto") and not tg.sent("deleteMessage")
 
 
 async def test_when_the_photo_is_refused_the_text_is_edited_instead(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     out = responder(ptb, chat, clock)
     ref = await out.send(Reply("working 10%"))
     refusal = "Bad Request: not enough rights to send photos to the chat"
-    fake.fail("sendPhoto", description=refusal)
-    fake.fail("sendDocument", description=refusal)
+    tg.fail("sendPhoto", description=refusal)
+    tg.fail("sendDocument", description=refusal)
     assert await out.edit(ref, Reply("working 50%", files=(image(),))) is None
-    [message] = fake.messages_in(chat)
+    [message] = tg.messages_in(chat)
     assert message.kind == "text" and message.text == "working 50%"
 
 
 async def test_a_text_message_that_cannot_be_deleted_still_gives_way_to_the_photo(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     out = responder(ptb, chat, clock)
     ref = await out.send(Reply("working 10%"))
-    fake.fail("deleteMessage", description="Bad Request: message can't be deleted for everyone")
+    tg.fail("deleteMessage", description="Bad Request: message can't be deleted for everyone")
     new = await out.edit(ref, Reply("working 50%", files=(image(),)))
-    text, photo = fake.messages_in(chat)
+    text, photo = tg.messages_in(chat)
     assert new == MessageRef(str(chat.id), f"{photo.message_id}m")
     assert text.text == "working 10%" and photo.text == "working 50%"
 
 
 async def test_edits_of_one_message_are_at_most_one_per_second(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     out = responder(ptb, chat, clock)
     ref = await out.send(Reply("0"))
     start = clock.now
@@ -190,50 +190,50 @@ async def test_edits_of_one_message_are_at_most_one_per_second(
 
 
 async def test_groups_get_at_most_20_messages_a_minute(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    group = fake.group()
+    group = tg.group()
     out = responder(ptb, group, clock)
     start = clock.now
     for n in range(21):
         await out.send(Reply(f"message {n}"))
     assert clock.now - start >= 60.0
-    assert len(fake.messages_in(group)) == 21
+    assert len(tg.messages_in(group)) == 21
 
 
 async def test_flood_control_is_waited_out_and_the_message_arrives(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
-    fake.flood("sendMessage", 12, times=2)
+    chat = tg.private_chat(tg.user())
+    tg.flood("sendMessage", 12, times=2)
     await responder(ptb, chat, clock).send(Reply("hello"))
     assert clock.slept.count(12) == 2
-    assert [m.text for m in fake.messages_in(chat)] == ["hello"]
+    assert [m.text for m in tg.messages_in(chat)] == ["hello"]
 
 
 async def test_emoji_count_twice_when_splitting(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     await responder(ptb, chat, clock).send(Reply("😀" * 3000))
-    lengths = [len(m.text) for m in fake.messages_in(chat)]
+    lengths = [len(m.text) for m in tg.messages_in(chat)]
     assert len(lengths) == 2 and max(lengths) <= 2048, "4096 UTF-16 units = 2048 emoji"
     assert sum(lengths) == 3000
 
 
 async def test_a_foreign_message_reference_is_a_delivery_error(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
+    chat = tg.private_chat(tg.user())
     with pytest.raises(DeliveryError):
         await responder(ptb, chat, clock).edit(MessageRef(str(chat.id), "m7"), Reply("x"))
 
 
 async def test_a_photo_telegram_refuses_is_sent_as_a_document(
-    fake: FakeTelegram, ptb: Bot, clock: JumpingClock
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
 ) -> None:
-    chat = fake.private_chat(fake.user())
-    fake.fail("sendPhoto", description="Bad Request: PHOTO_INVALID_DIMENSIONS")
+    chat = tg.private_chat(tg.user())
+    tg.fail("sendPhoto", description="Bad Request: PHOTO_INVALID_DIMENSIONS")
     await responder(ptb, chat, clock).send(Reply("tall", files=(image("tall.png"),)))
-    [document] = fake.messages_in(chat)
+    [document] = tg.messages_in(chat)
     assert (document.kind, document.text) == ("document", "tall")

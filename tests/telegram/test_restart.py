@@ -29,14 +29,14 @@ async def start(config: AppConfig, clock: JumpingClock, worker: str) -> tuple[Ap
 
 
 async def test_a_job_survives_a_restart(
-    config: AppConfig, fake: FakeTelegram, sim: SimRelay, clock: JumpingClock
+    config: AppConfig, tg: FakeTelegram, sim: SimRelay, clock: JumpingClock
 ) -> None:
-    alice = fake.user(1001, "Alice")
-    dm = fake.private_chat(alice)
+    alice = tg.user(1001, "Alice")
+    dm = tg.private_chat(alice)
     app, tracker = await start(config, clock, "before")
     try:
-        fake.send_text(dm, alice, "/imagine a castle in the fog")
-        await fake.wait_until(lambda: len(fake.messages_in(dm)) == 1, what="the status message")
+        tg.send_text(dm, alice, "/imagine a castle in the fog")
+        await tg.wait_until(lambda: len(tg.messages_in(dm)) == 1, what="the status message")
         adapter = app.adapters["telegram"]
         assert isinstance(adapter, TelegramAdapter)
         await adapter.settled()
@@ -44,7 +44,7 @@ async def test_a_job_survives_a_restart(
         sim.set_mj_task_status(task_id, "IN_PROGRESS", progress="40%")  # stays there
         clock.now += 10
         await tracker.run_once()
-        [status] = fake.messages_in(dm)  # a photo now: the progress came with a preview
+        [status] = tg.messages_in(dm)  # a photo now: the progress came with a preview
         assert "40%" in status.text, "progress was shown before the restart"
         status_id = status.message_id
     finally:
@@ -57,11 +57,11 @@ async def test_a_job_survives_a_restart(
         for _ in range(3):
             clock.now += 10
             await tracker.run_once()
-        status, result = fake.messages_in(dm)
+        status, result = tg.messages_in(dm)
         assert result.kind == "photo" and "U1" in result.labels
         assert status.message_id == status_id and result.reply_to == status_id
         assert "%" not in status.text, "the status message was finished after the restart"
-        assert len(fake.sent("sendPhoto")) == 2, "the status photo, then the result once"
+        assert len(tg.sent("sendPhoto")) == 2, "the status photo, then the result once"
         assert len(sim.requests_to("/mj/submit/imagine")) == 1, "no update was replayed"
     finally:
         await tracker.stop()
@@ -69,7 +69,7 @@ async def test_a_job_survives_a_restart(
 
 
 async def test_an_album_being_collected_at_stop_is_still_handled(
-    config: AppConfig, fake: FakeTelegram, sim: SimRelay, clock: JumpingClock,
+    config: AppConfig, tg: FakeTelegram, sim: SimRelay, clock: JumpingClock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # A slow album (items arriving seconds apart) is still being collected when the
@@ -84,12 +84,12 @@ async def test_an_album_being_collected_at_stop_is_still_handled(
               start_tracker=False)
     await app.start()
     try:
-        alice = fake.user(1001, "Alice")
+        alice = tg.user(1001, "Alice")
         images = [media.make_png(16, 16, (i * 90, 20, 20)) for i in range(2)]
-        fake.send_album(fake.private_chat(alice), alice, images, caption="/blend")
+        tg.send_album(tg.private_chat(alice), alice, images, caption="/blend")
         # PTB fetched both items and its next getUpdates confirmed them to Telegram: they
         # will never be delivered again, whatever happens to the bot now.
-        await fake.wait_until(lambda: fake.pending_updates == 0, what="updates confirmed")
+        await tg.wait_until(lambda: tg.pending_updates == 0, what="updates confirmed")
     finally:
         await app.stop()
     assert len(sim.requests_to("/mj/submit/blend")) == 1, "the /blend album was not lost"

@@ -12,7 +12,7 @@ from bot.config import AppConfig, Secret
 from tests.fakes.telegram_api import FakeTelegram
 
 
-async def test_wrong_token_fails_start_clearly(config: AppConfig, fake: FakeTelegram) -> None:
+async def test_wrong_token_fails_start_clearly(config: AppConfig, tg: FakeTelegram) -> None:
     assert config.telegram is not None
     wrong = dataclasses.replace(config.telegram, token=Secret("999:not-the-token"))
     app = App(dataclasses.replace(config, telegram=wrong), platforms=("telegram",))
@@ -21,5 +21,5 @@ async def test_wrong_token_fails_start_clearly(config: AppConfig, fake: FakeTele
     assert "not-the-token" not in str(caught.value)
     assert app.adapters == {}
     # The fake notes every call with a wrong token; here that is the point of the test.
-    assert fake.protocol_errors == ["getMe: wrong token"]
-    fake.protocol_errors.clear()
+    assert tg.protocol_errors == ["getMe: wrong token"]
+    tg.protocol_errors.clear()

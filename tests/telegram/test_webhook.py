@@ -16,7 +16,7 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 
 
 async def test_webhook_updates_are_answered(
-    config: AppConfig, fake: FakeTelegram, clock: JumpingClock
+    config: AppConfig, tg: FakeTelegram, clock: JumpingClock
 ) -> None:
     assert config.telegram is not None
     hook = WebhookSettings("https://bot.example.org/telegram", listen_port=0, secret_token=SECRET)
@@ -26,12 +26,12 @@ async def test_webhook_updates_are_answered(
                                   clock=clock, sleep=clock.sleep)
         await adapter.start()
         try:
-            [registered] = fake.sent("setWebhook")
+            [registered] = tg.sent("setWebhook")
             assert registered.params["url"] == hook.url
             assert registered.params["secret_token"] == SECRET
-            alice = fake.user()
-            chat = fake.private_chat(alice)
-            message = fake.send_text(chat, alice, "/help")
+            alice = tg.user()
+            chat = tg.private_chat(alice)
+            message = tg.send_text(chat, alice, "/help")
             url = f"http://127.0.0.1:{adapter.webhook_port}/telegram"
             update = {"update_id": 99, "message": message}
             async with aiohttp.ClientSession() as http:
@@ -40,15 +40,15 @@ async def test_webhook_updates_are_answered(
                 headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
                 async with http.post(url, json=update, headers=headers) as accepted:
                     assert accepted.status == 200
-            await fake.wait_until(lambda: len(fake.messages_in(chat)) == 1, what="the answer")
-            assert "Here is what I can do" in fake.messages_in(chat)[0].text
-            assert not fake.sent("getUpdates"), "no polling beside the webhook"
+            await tg.wait_until(lambda: len(tg.messages_in(chat)) == 1, what="the answer")
+            assert "Here is what I can do" in tg.messages_in(chat)[0].text
+            assert not tg.sent("getUpdates"), "no polling beside the webhook"
         finally:
             await adapter.stop()
 
 
 async def test_without_a_configured_secret_forged_updates_are_refused(
-    config: AppConfig, fake: FakeTelegram, clock: JumpingClock
+    config: AppConfig, tg: FakeTelegram, clock: JumpingClock
 ) -> None:
     assert config.telegram is not None
     hook = WebhookSettings("https://bot.example.org/telegram", listen_port=0)
@@ -58,20 +58,20 @@ async def test_without_a_configured_secret_forged_updates_are_refused(
                                   clock=clock, sleep=clock.sleep)
         await adapter.start()
         try:
-            [registered] = fake.sent("setWebhook")
+            [registered] = tg.sent("setWebhook")
             secret = registered.params.get("secret_token")
             assert secret, "Telegram must be given a secret to send back"
-            alice = fake.user()
-            chat = fake.private_chat(alice)
+            alice = tg.user()
+            chat = tg.private_chat(alice)
             url = f"http://127.0.0.1:{adapter.webhook_port}/telegram"
-            forged = {"update_id": 98, "message": fake.send_text(chat, alice, "/help")}
-            genuine = {"update_id": 99, "message": fake.send_text(chat, alice, "/help")}
+            forged = {"update_id": 98, "message": tg.send_text(chat, alice, "/help")}
+            genuine = {"update_id": 99, "message": tg.send_text(chat, alice, "/help")}
             async with aiohttp.ClientSession() as http:
                 async with http.post(url, json=forged) as refused:
                     assert refused.status == 403
                 headers = {SECRET_HEADER: str(secret)}
                 async with http.post(url, json=genuine, headers=headers) as accepted:
                     assert accepted.status == 200
-            await fake.wait_until(lambda: len(fake.messages_in(chat)) == 1, what="the answer")
+            await tg.wait_until(lambda: len(tg.messages_in(chat)) == 1, what="the answer")
         finally:
             await adapter.stop()

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Protocol
 
+import aiohttp
 import pytest
 import yarl
 
@@ -50,6 +51,13 @@ async def sim(request: pytest.FixtureRequest) -> AsyncIterator[SimRelay]:
     """A started relay simulator on loopback (options: the ``sim`` marker)."""
     async with SimRelay(SIM_KEY, **sim_options(request.node)) as relay:
         yield relay
+
+
+@pytest.fixture
+async def session() -> AsyncIterator[aiohttp.ClientSession]:
+    """A plain HTTP client session (no key, no base URL)."""
+    async with aiohttp.ClientSession() as client_session:
+        yield client_session
 
 
 @pytest.fixture

@@ -62,12 +62,6 @@ async def base_url() -> AsyncIterator[str]:
         await runner.cleanup()
 
 
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as http:
-        yield http
-
-
 async def test_sniffed_type_wins_over_the_declared_one(
     base_url: str, session: aiohttp.ClientSession
 ) -> None:

@@ -7,7 +7,7 @@ so retry tests assert the backoff without waiting. ``random`` is pinned to 0 (no
 from __future__ import annotations
 
 import socket
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -29,12 +29,6 @@ class RecordingSleep:
 
 
 MakeClient = Callable[..., RelayClient]
-
-
-@pytest.fixture
-async def session() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as client_session:
-        yield client_session
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Fixtures: a started simulated relay and a client session that talks to it."""
+"""``http``: a client session that sends the simulator's key (``session`` sends none)."""
 
 from __future__ import annotations
 
@@ -11,13 +11,7 @@ from tests.relay_sim import SIM_KEY
 
 
 @pytest.fixture
-async def client() -> AsyncIterator[aiohttp.ClientSession]:
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
     headers = {"Authorization": f"Bearer {SIM_KEY}"}
     async with aiohttp.ClientSession(headers=headers) as session:
-        yield session
-
-
-@pytest.fixture
-async def anon() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
         yield session

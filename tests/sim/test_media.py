@@ -192,21 +192,21 @@ def test_wav_header_matches_its_data() -> None:
 
 
 async def test_media_urls_are_served_without_a_key(
-    sim: SimRelay, anon: aiohttp.ClientSession
+    sim: SimRelay, session: aiohttp.ClientSession
 ) -> None:
     base = sim.base_url
-    async with anon.get(f"{base}/sim/media/image/ff0080/x.png?w=1024&h=512") as response:
+    async with session.get(f"{base}/sim/media/image/ff0080/x.png?w=1024&h=512") as response:
         assert response.content_type == "image/png"
         assert parse_png(await response.read()) == (256, 128, bytes([255, 0, 128]))
-    async with anon.get(f"{base}/sim/media/image/ff0080/x.jpeg?w=2048&h=1024") as response:
+    async with session.get(f"{base}/sim/media/image/ff0080/x.jpeg?w=2048&h=1024") as response:
         assert response.content_type == "image/jpeg"  # JPEGs stay tiny: up to 1024 px
         assert parse_jpeg(await response.read())[:2] == (1024, 512)
-    async with anon.get(f"{base}/sim/media/audio/clip.ogg") as response:
+    async with session.get(f"{base}/sim/media/audio/clip.ogg") as response:
         assert response.content_type == "audio/ogg"
         assert parse_ogg_pages(await response.read())[0][2][0].startswith(b"OpusHead")
-    async with anon.get(f"{base}/sim/media/audio/clip.mp3") as response:
+    async with session.get(f"{base}/sim/media/audio/clip.mp3") as response:
         assert response.content_type == "audio/mpeg"
         assert (await response.read())[:2] == b"\xff\xfb"
-    async with anon.get(f"{base}/sim/media/video/v.mp4") as response:
+    async with session.get(f"{base}/sim/media/video/v.mp4") as response:
         assert response.content_type == "video/mp4"
         assert media.iter_boxes(await response.read())[0][0] == b"ftyp"

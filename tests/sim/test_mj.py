@@ -30,26 +30,26 @@ UPSCALE_LABELS = [
 ]
 
 
-async def post(client: aiohttp.ClientSession, url: str, body: Json) -> tuple[int, Json]:
-    async with client.post(url, json=body) as response:
+async def post(http: aiohttp.ClientSession, url: str, body: Json) -> tuple[int, Json]:
+    async with http.post(url, json=body) as response:
         return response.status, await response.json()
 
 
-async def get(client: aiohttp.ClientSession, url: str) -> tuple[int, Json]:
-    async with client.get(url) as response:
+async def get(http: aiohttp.ClientSession, url: str) -> tuple[int, Json]:
+    async with http.get(url) as response:
         return response.status, await response.json()
 
 
 async def imagine(
-    sim: SimRelay, client: aiohttp.ClientSession, prompt: str, prefix: str = ""
+    sim: SimRelay, http: aiohttp.ClientSession, prompt: str, prefix: str = ""
 ) -> Json:
-    return (await post(client, f"{sim.base_url}{prefix}/mj/submit/imagine", {"prompt": prompt}))[1]
+    return (await post(http, f"{sim.base_url}{prefix}/mj/submit/imagine", {"prompt": prompt}))[1]
 
 
-async def poll_until_done(sim: SimRelay, client: aiohttp.ClientSession, task_id: str) -> list[Json]:
+async def poll_until_done(sim: SimRelay, http: aiohttp.ClientSession, task_id: str) -> list[Json]:
     seen = []
     for _ in range(10):
-        status, task = await get(client, f"{sim.base_url}/mj/task/{task_id}/fetch")
+        status, task = await get(http, f"{sim.base_url}/mj/task/{task_id}/fetch")
         assert status == 200
         seen.append(task)
         if task["status"] in ("SUCCESS", "FAILURE", "CANCEL"):
@@ -57,9 +57,9 @@ async def poll_until_done(sim: SimRelay, client: aiohttp.ClientSession, task_id:
     raise AssertionError(f"task never finished: {seen[-1]}")
 
 
-async def finished_grid(sim: SimRelay, client: aiohttp.ClientSession, prompt: str = "pig") -> Json:
-    submitted = await imagine(sim, client, prompt)
-    return (await poll_until_done(sim, client, submitted["result"]))[-1]
+async def finished_grid(sim: SimRelay, http: aiohttp.ClientSession, prompt: str = "pig") -> Json:
+    submitted = await imagine(sim, http, prompt)
+    return (await poll_until_done(sim, http, submitted["result"]))[-1]
 
 
 def button(task: Json, label: str = "", emoji: str = "") -> str:
@@ -70,16 +70,16 @@ def button(task: Json, label: str = "", emoji: str = "") -> str:
 
 
 async def test_imagine_progresses_to_success_with_the_real_grid_buttons(
-    sim: SimRelay, client: aiohttp.ClientSession
+    sim: SimRelay, http: aiohttp.ClientSession
 ) -> None:
-    submitted = await imagine(sim, client, "pig --ar 16:9")
+    submitted = await imagine(sim, http, "pig --ar 16:9")
     assert submitted["code"] == 1 and submitted["description"] == "提交成功"
     task_id = submitted["result"]
     assert len(task_id) == 16 and task_id.isdigit()
     assert sim.mj_task(task_id)["status"] == "SUBMITTED"
     assert sim.mj_task(task_id)["progress"] == "0%"
 
-    seen = await poll_until_done(sim, client, task_id)
+    seen = await poll_until_done(sim, http, task_id)
     assert [(t["status"], t["progress"]) for t in seen] == [
         ("IN_PROGRESS", "33%"),
         ("IN_PROGRESS", "67%"),
@@ -92,14 +92,14 @@ async def test_imagine_progresses_to_success_with_the_real_grid_buttons(
     assert done["buttons"][0]["customId"] == f"MJ::JOB::upsample::1::{message_hash}"
     assert done["buttons"][4]["customId"] == f"MJ::JOB::reroll::0::{message_hash}::SOLO"
     assert done["finishTime"] >= done["startTime"] >= done["submitTime"] > 0
-    async with client.get(done["imageUrl"]) as response:
+    async with http.get(done["imageUrl"]) as response:
         width, height, pixel = parse_png(await response.read())
     assert (width, height) == (256, 144)
     assert pixel == bytes(media.colour_for("pig --ar 16:9"))
 
 
 async def test_mode_prefixes_are_recorded_and_stripped(
-    sim: SimRelay, client: aiohttp.ClientSession
+    sim: SimRelay, http: aiohttp.ClientSession
 ) -> None:
     for prefix, mode in (
         ("/mj-fast", "fast"),
@@ -107,9 +107,9 @@ async def test_mode_prefixes_are_recorded_and_stripped(
         ("/mj-turbo", "turbo"),
         ("", None),
     ):
-        result = await imagine(sim, client, "cat", prefix)
+        result = await imagine(sim, http, "cat", prefix)
         assert sim.mj_task_mode(result["result"]) == mode
-        status, _ = await get(client, f"{sim.base_url}{prefix}/mj/task/{result['result']}/fetch")
+        status, _ = await get(http, f"{sim.base_url}{prefix}/mj/task/{result['result']}/fetch")
         assert status == 200
     submits = sim.requests_to("/mj/submit/imagine")
     assert [(r.path, r.mode) for r in submits] == [
@@ -123,16 +123,16 @@ async def test_mode_prefixes_are_recorded_and_stripped(
 
 
 async def test_upscale_child_gets_the_v61_button_list(
-    sim: SimRelay, client: aiohttp.ClientSession
+    sim: SimRelay, http: aiohttp.ClientSession
 ) -> None:
-    grid = await finished_grid(sim, client)
+    grid = await finished_grid(sim, http)
     status, answer = await post(
-        client,
+        http,
         f"{sim.base_url}/mj/submit/action",
         {"customId": button(grid, "U2"), "taskId": grid["id"]},
     )
     assert status == 200 and answer["code"] == 1
-    upscale = (await poll_until_done(sim, client, answer["result"]))[-1]
+    upscale = (await poll_until_done(sim, http, answer["result"]))[-1]
     assert upscale["action"] == "UPSCALE"
     assert upscale["customId"] == button(grid, "U2")
     assert [b["label"] for b in upscale["buttons"]] == UPSCALE_LABELS
@@ -142,7 +142,7 @@ async def test_upscale_child_gets_the_v61_button_list(
 
     again = (
         await post(
-            client,
+            http,
             f"{sim.base_url}/mj/submit/action",
             {"customId": button(grid, "U2"), "taskId": grid["id"]},
         )
@@ -156,18 +156,18 @@ async def test_upscale_child_gets_the_v61_button_list(
     [("V1", "", "VARIATION"), ("", "🔄", "REROLL")],
 )
 async def test_grid_buttons_create_the_right_child_action(
-    sim: SimRelay, client: aiohttp.ClientSession, label: str, emoji: str, action: str
+    sim: SimRelay, http: aiohttp.ClientSession, label: str, emoji: str, action: str
 ) -> None:
-    grid = await finished_grid(sim, client)
+    grid = await finished_grid(sim, http)
     custom_id = button(grid, label, emoji)
     answer = (
         await post(
-            client,
+            http,
             f"{sim.base_url}/mj/submit/action",
             {"customId": custom_id, "taskId": grid["id"]},
         )
     )[1]
-    child = (await poll_until_done(sim, client, answer["result"]))[-1]
+    child = (await poll_until_done(sim, http, answer["result"]))[-1]
     assert child["action"] == action
     assert [b["label"] for b in child["buttons"]] == GRID_LABELS
 
@@ -177,13 +177,13 @@ async def test_grid_buttons_create_the_right_child_action(
     [("Zoom Out 2x", "", "ZOOM"), ("", "⬅️", "PAN"), ("Vary (Strong)", "", "VARIATION")],
 )
 async def test_upscale_buttons_create_the_right_child_action(
-    sim: SimRelay, client: aiohttp.ClientSession, label: str, emoji: str, action: str
+    sim: SimRelay, http: aiohttp.ClientSession, label: str, emoji: str, action: str
 ) -> None:
     upscale_id = sim.add_mj_task("pig", action="UPSCALE")
     upscale = sim.mj_task(upscale_id)
     answer = (
         await post(
-            client,
+            http,
             f"{sim.base_url}/mj/submit/action",
             {"customId": button(upscale, label, emoji), "taskId": upscale_id},
         )
@@ -193,12 +193,12 @@ async def test_upscale_buttons_create_the_right_child_action(
 
 
 async def test_custom_zoom_waits_for_the_modal_and_needs_zoom_in_the_prompt(
-    sim: SimRelay, client: aiohttp.ClientSession
+    sim: SimRelay, http: aiohttp.ClientSession
 ) -> None:
     upscale_id = sim.add_mj_task("pig --v 6.1", action="UPSCALE")
     answer = (
         await post(
-            client,
+            http,
             f"{sim.base_url}/mj/submit/action",
             {"customId": button(sim.mj_task(upscale_id), "Custom Zoom"), "taskId": upscale_id},
         )
@@ -206,31 +206,31 @@ async def test_custom_zoom_waits_for_the_modal_and_needs_zoom_in_the_prompt(
     assert answer["code"] == 21 and answer["description"] == "Waiting for window confirm"
     assert answer["properties"]["finalPrompt"] == "pig --v 6.1"
     modal_id = answer["result"]
-    _, waiting = await get(client, f"{sim.base_url}/mj/task/{modal_id}/fetch")
+    _, waiting = await get(http, f"{sim.base_url}/mj/task/{modal_id}/fetch")
     assert (waiting["status"], waiting["action"]) == ("MODAL", "CUSTOM_ZOOM")
 
     refused = (
-        await post(client, f"{sim.base_url}/mj/submit/modal", {"taskId": modal_id, "prompt": "pig"})
+        await post(http, f"{sim.base_url}/mj/submit/modal", {"taskId": modal_id, "prompt": "pig"})
     )[1]
     assert refused["code"] == 4
     started = (
         await post(
-            client,
+            http,
             f"{sim.base_url}/mj/submit/modal",
             {"taskId": modal_id, "prompt": "pig --zoom 1.5"},
         )
     )[1]
     assert started == {"code": 1, "description": "提交成功", "properties": {}, "result": modal_id}
-    done = (await poll_until_done(sim, client, modal_id))[-1]
+    done = (await poll_until_done(sim, http, modal_id))[-1]
     assert done["status"] == "SUCCESS" and done["prompt"] == "pig --zoom 1.5"
     assert [b["label"] for b in done["buttons"]] == GRID_LABELS
 
 
-async def test_vary_region_needs_a_png_mask(sim: SimRelay, client: aiohttp.ClientSession) -> None:
+async def test_vary_region_needs_a_png_mask(sim: SimRelay, http: aiohttp.ClientSession) -> None:
     upscale_id = sim.add_mj_task("pig", action="UPSCALE")
     answer = (
         await post(
-            client,
+            http,
             f"{sim.base_url}/mj/submit/action",
             {"customId": button(sim.mj_task(upscale_id), "Vary (Region)"), "taskId": upscale_id},
         )
@@ -240,7 +240,7 @@ async def test_vary_region_needs_a_png_mask(sim: SimRelay, client: aiohttp.Clien
     assert sim.mj_task(modal_id)["action"] == "INPAINT"
     bad = (
         await post(
-            client,
+            http,
             f"{sim.base_url}/mj/submit/modal",
             {"taskId": modal_id, "maskBase64": "data:image/png;base64,AAAA"},
         )
@@ -251,7 +251,7 @@ async def test_vary_region_needs_a_png_mask(sim: SimRelay, client: aiohttp.Clien
     )
     good = (
         await post(
-            client,
+            http,
             f"{sim.base_url}/mj/submit/modal",
             {"taskId": modal_id, "maskBase64": mask, "prompt": "pig in a hat"},
         )
@@ -261,38 +261,38 @@ async def test_vary_region_needs_a_png_mask(sim: SimRelay, client: aiohttp.Clien
 
 
 async def test_unknown_custom_id_and_unknown_task_get_relay_errors(
-    sim: SimRelay, client: aiohttp.ClientSession
+    sim: SimRelay, http: aiohttp.ClientSession
 ) -> None:
-    grid = await finished_grid(sim, client)
+    grid = await finished_grid(sim, http)
     url = f"{sim.base_url}/mj/submit/action"
     foreign = "MJ::JOB::upsample::1::00000000-0000-4000-8000-000000000000"
-    assert await post(client, url, {"customId": foreign, "taskId": grid["id"]}) == (
+    assert await post(http, url, {"customId": foreign, "taskId": grid["id"]}) == (
         400,
         {"description": f"unknown_action:{foreign} ", "type": "upstream_error", "code": 4},
     )
-    assert await post(client, url, {"customId": "nonsense", "taskId": grid["id"]}) == (
+    assert await post(http, url, {"customId": "nonsense", "taskId": grid["id"]}) == (
         400,
         {"description": "unknown_action:nonsense ", "type": "upstream_error", "code": 4},
     )
     missing = {"description": "task_no_found ", "type": "upstream_error", "code": 4}
-    assert await post(client, url, {"customId": button(grid, "U1"), "taskId": "1" * 16}) == (
+    assert await post(http, url, {"customId": button(grid, "U1"), "taskId": "1" * 16}) == (
         400,
         missing,
     )
-    assert await get(client, f"{sim.base_url}/mj/task/{'9' * 16}/fetch") == (400, missing)
-    assert await post(client, f"{sim.base_url}/mj/submit/imagine", {"prompt": ""}) == (
+    assert await get(http, f"{sim.base_url}/mj/task/{'9' * 16}/fetch") == (400, missing)
+    assert await post(http, f"{sim.base_url}/mj/submit/imagine", {"prompt": ""}) == (
         400,
         {"description": "prompt_is_required ", "type": "upstream_error", "code": 4},
     )
 
 
 async def test_action_on_an_unfinished_parent_is_refused(
-    sim: SimRelay, client: aiohttp.ClientSession
+    sim: SimRelay, http: aiohttp.ClientSession
 ) -> None:
-    grid = await finished_grid(sim, client)
-    running = (await imagine(sim, client, "dog"))["result"]
+    grid = await finished_grid(sim, http)
+    running = (await imagine(sim, http, "dog"))["result"]
     status, body = await post(
-        client,
+        http,
         f"{sim.base_url}/mj/submit/action",
         {"customId": button(grid, "U1"), "taskId": running},
     )
@@ -300,61 +300,61 @@ async def test_action_on_an_unfinished_parent_is_refused(
 
 
 async def test_magic_words_script_upstream_answers(
-    sim: SimRelay, client: aiohttp.ClientSession
+    sim: SimRelay, http: aiohttp.ClientSession
 ) -> None:
-    banned = await imagine(sim, client, "a [banned] thing")
+    banned = await imagine(sim, http, "a [banned] thing")
     assert banned["code"] == 24 and banned["properties"]["bannedWord"] == "banned"
     assert banned["result"] is None
-    full = await imagine(sim, client, "[queue-full]")
+    full = await imagine(sim, http, "[queue-full]")
     assert (full["code"], full["result"]) == (23, None)
-    no_account = await imagine(sim, client, "[no-account]")
+    no_account = await imagine(sim, http, "[no-account]")
     assert (no_account["code"], no_account["description"]) == (3, "无可用的账号实例")
-    queued = await imagine(sim, client, "[queued] cat")
+    queued = await imagine(sim, http, "[queued] cat")
     assert queued["code"] == 22 and queued["properties"]["numberOfQueues"] == 1
-    assert (await poll_until_done(sim, client, queued["result"]))[-1]["status"] == "SUCCESS"
-    failing = await imagine(sim, client, "[fail] cat")
-    last = (await poll_until_done(sim, client, failing["result"]))[-1]
+    assert (await poll_until_done(sim, http, queued["result"]))[-1]["status"] == "SUCCESS"
+    failing = await imagine(sim, http, "[fail] cat")
+    last = (await poll_until_done(sim, http, failing["result"]))[-1]
     assert last["status"] == "FAILURE" and last["failReason"] and last["buttons"] == []
 
 
-async def test_cancel_and_image_seed(sim: SimRelay, client: aiohttp.ClientSession) -> None:
-    running = (await imagine(sim, client, "dog"))["result"]
+async def test_cancel_and_image_seed(sim: SimRelay, http: aiohttp.ClientSession) -> None:
+    running = (await imagine(sim, http, "dog"))["result"]
     base = sim.base_url
-    seed_error = (await get(client, f"{base}/mj/task/{running}/image-seed"))[1]
+    seed_error = (await get(http, f"{base}/mj/task/{running}/image-seed"))[1]
     assert seed_error["code"] == 4
-    assert (await post(client, f"{base}/mj/task/{running}/cancel", {}))[1]["code"] == 1
-    _, task = await get(client, f"{base}/mj/task/{running}/fetch")
+    assert (await post(http, f"{base}/mj/task/{running}/cancel", {}))[1]["code"] == 1
+    _, task = await get(http, f"{base}/mj/task/{running}/fetch")
     assert task["status"] == "CANCEL"
-    grid = await finished_grid(sim, client)
-    assert (await post(client, f"{base}/mj/task/{grid['id']}/cancel", {}))[1]["code"] == 4
-    seed = (await get(client, f"{base}/mj/task/{grid['id']}/image-seed"))[1]
+    grid = await finished_grid(sim, http)
+    assert (await post(http, f"{base}/mj/task/{grid['id']}/cancel", {}))[1]["code"] == 4
+    seed = (await get(http, f"{base}/mj/task/{grid['id']}/image-seed"))[1]
     assert seed["code"] == 1 and seed["result"].isdigit()
 
 
 async def test_list_by_condition_moves_each_listed_task_once(
-    sim: SimRelay, client: aiohttp.ClientSession
+    sim: SimRelay, http: aiohttp.ClientSession
 ) -> None:
-    first = (await imagine(sim, client, "a"))["result"]
-    second = (await imagine(sim, client, "b"))["result"]
+    first = (await imagine(sim, http, "a"))["result"]
+    second = (await imagine(sim, http, "b"))["result"]
     url = f"{sim.base_url}/mj/task/list-by-condition"
-    status, tasks = await post(client, url, {"ids": [first, second, first, "404"]})
+    status, tasks = await post(http, url, {"ids": [first, second, first, "404"]})
     assert status == 200
     assert [(t["id"], t["progress"]) for t in tasks] == [(first, "33%"), (second, "33%")]
-    tasks = (await post(client, url, {"ids": [first]}))[1]
+    tasks = (await post(http, url, {"ids": [first]}))[1]
     assert tasks[0]["progress"] == "67%"
     assert sim.mj_task(second)["progress"] == "33%"
 
 
-async def test_queue_list_and_paged_query(sim: SimRelay, client: aiohttp.ClientSession) -> None:
+async def test_queue_list_and_paged_query(sim: SimRelay, http: aiohttp.ClientSession) -> None:
     done_id = sim.add_mj_task("finished one")
-    running = (await imagine(sim, client, "running one"))["result"]
-    queue = (await get(client, f"{sim.base_url}/mj/task/queue"))[1]
+    running = (await imagine(sim, http, "running one"))["result"]
+    queue = (await get(http, f"{sim.base_url}/mj/task/queue"))[1]
     assert [t["id"] for t in queue] == [running] and queue[0]["status"] == "IN_PROGRESS"
-    everything = (await get(client, f"{sim.base_url}/mj/task/list"))[1]
+    everything = (await get(http, f"{sim.base_url}/mj/task/list"))[1]
     assert {t["id"] for t in everything} == {done_id, running}
     page = (
         await post(
-            client,
+            http,
             f"{sim.base_url}/mj/task/query",
             {"pageNumber": 0, "pageSize": 10, "status": "SUCCESS"},
         )
@@ -368,10 +368,10 @@ async def test_queue_list_and_paged_query(sim: SimRelay, client: aiohttp.ClientS
     )
 
 
-async def test_describe_and_shorten_results(sim: SimRelay, client: aiohttp.ClientSession) -> None:
+async def test_describe_and_shorten_results(sim: SimRelay, http: aiohttp.ClientSession) -> None:
     image = "data:image/png;base64," + base64.b64encode(media.make_png(4, 4)).decode()
-    described = (await post(client, f"{sim.base_url}/mj/submit/describe", {"base64": image}))[1]
-    describe = (await poll_until_done(sim, client, described["result"]))[-1]
+    described = (await post(http, f"{sim.base_url}/mj/submit/describe", {"base64": image}))[1]
+    describe = (await poll_until_done(sim, http, described["result"]))[-1]
     assert describe["action"] == "DESCRIBE" and describe["imageUrl"]
     assert describe["prompt"].count("\n\n") == 3 and describe["prompt"].startswith("1️⃣")
     assert "(simulated)" in describe["prompt"]
@@ -381,7 +381,7 @@ async def test_describe_and_shorten_results(sim: SimRelay, client: aiohttp.Clien
     ]
     answer = (
         await post(
-            client,
+            http,
             f"{sim.base_url}/mj/submit/action",
             {"customId": "MJ::Job::PicReader::2", "taskId": describe["id"]},
         )
@@ -390,80 +390,80 @@ async def test_describe_and_shorten_results(sim: SimRelay, client: aiohttp.Clien
 
     shortened = (
         await post(
-            client,
+            http,
             f"{sim.base_url}/mj/submit/shorten",
             {"prompt": "a pink pig wearing a golden crown, oil painting"},
         )
     )[1]
-    shorten = (await poll_until_done(sim, client, shortened["result"]))[-1]
+    shorten = (await poll_until_done(sim, http, shortened["result"]))[-1]
     assert "## Shortened prompts" in shorten["description"]
     assert shorten["imageUrl"] == ""
     assert [b["emoji"] for b in shorten["buttons"]] == ["1️⃣", "2️⃣", "3️⃣", "4️⃣", "5️⃣"]
 
 
-async def test_blend_and_swap_face(sim: SimRelay, client: aiohttp.ClientSession) -> None:
+async def test_blend_and_swap_face(sim: SimRelay, http: aiohttp.ClientSession) -> None:
     image = "data:image/png;base64," + base64.b64encode(media.make_png(4, 4)).decode()
-    too_few = (await post(client, f"{sim.base_url}/mj/submit/blend", {"base64Array": [image]}))[1]
+    too_few = (await post(http, f"{sim.base_url}/mj/submit/blend", {"base64Array": [image]}))[1]
     assert too_few["code"] == 4
     blended = (
         await post(
-            client,
+            http,
             f"{sim.base_url}/mj/submit/blend",
             {"base64Array": [image, image], "dimensions": "PORTRAIT"},
         )
     )[1]
-    blend = (await poll_until_done(sim, client, blended["result"]))[-1]
+    blend = (await poll_until_done(sim, http, blended["result"]))[-1]
     assert blend["action"] == "BLEND" and [b["label"] for b in blend["buttons"]] == GRID_LABELS
     swapped = (
         await post(
-            client,
+            http,
             f"{sim.base_url}/mj/insight-face/swap",
             {"sourceBase64": image, "targetBase64": image},
         )
     )[1]
-    swap = (await poll_until_done(sim, client, swapped["result"]))[-1]
+    swap = (await poll_until_done(sim, http, swapped["result"]))[-1]
     assert swap["action"] == "SWAP_FACE" and swap["imageUrl"] and swap["buttons"] == []
 
 
 async def test_new_api_mode_reduces_tasks_and_rejects_picreader(
-    client: aiohttp.ClientSession,
+    http: aiohttp.ClientSession,
 ) -> None:
     async with SimRelay("sk-sim", steps=1, new_api_mode=True) as sim:
-        grid = await finished_grid(sim, client)
+        grid = await finished_grid(sim, http)
         assert grid["imageUrl"] == f"{sim.base_url}/mj/image/{grid['id']}"
         assert set(grid["properties"]) == {"finalPrompt", "finalZhPrompt"}
         assert grid["customId"] == "" and grid["botType"] == ""
-        async with client.get(grid["imageUrl"]) as response:
+        async with http.get(grid["imageUrl"]) as response:
             assert response.content_type == "image/png"
             parse_png(await response.read())
         describe_id = sim.add_mj_task("", action="DESCRIBE")
         status, body = await post(
-            client,
+            http,
             f"{sim.base_url}/mj/submit/action",
             {"customId": "MJ::Job::PicReader::1", "taskId": describe_id},
         )
         assert (status, body["description"]) == (400, "unknown_action:MJ::Job::PicReader::1 ")
-        queued = await imagine(sim, client, "[queued] cat")
+        queued = await imagine(sim, http, "[queued] cat")
         assert queued["code"] == 1
 
 
 async def test_step_seconds_moves_tasks_by_the_injected_clock(
-    client: aiohttp.ClientSession,
+    http: aiohttp.ClientSession,
 ) -> None:
     now = [100.0]
     async with SimRelay("sk-sim", steps=2, step_seconds=10.0, clock=lambda: now[0]) as sim:
-        task_id = (await imagine(sim, client, "slow"))["result"]
+        task_id = (await imagine(sim, http, "slow"))["result"]
         url = f"{sim.base_url}/mj/task/{task_id}/fetch"
-        assert (await get(client, url))[1]["status"] == "SUBMITTED"
-        assert (await get(client, url))[1]["status"] == "SUBMITTED"
+        assert (await get(http, url))[1]["status"] == "SUBMITTED"
+        assert (await get(http, url))[1]["status"] == "SUBMITTED"
         now[0] += 10
-        assert (await get(client, url))[1]["progress"] == "50%"
+        assert (await get(http, url))[1]["progress"] == "50%"
         now[0] += 10
-        assert (await get(client, url))[1]["status"] == "SUCCESS"
+        assert (await get(http, url))[1]["status"] == "SUCCESS"
 
 
-async def test_scripting_helpers_pin_a_status(sim: SimRelay, client: aiohttp.ClientSession) -> None:
-    task_id = (await imagine(sim, client, "pinned"))["result"]
+async def test_scripting_helpers_pin_a_status(sim: SimRelay, http: aiohttp.ClientSession) -> None:
+    task_id = (await imagine(sim, http, "pinned"))["result"]
     sim.set_mj_task_status(task_id, "FAILURE", fail_reason="(simulated) pinned failure")
-    _, task = await get(client, f"{sim.base_url}/mj/task/{task_id}/fetch")
+    _, task = await get(http, f"{sim.base_url}/mj/task/{task_id}/fetch")
     assert (task["status"], task["failReason"]) == ("FAILURE", "(simulated) pinned failure")

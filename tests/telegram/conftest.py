@@ -7,10 +7,15 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 import pytest
+from telegram import Bot
 
 from adapters.telegram import TelegramAdapter
+from adapters.telegram.outbox import Outbox
+from adapters.telegram.pacing import Pacer
+from adapters.telegram.responder import TelegramResponder, telegram_limits
 from bot.app import App
 from bot.config import AppConfig
+from bot.core.models import ChatRef
 from tests.fakes.clock import JumpingClock
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, TgChat, TgUser
 
@@ -63,3 +68,16 @@ async def bot(config: AppConfig, tg: FakeTelegram, clock: JumpingClock
         await app.stop()
 
 
+@pytest.fixture
+async def ptb(tg: FakeTelegram) -> AsyncIterator[Bot]:
+    """python-telegram-bot's own Bot on the fake, for tests of the adapter's parts."""
+    async with Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url) as bot:
+        yield bot
+
+
+def responder(bot: Bot, chat: TgChat, clock: JumpingClock) -> TelegramResponder:
+    """The adapter's responder for one chat, paced on virtual time, without the core."""
+    pacer = Pacer(clock=clock, sleep=clock.sleep)
+    ref = ChatRef("telegram", str(chat.id), is_private=chat.is_private)
+    return TelegramResponder(Outbox(bot, pacer, sleep=clock.sleep), ref,
+                             limits=telegram_limits(), locale="en")

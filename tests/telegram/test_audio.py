@@ -3,20 +3,14 @@ for /music results end to end, for albums, and when Telegram will not take the c
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
-import pytest
 from telegram import Bot, InputFile
 
-from adapters.telegram.outbox import Outbox
-from adapters.telegram.pacing import Pacer
-from adapters.telegram.responder import TelegramResponder, telegram_limits
-from bot.core.models import ChatRef, OutgoingFile, Reply
+from bot.core.models import OutgoingFile, Reply
 from bot.sim import SimRelay, media
 from tests.fakes.clock import Jobs, JumpingClock
-from tests.fakes.telegram_api import ApiCall, FakeTelegram, TgChat
+from tests.fakes.telegram_api import ApiCall, FakeTelegram
 from tests.fakes.telegram_world import jpeg_size
-from tests.telegram.conftest import Running
+from tests.telegram.conftest import Running, responder
 
 COVER = media.make_jpeg(160, 160, (200, 120, 40))
 
@@ -60,19 +54,6 @@ async def test_music_clips_arrive_as_audio_with_title_performer_duration_and_cov
     status, *covers = fake.sent("sendPhoto")
     assert "tea" in status.params["caption"] and len(covers) == 2
     assert sum("Extend" in label for m in fake.messages_in(bot.dm) for label in m.labels) == 2
-
-
-@pytest.fixture
-async def ptb(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url) as bot:
-        yield bot
-
-
-def responder(bot: Bot, chat: TgChat, clock: JumpingClock) -> TelegramResponder:
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
-    ref = ChatRef("telegram", str(chat.id), is_private=chat.is_private)
-    return TelegramResponder(Outbox(bot, pacer, sleep=clock.sleep), ref,
-                             limits=telegram_limits(), locale="en")
 
 
 async def test_a_lone_audio_carries_caption_buttons_and_metadata(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from telegram import Bot, InputMediaPhoto
 from telegram.error import BadRequest, RetryAfter
@@ -11,83 +9,77 @@ from telegram.error import BadRequest, RetryAfter
 from tests.fakes.telegram_api import FakeTelegram
 
 
-@pytest.fixture
-async def bot(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url) as b:
-        yield b
-
-
-async def test_get_me_and_send_message(tg: FakeTelegram, bot: Bot) -> None:
+async def test_get_me_and_send_message(tg: FakeTelegram, ptb: Bot) -> None:
     alice = tg.user()
     chat = tg.private_chat(alice)
-    assert bot.username == "relay_test_bot"
-    sent = await bot.send_message(chat.id, "<b>hi</b> &amp; bye", parse_mode="HTML")
+    assert ptb.username == "relay_test_bot"
+    sent = await ptb.send_message(chat.id, "<b>hi</b> &amp; bye", parse_mode="HTML")
     assert sent.text == "hi & bye"
     [shown] = tg.messages_in(chat)
     assert shown.text == "hi & bye"
 
 
-async def test_updates_long_poll_and_offset(tg: FakeTelegram, bot: Bot) -> None:
+async def test_updates_long_poll_and_offset(tg: FakeTelegram, ptb: Bot) -> None:
     alice = tg.user()
     chat = tg.private_chat(alice)
     tg.send_text(chat, alice, "/start@relay_test_bot now")
-    updates = await bot.get_updates(timeout=5)
+    updates = await ptb.get_updates(timeout=5)
     assert updates[0].message is not None
     assert updates[0].message.text == "/start@relay_test_bot now"
     entity = updates[0].message.entities[0]
     assert entity.type == "bot_command"
-    assert await bot.get_updates(offset=updates[-1].update_id + 1, timeout=0) == ()
+    assert await ptb.get_updates(offset=updates[-1].update_id + 1, timeout=0) == ()
 
 
-async def test_photo_upload_album_and_download(tg: FakeTelegram, bot: Bot) -> None:
+async def test_photo_upload_album_and_download(tg: FakeTelegram, ptb: Bot) -> None:
     alice = tg.user()
     chat = tg.private_chat(alice)
-    message = await bot.send_photo(chat.id, b"PNGDATA", caption="cap", filename="a.png")
+    message = await ptb.send_photo(chat.id, b"PNGDATA", caption="cap", filename="a.png")
     assert message.photo[-1].file_id
     assert tg.sent("sendPhoto")[0].file().data == b"PNGDATA"
-    album = await bot.send_media_group(
+    album = await ptb.send_media_group(
         chat.id, [InputMediaPhoto(b"one", filename="1.png"), InputMediaPhoto(b"two")]
     )
     assert len(album) == 2
-    file = await bot.get_file(album[1].photo[-1].file_id)
+    file = await ptb.get_file(album[1].photo[-1].file_id)
     assert bytes(await file.download_as_bytearray()) == b"two"
 
 
-async def test_big_file_edit_errors_and_flood(tg: FakeTelegram, bot: Bot) -> None:
+async def test_big_file_edit_errors_and_flood(tg: FakeTelegram, ptb: Bot) -> None:
     alice = tg.user()
     chat = tg.private_chat(alice)
     big = tg.send_document(chat, alice, b"x", filename="big.bin", mime="application/zip",
                              declared_size=25 * 2**20)
     with pytest.raises(BadRequest, match="too big"):
-        await bot.get_file(big["document"]["file_id"])
-    sent = await bot.send_message(chat.id, "same")
+        await ptb.get_file(big["document"]["file_id"])
+    sent = await ptb.send_message(chat.id, "same")
     with pytest.raises(BadRequest, match="not modified"):
-        await bot.edit_message_text("same", chat.id, sent.message_id)
+        await ptb.edit_message_text("same", chat.id, sent.message_id)
     with pytest.raises(BadRequest, match=r"(?i)can't parse entities"):
-        await bot.send_message(chat.id, "a < b", parse_mode="HTML")
+        await ptb.send_message(chat.id, "a < b", parse_mode="HTML")
     tg.flood("sendMessage", 3)
     with pytest.raises(RetryAfter):
-        await bot.send_message(chat.id, "hi")
-    await bot.send_message(chat.id, "hi")
+        await ptb.send_message(chat.id, "hi")
+    await ptb.send_message(chat.id, "hi")
 
 
-async def test_delete_message_like_telegram(tg: FakeTelegram, bot: Bot) -> None:
+async def test_delete_message_like_telegram(tg: FakeTelegram, ptb: Bot) -> None:
     alice = tg.user()
     chat = tg.private_chat(alice)
     group = tg.group()
-    sent = await bot.send_message(chat.id, "soon gone")
-    kept = await bot.send_message(chat.id, "stays")
+    sent = await ptb.send_message(chat.id, "soon gone")
+    kept = await ptb.send_message(chat.id, "stays")
     with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
-        await bot.delete_message(group.id, sent.message_id)  # ids belong to their chat
-    assert await bot.delete_message(chat.id, sent.message_id) is True
+        await ptb.delete_message(group.id, sent.message_id)  # ids belong to their chat
+    assert await ptb.delete_message(chat.id, sent.message_id) is True
     assert [m.text for m in tg.messages_in(chat)] == ["stays"]
     with pytest.raises(BadRequest, match=r"(?i)message to delete not found"):
-        await bot.delete_message(chat.id, sent.message_id)
+        await ptb.delete_message(chat.id, sent.message_id)
     with pytest.raises(BadRequest, match=r"(?i)message to edit not found"):
-        await bot.edit_message_text("back?", chat.id, sent.message_id)
+        await ptb.edit_message_text("back?", chat.id, sent.message_id)
     with pytest.raises(BadRequest, match=r"(?i)message to be replied not found"):
-        await bot.send_message(chat.id, "re", reply_to_message_id=sent.message_id)
+        await ptb.send_message(chat.id, "re", reply_to_message_id=sent.message_id)
     said = tg.send_text(group, alice, "hello group")
     with pytest.raises(BadRequest, match=r"(?i)message can.t be deleted"):
-        await bot.delete_message(group.id, said["message_id"])  # not an admin
+        await ptb.delete_message(group.id, said["message_id"])  # not an admin
     assert kept.text == "stays"

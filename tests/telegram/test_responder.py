@@ -3,8 +3,6 @@ out in Telegram messages, edits, pacing and flood control."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
 from telegram import Bot
 
@@ -14,23 +12,11 @@ from adapters.telegram.responder import TelegramResponder, telegram_limits
 from bot.core.models import Button, ChatRef, DeliveryError, MessageRef, OutgoingFile, Reply
 from bot.sim import media
 from tests.fakes.clock import JumpingClock
-from tests.fakes.telegram_api import FakeTelegram, TgChat
+from tests.fakes.telegram_api import FakeTelegram
+from tests.telegram.conftest import responder
 
 PNG = media.make_png(8, 8, (1, 2, 3))
 PNG2 = media.make_png(8, 8, (4, 5, 6))
-
-
-@pytest.fixture
-async def ptb(tg: FakeTelegram) -> AsyncIterator[Bot]:
-    async with Bot(tg.token, base_url=tg.base_url, base_file_url=tg.base_file_url) as bot:
-        yield bot
-
-
-def responder(bot: Bot, chat: TgChat, clock: JumpingClock) -> TelegramResponder:
-    pacer = Pacer(clock=clock, sleep=clock.sleep)
-    ref = ChatRef("telegram", str(chat.id), is_private=chat.is_private)
-    return TelegramResponder(Outbox(bot, pacer, sleep=clock.sleep), ref,
-                             limits=telegram_limits(), locale="en")
 
 
 def image(name: str = "a.png", data: bytes = PNG) -> OutgoingFile:

@@ -12,7 +12,7 @@ from adapters.discord import DiscordAdapter
 from bot.app import App
 from bot.config import AppConfig
 from bot.jobs.tracker import JobTracker
-from tests.fakes.clock import JumpingClock
+from tests.fakes.clock import JumpingClock, start_app
 from tests.fakes.discord_api import FakeDiscord
 
 
@@ -32,23 +32,6 @@ class Running:
     def tracker(self) -> JobTracker:
         assert self.app.tracker is not None
         return self.app.tracker
-
-
-async def start_app(config: AppConfig, clock: JumpingClock) -> App:
-    """The real app with only Discord; its job tracker is driven by tests (:class:`Jobs`).
-
-    With virtual time the tracker's own loop would spin through its naps, so its loop is
-    not started and tests tick it explicitly instead."""
-    app = App(
-        config,
-        clock=clock,
-        sleep=clock.sleep,
-        wall_clock=clock,
-        platforms=("discord",),
-        start_tracker=False,
-    )
-    await app.start()
-    return app
 
 
 @pytest.fixture

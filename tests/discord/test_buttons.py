@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.config import AppConfig
-from tests.discord.conftest import Running, start_app
+from tests.discord.conftest import Running
+from tests.fakes.clock import start_app
 from tests.fakes.discord_api import FakeDiscord
 
 

@@ -11,8 +11,8 @@ import pytest
 
 from bot.config import AppConfig
 from bot.sim import SimRelay
-from tests.discord.conftest import Running, start_app
-from tests.fakes.clock import JumpingClock
+from tests.discord.conftest import Running
+from tests.fakes.clock import JumpingClock, start_app
 from tests.fakes.discord_api import FakeDiscord, shown_text
 
 WRITING = "still writing"

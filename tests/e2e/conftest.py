@@ -8,8 +8,8 @@ import pytest
 
 from bot.app import App
 from bot.config import AppConfig
-from tests.e2e.harness import Operator, start_app
-from tests.fakes.clock import JumpingClock
+from tests.e2e.harness import Operator
+from tests.fakes.clock import JumpingClock, start_app
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
 

@@ -12,9 +12,6 @@ from typing import Any
 
 from adapters.telegram import TelegramAdapter
 from bot.app import App
-from bot.config import (
-    AppConfig,
-)
 from bot.jobs.tracker import JobTracker
 from tests.fakes.clock import JumpingClock
 from tests.fakes.discord_api import FakeDiscord, InteractionState, shown_text
@@ -23,13 +20,6 @@ from tests.fakes.telegram_api import BotMessage, FakeTelegram, TgChat, TgUser
 WRITING = "still writing"  # Discord's placeholder while an answer streams
 
 Json = dict[str, Any]
-
-
-async def start_app(config: AppConfig, clock: JumpingClock) -> App:
-    """The real App with every configured platform; its tracker is ticked by tests."""
-    app = App(config, clock=clock, sleep=clock.sleep, wall_clock=clock, start_tracker=False)
-    await app.start()
-    return app
 
 
 @dataclass

@@ -7,7 +7,8 @@ from __future__ import annotations
 from bot.config import AppConfig
 from bot.sim import SimRelay
 from tests.discord.test_buttons import buttons_of
-from tests.e2e.harness import Operator, start_app
+from tests.e2e.harness import Operator
+from tests.fakes.clock import start_app
 from tests.fakes.telegram_api import ApiCall
 
 

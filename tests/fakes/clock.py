@@ -1,5 +1,6 @@
-"""Virtual time for the tests: the bot's clock jumps when it sleeps; core tests drive
-coroutines through a clock that schedules the sleepers."""
+"""Virtual time for the tests: the bot's clock jumps when it sleeps (the real App is started
+on it, its job tracker ticked by the test); core tests drive coroutines through a clock that
+schedules the sleepers."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from bot.app import App
+from bot.config import AppConfig
 from bot.jobs.tracker import JobTracker
 
 T = TypeVar("T")
@@ -44,6 +47,16 @@ class Jobs:
     async def tick(self, seconds: float = 10.0) -> None:
         self.clock.now += seconds
         await self.tracker.run_once()
+
+
+async def start_app(config: AppConfig, clock: JumpingClock) -> App:
+    """The real App with every platform ``config`` names, on virtual time.
+
+    With virtual time the tracker's own loop would spin through its naps, so its loop is
+    not started and tests tick it explicitly instead (:class:`Jobs`)."""
+    app = App(config, clock=clock, sleep=clock.sleep, wall_clock=clock, start_tracker=False)
+    await app.start()
+    return app
 
 
 class SchedulingClock:

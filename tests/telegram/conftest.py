@@ -16,7 +16,7 @@ from adapters.telegram.responder import TelegramResponder, telegram_limits
 from bot.app import App
 from bot.config import AppConfig
 from bot.core.models import ChatRef
-from tests.fakes.clock import JumpingClock
+from tests.fakes.clock import JumpingClock, start_app
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, TgChat, TgUser
 
 
@@ -57,10 +57,7 @@ class Running:
 @pytest.fixture
 async def bot(config: AppConfig, tg: FakeTelegram, clock: JumpingClock
               ) -> AsyncIterator[Running]:
-    # The tests drive the app's job tracker tick by tick (see Jobs) on virtual time.
-    app = App(config, clock=clock, sleep=clock.sleep, wall_clock=clock, platforms=("telegram",),
-              start_tracker=False)
-    await app.start()
+    app = await start_app(config, clock)
     alice = tg.user(1001, "Alice", username="alice")
     try:
         yield Running(app, tg, clock, alice, tg.private_chat(alice))

@@ -12,7 +12,7 @@ from bot.core.models import MessageRef
 from bot.jobs.outlets import encode_message_ref
 from bot.sim import SimRelay
 from bot.store.base import Job
-from tests.fakes.clock import Jobs, JumpingClock
+from tests.fakes.clock import Jobs, JumpingClock, start_app
 from tests.fakes.telegram_api import BotMessage, FakeTelegram, TgChat
 from tests.telegram.conftest import Running
 
@@ -86,10 +86,7 @@ async def test_a_restart_between_two_progress_edits_still_edits_the_photo(
     dm = tg.private_chat(alice)
 
     async def running() -> App:
-        app = App(config, clock=clock, sleep=clock.sleep, wall_clock=clock,
-                  platforms=("telegram",), start_tracker=False)
-        await app.start()
-        return app
+        return await start_app(config, clock)
 
     async def tick(app: App) -> None:
         assert app.tracker is not None

@@ -14,15 +14,13 @@ from bot.app import App
 from bot.config import AppConfig
 from bot.jobs.tracker import JobTracker
 from bot.sim import SimRelay, media
-from tests.fakes.clock import JumpingClock
+from tests.fakes.clock import JumpingClock, start_app
 from tests.fakes.telegram_api import FakeTelegram
 
 
 async def start(config: AppConfig, clock: JumpingClock, worker: str) -> tuple[App, JobTracker]:
     # Only the test's tracker runs: two trackers would both update the status message.
-    app = App(config, clock=clock, sleep=clock.sleep, wall_clock=clock, platforms=("telegram",),
-              start_tracker=False)
-    await app.start()
+    app = await start_app(config, clock)
     tracker = JobTracker(app.core.services, app.adapters, clock=clock, sleep=clock.sleep,
                          worker_id=worker)
     return app, tracker

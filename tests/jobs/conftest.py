@@ -1,4 +1,4 @@
-"""Fixtures: a simulated relay (3 polls per job) and a bot on a SQLite file."""
+"""A bot on a SQLite file, talking to the simulated relay (the ``sim`` fixture: 3 polls per job)."""
 
 from __future__ import annotations
 

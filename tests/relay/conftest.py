@@ -1,4 +1,4 @@
-"""A simulated relay on loopback and a ``RelayClient`` pointed at it.
+"""A ``RelayClient`` pointed at the simulated relay (the ``sim`` fixture).
 
 Retries sleep through ``RecordingSleep``, which returns at once and remembers each delay,
 so retry tests assert the backoff without waiting. ``random`` is pinned to 0 (no jitter).
@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import aiohttp
 import pytest
 
 from bot.relay import RelayClient, RetryPolicy
+from bot.sim import SimRelay
 from tests.relay_sim import SIM_KEY
-
-if TYPE_CHECKING:
-    from bot.sim import SimRelay
 
 
 class RecordingSleep:

@@ -1,5 +1,6 @@
 """The real relaybot app (core, SQLite file, relay simulator) with the real
-python-telegram-bot, talking to the fake Bot API on loopback."""
+python-telegram-bot, talking to the fake Bot API on loopback (``bot``); and PTB's own Bot
+(``ptb``) for tests of the adapter's parts without the core."""
 
 from __future__ import annotations
 

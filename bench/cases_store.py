@@ -9,7 +9,8 @@ from pathlib import Path
 import aiosqlite
 
 from bench.harness import AsyncFn, Case
-from bot.store.sqlite import SqliteStore
+from bot.config import StorageConfig
+from bot.store import open_store
 
 _MESSAGES = 5_000
 _BUDGET = 12_000
@@ -17,7 +18,7 @@ _BUDGET = 12_000
 
 async def _history() -> tuple[AsyncFn, AsyncFn, AsyncFn]:
     workdir = Path(tempfile.mkdtemp(prefix="relaybot-bench-"))
-    store = await SqliteStore.open(workdir / "bench.sqlite3")
+    store = await open_store(StorageConfig(path=workdir / "bench.sqlite3"))
     conversation = await store.active_conversation("bench", "chat")
     for n in range(_MESSAGES):
         role = "user" if n % 2 == 0 else "assistant"

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final, Literal
+from urllib.parse import urlsplit
 
 from bot.config_reader import ConfigError, SectionReader
 
@@ -32,6 +33,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "resolve_config_path",
+    "url_without_secrets",
 ]
 
 MjMode = Literal["fast", "relax", "turbo"]
@@ -98,7 +100,25 @@ class DiscordConfig:
 
 @dataclass(frozen=True, slots=True)
 class StorageConfig:
-    path: Path = Path("relaybot.sqlite3")
+    path: Path = Path("relaybot.sqlite3")  # SQLite file, used when ``url`` is None
+    url: Secret | None = None  # postgresql://...: may hold a password, hence a Secret
+    pool_size: int = 10  # PostgreSQL connections this process may open
+
+    def describe(self) -> str:
+        """Where the data lives, without any password: safe for logs and ``check``."""
+        if self.url is None:
+            return f"SQLite {self.path}"
+        return f"PostgreSQL {url_without_secrets(self.url.reveal())}"
+
+
+def url_without_secrets(url: str) -> str:
+    """A database URL without its password and query (which may carry one)."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.port is not None:
+        host = f"{host}:{parts.port}"
+    user = f"{parts.username}@" if parts.username else ""
+    return f"{parts.scheme}://{user}{host}{parts.path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +174,11 @@ class AppConfig:
                 found.append(platform.token.reveal())
         if self.telegram is not None and self.telegram.webhook_secret is not None:
             found.append(self.telegram.webhook_secret.reveal())
+        if self.storage.url is not None:
+            found.append(self.storage.url.reveal())
+            password = urlsplit(self.storage.url.reveal()).password
+            if password:
+                found.append(password)
         return tuple(s for s in found if s)
 
 
@@ -290,10 +315,25 @@ def _discord(s: SectionReader) -> DiscordConfig | None:
     )
 
 
+_POSTGRES_SCHEMES: Final = ("postgresql", "postgres")
+
+
 def _storage(s: SectionReader) -> StorageConfig:
     path = s.string("path", "relaybot.sqlite3")
+    url = s.optional_secret("url")
+    pool_size = int(s.number("pool_size", 10, minimum=1, maximum=1000))
+    if url is not None:
+        if s.given("path"):
+            s.problem("url", "give either path (SQLite) or url (PostgreSQL), not both")
+        if urlsplit(url).scheme not in _POSTGRES_SCHEMES:
+            # Never echo the URL: it may hold a password.
+            s.problem("url", "must be a postgresql://user@host/database URL")
     s.finish()
-    return StorageConfig(path=Path(path or "relaybot.sqlite3"))
+    return StorageConfig(
+        path=Path(path or "relaybot.sqlite3"),
+        url=Secret(url) if url is not None else None,
+        pool_size=pool_size,
+    )
 
 
 def _models(s: SectionReader) -> ModelsConfig:

@@ -65,6 +65,10 @@ class SectionReader:
         if self.present:
             self._problems.append(f"{self.name}.{key}: {message}")
 
+    def given(self, key: str) -> bool:
+        """Whether the file sets ``key`` (or ``key_env``) at all."""
+        return key in self._values or f"{key}_env" in self._values
+
     def _get(self, key: str) -> object:
         self._seen.add(key)
         return self._values.get(key, _MISSING)

@@ -22,9 +22,11 @@ from bot.commands import build_dispatcher
 from bot.config import AppConfig
 from bot.core.context import Clock, Services, Sleep
 from bot.core.dispatcher import Dispatcher
+from bot.core.errors import StartupError
 from bot.egress import EgressPolicy
 from bot.relay import RelayClient
-from bot.store.sqlite import SqliteStore
+from bot.store import open_store
+from bot.store.base import StoreError
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +42,10 @@ async def open_core(
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
 ) -> AsyncIterator[Core]:
-    store = await SqliteStore.open(config.storage.path)
+    try:
+        store = await open_store(config.storage)
+    except StoreError as exc:  # unreachable database, schema from a newer relaybot
+        raise StartupError(str(exc)) from None
     # Media links come from model answers: only public hosts, and the relay's own.
     egress = EgressPolicy(trusted_hosts=[urlsplit(config.relay.base_url).hostname or ""])
     try:

@@ -3,7 +3,7 @@
 No test may reach beyond loopback (tests/netguard.py). The shared fixtures are the parts a
 running bot talks to: the relay simulator (``sim``), the fake Telegram Bot API (``tg``),
 the fake Discord (``dc``), virtual time (``clock``) and the operator's ``config`` that
-points the bot at them.
+points the bot at them; and ``postgres_url``, an empty PostgreSQL schema (tests/postgres.py).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from tests.fakes.clock import Jobs, JumpingClock
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord, running_fake_discord
 from tests.fakes.telegram_api import FakeTelegram
+from tests.postgres import postgres_url as postgres_url
 from tests.relay_sim import SIM_KEY, sim_options
 
 _uninstall_guard = None

@@ -18,7 +18,7 @@ from bot.core.render import progress_bar
 from bot.core.texts import t
 from bot.jobs.outlets import encode_message_ref
 from bot.jobs.records import MJ, SUNO, job_locale, number_of, obj, short, text_of
-from bot.store.base import Job, JobState, Store
+from bot.store.base import Job, JobState, JobStore
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class StatusEditor:
     restart.
     """
 
-    def __init__(self, clock: Callable[[], float], interval_s: float, store: Store) -> None:
+    def __init__(self, clock: Callable[[], float], interval_s: float, store: JobStore) -> None:
         self._clock = clock
         self._interval_s = interval_s
         self._store = store
@@ -178,7 +178,14 @@ class StatusEditor:
         if replacement is None or replacement == ref:
             return stored
         current = encode_message_ref(replacement)
-        await self._store.update_job(job.id, status_message_ref=current)
+        if not await self._store.replace_status_message(
+            job.id, expected=job.status_message_ref, new=current
+        ):
+            # Another tracker replaced the same message first: its replacement is the one
+            # the job points at, ours is a stray copy that is never edited again.
+            latest = await self._store.get_job(job.id)
+            log.warning("job %s: status message replaced by another tracker first", job.id)
+            return (latest.status_message_ref if latest else None) or stored
         # The new message was just sent: it counts as edited now for the throttle.
         self._edited_at[current] = self._edited_at.pop(stored, self._clock())
         log.info("job %s: status message replaced, now %s", job.id, current)

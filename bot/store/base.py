@@ -1,195 +1,84 @@
-"""The storage contract: the ``Store`` protocol and the frozen records it returns.
+"""The storage contract: one protocol per part of the bot's durable state.
 
 Every piece of durable state (conversations, settings, long jobs, button keys, pending
-text inputs, the usage ledger) goes through ``Store``; nothing else in the bot writes to disk.
-Other code imports only this module for typing, so a backend is swappable.
+text inputs, the usage ledger) goes through these protocols; nothing else in the bot writes to
+disk. ``Store`` is all of them together, which is what ``open_store`` returns; code that needs
+only one part may ask for just that part (``JobStore``, ``SettingsStore``...). Other code imports
+only this module for typing, so a backend is swappable.
 
 Rules every backend keeps, so several bot processes can share one database (PostgreSQL):
 
 * Nothing relies on being the only process: ids come from the database, get-or-create is
   race-safe, and transitions two workers could race on are compare-and-set
-  (``claim_delivery``, ``finish_delivery``, ``update_job(only_from=...)``, ``pop_pending``).
-* Timestamps are float seconds since the epoch from the store's injected clock.
+  (``claim_due_jobs``, ``claim_delivery``, ``finish_delivery``, ``update_job(only_from=...)``,
+  ``replace_status_message``, ``pop_pending``).
+* Timestamps are float seconds since the epoch. "Now" is the store's clock: an injected one
+  (tests), else the database server's own clock on PostgreSQL (so leases taken by processes on
+  different machines compare against one clock) and ``time.time`` on SQLite.
 * Platform ids (chat, user, thread) are strings; "no thread" is ``""``, never ``None``.
 * JSON values are plain ``JsonValue`` trees; records are immutable snapshots.
 
-Errors::
-
-    StoreError
-    ├── SchemaTooNewError   the database was written by a newer relaybot; refuse to touch it
-    └── DuplicateJobError   another job already has that (kind, relay_task_id)
+Errors are in ``bot.store.records`` (re-exported here).
 """
 
 from __future__ import annotations
 
-import enum
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
-JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
-
-BUTTON_KEY_MAX_LEN = 16
-"""Button keys fit Telegram's 64-byte callback data with room for a short prefix."""
-
-
-class StoreError(Exception):
-    """Base of every failure the store itself raises (driver errors are not wrapped)."""
-
-
-class SchemaTooNewError(StoreError):
-    """The database schema version is newer than this code knows how to read."""
-
-    def __init__(self, path: str, found: int, supported: int) -> None:
-        super().__init__(
-            f"{path}: database schema version {found} is newer than this relaybot "
-            f"supports ({supported}); upgrade relaybot or use another database file"
-        )
-        self.found = found
-        self.supported = supported
-
-
-class DuplicateJobError(StoreError):
-    """A job with the same (kind, relay_task_id) exists: the relay task is tracked already."""
-
-
-class JobState(enum.StrEnum):
-    SUBMITTED = "submitted"
-    RUNNING = "running"
-    MODAL = "modal"  # the relay waits for extra input (Midjourney modal: zoom, remix...)
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-    TIMED_OUT = "timed_out"
-    DELIVERING = "delivering"  # a worker holds the delivery lease
-    DELIVERED = "delivered"
-
-
-ACTIVE_STATES: frozenset[JobState] = frozenset(
-    {JobState.SUBMITTED, JobState.RUNNING, JobState.MODAL}
+from bot.store.records import (
+    ACTIVE_STATES,
+    BUTTON_KEY_MAX_LEN,
+    OUTCOME_STATES,
+    ButtonKey,
+    ButtonSpec,
+    Conversation,
+    DuplicateJobError,
+    Job,
+    JobState,
+    JsonValue,
+    Message,
+    PendingInput,
+    SchemaTooNewError,
+    SettingScope,
+    StoreError,
+    StoreUnavailableError,
+    TargetNotEmptyError,
+    UsageTotals,
 )
-"""Still running at the relay: the tracker polls these."""
 
-OUTCOME_STATES: frozenset[JobState] = frozenset(
-    {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.TIMED_OUT}
-)
-"""Finished at the relay, result not yet delivered to the chat."""
-
-
-class SettingScope(enum.StrEnum):
-    USER = "user"  # owner_id is a user id
-    CHAT = "chat"  # owner_id is a chat id
-
-
-@dataclass(frozen=True, slots=True)
-class Conversation:
-    id: int
-    platform: str
-    chat_id: str
-    thread_id: str
-    model: str | None  # None: use the configured default
-    persona: str | None  # system prompt; None: the default persona
-    active: bool
-    created_at: float
-    ended_at: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class Message:
-    id: int
-    conversation_id: int
-    role: str  # "system" | "user" | "assistant" | "tool"
-    content: str
-    extra: JsonValue  # e.g. {"images": [...]}; None when absent
-    chars: int  # what this message costs in the history budget
-    created_at: float
+__all__ = [
+    "ACTIVE_STATES",
+    "BUTTON_KEY_MAX_LEN",
+    "OUTCOME_STATES",
+    "ButtonKey",
+    "ButtonSpec",
+    "ButtonStore",
+    "Conversation",
+    "ConversationStore",
+    "DuplicateJobError",
+    "Job",
+    "JobState",
+    "JobStore",
+    "JsonValue",
+    "Message",
+    "PendingInput",
+    "PendingStore",
+    "SchemaTooNewError",
+    "SettingScope",
+    "SettingsStore",
+    "Store",
+    "StoreError",
+    "StoreUnavailableError",
+    "TargetNotEmptyError",
+    "UsageStore",
+    "UsageTotals",
+]
 
 
-@dataclass(frozen=True, slots=True)
-class Job:
-    id: int
-    kind: str  # "mj", "suno", "luma", ...
-    relay_task_id: str | None  # None until the relay accepted the submit
-    relay_mode: str | None  # e.g. Midjourney "FAST" / "RELAX"
-    relay_version: str | None  # e.g. Suno model version
-    platform: str
-    user_id: str
-    chat_id: str
-    thread_id: str
-    status_message_ref: str | None  # opaque adapter reference to the progress message
-    state: JobState
-    outcome: JobState | None  # the OUTCOME_STATES member reached; kept through delivery
-    progress: int  # 0..100
-    progress_text: str | None
-    preview_url: str | None
-    request: JsonValue
-    result: JsonValue
-    error: str | None
-    created_at: float
-    updated_at: float
-    finished_at: float | None  # when an outcome state was first reached
-    next_poll_at: float
-    deadline: float | None  # past it the tracker gives up (timed_out)
-    delivery_worker: str | None
-    delivery_lease_until: float | None
-    delivery_attempts: int
-    delivered_at: float | None
-    delivered_refs: tuple[str, ...]  # adapter references of the result messages
+class ConversationStore(Protocol):
+    """Conversations per (platform, chat, thread) and their messages."""
 
-    @property
-    def is_active(self) -> bool:
-        return self.state in ACTIVE_STATES
-
-
-@dataclass(frozen=True, slots=True)
-class ButtonSpec:
-    """A button to be given a key: what ``create_buttons`` takes."""
-
-    kind: str  # what pressing it does, e.g. "mj_action", "retry"
-    label: str = ""
-    emoji: str = ""
-    custom_id: str | None = None  # Midjourney customId, verbatim
-    payload: JsonValue = None
-
-
-@dataclass(frozen=True, slots=True)
-class ButtonKey:
-    key: str  # url-safe, at most BUTTON_KEY_MAX_LEN characters
-    job_id: int | None
-    position: int  # order within the message it was created for
-    kind: str
-    label: str
-    emoji: str
-    custom_id: str | None
-    payload: JsonValue
-    message_ref: str | None
-    created_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class PendingInput:
-    platform: str
-    chat_id: str
-    user_id: str
-    kind: str  # e.g. "mj_modal"
-    payload: JsonValue
-    created_at: float
-    expires_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class UsageTotals:
-    kind: str  # "chat", "dalle", "mj", "tts", ...
-    count: int  # number of ledger entries
-    units: int  # sum of units (tokens, images, characters...)
-
-
-class Store(Protocol):
-    """Durable state of the bot. All methods are coroutines; records are snapshots."""
-
-    async def close(self) -> None: ...
-
-    # -- conversations -------------------------------------------------------------------
     async def active_conversation(
         self, platform: str, chat_id: str, thread_id: str = ""
     ) -> Conversation:
@@ -225,7 +114,10 @@ class Store(Protocol):
         Whole messages are dropped from the oldest end; if the newest alone is over
         budget the result is empty."""
 
-    # -- settings ------------------------------------------------------------------------
+
+class SettingsStore(Protocol):
+    """Per-user and per-chat settings: JSON values under string keys."""
+
     async def get_setting(
         self, scope: SettingScope, platform: str, owner_id: str, key: str
     ) -> JsonValue:
@@ -244,7 +136,10 @@ class Store(Protocol):
         self, scope: SettingScope, platform: str, owner_id: str
     ) -> dict[str, JsonValue]: ...
 
-    # -- jobs ----------------------------------------------------------------------------
+
+class JobStore(Protocol):
+    """Long jobs at the relay: their lifecycle, polling leases and exactly-once delivery."""
+
     async def create_job(
         self,
         *,
@@ -291,7 +186,8 @@ class Store(Protocol):
 
         Reaching an outcome state records ``outcome`` and (once) ``finished_at``.
         ``state`` may not be DELIVERING/DELIVERED (use the delivery methods; ValueError).
-        With ``only_from`` the update applies only if the current state is in it (CAS).
+        With ``only_from`` the update applies only if the current state is in it (CAS);
+        an empty ``only_from`` never applies.
         A ``state`` change never applies to a DELIVERING/DELIVERED job (returns None), so
         a late update cannot make a delivered result due again.
         ``DuplicateJobError`` if the new relay_task_id is taken.
@@ -308,12 +204,26 @@ class Store(Protocol):
     ) -> list[Job]:
         """The owner's jobs, newest first."""
 
+    async def claim_due_jobs(self, *, lease_s: float, limit: int = 100) -> list[Job]:
+        """Take up to ``limit`` active jobs whose ``next_poll_at`` is due, for polling.
+
+        Taking a job moves its ``next_poll_at`` to now + ``lease_s`` (now from the database's
+        clock): that is the poll lease. Of several workers claiming at once each job goes to
+        exactly one (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so nobody waits on another's
+        rows). The worker then writes the real next poll time with ``update_job``; if it
+        dies instead, the job is due again when the lease runs out. Oldest due first."""
+
+    async def replace_status_message(self, job_id: int, *, expected: str | None, new: str) -> bool:
+        """CAS: point the job at a new status message only if it still points at
+        ``expected``. Of two trackers replacing the same message, one wins."""
+
     async def list_due_deliveries(self, *, limit: int = 100) -> list[Job]:
         """Jobs in OUTCOME_STATES, or DELIVERING with an expired lease; oldest finish first."""
 
     async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> bool:
         """CAS: move an outcome-state job (or one whose delivery lease expired) to
-        DELIVERING held by ``worker_id`` until now + ``lease_s``. Exactly one racer wins."""
+        DELIVERING held by ``worker_id`` until now + ``lease_s`` (now from the database's
+        clock). Exactly one racer wins."""
 
     async def finish_delivery(
         self, job_id: int, worker_id: str, message_refs: Sequence[str] = ()
@@ -325,7 +235,10 @@ class Store(Protocol):
         """Give the claim back (delivery failed): the job returns to its outcome state and
         is due again at once. False if ``worker_id`` did not hold it."""
 
-    # -- button keys ---------------------------------------------------------------------
+
+class ButtonStore(Protocol):
+    """Short random keys standing for the buttons under a message."""
+
     async def create_buttons(
         self,
         job_id: int | None,
@@ -340,7 +253,10 @@ class Store(Protocol):
     async def buttons_for_job(self, job_id: int) -> list[ButtonKey]:
         """In creation order."""
 
-    # -- pending inputs ------------------------------------------------------------------
+
+class PendingStore(Protocol):
+    """At most one pending text input per (platform, chat, user), with an expiry."""
+
     async def put_pending(
         self,
         platform: str,
@@ -363,7 +279,10 @@ class Store(Protocol):
     async def purge_expired_pending(self) -> int:
         """Delete expired pending inputs; returns how many."""
 
-    # -- usage ledger --------------------------------------------------------------------
+
+class UsageStore(Protocol):
+    """The usage ledger: one entry per billable request."""
+
     async def record_usage(
         self,
         platform: str,
@@ -379,3 +298,12 @@ class Store(Protocol):
         self, platform: str, user_id: str, *, since: float, until: float | None = None
     ) -> dict[str, UsageTotals]:
         """Per kind, entries with ``since <= created_at < until`` (until: no bound)."""
+
+
+class Store(
+    ConversationStore, SettingsStore, JobStore, ButtonStore, PendingStore, UsageStore, Protocol
+):
+    """Durable state of the bot: every part. All methods are coroutines; records are
+    snapshots. Open one with ``bot.store.open_store``."""
+
+    async def close(self) -> None: ...

@@ -24,8 +24,8 @@ from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
 from bot.console import run_console
 from bot.core.models import PlatformLimits
 from bot.sim import SimRelay
+from bot.store import open_store
 from bot.store.base import JsonValue, SettingScope, Store
-from bot.store.sqlite import SqliteStore
 from tests.relay_sim import SIM_KEY
 
 PLATFORM = CONSOLE_CHAT.platform
@@ -103,7 +103,7 @@ class Bot:
 
     @asynccontextmanager
     async def store(self) -> AsyncIterator[Store]:
-        store = await SqliteStore.open(self.db_path)
+        store = await open_store(StorageConfig(path=self.db_path))
         try:
             yield store
         finally:

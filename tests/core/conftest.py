@@ -13,7 +13,7 @@ from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
 from bot.core.context import Services
 from bot.relay import RelayClient, RetryPolicy
 from bot.sim import SimRelay
-from bot.store.sqlite import SqliteStore
+from bot.store import open_store
 from tests.relay_sim import SIM_KEY
 
 
@@ -37,7 +37,7 @@ async def _no_sleep(seconds: float) -> None:
 
 @pytest.fixture
 async def world(tmp_path: Path, sim: SimRelay) -> AsyncIterator[World]:
-    store = await SqliteStore.open(tmp_path / "bot.sqlite3")
+    store = await open_store(StorageConfig(path=tmp_path / "bot.sqlite3"))
     try:
         async with aiohttp.ClientSession() as http:
             config = make_config(sim.base_url, tmp_path / "bot.sqlite3")

@@ -33,7 +33,8 @@ from bot.jobs.tracker import JobTracker
 from bot.relay import RelayClient
 from bot.sim import SimRelay
 from bot.sim.media import make_png
-from bot.store.sqlite import SqliteStore
+from bot.store import open_store
+from bot.store.base import Store
 from tests.fakes.responder import Event
 from tests.relay_sim import SIM_KEY
 
@@ -145,7 +146,7 @@ def image_attachment(data: bytes | None = None, *, name: str = "pic.png",
 @dataclass
 class Bot:
     sim: SimRelay
-    store: SqliteStore
+    store: Store
     services: Services
     dispatcher: Dispatcher
     tracker: JobTracker
@@ -189,7 +190,7 @@ async def open_bot(
     sim: SimRelay, db: Path, clock: FakeClock, recorder: Recorder | None = None,
     *, worker_id: str = "w1", **bot: object,
 ) -> AsyncIterator[Bot]:
-    store = await SqliteStore.open(db, clock=clock)
+    store = await open_store(StorageConfig(path=db), clock=clock)
     try:
         async with aiohttp.ClientSession() as http:
             config = make_config(sim.base_url, db, **bot)

@@ -1,8 +1,9 @@
 """Fixtures for the store contract suite.
 
-Every contract test takes ``open_store``, which is parametrized over the store backends;
-a new backend (PostgreSQL) adds one ``params`` entry and one branch in ``_open_backend``.
-All stores a test opens share the test's virtual ``clock``, moved only by ``advance``.
+Every contract test takes ``store`` or ``open_store``, parametrized over the backends: each
+test runs once on a SQLite file and once on PostgreSQL (a schema of its own; skipped locally
+without RELAYBOT_TEST_POSTGRES_URL, see tests/postgres.py). All stores a test opens share the
+test's virtual ``clock``, moved only by ``advance``.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import Secret, StorageConfig
+from bot.store import open_store as open_configured_store
 from bot.store.base import Store
-from bot.store.sqlite import SqliteStore
-from bot.store.sqlite_db import KeyFactory, new_button_key
+from bot.store.rows import KeyFactory, new_button_key
 from tests.fakes.clock import JumpingClock
+
+BACKENDS = ("sqlite", "postgres")
 
 OpenStore = Callable[..., Awaitable[Store]]
 
@@ -30,26 +34,25 @@ def advance(clock: JumpingClock) -> Callable[[float], None]:
     return move
 
 
-async def _open_backend(
-    backend: str, tmp_path: Path, clock: JumpingClock, key_factory: KeyFactory
-) -> Store:
-    if backend == "sqlite":
-        return await SqliteStore.open(
-            tmp_path / "relaybot.db", clock=clock, key_factory=key_factory
-        )
-    raise AssertionError(f"unknown store backend {backend}")
+@pytest.fixture(params=BACKENDS)
+def storage_config(request: pytest.FixtureRequest, tmp_path: Path) -> StorageConfig:
+    """``[storage]`` for one empty database of the parametrized backend."""
+    if request.param == "postgres":
+        url: str = request.getfixturevalue("postgres_url")
+        return StorageConfig(url=Secret(url), pool_size=4)
+    return StorageConfig(path=tmp_path / "relaybot.db")
 
 
-@pytest.fixture(params=["sqlite"])
+@pytest.fixture
 async def open_store(
-    request: pytest.FixtureRequest, tmp_path: Path, clock: JumpingClock
+    storage_config: StorageConfig, clock: JumpingClock
 ) -> AsyncIterator[OpenStore]:
     """Open another store on the same database (a second connection, as a second bot
     process would); everything opened is closed at teardown."""
     opened: list[Store] = []
 
     async def open_one(*, key_factory: KeyFactory = new_button_key) -> Store:
-        store = await _open_backend(request.param, tmp_path, clock, key_factory)
+        store = await open_configured_store(storage_config, clock=clock, key_factory=key_factory)
         opened.append(store)
         return store
 

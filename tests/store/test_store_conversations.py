@@ -53,6 +53,21 @@ async def test_reset_starts_a_new_conversation_and_keeps_the_old(
     assert (fresh.model, fresh.persona) == (None, None)
 
 
+async def test_concurrent_resets_leave_exactly_one_active_conversation(
+    open_store: OpenStore,
+) -> None:
+    a, b = await open_store(), await open_store()
+    started = await a.active_conversation("discord", "8")
+
+    new = await asyncio.gather(*(s.reset_conversation("discord", "8") for s in (a, b, a, b)))
+
+    assert len({c.id for c in new} | {started.id}) == 5
+    active = await b.active_conversation("discord", "8")
+    assert active.id in {c.id for c in new}
+    ended = [await a.get_conversation(c.id) for c in [started, *new] if c.id != active.id]
+    assert all(c is not None and not c.active for c in ended)
+
+
 async def test_reset_without_a_conversation_just_creates_one(store: Store) -> None:
     created = await store.reset_conversation("discord", "1", "2")
     assert await store.active_conversation("discord", "1", "2") == created

@@ -1,18 +1,39 @@
-"""SQLite-specific: creating, migrating and refusing database files."""
+"""Creating, migrating and refusing databases, on each backend's own terms."""
 
 from __future__ import annotations
 
 import asyncio
+import socket
 from pathlib import Path
 
 import aiosqlite
+import asyncpg
 import pytest
 
-from bot.store.base import SchemaTooNewError
-from bot.store.migrations import SCHEMA_VERSION, migrate, schema_version
-from bot.store.sqlite import SqliteStore
+from bot.config import Secret, StorageConfig
+from bot.store import open_store
+from bot.store.base import SchemaTooNewError, StoreUnavailableError
+from bot.store.postgres import migrations as pg_migrations
+from bot.store.sqlite import migrations as sqlite_migrations
+from bot.store.sqlite.migrations import SCHEMA_VERSION, migrate, schema_version
 
 TABLES = {"conversations", "messages", "settings", "jobs", "button_keys", "pending_inputs", "usage"}
+
+
+def _sqlite(path: Path) -> StorageConfig:
+    return StorageConfig(path=path)
+
+
+def _pg(url: str) -> StorageConfig:
+    return StorageConfig(url=Secret(url), pool_size=2)
+
+
+def test_both_backends_number_their_schema_versions_alike() -> None:
+    assert len(pg_migrations.MIGRATIONS) == len(sqlite_migrations.MIGRATIONS)
+    assert pg_migrations.SCHEMA_VERSION == sqlite_migrations.SCHEMA_VERSION
+
+
+# -- SQLite ------------------------------------------------------------------------------
 
 
 async def _inspect(path: Path) -> tuple[int, set[str], str]:
@@ -28,9 +49,12 @@ async def _inspect(path: Path) -> tuple[int, set[str], str]:
 
 async def test_opening_an_empty_file_creates_the_schema_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "fresh.db"
-    async with await SqliteStore.open(path) as store:
+    store = await open_store(_sqlite(path))
+    try:
         conversation = await store.active_conversation("telegram", "1")
         assert conversation.active
+    finally:
+        await store.close()
 
     version, tables, journal = await _inspect(path)
     assert version == SCHEMA_VERSION
@@ -40,7 +64,7 @@ async def test_opening_an_empty_file_creates_the_schema_in_wal_mode(tmp_path: Pa
 
 async def test_opening_a_current_file_applies_nothing(tmp_path: Path) -> None:
     path = tmp_path / "current.db"
-    await (await SqliteStore.open(path)).close()
+    await (await open_store(_sqlite(path))).close()
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         assert await migrate(conn, str(path)) == 0
         assert await schema_version(conn) == SCHEMA_VERSION
@@ -53,7 +77,7 @@ async def test_a_file_from_a_newer_version_is_refused_untouched(tmp_path: Path) 
         await conn.commit()
 
     with pytest.raises(SchemaTooNewError) as refused:
-        await SqliteStore.open(path)
+        await open_store(_sqlite(path))
 
     assert refused.value.found == SCHEMA_VERSION + 1
     assert "newer" in str(refused.value) and str(path) in str(refused.value)
@@ -81,7 +105,7 @@ async def test_two_processes_creating_the_same_file_at_once_both_succeed(
     tmp_path: Path,
 ) -> None:
     path = tmp_path / "shared.db"
-    first, second = await asyncio.gather(SqliteStore.open(path), SqliteStore.open(path))
+    first, second = await asyncio.gather(open_store(_sqlite(path)), open_store(_sqlite(path)))
     try:
         a = await first.active_conversation("discord", "42")
         b = await second.active_conversation("discord", "42")
@@ -94,6 +118,93 @@ async def test_two_processes_creating_the_same_file_at_once_both_succeed(
 
 
 async def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
-    async with await SqliteStore.open(tmp_path / "fk.db") as store:
+    store = await open_store(_sqlite(tmp_path / "fk.db"))
+    try:
         with pytest.raises(aiosqlite.IntegrityError):
             await store.append_message(12345, "user", "orphan")
+    finally:
+        await store.close()
+
+
+# -- PostgreSQL --------------------------------------------------------------------------
+
+
+async def _pg_tables(url: str) -> tuple[int, set[str]]:
+    conn = await asyncpg.connect(url)
+    try:
+        version = await pg_migrations.schema_version(conn)
+        found = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
+        )
+    finally:
+        await conn.close()
+    return version, {row["tablename"] for row in found}
+
+
+async def test_opening_an_empty_postgres_schema_creates_the_tables(postgres_url: str) -> None:
+    first, second = await asyncio.gather(
+        open_store(_pg(postgres_url)), open_store(_pg(postgres_url))
+    )
+    try:
+        a = await first.active_conversation("discord", "42")
+        b = await second.active_conversation("discord", "42")
+        assert a.id == b.id
+    finally:
+        await first.close()
+        await second.close()
+    version, tables = await _pg_tables(postgres_url)
+    assert version == pg_migrations.SCHEMA_VERSION
+    assert tables >= TABLES | {"relaybot_schema"}
+
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        assert await pg_migrations.migrate(conn, "test") == 0
+    finally:
+        await conn.close()
+
+
+async def test_a_postgres_schema_from_a_newer_version_is_refused_untouched(
+    postgres_url: str,
+) -> None:
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        await conn.execute("CREATE TABLE relaybot_schema (singleton BOOLEAN, version INTEGER)")
+        await conn.execute("INSERT INTO relaybot_schema VALUES (TRUE, $1)", SCHEMA_VERSION + 1)
+    finally:
+        await conn.close()
+
+    with pytest.raises(SchemaTooNewError) as refused:
+        await open_store(_pg(postgres_url))
+
+    assert refused.value.found == SCHEMA_VERSION + 1
+    _, tables = await _pg_tables(postgres_url)
+    assert not tables & TABLES
+
+
+async def test_a_failing_postgres_migration_step_rolls_back_whole(postgres_url: str) -> None:
+    steps = (
+        ("CREATE TABLE first (x INTEGER)",),
+        ("CREATE TABLE second (x INTEGER)", "THIS IS NOT SQL"),
+    )
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        with pytest.raises(asyncpg.PostgresSyntaxError):
+            await pg_migrations.migrate(conn, "test", steps)
+    finally:
+        await conn.close()
+    version, tables = await _pg_tables(postgres_url)
+    assert version == 1
+    assert tables == {"first", "relaybot_schema"}
+
+
+async def test_an_unreachable_postgres_is_one_clear_error_without_the_password() -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = _pg(f"postgresql://bot:hunter2secret@127.0.0.1:{port}/relaybot")
+
+    with pytest.raises(StoreUnavailableError) as refused:
+        await open_store(config)
+
+    assert "hunter2secret" not in str(refused.value)
+    assert f"postgresql://bot@127.0.0.1:{port}/relaybot" in str(refused.value)

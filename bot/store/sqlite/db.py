@@ -1,4 +1,4 @@
-"""The one aiosqlite connection behind ``SqliteStore`` and the helpers its parts share.
+"""The one aiosqlite connection behind the SQLite store, shared by its parts.
 
 aiosqlite runs every call on one worker thread, but an ``await`` between two statements of a
 transaction lets another coroutine slip its own statement in between. ``Database`` therefore
@@ -10,40 +10,20 @@ statement (including ``UPDATE ... RETURNING``) is its own atomic transaction.
 from __future__ import annotations
 
 import asyncio
-import json
-import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from os import PathLike, fspath
 
 import aiosqlite
 
-from bot.store.base import BUTTON_KEY_MAX_LEN, JsonValue, StoreError
-from bot.store.migrations import migrate
+from bot.store.records import StoreError
+from bot.store.sqlite.migrations import migrate
 
-Clock = Callable[[], float]
-KeyFactory = Callable[[], str]
 Params = Sequence[object]
 
 # RETURNING arrived in 3.35; ON CONFLICT DO NOTHING and window functions earlier.
 _MIN_SQLITE = (3, 35, 0)
-
-
-def new_button_key() -> str:
-    """12 url-safe characters: 72 random bits, far below Telegram's 64-byte limit."""
-    return secrets.token_urlsafe(9)
-
-
-def dump_json(value: JsonValue) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
-
-
-def load_json(text: str | None) -> JsonValue:
-    if text is None:
-        return None
-    value: JsonValue = json.loads(text)
-    return value
 
 
 def placeholders(count: int) -> str:
@@ -135,25 +115,3 @@ async def tx_fetch_one(
     """``fetch_one`` for use inside ``Database.transaction`` (which already holds the lock)."""
     async with conn.execute(sql, params) as cursor:
         return await cursor.fetchone()
-
-
-class SqliteParts:
-    """What the feature mixins of ``SqliteStore`` share."""
-
-    def __init__(self, db: Database, clock: Clock, key_factory: KeyFactory) -> None:
-        self._db = db
-        self._clock = clock
-        self._key_factory = key_factory
-
-    def _new_key(self) -> str:
-        key = self._key_factory()
-        if not 0 < len(key) <= BUTTON_KEY_MAX_LEN or not _is_url_safe(key):
-            raise ValueError(f"button key factory produced an unusable key: {key!r}")
-        return key
-
-
-_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
-
-
-def _is_url_safe(key: str) -> bool:
-    return all(char in _URL_SAFE for char in key)

@@ -1,8 +1,10 @@
-"""Jobs, their exactly-once delivery and their button keys, on SQLite.
+"""Jobs, their polling leases and their exactly-once delivery, on SQLite.
 
 Delivery is a lease: ``claim_delivery`` is one conditional ``UPDATE`` (compare-and-set on the
 state and the lease expiry), so whichever worker's statement lands first wins and the rest see
-zero changed rows. The same statement works unchanged on PostgreSQL.
+zero changed rows. Poll leases (``claim_due_jobs``) are one ``BEGIN IMMEDIATE`` transaction:
+SQLite lets one writer in at a time, which gives the same each-job-to-one-worker result as
+PostgreSQL's ``FOR UPDATE SKIP LOCKED``. "Now" is the store's clock.
 """
 
 from __future__ import annotations
@@ -10,78 +12,20 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Collection, Sequence
 
-from bot.store.base import (
+from bot.store import rows
+from bot.store.records import (
     ACTIVE_STATES,
     OUTCOME_STATES,
-    ButtonKey,
-    ButtonSpec,
     DuplicateJobError,
     Job,
     JobState,
     JsonValue,
-    StoreError,
 )
-from bot.store.sqlite_db import (
-    Database,
-    Params,
-    SqliteParts,
-    dump_json,
-    load_json,
-    placeholders,
-)
+from bot.store.rows import Clock, dump_json
+from bot.store.sqlite.db import Database, Params, placeholders, tx_fetch_one
 
-_KEY_ATTEMPTS = 8
 _ACTIVE = tuple(sorted(ACTIVE_STATES))
 _OUTCOMES = tuple(sorted(OUTCOME_STATES))
-
-
-def _job(row: sqlite3.Row) -> Job:
-    refs = load_json(row["delivered_refs"])
-    return Job(
-        id=row["id"],
-        kind=row["kind"],
-        relay_task_id=row["relay_task_id"],
-        relay_mode=row["relay_mode"],
-        relay_version=row["relay_version"],
-        platform=row["platform"],
-        user_id=row["user_id"],
-        chat_id=row["chat_id"],
-        thread_id=row["thread_id"],
-        status_message_ref=row["status_message_ref"],
-        state=JobState(row["state"]),
-        outcome=JobState(row["outcome"]) if row["outcome"] is not None else None,
-        progress=row["progress"],
-        progress_text=row["progress_text"],
-        preview_url=row["preview_url"],
-        request=load_json(row["request"]),
-        result=load_json(row["result"]),
-        error=row["error"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        finished_at=row["finished_at"],
-        next_poll_at=row["next_poll_at"],
-        deadline=row["deadline"],
-        delivery_worker=row["delivery_worker"],
-        delivery_lease_until=row["delivery_lease_until"],
-        delivery_attempts=row["delivery_attempts"],
-        delivered_at=row["delivered_at"],
-        delivered_refs=tuple(str(ref) for ref in refs) if isinstance(refs, list) else (),
-    )
-
-
-def _button(row: sqlite3.Row) -> ButtonKey:
-    return ButtonKey(
-        key=row["key"],
-        job_id=row["job_id"],
-        position=row["position"],
-        kind=row["kind"],
-        label=row["label"],
-        emoji=row["emoji"],
-        custom_id=row["custom_id"],
-        payload=load_json(row["payload"]),
-        message_ref=row["message_ref"],
-        created_at=row["created_at"],
-    )
 
 
 async def _fetch_job(
@@ -93,15 +37,14 @@ async def _fetch_job(
         if relay_task_id is not None and "relay_task_id" in str(error):
             raise DuplicateJobError(f"relay task {relay_task_id} is already tracked") from error
         raise
-    return _job(row) if row is not None else None
+    return rows.job(row) if row is not None else None
 
 
-def _check_progress(progress: int | None) -> None:
-    if progress is not None and not 0 <= progress <= 100:
-        raise ValueError(f"progress must be within 0..100, got {progress}")
+class SqliteJobs:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
 
-
-class SqliteJobs(SqliteParts):
     # -- jobs ----------------------------------------------------------------------------
     async def create_job(
         self,
@@ -144,13 +87,13 @@ class SqliteJobs(SqliteParts):
 
     async def get_job(self, job_id: int) -> Job | None:
         row = await self._db.fetch_one("SELECT * FROM jobs WHERE id = ?", (job_id,))
-        return _job(row) if row is not None else None
+        return rows.job(row) if row is not None else None
 
     async def get_job_by_relay_id(self, kind: str, relay_task_id: str) -> Job | None:
         row = await self._db.fetch_one(
             "SELECT * FROM jobs WHERE kind = ? AND relay_task_id = ?", (kind, relay_task_id)
         )
-        return _job(row) if row is not None else None
+        return rows.job(row) if row is not None else None
 
     async def update_job(
         self,
@@ -170,26 +113,27 @@ class SqliteJobs(SqliteParts):
         next_poll_at: float | None = None,
         deadline: float | None = None,
     ) -> Job | None:
-        if state in (JobState.DELIVERING, JobState.DELIVERED):
-            raise ValueError("delivery states are set by claim_delivery / finish_delivery")
-        _check_progress(progress)
+        rows.check_update_state(state)
+        rows.check_progress(progress)
+        if rows.cas_can_never_apply(only_from):
+            return None
         now = self._clock()
-        changes: dict[str, object] = {
-            "state": state.value if state is not None else None,
-            "relay_task_id": relay_task_id,
-            "relay_mode": relay_mode,
-            "relay_version": relay_version,
-            "status_message_ref": status_message_ref,
-            "progress": progress,
-            "progress_text": progress_text,
-            "preview_url": preview_url,
-            "result": dump_json(result) if result is not None else None,
-            "error": error,
-            "next_poll_at": next_poll_at,
-            "deadline": deadline,
-        }
-        assignments = [f"{column} = ?" for column, value in changes.items() if value is not None]
-        params: list[object] = [value for value in changes.values() if value is not None]
+        changes = rows.job_changes(
+            state=state,
+            relay_task_id=relay_task_id,
+            relay_mode=relay_mode,
+            relay_version=relay_version,
+            status_message_ref=status_message_ref,
+            progress=progress,
+            progress_text=progress_text,
+            preview_url=preview_url,
+            result=result,
+            error=error,
+            next_poll_at=next_poll_at,
+            deadline=deadline,
+        )
+        assignments = [f"{column} = ?" for column in changes]
+        params: list[object] = list(changes.values())
         assignments.append("updated_at = ?")
         params.append(now)
         if state in OUTCOME_STATES:
@@ -201,7 +145,7 @@ class SqliteJobs(SqliteParts):
             # Only the delivery calls move a job out of delivering / delivered: a state
             # written over them would make the result due (and be sent) a second time.
             where += " AND state NOT IN ('delivering', 'delivered')"
-        if only_from is not None:
+        if only_from is not None:  # not empty: checked above
             allowed = [s.value for s in only_from]
             where += f" AND state IN ({placeholders(len(allowed))})"
             params += allowed
@@ -222,23 +166,54 @@ class SqliteJobs(SqliteParts):
             params.append(due_before)
         sql += " ORDER BY next_poll_at, id LIMIT ?"
         params.append(limit)
-        return [_job(row) for row in await self._db.fetch_all(sql, params)]
+        return [rows.job(row) for row in await self._db.fetch_all(sql, params)]
 
     async def list_jobs_for_owner(
         self, platform: str, user_id: str, *, limit: int = 20
     ) -> list[Job]:
-        rows = await self._db.fetch_all(
+        found = await self._db.fetch_all(
             """
             SELECT * FROM jobs WHERE platform = ? AND user_id = ?
             ORDER BY created_at DESC, id DESC LIMIT ?
             """,
             (platform, user_id, limit),
         )
-        return [_job(row) for row in rows]
+        return [rows.job(row) for row in found]
+
+    async def claim_due_jobs(self, *, lease_s: float, limit: int = 100) -> list[Job]:
+        now = self._clock()
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                f"""
+                SELECT id FROM jobs
+                WHERE state IN ({placeholders(len(_ACTIVE))}) AND next_poll_at <= ?
+                ORDER BY next_poll_at, id LIMIT ?
+                """,
+                (*_ACTIVE, now, limit),
+            ) as cursor:
+                due = [row["id"] for row in await cursor.fetchall()]
+            claimed: list[Job] = []
+            for job_id in due:
+                row = await tx_fetch_one(
+                    conn,
+                    "UPDATE jobs SET next_poll_at = ? WHERE id = ? RETURNING *",
+                    (now + lease_s, job_id),
+                )
+                assert row is not None  # the write lock kept it in place
+                claimed.append(rows.job(row))
+        return claimed
+
+    async def replace_status_message(self, job_id: int, *, expected: str | None, new: str) -> bool:
+        changed = await self._db.execute(
+            "UPDATE jobs SET status_message_ref = ?, updated_at = ?"
+            " WHERE id = ? AND status_message_ref IS ?",
+            (new, self._clock(), job_id, expected),
+        )
+        return changed == 1
 
     # -- delivery ------------------------------------------------------------------------
     async def list_due_deliveries(self, *, limit: int = 100) -> list[Job]:
-        rows = await self._db.fetch_all(
+        found = await self._db.fetch_all(
             f"""
             SELECT * FROM jobs
             WHERE state IN ({placeholders(len(_OUTCOMES))})
@@ -247,7 +222,7 @@ class SqliteJobs(SqliteParts):
             """,
             (*_OUTCOMES, self._clock(), limit),
         )
-        return [_job(row) for row in rows]
+        return [rows.job(row) for row in found]
 
     async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> bool:
         now = self._clock()
@@ -287,50 +262,3 @@ class SqliteJobs(SqliteParts):
             (self._clock(), job_id, worker_id),
         )
         return changed == 1
-
-    # -- button keys ---------------------------------------------------------------------
-    async def create_buttons(
-        self,
-        job_id: int | None,
-        buttons: Sequence[ButtonSpec],
-        *,
-        message_ref: str | None = None,
-    ) -> list[ButtonKey]:
-        if not buttons:
-            return []
-        now = self._clock()
-        created: list[ButtonKey] = []
-        async with self._db.transaction() as conn:
-            for position, spec in enumerate(buttons):
-                for _ in range(_KEY_ATTEMPTS):
-                    key = self._new_key()
-                    async with conn.execute(
-                        """
-                        INSERT INTO button_keys (key, job_id, position, kind, label, emoji,
-                            custom_id, payload, message_ref, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (key) DO NOTHING
-                        RETURNING *
-                        """,
-                        (
-                            key, job_id, position, spec.kind, spec.label, spec.emoji,
-                            spec.custom_id, dump_json(spec.payload), message_ref, now,
-                        ),
-                    ) as cursor:  # fmt: skip
-                        row = await cursor.fetchone()
-                    if row is not None:
-                        created.append(_button(row))
-                        break
-                else:
-                    raise StoreError(f"no free button key after {_KEY_ATTEMPTS} attempts")
-        return created
-
-    async def get_button(self, key: str) -> ButtonKey | None:
-        row = await self._db.fetch_one("SELECT * FROM button_keys WHERE key = ?", (key,))
-        return _button(row) if row is not None else None
-
-    async def buttons_for_job(self, job_id: int) -> list[ButtonKey]:
-        rows = await self._db.fetch_all(
-            "SELECT * FROM button_keys WHERE job_id = ? ORDER BY id", (job_id,)
-        )
-        return [_button(row) for row in rows]

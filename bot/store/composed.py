@@ -1,0 +1,109 @@
+"""``ComposedStore``: a whole ``Store`` made of one object per part.
+
+Each backend writes one small class per protocol part (``SqliteJobs``, ``PgSettings``...) over
+its shared connection, and ``ComposedStore`` puts them together; callers see one flat object
+with every method. The parts stay reachable as attributes (``store.jobs``) for code that wants
+to hand on just one of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from bot.store.base import (
+    ButtonStore,
+    ConversationStore,
+    JobStore,
+    PendingStore,
+    SettingsStore,
+    Store,
+    UsageStore,
+)
+
+
+class ComposedStore:
+    """Delegates every ``Store`` method to the part that implements it."""
+
+    def __init__(
+        self,
+        *,
+        conversations: ConversationStore,
+        settings: SettingsStore,
+        jobs: JobStore,
+        buttons: ButtonStore,
+        pending: PendingStore,
+        usage: UsageStore,
+        close: Callable[[], Awaitable[None]],
+        description: str,
+    ) -> None:
+        self.conversations = conversations
+        self.settings = settings
+        self.jobs = jobs
+        self.buttons = buttons
+        self.pending = pending
+        self.usage = usage
+        self.description = description  # for logs: never holds a password
+        self._close = close
+
+        self.active_conversation = conversations.active_conversation
+        self.reset_conversation = conversations.reset_conversation
+        self.get_conversation = conversations.get_conversation
+        self.set_conversation_model = conversations.set_conversation_model
+        self.set_conversation_persona = conversations.set_conversation_persona
+        self.append_message = conversations.append_message
+        self.history = conversations.history
+
+        self.get_setting = settings.get_setting
+        self.set_setting = settings.set_setting
+        self.delete_setting = settings.delete_setting
+        self.all_settings = settings.all_settings
+
+        self.create_job = jobs.create_job
+        self.get_job = jobs.get_job
+        self.get_job_by_relay_id = jobs.get_job_by_relay_id
+        self.update_job = jobs.update_job
+        self.list_active_jobs = jobs.list_active_jobs
+        self.list_jobs_for_owner = jobs.list_jobs_for_owner
+        self.claim_due_jobs = jobs.claim_due_jobs
+        self.replace_status_message = jobs.replace_status_message
+        self.list_due_deliveries = jobs.list_due_deliveries
+        self.claim_delivery = jobs.claim_delivery
+        self.finish_delivery = jobs.finish_delivery
+        self.release_delivery = jobs.release_delivery
+
+        self.create_buttons = buttons.create_buttons
+        self.get_button = buttons.get_button
+        self.buttons_for_job = buttons.buttons_for_job
+
+        self.put_pending = pending.put_pending
+        self.get_pending = pending.get_pending
+        self.pop_pending = pending.pop_pending
+        self.purge_expired_pending = pending.purge_expired_pending
+
+        self.record_usage = usage.record_usage
+        self.usage_summary = usage.usage_summary
+
+    async def close(self) -> None:
+        await self._close()
+
+    async def __aenter__(self) -> ComposedStore:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    def __repr__(self) -> str:
+        return f"<store {self.description}>"
+
+
+if TYPE_CHECKING:
+    # mypy proves here that the composition offers every Store method with its signature.
+    def _implements_store(store: ComposedStore) -> Store:
+        return store

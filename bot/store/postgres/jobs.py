@@ -1,0 +1,254 @@
+"""Jobs, their polling leases and their exactly-once delivery, on PostgreSQL.
+
+Every lease is computed from the database's clock (see ``bot.store.postgres.db``), so
+processes on machines whose clocks disagree still agree on when a lease ran out.
+``claim_due_jobs`` takes due rows with ``FOR UPDATE SKIP LOCKED``: concurrent trackers each get
+different jobs without waiting for one another. ``claim_delivery`` is one conditional
+``UPDATE``: a second claimer waits for the first one's row lock, re-checks the condition on the
+updated row and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+
+import asyncpg
+
+from bot.store import rows
+from bot.store.postgres.db import PgDatabase, now_sql
+from bot.store.records import (
+    ACTIVE_STATES,
+    OUTCOME_STATES,
+    DuplicateJobError,
+    Job,
+    JobState,
+    JsonValue,
+)
+from bot.store.rows import dump_json
+
+_ACTIVE = sorted(ACTIVE_STATES)
+_OUTCOMES = sorted(OUTCOME_STATES)
+_RELAY_ID_INDEX = "jobs_by_relay_id"
+
+
+class PgJobs:
+    def __init__(self, db: PgDatabase) -> None:
+        self._db = db
+
+    async def _fetch_job(
+        self, sql: str, params: Sequence[object], relay_task_id: str | None
+    ) -> Job | None:
+        try:
+            row = await self._db.fetch_one(sql, params)
+        except asyncpg.UniqueViolationError as error:
+            if relay_task_id is not None and error.constraint_name == _RELAY_ID_INDEX:
+                raise DuplicateJobError(f"relay task {relay_task_id} is already tracked") from error
+            raise
+        return rows.job(row) if row is not None else None
+
+    async def create_job(
+        self,
+        *,
+        kind: str,
+        platform: str,
+        user_id: str,
+        chat_id: str,
+        thread_id: str = "",
+        request: JsonValue = None,
+        relay_task_id: str | None = None,
+        relay_mode: str | None = None,
+        relay_version: str | None = None,
+        status_message_ref: str | None = None,
+        state: JobState = JobState.SUBMITTED,
+        next_poll_at: float | None = None,
+        deadline: float | None = None,
+    ) -> Job:
+        if state not in ACTIVE_STATES:
+            raise ValueError(f"a new job must start in an active state, not {state}")
+        job = await self._fetch_job(
+            f"""
+            INSERT INTO jobs (kind, relay_task_id, relay_mode, relay_version, platform,
+                user_id, chat_id, thread_id, status_message_ref, state, request,
+                created_at, updated_at, next_poll_at, deadline)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, {now_sql(12)}, {now_sql(12)},
+                COALESCE($13::float8, {now_sql(12)}), $14)
+            RETURNING *
+            """,
+            (
+                kind, relay_task_id, relay_mode, relay_version, platform, user_id, chat_id,
+                thread_id, status_message_ref, state.value, dump_json(request),
+                self._db.now(), next_poll_at, deadline,
+            ),
+            relay_task_id,
+        )  # fmt: skip
+        assert job is not None  # INSERT ... RETURNING always yields the row
+        return job
+
+    async def get_job(self, job_id: int) -> Job | None:
+        row = await self._db.fetch_one("SELECT * FROM jobs WHERE id = $1", (job_id,))
+        return rows.job(row) if row is not None else None
+
+    async def get_job_by_relay_id(self, kind: str, relay_task_id: str) -> Job | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM jobs WHERE kind = $1 AND relay_task_id = $2", (kind, relay_task_id)
+        )
+        return rows.job(row) if row is not None else None
+
+    async def update_job(
+        self,
+        job_id: int,
+        *,
+        only_from: Collection[JobState] | None = None,
+        state: JobState | None = None,
+        relay_task_id: str | None = None,
+        relay_mode: str | None = None,
+        relay_version: str | None = None,
+        status_message_ref: str | None = None,
+        progress: int | None = None,
+        progress_text: str | None = None,
+        preview_url: str | None = None,
+        result: JsonValue = None,
+        error: str | None = None,
+        next_poll_at: float | None = None,
+        deadline: float | None = None,
+    ) -> Job | None:
+        rows.check_update_state(state)
+        rows.check_progress(progress)
+        if rows.cas_can_never_apply(only_from):
+            return None
+        changes = rows.job_changes(
+            state=state,
+            relay_task_id=relay_task_id,
+            relay_mode=relay_mode,
+            relay_version=relay_version,
+            status_message_ref=status_message_ref,
+            progress=progress,
+            progress_text=progress_text,
+            preview_url=preview_url,
+            result=result,
+            error=error,
+            next_poll_at=next_poll_at,
+            deadline=deadline,
+        )
+        params: list[object] = [job_id, self._db.now()]
+        now = now_sql(2)
+        assignments = [f"updated_at = {now}"]
+        for column, value in changes.items():
+            params.append(value)
+            assignments.append(f"{column} = ${len(params)}")
+        if state in OUTCOME_STATES:
+            params.append(state.value)
+            assignments += [
+                f"outcome = ${len(params)}",
+                f"finished_at = COALESCE(finished_at, {now})",
+            ]
+        where = "id = $1"
+        if state is not None:
+            # Only the delivery calls move a job out of delivering / delivered: a state
+            # written over them would make the result due (and be sent) a second time.
+            where += " AND state NOT IN ('delivering', 'delivered')"
+        if only_from is not None:  # not empty: checked above
+            params.append([s.value for s in only_from])
+            where += f" AND state = ANY(${len(params)}::text[])"
+        return await self._fetch_job(
+            f"UPDATE jobs SET {', '.join(assignments)} WHERE {where} RETURNING *",
+            params,
+            relay_task_id,
+        )
+
+    async def list_active_jobs(
+        self, *, limit: int = 100, due_before: float | None = None
+    ) -> list[Job]:
+        found = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE state = ANY($1::text[])"
+            " AND ($2::float8 IS NULL OR next_poll_at <= $2)"
+            " ORDER BY next_poll_at, id LIMIT $3",
+            (_ACTIVE, due_before, limit),
+        )
+        return [rows.job(row) for row in found]
+
+    async def list_jobs_for_owner(
+        self, platform: str, user_id: str, *, limit: int = 20
+    ) -> list[Job]:
+        found = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE platform = $1 AND user_id = $2"
+            " ORDER BY created_at DESC, id DESC LIMIT $3",
+            (platform, user_id, limit),
+        )
+        return [rows.job(row) for row in found]
+
+    async def claim_due_jobs(self, *, lease_s: float, limit: int = 100) -> list[Job]:
+        found = await self._db.fetch_all(
+            f"""
+            WITH due AS (
+                SELECT id, next_poll_at AS due_at FROM jobs
+                WHERE state = ANY($1::text[]) AND next_poll_at <= {now_sql(2)}
+                ORDER BY next_poll_at, id LIMIT $3
+                FOR UPDATE SKIP LOCKED
+            )
+            UPDATE jobs SET next_poll_at = {now_sql(2)} + $4
+            FROM due WHERE jobs.id = due.id
+            RETURNING jobs.*, due.due_at
+            """,
+            (_ACTIVE, self._db.now(), limit, lease_s),
+        )
+        found.sort(key=lambda row: (row["due_at"], row["id"]))
+        return [rows.job(row) for row in found]
+
+    async def replace_status_message(self, job_id: int, *, expected: str | None, new: str) -> bool:
+        changed = await self._db.execute(
+            f"UPDATE jobs SET status_message_ref = $3, updated_at = {now_sql(4)}"
+            " WHERE id = $1 AND status_message_ref IS NOT DISTINCT FROM $2",
+            (job_id, expected, new, self._db.now()),
+        )
+        return changed == 1
+
+    # -- delivery ------------------------------------------------------------------------
+    async def list_due_deliveries(self, *, limit: int = 100) -> list[Job]:
+        found = await self._db.fetch_all(
+            f"""
+            SELECT * FROM jobs
+            WHERE state = ANY($1::text[])
+               OR (state = 'delivering' AND delivery_lease_until <= {now_sql(2)})
+            ORDER BY finished_at, id LIMIT $3
+            """,
+            (_OUTCOMES, self._db.now(), limit),
+        )
+        return [rows.job(row) for row in found]
+
+    async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> bool:
+        changed = await self._db.execute(
+            f"""
+            UPDATE jobs SET state = 'delivering', delivery_worker = $2,
+                delivery_lease_until = {now_sql(4)} + $3,
+                delivery_attempts = delivery_attempts + 1, updated_at = {now_sql(4)}
+            WHERE id = $1 AND (state = ANY($5::text[])
+                OR (state = 'delivering' AND delivery_lease_until <= {now_sql(4)}))
+            """,
+            (job_id, worker_id, lease_s, self._db.now(), _OUTCOMES),
+        )
+        return changed == 1
+
+    async def finish_delivery(
+        self, job_id: int, worker_id: str, message_refs: Sequence[str] = ()
+    ) -> bool:
+        changed = await self._db.execute(
+            f"""
+            UPDATE jobs SET state = 'delivered', delivered_at = {now_sql(4)},
+                delivered_refs = $3, delivery_lease_until = NULL, updated_at = {now_sql(4)}
+            WHERE id = $1 AND state = 'delivering' AND delivery_worker = $2
+            """,
+            (job_id, worker_id, dump_json(list(message_refs)), self._db.now()),
+        )
+        return changed == 1
+
+    async def release_delivery(self, job_id: int, worker_id: str) -> bool:
+        changed = await self._db.execute(
+            f"""
+            UPDATE jobs SET state = outcome, delivery_worker = NULL,
+                delivery_lease_until = NULL, updated_at = {now_sql(3)}
+            WHERE id = $1 AND state = 'delivering' AND delivery_worker = $2
+            """,
+            (job_id, worker_id, self._db.now()),
+        )
+        return changed == 1

@@ -1,0 +1,179 @@
+"""The records the store returns, its errors and the job states.
+
+Errors::
+
+    StoreError
+    ├── SchemaTooNewError   the database was written by a newer relaybot; refuse to touch it
+    ├── StoreUnavailableError  the database cannot be reached (PostgreSQL)
+    ├── DuplicateJobError   another job already has that (kind, relay_task_id)
+    └── TargetNotEmptyError migrate-store was pointed at a database that already holds data
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
+
+BUTTON_KEY_MAX_LEN = 16
+"""Button keys fit Telegram's 64-byte callback data with room for a short prefix."""
+
+
+class StoreError(Exception):
+    """Base of every failure the store itself raises (driver errors are not wrapped)."""
+
+
+class SchemaTooNewError(StoreError):
+    """The database schema version is newer than this code knows how to read."""
+
+    def __init__(self, where: str, found: int, supported: int) -> None:
+        super().__init__(
+            f"{where}: database schema version {found} is newer than this relaybot "
+            f"supports ({supported}); upgrade relaybot or use another database file"
+        )
+        self.found = found
+        self.supported = supported
+
+
+class StoreUnavailableError(StoreError):
+    """The database server cannot be reached or refused us; the message holds no password."""
+
+
+class DuplicateJobError(StoreError):
+    """A job with the same (kind, relay_task_id) exists: the relay task is tracked already."""
+
+
+class TargetNotEmptyError(StoreError):
+    """A store copy was asked to write into a database that already holds data."""
+
+
+class JobState(enum.StrEnum):
+    SUBMITTED = "submitted"
+    RUNNING = "running"
+    MODAL = "modal"  # the relay waits for extra input (Midjourney modal: zoom, remix...)
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+    TIMED_OUT = "timed_out"
+    DELIVERING = "delivering"  # a worker holds the delivery lease
+    DELIVERED = "delivered"
+
+
+ACTIVE_STATES: frozenset[JobState] = frozenset(
+    {JobState.SUBMITTED, JobState.RUNNING, JobState.MODAL}
+)
+"""Still running at the relay: the tracker polls these."""
+
+OUTCOME_STATES: frozenset[JobState] = frozenset(
+    {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.TIMED_OUT}
+)
+"""Finished at the relay, result not yet delivered to the chat."""
+
+
+class SettingScope(enum.StrEnum):
+    USER = "user"  # owner_id is a user id
+    CHAT = "chat"  # owner_id is a chat id
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: int
+    platform: str
+    chat_id: str
+    thread_id: str
+    model: str | None  # None: use the configured default
+    persona: str | None  # system prompt; None: the default persona
+    active: bool
+    created_at: float
+    ended_at: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    id: int
+    conversation_id: int
+    role: str  # "system" | "user" | "assistant" | "tool"
+    content: str
+    extra: JsonValue  # e.g. {"images": [...]}; None when absent
+    chars: int  # what this message costs in the history budget
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    kind: str  # "mj", "suno", "luma", ...
+    relay_task_id: str | None  # None until the relay accepted the submit
+    relay_mode: str | None  # e.g. Midjourney "FAST" / "RELAX"
+    relay_version: str | None  # e.g. Suno model version
+    platform: str
+    user_id: str
+    chat_id: str
+    thread_id: str
+    status_message_ref: str | None  # opaque adapter reference to the progress message
+    state: JobState
+    outcome: JobState | None  # the OUTCOME_STATES member reached; kept through delivery
+    progress: int  # 0..100
+    progress_text: str | None
+    preview_url: str | None
+    request: JsonValue
+    result: JsonValue
+    error: str | None
+    created_at: float
+    updated_at: float
+    finished_at: float | None  # when an outcome state was first reached
+    next_poll_at: float
+    deadline: float | None  # past it the tracker gives up (timed_out)
+    delivery_worker: str | None
+    delivery_lease_until: float | None
+    delivery_attempts: int
+    delivered_at: float | None
+    delivered_refs: tuple[str, ...]  # adapter references of the result messages
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in ACTIVE_STATES
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonSpec:
+    """A button to be given a key: what ``create_buttons`` takes."""
+
+    kind: str  # what pressing it does, e.g. "mj_action", "retry"
+    label: str = ""
+    emoji: str = ""
+    custom_id: str | None = None  # Midjourney customId, verbatim
+    payload: JsonValue = None
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonKey:
+    key: str  # url-safe, at most BUTTON_KEY_MAX_LEN characters
+    job_id: int | None
+    position: int  # order within the message it was created for
+    kind: str
+    label: str
+    emoji: str
+    custom_id: str | None
+    payload: JsonValue
+    message_ref: str | None
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class PendingInput:
+    platform: str
+    chat_id: str
+    user_id: str
+    kind: str  # e.g. "mj_modal"
+    payload: JsonValue
+    created_at: float
+    expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class UsageTotals:
+    kind: str  # "chat", "dalle", "mj", "tts", ...
+    count: int  # number of ledger entries
+    units: int  # sum of units (tokens, images, characters...)

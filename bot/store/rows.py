@@ -1,0 +1,193 @@
+"""What both backends share: JSON columns, button keys and turning rows into records.
+
+Both backends keep the same columns with the same meaning (JSON as text, times as float
+seconds), so one set of converters serves ``sqlite3.Row`` and ``asyncpg.Record`` alike.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable, Collection
+from typing import Any, Protocol
+
+from bot.store.records import (
+    BUTTON_KEY_MAX_LEN,
+    ButtonKey,
+    Conversation,
+    Job,
+    JobState,
+    JsonValue,
+    Message,
+    PendingInput,
+)
+
+Clock = Callable[[], float]
+KeyFactory = Callable[[], str]
+
+
+class Row(Protocol):
+    """A database row read by column name (``sqlite3.Row``, ``asyncpg.Record``)."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
+
+
+def new_button_key() -> str:
+    """12 url-safe characters: 72 random bits, far below Telegram's 64-byte limit."""
+    return secrets.token_urlsafe(9)
+
+
+_URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+
+
+def checked_key(key_factory: KeyFactory) -> str:
+    key = key_factory()
+    if not 0 < len(key) <= BUTTON_KEY_MAX_LEN or not all(c in _URL_SAFE for c in key):
+        raise ValueError(f"button key factory produced an unusable key: {key!r}")
+    return key
+
+
+def dump_json(value: JsonValue) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def load_json(text: str | None) -> JsonValue:
+    if text is None:
+        return None
+    value: JsonValue = json.loads(text)
+    return value
+
+
+def check_progress(progress: int | None) -> None:
+    if progress is not None and not 0 <= progress <= 100:
+        raise ValueError(f"progress must be within 0..100, got {progress}")
+
+
+def check_update_state(state: JobState | None) -> None:
+    if state in (JobState.DELIVERING, JobState.DELIVERED):
+        raise ValueError("delivery states are set by claim_delivery / finish_delivery")
+
+
+def cas_can_never_apply(only_from: Collection[JobState] | None) -> bool:
+    """``update_job(only_from=[])``: no current state qualifies, so nothing is updated."""
+    return only_from is not None and not only_from
+
+
+def conversation(row: Row) -> Conversation:
+    return Conversation(
+        id=row["id"],
+        platform=row["platform"],
+        chat_id=row["chat_id"],
+        thread_id=row["thread_id"],
+        model=row["model"],
+        persona=row["persona"],
+        active=bool(row["active"]),
+        created_at=row["created_at"],
+        ended_at=row["ended_at"],
+    )
+
+
+def message(row: Row) -> Message:
+    return Message(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        role=row["role"],
+        content=row["content"],
+        extra=load_json(row["extra"]),
+        chars=row["chars"],
+        created_at=row["created_at"],
+    )
+
+
+def pending(row: Row) -> PendingInput:
+    return PendingInput(
+        platform=row["platform"],
+        chat_id=row["chat_id"],
+        user_id=row["user_id"],
+        kind=row["kind"],
+        payload=load_json(row["payload"]),
+        created_at=row["created_at"],
+        expires_at=row["expires_at"],
+    )
+
+
+def job(row: Row) -> Job:
+    refs = load_json(row["delivered_refs"])
+    return Job(
+        id=row["id"],
+        kind=row["kind"],
+        relay_task_id=row["relay_task_id"],
+        relay_mode=row["relay_mode"],
+        relay_version=row["relay_version"],
+        platform=row["platform"],
+        user_id=row["user_id"],
+        chat_id=row["chat_id"],
+        thread_id=row["thread_id"],
+        status_message_ref=row["status_message_ref"],
+        state=JobState(row["state"]),
+        outcome=JobState(row["outcome"]) if row["outcome"] is not None else None,
+        progress=row["progress"],
+        progress_text=row["progress_text"],
+        preview_url=row["preview_url"],
+        request=load_json(row["request"]),
+        result=load_json(row["result"]),
+        error=row["error"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        finished_at=row["finished_at"],
+        next_poll_at=row["next_poll_at"],
+        deadline=row["deadline"],
+        delivery_worker=row["delivery_worker"],
+        delivery_lease_until=row["delivery_lease_until"],
+        delivery_attempts=row["delivery_attempts"],
+        delivered_at=row["delivered_at"],
+        delivered_refs=tuple(str(ref) for ref in refs) if isinstance(refs, list) else (),
+    )
+
+
+def button(row: Row) -> ButtonKey:
+    return ButtonKey(
+        key=row["key"],
+        job_id=row["job_id"],
+        position=row["position"],
+        kind=row["kind"],
+        label=row["label"],
+        emoji=row["emoji"],
+        custom_id=row["custom_id"],
+        payload=load_json(row["payload"]),
+        message_ref=row["message_ref"],
+        created_at=row["created_at"],
+    )
+
+
+def job_changes(
+    *,
+    state: JobState | None,
+    relay_task_id: str | None,
+    relay_mode: str | None,
+    relay_version: str | None,
+    status_message_ref: str | None,
+    progress: int | None,
+    progress_text: str | None,
+    preview_url: str | None,
+    result: JsonValue,
+    error: str | None,
+    next_poll_at: float | None,
+    deadline: float | None,
+) -> dict[str, object]:
+    """The columns ``update_job`` sets (None = leave unchanged), as stored values."""
+    changes: dict[str, object] = {
+        "state": state.value if state is not None else None,
+        "relay_task_id": relay_task_id,
+        "relay_mode": relay_mode,
+        "relay_version": relay_version,
+        "status_message_ref": status_message_ref,
+        "progress": progress,
+        "progress_text": progress_text,
+        "preview_url": preview_url,
+        "result": dump_json(result) if result is not None else None,
+        "error": error,
+        "next_poll_at": next_poll_at,
+        "deadline": deadline,
+    }
+    return {column: value for column, value in changes.items() if value is not None}

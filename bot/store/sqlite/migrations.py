@@ -1,0 +1,185 @@
+"""SQLite schema, versioned by ``PRAGMA user_version`` (PostgreSQL keeps the same numbers).
+
+``MIGRATIONS[i]`` takes a database from version ``i`` to ``i + 1``. Steps are only ever
+appended: a released step is never edited, because files in the wild already ran it.
+Each step runs in its own ``BEGIN IMMEDIATE`` transaction together with the version bump,
+so a crash leaves the file at a clean version, and two processes opening the same empty
+file cannot both apply a step (the second one re-reads the version under the write lock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import aiosqlite
+
+from bot.store.records import SchemaTooNewError
+
+Migration = Sequence[str]
+
+_V1_INITIAL: Migration = (
+    """
+    CREATE TABLE conversations (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        thread_id TEXT NOT NULL DEFAULT '',
+        model TEXT,
+        persona TEXT,
+        active INTEGER NOT NULL CHECK (active IN (0, 1)),
+        created_at REAL NOT NULL,
+        ended_at REAL
+    )
+    """,
+    # At most one active conversation per scope, whichever process creates it.
+    """
+    CREATE UNIQUE INDEX conversations_one_active
+        ON conversations (platform, chat_id, thread_id) WHERE active = 1
+    """,
+    """
+    CREATE TABLE messages (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        conversation_id INTEGER NOT NULL REFERENCES conversations (id) ON DELETE CASCADE,
+        role TEXT NOT NULL,
+        content TEXT NOT NULL,
+        extra TEXT,
+        chars INTEGER NOT NULL CHECK (chars >= 0),
+        created_at REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX messages_by_conversation ON messages (conversation_id, id)",
+    """
+    CREATE TABLE settings (
+        scope TEXT NOT NULL CHECK (scope IN ('user', 'chat')),
+        platform TEXT NOT NULL,
+        owner_id TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        updated_at REAL NOT NULL,
+        PRIMARY KEY (scope, platform, owner_id, key)
+    )
+    """,
+    """
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        relay_task_id TEXT,
+        relay_mode TEXT,
+        relay_version TEXT,
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        thread_id TEXT NOT NULL DEFAULT '',
+        status_message_ref TEXT,
+        state TEXT NOT NULL CHECK (state IN ('submitted', 'running', 'modal', 'succeeded',
+            'failed', 'cancelled', 'timed_out', 'delivering', 'delivered')),
+        outcome TEXT CHECK (outcome IN ('succeeded', 'failed', 'cancelled', 'timed_out')),
+        progress INTEGER NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
+        progress_text TEXT,
+        preview_url TEXT,
+        request TEXT NOT NULL,
+        result TEXT NOT NULL DEFAULT 'null',
+        error TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        finished_at REAL,
+        next_poll_at REAL NOT NULL,
+        deadline REAL,
+        delivery_worker TEXT,
+        delivery_lease_until REAL,
+        delivery_attempts INTEGER NOT NULL DEFAULT 0,
+        delivered_at REAL,
+        delivered_refs TEXT NOT NULL DEFAULT '[]'
+    )
+    """,
+    """
+    CREATE UNIQUE INDEX jobs_by_relay_id
+        ON jobs (kind, relay_task_id) WHERE relay_task_id IS NOT NULL
+    """,
+    "CREATE INDEX jobs_by_state ON jobs (state, next_poll_at, id)",
+    "CREATE INDEX jobs_by_owner ON jobs (platform, user_id, created_at)",
+    """
+    CREATE TABLE button_keys (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        key TEXT NOT NULL UNIQUE,
+        job_id INTEGER REFERENCES jobs (id) ON DELETE CASCADE,
+        position INTEGER NOT NULL,
+        kind TEXT NOT NULL,
+        label TEXT NOT NULL,
+        emoji TEXT NOT NULL,
+        custom_id TEXT,
+        payload TEXT NOT NULL,
+        message_ref TEXT,
+        created_at REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX button_keys_by_job ON button_keys (job_id, id)",
+    """
+    CREATE TABLE pending_inputs (
+        platform TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        payload TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        expires_at REAL NOT NULL,
+        PRIMARY KEY (platform, chat_id, user_id)
+    )
+    """,
+    """
+    CREATE TABLE usage (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        model TEXT,
+        units INTEGER NOT NULL,
+        created_at REAL NOT NULL
+    )
+    """,
+    "CREATE INDEX usage_by_user ON usage (platform, user_id, created_at)",
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1_INITIAL,)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+async def schema_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+async def migrate(
+    conn: aiosqlite.Connection, path: str, migrations: Sequence[Migration] = MIGRATIONS
+) -> int:
+    """Bring the database up to ``len(migrations)``; returns how many steps ran.
+
+    The connection must be in autocommit mode (``isolation_level=None``)."""
+    target = len(migrations)
+    applied = 0
+    while True:
+        # Checked before taking the write lock, so opening a current file writes nothing.
+        version = await schema_version(conn)
+        if version > target:
+            raise SchemaTooNewError(path, version, target)
+        if version == target:
+            return applied
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            version = await schema_version(conn)
+            if version > target:
+                raise SchemaTooNewError(path, version, target)
+            if version == target:
+                await conn.execute("ROLLBACK")
+                return applied
+            for statement in migrations[version]:
+                await conn.execute(statement)
+            # PRAGMA does not take bound parameters; the value is our own int.
+            await conn.execute(f"PRAGMA user_version = {version + 1}")
+        except BaseException:
+            await conn.execute("ROLLBACK")
+            raise
+        await conn.execute("COMMIT")
+        applied += 1

@@ -1,0 +1,147 @@
+"""Settings, pending inputs and the usage ledger on SQLite: one small class per part."""
+
+from __future__ import annotations
+
+from bot.store import rows
+from bot.store.records import JsonValue, PendingInput, SettingScope, UsageTotals
+from bot.store.rows import Clock, dump_json, load_json
+from bot.store.sqlite.db import Database
+
+
+class SqliteSettings:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def get_setting(
+        self, scope: SettingScope, platform: str, owner_id: str, key: str
+    ) -> JsonValue:
+        row = await self._db.fetch_one(
+            "SELECT value FROM settings"
+            " WHERE scope = ? AND platform = ? AND owner_id = ? AND key = ?",
+            (scope.value, platform, owner_id, key),
+        )
+        return load_json(row["value"]) if row is not None else None
+
+    async def set_setting(
+        self, scope: SettingScope, platform: str, owner_id: str, key: str, value: JsonValue
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO settings (scope, platform, owner_id, key, value, updated_at)"
+            " VALUES (?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (scope, platform, owner_id, key)"
+            " DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+            (scope.value, platform, owner_id, key, dump_json(value), self._clock()),
+        )
+
+    async def delete_setting(
+        self, scope: SettingScope, platform: str, owner_id: str, key: str
+    ) -> bool:
+        deleted = await self._db.execute(
+            "DELETE FROM settings WHERE scope = ? AND platform = ? AND owner_id = ? AND key = ?",
+            (scope.value, platform, owner_id, key),
+        )
+        return deleted > 0
+
+    async def all_settings(
+        self, scope: SettingScope, platform: str, owner_id: str
+    ) -> dict[str, JsonValue]:
+        found = await self._db.fetch_all(
+            "SELECT key, value FROM settings WHERE scope = ? AND platform = ? AND owner_id = ?"
+            " ORDER BY key",
+            (scope.value, platform, owner_id),
+        )
+        return {row["key"]: load_json(row["value"]) for row in found}
+
+
+class SqlitePending:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def put_pending(
+        self,
+        platform: str,
+        chat_id: str,
+        user_id: str,
+        *,
+        kind: str,
+        payload: JsonValue = None,
+        ttl_s: float,
+    ) -> PendingInput:
+        now = self._clock()
+        row = await self._db.fetch_one(
+            "INSERT INTO pending_inputs"
+            " (platform, chat_id, user_id, kind, payload, created_at, expires_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (platform, chat_id, user_id) DO UPDATE SET kind = excluded.kind,"
+            " payload = excluded.payload, created_at = excluded.created_at,"
+            " expires_at = excluded.expires_at"
+            " RETURNING *",
+            (platform, chat_id, user_id, kind, dump_json(payload), now, now + ttl_s),
+        )
+        assert row is not None
+        return rows.pending(row)
+
+    async def get_pending(self, platform: str, chat_id: str, user_id: str) -> PendingInput | None:
+        row = await self._db.fetch_one(
+            "SELECT * FROM pending_inputs"
+            " WHERE platform = ? AND chat_id = ? AND user_id = ? AND expires_at > ?",
+            (platform, chat_id, user_id, self._clock()),
+        )
+        return rows.pending(row) if row is not None else None
+
+    async def pop_pending(self, platform: str, chat_id: str, user_id: str) -> PendingInput | None:
+        # One DELETE ... RETURNING: of two concurrent pops only one sees the row.
+        row = await self._db.fetch_one(
+            "DELETE FROM pending_inputs WHERE platform = ? AND chat_id = ? AND user_id = ?"
+            " RETURNING *",
+            (platform, chat_id, user_id),
+        )
+        if row is None or row["expires_at"] <= self._clock():
+            return None
+        return rows.pending(row)
+
+    async def purge_expired_pending(self) -> int:
+        return await self._db.execute(
+            "DELETE FROM pending_inputs WHERE expires_at <= ?", (self._clock(),)
+        )
+
+
+class SqliteUsage:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def record_usage(
+        self,
+        platform: str,
+        user_id: str,
+        chat_id: str,
+        *,
+        kind: str,
+        model: str | None = None,
+        units: int = 1,
+    ) -> None:
+        await self._db.execute(
+            "INSERT INTO usage (platform, user_id, chat_id, kind, model, units, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (platform, user_id, chat_id, kind, model, units, self._clock()),
+        )
+
+    async def usage_summary(
+        self, platform: str, user_id: str, *, since: float, until: float | None = None
+    ) -> dict[str, UsageTotals]:
+        sql = (
+            "SELECT kind, COUNT(*) AS count, COALESCE(SUM(units), 0) AS units FROM usage"
+            " WHERE platform = ? AND user_id = ? AND created_at >= ?"
+        )
+        params: list[object] = [platform, user_id, since]
+        if until is not None:
+            sql += " AND created_at < ?"
+            params.append(until)
+        found = await self._db.fetch_all(sql + " GROUP BY kind ORDER BY kind", params)
+        return {
+            row["kind"]: UsageTotals(kind=row["kind"], count=row["count"], units=row["units"])
+            for row in found
+        }

@@ -1,0 +1,142 @@
+"""Contract: several processes sharing one database take each job once.
+
+Poll leases (``claim_due_jobs``), the compare-and-set on a job's status message, and that
+leases come from the database's clock, not from each process's own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+import asyncpg
+
+from bot.config import Secret, StorageConfig
+from bot.store import open_store
+from bot.store.base import ACTIVE_STATES, Job, JobState, Store
+from tests.fakes.clock import JumpingClock
+from tests.store.conftest import OpenStore
+
+LEASE_S = 30.0
+
+
+async def _job(store: Store, n: int, **fields: object) -> Job:
+    return await store.create_job(
+        kind="mj",
+        platform="discord",
+        user_id="u1",
+        chat_id="c1",
+        relay_task_id=f"task-{n}",
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+async def test_due_jobs_are_claimed_oldest_first_and_only_when_due(
+    store: Store, clock: JumpingClock
+) -> None:
+    now = clock()
+    later = await _job(store, 1, next_poll_at=now - 5)
+    first = await _job(store, 2, next_poll_at=now - 10)
+    await _job(store, 3, next_poll_at=now + 60)  # not due yet
+    finished = await _job(store, 4, next_poll_at=now - 20)
+    await store.update_job(finished.id, state=JobState.SUCCEEDED)
+
+    claimed = await store.claim_due_jobs(lease_s=LEASE_S, limit=10)
+
+    assert [job.id for job in claimed] == [first.id, later.id]
+    assert {job.next_poll_at for job in claimed} == {now + LEASE_S}
+    assert await store.claim_due_jobs(lease_s=LEASE_S) == []
+
+
+async def test_a_claimed_job_is_polled_again_after_its_next_poll_time_or_lease(
+    store: Store, clock: JumpingClock, advance: Callable[[float], None]
+) -> None:
+    polled = await _job(store, 1)
+    abandoned = await _job(store, 2)
+    assert len(await store.claim_due_jobs(lease_s=LEASE_S)) == 2
+    # The worker polled one job and wrote its next poll time; it died before the other.
+    await store.update_job(polled.id, only_from=ACTIVE_STATES, next_poll_at=clock() + 3)
+
+    advance(3)
+    assert [job.id for job in await store.claim_due_jobs(lease_s=LEASE_S)] == [polled.id]
+    advance(LEASE_S - 3)
+    assert [job.id for job in await store.claim_due_jobs(lease_s=LEASE_S)] == [abandoned.id]
+
+
+async def test_two_processes_claiming_at_once_never_take_the_same_job(
+    open_store: OpenStore,
+) -> None:
+    first, second = await open_store(), await open_store()
+    jobs = [await _job(first, n) for n in range(60)]
+
+    rounds = await asyncio.gather(
+        *(store.claim_due_jobs(lease_s=LEASE_S, limit=7) for store in [first, second] * 6)
+    )
+
+    taken = [job.id for claimed in rounds for job in claimed]
+    assert len(taken) == len(set(taken)) == 60
+    assert sorted(taken) == [job.id for job in jobs]
+
+
+async def test_an_empty_only_from_never_applies(store: Store) -> None:
+    job = await _job(store, 1)
+    assert await store.update_job(job.id, only_from=[], state=JobState.FAILED) is None
+    assert await store.update_job(job.id, only_from=(), progress=50) is None
+    assert await store.get_job(job.id) == job
+
+
+async def test_the_status_message_is_replaced_only_from_the_stored_one(
+    open_store: OpenStore,
+) -> None:
+    first, second = await open_store(), await open_store()
+    job = await _job(first, 1, status_message_ref="tg:c1:10")
+
+    won = await asyncio.gather(
+        first.replace_status_message(job.id, expected="tg:c1:10", new="tg:c1:11"),
+        second.replace_status_message(job.id, expected="tg:c1:10", new="tg:c1:12"),
+    )
+
+    assert sorted(won) == [False, True]
+    current = await second.get_job(job.id)
+    assert current is not None
+    assert current.status_message_ref == ("tg:c1:11" if won[0] else "tg:c1:12")
+    bare = await _job(first, 2)
+    assert not await first.replace_status_message(bare.id, expected="tg:c1:10", new="x")
+    assert await first.replace_status_message(bare.id, expected=None, new="tg:c1:20")
+
+
+async def _database_now(url: str) -> float:
+    conn = await asyncpg.connect(url)
+    try:
+        return float(await conn.fetchval("SELECT extract(epoch FROM now())::float8"))
+    finally:
+        await conn.close()
+
+
+async def test_postgres_leases_follow_the_database_clock_not_the_process_clock(
+    postgres_url: str,
+) -> None:
+    # No clock injected: "now" is the server's. The process clock is not consulted at all,
+    # so a process whose clock is hours off still takes and honours leases correctly.
+    store = await open_store(StorageConfig(url=Secret(postgres_url), pool_size=2))
+    try:
+        before = await _database_now(postgres_url)
+        due = await _job(store, 1)
+        waiting = await _job(store, 2, next_poll_at=before + 3600)
+        assert before <= due.created_at <= before + 60
+        claimed = await store.claim_due_jobs(lease_s=LEASE_S)
+        after = await _database_now(postgres_url)
+
+        assert [job.id for job in claimed] == [due.id]
+        assert before + LEASE_S <= claimed[0].next_poll_at <= after + LEASE_S
+        assert waiting.id not in [job.id for job in await store.claim_due_jobs(lease_s=1)]
+
+        await store.update_job(due.id, state=JobState.SUCCEEDED)
+        assert await store.claim_delivery(due.id, "worker-a", lease_s=LEASE_S)
+        delivering = await store.get_job(due.id)
+        assert delivering is not None and delivering.delivery_lease_until is not None
+        assert before + LEASE_S <= delivering.delivery_lease_until
+        assert delivering.delivery_lease_until <= await _database_now(postgres_url) + LEASE_S
+        assert not await store.claim_delivery(due.id, "worker-b", lease_s=LEASE_S)
+    finally:
+        await store.close()

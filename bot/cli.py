@@ -95,6 +95,23 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     sim.set_defaults(handler=_cmd_sim_relay)
 
+    migrate = sub.add_parser(
+        "migrate-store",
+        help="copy a SQLite store (every conversation, job, setting...) into an empty PostgreSQL",
+    )
+    migrate.add_argument(
+        "--from", dest="source", required=True, metavar="SQLITE_FILE", help="the SQLite file"
+    )
+    migrate.add_argument(
+        "--to",
+        dest="target",
+        default=None,
+        metavar="POSTGRESQL_URL",
+        help="the target database (default: [storage] url / url_env of the config)",
+    )
+    _add_config_option(migrate)
+    migrate.set_defaults(handler=_cmd_migrate_store)
+
     check = sub.add_parser("check", help="validate the configuration and print a summary")
     _add_config_option(check)
     check.set_defaults(handler=_cmd_check)
@@ -249,6 +266,44 @@ def _cmd_sim_relay(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_migrate_store(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+    from urllib.parse import urlsplit
+
+    from bot.config import url_without_secrets
+    from bot.store.base import StoreError
+    from bot.store.transfer import copy_sqlite_to_postgres
+
+    url: str | None = args.target
+    if url is None:
+        config = _load(args, sys.stderr)
+        if config is None:
+            return EXIT_FAILURE
+        if config.storage.url is None:
+            print(
+                "relaybot: migrate-store needs --to postgresql://... or a [storage] url",
+                file=sys.stderr,
+            )
+            return EXIT_USAGE
+        url = config.storage.url.reveal()
+    if urlsplit(url).scheme not in ("postgresql", "postgres"):
+        print("relaybot: --to must be a postgresql://user@host/database URL", file=sys.stderr)
+        return EXIT_USAGE
+
+    def report(table: str, rows: int) -> None:
+        print(f"  {table}: {rows} rows")
+
+    print(f"copying {args.source} into {url_without_secrets(url)}")
+    try:
+        counts = asyncio.run(copy_sqlite_to_postgres(Path(args.source), url, progress=report))
+    except StoreError as exc:
+        print(f"relaybot: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"done: {sum(counts.values())} rows copied; point [storage] url at the new database")
+    return EXIT_OK
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     config = _load(args, sys.stderr)
     if config is None:
@@ -259,6 +314,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
           f"timeout {config.relay.timeout_s:g}s)", file=out)
     print(f"  telegram: {'configured' if config.telegram else 'off'}", file=out)
     print(f"  discord: {'configured' if config.discord else 'off'}", file=out)
-    print(f"  storage: {config.storage.path}", file=out)
+    print(f"  storage: {config.storage.describe()}", file=out)
     print(f"  chat models: {', '.join(config.models.chat_choices)}", file=out)
     return EXIT_OK

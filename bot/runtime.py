@@ -10,6 +10,7 @@ what it opens and closes it in reverse order::
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -28,6 +29,7 @@ from bot.relay import RelayClient
 from bot.store import open_store
 from bot.store.base import StoreError
 
+log = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class Core:
@@ -46,6 +48,7 @@ async def open_core(
         store = await open_store(config.storage)
     except StoreError as exc:  # unreachable database, schema from a newer relaybot
         raise StartupError(str(exc)) from None
+    log.info("storage: %s", config.storage.describe())
     # Media links come from model answers: only public hosts, and the relay's own.
     egress = EgressPolicy(trusted_hosts=[urlsplit(config.relay.base_url).hostname or ""])
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -30,7 +31,7 @@ def _relaybot(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT) -
 def test_help_lists_every_subcommand() -> None:
     result = _relaybot("--help")
     assert result.returncode == 0
-    for name in ("run", "console", "demo", "sim-relay", "check"):
+    for name in ("run", "console", "demo", "sim-relay", "check", "migrate-store"):
         assert name in result.stdout
 
 
@@ -70,3 +71,31 @@ def test_run_without_a_platform_says_what_to_add(tmp_path: Path) -> None:
     assert "no platform configured" in result.stderr
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "relaybot.sqlite3").exists()
+
+
+def test_run_with_an_unreachable_database_says_so_without_the_password(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a loopback port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = tmp_path / "pg.toml"
+    config.write_text(
+        '[relay]\nbase_url = "http://127.0.0.1:1"\napi_key = "sk-x"\n'
+        '[telegram]\ntoken = "123:abc"\n'
+        '[storage]\nurl_env = "DB_URL"\n'
+    )
+    db_url = f"postgresql://bot:pw-never-shown@127.0.0.1:{port}/relaybot"
+    result = _relaybot("run", "--config", str(config), env={"DB_URL": db_url}, cwd=tmp_path)
+    assert result.returncode == 1
+    assert f"cannot connect to PostgreSQL postgresql://bot@127.0.0.1:{port}/relaybot" in (
+        result.stderr
+    )
+    assert "pw-never-shown" not in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_migrate_store_without_a_target_says_what_to_give(tmp_path: Path) -> None:
+    config = tmp_path / "ok.toml"
+    config.write_text('[relay]\nbase_url = "http://127.0.0.1:1"\napi_key = "sk-x"\n')
+    result = _relaybot("migrate-store", "--from", "x.sqlite3", "--config", str(config))
+    assert result.returncode == 2
+    assert "needs --to postgresql://" in result.stderr

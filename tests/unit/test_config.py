@@ -162,3 +162,30 @@ webhook_path = "tg"
         "telegram.webhook_listen",
         "telegram.webhook_path",
     ]
+
+
+def test_storage_url_selects_postgresql_and_keeps_its_password_secret(tmp_path: Path) -> None:
+    url = "postgresql://bot:s3cret-pw@db.internal:5433/relaybot"
+    text = MINIMAL + '[storage]\nurl_env = "RELAYBOT_DB"\npool_size = 4\n'
+    config = load_config(_write(tmp_path, text), env={"RELAYBOT_DB": url})
+
+    assert config.storage.url is not None and config.storage.url.reveal() == url
+    assert config.storage.pool_size == 4
+    assert config.storage.describe() == "PostgreSQL postgresql://bot@db.internal:5433/relaybot"
+    assert "s3cret-pw" not in repr(config)
+    assert {url, "s3cret-pw"} <= set(config.secrets())
+
+    sqlite = load_config(_write(tmp_path, MINIMAL + '[storage]\npath = "x.db"\n'), env={})
+    assert sqlite.storage.url is None and sqlite.storage.describe() == "SQLite x.db"
+
+
+def test_bad_storage_settings_are_reported_without_the_url(tmp_path: Path) -> None:
+    text = MINIMAL + '[storage]\npath = "x.db"\nurl = "mysql://u:hidden-pw@h/db"\npool_size = 0\n'
+    with pytest.raises(ConfigError) as raised:
+        load_config(_write(tmp_path, text), env={})
+
+    problems = raised.value.problems
+    assert any(p.startswith("storage.url: give either path") for p in problems)
+    assert any(p.startswith("storage.url: must be a postgresql://") for p in problems)
+    assert any(p.startswith("storage.pool_size:") for p in problems)
+    assert "hidden-pw" not in "\n".join(problems)

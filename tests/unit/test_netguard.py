@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+from pathlib import Path
 
 import aiohttp
+import asyncpg
 import pytest
 from aiohttp import web
 
@@ -45,3 +48,27 @@ async def test_loopback_server_is_reachable() -> None:
             assert await resp.text() == "hi"
     finally:
         await runner.cleanup()
+
+
+async def test_unix_sockets_pass_the_guard(tmp_path: Path) -> None:
+    # PostgreSQL is reached over a unix socket as often as over loopback TCP.
+    path = tmp_path / ".s.PGSQL.5432"
+
+    async def greet(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"hi")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_unix_server(greet, path=str(path))
+    try:
+        reader, writer = await asyncio.open_unix_connection(str(path))
+        assert await reader.read() == b"hi"
+        writer.close()
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_database_on_a_public_host_is_refused() -> None:
+    with pytest.raises(NetworkGuardError):
+        await asyncpg.connect("postgresql://bot@203.0.113.7:5432/relaybot", timeout=5)

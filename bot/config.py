@@ -114,11 +114,9 @@ class StorageConfig:
 def url_without_secrets(url: str) -> str:
     """A database URL without its password and query (which may carry one)."""
     parts = urlsplit(url)
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
-    user = f"{parts.username}@" if parts.username else ""
-    return f"{parts.scheme}://{user}{host}{parts.path}"
+    credentials, _, host = parts.netloc.rpartition("@")
+    user = credentials.partition(":")[0]
+    return f"{parts.scheme}://{user + '@' if user else ''}{host}{parts.path}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,7 @@ async def open_core(
         store = await open_store(config.storage)
     except StoreError as exc:  # unreachable database, schema from a newer relaybot
         raise StartupError(str(exc)) from None
-    log.info("storage: %s", config.storage.describe())
+    log.debug("storage: %s", config.storage.describe())
     # Media links come from model answers: only public hosts, and the relay's own.
     egress = EgressPolicy(trusted_hosts=[urlsplit(config.relay.base_url).hostname or ""])
     try:

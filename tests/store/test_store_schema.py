@@ -208,3 +208,11 @@ async def test_an_unreachable_postgres_is_one_clear_error_without_the_password()
 
     assert "hunter2secret" not in str(refused.value)
     assert f"postgresql://bot@127.0.0.1:{port}/relaybot" in str(refused.value)
+
+
+async def test_a_malformed_postgres_url_is_refused_without_echoing_the_password() -> None:
+    with pytest.raises(StoreUnavailableError) as refused:
+        await open_store(_pg("postgresql://bot:hunter2secret@127.0.0.1:notaport/relaybot"))
+
+    assert "not a valid URL" in str(refused.value)
+    assert "hunter2secret" not in str(refused.value)

@@ -60,6 +60,7 @@ def test_check_reads_relaybot_config_env_and_hides_the_key(tmp_path: Path) -> No
     )
     assert result.returncode == 0, result.stderr
     assert "configuration OK" in result.stdout
+    assert "storage: SQLite relaybot.sqlite3" in result.stdout
     assert "sk-secret-value-42" not in result.stdout + result.stderr
 
 

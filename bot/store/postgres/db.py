@@ -45,8 +45,11 @@ class PgDatabase:
         try:
             pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size)
         except (OSError, asyncpg.PostgresError) as error:
-            # asyncpg's message never holds the password; the URL we add has none.
+            # These messages name the server and user, never the password.
             raise StoreUnavailableError(f"cannot connect to {description}: {error}") from None
+        except (asyncpg.InterfaceError, ValueError):
+            # A malformed URL: asyncpg's message may quote it, password and all.
+            raise StoreUnavailableError(f"cannot use {description}: not a valid URL") from None
         try:
             async with pool.acquire() as conn:
                 await migrate(conn, description)

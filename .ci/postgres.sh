@@ -31,6 +31,10 @@ ensure_binaries() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
     apt-get install -y -qq postgresql-15 >&2
+    if [ ! -x "$PG_BIN/initdb" ]; then
+        echo "postgres.sh: postgresql-15 installed, but no initdb in $PG_BIN" >&2
+        exit 1
+    fi
 }
 
 server_user() {

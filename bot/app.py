@@ -16,6 +16,7 @@ import time
 from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from types import TracebackType
+from typing import Final, Literal
 from urllib.parse import urlsplit
 
 from adapters.base import Adapter
@@ -24,9 +25,12 @@ from bot.core.context import Clock, Sleep
 from bot.core.errors import StartupError
 from bot.jobs.notify import NotifyListener
 from bot.jobs.tracker import JobTracker
+from bot.proxy import effective_proxy
 from bot.runtime import Core, open_core
 
 log = logging.getLogger(__name__)
+
+DISCORD_API: Final = "https://discord.com/api/v10"
 
 
 class NoPlatformError(StartupError):
@@ -144,6 +148,7 @@ class App:
                     locale=self.config.bot.locale,
                     sleep=self._sleep,
                     clock=self._clock,
+                    proxy=platform_proxy(self.config, "discord"),
                 )
             )
         return adapters
@@ -168,10 +173,25 @@ class App:
             core.dispatcher.commands,
             locale=self.config.bot.locale,
             edit_interval_s=self.config.bot.edit_interval_s,
-            settings=TelegramSettings(poll_timeout_s=telegram.poll_timeout_s, webhook=webhook),
+            settings=TelegramSettings(
+                poll_timeout_s=telegram.poll_timeout_s,
+                webhook=webhook,
+                proxy=platform_proxy(self.config, "telegram"),
+            ),
             sleep=self._sleep,
             clock=self._clock,
         )
+
+
+def platform_proxy(config: AppConfig, platform: Literal["telegram", "discord"]) -> str | None:
+    """The proxy URL a platform client connects through (None: direct)."""
+    if platform == "telegram":
+        target = config.telegram.base_url if config.telegram else "https://api.telegram.org"
+    else:
+        target = (config.discord.api_base_url if config.discord else None) or DISCORD_API
+    return effective_proxy(
+        config.proxy_for(platform), trust_env=config.network.trust_env, target_url=target
+    )
 
 
 async def run_forever(config: AppConfig, *, sync_commands: bool = False) -> None:

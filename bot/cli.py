@@ -165,7 +165,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = _load(args, sys.stderr)
     if config is None:
         return EXIT_FAILURE
-    setup_logging(config.logging.level, secrets=config.secrets())
+    setup_logging(config.logging.level, secrets=config.secrets(), format=config.logging.format)
     try:
         asyncio.run(run_forever(config, sync_commands=args.sync_commands))
     except StartupError as exc:
@@ -188,13 +188,18 @@ def _cmd_sync_commands(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     from adapters.base import PlatformStartError
     from adapters.discord import sync_commands
+    from bot.app import platform_proxy
 
-    setup_logging(config.logging.level, secrets=config.secrets())
+    setup_logging(config.logging.level, secrets=config.secrets(), format=config.logging.format)
     guild_ids = () if args.global_ else None
     try:
         count = asyncio.run(
             sync_commands(
-                config.discord, all_commands(), guild_ids=guild_ids, locale=config.bot.locale
+                config.discord,
+                all_commands(),
+                guild_ids=guild_ids,
+                locale=config.bot.locale,
+                proxy=platform_proxy(config, "discord"),
             )
         )
     except PlatformStartError as exc:
@@ -234,6 +239,7 @@ def _console(
     setup_logging(
         config.logging.level if config else "WARNING",
         secrets=config.secrets() if config else (),
+        format=config.logging.format if config else "text",
     )
     return asyncio.run(
         run_console(

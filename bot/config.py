@@ -25,7 +25,9 @@ __all__ = [
     "ConfigError",
     "DiscordConfig",
     "LoggingConfig",
+    "MetricsConfig",
     "ModelsConfig",
+    "NetworkConfig",
     "RelayConfig",
     "Secret",
     "StorageConfig",
@@ -38,6 +40,8 @@ __all__ = [
 
 MjMode = Literal["fast", "relax", "turbo"]
 MJ_MODES: Final = ("fast", "relax", "turbo")
+PROXY_SCHEMES: Final = ("http", "https", "socks5", "socks5h", "socks4")
+LOG_FORMATS: Final = ("text", "json")
 DEFAULT_CONFIG_PATH: Final = Path("config.toml")
 CONFIG_PATH_ENV: Final = "RELAYBOT_CONFIG"
 
@@ -74,6 +78,7 @@ class RelayConfig:
     mj_mode: MjMode = "fast"
     notify_url: str | None = None
     notify_listen: tuple[str, int] | None = None  # (host, port) the callback listener binds
+    proxy: Secret | None = None  # overrides [network] proxy for the relay
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +92,7 @@ class TelegramConfig:
     webhook_listen_port: int = 8443
     webhook_path: str = "/telegram"
     webhook_secret: Secret | None = None
+    proxy: Secret | None = None  # overrides [network] proxy for Telegram
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,6 +102,7 @@ class DiscordConfig:
     gateway_url: str | None = None
     guild_ids: tuple[int, ...] = ()
     thread_per_conversation: bool = False  # /chat and mentions in a channel open a thread
+    proxy: Secret | None = None  # overrides [network] proxy for Discord (REST and gateway)
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +159,20 @@ class BotConfig:
 @dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str = "INFO"
+    format: str = "text"  # "json": one JSON object per line
+
+
+@dataclass(frozen=True, slots=True)
+class NetworkConfig:
+    """The proxy every service uses unless its own section names another."""
+
+    proxy: Secret | None = None  # a URL that may carry credentials: a secret
+    trust_env: bool = False  # honour HTTPS_PROXY / HTTP_PROXY / NO_PROXY
+
+
+@dataclass(frozen=True, slots=True)
+class MetricsConfig:
+    listen: tuple[str, int] | None = None  # None: no metrics endpoint
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +184,16 @@ class AppConfig:
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     telegram: TelegramConfig | None = None
     discord: DiscordConfig | None = None
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+
+    def proxy_for(self, service: Literal["relay", "telegram", "discord"]) -> Secret | None:
+        """The section's own ``proxy``, else ``[network] proxy`` (None: direct)."""
+        section = {"relay": self.relay, "telegram": self.telegram, "discord": self.discord}
+        own = section[service]
+        if own is not None and own.proxy is not None:
+            return own.proxy
+        return self.network.proxy
 
     def secrets(self) -> tuple[str, ...]:
         """Every secret value, for the log redactor."""
@@ -177,11 +208,24 @@ class AppConfig:
             password = urlsplit(self.storage.url.reveal()).password
             if password:
                 found.append(password)
+        proxies = [self.relay.proxy, self.network.proxy]
+        proxies += [p.proxy for p in (self.telegram, self.discord) if p is not None]
+        for proxy in proxies:
+            if proxy is not None:
+                found += _proxy_secrets(proxy.reveal())
         return tuple(s for s in found if s)
 
 
 _LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-_KNOWN_SECTIONS: Final = ("relay", "telegram", "discord", "storage", "models", "bot", "logging")
+_KNOWN_SECTIONS: Final = (
+    "relay", "telegram", "discord", "storage", "models", "bot", "logging", "network", "metrics",
+)
+
+
+def _proxy_secrets(url: str) -> list[str]:
+    """The whole proxy URL and its password: either may show up in a library's log line."""
+    password = urlsplit(url).password
+    return [url, password] if password else [url]
 
 
 def resolve_config_path(cli_path: str | None, env: Mapping[str, str]) -> Path:
@@ -225,6 +269,8 @@ def parse_config(raw: Mapping[str, object], env: Mapping[str, str]) -> AppConfig
     models = _models(SectionReader.of(raw, "models", problems, env))
     bot = _bot(SectionReader.of(raw, "bot", problems, env))
     logging_ = _logging(SectionReader.of(raw, "logging", problems, env))
+    network = _network(SectionReader.of(raw, "network", problems, env))
+    metrics = _metrics(SectionReader.of(raw, "metrics", problems, env))
 
     if problems or relay is None:
         raise ConfigError(problems)
@@ -236,6 +282,8 @@ def parse_config(raw: Mapping[str, object], env: Mapping[str, str]) -> AppConfig
         models=models,
         bot=bot,
         logging=logging_,
+        network=network,
+        metrics=metrics,
     )
 
 
@@ -247,6 +295,7 @@ def _relay(s: SectionReader) -> RelayConfig | None:
     mj_mode = s.choice("mj_mode", "fast", MJ_MODES)
     notify_url = s.optional_url("notify_url")
     notify_listen = s.host_port("notify_listen", None)
+    proxy = _proxy(s)
     if (notify_url is None) != (notify_listen is None):
         s.problem("notify_url", "notify_url and notify_listen go together: set both or neither")
     s.finish()
@@ -261,6 +310,7 @@ def _relay(s: SectionReader) -> RelayConfig | None:
         mj_mode=mode,
         notify_url=notify_url,
         notify_listen=notify_listen,
+        proxy=proxy,
     )
 
 
@@ -277,6 +327,7 @@ def _telegram(s: SectionReader) -> TelegramConfig | None:
     if not webhook_path.startswith("/"):
         s.problem("webhook_path", "must start with /")
     webhook_secret = s.optional_secret("webhook_secret")
+    proxy = _proxy(s)
     s.finish()
     if token is None or base_url is None or base_file_url is None:
         return None
@@ -290,6 +341,7 @@ def _telegram(s: SectionReader) -> TelegramConfig | None:
         webhook_listen_port=listen[1],
         webhook_path=webhook_path,
         webhook_secret=Secret(webhook_secret) if webhook_secret else None,
+        proxy=proxy,
     )
 
 
@@ -301,6 +353,7 @@ def _discord(s: SectionReader) -> DiscordConfig | None:
     gateway_url = s.optional_url("gateway_url", schemes=("ws", "wss"))
     guild_ids = s.int_list("guild_ids")
     thread_per_conversation = s.boolean("thread_per_conversation", False)
+    proxy = _proxy(s)
     s.finish()
     if token is None:
         return None
@@ -310,6 +363,7 @@ def _discord(s: SectionReader) -> DiscordConfig | None:
         gateway_url=gateway_url,
         guild_ids=guild_ids,
         thread_per_conversation=thread_per_conversation,
+        proxy=proxy,
     )
 
 
@@ -375,5 +429,33 @@ def _bot(s: SectionReader) -> BotConfig:
 
 def _logging(s: SectionReader) -> LoggingConfig:
     level = s.choice("level", "INFO", _LOG_LEVELS, normalise=str.upper)
+    format_ = s.choice("format", "text", LOG_FORMATS)
     s.finish()
-    return LoggingConfig(level=level)
+    return LoggingConfig(level=level, format=format_)
+
+
+def _proxy(s: SectionReader) -> Secret | None:
+    """``proxy`` (or ``proxy_env``): an http(s):// or socks5:// URL, maybe with credentials."""
+    value = s.optional_secret("proxy")
+    if value is None:
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in PROXY_SCHEMES or not parts.hostname:
+        # The value may carry a password: the problem names the key, never the value.
+        s.problem("proxy", "must be a URL starting with "
+                  + ", ".join(f"{scheme}://" for scheme in PROXY_SCHEMES))
+        return None
+    return Secret(value)
+
+
+def _network(s: SectionReader) -> NetworkConfig:
+    proxy = _proxy(s)
+    trust_env = s.boolean("trust_env", False)
+    s.finish()
+    return NetworkConfig(proxy=proxy, trust_env=trust_env)
+
+
+def _metrics(s: SectionReader) -> MetricsConfig:
+    listen = s.host_port("listen", None)
+    s.finish()
+    return MetricsConfig(listen=listen)

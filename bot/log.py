@@ -8,20 +8,24 @@ the bot token).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
 from collections.abc import Iterable
+from datetime import UTC, datetime
 from typing import Final, TextIO
 
 REDACTED: Final = "***"
 
 # Shapes of credentials that may appear even when not configured through us:
-# relay keys, Telegram bot tokens (in Bot API URLs) and bearer headers.
+# relay keys, Telegram bot tokens (in Bot API URLs), bearer headers and the password of
+# a URL such as a proxy's (``socks5://user:password@host``).
 _PATTERNS: Final = (
     re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
     re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_\-]{30,}"),
     re.compile(r"(?i)(bearer\s+)[^\s'\"]+"),
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://[^\s/:@'\"]+:)[^\s/@'\"]+(?=@)"),
 )
 
 
@@ -59,13 +63,40 @@ class RedactingFilter(logging.Filter):
         return True
 
 
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: ``time``, ``level``, ``logger``, ``message`` and, for an
+    exception, ``exc_info`` (the traceback text). Runs after the redactor, so every
+    field is already redacted."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, str] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info and not record.exc_text:
+            record.exc_text = self.formatException(record.exc_info)
+        if record.exc_text:
+            entry["exc_info"] = record.exc_text
+        if record.stack_info:
+            entry["stack_info"] = record.stack_info
+        return json.dumps(entry, ensure_ascii=False)
+
+
 def setup_logging(
-    level: str = "INFO", secrets: Iterable[str] = (), stream: TextIO | None = None
+    level: str = "INFO",
+    secrets: Iterable[str] = (),
+    stream: TextIO | None = None,
+    format: str = "text",
 ) -> logging.Handler:
-    """Install one redacting stderr handler on the root logger and return it."""
+    """Install one redacting stderr handler on the root logger and return it.
+
+    ``format="json"`` writes one JSON object per line, for log collectors."""
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        JsonFormatter() if format == "json"
+        else logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     )
     handler.addFilter(RedactingFilter(secrets))
     root = logging.getLogger()

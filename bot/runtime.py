@@ -17,14 +17,13 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import aiohttp
-
 from bot.commands import build_dispatcher
 from bot.config import AppConfig
 from bot.core.context import Clock, Services, Sleep
 from bot.core.dispatcher import Dispatcher
 from bot.core.errors import StartupError
 from bot.egress import EgressPolicy
+from bot.proxy import client_session, effective_proxy, proxy_host
 from bot.relay import RelayClient
 from bot.store import open_store
 from bot.store.base import StoreError
@@ -49,11 +48,19 @@ async def open_core(
     except StoreError as exc:  # unreachable database, schema from a newer relaybot
         raise StartupError(str(exc)) from None
     log.debug("storage: %s", config.storage.describe())
-    # Media links come from model answers: only public hosts, and the relay's own.
-    egress = EgressPolicy(trusted_hosts=[urlsplit(config.relay.base_url).hostname or ""])
+    proxy = effective_proxy(
+        config.proxy_for("relay"),
+        trust_env=config.network.trust_env,
+        target_url=config.relay.base_url,
+    )
+    # Media links come from model answers: only public hosts, and the relay's own (and
+    # the proxy's, which may well be on this machine).
+    egress = EgressPolicy(
+        trusted_hosts=[urlsplit(config.relay.base_url).hostname or "", proxy_host(proxy) or ""]
+    )
     try:
-        connector = aiohttp.TCPConnector(resolver=egress.resolver())
-        async with aiohttp.ClientSession(connector=connector) as http:
+        session = client_session(proxy, resolver=egress.resolver())
+        async with session as http:
             relay = RelayClient(
                 http,
                 base_url=config.relay.base_url,

@@ -61,6 +61,7 @@ from bot.core.models import (
     Responder,
 )
 from bot.core.texts import normalise_locale
+from bot.proxy import client_session
 
 log = logging.getLogger(__name__)
 
@@ -106,8 +107,11 @@ class DiscordAdapter:
         ask_timeout_s: float = 300.0,
         modal_timeout_s: float = 600.0,
         stop_grace_s: float = 10.0,
+        proxy: str | None = None,
     ) -> None:
+        """``proxy``: the URL every Discord connection goes through (None: direct)."""
         self._config = config
+        self._proxy = proxy
         self._core = core
         self._commands = tuple(commands)
         if choices is None:
@@ -138,11 +142,12 @@ class DiscordAdapter:
 
     async def start(self) -> None:
         self._restore = point_at(self._config.api_base_url, self._config.gateway_url)
-        self._session = aiohttp.ClientSession()
+        self._session = client_session(self._proxy)
         client = RelayDiscordClient(
             build_commands(self._commands, self._on_command, self._choices, self._locale),
             on_message=self._on_message,
             on_press=self._on_press,
+            proxy=self._proxy,
         )
         self._client = client
         self._shared = Shared(
@@ -363,13 +368,16 @@ async def sync_commands(
     *,
     guild_ids: Sequence[int] | None = None,
     locale: str = "en",
+    proxy: str | None = None,
 ) -> int:
     """Register the slash commands without connecting to the gateway (``relaybot
     sync-commands``): to ``guild_ids`` (default: config) instantly, else globally.
 
     Returns the number of commands registered."""
     restore = point_at(config.api_base_url, config.gateway_url)
-    client = RelayDiscordClient(build_commands(commands, _not_running, _no_choices, locale))
+    client = RelayDiscordClient(
+        build_commands(commands, _not_running, _no_choices, locale), proxy=proxy
+    )
     try:
         with _explained_start_failures():
             await client.login(config.token.reveal())

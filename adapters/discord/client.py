@@ -17,6 +17,7 @@ from discord import app_commands
 
 from adapters.discord.components import KeyButton
 from adapters.discord.convert import no_mentions
+from bot.proxy import is_socks, socks_connector
 
 Restore = Callable[[], None]
 
@@ -57,15 +58,24 @@ class RelayDiscordClient(discord.Client):
         on_message: MessageHandler | None = None,
         on_press: PressHandler | None = None,
         guild_ready_timeout_s: float = 2.0,
+        proxy: str | None = None,
     ) -> None:
+        """``proxy``: an http(s):// or socks5:// URL for REST and the gateway alike."""
         # relaybot never joins voice: discord.py's start-up warnings about the voice
         # libraries (PyNaCl, davey) would only alarm operators.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
+        # discord.py hands ``proxy`` to aiohttp, which speaks only HTTP proxies; a SOCKS
+        # proxy comes in as the session's connector, which the websocket shares.
+        routing: dict[str, Any] = (
+            {"connector": socks_connector(proxy)} if is_socks(proxy) and proxy is not None
+            else {"proxy": proxy}
+        )
         super().__init__(
             intents=discord.Intents.default(),
             allowed_mentions=no_mentions(),
             guild_ready_timeout=guild_ready_timeout_s,
+            **routing,
         )
         self.tree: app_commands.CommandTree[RelayDiscordClient] = app_commands.CommandTree(self)
         for command in commands:

@@ -24,6 +24,7 @@ from telegram import BotCommand, CallbackQuery, Message, Update, User
 from telegram.constants import ChatAction
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 
 from adapters.base import CoreHandler, PlatformStartError
 from adapters.telegram.attachments import AlbumCollector, attachments_of
@@ -66,6 +67,7 @@ class TelegramSettings:
     press_ack_s: float = 1.0  # a button's spinner stops at the latest after this
     shutdown_grace_s: float = 5.0  # running work may finish this long on stop
     register_commands: bool = True  # setMyCommands (only when the list changed)
+    proxy: str | None = None  # http(s):// or socks5:// URL for every Bot API call
 
 
 def _start_failure(exc: TelegramError) -> PlatformStartError:
@@ -77,6 +79,16 @@ def _start_failure(exc: TelegramError) -> PlatformStartError:
     return PlatformStartError(
         f"cannot reach the Telegram Bot API ({type(exc).__name__}); check the network and "
         "telegram.base_url"
+    )
+
+
+def bot_api_request(proxy: str | None, *, pool_size: int) -> HTTPXRequest:
+    """PTB's HTTP client (its default pool sizes), through ``proxy`` or direct.
+
+    httpx would read HTTPS_PROXY by itself; the environment is already weighed in
+    ``proxy`` (``[network] trust_env``), so it is not consulted a second time."""
+    return HTTPXRequest(
+        connection_pool_size=pool_size, proxy=proxy, httpx_kwargs={"trust_env": False}
     )
 
 
@@ -132,6 +144,8 @@ class TelegramAdapter:
             .token(self._config.token.reveal())
             .base_url(self._config.base_url)
             .base_file_url(self._config.base_file_url)
+            .request(bot_api_request(self._settings.proxy, pool_size=256))
+            .get_updates_request(bot_api_request(self._settings.proxy, pool_size=1))
         )
         if self._settings.webhook is not None:
             builder = builder.updater(None)

@@ -59,3 +59,30 @@ def test_stack_info_is_redacted_too() -> None:
         logging.getLogger().removeHandler(handler)
     out = stream.getvalue()
     assert "boom" in out and "plain-secret-value" not in out
+
+
+def test_json_format_writes_one_redacted_object_per_line() -> None:
+    import json
+
+    stream = io.StringIO()
+    handler = setup_logging("INFO", secrets=["plain-secret-value"], stream=stream, format="json")
+    try:
+        log = logging.getLogger("bot.relay")
+        log.info("connected through socks5://alice:pr0xy-pw@proxy.lan:1080 with %s",
+                 "plain-secret-value")
+        try:
+            raise RuntimeError("boom with sk-zzzzzzzzzzzz")
+        except RuntimeError:
+            log.exception("request failed\nsecond line")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 2, "a multi-line message and a traceback stay on one line"
+    first, second = (json.loads(line) for line in lines)
+    assert set(first) == {"time", "level", "logger", "message"}
+    assert first["level"] == "INFO" and first["logger"] == "bot.relay"
+    assert first["message"] == "connected through socks5://alice:***@proxy.lan:1080 with ***"
+    assert first["time"].endswith("+00:00")
+    assert second["message"] == "request failed\nsecond line"
+    assert "RuntimeError: boom with ***" in second["exc_info"]
+    assert "sk-zzzz" not in stream.getvalue()

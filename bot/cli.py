@@ -112,8 +112,23 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_config_option(migrate)
     migrate.set_defaults(handler=_cmd_migrate_store)
 
-    check = sub.add_parser("check", help="validate the configuration and print a summary")
+    check = sub.add_parser(
+        "check",
+        help="validate the configuration, then reach every configured service",
+        description="Validate the configuration, then reach the relay, Telegram, Discord "
+        "and the store: one line each, with a fix for each failure. Exit 0 only when all pass.",
+    )
     _add_config_option(check)
+    check.add_argument(
+        "--offline", action="store_true", help="only validate the file; contact nothing"
+    )
+    check.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        metavar="SECONDS",
+        help="how long each service may take to answer (default 10)",
+    )
     check.set_defaults(handler=_cmd_check)
     return parser
 
@@ -314,7 +329,32 @@ def _cmd_check(args: argparse.Namespace) -> int:
     config = _load(args, sys.stderr)
     if config is None:
         return EXIT_FAILURE
-    out = sys.stdout
+    if args.offline:
+        _print_summary(config, sys.stdout)
+        return EXIT_OK
+    import asyncio
+
+    from bot.check import render, run_checks
+    from bot.core.commands import all_commands
+    from bot.log import RedactingFilter
+
+    path = resolve_config_path(args.config, os.environ)
+    names = {spec.name for spec in all_commands()}
+    lines = asyncio.run(
+        run_checks(config, command_names=names, timeout_s=max(0.1, args.timeout))
+    )
+    # Error texts quote what servers and libraries said: never let a secret through.
+    redact = RedactingFilter(config.secrets()).redact
+    print(f"ok   configuration: {path}", file=sys.stdout)
+    print(redact(render(lines)), file=sys.stdout)
+    failures = sum(not line.ok for line in lines)
+    if failures:
+        print(f"{failures} of {len(lines) + 1} checks failed", file=sys.stdout)
+        return EXIT_FAILURE
+    return EXIT_OK
+
+
+def _print_summary(config: AppConfig, out: TextIO) -> None:
     print("configuration OK", file=out)
     print(f"  relay: {config.relay.base_url} (mode {config.relay.mj_mode}, "
           f"timeout {config.relay.timeout_s:g}s)", file=out)
@@ -322,4 +362,3 @@ def _cmd_check(args: argparse.Namespace) -> int:
     print(f"  discord: {'configured' if config.discord else 'off'}", file=out)
     print(f"  storage: {config.storage.describe()}", file=out)
     print(f"  chat models: {', '.join(config.models.chat_choices)}", file=out)
-    return EXIT_OK

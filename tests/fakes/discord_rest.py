@@ -66,6 +66,8 @@ class RestPart(FakeWorld):
             ("GET", "/oauth2/applications/@me", lambda *_: json_response(self._app_info())),
             ("GET", "/gateway", lambda *_: json_response({"url": self.gateway_url})),
             ("GET", "/gateway/bot", lambda *_: json_response(self._gateway_bot())),
+            ("GET", "/applications/*/commands", self._get_commands),
+            ("GET", "/applications/*/guilds/*/commands", self._get_commands),
             ("PUT", "/applications/*/commands", self._put_commands),
             ("PUT", "/applications/*/guilds/*/commands", self._put_commands),
             ("POST", "/interactions/*/*/callback", self._callback),
@@ -95,6 +97,10 @@ class RestPart(FakeWorld):
     def _gateway_bot(self) -> dict[str, Any]:
         return {"url": self.gateway_url, "shards": 1, "session_start_limit": {
             "total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}}
+
+    def _get_commands(self, parts: list[str], *_: Any) -> web.Response:
+        scope = parts[4] if len(parts) > 5 else "global"
+        return json_response(self.commands.get(scope, []))
 
     def _put_commands(self, parts: list[str], _q: Any, body: Any, _f: Any) -> web.Response:
         problems = [p for command in body for p in command_problems(command)]

@@ -56,7 +56,7 @@ def test_check_reads_relaybot_config_env_and_hides_the_key(tmp_path: Path) -> No
     config = tmp_path / "ok.toml"
     config.write_text('[relay]\nbase_url = "http://127.0.0.1:1"\napi_key_env = "K"\n')
     result = _relaybot(
-        "check", env={"RELAYBOT_CONFIG": str(config), "K": "sk-secret-value-42"}
+        "check", "--offline", env={"RELAYBOT_CONFIG": str(config), "K": "sk-secret-value-42"}
     )
     assert result.returncode == 0, result.stderr
     assert "configuration OK" in result.stdout

@@ -112,6 +112,14 @@ def _build_parser() -> argparse.ArgumentParser:
     _add_config_option(migrate)
     migrate.set_defaults(handler=_cmd_migrate_store)
 
+    backup = sub.add_parser(
+        "backup",
+        help="copy the SQLite store to a new file while the bot may keep running",
+    )
+    _add_config_option(backup)
+    backup.add_argument("path", metavar="PATH", help="the new backup file (never overwritten)")
+    backup.set_defaults(handler=_cmd_backup)
+
     check = sub.add_parser(
         "check",
         help="validate the configuration, then reach every configured service",
@@ -322,6 +330,29 @@ def _cmd_migrate_store(args: argparse.Namespace) -> int:
         print(f"relaybot: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     print(f"done: {sum(counts.values())} rows copied; point [storage] url at the new database")
+    return EXIT_OK
+
+
+def _cmd_backup(args: argparse.Namespace) -> int:
+    import asyncio
+    from pathlib import Path
+
+    from bot.backup import BackupError, backup_sqlite
+
+    config = _load(args, sys.stderr)
+    if config is None:
+        return EXIT_FAILURE
+    if config.storage.url is not None:
+        print("relaybot: backup copies a SQLite store; back up PostgreSQL with pg_dump",
+              file=sys.stderr)
+        return EXIT_USAGE
+    destination = Path(args.path)
+    try:
+        pages = asyncio.run(backup_sqlite(config.storage.path, destination))
+    except BackupError as exc:
+        print(f"relaybot: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    print(f"backed up {config.storage.path} to {destination} ({pages} pages)")
     return EXIT_OK
 
 

@@ -9,11 +9,14 @@ file cannot both apply a step (the second one re-reads the version under the wri
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 
 import aiosqlite
 
 from bot.store.records import SchemaTooNewError
+
+log = logging.getLogger(__name__)
 
 Migration = Sequence[str]
 
@@ -159,12 +162,17 @@ async def migrate(
     The connection must be in autocommit mode (``isolation_level=None``)."""
     target = len(migrations)
     applied = 0
+    started_at: int | None = None
     while True:
         # Checked before taking the write lock, so opening a current file writes nothing.
         version = await schema_version(conn)
+        started_at = version if started_at is None else started_at
         if version > target:
             raise SchemaTooNewError(path, version, target)
         if version == target:
+            if applied:
+                # Upgrades happen on start: the operator sees it happened, and from where.
+                log.info("store migrated from v%d to v%d", started_at, target)
             return applied
         await conn.execute("BEGIN IMMEDIATE")
         try:
@@ -173,7 +181,7 @@ async def migrate(
                 raise SchemaTooNewError(path, version, target)
             if version == target:
                 await conn.execute("ROLLBACK")
-                return applied
+                continue  # another process finished the steps meanwhile
             for statement in migrations[version]:
                 await conn.execute(statement)
             # PRAGMA does not take bound parameters; the value is our own int.

@@ -1,0 +1,96 @@
+"""``relaybot backup`` while the bot runs, restoring it, and the migration log line."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.store.base import SettingScope
+from bot.store.migrations import SCHEMA_VERSION
+from bot.store.sqlite import SqliteStore
+
+
+def _config(tmp_path: Path, database: Path) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(f'[relay]\nbase_url = "http://127.0.0.1:1"\napi_key = "sk-backup-test"\n'
+                    f'[storage]\npath = "{database}"\n', encoding="utf-8")
+    return path
+
+
+async def test_a_backup_of_a_running_store_restores_with_its_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "live" / "bot.sqlite3"
+    database.parent.mkdir()
+    config = _config(tmp_path, database)
+    backup = tmp_path / "backup.sqlite3"
+    store = await SqliteStore.open(database)
+    try:
+        conversation = await store.active_conversation("telegram", "42")
+        await store.append_message(conversation.id, "user", "remember the blue door")
+        await store.set_setting(SettingScope.USER, "telegram", "7", "model", "gpt-4o")
+        # The bot keeps the store open (and its WAL unmerged) while the backup runs.
+        code = await asyncio.to_thread(main, ["backup", "--config", str(config), str(backup)])
+        out, err = capsys.readouterr()
+        assert code == 0, err
+        assert f"backed up {database} to {backup}" in out
+        await store.append_message(conversation.id, "user", "written after the backup")
+    finally:
+        await store.close()
+
+    restored = tmp_path / "restored" / "bot.sqlite3"
+    restored.parent.mkdir()
+    shutil.copyfile(backup, restored)  # the README's restore: copy it back, bot stopped
+    async with await SqliteStore.open(restored) as again:
+        same = await again.active_conversation("telegram", "42")
+        assert [m.content for m in await again.history(same.id, 10_000)] == [
+            "remember the blue door"
+        ]
+        assert await again.get_setting(SettingScope.USER, "telegram", "7", "model") == "gpt-4o"
+        await again.append_message(same.id, "assistant", "the restored store takes writes")
+        assert len(await again.history(same.id, 10_000)) == 2
+
+
+async def test_backup_never_overwrites_and_needs_a_database(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = tmp_path / "bot.sqlite3"
+    config = _config(tmp_path, database)
+    existing = tmp_path / "precious.sqlite3"
+    existing.write_bytes(b"do not touch")
+
+    code = await asyncio.to_thread(main, ["backup", "--config", str(config), str(existing)])
+    assert code == 1
+    assert "there is no database at" in capsys.readouterr().err
+
+    async with await SqliteStore.open(database):
+        pass
+    code = await asyncio.to_thread(main, ["backup", "--config", str(config), str(existing)])
+    assert code == 1
+    assert f"{existing} already exists; choose a new file name" in capsys.readouterr().err
+    assert existing.read_bytes() == b"do not touch"
+
+    missing_folder = tmp_path / "nowhere" / "b.sqlite3"
+    code = await asyncio.to_thread(main, ["backup", "--config", str(config),
+                                          str(missing_folder)])
+    assert code == 1
+    assert "cannot create" in capsys.readouterr().err
+    assert not missing_folder.exists()
+
+
+async def test_opening_runs_migrations_and_says_so_once(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot.store.migrations")
+    async with await SqliteStore.open(tmp_path / "bot.sqlite3"):
+        pass
+    assert caplog.messages == [f"store migrated from v0 to v{SCHEMA_VERSION}"]
+    caplog.clear()
+    async with await SqliteStore.open(tmp_path / "bot.sqlite3"):
+        pass
+    assert caplog.messages == [], "a current store is opened silently"

@@ -25,6 +25,7 @@ from bot.core.context import Clock, Sleep
 from bot.core.errors import StartupError
 from bot.jobs.notify import NotifyListener
 from bot.jobs.tracker import JobTracker
+from bot.metrics import MetricsServer
 from bot.proxy import effective_proxy
 from bot.runtime import Core, open_core
 
@@ -61,6 +62,7 @@ class App:
         self._core: Core | None = None
         self.adapters: dict[str, Adapter] = {}
         self.tracker: JobTracker | None = None
+        self.metrics_server: MetricsServer | None = None
 
     @property
     def core(self) -> Core:
@@ -100,6 +102,18 @@ class App:
                 listener = NotifyListener(host, port, path, self.tracker.wake)
                 await listener.start()
                 stack.push_async_callback(listener.stop)
+            if self.config.metrics.listen is not None:
+                host, port = self.config.metrics.listen
+                server = MetricsServer(self._core.services.metrics, host, port)
+                try:
+                    await server.start()
+                except OSError as exc:
+                    raise StartupError(
+                        f"cannot serve metrics on {host}:{port} ({exc.strerror or exc}): "
+                        "change [metrics] listen or stop what uses that port"
+                    ) from None
+                stack.push_async_callback(server.stop)
+                self.metrics_server = server
         except BaseException:
             await stack.aclose()
             self._core = None
@@ -113,6 +127,7 @@ class App:
             await stack.aclose()
         self._core = None
         self.tracker = None
+        self.metrics_server = None
         self.adapters.clear()
 
     async def __aenter__(self) -> App:

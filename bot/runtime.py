@@ -23,6 +23,7 @@ from bot.core.context import Clock, Services, Sleep
 from bot.core.dispatcher import Dispatcher
 from bot.core.errors import StartupError
 from bot.egress import EgressPolicy
+from bot.metrics import Metrics
 from bot.proxy import client_session, effective_proxy, proxy_host
 from bot.relay import RelayClient
 from bot.store import open_store
@@ -48,6 +49,7 @@ async def open_core(
     except StoreError as exc:  # unreachable database, schema from a newer relaybot
         raise StartupError(str(exc)) from None
     log.debug("storage: %s", config.storage.describe())
+    metrics = Metrics()
     proxy = effective_proxy(
         config.proxy_for("relay"),
         trust_env=config.network.trust_env,
@@ -68,6 +70,7 @@ async def open_core(
                 timeout_s=config.relay.timeout_s,
                 mj_mode=config.relay.mj_mode,
                 notify_hook=config.relay.notify_url,
+                metrics=metrics,
             )
             services = Services(
                 config=config,
@@ -77,6 +80,7 @@ async def open_core(
                 clock=clock,
                 sleep=sleep,
                 egress=egress,
+                metrics=metrics,
             )
             yield Core(services, build_dispatcher(services))
     finally:

@@ -75,6 +75,7 @@ async def track_job(
         if raced is None:
             raise
         return raced
+    ctx.services.metrics.jobs.labels(kind, job.state.value).inc()
     await store.record_usage(ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind=kind,
                              model=mode or version)
     ctx.services.jobs.ring()

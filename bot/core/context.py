@@ -35,6 +35,7 @@ from bot.core.models import (
 from bot.core.render import split_text
 from bot.core.texts import t
 from bot.egress import EgressPolicy
+from bot.metrics import Metrics
 from bot.relay import RelayClient
 from bot.store.base import ButtonKey, Store
 
@@ -58,6 +59,7 @@ class Services:
     jobs: TrackerBell = field(default_factory=TrackerBell)  # wakes the job tracker
     # Where media may be downloaded from; None (tests building Services by hand) = anywhere.
     egress: EgressPolicy | None = None
+    metrics: Metrics = field(default_factory=Metrics)  # this App's own counters
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,6 +46,7 @@ from bot.core.options import (
     validate_options,
 )
 from bot.core.texts import has_text, t
+from bot.relay.errors import RelayError
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +159,7 @@ class Dispatcher:
         """Run the command or message handler for ``invocation``; never raises (but
         cancellation)."""
         locale = await self.locale_for(invocation.user, invocation.chat)
+        name = self._metric_name(invocation)
         try:
             found = self._resolve(invocation)
             if found is None:
@@ -175,7 +177,10 @@ class Dispatcher:
             )
             await self._run(ctx, lambda: handler(ctx))
         except Exception as exc:  # noqa: BLE001 - the one boundary; see _answer_failure
+            self._count(name, exc)
             await self._answer_failure(exc, responder, locale, invocation)
+        else:
+            self._count(name, None)
 
     async def press(self, press: ButtonPress, responder: Responder) -> None:
         """Run the handler of a pressed button; never raises (but cancellation)."""
@@ -201,9 +206,33 @@ class Dispatcher:
             )
             await self._run(ctx, lambda: route.handler(ctx))
         except Exception as exc:  # noqa: BLE001 - the one boundary; see _answer_failure
+            self._count("button", exc)
             await self._answer_failure(exc, responder, locale, None)
+        else:
+            self._count("button", None)
 
     # -- internals -----------------------------------------------------------------
+
+    def _metric_name(self, invocation: Invocation) -> str:
+        """The command's name; "message" for plain messages; "unknown" for names we do
+        not have (a bounded label set, whatever users type)."""
+        name = invocation.command
+        if name is None:
+            parsed = parse_command(invocation.text)
+            if parsed is None:
+                return "message"
+            name = parsed.name
+        return name if name in self._commands else "unknown"
+
+    def _count(self, name: str, failure: Exception | None) -> None:
+        outcome = (
+            "ok" if failure is None
+            else "user_error" if isinstance(failure, UserError)
+            else "relay_error" if isinstance(failure, RelayError)
+            else "undelivered" if isinstance(failure, DeliveryError)
+            else "error"
+        )
+        self._services.metrics.commands.labels(name, outcome).inc()
 
     def _resolve(
         self, invocation: Invocation

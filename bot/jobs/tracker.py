@@ -198,16 +198,20 @@ class JobTracker:
         obs = outcome.observation
         store = self._services.store
         if obs is not None and obs.state in OUTCOME_STATES:
-            await store.update_job(
+            finished = await store.update_job(
                 job.id, only_from=ACTIVE_STATES, state=obs.state, progress=obs.progress,
                 progress_text=obs.status_text, result=obs.result, error=obs.error or None,
             )
+            self._count_state(finished)
             return
         # Commands do not know the tracker's clock: the deadline is fixed on first sight.
         deadline = job.deadline or deadline_for(job.kind, job.relay_mode, job.created_at)
         if now >= deadline:
-            await store.update_job(job.id, only_from=ACTIVE_STATES, state=JobState.TIMED_OUT,
-                                   error=outcome.retry_reason)
+            timed_out = await store.update_job(
+                job.id, only_from=ACTIVE_STATES, state=JobState.TIMED_OUT,
+                error=outcome.retry_reason,
+            )
+            self._count_state(timed_out)
             return
         base = self._services.config.relay.poll_interval_s
         next_poll = now + poll_interval(base, now - job.created_at)
@@ -222,6 +226,11 @@ class JobTracker:
         )
         if updated is not None:
             await self._show_progress(updated, obs)
+
+    def _count_state(self, job: Job | None) -> None:
+        """Count a job entering its final state (None: another worker got there first)."""
+        if job is not None:
+            self._services.metrics.jobs.labels(job.kind, job.state.value).inc()
 
     async def _show_progress(self, job: Job, obs: Observation) -> None:
         ref = decode_message_ref(job.status_message_ref)
@@ -292,13 +301,20 @@ class JobTracker:
             if not refs and job.delivery_attempts + 1 < _MAX_DELIVERY_ATTEMPTS:
                 log.warning("delivery of job %s failed, will retry: %s", job.id, exc)
                 await store.release_delivery(job.id, self._worker_id)
+                self._count_delivery(job, "retry")
                 return
             log.error("delivery of job %s failed, giving up: %s", job.id, exc)
             refs += await self._send_undeliverable_notice(job, responder, status_ref)
+            self._count_delivery(job, "failed")
+        else:
+            self._count_delivery(job, "delivered")
         await store.finish_delivery(job.id, self._worker_id, refs)
         if status_ref is not None:
             await self._sleep(self._status.wait_needed(job))
             await self._status.show_final(job, responder, status_ref)
+
+    def _count_delivery(self, job: Job, outcome: str) -> None:
+        self._services.metrics.deliveries.labels(job.platform, outcome).inc()
 
     async def _send_undeliverable_notice(
         self, job: Job, responder: Responder, status_ref: MessageRef | None

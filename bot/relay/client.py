@@ -17,6 +17,7 @@ from collections.abc import Callable
 
 import aiohttp
 
+from bot.metrics import Metrics
 from bot.relay.audio import AudioResource
 from bot.relay.chat import ChatResource
 from bot.relay.completions import CompletionsResource
@@ -53,6 +54,7 @@ class RelayClient:
         retry: RetryPolicy = _DEFAULT_RETRY,
         sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = random_module.random,
+        metrics: Metrics | None = None,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
@@ -66,6 +68,7 @@ class RelayClient:
             retry=retry,
             sleep=sleep,
             random=random,
+            metrics=metrics,
         )
         self._transport = transport
         self.chat = ChatResource(transport)

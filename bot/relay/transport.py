@@ -9,12 +9,14 @@ The API key lives only in the header dict; it is never logged or shown in ``repr
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
 import aiohttp
 
+from bot.metrics import Metrics
 from bot.relay import errors
 from bot.relay.envelopes import decode_json, error_from_response
 from bot.relay.retry import RetryPolicy, is_retryable
@@ -85,8 +87,10 @@ class Transport:
         retry: RetryPolicy,
         sleep: Sleep,
         random: Callable[[], float],
+        metrics: Metrics | None = None,
     ) -> None:
         self._session = session
+        self._metrics = metrics
         self.base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -167,11 +171,14 @@ class Transport:
         url = self.base_url + path
         attempt = 1
         while True:
+            # Latency until the answer starts (a stream's headers), per attempt.
+            started = time.perf_counter()
             try:
-                return await self._attempt(
+                result = await self._attempt(
                     method, url, json_body, params, form, client_timeout, finish
                 )
             except _AttemptFailed as failed:
+                self._observe(path, started, failed.error)
                 error = failed.error
                 may_retry = (
                     not failed.final
@@ -191,6 +198,13 @@ class Transport:
                 )
                 attempt += 1
                 await self._sleep(delay)
+            else:
+                self._observe(path, started, None)
+                return result
+
+    def _observe(self, path: str, started: float, error: errors.RelayError | None) -> None:
+        if self._metrics is not None:
+            self._metrics.observe_relay(path, time.perf_counter() - started, error)
 
     async def _attempt(
         self,

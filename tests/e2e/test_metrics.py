@@ -1,0 +1,107 @@
+"""``[metrics] listen``: Prometheus text and ``/healthz`` from the running App."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import AsyncIterator
+
+import aiohttp
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+from bot.config import AppConfig, MetricsConfig
+from bot.sim import Fault, SimRelay
+from tests.e2e.harness import Operator, start_app
+from tests.fakes.clock import JumpingClock
+from tests.fakes.discord_api import FakeDiscord
+from tests.fakes.telegram_api import FakeTelegram
+
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
+
+
+@pytest.fixture
+async def watched(
+    config: AppConfig, tg: FakeTelegram, dc: FakeDiscord, clock: JumpingClock
+) -> AsyncIterator[Operator]:
+    config = dataclasses.replace(config, metrics=MetricsConfig(listen=("127.0.0.1", 0)))
+    app = await start_app(config, clock)
+    alice = tg.user(1001, "Alice", username="alice")
+    try:
+        yield Operator(app, tg, dc, clock, alice, tg.private_chat(alice))
+    finally:
+        await app.stop()
+
+
+async def _scrape(bot: Operator, path: str = "/metrics") -> tuple[int, str, str]:
+    assert bot.app.metrics_server is not None
+    url = f"http://127.0.0.1:{bot.app.metrics_server.port}{path}"
+    async with aiohttp.ClientSession() as http, http.get(url) as response:
+        return response.status, response.headers["Content-Type"], await response.text()
+
+
+def _samples(text: str) -> Samples:
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
+
+
+def _value(samples: Samples, name: str, **labels: str) -> float:
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+async def test_metrics_count_commands_relay_calls_jobs_and_deliveries(
+    watched: Operator, sim: SimRelay
+) -> None:
+    bot = watched
+    await bot.tg_say("/chat hello")
+    assert "reply #1" in await bot.dc_chat("hello from Discord")
+    await bot.tg_say("/nosuchcommand")
+    sim.add_fault(Fault("POST", "/v1/chat/completions", status=401))
+    await bot.tg_say("/chat this one is refused by the relay")
+    await bot.tg_say("/imagine a red fox")
+    await bot.tick(5)
+    assert bot.tg_results(), "the imagine result was delivered"
+
+    status, content_type, text = await _scrape(bot)
+    assert status == 200 and content_type.startswith("text/plain; version=")
+    s = _samples(text)
+    assert _value(s, "relaybot_commands_total", command="chat", outcome="ok") == 2
+    assert _value(s, "relaybot_commands_total", command="chat", outcome="relay_error") == 1
+    assert _value(s, "relaybot_commands_total", command="unknown", outcome="user_error") == 1
+    assert _value(s, "relaybot_commands_total", command="imagine", outcome="ok") == 1
+    assert _value(s, "relaybot_relay_request_seconds_count",
+                  endpoint="/v1/chat/completions") == 3
+    assert _value(s, "relaybot_relay_request_seconds_count",
+                  endpoint="/mj/task/list-by-condition") >= 1
+    assert _value(s, "relaybot_relay_errors_total", kind="auth") == 1
+    assert _value(s, "relaybot_jobs_total", kind="mj", state="submitted") == 1
+    assert _value(s, "relaybot_jobs_total", kind="mj", state="succeeded") == 1
+    assert _value(s, "relaybot_deliveries_total", platform="telegram", outcome="delivered") == 1
+    assert "relaybot_credits_spent_total" in text or "# TYPE relaybot_credits_spent" in text
+    assert "python_gc_objects_collected" not in text, "a registry of our own, not the global"
+
+
+async def test_healthz_answers_on_the_metrics_port(watched: Operator) -> None:
+    status, content_type, text = await _scrape(watched, "/healthz")
+    assert status == 200 and content_type.startswith("application/json")
+    assert text == '{"status": "ok"}'
+
+
+async def test_a_taken_metrics_port_is_one_clear_startup_error(
+    config: AppConfig, clock: JumpingClock
+) -> None:
+    import asyncio
+
+    from bot.core.errors import StartupError
+
+    taken = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
+    port = int(taken.sockets[0].getsockname()[1])
+    try:
+        config = dataclasses.replace(config, metrics=MetricsConfig(listen=("127.0.0.1", port)))
+        with pytest.raises(StartupError, match=rf"cannot serve metrics on 127.0.0.1:{port}"):
+            await start_app(config, clock)
+    finally:
+        taken.close()
+        await taken.wait_closed()

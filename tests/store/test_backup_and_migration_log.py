@@ -7,11 +7,12 @@ import logging
 import shutil
 from pathlib import Path
 
+import aiosqlite
 import pytest
 
 from bot.cli import main
 from bot.store.base import SettingScope
-from bot.store.migrations import SCHEMA_VERSION
+from bot.store.migrations import MIGRATIONS, SCHEMA_VERSION, migrate
 from bot.store.sqlite import SqliteStore
 
 
@@ -83,14 +84,21 @@ async def test_backup_never_overwrites_and_needs_a_database(
     assert not missing_folder.exists()
 
 
-async def test_opening_runs_migrations_and_says_so_once(
+async def test_an_upgrade_migrates_on_open_and_says_so_in_one_line(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot.store.migrations")
-    async with await SqliteStore.open(tmp_path / "bot.sqlite3"):
+    database = tmp_path / "bot.sqlite3"
+    async with await SqliteStore.open(database):
         pass
-    assert caplog.messages == [f"store migrated from v0 to v{SCHEMA_VERSION}"]
-    caplog.clear()
-    async with await SqliteStore.open(tmp_path / "bot.sqlite3"):
+    assert caplog.messages == [], "a new store is created without an upgrade notice"
+    async with await SqliteStore.open(database):
         pass
     assert caplog.messages == [], "a current store is opened silently"
+
+    # The next release adds a step: opening the old file runs it and says so.
+    next_release = (*MIGRATIONS, ("CREATE TABLE added_later (x INTEGER)",))
+    async with aiosqlite.connect(database, isolation_level=None) as conn:
+        assert await migrate(conn, str(database), next_release) == 1
+        assert await migrate(conn, str(database), next_release) == 0
+    assert caplog.messages == [f"store migrated from v{SCHEMA_VERSION} to v{SCHEMA_VERSION + 1}"]

@@ -170,9 +170,11 @@ async def migrate(
         if version > target:
             raise SchemaTooNewError(path, version, target)
         if version == target:
-            if applied:
+            if applied and started_at:
                 # Upgrades happen on start: the operator sees it happened, and from where.
                 log.info("store migrated from v%d to v%d", started_at, target)
+            elif applied:
+                log.debug("store created with schema v%d", target)
             return applied
         await conn.execute("BEGIN IMMEDIATE")
         try:

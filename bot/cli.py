@@ -366,7 +366,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     import asyncio
 
     from bot.check import render, run_checks
-    from bot.core.commands import all_commands
+    from bot.commands import all_commands
     from bot.log import RedactingFilter
 
     path = resolve_config_path(args.config, os.environ)

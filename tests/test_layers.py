@@ -24,6 +24,8 @@ LAYERS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
             "bot.config",
             "bot.config_reader",
             "bot.log",
+            "bot.proxy",
+            "bot.metrics",
             "bot.egress",
             "bot.media",
             "bot.relay",
@@ -35,7 +37,13 @@ LAYERS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("jobs", ("bot.jobs",)),
     ("commands", ("bot.commands",)),
     ("adapters", ("adapters",)),
-    ("app", ("bot.app", "bot.runtime", "bot.console", "bot.cli", "bot.__main__")),
+    (
+        "app",
+        (
+            "bot.app", "bot.runtime", "bot.console", "bot.cli", "bot.__main__", "bot.check",
+            "bot.backup",
+        ),
+    ),
 )
 _RANK: Final = {prefix: rank for rank, (_, prefixes) in enumerate(LAYERS) for prefix in prefixes}
 _NAMES: Final = [name for name, _ in LAYERS]

@@ -18,8 +18,8 @@ import yarl
 
 from adapters.discord import sync_commands
 from bot.cli import main
+from bot.commands import all_commands
 from bot.config import load_config
-from bot.core.commands import all_commands
 from bot.sim import Fault, SimRelay
 from bot.store.migrations import MIGRATIONS
 from bot.store.sqlite import SqliteStore

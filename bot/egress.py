@@ -44,8 +44,13 @@ def _literal_ip(host: str) -> str | None:
 
 
 class EgressPolicy:
-    def __init__(self, trusted_hosts: Collection[str] = ()) -> None:
+    def __init__(
+        self, trusted_hosts: Collection[str] = (), *, resolve_before_request: bool = False
+    ) -> None:
+        """``resolve_before_request``: the session goes through a proxy, so its connector
+        never resolves the target's name (the proxy does); :meth:`vet` resolves it first."""
         self._trusted = frozenset(h.lower().strip("[]") for h in trusted_hosts if h)
+        self._resolve_first = resolve_before_request
 
     def trusts(self, host: str) -> bool:
         return host.lower().strip("[]") in self._trusted
@@ -56,6 +61,24 @@ class EgressPolicy:
         literal = _literal_ip(host)
         if literal is not None and not self.trusts(host) and not _is_public(literal):
             raise EgressRefusedError(f"refusing to fetch from the non-public address {host}")
+
+    async def vet(self, url: str) -> None:
+        """:meth:`check_url`, and behind a proxy also the name's addresses (the guarded
+        resolver only sees names the connector resolves itself)."""
+        self.check_url(url)
+        host = urlsplit(url).hostname or ""
+        if self._resolve_first and host and _literal_ip(host) is None:
+            resolver = self.resolver()
+            try:
+                await resolver.resolve(host, 0, socket.AF_UNSPEC)
+            except EgressRefusedError:
+                raise
+            except OSError:
+                # Not resolvable here (socks5h is chosen where local DNS is filtered): the
+                # proxy resolves it; a name that resolves here to a private address is refused.
+                pass
+            finally:
+                await resolver.close()
 
     def resolver(self) -> GuardedResolver:
         return GuardedResolver(self)

@@ -189,7 +189,7 @@ async def download(
     try:
         for _ in range(_MAX_REDIRECTS + 1):
             if policy is not None:
-                policy.check_url(url)
+                await policy.vet(url)
             async with session.get(url, timeout=timeout, allow_redirects=False) as response:
                 location = response.headers.get("Location")
                 if response.status in _REDIRECTS and location:

@@ -58,7 +58,8 @@ async def open_core(
     # Media links come from model answers: only public hosts, and the relay's own (and
     # the proxy's, which may well be on this machine).
     egress = EgressPolicy(
-        trusted_hosts=[urlsplit(config.relay.base_url).hostname or "", proxy_host(proxy) or ""]
+        trusted_hosts=[urlsplit(config.relay.base_url).hostname or "", proxy_host(proxy) or ""],
+        resolve_before_request=proxy is not None,
     )
     try:
         session = client_session(proxy, resolver=egress.resolver())

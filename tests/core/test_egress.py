@@ -105,3 +105,25 @@ async def test_a_public_name_keeps_only_its_public_addresses() -> None:
     with pytest.raises(EgressRefusedError):
         await private.resolve("sneaky.example.com", 443)
     assert [r["host"] for r in await private.resolve("relay.internal", 443)] == ["10.0.0.5"]
+
+
+async def test_behind_a_proxy_names_are_still_checked_before_the_request(
+    relay_host: str, internal_host: str
+) -> None:
+    from bot.proxy import client_session
+    from tests.fakes.proxy import FakeProxy
+
+    port = relay_host.rsplit(":", 1)[1]
+    async with FakeProxy() as proxy:
+        # The connector only ever resolves the proxy's own address: the target's name goes
+        # to the proxy unresolved, so the policy has to look at it first.
+        policy = EgressPolicy(trusted_hosts=["127.0.0.1"], resolve_before_request=True)
+        async with client_session(proxy.http_url, resolver=policy.resolver()) as session:
+            for url in (f"http://localhost:{port}/cat.png", f"{internal_host}/cat.png"):
+                with pytest.raises(MediaDownloadError, match="refusing to fetch"):
+                    await download(session, url, max_bytes=10_000, policy=policy)
+            assert proxy.passages == [], "nothing was asked of the proxy"
+            media = await download(session, f"{relay_host}/cat.png", max_bytes=10_000,
+                                   policy=policy)
+            assert media.data == PNG
+            assert proxy.targets() == {f"127.0.0.1:{port}"}, "allowed fetches use the proxy"

@@ -3,9 +3,9 @@
 The key is tried with ``GET /v1/models`` (free, and it lists the models). A relay that
 does not serve that route is asked a request it refuses before any upstream call: a
 chat completion without messages, which costs nothing whether the key is good (400)
-or not (401). Feature probes use read-only or empty requests; a route that answers
-404 with anything but the relay's own envelope (e.g. a gateway's ``{"detail": "Not
-Found"}``) means this relay lacks the feature.
+or not (401). Feature probes use read-only or empty requests; a 404 that is about
+the route (a gateway's ``{"detail": "Not Found"}``), not about a task, means this relay
+lacks the feature, by the same rule the relay client applies to real requests.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import aiohttp
 from bot.check.lines import CheckLine, answer_message, failed, passed, short_reason
 from bot.config import AppConfig
 from bot.proxy import client_session, effective_proxy
+from bot.relay.envelopes import error_from_response
+from bot.relay.errors import FeatureMissingError
 
 SERVICE: Final = "relay"
 
@@ -75,8 +77,8 @@ async def check_relay(config: AppConfig, *, timeout_s: float) -> CheckLine:
                     f"{relay.base_url} answered HTTP {key.status}: {answer_message(key.body)}",
                     "the relay itself has a problem: try again later or ask its operator",
                 )
-            missing = [p.feature for p in FEATURE_PROBES if _lacks(await ask(p.method, p.path,
-                                                                              p.body))]
+            missing = [p.feature for p in FEATURE_PROBES
+                       if _lacks(p, await ask(p.method, p.path, p.body))]
     except (aiohttp.ClientError, OSError, TimeoutError) as exc:
         return _unreachable(config, proxy, exc)
     parts = [f"{relay.base_url} reachable, key accepted"]
@@ -88,15 +90,13 @@ async def check_relay(config: AppConfig, *, timeout_s: float) -> CheckLine:
     return passed(SERVICE, "; ".join(parts))
 
 
-def _lacks(answer: _Answer) -> bool:
+def _lacks(probe: Probe, answer: _Answer) -> bool:
+    """The relay client's own rule: a 404 about the route (not about a task) on a
+    feature's path means the relay lacks the feature."""
     if answer.status != 404:
         return False
-    try:
-        data = json.loads(answer.body)
-    except ValueError:
-        return True
-    # The relay's own "task not found" comes in its envelope; a missing route does not.
-    return not (isinstance(data, dict) and ("code" in data or "data" in data))
+    error = error_from_response(answer.status, answer.body, path=probe.path)
+    return isinstance(error, FeatureMissingError)
 
 
 def _models_summary(config: AppConfig, models: _Answer) -> str:

@@ -1,20 +1,18 @@
 """``relaybot check`` as an operator runs it: every configured service, one line each.
 
 The command runs in a thread (its own event loop, as from a shell) against the relay
-simulator and the Telegram and Discord fakes served by the test's loop.
+simulator and the Telegram and Discord fakes (the shared ``sim``, ``tg`` and ``dc``
+fixtures) served by the test's loop.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
 from contextlib import closing
 from pathlib import Path
 
-import discord
 import pytest
-import yarl
 
 from adapters.discord import sync_commands
 from bot.cli import main
@@ -23,44 +21,16 @@ from bot.config import load_config
 from bot.sim import Fault, SimRelay
 from bot.store.migrations import MIGRATIONS
 from bot.store.sqlite import SqliteStore
-from tests.fakes.clock import JumpingClock
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
-from tests.fakes.discord_api import FakeDiscord, running_fake_discord
+from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.proxy import FakeProxy
 from tests.fakes.telegram_api import FakeTelegram
-
-KEY = "sk-check-relay-key-1234"
-
-
-@pytest.fixture(autouse=True)
-def _discord_endpoints(monkeypatch: pytest.MonkeyPatch) -> None:
-    # sync_commands repoints discord.py and restores it; this also restores on failure.
-    monkeypatch.setattr(discord.http.Route, "BASE", discord.http.Route.BASE)
-    monkeypatch.setattr(discord.gateway.DiscordWebSocket, "DEFAULT_GATEWAY",
-                        yarl.URL(str(discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)))
-
-
-@pytest.fixture
-async def sim() -> AsyncIterator[SimRelay]:
-    async with SimRelay(api_key=KEY) as relay:
-        yield relay
-
-
-@pytest.fixture
-async def tg() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram() as server:
-        yield server
-
-
-@pytest.fixture
-async def dc() -> AsyncIterator[FakeDiscord]:
-    async with running_fake_discord(JumpingClock()) as server:
-        yield server
+from tests.relay_sim import SIM_KEY
 
 
 def _config(
     tmp_path: Path, sim: SimRelay, tg: FakeTelegram, dc: FakeDiscord, *,
-    relay_key: str = KEY, tg_token: str | None = None, dc_token: str = DISCORD_TOKEN,
+    relay_key: str = SIM_KEY, tg_token: str | None = None, dc_token: str = DISCORD_TOKEN,
     relay_url: str | None = None, extra: str = "",
 ) -> Path:
     path = tmp_path / "config.toml"
@@ -123,7 +93,7 @@ async def test_everything_configured_and_reachable_passes(
     assert sim.requests_to("/v1/models"), "the key was tried on the free model list"
     assert not sim.requests_to("/v1/chat/completions"), "nothing billable was asked"
     assert tg.sent("getWebhookInfo")
-    assert KEY not in out
+    assert SIM_KEY not in out
 
 
 async def test_each_failure_is_one_line_with_its_fix(

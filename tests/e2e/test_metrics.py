@@ -2,34 +2,27 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
-from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from bot.config import AppConfig, MetricsConfig
+from bot.core.errors import StartupError
 from bot.sim import Fault, SimRelay
-from tests.e2e.harness import Operator, start_app
-from tests.fakes.clock import JumpingClock
-from tests.fakes.discord_api import FakeDiscord
+from tests.e2e.harness import Operator
+from tests.fakes.clock import JumpingClock, start_app
 from tests.fakes.telegram_api import FakeTelegram
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 @pytest.fixture
-async def watched(
-    config: AppConfig, tg: FakeTelegram, dc: FakeDiscord, clock: JumpingClock
-) -> AsyncIterator[Operator]:
-    config = dataclasses.replace(config, metrics=MetricsConfig(listen=("127.0.0.1", 0)))
-    app = await start_app(config, clock)
-    alice = tg.user(1001, "Alice", username="alice")
-    try:
-        yield Operator(app, tg, dc, clock, alice, tg.private_chat(alice))
-    finally:
-        await app.stop()
+def config(config: AppConfig) -> AppConfig:
+    """The shared operator's config, with metrics on a free loopback port."""
+    return dataclasses.replace(config, metrics=MetricsConfig(listen=("127.0.0.1", 0)))
 
 
 async def _scrape(bot: Operator, path: str = "/metrics") -> tuple[int, str, str]:
@@ -52,9 +45,8 @@ def _value(samples: Samples, name: str, **labels: str) -> float:
 
 
 async def test_metrics_count_commands_relay_calls_jobs_and_deliveries(
-    watched: Operator, sim: SimRelay
+    bot: Operator, sim: SimRelay
 ) -> None:
-    bot = watched
     await bot.tg_say("/chat hello")
     assert "reply #1" in await bot.dc_chat("hello from Discord")
     await bot.tg_say("/nosuchcommand")
@@ -83,19 +75,15 @@ async def test_metrics_count_commands_relay_calls_jobs_and_deliveries(
     assert "python_gc_objects_collected" not in text, "a registry of our own, not the global"
 
 
-async def test_healthz_answers_on_the_metrics_port(watched: Operator) -> None:
-    status, content_type, text = await _scrape(watched, "/healthz")
+async def test_healthz_answers_on_the_metrics_port(bot: Operator) -> None:
+    status, content_type, text = await _scrape(bot, "/healthz")
     assert status == 200 and content_type.startswith("application/json")
     assert text == '{"status": "ok"}'
 
 
 async def test_a_taken_metrics_port_is_one_clear_startup_error(
-    config: AppConfig, clock: JumpingClock
+    config: AppConfig, tg: FakeTelegram, clock: JumpingClock
 ) -> None:
-    import asyncio
-
-    from bot.core.errors import StartupError
-
     taken = await asyncio.start_server(lambda r, w: None, "127.0.0.1", 0)
     port = int(taken.sockets[0].getsockname()[1])
     try:

@@ -17,8 +17,8 @@ import pytest
 from bot.config import AppConfig, NetworkConfig, Secret
 from bot.log import setup_logging
 from bot.sim import SimRelay
-from tests.e2e.harness import Operator, start_app
-from tests.fakes.clock import JumpingClock
+from tests.e2e.harness import Operator
+from tests.fakes.clock import JumpingClock, start_app
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.proxy import FakeProxy
 from tests.fakes.telegram_api import FakeTelegram

@@ -1,7 +1,9 @@
-"""The store: the database file is writable and its schema is one this version knows.
+"""The store: the database is writable and its schema is one this version knows.
 
-Read-only: the check never creates the file or runs a migration (``relaybot run`` does
-that on start, and logs it). SQLite work runs in a thread.
+The check never creates the database's tables or runs a migration (``relaybot run`` does
+that on start, and logs it). SQLite: the file and its folder, read in a thread.
+PostgreSQL: a connection, the schema version, and a table created and written inside a
+transaction that is rolled back.
 """
 
 from __future__ import annotations
@@ -14,11 +16,53 @@ from pathlib import Path
 
 from bot.check.lines import CheckLine, failed, passed
 from bot.config import AppConfig
-from bot.store.migrations import MIGRATIONS
+from bot.store.sqlite.migrations import MIGRATIONS
 
 
 async def check_store(config: AppConfig) -> CheckLine:
+    if config.storage.url is not None:
+        return await _check_postgres(config)
     return await asyncio.to_thread(_check_sqlite, config.storage.path)
+
+
+class _RolledBack(Exception):
+    """Ends the write probe's transaction without keeping anything."""
+
+
+async def _check_postgres(config: AppConfig) -> CheckLine:
+    import asyncpg
+
+    from bot.store.postgres.migrations import MIGRATIONS as PG_MIGRATIONS
+    from bot.store.postgres.migrations import schema_version
+
+    assert config.storage.url is not None
+    where = config.storage.describe()
+    current = len(PG_MIGRATIONS)
+    try:
+        conn = await asyncpg.connect(config.storage.url.reveal(), timeout=10)
+    except (OSError, asyncpg.PostgresError) as exc:
+        # asyncpg names the server and user here, never the password.
+        return failed("store", f"cannot connect to {where}: {exc}",
+                      "check [storage] url / url_env, that the server is up and accepts this "
+                      "user, and that the database exists")
+    except (asyncpg.InterfaceError, ValueError):
+        return failed("store", f"{where}: not a valid URL",
+                      "write [storage] url as postgresql://user@host:5432/database")
+    try:
+        version = await schema_version(conn)
+        try:
+            async with conn.transaction():
+                await conn.execute("CREATE TABLE relaybot_check_probe (x INTEGER)")
+                await conn.execute("INSERT INTO relaybot_check_probe VALUES (1)")
+                raise _RolledBack
+        except _RolledBack:
+            pass
+    except asyncpg.PostgresError as exc:
+        return failed("store", f"{where} is not writable for this user: {exc}",
+                      "grant the user CREATE and write privileges in the database (or schema)")
+    finally:
+        await conn.close()
+    return _version_line(where, version, current)
 
 
 def _check_sqlite(path: Path) -> CheckLine:
@@ -43,11 +87,15 @@ def _check_sqlite(path: Path) -> CheckLine:
     except sqlite3.DatabaseError as exc:
         return failed("store", f"{path} is not a usable SQLite database ({exc})",
                       "point storage.path at the bot's database, or restore a backup")
+    return _version_line(str(path), version, current)
+
+
+def _version_line(where: str, version: int, current: int) -> CheckLine:
     if version > current:
-        return failed("store", f"{path} has schema v{version}, newer than this relaybot "
+        return failed("store", f"{where} has schema v{version}, newer than this relaybot "
                       f"(v{current})", "upgrade relaybot, or restore a backup made by this "
                       "version")
     if version < current:
-        return passed("store", f"{path} writable; schema v{version} is migrated to "
+        return passed("store", f"{where} writable; schema v{version} is migrated to "
                       f"v{current} on the next start")
-    return passed("store", f"{path} writable; schema v{version} is current")
+    return passed("store", f"{where} writable; schema v{version} is current")

@@ -19,8 +19,8 @@ from bot.cli import main
 from bot.commands import all_commands
 from bot.config import load_config
 from bot.sim import Fault, SimRelay
-from bot.store.migrations import MIGRATIONS
-from bot.store.sqlite import SqliteStore
+from bot.store.sqlite import open_sqlite_store
+from bot.store.sqlite.migrations import MIGRATIONS
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.proxy import FakeProxy
@@ -31,8 +31,10 @@ from tests.relay_sim import SIM_KEY
 def _config(
     tmp_path: Path, sim: SimRelay, tg: FakeTelegram, dc: FakeDiscord, *,
     relay_key: str = SIM_KEY, tg_token: str | None = None, dc_token: str = DISCORD_TOKEN,
-    relay_url: str | None = None, extra: str = "",
+    relay_url: str | None = None, extra: str = "", storage: str | None = None,
 ) -> Path:
+    """The operator's config.toml; ``storage`` replaces the ``[storage]`` key line."""
+    storage = storage or f'path = "{tmp_path / "bot.sqlite3"}"'
     path = tmp_path / "config.toml"
     path.write_text(f"""
 [relay]
@@ -50,7 +52,7 @@ api_base_url = "{dc.api_base}"
 guild_ids = [{dc.guild_id}]
 
 [storage]
-path = "{tmp_path / 'bot.sqlite3'}"
+{storage}
 {extra}
 """, encoding="utf-8")
     return path
@@ -77,7 +79,7 @@ async def test_everything_configured_and_reachable_passes(
 ) -> None:
     path = _config(tmp_path, sim, tg, dc)
     await _synced(path)
-    async with await SqliteStore.open(tmp_path / "bot.sqlite3"):
+    async with await open_sqlite_store(tmp_path / "bot.sqlite3"):
         pass
     code, out = await _check(path, capsys)
     assert code == 0, out
@@ -229,3 +231,31 @@ async def test_check_goes_through_the_configured_proxy(
     assert "fix: check [network] proxy / [relay] proxy" in out
     assert "FAIL telegram: cannot reach the Bot API" in out
     assert "pr0xy-secret" not in out
+
+
+async def test_a_postgresql_store_is_checked_without_being_changed(
+    tmp_path: Path, sim: SimRelay, tg: FakeTelegram, dc: FakeDiscord, postgres_url: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import asyncpg
+
+    from bot.store.postgres.migrations import SCHEMA_VERSION as PG_VERSION
+
+    path = _config(tmp_path, sim, tg, dc, storage=f'url = "{postgres_url}"')
+    await _synced(path)
+    code, out = await _check(path, capsys)
+    assert code == 0, out
+    assert f"schema v0 is migrated to v{PG_VERSION} on the next start" in out
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        tables = await conn.fetch(
+            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")
+    finally:
+        await conn.close()
+    assert tables == [], "the write probe was rolled back, and nothing was migrated"
+
+    path = _config(tmp_path, sim, tg, dc, storage='url = "postgresql://nobody@127.0.0.1:1/x"')
+    code, out = await _check(path, capsys)
+    assert code == 1
+    assert "FAIL store: cannot connect to PostgreSQL" in out
+    assert "fix: check [storage] url / url_env" in out

@@ -11,12 +11,15 @@ verbatim; ``active`` is a real boolean here.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, TypeAlias
 
 import asyncpg
 
 from bot.store.records import SchemaTooNewError
+
+log = logging.getLogger(__name__)
 
 Migration = Sequence[str]
 if TYPE_CHECKING:
@@ -178,12 +181,19 @@ async def migrate(
     """Bring the database up to ``len(migrations)``; returns how many steps ran."""
     target = len(migrations)
     applied = 0
+    started_at: int | None = None
     while True:
         # Checked before taking the lock, so opening a current database writes nothing.
         version = await schema_version(conn)
+        started_at = version if started_at is None else started_at
         if version > target:
             raise SchemaTooNewError(where, version, target)
         if version == target:
+            if applied and started_at:
+                # Upgrades happen on start: the operator sees it happened, and from where.
+                log.info("store migrated from v%d to v%d", started_at, target)
+            elif applied:
+                log.debug("store created with schema v%d", target)
             return applied
         async with conn.transaction():
             await conn.execute("SELECT pg_advisory_xact_lock($1)", _MIGRATION_LOCK)
@@ -192,7 +202,7 @@ async def migrate(
             if version > target:
                 raise SchemaTooNewError(where, version, target)
             if version == target:
-                return applied
+                continue  # another process finished the steps meanwhile
             for statement in migrations[version]:
                 await conn.execute(statement)
             await conn.execute(

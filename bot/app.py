@@ -1,10 +1,11 @@
 """The composition root: config in, a running bot out.
 
 ``App`` opens the core (store, one HTTP session, relay client, dispatcher), starts an
-adapter per configured platform in this one event loop, then the job tracker, which
-sends through the adapters, and closes everything in reverse order. Platform
-libraries are imported only for the platforms configured, so a Telegram-only bot
-never loads discord.py. ``run_forever`` adds signal handling for ``relaybot run``.
+adapter per configured platform of the table :data:`PLATFORMS` in this one event loop,
+then the job tracker, which sends through the adapters, and closes everything in
+reverse order. Platform libraries are imported only for the platforms configured, so a
+Telegram-only bot never loads discord.py. ``run_forever`` adds signal handling for
+``relaybot run``.
 """
 
 from __future__ import annotations
@@ -13,29 +14,57 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AsyncExitStack
+from dataclasses import dataclass
 from types import TracebackType
-from typing import Final, Literal
+from typing import Final
 from urllib.parse import urlsplit
 
-from adapters.base import Adapter
-from bot.config import AppConfig, TelegramConfig
+from adapters.base import Adapter, BuildAdapter, Host, SyncsCommands
+from bot.config import AppConfig
 from bot.core.context import Clock, Sleep
 from bot.core.errors import StartupError
 from bot.jobs.notify import NotifyListener
 from bot.jobs.tracker import JobTracker
 from bot.metrics import MetricsServer
-from bot.proxy import effective_proxy
 from bot.runtime import Core, open_core
 
 log = logging.getLogger(__name__)
 
-DISCORD_API: Final = "https://discord.com/api/v10"
-
 
 class NoPlatformError(StartupError):
     """``relaybot run`` needs at least one platform with a token."""
+
+
+@dataclass(frozen=True, slots=True)
+class Platform:
+    """One row of the platform table: a config section and the adapter package serving it.
+
+    ``entry`` imports the package only when called, so a Telegram-only bot never loads
+    discord.py."""
+
+    name: str
+    configured: Callable[[AppConfig], bool]
+    entry: Callable[[], BuildAdapter]
+
+
+def _telegram() -> BuildAdapter:
+    from adapters.telegram import build
+
+    return build
+
+
+def _discord() -> BuildAdapter:
+    from adapters.discord import build
+
+    return build
+
+
+PLATFORMS: Final[tuple[Platform, ...]] = (
+    Platform("telegram", lambda config: config.telegram is not None, _telegram),
+    Platform("discord", lambda config: config.discord is not None, _discord),
+)
 
 
 class App:
@@ -57,7 +86,9 @@ class App:
         self._wall_clock = wall_clock
         self._start_tracker = start_tracker
         self._sleep = sleep
-        self._platforms = tuple(platforms) if platforms is not None else ("telegram", "discord")
+        self._platforms = (
+            tuple(platforms) if platforms is not None else tuple(p.name for p in PLATFORMS)
+        )
         self._stack: AsyncExitStack | None = None
         self._core: Core | None = None
         self.adapters: dict[str, Adapter] = {}
@@ -75,7 +106,9 @@ class App:
             raise RuntimeError("App is already started")
         if not self._enabled_platforms():
             raise NoPlatformError(
-                "no platform configured: add a [telegram] or [discord] section with a token"
+                "no platform configured: add a "
+                + " or ".join(f"[{platform.name}]" for platform in PLATFORMS)
+                + " section with a token"
             )
         stack = AsyncExitStack()
         try:
@@ -142,91 +175,37 @@ class App:
     ) -> None:
         await self.stop()
 
-    def _enabled_platforms(self) -> list[str]:
-        configured = {"telegram": self.config.telegram, "discord": self.config.discord}
-        return [name for name in self._platforms if configured.get(name) is not None]
+    def _enabled_platforms(self) -> list[Platform]:
+        return [
+            platform
+            for platform in PLATFORMS
+            if platform.name in self._platforms and platform.configured(self.config)
+        ]
 
     def _build_adapters(self, core: Core) -> list[Adapter]:
-        adapters: list[Adapter] = []
-        commands = core.dispatcher.commands
-        enabled = self._enabled_platforms()
-        if self.config.telegram is not None and "telegram" in enabled:
-            adapters.append(self._telegram(core, self.config.telegram))
-        if self.config.discord is not None and "discord" in enabled:
-            from adapters.discord import DiscordAdapter
-
-            adapters.append(
-                DiscordAdapter(
-                    self.config.discord,
-                    core.dispatcher,
-                    commands,
-                    locale=self.config.bot.locale,
-                    sleep=self._sleep,
-                    clock=self._clock,
-                    proxy=platform_proxy(self.config, "discord"),
-                )
-            )
-        return adapters
-
-
-    def _telegram(self, core: Core, telegram: TelegramConfig) -> Adapter:
-        from adapters.telegram import TelegramAdapter, TelegramSettings, WebhookSettings
-
-        webhook = None
-        if telegram.webhook_url is not None:
-            secret = telegram.webhook_secret
-            webhook = WebhookSettings(
-                url=telegram.webhook_url,
-                listen_host=telegram.webhook_listen_host,
-                listen_port=telegram.webhook_listen_port,
-                path=telegram.webhook_path,
-                secret_token=secret.reveal() if secret is not None else None,
-            )
-        return TelegramAdapter(
-            telegram,
-            core.dispatcher,
-            core.dispatcher.commands,
-            locale=self.config.bot.locale,
-            edit_interval_s=self.config.bot.edit_interval_s,
-            settings=TelegramSettings(
-                poll_timeout_s=telegram.poll_timeout_s,
-                webhook=webhook,
-                proxy=platform_proxy(self.config, "telegram"),
-            ),
-            sleep=self._sleep,
-            clock=self._clock,
-        )
-
-
-def platform_proxy(config: AppConfig, platform: Literal["telegram", "discord"]) -> str | None:
-    """The proxy URL a platform client connects through (None: direct)."""
-    if platform == "telegram":
-        target = config.telegram.base_url if config.telegram else "https://api.telegram.org"
-    else:
-        target = (config.discord.api_base_url if config.discord else None) or DISCORD_API
-    return effective_proxy(
-        config.proxy_for(platform), trust_env=config.network.trust_env, target_url=target
-    )
+        host = Host(clock=self._clock, sleep=self._sleep)
+        return [
+            platform.entry()(self.config, core.dispatcher, host)
+            for platform in self._enabled_platforms()
+        ]
 
 
 async def run_forever(config: AppConfig, *, sync_commands: bool = False) -> None:
     """Run until SIGINT or SIGTERM, then shut down cleanly.
 
-    ``sync_commands`` registers the Discord slash commands once after start; it is
-    never done on an ordinary start (Discord rate-limits command registration)."""
+    ``sync_commands`` registers the commands once after start with the platforms that
+    need it (Discord's slash commands); it is never done on an ordinary start (Discord
+    rate-limits command registration)."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
         async with App(config) as app:
-            discord = app.adapters.get("discord")
-            if sync_commands and discord is not None:
-                from adapters.discord import DiscordAdapter
-
-                if isinstance(discord, DiscordAdapter):
-                    count = await discord.sync_commands()
-                    log.info("registered %d Discord slash commands", count)
+            for adapter in app.adapters.values():
+                if sync_commands and isinstance(adapter, SyncsCommands):
+                    count = await adapter.sync_commands()
+                    log.info("registered %d %s commands", count, adapter.name)
             log.info("relaybot running; Ctrl-C to stop")
             await stop.wait()
             log.info("shutting down")

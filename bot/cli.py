@@ -210,8 +210,7 @@ def _cmd_sync_commands(args: argparse.Namespace) -> int:
         print("relaybot: sync-commands needs a [discord] section with a token", file=sys.stderr)
         return EXIT_FAILURE
     from adapters.base import PlatformStartError
-    from adapters.discord import sync_commands
-    from bot.app import platform_proxy
+    from adapters.discord import discord_proxy, sync_commands
 
     setup_logging(config.logging.level, secrets=config.secrets(), format=config.logging.format)
     guild_ids = () if args.global_ else None
@@ -222,7 +221,7 @@ def _cmd_sync_commands(args: argparse.Namespace) -> int:
                 all_commands(),
                 guild_ids=guild_ids,
                 locale=config.bot.locale,
-                proxy=platform_proxy(config, "discord"),
+                proxy=discord_proxy(config),
             )
         )
     except PlatformStartError as exc:

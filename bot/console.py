@@ -10,12 +10,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import TextIO
 
-from adapters.console.adapter import (
-    CONSOLE_CHAT,
-    ConsoleResponder,
-    ConsoleSession,
-    console_limits,
-)
+from adapters.base import Host, Terminal
+from adapters.console import build
 from bot.config import AppConfig, RelayConfig, Secret, StorageConfig
 from bot.core.models import PlatformLimits
 from bot.core.texts import t
@@ -48,29 +44,22 @@ async def run_console(
     if config is None and not demo:
         raise ValueError("run_console needs a config unless demo=True")
     async with _relay_config(config, demo) as effective, open_core(effective) as core:
-        responder = ConsoleResponder(
-            stdout,
-            jsonl=jsonl,
-            media_dir=media_dir,
-            limits=limits or console_limits(effective.bot.edit_interval_s),
-            locale=effective.bot.locale,
-        )
+        terminal = Terminal(stdin, stdout, media_dir, jsonl=jsonl, limits=limits)
+        console = build(effective, core.dispatcher, Host(terminal=terminal))
         if welcome:
             target = stderr if jsonl and stderr is not None else stdout
             if not jsonl or stderr is not None:
                 target.write(t("console.welcome", effective.bot.locale) + "\n")
                 target.flush()
-        max_bytes = int(effective.bot.max_download_mb * 1024 * 1024)
         # Long jobs (Midjourney, Suno, Luma) report back through the tracker.
-        tracker = JobTracker(core.services, {CONSOLE_CHAT.platform: responder})
+        tracker = JobTracker(core.services, {console.name: console})
+        await console.start()
         await tracker.start()
         try:
-            session = ConsoleSession(
-                core.dispatcher, responder, stdin, max_file_bytes=max_bytes, idle=tracker.wait_idle
-            )
-            return await session.run(wait_s)
+            return await console.run(wait_s, idle=tracker.wait_idle)
         finally:
             await tracker.stop()
+            await console.stop()
 
 
 @asynccontextmanager

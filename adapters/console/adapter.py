@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from adapters.base import CoreHandler
+from adapters.base import CoreHandler, Host, Terminal
 from adapters.console.convert import (
     MessageInput,
     OutputEvent,
@@ -32,6 +32,7 @@ from adapters.console.convert import (
     output_event,
     parse_line,
 )
+from bot.config import AppConfig
 from bot.core.models import (
     Attachment,
     Button,
@@ -289,6 +290,62 @@ class ConsoleSession:
             size=size,
             reader=reader,
         )
+
+
+class ConsoleAdapter:
+    """The console as an adapter: one user, one chat, one responder (also the job
+    tracker's); :meth:`run` reads the terminal until end of input."""
+
+    name = CONSOLE_CHAT.platform
+
+    def __init__(
+        self,
+        core: CoreHandler,
+        terminal: Terminal,
+        *,
+        locale: str = "en",
+        edit_interval_s: float = 1.0,
+        max_file_bytes: int,
+    ) -> None:
+        self._core = core
+        self._stdin = terminal.stdin
+        self._max_file_bytes = max_file_bytes
+        self.responder = ConsoleResponder(
+            terminal.stdout,
+            jsonl=terminal.jsonl,
+            media_dir=terminal.media_dir,
+            limits=terminal.limits or console_limits(edit_interval_s),
+            locale=locale,
+        )
+
+    async def start(self) -> None:
+        """Nothing to connect: the terminal is read by :meth:`run`."""
+
+    async def stop(self) -> None:
+        self.responder.answer(None)  # a question still open gets no answer
+
+    def responder_for(self, chat: ChatRef) -> ConsoleResponder:
+        return self.responder
+
+    async def run(self, wait_s: float, idle: IdleWaiter | None = None) -> int:
+        """Handle every line until end of input, then wait up to ``wait_s`` for running
+        commands and jobs (``idle``); returns the exit code."""
+        session = ConsoleSession(self._core, self.responder, self._stdin,
+                                 max_file_bytes=self._max_file_bytes, idle=idle)
+        return await session.run(wait_s)
+
+
+def build(config: AppConfig, core: CoreHandler, host: Host) -> ConsoleAdapter:
+    """The console on ``host.terminal``; see :class:`~adapters.base.BuildAdapter`."""
+    if host.terminal is None:
+        raise ValueError("the console adapter needs a terminal")
+    return ConsoleAdapter(
+        core,
+        host.terminal,
+        locale=config.bot.locale,
+        edit_interval_s=config.bot.edit_interval_s,
+        max_file_bytes=int(config.bot.max_download_mb * 1024 * 1024),
+    )
 
 
 async def _lines(stdin: TextIO) -> AsyncIterator[str]:

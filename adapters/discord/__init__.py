@@ -1,5 +1,11 @@
 """Discord: slash commands, persistent buttons, modals and progress messages (discord.py 2.x)."""
 
-from adapters.discord.adapter import DiscordAdapter, DiscordStartError, sync_commands
+from adapters.discord.adapter import (
+    DiscordAdapter,
+    DiscordStartError,
+    build,
+    discord_proxy,
+    sync_commands,
+)
 
-__all__ = ["DiscordAdapter", "DiscordStartError", "sync_commands"]
+__all__ = ["DiscordAdapter", "DiscordStartError", "build", "discord_proxy", "sync_commands"]

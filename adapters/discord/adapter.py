@@ -3,7 +3,7 @@
 Lifecycle (discord.py's advanced startup, so Discord shares the event loop with
 Telegram and the job tracker)::
 
-    adapter = DiscordAdapter(config.discord, core.dispatcher, core.dispatcher.commands)
+    adapter = build(config, core.dispatcher, Host())
     await adapter.start()          # login (REST), then the gateway in a task; returns when ready
     await adapter.sync_commands()  # only when asked (relaybot sync-commands / run --sync-commands)
     ...
@@ -19,8 +19,8 @@ Events:
 * a message mentioning the bot or replying to it (or any DM) → a plain-message
   invocation answered in the channel, unless it answers a question the bot asked there.
 
-With ``thread_per_conversation``, /chat and chat messages in a text channel open a
-thread first and are answered there (:mod:`adapters.discord.threads`).
+With ``thread_per_conversation``, conversation commands (/chat) and chat messages in a
+text channel open a thread first and are answered there (:mod:`adapters.discord.threads`).
 """
 
 from __future__ import annotations
@@ -30,12 +30,12 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import aiohttp
 import discord
 
-from adapters.base import CoreHandler, PlatformStartError
+from adapters.base import CoreHandler, Host, PlatformStartError
 from adapters.discord.channel import AnswerWaiters, ChannelResponder, Clock, Shared, Sleep
 from adapters.discord.client import RelayDiscordClient, Restore, point_at
 from adapters.discord.convert import (
@@ -47,10 +47,10 @@ from adapters.discord.convert import (
     user_of,
 )
 from adapters.discord.interaction import InteractionResponder
-from adapters.discord.slash import ChoiceSource, build_commands, core_options, sync_tree
+from adapters.discord.slash import build_commands, core_options, sync_tree
 from adapters.discord.threads import ConversationThreads
-from bot.config import DiscordConfig
-from bot.core.dispatcher import CommandSpec, Dispatcher
+from bot.config import AppConfig, DiscordConfig
+from bot.core.dispatcher import CommandSpec
 from bot.core.models import (
     Attachment,
     ButtonPress,
@@ -61,9 +61,11 @@ from bot.core.models import (
     Responder,
 )
 from bot.core.texts import normalise_locale
-from bot.proxy import client_session
+from bot.proxy import client_session, effective_proxy
 
 log = logging.getLogger(__name__)
+
+DISCORD_API: Final = "https://discord.com/api/v10"  # where discord.py connects by default
 
 
 class DiscordStartError(PlatformStartError):
@@ -97,11 +99,9 @@ class DiscordAdapter:
         self,
         config: DiscordConfig,
         core: CoreHandler,
-        commands: Sequence[CommandSpec],
         *,
         sleep: Sleep = asyncio.sleep,
         clock: Clock = time.monotonic,
-        choices: ChoiceSource | None = None,
         locale: str = "en",
         ack_after_s: float = 2.0,
         ask_timeout_s: float = 300.0,
@@ -113,10 +113,6 @@ class DiscordAdapter:
         self._config = config
         self._proxy = proxy
         self._core = core
-        self._commands = tuple(commands)
-        if choices is None:
-            choices = core.choices if isinstance(core, Dispatcher) else _no_choices
-        self._choices = choices
         self._locale = normalise_locale(locale)
         self._sleep = sleep
         self._clock = clock
@@ -144,7 +140,8 @@ class DiscordAdapter:
         self._restore = point_at(self._config.api_base_url, self._config.gateway_url)
         self._session = client_session(self._proxy)
         client = RelayDiscordClient(
-            build_commands(self._commands, self._on_command, self._choices, self._locale),
+            build_commands(self._core.commands, self._on_command, self._core.choices,
+                           self._locale),
             on_message=self._on_message,
             on_press=self._on_press,
             proxy=self._proxy,
@@ -265,7 +262,7 @@ class DiscordAdapter:
         )
         try:
             threads = self._require_threads()
-            moved, answering = await threads.for_command(interaction, invocation, responder)
+            moved, answering = await threads.for_command(interaction, spec, invocation, responder)
             await self._core.handle(moved, answering)
         finally:
             await responder.finish()
@@ -356,6 +353,29 @@ def _replies_to(message: discord.Message, bot_id: int) -> bool:
     reference = message.reference
     resolved = reference.resolved if reference is not None else None
     return isinstance(resolved, discord.Message) and resolved.author.id == bot_id
+
+
+def build(config: AppConfig, core: CoreHandler, host: Host) -> DiscordAdapter:
+    """The Discord adapter for ``config.discord``, through the proxy the config chooses
+    for Discord; see :class:`~adapters.base.BuildAdapter`."""
+    if config.discord is None:
+        raise ValueError("the Discord adapter needs a [discord] section")
+    return DiscordAdapter(
+        config.discord,
+        core,
+        locale=config.bot.locale,
+        sleep=host.sleep,
+        clock=host.clock,
+        proxy=discord_proxy(config),
+    )
+
+
+def discord_proxy(config: AppConfig) -> str | None:
+    """The proxy URL every Discord connection goes through (None: direct)."""
+    target = (config.discord.api_base_url if config.discord else None) or DISCORD_API
+    return effective_proxy(
+        config.proxy_for("discord"), trust_env=config.network.trust_env, target_url=target
+    )
 
 
 def _no_choices(name: str) -> Sequence[str]:

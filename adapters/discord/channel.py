@@ -6,7 +6,6 @@ Channel messages have no 15-minute token, so long jobs keep their progress here
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -15,6 +14,7 @@ from dataclasses import dataclass, field
 
 import discord
 
+from adapters.base import PendingAnswers
 from adapters.discord.convert import discord_limits
 from adapters.discord.outgoing import ShownImages, compose, compose_edit, pieces_of
 from bot.core.models import DeliveryError, MessageRef, PlatformLimits, Reply
@@ -26,36 +26,16 @@ Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
 
 
-class AnswerWaiters:
-    """Questions asked in a channel, answered by the asker's next message there."""
-
-    def __init__(self) -> None:
-        self._waiting: dict[tuple[int, str], asyncio.Future[str | None]] = {}
+class AnswerWaiters(PendingAnswers[tuple[int, str]]):
+    """Questions asked in a channel (key: channel id, user id), answered by the asker's
+    next message there."""
 
     def offer(self, channel_id: int, user_id: str, text: str) -> bool:
         """Give ``text`` to a pending question of this user here; False when none."""
-        future = self._waiting.get((channel_id, user_id))
-        if future is None or future.done() or not text.strip():
-            return False
-        future.set_result(text.strip())
-        return True
-
-    async def wait(self, channel_id: int, user_id: str, timeout_s: float) -> str | None:
-        """The answer; None after ``timeout_s`` (real time: a person is typing) or when a
-        newer question to the same user replaces this one."""
         key = (channel_id, user_id)
-        previous = self._waiting.get(key)
-        if previous is not None and not previous.done():
-            previous.set_result(None)
-        future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
-        self._waiting[key] = future
-        try:
-            return await asyncio.wait_for(future, timeout_s)
-        except TimeoutError:
-            return None
-        finally:
-            if self._waiting.get(key) is future:
-                del self._waiting[key]
+        if self.asked_in(key) is None or not text.strip():
+            return False
+        return self.answer(key, text.strip())
 
 
 @dataclass(slots=True)
@@ -151,7 +131,7 @@ class ChannelResponder:
             return None  # nobody in particular to ask (a job's progress message)
         await self.send(Reply(ask_prompt(prompt, prefill, self._locale)))
         shared = self._shared
-        return await shared.waiters.wait(self._channel_id, self._asker, shared.ask_timeout_s)
+        return await shared.waiters.wait((self._channel_id, self._asker), shared.ask_timeout_s)
 
     @asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:

@@ -1,10 +1,11 @@
 """A thread per conversation (config ``[discord] thread_per_conversation``).
 
-When enabled, /chat and messages addressed to the bot in a normal text channel open a
-public thread named after the prompt, and the conversation goes on there (a thread is
-its own conversation, see :func:`~adapters.discord.convert.chat_of`). In a thread or a
-DM the bot answers in place. If Discord refuses the thread (missing permission...),
-the bot answers in place too.
+When enabled, conversation commands (``CommandSpec.conversation``: /chat) and messages
+addressed to the bot in a normal text channel open a public thread named after the
+prompt, and the conversation goes on there (a thread is its own conversation, see
+:func:`~adapters.discord.convert.chat_of`). In a thread or a DM the bot answers in
+place. If Discord refuses the thread (missing permission...), the bot answers in place
+too.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import discord
 from adapters.discord.channel import ChannelResponder, Shared
 from adapters.discord.convert import PLATFORM
 from adapters.discord.interaction import InteractionResponder
+from bot.core.dispatcher import CommandSpec
 from bot.core.models import ChatRef, DeliveryError, Invocation, Reply, Responder
 from bot.core.texts import t
 
@@ -75,20 +77,22 @@ class ConversationThreads:
     async def for_command(
         self,
         interaction: discord.Interaction[Any],
+        spec: CommandSpec,
         invocation: Invocation,
         responder: InteractionResponder,
     ) -> tuple[Invocation, Responder]:
-        """/chat in a text channel: open a thread, let the "thinking…" message point to
-        it, and answer there. Other commands, threads and DMs: unchanged."""
+        """A conversation command (/chat) in a text channel: open a thread named after its
+        main text, let the "thinking…" message point to it, and answer there. Other
+        commands, threads and DMs: unchanged."""
         channel_id = interaction.channel_id
         if not (
             self._enabled
-            and invocation.command == "chat"
+            and spec.conversation
             and channel_id is not None
             and opens_threads(interaction.channel)
         ):
             return invocation, responder
-        prompt = invocation.options.get("prompt")
+        prompt = invocation.options.get(spec.main[0]) if spec.main else None
         thread_id = await self._open(
             channel_id, prompt if isinstance(prompt, str) else "", invocation
         )
@@ -98,7 +102,7 @@ class ConversationThreads:
         try:
             await responder.send(Reply(opened))
         except DeliveryError as exc:
-            log.info("could not point /chat to its thread: %s", exc)
+            log.info("could not point /%s to its thread: %s", spec.name, exc)
         in_thread = ChannelResponder(
             self._shared, thread_id, locale=self._locale, asker=invocation.user.id
         )

@@ -26,7 +26,7 @@ from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 
-from adapters.base import CoreHandler, PlatformStartError
+from adapters.base import CoreHandler, Host, PlatformStartError
 from adapters.telegram.attachments import AlbumCollector, attachments_of
 from adapters.telegram.convert import (
     chat_action_for,
@@ -43,11 +43,11 @@ from adapters.telegram.pacing import Pacer
 from adapters.telegram.questions import Questions
 from adapters.telegram.responder import PressResponder, TelegramResponder, telegram_limits
 from adapters.telegram.webhook import ALLOWED_UPDATES, WebhookServer, WebhookSettings
-from bot.config import TelegramConfig
+from bot.config import AppConfig, TelegramConfig
 from bot.core.context import Clock, Sleep
-from bot.core.dispatcher import CommandSpec
 from bot.core.models import ButtonPress, ChatRef, Invocation, MessageRef, PlatformLimits, UserRef
 from bot.core.texts import LANGUAGES, normalise_locale, t
+from bot.proxy import effective_proxy
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +99,6 @@ class TelegramAdapter:
         self,
         config: TelegramConfig,
         core: CoreHandler,
-        commands: Sequence[CommandSpec],
         *,
         locale: str = "en",
         edit_interval_s: float = 1.0,
@@ -109,8 +108,7 @@ class TelegramAdapter:
     ) -> None:
         self._config = config
         self._core = core
-        self._commands = tuple(commands)
-        self._command_names = frozenset(spec.name for spec in self._commands)
+        self._commands = {spec.name: spec for spec in core.commands}
         self._locale = normalise_locale(locale)
         self._settings = settings or TelegramSettings()
         self._sleep = sleep
@@ -252,7 +250,7 @@ class TelegramAdapter:
         invocation = Invocation(
             user=user,
             chat=chat,
-            text=with_start_as_help(addressing.text, addressing.command, self._command_names),
+            text=with_start_as_help(addressing.text, addressing.command, self._commands),
             attachments=tuple(attachments),
             mentioned=addressing.mentioned,
             replied_to_bot=addressing.replied_to_bot,
@@ -261,8 +259,8 @@ class TelegramAdapter:
         if addressing.command is None and not invocation.addressed_to_bot:
             return  # group chatter the bot was not asked about
         locale = await self._core.locale_for(user, chat)
-        responder = self._responder(chat, user, invocation.message,
-                                    chat_action_for(addressing.command), locale)
+        spec = self._commands.get(addressing.command or "")
+        responder = self._responder(chat, user, invocation.message, chat_action_for(spec), locale)
         await self._core.handle(invocation, responder)
 
     async def _press(self, query: CallbackQuery) -> None:
@@ -278,10 +276,8 @@ class TelegramAdapter:
             pressed = MessageRef(str(message.chat.id), str(message.message_id))
         user = user_ref(query.from_user)
         locale = await self._core.locale_for(user, chat)
-        toasts = frozenset({t("generic.not_your_button", locale),
-                            t("generic.button_expired", locale)})
         inner = self._responder(chat, user, pressed, chat_action_for(None), locale)
-        responder = PressResponder(inner, outbox, query.id, pressed, toasts)
+        responder = PressResponder(inner, outbox, query.id, pressed)
         work = asyncio.ensure_future(
             self._core.press(ButtonPress(user, chat, query.data, pressed), responder)
         )
@@ -323,7 +319,7 @@ class TelegramAdapter:
         for language_code, locale in languages:
             wanted = [
                 BotCommand(spec.name, t(spec.description_key, locale)[:_MAX_DESCRIPTION])
-                for spec in self._commands[:_MAX_COMMANDS]
+                for spec in list(self._commands.values())[:_MAX_COMMANDS]
             ]
             try:
                 current = await bot.get_my_commands(language_code=language_code)
@@ -355,3 +351,36 @@ class TelegramAdapter:
         if self._me is None:
             raise RuntimeError("the Telegram adapter is not started")
         return self._me
+
+
+def build(config: AppConfig, core: CoreHandler, host: Host) -> TelegramAdapter:
+    """The Telegram adapter for ``config.telegram`` (polling, or a webhook when
+    ``webhook_url`` is set), through the proxy the config chooses for Telegram; see
+    :class:`~adapters.base.BuildAdapter`."""
+    telegram = config.telegram
+    if telegram is None:
+        raise ValueError("the Telegram adapter needs a [telegram] section")
+    webhook = None
+    if telegram.webhook_url is not None:
+        secret = telegram.webhook_secret
+        webhook = WebhookSettings(
+            url=telegram.webhook_url,
+            listen_host=telegram.webhook_listen_host,
+            listen_port=telegram.webhook_listen_port,
+            path=telegram.webhook_path,
+            secret_token=secret.reveal() if secret is not None else None,
+        )
+    return TelegramAdapter(
+        telegram,
+        core,
+        locale=config.bot.locale,
+        edit_interval_s=config.bot.edit_interval_s,
+        settings=TelegramSettings(
+            poll_timeout_s=telegram.poll_timeout_s,
+            webhook=webhook,
+            proxy=effective_proxy(config.proxy_for("telegram"),
+                                  trust_env=config.network.trust_env, target_url=telegram.base_url),
+        ),
+        sleep=host.sleep,
+        clock=host.clock,
+    )

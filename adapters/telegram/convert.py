@@ -24,6 +24,7 @@ from telegram import (
 )
 from telegram.constants import ChatAction
 
+from bot.core.dispatcher import AnswerHint, CommandSpec
 from bot.core.models import Button, ChatRef, MessageRef, UserRef
 
 PLATFORM: Final = "telegram"
@@ -33,14 +34,12 @@ _MESSAGE_ID_RE: Final = re.compile(
     rf"(?P<id>\d+)(?:(?P<media>{_MEDIA_SUFFIX})|{_REPLY_MARK}(?P<replied>\d+))?"
 )
 _COMMAND_RE: Final = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@(?P<bot>[A-Za-z0-9_]+))?")
-_ACTIONS: Final[dict[str, ChatAction]] = {
-    **dict.fromkeys(
-        ("imagine", "dalle", "draw", "blend", "faceswap", "image", "sd", "variation"),
-        ChatAction.UPLOAD_PHOTO,
-    ),
-    **dict.fromkeys(("tts", "speak"), ChatAction.RECORD_VOICE),
-    **dict.fromkeys(("music", "suno", "song"), ChatAction.UPLOAD_VOICE),
-    **dict.fromkeys(("video", "luma"), ChatAction.UPLOAD_VIDEO),
+_ACTIONS: Final[dict[AnswerHint, ChatAction]] = {
+    "text": ChatAction.TYPING,
+    "image": ChatAction.UPLOAD_PHOTO,
+    "speech": ChatAction.RECORD_VOICE,
+    "music": ChatAction.UPLOAD_VOICE,
+    "video": ChatAction.UPLOAD_VIDEO,
 }
 
 
@@ -159,9 +158,10 @@ def with_start_as_help(text: str, command: str | None, known: Collection[str]) -
     return text
 
 
-def chat_action_for(command: str | None) -> ChatAction:
-    """What the chat shows while a command runs ("sending photo…", "recording voice…")."""
-    return _ACTIONS.get(command or "", ChatAction.TYPING)
+def chat_action_for(spec: CommandSpec | None) -> ChatAction:
+    """What the chat shows while a command runs ("sending photo…", "recording voice…"),
+    from its answer hint; plain messages and unknown commands show "typing…"."""
+    return _ACTIONS[spec.answer] if spec is not None else ChatAction.TYPING
 
 
 def keyboard(rows: Sequence[Sequence[Button]]) -> InlineKeyboardMarkup | None:

@@ -7,8 +7,8 @@ message, with the buttons), inline keyboards, edits (a text message that is to s
 photo is replaced by a photo message: Telegram cannot change a message's kind),
 "typing…"-style chat actions, and questions asked with ForceReply. :class:`PressResponder`
 wraps one for a button press and answers its callback query exactly once — as a toast
-when the core's answer is a short refusal such as "only the author can use these
-buttons".
+when the core's answer is a short private notice (``Reply.ephemeral``: a refused or
+expired button, an error).
 """
 
 from __future__ import annotations
@@ -243,7 +243,8 @@ class TelegramResponder:
             self._target, plain, html=html, markup=markup, reply_to=self._reply_id(self._origin)
         )
         key = (self._target.chat_id, self._chat.thread_id, int(self._user.id))
-        return await self._questions.wait(key, question.message_id, self._ask_timeout_s)
+        return await self._questions.wait(key, self._ask_timeout_s,
+                                          asked_in=str(question.message_id))
 
     @contextlib.asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:
@@ -274,13 +275,11 @@ class PressResponder:
         outbox: Outbox,
         query_id: str,
         pressed: MessageRef,
-        toasts: frozenset[str],
     ) -> None:
         self._inner = inner
         self._outbox = outbox
         self._query_id = query_id
         self._pressed = pressed
-        self._toasts = toasts
         self._answered = False
 
     @property
@@ -313,9 +312,8 @@ class PressResponder:
         return self._inner.typing()
 
     def _is_toast(self, reply: Reply) -> bool:
-        if reply.files or reply.buttons or len(reply.text) > _TOAST_MAX:
-            return False
-        return bool(getattr(reply, "ephemeral", False)) or reply.text in self._toasts
+        fits = not reply.files and not reply.buttons and len(reply.text) <= _TOAST_MAX
+        return reply.ephemeral and fits
 
 
 def _fit(text: str, limit: int) -> list[str]:

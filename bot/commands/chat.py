@@ -24,7 +24,7 @@ from bot.core.dispatcher import CommandSpec, MessageRoute
 from bot.core.errors import UserError
 from bot.core.models import Attachment, Invocation
 from bot.core.options import OptionSpec
-from bot.core.streaming import StreamingReply
+from bot.core.streaming import streaming_reply
 from bot.media import data_uri, sniff_content_type
 from bot.relay import ChatMessage, DeltaStream, ImagePart, TextPart, extract_images
 from bot.store.base import Conversation, JsonValue
@@ -71,17 +71,7 @@ async def converse(
     user_message, model = await _user_message(ctx, prompt, image, model)
     messages = await _request_messages(ctx, conversation, user_message)
     max_tokens = _PREVIEW_MAX_TOKENS if model == "gpt-4-vision-preview" else None
-    streamer = StreamingReply(
-        ctx.responder,
-        locale=ctx.locale,
-        clock=services.clock,
-        sleep=services.sleep,
-        # The operator's pace, but never faster than the platform allows.
-        edit_interval_s=max(
-            services.config.bot.edit_interval_s, ctx.responder.limits.edit_interval_s
-        ),
-        reply_to=ctx.invocation.message,
-    )
+    streamer = streaming_reply(ctx)
     async with ctx.responder.typing():
         stream = services.relay.chat.stream(
             model, messages, max_tokens=max_tokens, user=_user_tag(ctx)
@@ -175,6 +165,7 @@ COMMANDS: Final = (
             OptionSpec("image", type="attachment", kinds=("image",)),
         ),
         main=("prompt",),
+        conversation=True,
     ),
 )
 

@@ -14,7 +14,7 @@ from typing import Final
 from bot.core.context import CommandContext
 from bot.core.dispatcher import CommandSpec
 from bot.core.options import OptionSpec
-from bot.core.streaming import StreamingReply
+from bot.core.streaming import streaming_reply
 from bot.relay import DeltaStream
 
 MAX_COMPLETION_TOKENS: Final = 4096
@@ -39,14 +39,7 @@ async def complete_command(ctx: CommandContext) -> None:
     prompt = ctx.text("prompt") or ""
     model = ctx.text("model") or services.config.models.completion
     max_tokens = ctx.integer("max_tokens")
-    streamer = StreamingReply(
-        ctx.responder,
-        locale=ctx.locale,
-        clock=services.clock,
-        sleep=services.sleep,
-        edit_interval_s=services.config.bot.edit_interval_s,
-        reply_to=ctx.invocation.message,
-    )
+    streamer = streaming_reply(ctx)
     finish = _FinishReason()
     async with ctx.responder.typing():
         stream = services.relay.completions.stream(

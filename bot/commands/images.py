@@ -23,7 +23,7 @@ from bot.core.delivery import FetchedImages, fetch_images
 from bot.core.dispatcher import CommandSpec
 from bot.core.models import AttachmentKind, OutgoingFile
 from bot.core.options import OptionSpec
-from bot.core.streaming import StreamingReply
+from bot.core.streaming import streaming_reply
 from bot.media import check_kind, extension_for, guess_content_type
 from bot.relay import ChatMessage, DeltaStream, ImageResult, extract_images
 from bot.relay.errors import RelayError
@@ -129,16 +129,7 @@ async def _chat_drawing(ctx: CommandContext, model: str, prompt: str) -> None:
     for a stream that only bounds the silence between chunks.
     """
     services = ctx.services
-    streamer = StreamingReply(
-        ctx.responder,
-        locale=ctx.locale,
-        clock=services.clock,
-        sleep=services.sleep,
-        edit_interval_s=max(
-            services.config.bot.edit_interval_s, ctx.responder.limits.edit_interval_s
-        ),
-        reply_to=ctx.invocation.message,
-    )
+    streamer = streaming_reply(ctx)
     drawing = _Drawing(ctx)
     async with ctx.responder.typing():
         stream = services.relay.chat.stream(
@@ -307,9 +298,10 @@ COMMANDS: Final = (
             OptionSpec("style", choices=STYLES),
         ),
         main=("prompt",),
+        answer="image",
     ),
     CommandSpec("sd", sd_command, options=(OptionSpec("prompt", required=True),),
-                main=("prompt",)),
+                main=("prompt",), answer="image"),
     CommandSpec("draw", draw_command, options=(OptionSpec("prompt", required=True),),
-                main=("prompt",)),
+                main=("prompt",), answer="image"),
 )

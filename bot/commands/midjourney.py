@@ -100,16 +100,16 @@ COMMANDS = (
     CommandSpec("imagine", imagine, options=(
         OptionSpec("prompt", required=True), _image("image"), _image("image2"),
         _image("image3"), _BOT, _MODE,
-    ), main=("prompt",)),
+    ), main=("prompt",), answer="image"),
     CommandSpec("blend", blend, options=(
         _image("image1", required=True), _image("image2", required=True), _image("image3"),
         _image("image4"), _image("image5"),
         OptionSpec("dimensions", choices=tuple(_DIMENSIONS)),
-    )),
+    ), answer="image"),
     CommandSpec("describe", describe, options=(_image("image", required=True),)),
     CommandSpec("shorten", shorten, options=(OptionSpec("prompt", required=True),),
                 main=("prompt",)),
     CommandSpec("faceswap", faceswap, options=(
         _image("face", required=True), _image("target", required=True),
-    )),
+    ), answer="image"),
 )

@@ -132,7 +132,7 @@ COMMANDS = (
         OptionSpec("tags", max_length=120),
         OptionSpec("instrumental", type="bool"),
         OptionSpec("version", choices=VERSIONS),
-    ), main=("prompt",)),
+    ), main=("prompt",), answer="music"),
 )
 BUTTONS = (
     ButtonRoute(SUNO_EXTEND, press_extend),

@@ -59,5 +59,6 @@ COMMANDS: Final = (
             OptionSpec("speed", type="float", minimum=0.25, maximum=4.0),
         ),
         main=("text",),
+        answer="speech",
     ),
 )

@@ -60,5 +60,5 @@ COMMANDS = (
         OptionSpec("aspect", choices=ASPECTS),
         OptionSpec("loop", type="bool"),
         OptionSpec("expand_prompt", type="bool"),
-    ), main=("prompt",)),
+    ), main=("prompt",), answer="video"),
 )

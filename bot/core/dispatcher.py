@@ -22,7 +22,7 @@ import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, Literal
 
 from bot.core.context import BaseContext, ButtonContext, CommandContext, Services
 from bot.core.errors import UserError
@@ -57,18 +57,28 @@ Middleware = Callable[[BaseContext, Next], Awaitable[None]]
 
 _NAME_RE: Final = re.compile(r"^[a-z0-9_]{1,32}$")  # Discord's and Telegram's rule
 
+AnswerHint = Literal["text", "image", "speech", "music", "video"]
+
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
     """A command. Its texts live in the catalogue: ``cmd.<name>`` is the one-line
     description (``/help``, platform menus) and ``cmd.<name>.<option>`` describes each
     option. ``main`` names the option(s) free text goes to; with two or more, the text
-    is split at ``|`` (``/similar a | b``)."""
+    is split at ``|`` (``/similar a | b``).
+
+    The hints tell adapters how to present the command without knowing its name:
+    ``answer`` is what the answer mostly is (Telegram shows "sending photo…",
+    "recording voice…" while it runs); ``conversation`` marks a turn of a conversation
+    (Discord opens a thread for it when ``thread_per_conversation`` is on, named after
+    the main text)."""
 
     name: str
     handler: CommandHandler
     options: tuple[OptionSpec, ...] = ()
     main: tuple[str, ...] = ()
+    answer: AnswerHint = "text"
+    conversation: bool = False
 
     @property
     def description_key(self) -> str:

@@ -147,7 +147,3 @@ def describe_failure(exc: BaseException, locale: str = "en") -> str | None:
         if isinstance(exc, cls):
             return describe(exc, locale)
     return None
-
-
-def is_expected(exc: BaseException) -> bool:
-    return any(isinstance(exc, cls) for cls, _ in _TABLE)

@@ -14,7 +14,6 @@ from typing import Final, Literal, Protocol
 
 from bot.media import AttachmentKind as AttachmentKind  # re-exported: the neutral values use it
 
-ATTACHMENT_KINDS: Final[tuple[AttachmentKind, ...]] = ("image", "audio", "voice", "video", "file")
 ButtonStyle = Literal["primary", "secondary", "success", "danger"]
 
 # Telegram's callback_data limit is the tightest of all platforms.

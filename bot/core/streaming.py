@@ -21,7 +21,7 @@ import logging
 from collections.abc import AsyncIterable
 from dataclasses import dataclass
 
-from bot.core.context import Clock, Sleep
+from bot.core.context import Clock, CommandContext, Sleep
 from bot.core.failures import describe_failure
 from bot.core.models import DeliveryError, MessageRef, Reply, Responder
 from bot.core.render import chars_within, split_first
@@ -161,6 +161,22 @@ class StreamingReply:
         elif self._shown[index] != text:
             await self._responder.edit(self._refs[index], Reply(text))
             self._shown[index] = text
+
+
+def streaming_reply(ctx: CommandContext) -> StreamingReply:
+    """The streamed answer to ``ctx``'s message: a reply to it, edited at the operator's
+    pace (``bot.edit_interval_s``) but never faster than the platform allows."""
+    services = ctx.services
+    return StreamingReply(
+        ctx.responder,
+        locale=ctx.locale,
+        clock=services.clock,
+        sleep=services.sleep,
+        edit_interval_s=max(
+            services.config.bot.edit_interval_s, ctx.responder.limits.edit_interval_s
+        ),
+        reply_to=ctx.invocation.message,
+    )
 
 
 async def _stop(task: asyncio.Task[None]) -> None:

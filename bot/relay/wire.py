@@ -1,15 +1,13 @@
-"""Raw JSON shapes of the relay API (RELAY_API.md), as ``TypedDict``.
+"""The relay API's request bodies (RELAY_API.md), as ``TypedDict``.
 
-Request bodies are built as these types so a misspelt key fails type checking. Response
-types document what parsers expect; parsers still read every field leniently because the
-relay's upstreams disagree on types. Nothing in this module leaves ``bot.relay``.
+Request bodies are built as these types so a misspelt key fails type checking. Responses
+have no types here: the parsers read every field leniently because the relay's upstreams
+disagree on types. Nothing in this module leaves ``bot.relay``.
 """
 
 from __future__ import annotations
 
 from typing import NotRequired, TypedDict
-
-# --- requests -----------------------------------------------------------------------
 
 
 class ImageUrlWire(TypedDict):
@@ -168,91 +166,3 @@ class LumaGenerateRequest(TypedDict):
     image_end_url: NotRequired[str]
     loop: NotRequired[bool]
     notify_hook: NotRequired[str]
-
-
-# --- responses (documentation for the lenient parsers) ------------------------------
-
-
-class UsageWire(TypedDict, total=False):
-    prompt_tokens: int
-    completion_tokens: int
-    total_tokens: int
-
-
-class OpenAIErrorBody(TypedDict, total=False):
-    message: str
-    type: str
-    param: str | None
-    code: str | int | None
-
-
-class MjSubmitWire(TypedDict, total=False):
-    code: int | str
-    description: str
-    properties: dict[str, object]
-    result: str | int | None
-
-
-class MjButtonWire(TypedDict, total=False):
-    customId: str
-    emoji: str
-    label: str
-    type: int
-    style: int
-
-
-class MjTaskWire(TypedDict, total=False):
-    id: str | int
-    action: str
-    status: str
-    progress: str | int
-    prompt: str
-    promptEn: str
-    description: str
-    state: str
-    submitTime: int | None
-    startTime: int | None
-    finishTime: int | None
-    imageUrl: str | None
-    failReason: str | None
-    buttons: list[MjButtonWire]
-    properties: dict[str, object]
-    botType: str
-    customId: str
-
-
-class SunoClipWire(TypedDict, total=False):
-    id: str
-    status: str
-    title: str
-    audio_url: str
-    video_url: str
-    image_url: str
-    image_large_url: str
-    is_video_pending: bool
-    model_name: str
-    metadata: dict[str, object]
-    created_at: str
-
-
-class SunoTaskWire(TypedDict, total=False):
-    task_id: str
-    status: str
-    input: str
-    clips: dict[str, SunoClipWire] | list[SunoClipWire]
-
-
-class LumaAssetWire(TypedDict, total=False):
-    url: str
-    download_url: str
-
-
-class LumaGenerationWire(TypedDict, total=False):
-    id: str
-    state: str
-    prompt: str
-    created_at: str
-    video: LumaAssetWire | None
-    thumbnail: LumaAssetWire | None
-    last_frame: LumaAssetWire | None
-    failure_reason: str | None

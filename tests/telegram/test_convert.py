@@ -52,7 +52,7 @@ async def test_in_groups_only_the_askers_reply_answers(tg: FakeTelegram) -> None
     question = tg.world.new_message(group.id, tg.world.bot_user, text="zoom?")
     questions = Questions()
     waiting = asyncio.ensure_future(
-        questions.wait((group.id, "", alice.id), question["message_id"], 5)
+        questions.wait((group.id, "", alice.id), 5, asked_in=str(question["message_id"]))
     )
     await asyncio.sleep(0)
     bob_reply = parsed(tg.send_text(group, bob, "mine!", reply_to=question["message_id"]))
@@ -69,9 +69,9 @@ async def test_a_new_question_or_a_command_ends_the_old_one(tg: FakeTelegram) ->
     chat = tg.private_chat(alice)
     questions = Questions()
     key = (chat.id, "", alice.id)
-    first = asyncio.ensure_future(questions.wait(key, 1, 5))
+    first = asyncio.ensure_future(questions.wait(key, 5, asked_in="1"))
     await asyncio.sleep(0)
-    second = asyncio.ensure_future(questions.wait(key, 2, 5))
+    second = asyncio.ensure_future(questions.wait(key, 5, asked_in="2"))
     assert await first is None
     assert not questions.offer(parsed(tg.send_text(chat, alice, "/help")))
     assert await second is None

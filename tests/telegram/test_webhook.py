@@ -25,7 +25,7 @@ async def webhook_adapter(
     """Start the Telegram adapter taking updates by webhook; yield the URL it listens on."""
     assert config.telegram is not None
     async with open_core(config, clock=clock, sleep=clock.sleep) as core:
-        adapter = TelegramAdapter(config.telegram, core.dispatcher, core.dispatcher.commands,
+        adapter = TelegramAdapter(config.telegram, core.dispatcher,
                                   settings=TelegramSettings(webhook=hook),
                                   clock=clock, sleep=clock.sleep)
         await adapter.start()

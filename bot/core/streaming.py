@@ -1,6 +1,6 @@
 """A streamed answer: one message edited as text arrives.
 
-Rules users notice (issue 3):
+Rules users notice:
 
 * edits happen at most once per ``edit_interval_s`` per message, and never with text
   identical to what the message already shows;

@@ -3,8 +3,8 @@
 Every :class:`~bot.core.dispatcher.CommandSpec` becomes an ``app_commands.Command``
 with typed options: text, integer, number, boolean and attachment, ranges from
 ``minimum``/``maximum``, fixed choices (up to Discord's 25) and autocomplete for options
-whose values depend on configuration (``choices_from``, any ``model`` option, or more
-than 25 choices). discord.py reads a callback's signature to learn its options, so each
+whose values depend on configuration (``choices_from``, ``suggest_from``) or that have
+more than 25 choices. discord.py reads a callback's signature to learn its options, so each
 command gets a generic callback with a synthesised ``__signature__``.
 
 Descriptions are in the default locale, with ``description_localizations`` for every
@@ -90,11 +90,11 @@ def _command(
     fixed = {
         o.name: [app_commands.Choice(name=c, value=c) for c in o.choices]
         for o in spec.options
-        if o.choices and not _autocompleted(spec, o)
+        if o.choices and not _autocompleted(o)
     }
     if fixed:
         app_commands.choices(**fixed)(callback)
-    suggest = {o.name: _suggester(o, choices) for o in spec.options if _autocompleted(spec, o)}
+    suggest = {o.name: _suggester(o, choices) for o in spec.options if _autocompleted(o)}
     if suggest:
         app_commands.autocomplete(**suggest)(callback)
     return app_commands.Command(
@@ -142,15 +142,14 @@ def _annotation(option: OptionSpec) -> object:
     return base
 
 
-def _autocompleted(spec: CommandSpec, option: OptionSpec) -> bool:
-    """Suggest rather than fix values that depend on configuration: chat models (any
-    ``model`` option and the main option of ``/model``, which also takes GPTs by id)."""
+def _autocompleted(option: OptionSpec) -> bool:
+    """Suggest rather than fix values that depend on configuration (``choices_from``,
+    ``suggest_from``: chat models) and choice lists too long for Discord's menu."""
     if option.type != "str":
         return False
     return (
         option.choices_from is not None
-        or option.name == "model"
-        or (spec.name == "model" and option.name in spec.main)
+        or option.suggest_from is not None
         or len(option.choices) > MAX_CHOICES
     )
 
@@ -159,7 +158,8 @@ def _suggester(option: OptionSpec, choices: ChoiceSource) -> Suggester:
     async def suggest(
         interaction: discord.Interaction[Any], current: str
     ) -> list[app_commands.Choice[str]]:
-        values = list(option.choices) or list(choices(option.choices_from or "chat_models"))
+        source = option.choices_from or option.suggest_from
+        values = list(option.choices) or (list(choices(source)) if source else [])
         wanted = current.casefold().strip()
         matching = [v for v in values if wanted in v.casefold()] if wanted else values
         return [app_commands.Choice(name=v[:100], value=v) for v in matching[:MAX_CHOICES]]

@@ -161,7 +161,7 @@ COMMANDS: Final = (
         chat_command,
         options=(
             OptionSpec("prompt", required=True),
-            OptionSpec("model", max_length=100),
+            OptionSpec("model", max_length=100, suggest_from="chat_models"),
             OptionSpec("image", type="attachment", kinds=("image",)),
         ),
         main=("prompt",),

@@ -63,7 +63,7 @@ COMMANDS: Final = (
         complete_command,
         options=(
             OptionSpec("prompt", required=True),
-            OptionSpec("model", max_length=100),
+            OptionSpec("model", max_length=100, suggest_from="chat_models"),
             OptionSpec("max_tokens", type="int", minimum=1, maximum=MAX_COMPLETION_TOKENS),
         ),
         main=("prompt",),

@@ -111,7 +111,7 @@ COMMANDS: Final = (
     CommandSpec(
         "model",
         model_command,
-        options=(OptionSpec("name", max_length=100),),
+        options=(OptionSpec("name", max_length=100, suggest_from="chat_models"),),
         main=("name",),
     ),
     CommandSpec(

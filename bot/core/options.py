@@ -39,7 +39,9 @@ class OptionSpec:
 
     ``max_length`` None on a text option means the configured prompt limit applies.
     ``choices_from`` names a list the dispatcher is given at start (e.g. ``"chat_models"``
-    from the config), for choices that depend on configuration.
+    from the config), for choices that depend on configuration. ``suggest_from`` names
+    such a list as suggestions only: platforms that complete as you type offer it, any
+    value is accepted (a model id not in the list).
     """
 
     name: str
@@ -47,6 +49,7 @@ class OptionSpec:
     required: bool = False
     choices: tuple[str, ...] = ()
     choices_from: str | None = None
+    suggest_from: str | None = None
     max_length: int | None = None
     minimum: float | None = None
     maximum: float | None = None

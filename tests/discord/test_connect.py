@@ -34,6 +34,9 @@ async def test_sync_to_configured_guild_is_typed(bot: Running) -> None:
     chat = {o["name"]: o for o in by_name["chat"]["options"]}
     assert chat["prompt"]["type"] == 3 and chat["prompt"]["required"] is True
     assert chat["model"].get("autocomplete") is True
+    for command, option in (("model", "name"), ("complete", "model")):
+        suggested = {o["name"]: o for o in by_name[command]["options"]}[option]
+        assert suggested.get("autocomplete") is True, f"/{command} {option} suggests models"
     assert chat["image"]["type"] == 11
     assert by_name["chat"]["options"][0]["name"] == "prompt"  # required options first
     assert all(0 < len(c["description"]) <= 100 for c in call.json)

@@ -100,3 +100,16 @@ def test_migrate_store_without_a_target_says_what_to_give(tmp_path: Path) -> Non
     result = _relaybot("migrate-store", "--from", "x.sqlite3", "--config", str(config))
     assert result.returncode == 2
     assert "needs --to postgresql://" in result.stderr
+
+
+def test_platform_libraries_load_only_for_configured_platforms() -> None:
+    """The App's platform table imports an adapter package when that platform starts, so a
+    Telegram-only bot never loads discord.py (and a Discord-only one never loads PTB)."""
+    code = (
+        "import sys, bot.app, bot.cli, bot.console\n"
+        "print(sorted(m for m in ('discord', 'telegram') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=ROOT, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -36,7 +36,7 @@ import aiohttp
 import discord
 
 from adapters.base import CoreHandler, Host, PlatformStartError
-from adapters.discord.channel import AnswerWaiters, ChannelResponder, Clock, Shared, Sleep
+from adapters.discord.channel import AnswerWaiters, ChannelResponder, Shared
 from adapters.discord.client import RelayDiscordClient, Restore, point_at
 from adapters.discord.convert import (
     PLATFORM,
@@ -50,6 +50,7 @@ from adapters.discord.interaction import InteractionResponder
 from adapters.discord.slash import build_commands, core_options, sync_tree
 from adapters.discord.threads import ConversationThreads
 from bot.config import AppConfig, DiscordConfig
+from bot.core.context import Clock, Sleep
 from bot.core.dispatcher import CommandSpec
 from bot.core.models import (
     Attachment,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
@@ -17,13 +17,12 @@ import discord
 from adapters.base import PendingAnswers
 from adapters.discord.convert import discord_limits
 from adapters.discord.outgoing import ShownImages, compose, compose_edit, pieces_of
+from bot.core.context import Clock, Sleep
 from bot.core.models import DeliveryError, MessageRef, PlatformLimits, Reply
 from bot.core.texts import t
 
 log = logging.getLogger(__name__)
 
-Clock = Callable[[], float]
-Sleep = Callable[[float], Awaitable[None]]
 
 
 class AnswerWaiters(PendingAnswers[tuple[int, str]]):

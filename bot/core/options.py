@@ -10,8 +10,10 @@ Text form (console, Telegram)::
     /persona text="You are a pirate"             → quoted values may hold spaces
     /similar a cat | a kitten                    → a="a cat", b="a kitten"
 
-Only names of the command's own options are read as ``name=value``; any other ``x=1``
-stays part of the free text.
+A lowercase word of two or more letters directly followed by ``=`` is an option: one the
+command does not have is refused (``input.unknown_option_text``) before anything is paid
+for. ``\\=`` writes a literal ``=`` (``/chat why is count\\=0 falsy``); ``a=b``,
+``E=mc²``, URLs with ``?q=1`` and ``--ar 16:9`` stay text as they are.
 """
 
 from __future__ import annotations
@@ -31,6 +33,9 @@ OptionType = Literal["str", "int", "float", "bool", "attachment"]
 _TRUE: Final = frozenset({"yes", "y", "true", "on", "1"})
 _FALSE: Final = frozenset({"no", "n", "false", "off", "0"})
 _COMMAND_RE: Final = re.compile(r"^/(?P<name>[A-Za-z0-9_]{1,32})(?:@\S+)?(?:\s+|$)")
+# ``name=`` at the start of a word; ``name\=`` (escaped), ``==`` and ``=>`` are no option.
+_OPTION_RE: Final = re.compile(r"(?:(?<=\s)|^)(?P<name>[A-Za-z_][A-Za-z0-9_]*)=(?![=>])")
+_UNKNOWN_OPTION_RE: Final = re.compile(r"[a-z][a-z0-9_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,50 +89,85 @@ def parse_text_options(
     ``name=``, so ``/music prompt=a song about rain tags=pop`` needs no quotes; other
     options take one word. Quotes keep a value exactly. With two or more main options
     the free text must contain ``|`` between them. Text that fits nowhere is refused,
-    never dropped."""
+    never dropped, and so is an unknown option (see :func:`_next_option`); ``\\=`` is a
+    literal ``=``."""
+    by_name = {s.name.lower(): s for s in specs}
     values: dict[str, OptionValue] = {}
-    by_name = {s.name.lower(): s for s in specs if s.type != "attachment"}
-    if by_name:
-        pattern = re.compile(
-            r"(?:(?<=\s)|^)(?P<name>" + "|".join(map(re.escape, by_name)) + r")=",
-            re.IGNORECASE,
-        )
-        found = list(pattern.finditer(text))
-        leftovers = [text[: found[0].start()]] if found else [text]
-        for index, match in enumerate(found):
-            end = found[index + 1].start() if index + 1 < len(found) else len(text)
-            spec = by_name[match["name"].lower()]
-            value, rest = _option_value(text[match.end() : end], spec)
+    leftovers: list[str] = []
+    collecting: OptionSpec | None = None  # a free-text option runs to the next option
+    position = 0
+    while True:
+        match = _next_option(text, position, by_name, command)
+        region = text[position : match.start() if match is not None else len(text)]
+        if collecting is not None:
+            values[collecting.name] = _unescape(region.strip())
+        else:
+            leftovers.append(region)
+        collecting = None
+        if match is None:
+            break
+        spec = by_name[match["name"].lower()]
+        value, position = _option_value(text, match.end(), spec)
+        if value is None:
+            collecting, position = spec, match.end()
+        else:
             values[spec.name] = value
-            leftovers.append(rest)
-        text = " ".join(part.strip() for part in leftovers if part.strip())
-    text = text.strip()
-    if not main or not text:
+    rest = _unescape(" ".join(part.strip() for part in leftovers if part.strip()))
+    if not main or not rest:
         return values
     if len(main) == 1:
         if main[0] in values:
-            raise UserError("input.extra_text", text=text, option=main[0])
-        values[main[0]] = text
+            raise UserError("input.extra_text", text=rest, option=main[0])
+        values[main[0]] = rest
         return values
-    if "|" not in text:
+    if "|" not in rest:
         usage = f"/{command} " + " | ".join(f"<{name}>" for name in main)
         raise UserError("input.no_split", usage=usage.strip())
-    parts = [p.strip() for p in text.split("|", len(main) - 1)]
+    parts = [p.strip() for p in rest.split("|", len(main) - 1)]
     for name, part in zip(main, parts, strict=False):
         values.setdefault(name, part)
     return values
 
 
-def _option_value(region: str, spec: OptionSpec) -> tuple[str, str]:
-    """The value at the start of ``region`` and what is left of it."""
-    quote = region[:1]
-    if quote in ("\"", "'") and quote in region[1:]:
-        closing = region.index(quote, 1)
-        return region[1:closing], region[closing + 1 :]
+def _next_option(
+    text: str, start: int, by_name: Mapping[str, OptionSpec], command: str
+) -> re.Match[str] | None:
+    """The next ``name=`` of a known option at or after ``start``.
+
+    A word that starts after a space or the start and is a lowercase identifier of two
+    or more characters directly followed by ``=`` (not ``==`` or ``=>``) is read as an
+    option: an unknown one is refused, so a mistyped ``modle=gpt-4o`` never ends up in a
+    prompt that is paid for. Everything else stays text: ``a=b``, ``E=mc²``,
+    ``https://x.test/?q=1&lang=en``, ``--ar 16:9``, ``x == y``; ``name\\=`` escapes it.
+    """
+    for match in _OPTION_RE.finditer(text, start):
+        name = match["name"]
+        if name.lower() in by_name:
+            return match
+        if _UNKNOWN_OPTION_RE.fullmatch(name):
+            allowed = ", ".join(f"{spec.name}=" for spec in by_name.values()) or "—"
+            raise UserError("input.unknown_option_text", command=command, option=name,
+                            allowed=allowed)
+    return None
+
+
+def _unescape(text: str) -> str:
+    return text.replace("\\=", "=")
+
+
+def _option_value(text: str, start: int, spec: OptionSpec) -> tuple[str | None, int]:
+    """The value starting at ``start`` and where the text after it goes on.
+
+    None for an unquoted free-text option, whose value runs to the next option."""
+    quote = text[start : start + 1]
+    if quote in ("\"", "'") and quote in text[start + 1 :]:
+        closing = text.index(quote, start + 1)
+        return text[start + 1 : closing], closing + 1
     if spec.type == "str" and not spec.choices and spec.choices_from is None:
-        return region.strip(), ""
-    word, _, rest = region.strip().partition(" ")
-    return word, rest
+        return None, start
+    word = re.match(r"\S*", text[start:])
+    end = start + (word.end() if word is not None else 0)
+    return _unescape(text[start:end]), end
 
 
 def assign_attachments(
@@ -198,6 +238,8 @@ def _convert(
     dynamic_choices: Mapping[str, Sequence[str]],
 ) -> OptionValue | None:
     if spec.type == "attachment":
+        if isinstance(raw, str):  # image=cat.png typed where files are sent, not named
+            raise UserError("input.attachment_as_text", option=spec.name, value=raw)
         if not isinstance(raw, Attachment):
             raise UserError("input.attachment_missing_any", option=spec.name)
         return _check_attachment(spec, raw)

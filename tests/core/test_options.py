@@ -198,3 +198,68 @@ def test_text_that_fits_nowhere_is_refused_not_dropped() -> None:
     with pytest.raises(UserError) as error:
         parse_text_options("prompt=a song version=v3.5 and more words", specs, ("prompt",))
     assert "“and more words” does not belong to any option" in _message(error)
+
+
+MIDJOURNEY = (
+    OptionSpec("prompt", required=True),
+    OptionSpec("image", type="attachment", kinds=("image",)),
+    OptionSpec("bot", choices=("mj", "niji")),
+    OptionSpec("mode", choices=("fast", "relax", "turbo")),
+)
+
+
+@pytest.mark.parametrize(
+    "prompt",
+    [
+        "a=b is math",
+        "E=mc² on a blackboard, chalk drawing",
+        "x == y and f => g, a<=b",
+        "https://cdn.example.test/a.png?ex=65f1&is=65e0&hm=9c2 a castle --iw 2",
+        "a castle at dusk --ar 16:9 --v 6.1 --style raw --no text, watermark --s 750",
+        "cat::2 dog::-0.5 {red, blue} --sref https://s.example.test/x.png?size=large",
+        "1+1=2 and 3 = 3",
+    ],
+)
+def test_ordinary_prompts_with_equals_signs_stay_text(prompt: str) -> None:
+    assert parse_text_options(prompt, MIDJOURNEY, ("prompt",), "imagine") == {"prompt": prompt}
+
+
+def test_an_unknown_option_is_refused_with_the_options_and_the_escape() -> None:
+    with pytest.raises(UserError) as error:
+        parse_text_options("a castle --ar 16:9 stlye=raw", MIDJOURNEY, ("prompt",), "imagine")
+    message = _message(error)
+    assert "/imagine has no option “stlye=”" in message
+    assert "prompt=, image=, bot=, mode=" in message
+    assert "stlye\\=" in message
+    zh = describe_failure(error.value, "zh")
+    assert zh is not None and "没有“stlye=”" in zh and "stlye\\=" in zh
+
+
+def test_a_mistyped_option_inside_a_free_text_value_is_refused_too() -> None:
+    specs = (OptionSpec("prompt"), OptionSpec("tags"))
+    with pytest.raises(UserError):
+        parse_text_options("prompt=a song about rain tgas=pop", specs, ("prompt",), "music")
+
+
+def test_backslash_equals_is_a_literal_equals_sign() -> None:
+    values = parse_text_options(r"a neon sign reading love\=pain mode=relax", MIDJOURNEY,
+                                ("prompt",), "imagine")
+    assert values == {"prompt": "a neon sign reading love=pain", "mode": "relax"}
+    # An escaped known option name is text too.
+    assert parse_text_options(r"what does mode\=fast do", MIDJOURNEY, ("prompt",)) == {
+        "prompt": "what does mode=fast do"
+    }
+
+
+def test_a_quoted_value_keeps_equals_signs_exactly() -> None:
+    specs = (OptionSpec("text"),)
+    assert parse_text_options('text="set mode=fast always"', specs, ("text",)) == {
+        "text": "set mode=fast always"
+    }
+
+
+def test_a_file_option_written_as_text_says_it_needs_a_file() -> None:
+    values = parse_text_options("a cat image=cat.png", MIDJOURNEY, ("prompt",), "imagine")
+    with pytest.raises(UserError) as error:
+        _check(MIDJOURNEY, values, "imagine")
+    assert _message(error) == "image takes a file sent with the message, not the text “cat.png”."

@@ -140,3 +140,19 @@ async def test_music_is_sent_as_audio_and_video_as_video(bot: Running, jobs: Job
     [video] = await fake.wait_for("sendVideo")
     assert video.file("video").data[4:8] == b"ftyp"
     assert video.params["supports_streaming"] is True
+
+
+async def test_an_unknown_option_is_refused_before_midjourney_is_paid(
+    bot: Running, sim: SimRelay
+) -> None:
+    await bot.say("/imagine a castle --ar 16:9 stlye=raw")
+    refusal = await bot.answer(containing="has no option")
+    assert "“stlye=”" in refusal.text and "mode=" in refusal.text
+    assert "stlye\\=" in refusal.text  # how to write the "=" as text
+    await bot.adapter.settled()
+    assert sim.requests_to("/mj/submit/imagine") == []
+    await bot.say(r"/imagine a sign reading love\=pain, a=b --ar 16:9 --s 750")
+    await bot.fake.wait_until(lambda: bool(sim.requests_to("/mj/submit/imagine")),
+                              what="the imagine request")
+    [submit] = sim.requests_to("/mj/submit/imagine")
+    assert submit.json["prompt"] == "a sign reading love=pain, a=b --ar 16:9 --s 750"

@@ -28,6 +28,11 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "input.too_big": "{option} must be at most {maximum}.",
     "input.unknown_choice": "“{value}” is not a valid {option}. Allowed: {allowed}.",
     "input.unknown_option": "/{command} has no option “{option}”. Options: {allowed}.",
+    "input.unknown_option_text": "/{command} has no option “{option}=”. Its options: "
+    "{allowed}\nIf “{option}=” is part of your text, put a backslash before the “=”: "
+    "{option}\\=",
+    "input.attachment_as_text": "{option} takes a file sent with the message, "
+    "not the text “{value}”.",
     "input.attachment_missing": "{option}: please attach a file ({what}).",
     "input.attachment_missing_any": "{option}: please attach a file.",
     "input.attachment_kind": "{option} must be {allowed}, but you sent {got}.",

@@ -31,6 +31,9 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "input.too_big": "{option} 不能大于 {maximum}。",
     "input.unknown_choice": "{option} 的取值“{value}”无效。可选：{allowed}。",
     "input.unknown_option": "/{command} 没有“{option}”这个选项。可用选项：{allowed}。",
+    "input.unknown_option_text": "/{command} 没有“{option}=”这个选项。可用选项：{allowed}\n"
+    "如果“{option}=”是你要写的文字，请在“=”前加反斜杠：{option}\\=",
+    "input.attachment_as_text": "{option} 需要随消息发送的文件，而不是文字“{value}”。",
     "input.attachment_missing": "{option}：请附上文件（{what}）。",
     "input.attachment_missing_any": "{option}：请附上文件。",
     "input.attachment_kind": "{option} 需要{allowed}，但你发送的是{got}。",

@@ -37,7 +37,8 @@ class PlatformStartError(StartupError):
 class CoreHandler(Protocol):
     """The core as adapters see it (implemented by ``bot.core.dispatcher.Dispatcher``).
 
-    ``commands`` is every command, for the platform's command menu; ``choices`` a
+    ``commands`` is every command, for the platform's command menu (and the console's
+    ``image=PATH``, which needs to know which options take files); ``choices`` a
     configuration-dependent choice list (``OptionSpec.choices_from``), for suggestions.
     ``handle`` and ``press`` answer through the responder and never raise, except on
     cancellation. ``locale_for`` is the language the core answers that user in (their

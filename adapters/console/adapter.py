@@ -40,10 +40,12 @@ from bot.core.models import (
     ChatRef,
     Invocation,
     MessageRef,
+    OptionValue,
     PlatformLimits,
     Reply,
     UserRef,
 )
+from bot.core.options import parse_command
 from bot.core.texts import t
 from bot.media import guess_content_type, kind_of, read_file_capped
 
@@ -201,7 +203,7 @@ class ConsoleSession:
         return 0
 
     async def _start(self, line: str) -> asyncio.Task[None] | None:
-        intent = parse_line(line)
+        intent = parse_line(line, self._file_options(line))
         if intent is None:
             return None
         if isinstance(intent, PressInput):
@@ -256,18 +258,34 @@ class ConsoleSession:
         )
         await self._core.press(press, self._responder)
 
+    def _file_options(self, line: str) -> frozenset[str]:
+        """The options of the line's command that take a file (for ``image=PATH``)."""
+        parsed = parse_command(line)
+        if parsed is None:
+            return frozenset()
+        spec = next((c for c in self._core.commands if c.name == parsed.name), None)
+        if spec is None:
+            return frozenset()
+        return frozenset(o.name for o in spec.options if o.type == "attachment")
+
     async def _invocation(self, intent: MessageInput) -> Invocation | None:
         attachments: list[Attachment] = []
-        for raw in intent.file_paths:
+        named: dict[str, OptionValue] = {}
+        wanted = [(None, path) for path in intent.file_paths] + list(intent.named_files)
+        for option, raw in wanted:
             attachment = await self._attachment(raw)
             if attachment is None:
                 self._responder.notice(t("console.file_missing", path=raw))
                 return None
-            attachments.append(attachment)
+            if option is None or parse_command(intent.text) is None:
+                attachments.append(attachment)  # plain chat takes any attached file
+            else:
+                named[option] = attachment
         return Invocation(
             user=CONSOLE_USER,
             chat=CONSOLE_CHAT,
             text=intent.text,
+            options=named,
             attachments=tuple(attachments),
         )
 

@@ -5,20 +5,25 @@ Input syntax (one line = one message from the single console user)::
     /command args            a command, parsed by the core like Telegram text
     plain text               chat
     ... file:PATH ...        attach a file (file:"a path with spaces" also works)
+    ... image=file:PATH ...  attach a file to the command's option ``image``; for an
+    ... image=PATH ...       option that takes files the ``file:`` may be left out
     !press LABEL             press, on the newest message that has one, the button whose
-                             label contains LABEL as a whole word
+                             label (or name: ``reroll`` for 🔄) contains LABEL as a
+                             whole word
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Final, TypedDict
 
 from bot.core.models import Button, OutgoingFile, Reply
 
-_FILE_TOKEN_RE: Final = re.compile(r'(?:(?<=\s)|^)file:(?:"(?P<quoted>[^"]+)"|(?P<bare>\S+))')
+_PATH: Final = r'(?:"(?P<quoted>[^"]+)"|(?P<bare>\S+))'
+_FILE_TOKEN_RE: Final = re.compile(r"(?:(?<=\s)|^)file:" + _PATH)
+_NAMED_FILE_RE: Final = re.compile(r"(?:(?<=\s)|^)(?P<name>[A-Za-z_]\w*)=file:" + _PATH)
 _PRESS_RE: Final = re.compile(r"^!press\s+(?P<label>.+?)\s*$")
 _UNSAFE_NAME_RE: Final = re.compile(r"[^A-Za-z0-9._-]+")
 
@@ -27,6 +32,7 @@ _UNSAFE_NAME_RE: Final = re.compile(r"[^A-Za-z0-9._-]+")
 class MessageInput:
     text: str
     file_paths: tuple[str, ...] = ()
+    named_files: tuple[tuple[str, str], ...] = ()  # (option, path): image=file:cat.png
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,22 +56,35 @@ class OutputEvent(TypedDict):
     buttons: list[list[str]]
 
 
-def parse_line(line: str) -> ConsoleInput | None:
-    """What the user meant by ``line``; None for a blank line."""
+def parse_line(line: str, file_options: Collection[str] = ()) -> ConsoleInput | None:
+    """What the user meant by ``line``; None for a blank line.
+
+    ``file_options`` are the names of the command's options that take a file: for them
+    ``name=PATH`` means the file at PATH, as ``name=file:PATH`` does for any name."""
     stripped = line.strip()
     if not stripped:
         return None
     press = _PRESS_RE.match(stripped)
     if press is not None:
         return PressInput(press["label"])
+    named: list[tuple[str, str]] = []
     paths: list[str] = []
+
+    def take_named(match: re.Match[str]) -> str:
+        named.append((match["name"], match["quoted"] or match["bare"]))
+        return ""
 
     def take(match: re.Match[str]) -> str:
         paths.append(match["quoted"] or match["bare"])
         return ""
 
-    text = _FILE_TOKEN_RE.sub(take, stripped)
-    return MessageInput(re.sub(r"[ \t]{2,}", " ", text).strip(), tuple(paths))
+    text = _NAMED_FILE_RE.sub(take_named, stripped)
+    if file_options:
+        names = "|".join(map(re.escape, file_options))
+        option_path = re.compile(r"(?:(?<=\s)|^)(?P<name>" + names + r")=" + _PATH)
+        text = option_path.sub(take_named, text)
+    text = _FILE_TOKEN_RE.sub(take, text)
+    return MessageInput(re.sub(r"[ \t]{2,}", " ", text).strip(), tuple(paths), tuple(named))
 
 
 def label_matches(label: str, wanted: str) -> bool:
@@ -82,12 +101,17 @@ def find_button(
 ) -> tuple[str, Button] | None:
     """The matching button on the newest message that has one; ``messages`` oldest first.
 
-    On that message a label equal to ``wanted`` wins over one merely containing it.
+    A button matches by its label or one of its names (``reroll`` for a 🔄 button); on
+    that message a label or name equal to ``wanted`` wins over one merely containing it.
     """
+    folded = wanted.strip().casefold()
     for message_id, rows in reversed(messages):
         buttons = [button for row in rows for button in row]
-        exact = [b for b in buttons if b.label.strip().casefold() == wanted.strip().casefold()]
-        matching = exact or [b for b in buttons if label_matches(b.label, wanted)]
+        exact = [b for b in buttons
+                 if any(text.strip().casefold() == folded for text in (b.label, *b.names))]
+        matching = exact or [
+            b for b in buttons if any(label_matches(text, wanted) for text in (b.label, *b.names))
+        ]
         if matching:
             return message_id, matching[0]
     return None

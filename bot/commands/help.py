@@ -6,6 +6,7 @@ from typing import Final
 
 from bot.core.context import CommandContext
 from bot.core.dispatcher import CommandSpec
+from bot.core.texts import has_text
 
 
 async def help_command(ctx: CommandContext) -> None:
@@ -14,6 +15,10 @@ async def help_command(ctx: CommandContext) -> None:
         command = f"{spec.name} {spec.usage()}".strip()
         lines.append(ctx.t("help.line", command=command, description=ctx.t(spec.description_key)))
     lines += ["", ctx.t("help.footer")]
+    # How this platform writes options and files, where that is typed (console, Telegram).
+    platform_key = f"help.platform.{ctx.chat.platform}"
+    if has_text(platform_key):
+        lines += ["", ctx.t(platform_key)]
     await ctx.reply("\n".join(lines))
 
 

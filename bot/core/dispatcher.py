@@ -261,7 +261,10 @@ class Dispatcher:
             spec = self._commands.get(name)
             if spec is None:
                 raise _unknown(name)
-            raw = parse_text_options(parsed.rest, spec.options, spec.main, spec.name)
+            # A text platform may have read some options itself (the console's
+            # image=file:PATH); those come in ``options``.
+            raw = {**parse_text_options(parsed.rest, spec.options, spec.main, spec.name),
+                   **invocation.options}
         spec = self._commands.get(name)
         if spec is None:
             raise _unknown(name)

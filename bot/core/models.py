@@ -128,11 +128,15 @@ class ButtonPress:
 
 @dataclass(frozen=True, slots=True)
 class Button:
-    """A button under a message. ``key`` is opaque to adapters and at most 64 bytes."""
+    """A button under a message. ``key`` is opaque to adapters and at most 64 bytes.
+
+    ``names`` say what the button does in words (``reroll``/``重新生成`` for 🔄), for
+    platforms where a user types which button to press (the console's ``!press``)."""
 
     label: str
     key: str
     style: ButtonStyle = "secondary"
+    names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         size = len(self.key.encode())

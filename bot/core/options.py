@@ -244,7 +244,7 @@ def _convert(
             raise UserError("input.attachment_missing_any", option=spec.name)
         return _check_attachment(spec, raw)
     if isinstance(raw, Attachment):
-        raise UserError("input.missing", option=spec.name, usage=usage)
+        raise UserError("input.file_for_text_option", option=spec.name, filename=raw.filename)
     if spec.type == "str":
         return _check_text(spec, str(raw), usage, default_max_length, dynamic_choices)
     if spec.type == "bool":

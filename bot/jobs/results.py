@@ -20,7 +20,7 @@ from bot.core.context import Services
 from bot.core.delivery import button_rows
 from bot.core.models import AttachmentKind, Button, OutgoingFile, PlatformLimits, Reply
 from bot.core.render import split_text
-from bot.core.texts import t
+from bot.core.texts import LANGUAGES, t
 from bot.jobs.records import LUMA, MJ, job_locale, number_of, obj, short, text_of
 from bot.media import MediaError, download, image_size
 from bot.relay.errors import RelayError
@@ -70,6 +70,28 @@ def button_label(label: str, emoji: str, custom_id: str = "", locale: str = "en"
     label = t(key, locale) if key is not None else label
     text = " ".join(part for part in (shown, label.strip()) if part)
     return text or custom_id.split("::")[-1] or "?"
+
+
+# What a Midjourney button does, in words, for buttons whose label is only an emoji.
+_MJ_NAME_RULES: Final = (
+    (re.compile(r"^MJ::(?:JOB::reroll::|Picread::Retry)"), "mj.name.reroll"),
+    (re.compile(r"^MJ::JOB::pan_left::"), "mj.name.pan_left"),
+    (re.compile(r"^MJ::JOB::pan_right::"), "mj.name.pan_right"),
+    (re.compile(r"^MJ::JOB::pan_up::"), "mj.name.pan_up"),
+    (re.compile(r"^MJ::JOB::pan_down::"), "mj.name.pan_down"),
+)
+
+
+def button_names(custom_id: str) -> tuple[str, ...]:
+    """The names of a Midjourney button in every catalogue language (``reroll``,
+    ``重新生成``), or its number for a describe/shorten choice (1️⃣ → ``1``)."""
+    choice = _PROMPT_CHOICE_RE.match(custom_id)
+    if choice is not None:
+        return (choice.group(2),)
+    for pattern, key in _MJ_NAME_RULES:
+        if pattern.match(custom_id):
+            return tuple(dict.fromkeys(t(key, language) for language in LANGUAGES))
+    return ()
 
 
 def fits_thumbnail(data: bytes) -> bool:
@@ -186,7 +208,8 @@ class ResultBuilder:
         if not specs:
             return ()
         keys = await self._services.store.create_buttons(job.id, specs)
-        return button_rows([Button(k.label, k.key) for k in keys], self._limits)
+        buttons = [Button(k.label, k.key, names=button_names(k.custom_id or "")) for k in keys]
+        return button_rows(buttons, self._limits)
 
     # -- Suno ------------------------------------------------------------------------
 

@@ -9,10 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from adapters.console.adapter import ConsoleResponder, ConsoleSession, console_limits
-from adapters.console.convert import MessageInput, PressInput, parse_line
+from adapters.console.convert import MessageInput, PressInput, find_button, parse_line
 from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
 from bot.console import run_console
-from bot.core.models import ButtonPress, Invocation, Reply, Responder
+from bot.core.models import Button, ButtonPress, Invocation, Reply, Responder
 from bot.sim import SimRelay
 from bot.sim.media import make_png
 from tests.relay_sim import SIM_KEY
@@ -103,6 +103,55 @@ async def test_file_tokens_attach_images(sim: SimRelay, tmp_path: Path) -> None:
     assert body["messages"][-1]["content"][1]["image_url"]["url"].startswith("data:image/png")
 
 
+async def test_a_file_can_be_given_to_its_option_with_or_without_file_prefix(
+    sim: SimRelay, tmp_path: Path
+) -> None:
+    picture = tmp_path / "red.png"
+    picture.write_bytes(make_png(4, 4, (255, 0, 0)))
+    lines = f"/chat what is this? image=file:{picture}\n/chat and now? image={picture}\n"
+    events = await console(lines, tmp_path, config=config_for(sim, tmp_path))
+    shown = finals(events)
+    assert shown["m1"] == "(simulated) I saw 1 image. You asked: what is this?"
+    assert shown["m2"] == "(simulated) I saw 1 image. You asked: and now?"
+    for request in sim.requests_to("/v1/chat/completions"):
+        content = request.json["messages"][-1]["content"]
+        assert content[1]["image_url"]["url"].startswith("data:image/png")
+
+
+async def test_a_file_given_to_an_option_without_files_is_refused(
+    sim: SimRelay, tmp_path: Path
+) -> None:
+    picture = tmp_path / "red.png"
+    picture.write_bytes(make_png(4, 4, (255, 0, 0)))
+    lines = f"/chat hi model=file:{picture}\n/tts hello colour=file:{picture}\n"
+    events = await console(lines, tmp_path, config=config_for(sim, tmp_path))
+    assert [e["text"] for e in events] == [
+        "model takes text, not a file (red.png).",
+        "/tts has no option “colour”. Options: speed, text, voice.",
+    ]
+    assert sim.requests_to("/v1/chat/completions") == []
+
+
+async def test_an_unknown_option_is_refused_before_the_relay_is_asked(
+    sim: SimRelay, tmp_path: Path
+) -> None:
+    lines = "/chat tell me a joke modle=gpt-4o\n/chat is a=b and x==y? see https://x.test/?q=1\n"
+    events = await console(lines, tmp_path, config=config_for(sim, tmp_path))
+    refusal = events[0]["text"]
+    assert refusal.startswith("/chat has no option “modle=”. Its options: prompt=, model=")
+    assert refusal.endswith("put a backslash before the “=”: modle\\=")
+    [request] = sim.requests_to("/v1/chat/completions")
+    assert request.json["messages"][-1]["content"] == "is a=b and x==y? see https://x.test/?q=1"
+
+
+async def test_help_shows_the_console_syntax(tmp_path: Path) -> None:
+    events = await console("/help\n", tmp_path)
+    text = events[0]["text"]
+    assert "/imagine <prompt> [image=file]" in text
+    assert "file:PATH" in text and "image=file:PATH" in text and "image=PATH" in text
+    assert "!press LABEL" in text and "!press reroll" in text and "\\=" in text
+
+
 async def test_received_images_are_saved_under_media_dir(tmp_path: Path) -> None:
     events = await console("/chat draw a cat model=gpt-4-all\n", tmp_path)
     attachments = [a for event in events for a in event["attachments"]]
@@ -180,3 +229,20 @@ def test_line_parsing() -> None:
     assert parse_line('look file:a.png and file:"my b.png" now') == MessageInput(
         "look and now", ("a.png", "my b.png")
     )
+    assert parse_line('/imagine a cat image=file:a.png image2="b c.png" --ar 16:9',
+                      {"image", "image2"}) == MessageInput(
+        "/imagine a cat --ar 16:9", (), (("image", "a.png"), ("image2", "b c.png"))
+    )
+    # Without the command's file options, name=PATH stays text (the core reads it).
+    assert parse_line("/chat hi model=a.png") == MessageInput("/chat hi model=a.png")
+
+
+def test_press_finds_emoji_buttons_by_name() -> None:
+    grid = (Button("U1", "k-u1"), Button("🔄", "k-reroll", names=("reroll", "重新生成")))
+    pans = (Button("⬅️", "k-left", names=("pan left", "向左平移")),)
+    messages = [("m1", (grid,)), ("m2", (pans,))]
+    assert find_button(messages, "reroll") == ("m1", grid[1])
+    assert find_button(messages, "重新生成") == ("m1", grid[1])
+    assert find_button(messages, "left") == ("m2", pans[0])
+    assert find_button(messages, "🔄") == ("m1", grid[1])
+    assert find_button(messages, "roll") is None

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import queue
 from dataclasses import replace
 from pathlib import Path
 
 from bot.console import run_console
 from bot.sim import SimRelay
+from bot.sim.media import make_png
 from tests.jobs.harness import make_config
 
 
@@ -62,3 +64,49 @@ async def test_console_jsonl_events_keep_their_exact_keys(sim: SimRelay, tmp_pat
     for event in events:
         assert set(event) == {"event", "message_id", "text", "attachments", "buttons"}
         assert all(set(a) == {"kind", "path"} for a in event["attachments"])
+
+
+async def test_console_imagine_takes_a_named_image_and_presses_reroll_by_name(
+    sim: SimRelay, tmp_path: Path
+) -> None:
+    config = make_config(sim.base_url, tmp_path / "r.sqlite3")
+    config = replace(config, relay=replace(config.relay, poll_interval_s=0.05),
+                     bot=replace(config.bot, progress_interval_s=0.05))
+    picture = tmp_path / "ref.png"
+    picture.write_bytes(make_png(8, 8, (0, 0, 255)))
+    stdin = TypedLines()
+    out = io.StringIO()
+    console = asyncio.create_task(run_console(
+        config, demo=False, jsonl=True, media_dir=tmp_path / "media", wait_s=10,
+        stdin=stdin, stdout=out))  # type: ignore[arg-type]
+    stdin.type(f"/imagine a blue castle image={picture} --ar 16:9")
+    for _ in range(400):  # the user presses once the grid is shown
+        if "🔄" in out.getvalue():
+            break
+        await asyncio.sleep(0.025)
+    stdin.type("!press reroll")
+    stdin.close_input()
+    assert await console == 0
+    [submit] = sim.requests_to("/mj/submit/imagine")
+    assert submit.json["prompt"] == "a blue castle --ar 16:9"
+    assert [b64.split(",")[0] for b64 in submit.json["base64Array"]] == [
+        "data:image/png;base64"
+    ]
+    [action] = sim.requests_to("/mj/submit/action")
+    assert action.json["customId"].startswith("MJ::JOB::reroll::0::")
+
+
+class TypedLines:
+    """Stdin that a test types into while the console runs (read by its reader thread)."""
+
+    def __init__(self) -> None:
+        self._lines: queue.Queue[str] = queue.Queue()
+
+    def type(self, line: str) -> None:
+        self._lines.put(line + "\n")
+
+    def close_input(self) -> None:
+        self._lines.put("")
+
+    def readline(self) -> str:
+        return self._lines.get()

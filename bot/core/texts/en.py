@@ -33,6 +33,7 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "{option}\\=",
     "input.attachment_as_text": "{option} takes a file sent with the message, "
     "not the text “{value}”.",
+    "input.file_for_text_option": "{option} takes text, not a file ({filename}).",
     "input.attachment_missing": "{option}: please attach a file ({what}).",
     "input.attachment_missing_any": "{option}: please attach a file.",
     "input.attachment_kind": "{option} must be {allowed}, but you sent {got}.",
@@ -275,6 +276,11 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "mj.button.make_square": "Make Square",
     "mj.button.reroll": "Reroll",
     "mj.button.imagine_all": "Imagine all",
+    "mj.name.reroll": "reroll",
+    "mj.name.pan_left": "pan left",
+    "mj.name.pan_right": "pan right",
+    "mj.name.pan_up": "pan up",
+    "mj.name.pan_down": "pan down",
     "mj.result": "🎨 {title} · job #{id}\n{prompt}",
     "mj.describe_result": "🔎 Describe · job #{id} — press a number to imagine that prompt:",
     "mj.shorten_result": "✂️ Shorten · job #{id} — press a number to imagine that prompt:",
@@ -318,6 +324,14 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "help.header": "Here is what I can do:",
     "help.footer": "In a private chat, just write to chat with me.",
     "help.line": "/{command} — {description}",
+    "help.platform.console": "In the console:\n"
+    "• attach a file with file:PATH anywhere in the line (file:\"a path with spaces\")\n"
+    "• give a file to an option: image=file:PATH, or image=PATH for options that take files\n"
+    "• options go after the text as name=value; write \\= for an “=” that is text\n"
+    "• !press LABEL presses a button; a button that is only an emoji by its name too "
+    "(!press reroll, !press pan left, !press 1)",
+    "help.platform.telegram": "Options go after the text as name=value "
+    "(/imagine a castle mode=relax); write \\= for an “=” that is text.",
     # --- console -------------------------------------------------------------------
     "console.ask": "✏️ {prompt}",
     "console.ask_prefill": "✏️ {prompt}\n(current: {prefill}; an empty line keeps it)",

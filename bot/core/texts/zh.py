@@ -34,6 +34,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "input.unknown_option_text": "/{command} 没有“{option}=”这个选项。可用选项：{allowed}\n"
     "如果“{option}=”是你要写的文字，请在“=”前加反斜杠：{option}\\=",
     "input.attachment_as_text": "{option} 需要随消息发送的文件，而不是文字“{value}”。",
+    "input.file_for_text_option": "{option} 需要文字，而不是文件（{filename}）。",
     "input.attachment_missing": "{option}：请附上文件（{what}）。",
     "input.attachment_missing_any": "{option}：请附上文件。",
     "input.attachment_kind": "{option} 需要{allowed}，但你发送的是{got}。",
@@ -267,6 +268,11 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "mj.button.make_square": "变为方形",
     "mj.button.reroll": "重新生成",
     "mj.button.imagine_all": "全部绘制",
+    "mj.name.reroll": "重新生成",
+    "mj.name.pan_left": "向左平移",
+    "mj.name.pan_right": "向右平移",
+    "mj.name.pan_up": "向上平移",
+    "mj.name.pan_down": "向下平移",
     "mj.result": "🎨 {title} · 任务 #{id}\n{prompt}",
     "mj.describe_result": "🔎 描述 · 任务 #{id} — 点击编号即可用该提示词绘图：",
     "mj.shorten_result": "✂️ 精简 · 任务 #{id} — 点击编号即可用该提示词绘图：",
@@ -307,6 +313,14 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "help.header": "我可以做这些：",
     "help.footer": "在私聊中直接发消息即可与我对话。",
     "help.line": "/{command} — {description}",
+    "help.platform.console": "在控制台中：\n"
+    "• 在一行中任意位置写 file:路径 来附加文件（路径含空格时写 file:\"带 空格 的路径\"）\n"
+    "• 把文件交给某个选项：image=file:路径；接受文件的选项也可写 image=路径\n"
+    "• 选项写在文字之后，格式为 名称=值；文字中的“=”请写成 \\=\n"
+    "• !press 标签 按下按钮；只有表情符号的按钮也可以用名称按下"
+    "（!press reroll、!press 重新生成、!press 1）",
+    "help.platform.telegram": "选项写在文字之后，格式为 名称=值"
+    "（/imagine a castle mode=relax）；文字中的“=”请写成 \\=。",
     # --- console -------------------------------------------------------------------
     "console.ask": "✏️ {prompt}",
     "console.ask_prefill": "✏️ {prompt}\n（当前：{prefill}；直接回车则保留）",

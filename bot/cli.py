@@ -284,14 +284,13 @@ def _cmd_sim_relay(args: argparse.Namespace) -> int:
     if not 0 <= args.port <= 65535:
         print(f"relaybot: --port {args.port} is not a port number", file=sys.stderr)
         return EXIT_USAGE
-    run_forever(
+    return run_forever(
         host=args.host,
         port=args.port,
         api_key=args.api_key,
         steps=max(1, args.steps),
         step_seconds=max(0.0, args.step_seconds),
     )
-    return EXIT_OK
 
 
 def _cmd_migrate_store(args: argparse.Namespace) -> int:

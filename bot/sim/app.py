@@ -114,7 +114,11 @@ async def _serve(request: web.Request, handler: Handler, path: str) -> web.Strea
     failure = _auth_failure(request, path, ctx)
     if failure is not None:
         return failure
-    answer: web.StreamResponse = await handler(request)
+    try:
+        answer: web.StreamResponse = await handler(request)
+    except ConnectionError:
+        # The client hung up mid-answer (a stream it stopped reading): nothing to report.
+        return web.Response(status=499)
     return answer
 
 

@@ -65,7 +65,11 @@ class SimRelay:
         runner = web.AppRunner(build_app(self._ctx), access_log=None, shutdown_timeout=0.1)
         await runner.setup()
         site = web.TCPSite(runner, host, port)
-        await site.start()
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
         self._runner = runner
         bound_port = runner.addresses[0][1]
         shown_host = f"[{host}]" if ":" in host else host

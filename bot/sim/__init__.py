@@ -1,8 +1,10 @@
 """A simulated AI relay for tests and demos: every endpoint of RELAY_API.md §10.
 
-Everything it says is made up and labelled so: answers contain "(simulated)", the banner
-says "SIMULATED relay". Media links point at placeholder files it serves itself under
-``/sim/media/`` (valid PNG, MP3, Ogg/Opus, WAV, MP4)::
+Everything it says is made up and labelled so: answers contain "(simulated)", embeddings
+name their model "… (simulated)", every image, audio and video file carries a SIMULATED
+note in its metadata (:data:`bot.sim.media.SIMULATED_NOTE`), the banner says "SIMULATED
+relay". Media links point at placeholder files it serves itself under ``/sim/media/``
+(valid PNG, MP3, Ogg/Opus, WAV, MP4)::
 
     async with SimRelay(api_key="sk-sim", steps=3) as sim:
         ...  # talk to sim.base_url; inspect sim.requests; sim.add_fault(Fault(...))

@@ -4,6 +4,10 @@ The simulator serves these instead of real renders, so every file must survive a
 decoder or uploader: PNG chunks carry correct CRCs, Ogg pages carry the Ogg CRC, MP3
 frames have valid headers, the MP4 has a proper box tree. Nothing here touches disk.
 
+Each file says it is simulated where its format keeps a note (:data:`SIMULATED_NOTE`): a
+PNG ``tEXt`` Comment, a JPEG comment segment, an ID3v1 tag after the MP3 frames, an Opus
+comment, a WAV ``LIST/INFO`` comment; the MP4's media data is the note itself.
+
 Other code may import these builders for its own tests (e.g. a fake Telegram upload)::
 
     make_png(64, 64, (255, 0, 0))   make_jpeg(64, 64, (255, 0, 0))
@@ -18,6 +22,8 @@ import zlib
 
 RGB = tuple[int, int, int]
 
+SIMULATED_NOTE = "SIMULATED by the relaybot relay simulator; not made by an AI"
+_NOTE = SIMULATED_NOTE.encode("ascii")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_SIDE = 256
 
@@ -62,6 +68,7 @@ def make_png(width: int = MAX_SIDE, height: int = MAX_SIDE, rgb: RGB = (128, 128
     return (
         PNG_SIGNATURE
         + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"tEXt", b"Comment\x00" + _NOTE)
         + _png_chunk(b"IDAT", pixels)
         + _png_chunk(b"IEND", b"")
     )
@@ -124,6 +131,7 @@ def make_jpeg(width: int = MAX_SIDE, height: int = MAX_SIDE, rgb: RGB = (128, 12
     return (
         b"\xff\xd8"
         + _jpeg_segment(0xE0, b"JFIF\x00\x01\x01\x00" + struct.pack(">HH", 1, 1) + b"\x00\x00")
+        + _jpeg_segment(0xFE, _NOTE)
         + _jpeg_segment(0xDB, b"\x00" + bytes([1] * 64))
         + _jpeg_segment(0xC0, struct.pack(">BHHB", 8, height, width, 3) + components)
         + _jpeg_segment(0xC4, b"\x00" + bytes(_JPEG_DC_BITS) + _JPEG_DC_VALUES
@@ -138,7 +146,17 @@ def make_mp3(frames: int = 40) -> bytes:
     """``frames`` silent MPEG-1 Layer III frames (40 frames ≈ 1 second)."""
     # Side info and main data all zero: part2_3_length 0 means every granule is silence.
     frame = _MP3_HEADER + bytes(_MP3_FRAME_BYTES - len(_MP3_HEADER))
-    return frame * max(1, frames)
+    return frame * max(1, frames) + id3v1_tag("SIMULATED audio", "relaybot simulator",
+                                              b"SIMULATED, not made by an AI")
+
+
+def id3v1_tag(title: str, artist: str, comment: bytes) -> bytes:
+    """The 128-byte ID3v1 tag players read from the end of an MP3 (genre: none)."""
+    def field(value: bytes, size: int) -> bytes:
+        return value[:size].ljust(size, b"\x00")
+
+    return (b"TAG" + field(title.encode("latin-1"), 30) + field(artist.encode("latin-1"), 30)
+            + field(b"relaybot", 30) + b"2024" + field(comment, 30) + b"\xff")
 
 
 def _ogg_crc_table() -> list[int]:
@@ -179,7 +197,9 @@ def make_ogg_opus(packets: int = 50, serial: int = 0x51A1) -> bytes:
     """An Ogg/Opus stream (OpusHead, OpusTags, ``packets`` x 20 ms of silence), mono 48 kHz."""
     head = struct.pack("<8sBBHIhB", b"OpusHead", 1, 1, _OPUS_PRE_SKIP, 48000, 0, 0)
     vendor = b"relaybot simulated relay"
-    tags = b"OpusTags" + struct.pack("<I", len(vendor)) + vendor + struct.pack("<I", 0)
+    comment = b"COMMENT=" + _NOTE
+    tags = (b"OpusTags" + struct.pack("<I", len(vendor)) + vendor
+            + struct.pack("<II", 1, len(comment)) + comment)
     count = max(1, packets)
     # RFC 7845: granule counts every decoded sample, pre-skip included, so the last
     # page's granule is just the packets' total; playback length is granule - pre-skip.
@@ -197,6 +217,9 @@ def make_wav(seconds: float = 1.0, sample_rate: int = 16000) -> bytes:
     fmt = struct.pack("<HHIIHH", 1, 1, sample_rate, sample_rate * 2, 2, 16)
     body = b"WAVE" + b"fmt " + struct.pack("<I", len(fmt)) + fmt
     body += b"data" + struct.pack("<I", len(data)) + data
+    note = _NOTE + b"\x00" * (2 - len(_NOTE) % 2)  # NUL-terminated, padded to even
+    info = b"INFO" + b"ICMT" + struct.pack("<I", len(note)) + note
+    body += b"LIST" + struct.pack("<I", len(info)) + info
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
@@ -217,7 +240,7 @@ def make_mp4(duration_ms: int = 1000) -> bytes:
         + struct.pack(">I", 2),  # next_track_ID
     )
     moov = _box(b"moov", mvhd)
-    mdat = _box(b"mdat", b"relaybot simulated video")
+    mdat = _box(b"mdat", _NOTE)
     return ftyp + moov + mdat
 
 

@@ -285,7 +285,8 @@ async def embeddings(request: web.Request) -> web.Response:
         {
             "object": "list",
             "data": data,
-            "model": model,
+            # The model name is what a bot shows of an embedding ("by …"): say it is made up.
+            "model": f"{model} (simulated)",
             "usage": {"prompt_tokens": used, "total_tokens": used},
         }
     )

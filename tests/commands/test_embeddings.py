@@ -15,6 +15,7 @@ from tests.commands.conftest import Bot, body_of, file_bytes
 
 PATH = "/v1/embeddings"
 MODEL = "text-embedding-3-small"
+SHOWN_MODEL = f"{MODEL} (simulated)"  # the simulator's answers say they are made up
 
 
 async def test_embed_shows_a_summary_and_attaches_the_whole_vector(bot: Bot) -> None:
@@ -22,6 +23,7 @@ async def test_embed_shows_a_summary_and_attaches_the_whole_vector(bot: Bot) -> 
     assert body_of(bot.sim, PATH)["input"] == "hello world"
     [message] = out.messages()
     expected = embedding_vector(MODEL, "hello world", 1536)
+    assert f"Embedding by {SHOWN_MODEL}" in message["text"]
     assert "Dimensions: 1536" in message["text"]
     assert "Norm: 1.0000" in message["text"]
     assert f"[{expected[0]:.4f}, {expected[1]:.4f}," in message["text"]
@@ -40,12 +42,12 @@ async def test_similar_makes_one_request_with_both_texts(bot: Bot) -> None:
     assert request.json["input"] == ["a small cat", "a kitten"]
     score = cosine_similarity(embedding_vector(MODEL, "a small cat", 1536),
                               embedding_vector(MODEL, "a kitten", 1536))
-    assert out.texts() == [t("similar.result", score=f"{score:.4f}", model=MODEL)]
+    assert out.texts() == [t("similar.result", score=f"{score:.4f}", model=SHOWN_MODEL)]
 
 
 async def test_the_same_text_twice_is_perfectly_similar(bot: Bot) -> None:
     out = await bot.run("/similar same | same")
-    assert out.texts() == [t("similar.result", score="1.0000", model=MODEL)]
+    assert out.texts() == [t("similar.result", score="1.0000", model=SHOWN_MODEL)]
 
 
 async def test_input_checks(bot: Bot) -> None:

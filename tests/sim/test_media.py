@@ -148,10 +148,12 @@ def test_large_sizes_are_scaled_down_keeping_the_aspect_ratio() -> None:
     assert media.scaled_size(100, 50) == (100, 50)
 
 
-def test_mp3_is_a_run_of_valid_layer3_frames() -> None:
+def test_mp3_is_a_run_of_valid_layer3_frames_tagged_as_simulated() -> None:
     data = media.make_mp3(frames=5)
-    assert len(data) == 5 * 417
-    for offset in range(0, len(data), 417):
+    frames, tag = data[:-128], data[-128:]
+    assert len(frames) == 5 * 417
+    assert tag.startswith(b"TAGSIMULATED audio") and b"SIMULATED, not made by an AI" in tag
+    for offset in range(0, len(frames), 417):
         header = int.from_bytes(data[offset : offset + 4], "big")
         assert header >> 21 == 0x7FF  # frame sync
         assert (header >> 19) & 3 == 3  # MPEG-1
@@ -168,6 +170,7 @@ def test_ogg_opus_has_head_tags_and_audio_pages_with_correct_crcs() -> None:
     assert bos & 0x02 and eos & 0x04
     assert head[0].startswith(b"OpusHead") and head[0][9] == 1  # mono
     assert tags[0].startswith(b"OpusTags")
+    assert tags[0].endswith(b"COMMENT=" + media.SIMULATED_NOTE.encode())
     assert len(audio) == 10 and all(p == b"\xf8\xff\xfe" for p in audio)
     assert struct.unpack_from("<H", head[0], 10)[0] == 312  # pre-skip
     assert granule == 10 * 960  # 20 ms packets at 48 kHz
@@ -189,6 +192,16 @@ def test_wav_header_matches_its_data() -> None:
     assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
     assert struct.unpack_from("<I", data, 4)[0] == len(data) - 8
     assert struct.unpack_from("<I", data, 40)[0] == 8000  # 0.5 s x 8000 Hz x 2 bytes
+    info = data[44 + 8000:]
+    assert info[:4] == b"LIST" and info[8:16] == b"INFOICMT"
+    assert info[20:].rstrip(b"\x00") == media.SIMULATED_NOTE.encode()
+
+
+def test_images_and_video_say_they_are_simulated() -> None:
+    note = media.SIMULATED_NOTE.encode()
+    assert b"tEXtComment\x00" + note in media.make_png(4, 4)
+    assert b"\xff\xfe" + struct.pack(">H", len(note) + 2) + note in media.make_jpeg(8, 8)
+    assert media.iter_boxes(media.make_mp4())[-1] == (b"mdat", note)
 
 
 async def test_media_urls_are_served_without_a_key(

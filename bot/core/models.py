@@ -100,7 +100,9 @@ class Invocation:
 
     ``command`` is None for a plain message; the dispatcher parses ``/cmd args`` out of
     ``text`` when the platform delivers commands as text (console, Telegram). Platforms
-    with structured commands (Discord) fill ``command`` and ``options`` directly.
+    with structured commands (Discord) fill ``command`` and ``options`` directly; a text
+    platform may put options it read itself (the console's ``image=file:PATH``) in
+    ``options``, which win over the same names parsed from ``text``.
     """
 
     user: UserRef

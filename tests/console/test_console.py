@@ -139,7 +139,7 @@ async def test_an_unknown_option_is_refused_before_the_relay_is_asked(
     events = await console(lines, tmp_path, config=config_for(sim, tmp_path))
     refusal = events[0]["text"]
     assert refusal.startswith("/chat has no option “modle=”. Its options: prompt=, model=")
-    assert refusal.endswith("put a backslash before the “=”: modle\\=")
+    assert refusal.endswith("put a backslash before the “=”: `modle\\=`")
     [request] = sim.requests_to("/v1/chat/completions")
     assert request.json["messages"][-1]["content"] == "is a=b and x==y? see https://x.test/?q=1"
 

@@ -82,6 +82,18 @@ async def test_message_without_mention_is_ignored(bot: Running, sim: SimRelay) -
     assert "hello bot" in str(chats[0].json)
 
 
+async def test_a_typed_command_with_an_unknown_option_is_refused(
+    bot: Running, sim: SimRelay
+) -> None:
+    fake = bot.fake
+    await fake.post_message("/chat tell me a joke colour=red", mention_bot=True)
+    [answer] = await _answered_in(bot, fake.channel_id)
+    assert "/chat has no option “colour=”" in answer["content"]
+    # How to write the "=" as text, as code: Discord would hide a bare backslash.
+    assert "`colour\\=`" in answer["content"]
+    assert sim.requests_to("/v1/chat/completions") == []
+
+
 async def test_image_option_is_read_from_the_attachment(bot: Running, sim: SimRelay) -> None:
     fake = bot.fake
     png = media.make_png(8, 8, (255, 0, 0))

@@ -148,7 +148,7 @@ async def test_an_unknown_option_is_refused_before_midjourney_is_paid(
     await bot.say("/imagine a castle --ar 16:9 stlye=raw")
     refusal = await bot.answer(containing="has no option")
     assert "“stlye=”" in refusal.text and "mode=" in refusal.text
-    assert "stlye\\=" in refusal.text  # how to write the "=" as text
+    assert "<code>stlye\\=</code>" in refusal.raw  # how to write the "=" as text
     await bot.adapter.settled()
     assert sim.requests_to("/mj/submit/imagine") == []
     await bot.say(r"/imagine a sign reading love\=pain, a=b --ar 16:9 --s 750")

@@ -30,7 +30,7 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "input.unknown_option": "/{command} has no option “{option}”. Options: {allowed}.",
     "input.unknown_option_text": "/{command} has no option “{option}=”. Its options: "
     "{allowed}\nIf “{option}=” is part of your text, put a backslash before the “=”: "
-    "{option}\\=",
+    "`{option}\\=`",
     "input.attachment_as_text": "{option} takes a file sent with the message, "
     "not the text “{value}”.",
     "input.file_for_text_option": "{option} takes text, not a file ({filename}).",
@@ -327,11 +327,11 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "help.platform.console": "In the console:\n"
     "• attach a file with file:PATH anywhere in the line (file:\"a path with spaces\")\n"
     "• give a file to an option: image=file:PATH, or image=PATH for options that take files\n"
-    "• options go after the text as name=value; write \\= for an “=” that is text\n"
+    "• options go after the text as name=value; write `\\=` for an “=” that is text\n"
     "• !press LABEL presses a button; a button that is only an emoji by its name too "
     "(!press reroll, !press pan left, !press 1)",
     "help.platform.telegram": "Options go after the text as name=value "
-    "(/imagine a castle mode=relax); write \\= for an “=” that is text.",
+    "(/imagine a castle mode=relax); write `\\=` for an “=” that is text.",
     # --- console -------------------------------------------------------------------
     "console.ask": "✏️ {prompt}",
     "console.ask_prefill": "✏️ {prompt}\n(current: {prefill}; an empty line keeps it)",
@@ -365,5 +365,6 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "  /settings                        your defaults (model, voice, sizes)\n"
     "  /help                            every command\n"
     "  !press LABEL                     press a button shown under a message\n"
+    "                                   (!press reroll presses 🔄)\n"
     "End with Ctrl-D.",
 })

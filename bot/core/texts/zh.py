@@ -32,7 +32,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "input.unknown_choice": "{option} 的取值“{value}”无效。可选：{allowed}。",
     "input.unknown_option": "/{command} 没有“{option}”这个选项。可用选项：{allowed}。",
     "input.unknown_option_text": "/{command} 没有“{option}=”这个选项。可用选项：{allowed}\n"
-    "如果“{option}=”是你要写的文字，请在“=”前加反斜杠：{option}\\=",
+    "如果“{option}=”是你要写的文字，请在“=”前加反斜杠：`{option}\\=`",
     "input.attachment_as_text": "{option} 需要随消息发送的文件，而不是文字“{value}”。",
     "input.file_for_text_option": "{option} 需要文字，而不是文件（{filename}）。",
     "input.attachment_missing": "{option}：请附上文件（{what}）。",
@@ -316,11 +316,11 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "help.platform.console": "在控制台中：\n"
     "• 在一行中任意位置写 file:路径 来附加文件（路径含空格时写 file:\"带 空格 的路径\"）\n"
     "• 把文件交给某个选项：image=file:路径；接受文件的选项也可写 image=路径\n"
-    "• 选项写在文字之后，格式为 名称=值；文字中的“=”请写成 \\=\n"
+    "• 选项写在文字之后，格式为 名称=值；文字中的“=”请写成 `\\=`\n"
     "• !press 标签 按下按钮；只有表情符号的按钮也可以用名称按下"
     "（!press reroll、!press 重新生成、!press 1）",
     "help.platform.telegram": "选项写在文字之后，格式为 名称=值"
-    "（/imagine a castle mode=relax）；文字中的“=”请写成 \\=。",
+    "（/imagine a castle mode=relax）；文字中的“=”请写成 `\\=`。",
     # --- console -------------------------------------------------------------------
     "console.ask": "✏️ {prompt}",
     "console.ask_prefill": "✏️ {prompt}\n（当前：{prefill}；直接回车则保留）",
@@ -353,5 +353,6 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "  /settings                        个人默认设置（语言、模型、音色、尺寸）\n"
     "  /help                            所有命令\n"
     "  !press LABEL                     点击消息下方的按钮\n"
+    "                                   （!press 重新生成 即点击 🔄）\n"
     "按 Ctrl-D 退出。",
 })

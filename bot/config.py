@@ -10,6 +10,7 @@ wrapped in :class:`Secret`, whose ``repr`` never shows the value.
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -79,6 +80,8 @@ class RelayConfig:
     notify_url: str | None = None
     notify_listen: tuple[str, int] | None = None  # (host, port) the callback listener binds
     proxy: Secret | None = None  # overrides [network] proxy for the relay
+    max_response_mb: float = 16.0  # the largest JSON (or error) body read from the relay
+    media_hosts: tuple[str, ...] = ()  # "host[:port]" besides the relay's, trusted for media
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,7 @@ class BotConfig:
     max_download_mb: float = 20.0
     voice_autochat: bool = True
     anyone_can_press: bool = False
+    max_answer_chars: int = 20_000  # a streamed answer stops here
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,6 +220,8 @@ class AppConfig:
         return tuple(s for s in found if s)
 
 
+# A host name or IP literal ([...] for IPv6), optionally with a port.
+_MEDIA_HOST_RE: Final = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
 _LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _KNOWN_SECTIONS: Final = (
     "relay", "telegram", "discord", "storage", "models", "bot", "logging", "network", "metrics",
@@ -298,6 +304,11 @@ def _relay(s: SectionReader) -> RelayConfig | None:
     proxy = _proxy(s)
     if (notify_url is None) != (notify_listen is None):
         s.problem("notify_url", "notify_url and notify_listen go together: set both or neither")
+    max_response_mb = s.number("max_response_mb", 16.0, minimum=0.1, maximum=2048)
+    media_hosts = s.str_list("media_hosts", ())
+    for entry in media_hosts:
+        if not _MEDIA_HOST_RE.match(entry):
+            s.problem("media_hosts", f"{entry!r} is not host or host:port")
     s.finish()
     if base_url is None or api_key is None:
         return None
@@ -311,6 +322,8 @@ def _relay(s: SectionReader) -> RelayConfig | None:
         notify_url=notify_url,
         notify_listen=notify_listen,
         proxy=proxy,
+        max_response_mb=max_response_mb,
+        media_hosts=tuple(m.lower() for m in media_hosts),
     )
 
 
@@ -422,6 +435,9 @@ def _bot(s: SectionReader) -> BotConfig:
         max_download_mb=s.number("max_download_mb", d.max_download_mb, minimum=0.1, maximum=2048),
         voice_autochat=s.boolean("voice_autochat", d.voice_autochat),
         anyone_can_press=s.boolean("anyone_can_press", d.anyone_can_press),
+        max_answer_chars=int(
+            s.number("max_answer_chars", d.max_answer_chars, minimum=500, maximum=10**6)
+        ),
     )
     s.finish()
     return bot

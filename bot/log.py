@@ -18,25 +18,29 @@ from typing import Final, TextIO
 
 REDACTED: Final = "***"
 
-# Shapes of credentials that may appear even when not configured through us:
-# relay keys, Telegram bot tokens (in Bot API URLs), bearer headers and the password of
-# a URL such as a proxy's (``socks5://user:password@host``).
+# Shapes of credentials that may appear even when not configured through us: Telegram
+# file URLs (they carry the bot token in their path), relay keys, Telegram bot tokens
+# (in Bot API URLs), bearer headers and the password of a URL such as a proxy's
+# (``socks5://user:password@host``).
 _PATTERNS: Final = (
+    re.compile(r"\S*/file/bot[^\s/]*/\S*"),
     re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
-    re.compile(r"(?<!\d)\d{5,}:[A-Za-z0-9_\-]{30,}"),
+    re.compile(r"(?<!\d)\d+:[A-Za-z0-9_\-]{30,}"),
     re.compile(r"(?i)(bearer\s+)[^\s'\"]+"),
     re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://[^\s/:@'\"]+:)[^\s/@'\"]+(?=@)"),
 )
 
 
-class RedactingFilter(logging.Filter):
-    """Replaces known secret values and credential-shaped strings with ``***``."""
+class Redactor:
+    """Replaces known secret values and credential-shaped strings with ``***``.
+
+    One instance serves the log handler and every text shown to users that quotes a
+    relay, a platform or an exception: both must hide the same things."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        super().__init__()
         self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
 
-    def redact(self, text: str) -> str:
+    def __call__(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         for pattern in _PATTERNS:
@@ -44,6 +48,14 @@ class RedactingFilter(logging.Filter):
                 lambda m: (m.group(1) if m.groups() else "") + REDACTED, text
             )
         return text
+
+
+class RedactingFilter(logging.Filter):
+    """Runs every record's final text (message, exception, stack) through a :class:`Redactor`."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.redact = Redactor(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         try:

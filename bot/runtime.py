@@ -72,6 +72,7 @@ async def open_core(
                 mj_mode=config.relay.mj_mode,
                 notify_hook=config.relay.notify_url,
                 metrics=metrics,
+                max_response_bytes=int(config.relay.max_response_mb * 1024 * 1024),
             )
             services = Services(
                 config=config,

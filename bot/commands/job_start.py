@@ -54,6 +54,10 @@ async def track_job(
     }
     if queue_position:
         request["queue_position"] = queue_position
+    # Frame links of uploads are Telegram file URLs, which carry the bot token: the
+    # database keeps no secret.
+    redact = ctx.services.redact
+    request = {k: redact(v) if isinstance(v, str) else v for k, v in request.items()}
     text = draft_status_text(kind, title, prompt, relay_task_id, ctx.locale, queue_position)
     reply_to = ctx.invocation.message if isinstance(ctx, CommandContext) else None
     ref = await ctx.responder.send(Reply(text, reply_to=reply_to))

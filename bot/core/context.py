@@ -35,6 +35,7 @@ from bot.core.models import (
 from bot.core.render import split_text
 from bot.core.texts import t
 from bot.egress import EgressPolicy
+from bot.log import Redactor
 from bot.metrics import Metrics
 from bot.relay import RelayClient
 from bot.store.base import ButtonKey, Store
@@ -60,6 +61,12 @@ class Services:
     # Where media may be downloaded from; None (tests building Services by hand) = anywhere.
     egress: EgressPolicy | None = None
     metrics: Metrics = field(default_factory=Metrics)  # this App's own counters
+    # Hides the configured secrets (and credential shapes) in texts quoting the relay,
+    # a platform or an exception, like the log handler does.
+    redact: Redactor = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "redact", Redactor(self.config.secrets()))
 
 
 @dataclass(frozen=True, slots=True)

@@ -316,7 +316,7 @@ class Dispatcher:
         if isinstance(exc, DeliveryError):
             log.warning("could not deliver an answer: %s", exc)
             return
-        text = describe_failure(exc, locale)
+        text = describe_failure(exc, locale, redact=self._services.redact)
         if text is None:
             log.exception("unexpected error while handling %s", _describe(invocation))
             text = t("generic.error", locale)

@@ -4,9 +4,9 @@ Every :mod:`bot.relay.errors` class, every media error and a :class:`UserError` 
 short catalogue text saying what happened and, where possible, what to do. The table is
 ordered most specific first; anything not in it is a bug, logged by the dispatcher and
 answered with ``generic.error``. Relay messages are quoted only where they help (a bad
-request's reason, a failed task's reason), trimmed and reduced to the upstream's own
+request's reason, a failed task's reason), trimmed, reduced to the upstream's own
 sentence (:func:`bot.relay.upstream_text.clean_message`: no gateway prefixes, Python
-reprs or request ids).
+reprs or request ids) and with secrets redacted.
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bot.core.errors import AttachmentKinds, UserError
 from bot.core.models import AttachmentTooLargeError
 from bot.core.render import format_size
 from bot.core.texts import t
+from bot.log import Redactor
 from bot.media import MediaDownloadError, MediaTooLargeError, MediaTypeError
 from bot.relay import errors as relay
 from bot.relay.upstream_text import clean_message
@@ -29,6 +30,9 @@ _MAX_DETAIL: Final = 200
 _MAX_RETRY_AFTER_S: Final = 86_400.0
 
 Describe = Callable[[BaseException, str], str]
+Redact = Callable[[str], str]
+# Without the configured secrets, credential-shaped strings are still hidden.
+_SHAPES_ONLY: Final = Redactor()
 
 
 def _detail(text: str, locale: str) -> str:
@@ -106,6 +110,11 @@ def _media_type(exc: BaseException, locale: str) -> str:
     return t("error.media_type", locale, got=exc.got, allowed=allowed)
 
 
+def _response_too_large(exc: BaseException, locale: str) -> str:
+    assert isinstance(exc, relay.ResponseTooLargeError)
+    return t("error.response_too_large", locale, limit=format_size(exc.limit))
+
+
 def _media_download(exc: BaseException, locale: str) -> str:
     assert isinstance(exc, MediaDownloadError)
     return t("error.media_download", locale, reason=exc.reason)
@@ -131,6 +140,7 @@ _TABLE: Final[tuple[tuple[type[BaseException], Describe], ...]] = (
     (relay.RelayStatusError, _status("error.status")),
     (relay.RelayConnectionError, _plain("error.connection")),
     (relay.RelayTimeoutError, _plain("error.timeout")),
+    (relay.ResponseTooLargeError, _response_too_large),
     (relay.RelayDecodeError, _plain("error.decode")),
     (relay.BannedPromptError, _banned),
     (relay.QueueFullError, _plain("error.queue_full")),
@@ -141,9 +151,14 @@ _TABLE: Final[tuple[tuple[type[BaseException], Describe], ...]] = (
 )
 
 
-def describe_failure(exc: BaseException, locale: str = "en") -> str | None:
-    """The user-facing text for an expected failure; None for a bug (log it, say sorry)."""
+def describe_failure(
+    exc: BaseException, locale: str = "en", *, redact: Redact = _SHAPES_ONLY
+) -> str | None:
+    """The user-facing text for an expected failure; None for a bug (log it, say sorry).
+
+    Relay, platform and exception texts may echo a key, a token or a signed file URL:
+    every text passes ``redact`` (the configured secrets: ``Services.redact``)."""
     for cls, describe in _TABLE:
         if isinstance(exc, cls):
-            return describe(exc, locale)
+            return redact(describe(exc, locale))
     return None

@@ -8,7 +8,9 @@ Rules users notice:
 * when the text outgrows the platform limit the message is finished (split as in
   :mod:`bot.core.render`, code blocks kept intact) and the answer continues in a new one;
 * when the relay fails mid-stream the partial text stays and a short note is appended.
-  A failure before any text arrived is raised instead, for the dispatcher to answer.
+  A failure before any text arrived is raised instead, for the dispatcher to answer;
+* an answer reaching ``max_chars`` (``bot.max_answer_chars``) stops there with a note,
+  so an endless stream cannot flood the chat.
 
 The clock and sleep are injected so tests can drive time.
 """
@@ -22,10 +24,11 @@ from collections.abc import AsyncIterable
 from dataclasses import dataclass
 
 from bot.core.context import Clock, CommandContext, Sleep
-from bot.core.failures import describe_failure
+from bot.core.failures import Redact, describe_failure
 from bot.core.models import DeliveryError, MessageRef, Reply, Responder
 from bot.core.render import chars_within, split_first
 from bot.core.texts import t
+from bot.log import Redactor
 from bot.relay.errors import RelayError
 
 log = logging.getLogger(__name__)
@@ -36,6 +39,7 @@ class StreamResult:
     text: str  # the whole answer as received (without marker or failure note)
     messages: tuple[MessageRef, ...]
     error: RelayError | None = None  # set when the stream broke after some text
+    capped: bool = False  # the answer reached ``max_chars`` and the rest was not read
 
 
 class StreamingReply:
@@ -50,6 +54,8 @@ class StreamingReply:
         sleep: Sleep,
         edit_interval_s: float | None = None,
         reply_to: MessageRef | None = None,
+        redact: Redact | None = None,
+        max_chars: int | None = None,
     ) -> None:
         self._responder = responder
         self._locale = locale
@@ -61,6 +67,8 @@ class StreamingReply:
         self._length = limits.text_length
         self._marker = "\n\n" + t("stream.writing", locale)
         self._reply_to = reply_to
+        self._redact = redact or Redactor()
+        self._max_chars = max_chars
         self._buffer = ""
         self._carry = ""  # fence reopening line the current message starts with
         self._offset = 0  # where the current message's text starts in the buffer
@@ -74,11 +82,18 @@ class StreamingReply:
     async def run(self, chunks: AsyncIterable[str]) -> StreamResult:
         flusher = asyncio.create_task(self._flush_while_streaming())
         error: RelayError | None = None
+        capped = False
         try:
             async for chunk in chunks:
                 if chunk:
                     self._buffer += chunk
                     self._changed.set()
+                if self._max_chars is not None and len(self._buffer) >= self._max_chars:
+                    # An endless or runaway answer: stop reading (the caller's stream
+                    # context closes the connection) and keep what fits.
+                    self._buffer = self._buffer[: self._max_chars]
+                    capped = True
+                    break
         except RelayError as exc:
             if not self._buffer.strip():
                 await _stop(flusher)
@@ -94,13 +109,17 @@ class StreamingReply:
         await flusher
         text = self._buffer
         if error is not None:
-            reason = describe_failure(error, self._locale) or str(error)
+            reason = describe_failure(error, self._locale, redact=self._redact) or self._redact(
+                str(error)
+            )
             self._buffer += "\n\n" + t("stream.interrupted", self._locale, reason=reason)
+        elif capped:
+            self._buffer += "\n\n" + t("stream.capped", self._locale, limit=self._max_chars)
         elif not text.strip():
             self._buffer = t("stream.empty", self._locale)
         await self._wait_for_interval()
         await self._flush(final=True)
-        return StreamResult(text=text, messages=tuple(self._refs), error=error)
+        return StreamResult(text=text, messages=tuple(self._refs), error=error, capped=capped)
 
     async def _flush_while_streaming(self) -> None:
         while True:
@@ -176,6 +195,8 @@ def streaming_reply(ctx: CommandContext) -> StreamingReply:
             services.config.bot.edit_interval_s, ctx.responder.limits.edit_interval_s
         ),
         reply_to=ctx.invocation.message,
+        redact=services.redact,
+        max_chars=services.config.bot.max_answer_chars,
     )
 
 

@@ -197,10 +197,13 @@ class JobTracker:
         job = outcome.job
         obs = outcome.observation
         store = self._services.store
+        # Fail reasons quote the relay, which may echo a key: never stored nor shown.
+        redact = self._services.redact
         if obs is not None and obs.state in OUTCOME_STATES:
             finished = await store.update_job(
                 job.id, only_from=ACTIVE_STATES, state=obs.state, progress=obs.progress,
-                progress_text=obs.status_text, result=obs.result, error=obs.error or None,
+                progress_text=obs.status_text, result=obs.result,
+                error=redact(obs.error) if obs.error else None,
             )
             self._count_state(finished)
             return
@@ -209,7 +212,7 @@ class JobTracker:
         if now >= deadline:
             timed_out = await store.update_job(
                 job.id, only_from=ACTIVE_STATES, state=JobState.TIMED_OUT,
-                error=outcome.retry_reason,
+                error=redact(outcome.retry_reason or "") or None,
             )
             self._count_state(timed_out)
             return

@@ -153,6 +153,7 @@ class ChatResource:
             lambda: self._transport.open_stream("POST", PATH, json_body=body),
             parse_chat_chunk,
             chat_result_as_delta,
+            max_bytes=self._transport.max_response_bytes,
         )
 
     async def generate_images(self, model: str, prompt: str) -> ChatImages:

@@ -27,7 +27,7 @@ from bot.relay.luma import LumaResource
 from bot.relay.midjourney import MidjourneyResource
 from bot.relay.retry import RetryPolicy
 from bot.relay.suno import SunoResource
-from bot.relay.transport import Sleep, Transport
+from bot.relay.transport import DEFAULT_MAX_RESPONSE_BYTES, Sleep, Transport
 from bot.relay.types import MjMode
 
 _DEFAULT_RETRY = RetryPolicy()
@@ -55,6 +55,7 @@ class RelayClient:
         sleep: Sleep = asyncio.sleep,
         random: Callable[[], float] = random_module.random,
         metrics: Metrics | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
@@ -69,6 +70,7 @@ class RelayClient:
             sleep=sleep,
             random=random,
             metrics=metrics,
+            max_response_bytes=max_response_bytes,
         )
         self._transport = transport
         self.chat = ChatResource(transport)

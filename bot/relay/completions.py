@@ -76,6 +76,7 @@ class CompletionsResource:
             lambda: self._transport.open_stream("POST", PATH, json_body=body),
             parse_completion_chunk,
             _completion_as_delta,
+            max_bytes=self._transport.max_response_bytes,
         )
 
 

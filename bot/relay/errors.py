@@ -8,6 +8,7 @@ user-facing message, so the tree is shaped by what a user can do about it::
     ├── RelayConnectionError        could not connect, or the connection dropped
     ├── RelayTimeoutError           no answer (or no stream chunk) within relay.timeout_s
     ├── RelayDecodeError            the body was not the JSON / SSE we expected
+    │   └── ResponseTooLargeError   the body passed relay.max_response_mb: not read further
     ├── RelayStatusError            an HTTP error status with an error envelope
     │   ├── BadRequestError         400 / 413 / 422
     │   │   └── ContentPolicyError  the prompt was refused by a content filter
@@ -62,6 +63,14 @@ class RelayDecodeError(RelayError):
     def __init__(self, message: str, *, body_excerpt: str = "") -> None:
         super().__init__(message)
         self.body_excerpt = body_excerpt
+
+
+class ResponseTooLargeError(RelayDecodeError):
+    """The relay's body passed the configured cap (``limit`` bytes); the rest was not read."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"the relay's answer is over the {limit} byte limit")
+        self.limit = limit
 
 
 class RelayStatusError(RelayError):

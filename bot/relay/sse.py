@@ -20,6 +20,7 @@ import aiohttp
 
 from bot.relay import errors
 from bot.relay.envelopes import decode_json, error_in_body
+from bot.relay.transport import DEFAULT_MAX_RESPONSE_BYTES, read_capped
 from bot.relay.types import ChatDelta
 
 log = logging.getLogger(__name__)
@@ -33,9 +34,15 @@ _DONE = "[DONE]"
 
 class DeltaStream:
     def __init__(
-        self, open_stream: OpenStream, parse_chunk: ParseChunk, parse_whole: ParseWhole
+        self,
+        open_stream: OpenStream,
+        parse_chunk: ParseChunk,
+        parse_whole: ParseWhole,
+        *,
+        max_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._open = open_stream
+        self._max_bytes = max_bytes
         self._parse_chunk = parse_chunk
         self._parse_whole = parse_whole
         self._response: aiohttp.ClientResponse | None = None
@@ -73,11 +80,16 @@ class DeltaStream:
         self._response = response = await self._open()
         if response.content_type != "text/event-stream" and "json" in response.content_type:
             # Some relays ignore stream=true (or report an error) with one JSON body.
-            yield self._parse_whole(await self._read_json(response))
+            yield self._parse_whole(await self._read_json(response, self._max_bytes))
             return
         finished = False
+        received = 0
         try:
             async for raw_line in response.content:
+                # Keep-alive comments or a runaway answer must not stream forever.
+                received += len(raw_line)
+                if received > self._max_bytes:
+                    raise errors.ResponseTooLargeError(self._max_bytes)
                 data = _data_of(raw_line)
                 if data is None:
                     continue
@@ -102,9 +114,9 @@ class DeltaStream:
             raise errors.RelayConnectionError("the answer stream ended before [DONE]", sent=True)
 
     @staticmethod
-    async def _read_json(response: aiohttp.ClientResponse) -> object:
+    async def _read_json(response: aiohttp.ClientResponse, max_bytes: int) -> object:
         try:
-            body = decode_json(await response.read())
+            body = decode_json(await read_capped(response, max_bytes))
         except TimeoutError as exc:
             raise errors.RelayTimeoutError("the relay did not answer in time") from exc
         except aiohttp.ClientError as exc:

@@ -24,6 +24,8 @@ from bot.relay.retry import RetryPolicy, is_retryable
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+_CHUNK = 64 * 1024
+DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024
 FormFactory = Callable[[], aiohttp.FormData]
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -64,12 +66,42 @@ def _failure_from_exception(exc: BaseException, *, responded: bool) -> _AttemptF
     return _AttemptFailed(error, pre_send=False)
 
 
-async def _read_all(response: aiohttp.ClientResponse) -> RawBody:
-    try:
-        data = await response.read()
-    finally:
-        response.release()
-    return RawBody(response.status, data, response.content_type)
+async def read_capped(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """The whole body, refusing one over ``max_bytes`` (declared or while reading)."""
+    declared = response.content_length
+    if declared is not None and declared > max_bytes:
+        raise errors.ResponseTooLargeError(max_bytes)
+    parts: list[bytes] = []
+    total = 0
+    async for chunk in response.content.iter_chunked(_CHUNK):
+        total += len(chunk)
+        if total > max_bytes:
+            raise errors.ResponseTooLargeError(max_bytes)
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+async def _read_prefix(response: aiohttp.ClientResponse, max_bytes: int) -> bytes:
+    """At most ``max_bytes`` of an error body: enough for any error envelope."""
+    parts: list[bytes] = []
+    total = 0
+    async for chunk in response.content.iter_chunked(_CHUNK):
+        parts.append(chunk)
+        total += len(chunk)
+        if total >= max_bytes:
+            break
+    return b"".join(parts)[:max_bytes]
+
+
+def _read_all(max_bytes: int) -> Callable[[aiohttp.ClientResponse], Awaitable[RawBody]]:
+    async def finish(response: aiohttp.ClientResponse) -> RawBody:
+        try:
+            data = await read_capped(response, max_bytes)
+        finally:
+            response.release()
+        return RawBody(response.status, data, response.content_type)
+
+    return finish
 
 
 async def _keep_open(response: aiohttp.ClientResponse) -> aiohttp.ClientResponse:
@@ -88,9 +120,12 @@ class Transport:
         sleep: Sleep,
         random: Callable[[], float],
         metrics: Metrics | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
         self._session = session
         self._metrics = metrics
+        # A relay body is read into memory: a broken or hostile relay must not fill it.
+        self.max_response_bytes = max_response_bytes
         self.base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -138,7 +173,7 @@ class Transport:
             form=form,
             idempotent=idempotent,
             client_timeout=self._timeout,
-            finish=_read_all,
+            finish=_read_all(self.max_response_bytes),
         )
 
     async def open_stream(
@@ -230,7 +265,7 @@ class Transport:
             raise _failure_from_exception(exc, responded=False) from exc
         try:
             if response.status >= 400:
-                raw = await response.read()
+                raw = await _read_prefix(response, self.max_response_bytes)
                 log.debug("relay %s %s -> HTTP %d", method, response.url.path, response.status)
                 error = error_from_response(
                     response.status, raw, response.headers, path=url.removeprefix(self.base_url)

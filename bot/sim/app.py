@@ -21,6 +21,7 @@ from aiohttp.typedefs import Handler
 
 from bot.sim import (
     audio_routes,
+    floods,
     luma_routes,
     media_routes,
     mj_query_routes,
@@ -139,6 +140,10 @@ async def _apply_fault(
         return web.Response(status=204)
     if fault.passthrough:
         return await _serve(request, handler, path)
+    if fault.endless:
+        return await floods.endless_stream(request)
+    if fault.body_mb > 0:
+        return await floods.huge_json(request, fault.status, fault.body_mb)
     if fault.truncate:
         if fault.json_body is not None:
             raw = json.dumps(fault.json_body).encode("utf-8")

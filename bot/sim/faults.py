@@ -45,6 +45,8 @@ class Fault:
       otherwise the real answer); a streaming answer stops halfway without ``[DONE]``.
     * ``drop``: close the connection without any answer.
     * ``passthrough``: after ``delay_s``, let the real handler answer (slow but correct).
+    * ``endless``: answer with an SSE stream of text that never ends.
+    * ``body_mb``: answer ``status`` with a JSON body of this many MB, generated as sent.
     * ``times``: how many requests it hits; ``None`` = forever.
     """
 
@@ -60,6 +62,8 @@ class Fault:
     drop: bool = False
     times: int | None = 1
     passthrough: bool = False
+    endless: bool = False
+    body_mb: float = 0.0
 
     def matches(self, method: str, path: str) -> bool:
         method_ok = self.method in ("*", "") or self.method.upper() == method.upper()

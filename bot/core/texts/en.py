@@ -17,6 +17,7 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "stream.writing": "✍️ still writing…",
     "stream.interrupted": "⚠️ The answer was cut off: {reason}",
     "stream.empty": "(The model sent an empty answer.)",
+    "stream.capped": "✂️ The answer was stopped at {limit} characters.",
     # --- input checks --------------------------------------------------------------
     "input.missing": "Missing “{option}”. Example: {usage}",
     "input.empty": "{option} is empty. Example: {usage}",
@@ -63,6 +64,8 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "error.connection": "I could not reach the AI service. Please try again later.",
     "error.timeout": "The AI service took too long to answer. Please try again.",
     "error.decode": "The AI service sent an answer I could not read. Please try again.",
+    "error.response_too_large": "The AI service sent an answer over {limit}; I stopped "
+    "reading it.",
     "error.banned_prompt": "Midjourney refused the prompt because of the word “{word}”. "
     "Remove it and try again.",
     "error.banned_prompt_unknown": "Midjourney refused the prompt as inappropriate. "

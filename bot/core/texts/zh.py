@@ -20,6 +20,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "stream.writing": "✍️ 生成中…",
     "stream.interrupted": "⚠️ 回答被中断：{reason}",
     "stream.empty": "（模型返回了空回答。）",
+    "stream.capped": "✂️ 回答已在 {limit} 个字符处停止。",
     # --- input checks --------------------------------------------------------------
     "input.missing": "缺少“{option}”。示例：{usage}",
     "input.empty": "{option} 不能为空。示例：{usage}",
@@ -64,6 +65,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "error.connection": "无法连接 AI 服务，请稍后再试。",
     "error.timeout": "AI 服务响应超时，请重试。",
     "error.decode": "AI 服务返回的内容无法解析，请重试。",
+    "error.response_too_large": "AI 服务返回的内容超过 {limit}，已停止读取。",
     "error.banned_prompt": "Midjourney 因敏感词“{word}”拒绝了提示词，请删除后重试。",
     "error.banned_prompt_unknown": "Midjourney 认为提示词不合适并拒绝了它，请换个说法。",
     "error.queue_full": "绘图队列已满，请几分钟后再试。",

@@ -9,6 +9,8 @@ Rules users notice:
   :mod:`bot.core.render`, code blocks kept intact) and the answer continues in a new one;
 * when the relay fails mid-stream the partial text stays and a short note is appended.
   A failure before any text arrived is raised instead, for the dispatcher to answer;
+* ``data:`` URIs are cut out of the text as they arrive and sent as files after the
+  answer when they are media (:mod:`bot.core.inline_data`), else noted as dropped;
 * an answer reaching ``max_chars`` (``bot.max_answer_chars``) stops there with a note,
   so an endless stream cannot flood the chat.
 
@@ -25,7 +27,8 @@ from dataclasses import dataclass
 
 from bot.core.context import Clock, CommandContext, Sleep
 from bot.core.failures import Redact, describe_failure
-from bot.core.models import DeliveryError, MessageRef, Reply, Responder
+from bot.core.inline_data import DataUriFilter, decode_inline
+from bot.core.models import DeliveryError, MessageRef, OutgoingFile, Reply, Responder
 from bot.core.render import chars_within, split_first
 from bot.core.texts import t
 from bot.log import Redactor
@@ -78,6 +81,7 @@ class StreamingReply:
         self._last_flush = float("-inf")
         self._changed = asyncio.Event()
         self._finished = False
+        self._inline = DataUriFilter(max_uri_chars=limits.max_upload_bytes * 4 // 3 + 1024)
 
     async def run(self, chunks: AsyncIterable[str]) -> StreamResult:
         flusher = asyncio.create_task(self._flush_while_streaming())
@@ -86,7 +90,7 @@ class StreamingReply:
         try:
             async for chunk in chunks:
                 if chunk:
-                    self._buffer += chunk
+                    self._buffer += self._inline.feed(chunk)
                     self._changed.set()
                 if self._max_chars is not None and len(self._buffer) >= self._max_chars:
                     # An endless or runaway answer: stop reading (the caller's stream
@@ -95,19 +99,23 @@ class StreamingReply:
                     capped = True
                     break
         except RelayError as exc:
-            if not self._buffer.strip():
+            self._buffer += self._inline.finish()
+            if not self._buffer.strip() and not self._inline.found:
                 await _stop(flusher)
                 raise
             error = exc
         except BaseException:
             await _stop(flusher)
             raise
+        if error is None:
+            self._buffer += self._inline.finish()
         # Let a flush in progress finish rather than cancel it between a send and
         # remembering its message, which would duplicate that message.
         self._finished = True
         self._changed.set()
         await flusher
         text = self._buffer
+        files, dropped = await self._inline_files()
         if error is not None:
             reason = describe_failure(error, self._locale, redact=self._redact) or self._redact(
                 str(error)
@@ -115,11 +123,29 @@ class StreamingReply:
             self._buffer += "\n\n" + t("stream.interrupted", self._locale, reason=reason)
         elif capped:
             self._buffer += "\n\n" + t("stream.capped", self._locale, limit=self._max_chars)
-        elif not text.strip():
+        elif not text.strip() and not files and not dropped:
             self._buffer = t("stream.empty", self._locale)
+        if dropped:
+            self._buffer += "\n\n" + t("stream.inline_dropped", self._locale, count=dropped)
         await self._wait_for_interval()
         await self._flush(final=True)
+        if files:
+            await self._responder.send(Reply(files=files))
         return StreamResult(text=text, messages=tuple(self._refs), error=error, capped=capped)
+
+    async def _inline_files(self) -> tuple[tuple[OutgoingFile, ...], int]:
+        """The answer's data URIs that are media, and how many others were dropped."""
+        found = self._inline.found
+        if not found:
+            return (), 0
+        cap = self._responder.limits.max_upload_bytes
+
+        def decode() -> list[OutgoingFile | None]:  # megabytes of base64: off the loop
+            return [decode_inline(item, cap, n) for n, item in enumerate(found, 1)]
+
+        decoded = await asyncio.to_thread(decode)
+        files = tuple(f for f in decoded if f is not None)
+        return files, len(decoded) - len(files)
 
     async def _flush_while_streaming(self) -> None:
         while True:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.sim import Fault
-from tests.commands.conftest import Bot
+from tests.commands.conftest import PLATFORM, Bot, file_bytes
 from tests.relay_sim import SIM_KEY as API_KEY
 
 CHAT = "/v1/chat/completions"
@@ -39,3 +39,18 @@ async def test_a_200_mb_body_is_refused_after_the_cap(bot: Bot) -> None:
     bot.sim.add_fault(Fault("POST", IMAGES, status=200, body_mb=200))
     out = await bot.run("/dalle a fox")
     assert "over 2 MB" in out.last["text"] and "stopped reading" in out.last["text"]
+
+
+async def test_data_uris_in_an_answer_become_files_or_are_dropped_never_text(bot: Bot) -> None:
+    out = await bot.run("/chat show me [inline]")
+    shown = "\n".join(out.texts())
+    assert "A red square:" in shown and "That is all." in shown
+    assert "base64" not in shown and "data:" not in shown
+    assert "Left out 1 embedded file(s)" in shown
+    (picture,) = out.attachments()
+    assert picture["kind"] == "image"
+    assert (await file_bytes(picture["path"])).startswith(b"\x89PNG")
+    async with bot.store() as store:
+        conversation = await store.active_conversation(PLATFORM, "console", "")
+        remembered = await store.history(conversation.id, 100_000)
+    assert "base64" not in remembered[-1].content  # history keeps the prose only

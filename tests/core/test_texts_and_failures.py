@@ -56,6 +56,7 @@ RELAY_CASES = [
     (errors.RelayConnectionError("refused", sent=False), "could not reach the AI service"),
     (errors.RelayTimeoutError("slow"), "took too long"),
     (errors.RelayDecodeError("junk"), "could not read"),
+    (errors.ResponseTooLargeError(16 * 2**20), "answer over 16 MB; I stopped reading it"),
     (
         errors.BannedPromptError("sensitive", code=24, properties={"bannedWord": "gore"}),
         "because of the word “gore”",

@@ -18,6 +18,8 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "stream.interrupted": "⚠️ The answer was cut off: {reason}",
     "stream.empty": "(The model sent an empty answer.)",
     "stream.capped": "✂️ The answer was stopped at {limit} characters.",
+    "stream.inline_dropped": "(Left out {count} embedded file(s) that are not a picture, "
+    "sound or video I can send.)",
     # --- input checks --------------------------------------------------------------
     "input.missing": "Missing “{option}”. Example: {usage}",
     "input.empty": "{option} is empty. Example: {usage}",

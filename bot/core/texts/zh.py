@@ -21,6 +21,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "stream.interrupted": "⚠️ 回答被中断：{reason}",
     "stream.empty": "（模型返回了空回答。）",
     "stream.capped": "✂️ 回答已在 {limit} 个字符处停止。",
+    "stream.inline_dropped": "（省略了 {count} 个无法发送的内嵌文件：不是图片、音频或视频。）",
     # --- input checks --------------------------------------------------------------
     "input.missing": "缺少“{option}”。示例：{usage}",
     "input.empty": "{option} 不能为空。示例：{usage}",

@@ -1,4 +1,4 @@
-"""Where the bot may fetch media from: public addresses, plus the relay's own host.
+"""Where the bot may fetch media from: public addresses, plus the relay's own address.
 
 Image links come from model answers, which a prompt can steer. Without a guard, a
 crafted answer could make the bot request addresses inside the operator's network
@@ -7,9 +7,11 @@ checked after resolution (:class:`GuardedResolver`, so a public name that resolv
 a private address is refused too) and literal IP addresses before each request and
 redirect (:meth:`EgressPolicy.check_url`), because aiohttp does not resolve those.
 
-The relay's host is trusted whatever its address: it serves its own media (the
-``/mj/image`` proxy, the simulator on loopback), and a relay on a private network
-is a normal deployment.
+The relay's host is trusted whatever its address, on the relay's port only: it serves
+its own media (the ``/mj/image`` proxy, the simulator on loopback), and a relay on a
+private network is a normal deployment, but other services on that machine (a database,
+an admin panel on another port) are not the relay. ``relay.media_hosts`` adds hosts
+(``host`` = any port, ``host:port`` = that port) for relays serving media elsewhere.
 """
 
 from __future__ import annotations
@@ -43,23 +45,52 @@ def _literal_ip(host: str) -> str | None:
     return candidate
 
 
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def parse_host_port(entry: str) -> tuple[str, int | None]:
+    """``"relay.internal:8080"`` → ``("relay.internal", 8080)``; no port → None (any)."""
+    parts = urlsplit(f"//{entry.strip()}")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return (parts.hostname or "").lower(), port
+
+
+def url_port(url: str) -> int | None:
+    parts = urlsplit(url)
+    try:
+        return parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
+    except ValueError:
+        return None
+
+
 class EgressPolicy:
+    """``trusted_hosts``: ``host`` (any port) or ``host:port`` entries, trusted whatever
+    their address."""
+
     def __init__(
         self, trusted_hosts: Collection[str] = (), *, resolve_before_request: bool = False
     ) -> None:
         """``resolve_before_request``: the session goes through a proxy, so its connector
         never resolves the target's name (the proxy does); :meth:`vet` resolves it first."""
-        self._trusted = frozenset(h.lower().strip("[]") for h in trusted_hosts if h)
+        self._trusted = frozenset(parse_host_port(h) for h in trusted_hosts if h)
         self._resolve_first = resolve_before_request
 
-    def trusts(self, host: str) -> bool:
-        return host.lower().strip("[]") in self._trusted
+    def trusts(self, host: str, port: int | None = None) -> bool:
+        name = host.lower().strip("[]")
+        return (name, None) in self._trusted or (
+            port is not None and (name, port) in self._trusted
+        )
 
     def check_url(self, url: str) -> None:
         """Refuse a URL whose host is a non-public IP literal (names go to the resolver)."""
         host = urlsplit(url).hostname or ""
         literal = _literal_ip(host)
-        if literal is not None and not self.trusts(host) and not _is_public(literal):
+        if literal is not None and not self.trusts(host, url_port(url)) and not _is_public(
+            literal
+        ):
             raise EgressRefusedError(f"refusing to fetch from the non-public address {host}")
 
     async def vet(self, url: str) -> None:
@@ -70,7 +101,7 @@ class EgressPolicy:
         if self._resolve_first and host and _literal_ip(host) is None:
             resolver = self.resolver()
             try:
-                await resolver.resolve(host, 0, socket.AF_UNSPEC)
+                await resolver.resolve(host, url_port(url) or 0, socket.AF_UNSPEC)
             except EgressRefusedError:
                 raise
             except OSError:
@@ -96,7 +127,7 @@ class GuardedResolver(AbstractResolver):
         self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
     ) -> list[ResolveResult]:
         results = await self._inner.resolve(host, port, family)
-        if self._policy.trusts(host):
+        if self._policy.trusts(host, port):
             return results
         public = [r for r in results if _is_public(r["host"])]
         if not public:

@@ -2,8 +2,9 @@
 
 Downloads go through the one shared ``aiohttp.ClientSession`` and stream the body,
 stopping as soon as the cap is passed, so a hostile or mistaken link cannot fill memory.
-The declared Content-Type is not trusted alone: the first bytes are sniffed for the
-formats we handle, and the sniffed type wins.
+The declared Content-Type is not trusted: the first bytes are sniffed for the formats
+we handle, and the sniffed type wins. A download meant to be a picture, sound or film
+must be one by its bytes, whatever the server declares.
 
 Errors::
 
@@ -35,6 +36,7 @@ _CHUNK: Final = 64 * 1024
 _SNIFF_BYTES: Final = 64
 _MAX_REDIRECTS: Final = 5
 _REDIRECTS: Final = frozenset({301, 302, 303, 307, 308})
+_MEDIA_KINDS: Final = frozenset({"image", "audio", "video"})
 
 _EXTENSIONS: Final = {
     "image/png": ".png",
@@ -44,6 +46,7 @@ _EXTENSIONS: Final = {
     "audio/mpeg": ".mp3",
     "audio/ogg": ".ogg",
     "audio/wav": ".wav",
+    "audio/flac": ".flac",
     "video/mp4": ".mp4",
     "video/webm": ".webm",
     "application/json": ".json",
@@ -63,10 +66,15 @@ class MediaTooLargeError(MediaError):
 
 
 class MediaTypeError(MediaError):
-    def __init__(self, got: str, allowed: Collection[str]) -> None:
-        super().__init__(f"{got} is not one of {', '.join(allowed)}")
+    """``got`` is the type the bytes show; ``unrecognised``: they show none we know, and
+    ``got`` is only what the server or file claimed."""
+
+    def __init__(self, got: str, allowed: Collection[str], *, unrecognised: bool = False) -> None:
+        what = f"unrecognised bytes served as {got}" if unrecognised else got
+        super().__init__(f"{what} is not one of {', '.join(allowed)}")
         self.got = got
         self.allowed = tuple(allowed)
+        self.unrecognised = unrecognised
 
 
 class MediaDownloadError(MediaError):
@@ -107,6 +115,8 @@ def sniff_content_type(data: bytes) -> str | None:
         return "audio/mp4" if head[8:11] == b"M4A" else "video/mp4"
     if head.startswith(b"\x1a\x45\xdf\xa3"):
         return "video/webm"
+    if head.startswith(b"fLaC"):
+        return "audio/flac"
     return None
 
 
@@ -210,6 +220,13 @@ async def download(
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         raise MediaDownloadError(type(exc).__name__) from exc
     content_type = guess_content_type(data, urlsplit(url).path, declared_type)
+    if any(kind in _MEDIA_KINDS for kind in allowed):
+        # A picture, sound or film must show it in its bytes: a text or error page
+        # served as image/png is refused, never uploaded as an image.
+        sniffed = sniff_content_type(data)
+        if sniffed is None:
+            raise MediaTypeError(content_type, allowed, unrecognised=True)
+        content_type = sniffed
     check_kind(content_type, allowed)
     return Media(data, content_type, filename_from_url(url, content_type))
 

@@ -22,9 +22,9 @@ from bot.config import AppConfig
 from bot.core.context import Clock, Services, Sleep
 from bot.core.dispatcher import Dispatcher
 from bot.core.errors import StartupError
-from bot.egress import EgressPolicy
+from bot.egress import EgressPolicy, url_port
 from bot.metrics import Metrics
-from bot.proxy import client_session, effective_proxy, proxy_host
+from bot.proxy import client_session, effective_proxy
 from bot.relay import RelayClient
 from bot.store import open_store
 from bot.store.base import StoreError
@@ -55,10 +55,12 @@ async def open_core(
         trust_env=config.network.trust_env,
         target_url=config.relay.base_url,
     )
-    # Media links come from model answers: only public hosts, and the relay's own (and
-    # the proxy's, which may well be on this machine).
+    # Media links come from model answers: only public hosts, the relay's own address
+    # (its host on its port), the operator's media_hosts and the proxy, which may well
+    # be on this machine.
     egress = EgressPolicy(
-        trusted_hosts=[urlsplit(config.relay.base_url).hostname or "", proxy_host(proxy) or ""],
+        trusted_hosts=[_address(config.relay.base_url), *config.relay.media_hosts,
+                       _address(proxy) if proxy else ""],
         resolve_before_request=proxy is not None,
     )
     try:
@@ -87,3 +89,12 @@ async def open_core(
             yield Core(services, build_dispatcher(services))
     finally:
         await store.close()
+
+
+def _address(url: str) -> str:
+    """``host:port`` of ``url`` (the scheme's default port when none is written), or
+    ``host`` alone when the port is unknown (e.g. a socks5 URL without one)."""
+    host = urlsplit(url).hostname or ""
+    shown = f"[{host}]" if ":" in host else host
+    port = url_port(url)
+    return f"{shown}:{port}" if port else shown

@@ -138,6 +138,18 @@ def uploads_for(files: Sequence[OutgoingFile], limit: int, locale: str) -> Uploa
     return Upload(tuple(kept), "\n".join(notes))
 
 
+# A markdown link whose target is not a web address: ``[you](tg://user?id=1)``,
+# ``[x](javascript:...)``. Discord links only http(s), but a model's link text could
+# still pass for a link; ``label (target)`` shows both as text and is never longer.
+_NON_WEB_LINK: Final = re.compile(r"\[([^\]\n]+)\]\(\s*<?((?!https?://)[a-z][a-z0-9+.-]*:[^\s)>]*)>?\)",
+                                  re.IGNORECASE)
+
+
+def plain_links(text: str) -> str:
+    """``text`` with links to anything but http(s) turned into plain text."""
+    return _NON_WEB_LINK.sub(lambda m: f"{m[1]} ({m[2]})", text)
+
+
 def with_note(text: str, note: str, limit: int = MAX_TEXT) -> str:
     """``text`` with ``note`` appended, the note winning when space runs out."""
     if not note:

@@ -21,7 +21,7 @@ from typing import Any, Final
 import discord
 
 from adapters.discord.components import view_for
-from adapters.discord.convert import MAX_TEXT, no_mentions, uploads_for, with_note
+from adapters.discord.convert import MAX_TEXT, no_mentions, plain_links, uploads_for, with_note
 from bot.core.models import OutgoingFile, Reply
 from bot.core.render import split_text
 
@@ -93,7 +93,9 @@ class ShownImages:
 
 
 def compose(reply: Reply, upload_limit: int, locale: str) -> Outgoing:
-    """A new message: content, files, embeds, buttons; nobody is ever mentioned."""
+    """A new message: content, files, embeds, buttons; nobody is ever mentioned, and
+    only web links are links."""
+    reply = dataclasses.replace(reply, text=plain_links(reply.text))
     files = _safe_image_names(reply.files)
     upload = uploads_for(files, upload_limit, locale)
     kwargs: dict[str, Any] = {"allowed_mentions": no_mentions()}
@@ -119,6 +121,7 @@ def compose_edit(reply: Reply, upload_limit: int, locale: str, shown: Sequence[s
     """An edit: text and buttons replaced; new files replace the old attachments, and
     without files a message showing images keeps them (its embed text is updated)."""
     if not reply.files and shown:
+        reply = dataclasses.replace(reply, text=plain_links(reply.text))
         images = tuple(shown)
         kwargs: dict[str, Any] = {
             "allowed_mentions": no_mentions(),

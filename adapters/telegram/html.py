@@ -6,19 +6,23 @@ only complete pairs of markers become tags, so the output nests properly:
 
 * fenced code blocks → ``<pre><code class="language-x">`` (an unclosed fence, as seen
   while an answer streams, runs to the end of the text);
-* ```inline code``` → ``<code>``; ``[text](https://…)`` → ``<a href>``;
+* ```inline code``` → ``<code>``; ``[text](https://…)`` → ``<a href>`` (only web links:
+  ``tg://`` and other schemes stay plain text);
 * ``**bold**``/``__bold__`` and ``# headings`` → ``<b>``; ``*italic*``/``_italic_`` →
   ``<i>``; ``~~strike~~`` → ``<s>``; list bullets ``*``/``-`` → ``•``.
 
-Markers that do not pair up stay as they are. If Telegram still refuses the result the
+Markers that do not pair up stay as they are; pairing runs in O(n log n) time, however
+many unpaired markers an answer holds. If Telegram still refuses the result the
 adapter resends the original text without a parse mode.
 """
 
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Final
 
 # A fence opens and closes on a line of its own (as in CommonMark and bot.core.render's
@@ -28,18 +32,29 @@ _FENCE_RE: Final = re.compile(
     r"(?:\n[ \t]*(?P=fence)[`~]*[ \t]*(?=\n|\Z)|\Z)",
     re.DOTALL | re.MULTILINE,
 )
-_INLINE_CODE_RE: Final = re.compile(r"(`+)([^\n]+?)\1")
+_BACKTICKS_RE: Final = re.compile(r"`+")
 # URLs may hold balanced parentheses (Wikipedia: ``/wiki/Python_(programming_language)``).
+# Only web links: a ``tg://user?id=N`` link in model output would mention that user.
 _LINK_RE: Final = re.compile(
-    r"\[([^\]\n]+)\]\(((?:https?|tg)://(?:[^\s()]|\([^\s()]*\))+)\)"
+    r"\[([^\]\n]+)\]\((https?://(?:[^\s()]|\([^\s()]*\))+)\)"
 )
 _HEADING_RE: Final = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
 _BULLET_RE: Final = re.compile(r"^([ \t]*)[*+-][ \t]+(?=\S)", re.MULTILINE)
-_BOLD_RE: Final = (
-    re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*"),
-    re.compile(r"(?<!\w)__(?=\S)(.+?)(?<=\S)__(?!\w)"),
-)
-_STRIKE_RE: Final = re.compile(r"~~(?=\S)([^<>\n]+?)(?<=\S)~~")
+
+@dataclass(frozen=True, slots=True)
+class _Pair:
+    """A two-character marker that wraps text, like ``**bold**``: the opener is followed
+    and the closer preceded by a non-space, the text between holds none of ``stops``,
+    and with ``word_bound`` neither touches a letter or digit outside (``snake__case``)."""
+
+    marker: str
+    tag: str
+    stops: str
+    word_bound: bool = False
+
+
+_BOLD: Final = (_Pair("**", "b", "\n"), _Pair("__", "b", "\n", word_bound=True))
+_STRIKE: Final = _Pair("~~", "s", "<>\n")
 _ITALIC_RE: Final = (
     re.compile(r"(?<![\w*])\*(?=[^\s*])([^*\n<>]+?)(?<=[^\s*])\*(?![\w*])"),
     re.compile(r"(?<![\w_])_(?=[^\s_])([^_\n<>]+?)(?<=[^\s_])_(?![\w_])"),
@@ -81,7 +96,7 @@ def _inline(text: str, slots: list[str]) -> str:
         slots.append(markup)
         return f"{_SLOT}{len(slots) - 1}{_SLOT}"
 
-    text = _INLINE_CODE_RE.sub(lambda m: stash(f"<code>{escape(m[2])}</code>"), text)
+    text = _inline_code(text, lambda code: stash(f"<code>{escape(code)}</code>"))
     text = escape(text)
 
     def link(match: re.Match[str]) -> str:
@@ -95,9 +110,9 @@ def _inline(text: str, slots: list[str]) -> str:
 
 
 def _emphasis(text: str) -> str:
-    for pattern in _BOLD_RE:
-        text = pattern.sub(_wrap("b"), text)
-    text = _STRIKE_RE.sub(_wrap("s"), text)
+    for pair in _BOLD:
+        text = _paired(text, pair)
+    text = _paired(text, _STRIKE)
     for pattern in _ITALIC_RE:
         text = pattern.sub(_wrap("i"), text)
     return text
@@ -105,6 +120,75 @@ def _emphasis(text: str) -> str:
 
 def _wrap(tag: str) -> Callable[[re.Match[str]], str]:
     return lambda match: f"<{tag}>{match[1]}</{tag}>"
+
+
+# Pairing is done by scanning, not by a lazy regex: a regex tries every opener against
+# the rest of its line, which is quadratic in unpaired markers (a hostile or broken answer
+# with thousands of ``**`` blocked the event loop for seconds). Here every opener finds
+# its closer by binary search in the list of possible closers: O(n log n) overall.
+
+
+def _is_word(char: str) -> bool:
+    return char.isalnum() or char == "_"
+
+
+def _paired(text: str, pair: _Pair) -> str:
+    """``text`` with each ``marker…marker`` pair wrapped in ``<tag>``, matched like the
+    regex ``marker(?=\\S)(.+?)(?<=\\S)marker`` left to right."""
+    marker, size = pair.marker, len(pair.marker)
+    if marker not in text:
+        return text
+    starts = [m.start() for m in re.finditer(f"(?={re.escape(marker)})", text)]
+    closers = [q for q in starts if q > 0 and not text[q - 1].isspace()
+               and not (pair.word_bound and q + size < len(text) and _is_word(text[q + size]))]
+    stops = sorted(m.start() for m in re.finditer(f"[{re.escape(pair.stops)}]", text))
+    out: list[str] = []
+    done = 0  # text[:done] is in out
+    for p in starts:
+        if p < done or p + size >= len(text) or text[p + size].isspace():
+            continue
+        if pair.word_bound and p > 0 and _is_word(text[p - 1]):
+            continue
+        at = bisect.bisect_left(closers, p + size + 1)
+        if at == len(closers):
+            continue
+        q = closers[at]
+        stop = bisect.bisect_left(stops, p + size)
+        if stop < len(stops) and stops[stop] < q:
+            continue
+        out += [text[done:p], f"<{pair.tag}>", text[p + size:q], f"</{pair.tag}>"]
+        done = q + size
+    out.append(text[done:])
+    return "".join(out)
+
+
+def _inline_code(text: str, code: Callable[[str], str]) -> str:
+    """Inline code: a run of backticks up to the next run of the same length on its line
+    (as in CommonMark); unmatched runs stay as they are."""
+    out: list[str] = []
+    for line in text.split("\n"):
+        runs = list(_BACKTICKS_RE.finditer(line))
+        following: dict[int, int] = {}  # run index -> next run index of the same length
+        last: dict[int, int] = {}
+        for index in range(len(runs) - 1, -1, -1):
+            length = len(runs[index][0])
+            if length in last:
+                following[index] = last[length]
+            last[length] = index
+        pieces: list[str] = []
+        done = index = 0
+        while index < len(runs):
+            closer = following.get(index)
+            if closer is None:
+                index += 1
+                continue
+            opening, closing = runs[index], runs[closer]
+            pieces += [line[done:opening.start()], code(line[opening.end():closing.start()])]
+            done = closing.end()
+            index = closer + 1
+        pieces.append(line[done:])
+        out.append("".join(pieces))
+    return "\n".join(out)
 
 
 def _restore(text: str, slots: list[str]) -> str:

@@ -107,6 +107,8 @@ def _too_large(exc: BaseException, locale: str) -> str:
 def _media_type(exc: BaseException, locale: str) -> str:
     assert isinstance(exc, MediaTypeError)
     allowed = t("list.or", locale).join(exc.allowed)
+    if exc.unrecognised:
+        return t("error.media_unrecognised", locale, got=exc.got, allowed=allowed)
     return t("error.media_type", locale, got=exc.got, allowed=allowed)
 
 

@@ -22,8 +22,6 @@ Chat and completions
     ``[long]``        a ~9,000-character answer with paragraphs and a fenced code block
     ``[inline]``      an answer with two ``data:`` images: a real PNG and ~200 KB of text
                       declared ``image/png``
-    ``[links]``       an answer linking ``tg://user?id=42``, a ``javascript:`` URL and
-                      an image on another port of the relay's host (nothing listens there)
     model ``nope*``   (or any model outside the sim's list) 503 "无可用渠道" model_not_found
     ``gpt-4-all``     a prompt with an http(s) URL is analysed; one asking to draw/画/paint
                       gets a markdown image; ``stable-diffusion*`` always draws

@@ -6,7 +6,6 @@ import base64
 import json
 import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from bot.sim import media
 from bot.sim.media_routes import image_url
@@ -103,14 +102,6 @@ def inline_answer() -> str:
             f"And a fake one: ![fake](data:image/png;base64,{fake}) That is all.")
 
 
-def links_answer(base: str) -> str:
-    """Links that must stay plain text or not be fetched."""
-    host, port = urlsplit(base).hostname, urlsplit(base).port or 80
-    other = f"http://{host}:{port + 1 if port < 65535 else port - 1}/secret.png"
-    return (f"(simulated) Ask [this user](tg://user?id=42) or [click](javascript:alert(1)). "
-            f"![internal]({other})")
-
-
 def _drawing(base: str, prompt: str) -> str:
     rgb = media.colour_for(prompt)
     url = image_url(base, rgb, f"gpt4all-{digest(prompt)}", 256, 256)
@@ -126,8 +117,7 @@ def answer_for(base: str, model: str, messages: list[Any]) -> str:
         return long_answer(model)
     if "[inline]" in text:
         return inline_answer()
-    if "[links]" in text:
-        return links_answer(base)
+
     if model.startswith("stable-diffusion"):
         rgb = media.colour_for(text)
         url = image_url(base, rgb, f"sd-{digest(text)}", 256, 256)

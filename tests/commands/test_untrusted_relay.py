@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aiohttp import web
+
 from bot.sim import Fault
+from bot.sim.media import make_png
 from tests.commands.conftest import PLATFORM, Bot, file_bytes
 from tests.relay_sim import SIM_KEY as API_KEY
 
@@ -54,3 +61,67 @@ async def test_data_uris_in_an_answer_become_files_or_are_dropped_never_text(bot
         conversation = await store.active_conversation(PLATFORM, "console", "")
         remembered = await store.history(conversation.id, 100_000)
     assert "base64" not in remembered[-1].content  # history keeps the prose only
+
+
+@dataclass
+class OtherService:
+    """Another service on the relay's machine (another port of the same address)."""
+
+    url: str
+    paths: list[str]
+
+
+@pytest.fixture
+async def other_service() -> AsyncIterator[OtherService]:
+    app = web.Application()
+    paths: list[str] = []
+
+    async def real(request: web.Request) -> web.Response:
+        paths.append(request.path)
+        return web.Response(body=make_png(8, 8, (0, 0, 255)), content_type="image/png")
+
+    async def lie(request: web.Request) -> web.Response:
+        paths.append(request.path)
+        return web.Response(body=b"internal notes, not a picture", content_type="image/png")
+
+    app.router.add_get("/real.png", real)
+    app.router.add_get("/lie.png", lie)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    yield OtherService(f"http://127.0.0.1:{runner.addresses[0][1]}", paths)
+    await runner.cleanup()
+
+
+def chat_answer(content: str) -> dict[str, object]:
+    """A whole (not streamed) chat completion, as some relays answer a stream request."""
+    return {"id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                         "finish_reason": "stop"}]}
+
+
+async def test_a_link_to_another_port_of_the_relays_host_is_not_fetched(
+    bot: Bot, other_service: OtherService
+) -> None:
+    link = f"{other_service.url}/real.png"
+    bot.sim.add_fault(Fault("POST", CHAT, status=200,
+                            json_body=chat_answer(f"(simulated) Look: ![x]({link})")))
+    out = await bot.run("/chat show me")
+    assert other_service.paths == []
+    assert out.attachments() == []
+    assert link in out.last["text"]  # offered as a link, as for any image that failed
+
+
+async def test_media_hosts_are_fetched_but_a_body_lying_about_its_type_is_not_sent(
+    bot: Bot, other_service: OtherService
+) -> None:
+    host = other_service.url.removeprefix("http://")
+    bot.relay_options["media_hosts"] = (host,)
+    real, lie = f"{other_service.url}/real.png", f"{other_service.url}/lie.png"
+    bot.sim.add_fault(Fault("POST", CHAT, status=200, json_body=chat_answer(
+        f"(simulated) Two: ![a]({real}) ![b]({lie})")))
+    out = await bot.run("/chat show me")
+    assert sorted(other_service.paths) == ["/lie.png", "/real.png"]
+    (picture,) = out.attachments()
+    assert (await file_bytes(picture["path"])).startswith(b"\x89PNG")
+    assert lie in out.last["text"] and real not in out.last["text"]

@@ -127,3 +127,23 @@ async def test_behind_a_proxy_names_are_still_checked_before_the_request(
                                    policy=policy)
             assert media.data == PNG
             assert proxy.targets() == {f"127.0.0.1:{port}"}, "allowed fetches use the proxy"
+async def test_the_relays_host_is_trusted_on_the_relays_port_only(relay_host: str) -> None:
+    other_runner, other = await _serve("127.0.0.1")  # another service on the same machine
+    try:
+        relay_port = relay_host.rsplit(":", 1)[1]
+        policy = EgressPolicy(trusted_hosts=[f"127.0.0.1:{relay_port}"])
+        connector = aiohttp.TCPConnector(resolver=policy.resolver())
+        async with aiohttp.ClientSession(connector=connector) as session:
+            media = await download(session, f"{relay_host}/cat.png", max_bytes=10_000,
+                                   policy=policy)
+            assert media.data == PNG
+            other_port = other.rsplit(":", 1)[1]
+            for url in (f"{other}/cat.png", f"http://localhost:{other_port}/cat.png",
+                        f"{relay_host}/bounce?to={other}/cat.png"):
+                with pytest.raises(MediaDownloadError):
+                    await download(session, url, max_bytes=10_000, policy=policy)
+        # A listed media host (no port: any port) is trusted like the relay.
+        widened = EgressPolicy(trusted_hosts=[f"127.0.0.1:{relay_port}", "127.0.0.1"])
+        widened.check_url(f"{other}/cat.png")
+    finally:
+        await other_runner.cleanup()

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.sim import SimRelay, media
+from bot.sim import Fault, SimRelay, media
 from tests.discord.conftest import Running
 from tests.fakes.discord_api import LocalFile
 
@@ -191,3 +191,19 @@ async def test_after_the_interaction_token_expires_the_answer_goes_to_the_channe
     [answer] = shown
     assert "slow question" in answer["content"]
     assert "interaction_token" not in answer  # a normal channel message
+
+
+async def test_non_web_links_in_an_answer_are_plain_text(bot: Running, sim: SimRelay) -> None:
+    sim.add_fault(Fault("POST", "/v1/chat/completions", status=200, json_body={
+        "id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o-mini",
+        "choices": [{"index": 0, "finish_reason": "stop", "message": {
+            "role": "assistant",
+            "content": "Ask [this user](tg://user?id=42) or [the docs](https://example.org).",
+        }}]}))
+    fake = bot.fake
+    asked = await fake.slash("chat", {"prompt": "who should I ask?"})
+    original = f"/webhooks/{fake.application_id}/{asked.token}/messages/@original"
+    edits = await fake.wait_for("PATCH", original, where=lambda c: "docs" in (c.content or ""))
+    final = edits[-1].content or ""
+    assert "this user (tg://user?id=42)" in final and "](tg:" not in final
+    assert "[the docs](https://example.org)" in final

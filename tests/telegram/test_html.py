@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import time
 
 import pytest
 
@@ -81,3 +82,29 @@ def test_an_indented_fence_in_a_list_is_a_code_block() -> None:
     html = markdown_to_html("1. Run:\n   ```bash\n   ls -l | wc\n   ```\n2. Done")
     assert '<pre><code class="language-bash">' in html
     assert visible_text(html).endswith("2. Done")
+def _fastest_of_three(text: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        markdown_to_html(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.parametrize("unit", [" **a", " __a", " ~~a", "``a`", "`"])
+def test_unpaired_markers_convert_in_linear_time(unit: str) -> None:
+    # A complexity test, not a speed test: the same markers at 10 kB and at 100 kB. Linear
+    # (n log n) work grows about 10x; the quadratic regex grew ~100x (100 kB took seconds
+    # of blocked event loop). The bound of 40x and the best of three runs leave room for
+    # a loaded 2-core machine; the 100 kB case must also finish well under a second.
+    small = unit * (10_000 // len(unit))
+    large = unit * (100_000 // len(unit))
+    small_s, large_s = _fastest_of_three(small), _fastest_of_three(large)
+    assert large_s < 1.0
+    assert large_s < 40 * max(small_s, 0.001)
+
+
+def test_only_web_links_become_links() -> None:
+    html = markdown_to_html("[you](tg://user?id=42) [x](javascript:alert(1)) [ok](https://a.b)")
+    assert html.count("<a ") == 1 and '<a href="https://a.b">ok</a>' in html
+    assert "tg://user?id=42" in visible_text(html)

@@ -86,6 +86,8 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "error.relay": "The AI service failed: {detail}",
     "error.media_too_large": "The file is too large ({size}); at most {limit} is allowed.",
     "error.media_type": "The file is {got}, but {allowed} was expected.",
+    "error.media_unrecognised": "The file was served as {got}, but its contents are not "
+    "a {allowed} I recognise, so I did not send it.",
     "error.media_download": "I could not download the file: {reason}",
     # --- commands: one-line descriptions and option descriptions ---------------------
     "cmd.chat": "Chat with the AI (add an image to ask about it)",

@@ -83,6 +83,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "error.relay": "AI 服务出错：{detail}",
     "error.media_too_large": "文件太大（{size}），最大允许 {limit}。",
     "error.media_type": "文件类型是 {got}，但需要 {allowed}。",
+    "error.media_unrecognised": "文件声明为 {got}，但内容不是可识别的{allowed}，因此未发送。",
     "error.media_download": "无法下载文件：{reason}",
     # --- commands: one-line descriptions and option descriptions ---------------------
     "cmd.chat": "与 AI 对话（附上图片可提问图片内容）",

@@ -1,0 +1,43 @@
+"""Relay and model text reaching Telegram: no secrets, no links but web links."""
+
+from __future__ import annotations
+
+from bot.sim import Fault, SimRelay
+from tests.relay_sim import SIM_KEY
+from tests.telegram.conftest import Running
+
+CHAT = "/v1/chat/completions"
+
+
+def chat_answer(content: str) -> dict[str, object]:
+    """A whole (not streamed) chat completion, as some relays answer a stream request."""
+    return {"id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o-mini",
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
+                         "finish_reason": "stop"}]}
+
+
+async def test_a_relay_error_echoing_the_bot_token_and_the_key_never_reaches_the_chat(
+    bot: Running, sim: SimRelay
+) -> None:
+    token = bot.fake.token  # not token-shaped: only the configured secret can hide it
+    message = (f"bad upstream call with {SIM_KEY} to "
+               f"{bot.fake.base_file_url}{token}/photos/file_1.jpg (token {token})")
+    sim.add_fault(Fault("POST", CHAT, status=400, json_body={
+        "error": {"message": message, "type": "invalid_request_error"}}))
+    await bot.say("hello")
+    answer = await bot.answer(containing="bad upstream call")
+    assert "***" in answer.text
+    assert token not in answer.raw and SIM_KEY not in answer.raw
+    assert "/file/bot" not in answer.raw
+
+
+async def test_tg_and_other_non_web_links_in_an_answer_are_plain_text(
+    bot: Running, sim: SimRelay
+) -> None:
+    sim.add_fault(Fault("POST", CHAT, status=200, json_body=chat_answer(
+        "Ask [this user](tg://user?id=42), [click](javascript:alert(1)) or "
+        "[the docs](https://example.org/docs).")))
+    await bot.say("who should I ask?")
+    answer = await bot.answer(containing="the docs")
+    assert answer.raw.count("<a ") == 1 and 'href="https://example.org/docs"' in answer.raw
+    assert "tg://user?id=42" in answer.text  # shown, not a mention

@@ -359,6 +359,14 @@ def _cmd_check(args: argparse.Namespace) -> int:
     if config is None:
         return EXIT_FAILURE
     if args.offline:
+        import asyncio
+
+        from bot.check.store import sqlite_problem
+
+        problem = asyncio.run(sqlite_problem(config))  # file-only: no server to reach
+        if problem is not None:
+            print(f"relaybot: {problem}", file=sys.stderr)
+            return EXIT_FAILURE
         _print_summary(config, sys.stdout)
         return EXIT_OK
     import asyncio

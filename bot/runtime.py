@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from bot.check.store import sqlite_problem
 from bot.commands import build_dispatcher
 from bot.config import AppConfig
 from bot.core.context import Clock, Services, Sleep
@@ -48,6 +50,10 @@ async def open_core(
         store = await open_store(config.storage)
     except StoreError as exc:  # unreachable database, schema from a newer relaybot
         raise StartupError(str(exc)) from None
+    except (sqlite3.Error, OSError) as exc:  # a missing directory, a read-only or garbage file
+        if config.storage.url is not None:
+            raise
+        raise StartupError(await _store_problem(config, exc)) from None
     log.debug("storage: %s", config.storage.describe())
     metrics = Metrics()
     proxy = effective_proxy(
@@ -98,3 +104,10 @@ def _address(url: str) -> str:
     shown = f"[{host}]" if ":" in host else host
     port = url_port(url)
     return f"{shown}:{port}" if port else shown
+
+
+async def _store_problem(config: AppConfig, exc: BaseException) -> str:
+    """One line for an SQLite file that would not open: what ``relaybot check`` finds wrong
+    with it, else the error itself."""
+    problem = await sqlite_problem(config)
+    return problem or f"storage.path {config.storage.path}: cannot open the database ({exc})"

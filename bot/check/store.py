@@ -65,6 +65,15 @@ async def _check_postgres(config: AppConfig) -> CheckLine:
     return _version_line(where, version, current)
 
 
+async def sqlite_problem(config: AppConfig) -> str | None:
+    """One line naming ``storage.path`` and what is wrong with the SQLite file (missing
+    folder, read-only, not SQLite); None when it looks usable or the store is PostgreSQL."""
+    if config.storage.url is not None:
+        return None
+    line = await asyncio.to_thread(_check_sqlite, config.storage.path)
+    return None if line.ok else f"storage.path {config.storage.path}: {line.summary}; {line.fix}"
+
+
 def _check_sqlite(path: Path) -> CheckLine:
     current = len(MIGRATIONS)
     folder = path.parent if str(path.parent) else Path(".")

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -113,3 +116,68 @@ def test_platform_libraries_load_only_for_configured_platforms() -> None:
                             cwd=ROOT, check=False)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+def _config_with_storage(folder: Path, database: Path) -> Path:
+    """A config that would start (a Telegram token that is never used: the store opens
+    first) with the database at ``database``. ``check --offline`` reaches no server."""
+    config = folder / "storage.toml"
+    config.write_text(
+        '[relay]\nbase_url = "http://127.0.0.1:1"\napi_key = "sk-x"\n'
+        '[telegram]\ntoken = "123:never-contacted"\n'
+        f'[storage]\npath = "{database}"\n'
+    )
+    return config
+
+
+def _one_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, stderr
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_a_database_in_a_missing_directory_is_one_line_for_check_and_run(tmp_path: Path) -> None:
+    database = tmp_path / "no-such-dir" / "bot.sqlite3"
+    config = _config_with_storage(tmp_path, database)
+    for command in (("check", "--offline"), ("run",)):
+        result = _relaybot(*command, "--config", str(config), cwd=tmp_path)
+        assert result.returncode == 1
+        line = _one_line(result.stderr)
+        assert line == (f"relaybot: storage.path {database}: folder {database.parent} does "
+                        f"not exist; create it (mkdir -p {database.parent}) or change "
+                        "storage.path")
+
+
+def test_a_file_that_is_not_sqlite_is_one_line_for_check_and_run(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    database.write_bytes(b"these are not the bytes of a database\n" * 200)
+    config = _config_with_storage(tmp_path, database)
+    for command in (("check", "--offline"), ("run",)):
+        result = _relaybot(*command, "--config", str(config), cwd=tmp_path)
+        assert result.returncode == 1
+        line = _one_line(result.stderr)
+        assert line.startswith(f"relaybot: storage.path {database}: {database} is not a "
+                               "usable SQLite database (file is not a database)")
+    assert database.read_bytes().startswith(b"these are not")  # left as it was
+
+
+def test_a_read_only_database_is_one_line_for_check_and_run(tmp_path: Path) -> None:
+    database = tmp_path / "bot.sqlite3"
+    sqlite3.connect(database).close()  # an empty, valid database file
+    config = _config_with_storage(tmp_path, database)
+    # Root writes whatever the permission bits say: it needs the immutable attribute.
+    as_root = os.geteuid() == 0
+    if as_root:
+        if subprocess.run(["chattr", "+i", str(database)], check=False).returncode != 0:
+            pytest.skip("running as root on a file system without chattr +i")
+    else:
+        database.chmod(0o444)
+    try:
+        for command in (("check", "--offline"), ("run",)):
+            result = _relaybot(*command, "--config", str(config), cwd=tmp_path)
+            assert result.returncode == 1
+            line = _one_line(result.stderr)
+            assert line.startswith(f"relaybot: storage.path {database}: ")
+            assert "is not writable" in line
+    finally:
+        if as_root:
+            subprocess.run(["chattr", "-i", str(database)], check=True)

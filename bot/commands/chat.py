@@ -10,7 +10,8 @@ answer (gpt-4-all drawing, GPTs) are downloaded and sent as files.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Final
 
 from bot.commands.conversation import (
@@ -36,6 +37,8 @@ _VISION_PREFIXES: Final = ("gpt-4o", "gpt-4-turbo", "gpt-4-vision", "gpt-4.1", "
 _PREVIEW_MAX_TOKENS: Final = 4096  # gpt-4-vision-preview's default output is tiny
 _IMAGE_CHARS: Final = 1000  # what a sent image costs in the history budget
 _VISION_FORMATS: Final = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+_HISTORY_RETRY_S: Final = 0.25
+log = logging.getLogger(__name__)
 
 
 async def chat_command(ctx: CommandContext) -> None:
@@ -81,13 +84,34 @@ async def converse(
     store = services.store
     extra: JsonValue = {"image": image.filename} if image is not None else None
     chars = len(prompt) + (_IMAGE_CHARS if image is not None else 0)
-    await store.append_message(conversation.id, "user", prompt, extra=extra, chars=chars)
-    if result.text.strip():
-        await store.append_message(conversation.id, "assistant", result.text)
-    await store.record_usage(
-        ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind="chat", model=model
-    )
+    remembered = await _remember(
+        ctx, lambda: store.append_message(conversation.id, "user", prompt, extra=extra,
+                                          chars=chars))
+    if remembered and result.text.strip():
+        remembered = await _remember(
+            ctx, lambda: store.append_message(conversation.id, "assistant", result.text))
+    if not remembered:
+        # The answer is shown and stays: only the memory of this turn is missing.
+        await ctx.reply(ctx.t("chat.not_remembered"))
+    # Logged when it fails twice, never shown: the answer was delivered.
+    await _remember(ctx, lambda: store.record_usage(
+        ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind="chat", model=model))
     await _send_answer_images(ctx, result.text)
+
+
+async def _remember(ctx: CommandContext, write: Callable[[], Awaitable[object]]) -> bool:
+    """One write after a shown answer, tried twice: a locked or briefly full database
+    must not turn the answer into "something went wrong". False when it failed."""
+    for attempt in (1, 2):
+        try:
+            await write()
+            return True
+        except Exception:
+            log.warning("store write after an answer failed (attempt %d of 2)", attempt,
+                        exc_info=True)
+            if attempt == 1:
+                await ctx.services.sleep(_HISTORY_RETRY_S)
+    return False
 
 
 async def _user_message(

@@ -105,6 +105,8 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "chat.image_format": "That file is not a PNG, JPEG, GIF or WebP image, "
     "so I cannot show it to the model.",
     "chat.images_failed": "I could not download some images; here are their links:\n{links}",
+    "chat.not_remembered": "(I could not save this exchange, so I will not remember it "
+    "in this conversation.)",
     "model.current": "This conversation uses {model}.\nAvailable: {choices}",
     "model.set": "From now on this conversation uses {model}.",
     "model.unknown": "“{value}” is not an available model. Available: {allowed}, "

@@ -189,3 +189,38 @@ def test_bad_storage_settings_are_reported_without_the_url(tmp_path: Path) -> No
     assert any(p.startswith("storage.url: must be a postgresql://") for p in problems)
     assert any(p.startswith("storage.pool_size:") for p in problems)
     assert "hidden-pw" not in "\n".join(problems)
+
+
+def test_input_bounds_and_media_hosts_are_read_and_checked(tmp_path: Path) -> None:
+    text = """
+[relay]
+base_url = "http://relay.internal:3000"
+api_key = "sk-x"
+max_response_mb = 4
+media_hosts = ["media.internal:9000", "[fd00::5]", "cdn.internal"]
+
+[bot]
+max_answer_chars = 5000
+"""
+    config = load_config(_write(tmp_path, text), env={})
+    assert config.relay.max_response_mb == 4
+    assert config.relay.media_hosts == ("media.internal:9000", "[fd00::5]", "cdn.internal")
+    assert config.bot.max_answer_chars == 5000
+    defaults = load_config(_write(tmp_path, '[relay]\nbase_url = "http://r"\napi_key = "k"\n'))
+    assert defaults.relay.max_response_mb == 16 and defaults.relay.media_hosts == ()
+    assert defaults.bot.max_answer_chars == 20_000
+    bad = """
+[relay]
+base_url = "http://r"
+api_key = "k"
+max_response_mb = 0
+media_hosts = ["http://media.internal/"]
+
+[bot]
+max_answer_chars = 10
+"""
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, bad), env={})
+    problems = "\n".join(caught.value.problems)
+    assert "relay.max_response_mb" in problems and "bot.max_answer_chars" in problems
+    assert "relay.media_hosts: 'http://media.internal/' is not host or host:port" in problems

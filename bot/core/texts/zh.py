@@ -100,6 +100,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "chat.default_image_prompt": "请描述这张图片。",
     "chat.image_format": "该文件不是 PNG、JPEG、GIF 或 WebP 图片，无法发给模型。",
     "chat.images_failed": "部分图片下载失败，以下是链接：\n{links}",
+    "chat.not_remembered": "（这轮对话没能保存，本会话中我不会记住它。）",
     "model.current": "本会话使用 {model}。\n可选：{choices}",
     "model.set": "本会话今后使用 {model}。",
     "model.unknown": "“{value}”不是可用的模型。可选：{allowed}，"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.sim import Fault, SimRelay
+from bot.sim import Fault, SimRelay, media
 from tests.relay_sim import SIM_KEY
 from tests.telegram.conftest import Running
 
@@ -41,3 +41,17 @@ async def test_tg_and_other_non_web_links_in_an_answer_are_plain_text(
     answer = await bot.answer(containing="the docs")
     assert answer.raw.count("<a ") == 1 and 'href="https://example.org/docs"' in answer.raw
     assert "tg://user?id=42" in answer.text  # shown, not a mention
+
+
+async def test_a_file_download_error_quoting_the_file_url_is_shown_redacted(
+    bot: Running,
+) -> None:
+    token = bot.fake.token
+    bot.fake.fail("getFile", code=500, description=(
+        f"Internal Server Error: upstream {bot.fake.base_file_url}{token}/photos/file_9.jpg "
+        f"timed out (bot {token})"))
+    bot.fake.send_photo(bot.dm, bot.alice, media.make_png(16, 16, (9, 9, 9)),
+                        caption="what is this?")
+    answer = await bot.answer(containing="could not download")
+    assert "timed out" in answer.text
+    assert token not in answer.raw and "/file/bot" not in answer.raw

@@ -18,6 +18,7 @@ Midjourney submit prompts
                       new-api mode rewrites it to code 1 like the real relay)
     ``[no-account]``  code 3 "无可用的账号实例", no task
     ``[fail]``        the task runs, then ends in FAILURE with a ``failReason``
+    ``[takes 40s]``   the task moves with the clock and ends 40 s after it started
 Chat and completions
     ``[long]``        a ~9,000-character answer with paragraphs and a fenced code block
     ``[inline]``      an answer with two ``data:`` images: a real PNG and ~200 KB of text

@@ -39,7 +39,9 @@ _PUBLIC_PREFIXES = ("/sim/media/", "/mj/image/")
 _PUBLIC_PATHS = frozenset({"/", "/sim/health"})
 
 
-async def _record(request: web.Request, path: str, mode: str | None) -> RecordedRequest:
+async def _record(
+    request: web.Request, path: str, mode: str | None, at: float
+) -> RecordedRequest:
     body: Any = None
     form: dict[str, str] = {}
     files: dict[str, tuple[str, str, int]] = {}
@@ -70,6 +72,7 @@ async def _record(request: web.Request, path: str, mode: str | None) -> Recorded
         form=form,
         files=files,
         raw_path=request.path,
+        at=at,
     )
 
 
@@ -175,7 +178,7 @@ async def _apply_fault(
 async def _sim_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     ctx = context_of(request)
     path, mode = split_mode(request.path)
-    await ctx.log.add(await _record(request, path, mode))
+    await ctx.log.add(await _record(request, path, mode, ctx.config.clock()))
     fault = ctx.faults.take(request.method, path)
     if fault is not None:
         return await _apply_fault(request, handler, path, fault)

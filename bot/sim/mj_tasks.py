@@ -21,6 +21,7 @@ from bot.sim.progress import IdMaker, Progress, SimConfig, digest, stable_uuid, 
 QUEUE_STATUSES = frozenset({"NOT_START", "SUBMITTED", "IN_PROGRESS"})
 FINAL_STATUSES = frozenset({"SUCCESS", "FAILURE", "CANCEL"})
 _ASPECT = re.compile(r"--(?:ar|aspect)\s+(\d+)\s*:\s*(\d+)")
+_TAKES = re.compile(r"\[takes (\d+(?:\.\d+)?)s\]")
 _INSTANCE = "1276443590224072795"
 
 
@@ -78,6 +79,11 @@ class MjTask:
         return media.scaled_size(int(match.group(1)) * 1000, int(match.group(2)) * 1000)
 
 
+def _duration(prompt: str) -> float | None:
+    match = _TAKES.search(prompt)
+    return float(match.group(1)) if match else None
+
+
 class MjBook:
     """All tasks of one simulator, by id, in creation order."""
 
@@ -106,7 +112,7 @@ class MjBook:
             id=task_id,
             action=action,
             prompt=prompt,
-            progress=Progress(self.config),
+            progress=Progress(self.config, duration_s=_duration(prompt)),
             custom_id=custom_id,
             state=state,
             bot_type=bot_type or "MID_JOURNEY",

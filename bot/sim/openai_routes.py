@@ -63,7 +63,9 @@ async def write_sse(request: web.Request, chunks: list[dict[str, Any]]) -> web.S
     response.content_type = "text/event-stream"
     await response.prepare(request)
     truncate = wants_truncation(request)
-    delay = context_of(request).config.chunk_delay_s
+    ctx = context_of(request)
+    delay = ctx.config.chunk_delay_s
+    first_at = ctx.config.clock()
     for number, chunk in enumerate(chunks[: len(chunks) // 2] if truncate else chunks):
         line = json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
         await response.write(f"data: {line}\n\n".encode())
@@ -74,6 +76,7 @@ async def write_sse(request: web.Request, chunks: list[dict[str, Any]]) -> web.S
     if not truncate:
         await response.write(b"data: [DONE]\n\n")
     await response.write_eof()
+    ctx.log.streams.append((first_at, ctx.config.clock()))
     return response
 
 

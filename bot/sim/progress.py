@@ -4,7 +4,8 @@ A long job (Midjourney task, Suno task, Luma generation) has ``stage`` 0..``step
 ``step_seconds == 0`` every observation (a poll) moves it one stage forward *before* the
 answer is built, so with ``steps=3`` the 1st poll shows ~33 %, the 2nd ~66 %, the 3rd the
 finished job. With ``step_seconds > 0`` the stage follows elapsed time on the injected clock
-instead and polls do not move it.
+instead and polls do not move it. A job with its own ``duration_s`` (the ``[takes 40s]``
+magic word) follows the clock the same way, reaching the last stage after that long.
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ class Progress:
     stage: int = 0
     started_at: float | None = None
     frozen: bool = False
+    duration_s: float | None = None
 
     def start(self) -> None:
         self.stage = 0
@@ -48,9 +50,12 @@ class Progress:
         if self.frozen or self.started_at is None:
             return
         steps = self.config.steps
-        if self.config.step_seconds > 0:
+        step_seconds = self.config.step_seconds
+        if self.duration_s is not None:
+            step_seconds = self.duration_s / max(1, steps)
+        if step_seconds > 0:
             elapsed = self.config.clock() - self.started_at
-            self.stage = min(steps, max(0, int(elapsed / self.config.step_seconds)))
+            self.stage = min(steps, max(0, int(elapsed / step_seconds)))
         elif advance:
             self.stage = min(steps, self.stage + 1)
 
@@ -58,6 +63,17 @@ class Progress:
         self.stage = self.config.steps
         if self.started_at is None:
             self.started_at = self.config.clock()
+
+    @property
+    def ends_at(self) -> float | None:
+        """When a clock-driven job reaches its last stage (None: moved by polls, or idle)."""
+        if self.started_at is None:
+            return None
+        if self.duration_s is not None:
+            return self.started_at + self.duration_s
+        if self.config.step_seconds > 0:
+            return self.started_at + self.config.step_seconds * self.config.steps
+        return None
 
     @property
     def done(self) -> bool:

@@ -16,7 +16,8 @@ class RecordedRequest:
     ``path`` has any ``/mj-fast|/mj-relax|/mj-turbo`` prefix stripped; ``mode`` is that
     prefix's speed (``"fast"``, ``"relax"``, ``"turbo"``) or ``None``. ``json`` is the parsed
     JSON body (``None`` if absent or invalid). Multipart uploads fill ``form`` (text fields)
-    and ``files`` (field name -> ``(filename, content_type, size)``).
+    and ``files`` (field name -> ``(filename, content_type, size)``). ``at`` is when it
+    arrived, on the simulator's clock.
     """
 
     method: str
@@ -28,6 +29,7 @@ class RecordedRequest:
     form: dict[str, str] = field(default_factory=dict)
     files: dict[str, tuple[str, str, int]] = field(default_factory=dict)
     raw_path: str = ""
+    at: float = 0.0
 
 
 class RequestLog:
@@ -35,6 +37,8 @@ class RequestLog:
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
+        # Each streamed answer: (first chunk written, last chunk written), sim clock.
+        self.streams: list[tuple[float, float]] = []
         self._changed = asyncio.Condition()
 
     async def add(self, request: RecordedRequest) -> None:

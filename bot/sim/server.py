@@ -99,6 +99,11 @@ class SimRelay:
     def requests(self) -> list[RecordedRequest]:
         return self._log.requests
 
+    @property
+    def streams(self) -> list[tuple[float, float]]:
+        """(first chunk sent, last chunk sent) of each streamed answer, on ``clock``."""
+        return self._log.streams
+
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:
         """Requests whose stripped path matches ``path`` (``*`` = any one segment)."""
         return self._log.matching(path, method)

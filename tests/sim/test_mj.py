@@ -462,6 +462,22 @@ async def test_step_seconds_moves_tasks_by_the_injected_clock(
         assert (await get(http, url))[1]["status"] == "SUCCESS"
 
 
+async def test_takes_magic_word_gives_one_task_its_own_duration(
+    http: aiohttp.ClientSession,
+) -> None:
+    now = [100.0]
+    async with SimRelay("sk-sim", steps=2, clock=lambda: now[0]) as sim:
+        slow = (await imagine(sim, http, "slow cat [takes 40s]"))["result"]
+        url = f"{sim.base_url}/mj/task/{slow}/fetch"
+        assert (await get(http, url))[1]["status"] == "SUBMITTED"
+        assert (await get(http, url))[1]["status"] == "SUBMITTED"  # polls do not move it
+        now[0] += 20
+        assert (await get(http, url))[1]["progress"] == "50%"
+        now[0] += 20
+        assert (await get(http, url))[1]["status"] == "SUCCESS"
+        assert sim.requests[-1].at == 140.0  # requests are stamped on the sim's clock
+
+
 async def test_scripting_helpers_pin_a_status(sim: SimRelay, http: aiohttp.ClientSession) -> None:
     task_id = (await imagine(sim, http, "pinned"))["result"]
     sim.set_mj_task_status(task_id, "FAILURE", fail_reason="(simulated) pinned failure")

@@ -14,14 +14,18 @@ injected or the server stops. Every call is recorded; tests wait on them::
         [call] = await fake.wait_for("sendMessage")
 
 Scripted failures (:meth:`FakeTelegram.fail`, :meth:`flood`, :meth:`reject_html`) answer
-the next matching calls with a Bot API error instead. Unknown methods are answered 404
-and listed in :attr:`FakeTelegram.protocol_errors`, which a fixture asserts is empty.
+the next matching calls with a Bot API error instead; ``edit_interval_s`` makes it refuse
+(429 with ``retry_after``) a second edit of one message sooner than that, as Telegram's
+flood control does. Each call records ``at``, the event loop time it arrived. Unknown
+methods are answered 404 and listed in :attr:`FakeTelegram.protocol_errors`, which a
+fixture asserts is empty.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -59,6 +63,7 @@ class ApiCall:
     ok: bool = True
     error: str | None = None
     result: Any = None
+    at: float = 0.0  # event loop time the request arrived
 
     def file(self, name: str | None = None) -> UploadedFile:
         """The uploaded file of this call (by part name, or the only one)."""
@@ -84,14 +89,19 @@ class FakeTelegram(UserActions):
         *,
         bot_id: int = 777_000,
         bot_username: str = "relay_test_bot",
+        edit_interval_s: float | None = None,
     ) -> None:
         self.token = token
+        self.edit_interval_s = edit_interval_s
+        self._last_edit: dict[tuple[int, int], float] = {}
         self.world = FakeWorld(bot_id=bot_id, bot_username=bot_username)
         self._methods = BotMethods(self.world)
         self.calls: list[ApiCall] = []
         self.protocol_errors: list[str] = self.world.protocol_errors
         self._failures: list[_Failure] = []
         self._updates: list[JSON] = []
+        # update_id -> (loop time getUpdates first handed it to the bot, the update)
+        self.handed_out: dict[int, tuple[float, JSON]] = {}
         self._next_update_id = 1
         self._changed = asyncio.Condition()
         self._stopping = False
@@ -241,7 +251,11 @@ class FakeTelegram(UserActions):
                     await self._changed.wait_for(lambda: bool(self._updates) or self._stopping)
             except TimeoutError:
                 pass
-        return self._updates[:limit]
+        batch = self._updates[:limit]
+        now = asyncio.get_running_loop().time()
+        for update in batch:
+            self.handed_out.setdefault(update["update_id"], (now, update))
+        return batch
 
     # -- HTTP ------------------------------------------------------------------------
 
@@ -252,27 +266,46 @@ class FakeTelegram(UserActions):
             return web.json_response(
                 {"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401
             )
+        at = asyncio.get_running_loop().time()
         params, files = await _read_params(request)
         if method == "getUpdates":
             updates = await self._get_updates(params)
-            await self._record(ApiCall(method, params, files, result=updates))
+            await self._record(ApiCall(method, params, files, result=updates, at=at))
             return web.json_response({"ok": True, "result": updates})
         handler = self._methods.table.get(method)
         if handler is None:
             self.protocol_errors.append(f"unknown method {method}")
-            await self._record(ApiCall(method, params, files, ok=False, error="unknown"))
+            await self._record(ApiCall(method, params, files, ok=False, error="unknown", at=at))
             return web.json_response(
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
-        call = ApiCall(method, params, files)
+        call = ApiCall(method, params, files, at=at)
         try:
             self._scripted_failure(call)
+            self._edit_flood_control(call)
             result = handler(params, files)
         except ApiError as exc:
-            await self._record(ApiCall(method, params, files, ok=False, error=exc.description))
+            await self._record(
+                ApiCall(method, params, files, ok=False, error=exc.description, at=at)
+            )
             return web.json_response(exc.body(), status=exc.code)
-        await self._record(ApiCall(method, params, files, result=result))
+        await self._record(ApiCall(method, params, files, result=result, at=at))
         return web.json_response({"ok": True, "result": result})
+
+    def _edit_flood_control(self, call: ApiCall) -> None:
+        """With ``edit_interval_s``: 429 for an edit of one message sooner than that."""
+        interval = self.edit_interval_s
+        if interval is None or not call.method.startswith("editMessage"):
+            return
+        try:
+            key = (int(call.params["chat_id"]), int(call.params["message_id"]))
+        except (KeyError, TypeError, ValueError):
+            return  # the method itself answers the malformed call
+        last = self._last_edit.get(key)
+        if last is not None and call.at - last < interval:
+            wait = max(1, math.ceil(interval - (call.at - last)))
+            raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
+        self._last_edit[key] = call.at
 
     def _scripted_failure(self, call: ApiCall) -> None:
         for failure in self._failures:

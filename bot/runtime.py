@@ -45,9 +45,12 @@ async def open_core(
     *,
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
+    store_clock: Clock | None = None,
 ) -> AsyncIterator[Core]:
+    """``store_clock`` replaces the store's "now" (the benchmark's virtual clock); by default
+    the store keeps its own (see :func:`bot.store.open_store`)."""
     try:
-        store = await open_store(config.storage)
+        store = await open_store(config.storage, clock=store_clock)
     except StoreError as exc:  # unreachable database, schema from a newer relaybot
         raise StartupError(str(exc)) from None
     except (sqlite3.Error, OSError) as exc:  # a missing directory, a read-only or garbage file

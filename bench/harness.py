@@ -1,14 +1,14 @@
-"""Timing and memory measurement shared by every benchmark case."""
+"""Timing and memory measurement shared by every micro-benchmark case."""
 
 from __future__ import annotations
 
-import asyncio
 import gc
 import statistics
 import time
 import tracemalloc
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 AsyncFn = Callable[[], Awaitable[object]]
 
@@ -25,7 +25,7 @@ class Case:
 
     name: str
     what: str
-    setup: Callable[[], Awaitable[tuple[AsyncFn, AsyncFn, Callable[[], Awaitable[None]]]]]
+    setup: Callable[[], Awaitable[tuple[AsyncFn, AsyncFn, AsyncFn]]]  # subject, baseline, teardown
     repeats: int = 5
 
 
@@ -57,9 +57,13 @@ async def run_case(case: Case) -> tuple[Measurement, Measurement]:
     return subj, base
 
 
+def _ratio(subject: float, baseline: float) -> float:
+    return subject / baseline if baseline else float("inf")
+
+
 def format_row(case: Case, subject: Measurement, baseline: Measurement) -> str:
-    time_ratio = subject.median_s / baseline.median_s if baseline.median_s else float("inf")
-    mem_ratio = subject.peak_bytes / baseline.peak_bytes if baseline.peak_bytes else float("inf")
+    time_ratio = _ratio(subject.median_s, baseline.median_s)
+    mem_ratio = _ratio(subject.peak_bytes, baseline.peak_bytes)
     return (
         f"{case.name:<28} {subject.median_s * 1000:9.2f} ms {baseline.median_s * 1000:9.2f} ms"
         f" {time_ratio:7.2f}x {subject.peak_bytes / 1024:9.0f} KiB"
@@ -74,12 +78,24 @@ def header() -> str:
     )
 
 
-def run_all(cases: list[Case]) -> None:
-    async def main() -> None:
-        print(header())
-        for case in cases:
-            subject, baseline = await run_case(case)
-            print(format_row(case, subject, baseline))
-            print(f"  {case.what}")
+def as_json(case: Case, subject: Measurement, baseline: Measurement) -> dict[str, Any]:
+    return {
+        "name": case.name,
+        "subject_ms": round(subject.median_s * 1000, 3),
+        "baseline_ms": round(baseline.median_s * 1000, 3),
+        "time_ratio": round(_ratio(subject.median_s, baseline.median_s), 3),
+        "subject_peak_kib": round(subject.peak_bytes / 1024),
+        "baseline_peak_kib": round(baseline.peak_bytes / 1024),
+    }
 
-    asyncio.run(main())
+
+async def run_all(cases: list[Case]) -> list[dict[str, Any]]:
+    """Run every case, printing a row each; the rows as JSON for results.json."""
+    print(header())
+    rows: list[dict[str, Any]] = []
+    for case in cases:
+        subject, baseline = await run_case(case)
+        print(format_row(case, subject, baseline))
+        print(f"  {case.what}")
+        rows.append(as_json(case, subject, baseline))
+    return rows

@@ -29,8 +29,8 @@ from bench.vloop import wall_clock
 from bench.world import SIM_KEY, loop_clock
 from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
 from bot.core.models import ChatRef, Invocation, UserRef
-from bot.core.runtime import open_core
 from bot.jobs.tracker import JobTracker
+from bot.runtime import open_core
 from bot.sim import RecordedRequest, SimRelay
 from tests.jobs.harness import Outlet, Recorder, platform_limits
 

@@ -65,10 +65,12 @@ async def write_sse(request: web.Request, chunks: list[dict[str, Any]]) -> web.S
     truncate = wants_truncation(request)
     ctx = context_of(request)
     delay = ctx.config.chunk_delay_s
-    first_at = ctx.config.clock()
+    text_at: list[float] = []  # when each chunk carrying text went out
     for number, chunk in enumerate(chunks[: len(chunks) // 2] if truncate else chunks):
         line = json.dumps(chunk, ensure_ascii=False, separators=(",", ":"))
         await response.write(f"data: {line}\n\n".encode())
+        if _carries_text(chunk):
+            text_at.append(ctx.config.clock())
         if number == 0:
             await response.write(b": keep-alive\n\n")
         if delay > 0:
@@ -76,8 +78,14 @@ async def write_sse(request: web.Request, chunks: list[dict[str, Any]]) -> web.S
     if not truncate:
         await response.write(b"data: [DONE]\n\n")
     await response.write_eof()
-    ctx.log.streams.append((first_at, ctx.config.clock()))
+    if text_at:
+        ctx.log.streams.append((text_at[0], text_at[-1]))
     return response
+
+
+def _carries_text(chunk: dict[str, Any]) -> bool:
+    choices = chunk.get("choices") or []
+    return any((c.get("delta") or {}).get("content") or c.get("text") for c in choices)
 
 
 def _completion_id(prefix: str, text: str) -> str:

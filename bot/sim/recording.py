@@ -37,7 +37,7 @@ class RequestLog:
 
     def __init__(self) -> None:
         self.requests: list[RecordedRequest] = []
-        # Each streamed answer: (first chunk written, last chunk written), sim clock.
+        # Each streamed answer: when its first and last chunk with text went out (sim clock).
         self.streams: list[tuple[float, float]] = []
         self._changed = asyncio.Condition()
 

@@ -101,7 +101,7 @@ class SimRelay:
 
     @property
     def streams(self) -> list[tuple[float, float]]:
-        """(first chunk sent, last chunk sent) of each streamed answer, on ``clock``."""
+        """(first, last chunk with text sent) of each streamed answer, on ``clock``."""
         return self._log.streams
 
     def requests_to(self, path: str, method: str | None = None) -> list[RecordedRequest]:

@@ -73,6 +73,21 @@ async def test_chat_stream_has_role_content_finish_usage_keepalive_and_done(
     assert chunks[-1]["choices"] == [] and chunks[-1]["usage"]["total_tokens"] > 0
 
 
+async def test_streams_are_timed_from_first_to_last_text_chunk(
+    http: aiohttp.ClientSession,
+) -> None:
+    ticks = iter(range(100, 200))  # the sim's clock moves one unit per reading
+    async with SimRelay("sk-sim", clock=lambda: float(next(ticks))) as sim:
+        body = {"model": "gpt-3.5-turbo", "messages": user("stream me"), "stream": True}
+        async with http.post(f"{sim.base_url}/v1/chat/completions", json=body,
+                             headers={"Authorization": "Bearer sk-sim"}) as response:
+            events, _ = await read_sse(response)
+        texts = [e for e in events[:-1] if e["choices"] and e["choices"][0]["delta"].get("content")]
+        [(first, last)] = sim.streams
+        # One clock reading per chunk with text: the role and finish chunks are not timed.
+        assert len(texts) >= 3 and last - first == len(texts) - 1
+
+
 async def test_long_answer_has_paragraphs_and_a_code_block(
     sim: SimRelay, http: aiohttp.ClientSession
 ) -> None:

@@ -63,7 +63,8 @@ async def test_big_file_edit_errors_and_flood(tg: FakeTelegram, ptb: Bot) -> Non
     await ptb.send_message(chat.id, "hi")
 
 
-async def test_edit_flood_control_is_per_message() -> None:
+async def test_edit_flood_control_is_per_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")  # as the tg fixture does: RetryAfter warns
     async with (
         FakeTelegram(edit_interval_s=3600.0) as fake,
         Bot(fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url) as bot,
@@ -76,6 +77,7 @@ async def test_edit_flood_control_is_per_message() -> None:
             await bot.edit_message_text("three", chat.id, first.message_id)
         await bot.edit_message_text("other, edited", chat.id, other.message_id)
         assert [m.text for m in fake.messages_in(chat)] == ["two", "other, edited"]
+        assert fake.protocol_errors == []
 
 
 async def test_delete_message_like_telegram(tg: FakeTelegram, ptb: Bot) -> None:

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +44,12 @@ def _run_case(name: str) -> Any:
         from bench.platform_cases import run_dispatch, run_streaming
         from bench.vloop import run_virtual
 
-        runner: Callable[[], Any] = run_dispatch if name == "dispatch" else run_streaming
-        return run_virtual(runner()).as_json()
+        if name == "streaming":
+            return run_virtual(run_streaming()).as_json()
+        crowd = run_virtual(run_dispatch(users=200)).as_json()
+        # The same with one user: what the bot adds without queueing behind others.
+        alone = run_virtual(run_dispatch(users=1)).as_json()
+        return {**crowd, "single_user_added_ms": alone["added_p50_ms"]}
     if name == "memory":
         from bench.memory import run_memory
 

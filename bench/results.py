@@ -174,8 +174,39 @@ def latest_section(document: Mapping[str, Any]) -> str:
         f"{verdict}.",
         "",
         markdown_table(document),
+        "",
+        *_details(document),
     ]
     return "\n".join(lines)
+
+
+def _details(document: Mapping[str, Any]) -> list[str]:
+    lines: list[str] = []
+    for case in document.get("tracking", []):
+        lines.append(
+            f"- tracking {case.get('jobs')}: {case.get('delivered')} of {case.get('submitted')} "
+            f"submitted jobs delivered; {case.get('updates')} job updates; baseline "
+            f"{case.get('baseline_requests_per_interval')} requests per interval; delivery p50 "
+            f"{case.get('delivery_p50_s')} s; {case.get('virtual_s')} s of virtual time in "
+            f"{case.get('real_s')} s of real time."
+        )
+    dispatch = document.get("dispatch", {})
+    lines.append(
+        f"- dispatch: added p50 {dispatch.get('added_p50_ms')} ms (update → relay request p50 "
+        f"{dispatch.get('inbound_p50_ms')} ms, relay answer → sendMessage p50 "
+        f"{dispatch.get('outbound_p50_ms')} ms), {dispatch.get('answered')} users answered; "
+        f"one user alone: {dispatch.get('single_user_added_ms')} ms added."
+    )
+    streaming = document.get("streaming", {})
+    lines.append(
+        f"- streaming: {streaming.get('messages')} messages, "
+        f"{streaming.get('edits_per_message')} edits per message over a "
+        f"{streaming.get('stream_s')} s stream."
+    )
+    memory = document.get("memory", {})
+    startup = memory.get("startup_s")
+    lines.append(f"- memory: `relaybot run` connected to both fakes in {startup} s.")
+    return lines
 
 
 def record_in_benchmarks_md(document: Mapping[str, Any], path: Path = BENCHMARKS_MD) -> None:

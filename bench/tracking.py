@@ -139,7 +139,7 @@ async def _bot(sim: SimRelay, case: TrackingCase) -> AsyncIterator[tuple[Any, Re
     recorder = Recorder(loop_clock)  # type: ignore[arg-type]  # any clock callable will do
     outlet = Outlet(recorder, platform_limits())
     async with open_core(config, clock=loop_clock, sleep=asyncio.sleep,
-                         wall_clock=wall_clock) as core:
+                         store_clock=wall_clock) as core:
         tracker = JobTracker(core.services, {PLATFORM: outlet}, clock=wall_clock,
                              sleep=asyncio.sleep, worker_id="bench")
         await tracker.start()

@@ -34,6 +34,11 @@ async def _serve(
         url = await sim.start(host=host, port=port)
     except OSError as exc:
         raise CannotListenError(cannot_listen_reason(exc, host, port)) from None
+    except UnicodeError:  # the IDNA codec refuses the name before any lookup ("a..b")
+        raise CannotListenError(
+            f"cannot listen on {host}:{port}: {host!r} is not a valid host name; "
+            "use an address of this machine, e.g. --host 127.0.0.1"
+        ) from None
     key_note = "any API key" if api_key is None else f"API key {api_key}"
     print(f"SIMULATED relay on {url} ({key_note}; every answer is made up)", flush=True)
     try:

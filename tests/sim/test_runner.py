@@ -84,6 +84,16 @@ async def test_a_host_that_is_not_this_machine_is_one_line_and_a_failure_exit() 
     assert "not an address of this machine" in stderr
 
 
+async def test_a_malformed_host_name_is_one_line_and_a_failure_exit() -> None:
+    # An empty label fails in the IDNA codec, before any name lookup (no network).
+    code, stdout, stderr = await _refusal("--host", "relay..example", "--port", "0")
+    assert code == 1 and stdout == ""
+    assert stderr == (
+        "relaybot sim-relay: cannot listen on relay..example:0: 'relay..example' is not a "
+        "valid host name; use an address of this machine, e.g. --host 127.0.0.1\n"
+    )
+
+
 def test_an_unknown_host_name_says_so() -> None:
     # Built from the resolver's own error, without asking a resolver (tests stay offline).
     error = socket.gaierror(socket.EAI_NONAME, "Name or service not known")

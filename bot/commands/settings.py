@@ -73,7 +73,7 @@ SETTINGS: Final[tuple[SettingDef, ...]] = (
     SettingDef(DALLE_SIZE_KEY, lambda c: DALLE_SIZES, lambda c: DALLE_SIZES[0]),
     # Only shown when the operator enabled voice chat (bot.voice_autochat).
     SettingDef(VOICE_CHAT_KEY, lambda c: ON_OFF, lambda c: "on",
-               available=lambda c: c.bot.voice_autochat),
+               available=lambda c: c.bot.voice_autochat, translated=True),
 )
 _BY_KEY: Final = {s.key: s for s in SETTINGS}
 

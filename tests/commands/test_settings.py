@@ -90,9 +90,14 @@ async def test_choosing_chinese_answers_in_chinese_from_then_on(bot: Bot) -> Non
     overview = out.events[2]  # shown again in the language just chosen
     assert overview["text"].startswith(t("settings.header", "zh"))
     assert "语言：简体中文" in [label for row in overview["buttons"] for label in row]
+    assert "语音对话：开" in [label for row in overview["buttons"] for label in row]
+    assert "• 语音对话：开" in overview["text"].splitlines()
     assert out.texts()[-1].startswith(t("help.header", "zh"))
     assert await bot.settings() == {"language": "zh"}
 
+    out = await bot.run("/settings", "!press 语音对话")
+    assert "语音对话：关" in out.buttons()
+
     out = await bot.run("/settings", "!press 语言", "!press 自动", "/help")
     assert out.texts()[-1].startswith(t("help.header", "en"))
-    assert await bot.settings() == {"language": "auto"}
+    assert await bot.settings() == {"language": "auto", "voice_chat": "off"}

@@ -179,6 +179,8 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "settings.value.language.auto": "Automatic",
     "settings.value.language.en": "English",
     "settings.value.language.zh": "简体中文",
+    "settings.value.voice_chat.on": "on",
+    "settings.value.voice_chat.off": "off",
     "voice.heard": "🎤 {text}",
     "voice.off_user": "Voice messages are not answered automatically. Use /transcribe, "
     "or turn voice chat on in /settings.",

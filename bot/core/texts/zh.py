@@ -170,6 +170,8 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "settings.value.language.auto": "自动",
     "settings.value.language.en": "English",
     "settings.value.language.zh": "简体中文",
+    "settings.value.voice_chat.on": "开",
+    "settings.value.voice_chat.off": "关",
     "voice.heard": "🎤 {text}",
     "voice.off_user": "语音消息不会自动回复。请使用 /transcribe，或在 /settings 中开启语音对话。",
     "voice.off_config": "这里的语音消息不会自动回复。请使用 /transcribe 获取文字。",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot.core.texts import t
+from bot.core.texts import or_list, t
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,7 @@ class AttachmentKinds:
         return cls(tuple(kinds))
 
     def render(self, locale: str) -> str:
-        return t("list.or", locale).join(t(f"kind.{kind}", locale) for kind in self.kinds)
+        return or_list([t(f"kind.{kind}", locale) for kind in self.kinds], locale)
 
 
 class UserError(Exception):

@@ -18,7 +18,7 @@ from typing import Final
 from bot.core.errors import AttachmentKinds, UserError
 from bot.core.models import AttachmentTooLargeError
 from bot.core.render import format_size
-from bot.core.texts import t
+from bot.core.texts import has_text, or_list, t
 from bot.log import Redactor
 from bot.media import MediaDownloadError, MediaTooLargeError, MediaTypeError
 from bot.relay import errors as relay
@@ -106,7 +106,9 @@ def _too_large(exc: BaseException, locale: str) -> str:
 
 def _media_type(exc: BaseException, locale: str) -> str:
     assert isinstance(exc, MediaTypeError)
-    allowed = t("list.or", locale).join(exc.allowed)
+    kinds = [t(f"kind.{kind}", locale) if has_text(f"kind.{kind}") else kind
+             for kind in exc.allowed]
+    allowed = or_list(kinds, locale)
     if exc.unrecognised:
         return t("error.media_unrecognised", locale, got=exc.got, allowed=allowed)
     return t("error.media_type", locale, got=exc.got, allowed=allowed)

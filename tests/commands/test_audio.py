@@ -58,9 +58,9 @@ async def test_wrong_type_missing_and_empty_files_are_refused(bot: Bot, tmp_path
         f"/transcribe file:{picture}", "/translate", f"/transcribe file:{empty}"
     )
     assert out.texts() == [
-        t("input.attachment_kind", option="audio", allowed="voice or audio or video",
+        t("input.attachment_kind", option="audio", allowed="voice, audio or video",
           got="image"),
-        t("input.attachment_missing", option="audio", what="voice or audio or video"),
+        t("input.attachment_missing", option="audio", what="voice, audio or video"),
         t("audio.empty", filename="empty.mp3"),
     ]
     assert bot.sim.requests_to(TRANSCRIBE) == bot.sim.requests_to(TRANSLATE) == []

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.core.errors import UserError
+from bot.core.errors import AttachmentKinds, UserError
 from bot.core.failures import describe_failure
 from bot.core.models import AttachmentTooLargeError
 from bot.core.texts import has_text, normalise_locale, t
@@ -97,9 +97,19 @@ def test_media_and_user_errors() -> None:
     assert describe_failure(MediaTypeError("text/html", ("image",))) == (
         "The file is text/html, but image was expected."
     )
+    assert describe_failure(MediaTypeError("text/html", ("image", "video", "audio")), "zh") == (
+        "文件类型是 text/html，但需要图片、视频或音频。"
+    )
     assert "HTTP 404" in (describe_failure(MediaDownloadError("HTTP 404")) or "")
     message = describe_failure(AttachmentTooLargeError("a.ogg", 2048, 1024))
     assert message == "a.ogg is too large (2 KB); at most 1 KB is allowed."
+
+
+def test_attachment_kinds_read_as_a_list_in_each_language() -> None:
+    kinds = AttachmentKinds.of(("voice", "audio", "video"))
+    assert kinds.render("en") == "voice, audio or video"
+    assert kinds.render("zh") == "语音、音频或视频"
+    assert AttachmentKinds.of(("image",)).render("zh") == "图片"
 
 
 def test_bugs_are_not_described() -> None:

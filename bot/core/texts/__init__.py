@@ -12,7 +12,7 @@ A platform locale (``zh-CN``, ``zh_Hans``, ``zh-hans-cn``, ``en-US``…) becomes
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Final
 
@@ -54,6 +54,13 @@ def t(key: str, locale: str | None = DEFAULT_LOCALE, /, **fmt: object) -> str:
     if template is None:
         template = EN[key]
     return template.format_map(fmt)
+
+
+def or_list(items: Sequence[str], locale: str | None = DEFAULT_LOCALE, /) -> str:
+    """``a, b or c`` / ``a、b或c``: alternatives as the reader's language lists them."""
+    if len(items) < 2:
+        return "".join(items)
+    return t("list.sep", locale).join(items[:-1]) + t("list.or", locale) + items[-1]
 
 
 def has_text(key: str) -> bool:

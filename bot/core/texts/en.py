@@ -44,6 +44,7 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "input.attachment_unreadable": "I could not read {filename}: {reason}",
     "input.extra_text": "“{text}” does not belong to any option: {option} is already given. "
     "Put options after the text, or quote the value: {option}=\"…\"",
+    "list.sep": ", ",
     "list.or": " or ",
     "kind.image": "image",
     "kind.audio": "audio",

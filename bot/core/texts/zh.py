@@ -44,6 +44,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "input.attachment_unreadable": "无法读取 {filename}：{reason}",
     "input.extra_text": "“{text}”不属于任何选项：{option} 已经给出。"
     "请把选项放在文本后面，或给值加引号：{option}=\"…\"",
+    "list.sep": "、",
     "list.or": "或",
     "kind.image": "图片",
     "kind.audio": "音频",
@@ -82,7 +83,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "error.task_failed_unknown": "任务失败，未给出原因。",
     "error.relay": "AI 服务出错：{detail}",
     "error.media_too_large": "文件太大（{size}），最大允许 {limit}。",
-    "error.media_type": "文件类型是 {got}，但需要 {allowed}。",
+    "error.media_type": "文件类型是 {got}，但需要{allowed}。",
     "error.media_unrecognised": "文件声明为 {got}，但内容不是可识别的{allowed}，因此未发送。",
     "error.media_download": "无法下载文件：{reason}",
     # --- commands: one-line descriptions and option descriptions ---------------------

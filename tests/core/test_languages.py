@@ -58,6 +58,22 @@ def test_chinese_texts_are_chinese() -> None:
 
 
 @pytest.mark.parametrize(
+    ("text_key", "button_key"),
+    [("mj.no_mask_pending", "mj.button.vary_region"), ("mj.ask_region", "mj.button.vary_region"),
+     ("mj.ask_zoom", "mj.button.custom_zoom")],
+)
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_a_text_that_names_a_button_uses_its_label(
+    language: str, text_key: str, button_key: str
+) -> None:
+    # A Chinese reader sees “局部重绘” under the image; “press Vary (Region)” would not say which.
+    text = t(text_key, language, minutes=5)
+    assert t(button_key, language) in text
+    if language != "en":
+        assert t(button_key, "en") not in text
+
+
+@pytest.mark.parametrize(
     ("locale", "language"),
     [
         ("zh", "zh"), ("zh-CN", "zh"), ("zh-TW", "zh"), ("zh-Hans", "zh"), ("zh_Hans", "zh"),

@@ -286,7 +286,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "mj.shorten_result": "✂️ 精简 · 任务 #{id} — 点击编号即可用该提示词绘图：",
     "mj.prompt_choice_fallback": "中转站无法点击这个按钮，改为直接用所选提示词绘图。",
     "mj.ask_prompt": "Midjourney 需要此操作的提示词。请发送提示词（可修改）：",
-    "mj.ask_zoom": "自定义缩放：请发送带 --zoom（1 到 2 之间）的提示词，例如“a cat --zoom 1.5”：",
+    "mj.ask_zoom": "自定义扩图：请发送带 --zoom（1 到 2 之间）的提示词，例如“a cat --zoom 1.5”：",
     "mj.bad_zoom": "提示词需要带 --zoom，取值 1 到 2，例如“a cat --zoom 1.5”。",
     "mj.ask_region": "局部重绘：请按“左 上 右 下”发送要重绘的区域，单位为图片的百分比"
     "（例如 10 10 50 50），可在后面加 | 和新的提示词。"
@@ -295,7 +295,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "例如 10 10 50 50。",
     "mj.mask_wait": "现在请用 /mask 发送蒙版：PNG 图片，白色为 Midjourney 重绘的区域，"
     "其余为黑色。等待 {minutes} 分钟。",
-    "mj.no_mask_pending": "没有等待蒙版的局部重绘。请先在放大后的图片下点击 Vary (Region)，"
+    "mj.no_mask_pending": "没有等待蒙版的局部重绘。请先在放大后的图片下点击“局部重绘”，"
     "并回复“mask”。",
     "mj.mask_not_png": "蒙版必须是 PNG 图片（白色 = 重绘，黑色 = 保留）。",
     "mj.no_image_size": "无法获取用于生成蒙版的图片。请回复“mask”并用 /mask 发送蒙版图片。",

@@ -60,3 +60,10 @@ def test_readme_states_the_python_version_and_the_console_syntax() -> None:
     assert "Python 3.11 or newer" in readme and "venv" in readme
     assert "file:PATH" in readme and "!press LABEL" in readme
     assert (ROOT / "LICENSE").is_file()
+
+
+def test_each_doc_has_each_heading_once() -> None:
+    for doc in DOCS:
+        headings = re.findall(r"^#+ .+$", doc.read_text(encoding="utf-8"), flags=re.MULTILINE)
+        repeated = sorted({h for h in headings if headings.count(h) > 1})
+        assert repeated == [], f"{doc.name} has two sections {repeated}"

@@ -71,6 +71,8 @@ async def check_relay(config: AppConfig, *, timeout_s: float) -> CheckLine:
                                 {"model": config.models.chat, "messages": []})
             if key.status in (401, 403):
                 return _key_refused(key)
+            if key.status in (404, 405):
+                return _no_chat_route(relay.base_url, key)
             if key.status >= 500 or key.status == 429:
                 return failed(
                     SERVICE,
@@ -124,6 +126,17 @@ def _model_ids(models: _Answer) -> set[str] | None:
     if not isinstance(listed, list):
         return None
     return {str(item["id"]) for item in listed if isinstance(item, dict) and "id" in item}
+
+
+def _no_chat_route(base_url: str, answer: _Answer) -> CheckLine:
+    """Neither the model list nor chat answers: the base URL is not the relay's API root
+    (most often it ends in /v1, which every request path already starts with)."""
+    path = "/v1/chat/completions"
+    fix = ("set relay.base_url to the relay's address without /v1"
+           if base_url.rstrip("/").endswith("/v1")
+           else "check relay.base_url: the address the relay's dashboard gives for its API")
+    return failed(SERVICE, f"{base_url} has no chat completions route "
+                           f"(HTTP {answer.status} for {path})", fix)
 
 
 def _key_refused(answer: _Answer) -> CheckLine:

@@ -155,6 +155,21 @@ async def test_a_gateway_without_model_list_and_features_is_checked_for_free(
     assert probe.json["messages"] == [], "a request refused before any model runs"
 
 
+async def test_a_base_url_where_no_chat_route_answers_fails(
+    tmp_path: Path, sim: SimRelay, tg: FakeTelegram, dc: FakeDiscord,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    # A common slip: the base URL with /v1, so every request goes to /v1/v1/... and 404s.
+    path = _config(tmp_path, sim, tg, dc, relay_url=f"{sim.base_url}/v1")
+    await _synced(path)
+    code, out = await _check(path, capsys)
+    assert code == 1, out
+    assert (f"FAIL relay: {sim.base_url}/v1 has no chat completions route "
+            "(HTTP 404 for /v1/chat/completions)") in out
+    assert "fix: set relay.base_url to the relay's address without /v1" in out
+    assert "key accepted" not in out
+
+
 async def test_configured_models_the_relay_does_not_offer_are_named(
     tmp_path: Path, sim: SimRelay, tg: FakeTelegram, dc: FakeDiscord,
     capsys: pytest.CaptureFixture[str],

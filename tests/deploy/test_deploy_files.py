@@ -76,6 +76,16 @@ def test_systemd_unit_runs_the_bot_unprivileged_and_checks_the_config_first() ->
     assert unit["Install"]["WantedBy"] == "multi-user.target"
 
 
+def test_systemd_install_steps_create_the_config_folder_before_filling_it() -> None:
+    steps = [line.removeprefix("#").strip() for line in
+             (DEPLOY / "relaybot.service").read_text(encoding="utf-8").splitlines()
+             if line.startswith("#   sudo ")]
+    made = [i for i, step in enumerate(steps) if re.search(r"install -d\b.* /etc/relaybot$", step)]
+    filled = [i for i, step in enumerate(steps) if step.endswith(" /etc/relaybot/")]
+    assert filled, steps
+    assert made and made[0] < filled[0], "install into a folder that does not exist fails"
+
+
 def test_license_matches_pyproject() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     assert project["license"] == {"text": "MIT"}

@@ -68,6 +68,13 @@ def console_limits(edit_interval_s: float = 1.0, max_text: int = 4000) -> Platfo
     )
 
 
+Language = Callable[[], Awaitable[str]]
+
+
+async def _english() -> str:
+    return "en"
+
+
 class ConsoleResponder:
     """Prints messages, saves their files and remembers their buttons for ``!press``."""
 
@@ -78,13 +85,13 @@ class ConsoleResponder:
         jsonl: bool,
         media_dir: Path,
         limits: PlatformLimits,
-        locale: str = "en",
+        language: Language = _english,
     ) -> None:
         self._out = out
         self._jsonl = jsonl
         self._media_dir = media_dir
         self._limits = limits
-        self._locale = locale
+        self._language = language
         self._count = 0
         self._buttons: dict[str, tuple[tuple[Button, ...], ...]] = {}
         self._asked: asyncio.Future[str | None] | None = None
@@ -104,10 +111,11 @@ class ConsoleResponder:
         await self._show("edit", ref.message_id, reply)
 
     async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
+        locale = await self._language()
         if prefill:
-            text = t("console.ask_prefill", self._locale, prompt=prompt, prefill=prefill)
+            text = t("console.ask_prefill", locale, prompt=prompt, prefill=prefill)
         else:
-            text = t("console.ask", self._locale, prompt=prompt)
+            text = t("console.ask", locale, prompt=prompt)
         await self.send(Reply(text))
         self._asked = asyncio.get_running_loop().create_future()
         self.asking.set()
@@ -244,10 +252,14 @@ class ConsoleSession:
             if self._running:
                 await asyncio.wait(set(self._running))
 
+    async def _locale(self) -> str:
+        """The user's language (their /settings choice, else ``[bot] locale``)."""
+        return await self._core.locale_for(CONSOLE_USER, CONSOLE_CHAT)
+
     async def _press(self, label: str) -> None:
         found = find_button(self._responder.messages_with_buttons(), label)
         if found is None:
-            self._responder.notice(t("console.no_button", label=label))
+            self._responder.notice(t("console.no_button", await self._locale(), label=label))
             return
         message_id, button = found
         press = ButtonPress(
@@ -275,7 +287,7 @@ class ConsoleSession:
         for option, raw in wanted:
             attachment = await self._attachment(raw)
             if attachment is None:
-                self._responder.notice(t("console.file_missing", path=raw))
+                self._responder.notice(t("console.file_missing", await self._locale(), path=raw))
                 return None
             if option is None or parse_command(intent.text) is None:
                 attachments.append(attachment)  # plain chat takes any attached file
@@ -321,7 +333,6 @@ class ConsoleAdapter:
         core: CoreHandler,
         terminal: Terminal,
         *,
-        locale: str = "en",
         edit_interval_s: float = 1.0,
         max_file_bytes: int,
     ) -> None:
@@ -333,7 +344,7 @@ class ConsoleAdapter:
             jsonl=terminal.jsonl,
             media_dir=terminal.media_dir,
             limits=terminal.limits or console_limits(edit_interval_s),
-            locale=locale,
+            language=lambda: core.locale_for(CONSOLE_USER, CONSOLE_CHAT),
         )
 
     async def start(self) -> None:
@@ -360,7 +371,6 @@ def build(config: AppConfig, core: CoreHandler, host: Host) -> ConsoleAdapter:
     return ConsoleAdapter(
         core,
         host.terminal,
-        locale=config.bot.locale,
         edit_interval_s=config.bot.edit_interval_s,
         max_file_bytes=int(config.bot.max_download_mb * 1024 * 1024),
     )

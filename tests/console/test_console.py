@@ -5,14 +5,18 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from adapters.console.adapter import ConsoleResponder, ConsoleSession, console_limits
 from adapters.console.convert import MessageInput, PressInput, find_button, parse_line
 from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
 from bot.console import run_console
 from bot.core.models import Button, ButtonPress, Invocation, Reply, Responder
+from bot.core.texts import t
 from bot.sim import SimRelay
 from bot.sim.media import make_png
 from tests.relay_sim import SIM_KEY
@@ -167,6 +171,19 @@ async def test_errors_and_bad_input_are_answered_not_raised(tmp_path: Path) -> N
     assert texts[0].startswith("Missing “prompt”.")
     assert texts[1].startswith("I don't know the command /nope.")
     assert texts[2].startswith("“gpt-99” is not an available model.")
+
+
+async def test_console_remarks_follow_the_users_language(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="adapters.console")
+    await console("/settings\n!press Language\n!press 简体中文\n!press nosuch\n"
+                  "/describe file:nothere.png\n", tmp_path)
+    remarks = [r.getMessage() for r in caplog.records if r.name.startswith("adapters.console")]
+    assert remarks == [
+        t("console.no_button", "zh", label="nosuch"),
+        t("console.file_missing", "zh", path="nothere.png"),
+    ]
 
 
 async def test_human_output_shows_messages_and_buttons(tmp_path: Path) -> None:

@@ -24,7 +24,15 @@ with warnings.catch_warnings():
     import discord
 
 from bot.app import App
-from bot.config import AppConfig, DiscordConfig, RelayConfig, Secret, StorageConfig, TelegramConfig
+from bot.config import (
+    AppConfig,
+    DiscordConfig,
+    MetricsConfig,
+    RelayConfig,
+    Secret,
+    StorageConfig,
+    TelegramConfig,
+)
 from bot.sim import SimRelay
 from tests import netguard
 from tests.fakes.clock import Jobs, JumpingClock
@@ -95,7 +103,8 @@ async def dc(clock: JumpingClock, monkeypatch: pytest.MonkeyPatch) -> AsyncItera
 @pytest.fixture
 def config(request: pytest.FixtureRequest, tmp_path: Path, sim: SimRelay) -> AppConfig:
     """What an operator would configure: the relay simulator, a SQLite file, and a section
-    for each fake platform the test runs on (the ones among ``tg`` and ``dc`` it uses)."""
+    for each fake platform the test runs on (the ones among ``tg`` and ``dc`` it uses), and
+    metrics on a free loopback port for tests marked ``metrics``."""
     used = request.fixturenames
     telegram = discord_ = None
     if "tg" in used:
@@ -116,6 +125,9 @@ def config(request: pytest.FixtureRequest, tmp_path: Path, sim: SimRelay) -> App
         storage=StorageConfig(path=tmp_path / "bot.sqlite3"),
         telegram=telegram,
         discord=discord_,
+        metrics=MetricsConfig(listen=("127.0.0.1", 0))
+        if request.node.get_closest_marker("metrics")
+        else MetricsConfig(),
     )
 
 

@@ -18,11 +18,7 @@ from tests.fakes.telegram_api import FakeTelegram
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
-
-@pytest.fixture
-def config(config: AppConfig) -> AppConfig:
-    """The shared operator's config, with metrics on a free loopback port."""
-    return dataclasses.replace(config, metrics=MetricsConfig(listen=("127.0.0.1", 0)))
+pytestmark = pytest.mark.metrics
 
 
 async def _scrape(bot: Operator, path: str = "/metrics") -> tuple[int, str, str]:

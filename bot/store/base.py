@@ -269,12 +269,18 @@ class PendingStore(Protocol):
     ) -> PendingInput:
         """Replace whatever was pending for (platform, chat, user)."""
 
-    async def get_pending(self, platform: str, chat_id: str, user_id: str) -> PendingInput | None:
-        """The unexpired pending input, left in place."""
+    async def get_pending(
+        self, platform: str, chat_id: str, user_id: str, *, include_expired: bool = False
+    ) -> PendingInput | None:
+        """The pending input, left in place: only an unexpired one, unless
+        ``include_expired`` (then ``PendingInput.expired`` says which it is)."""
 
-    async def pop_pending(self, platform: str, chat_id: str, user_id: str) -> PendingInput | None:
+    async def pop_pending(
+        self, platform: str, chat_id: str, user_id: str, *, include_expired: bool = False
+    ) -> PendingInput | None:
         """Atomically take the pending input: of two concurrent pops one gets it.
-        An expired one is removed and None returned."""
+        An expired one is removed too, and returned only with ``include_expired`` (marked
+        ``expired``, so a late answer can be told its question expired)."""
 
     async def purge_expired_pending(self) -> int:
         """Delete expired pending inputs; returns how many."""

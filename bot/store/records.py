@@ -170,6 +170,8 @@ class PendingInput:
     payload: JsonValue
     created_at: float
     expires_at: float
+    # Past its expiry when read (only ``include_expired`` reads return such a record).
+    expired: bool = False
 
 
 @dataclass(frozen=True, slots=True)

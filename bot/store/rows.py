@@ -99,7 +99,7 @@ def message(row: Row) -> Message:
     )
 
 
-def pending(row: Row) -> PendingInput:
+def pending(row: Row, *, expired: bool = False) -> PendingInput:
     return PendingInput(
         platform=row["platform"],
         chat_id=row["chat_id"],
@@ -108,6 +108,7 @@ def pending(row: Row) -> PendingInput:
         payload=load_json(row["payload"]),
         created_at=row["created_at"],
         expires_at=row["expires_at"],
+        expired=expired,
     )
 
 

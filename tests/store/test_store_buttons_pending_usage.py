@@ -141,6 +141,28 @@ async def test_expired_pending_inputs_are_ignored_and_purged(
     assert await store.get_pending("telegram", "c", "fresh") is not None
 
 
+async def test_an_expired_pending_input_is_readable_and_taken_only_when_asked_for(
+    store: Store, advance: Callable[[float], None]
+) -> None:
+    put = await store.put_pending("telegram", "c", "u", kind="q", payload={"n": 1}, ttl_s=30)
+    assert put.expired is False
+    advance(31)
+    assert await store.get_pending("telegram", "c", "u") is None
+    stale = await store.get_pending("telegram", "c", "u", include_expired=True)
+    assert stale is not None and stale.expired and stale.payload == {"n": 1}
+    taken = await store.pop_pending("telegram", "c", "u", include_expired=True)
+    assert taken is not None and taken.expired and taken.kind == "q"
+    assert await store.pop_pending("telegram", "c", "u", include_expired=True) is None
+
+
+async def test_a_live_pending_input_read_with_expired_ones_is_not_marked_expired(
+    store: Store,
+) -> None:
+    put = await store.put_pending("discord", "c", "u", kind="q", ttl_s=60)
+    assert await store.get_pending("discord", "c", "u", include_expired=True) == put
+    assert await store.pop_pending("discord", "c", "u", include_expired=True) == put
+
+
 async def test_usage_summary_counts_per_kind_within_the_window(
     store: Store, clock: Callable[[], float], advance: Callable[[float], None]
 ) -> None:

@@ -81,25 +81,31 @@ class PgPending:
         assert row is not None
         return rows.pending(row)
 
-    async def get_pending(self, platform: str, chat_id: str, user_id: str) -> PendingInput | None:
+    async def get_pending(
+        self, platform: str, chat_id: str, user_id: str, *, include_expired: bool = False
+    ) -> PendingInput | None:
         row = await self._db.fetch_one(
-            "SELECT * FROM pending_inputs WHERE platform = $1 AND chat_id = $2"
-            f" AND user_id = $3 AND expires_at > {now_sql(4)}",
+            f"SELECT *, expires_at <= {now_sql(4)} AS stale FROM pending_inputs"
+            " WHERE platform = $1 AND chat_id = $2 AND user_id = $3",
             (platform, chat_id, user_id, self._db.now()),
         )
-        return rows.pending(row) if row is not None else None
+        if row is None or (row["stale"] and not include_expired):
+            return None
+        return rows.pending(row, expired=bool(row["stale"]))
 
-    async def pop_pending(self, platform: str, chat_id: str, user_id: str) -> PendingInput | None:
+    async def pop_pending(
+        self, platform: str, chat_id: str, user_id: str, *, include_expired: bool = False
+    ) -> PendingInput | None:
         # One DELETE ... RETURNING: of two concurrent pops only one sees the row; the
         # expiry is judged by the same statement, so by the database's clock.
         row = await self._db.fetch_one(
             "DELETE FROM pending_inputs WHERE platform = $1 AND chat_id = $2 AND user_id = $3"
-            f" RETURNING *, expires_at > {now_sql(4)} AS fresh",
+            f" RETURNING *, expires_at <= {now_sql(4)} AS stale",
             (platform, chat_id, user_id, self._db.now()),
         )
-        if row is None or not row["fresh"]:
+        if row is None or (row["stale"] and not include_expired):
             return None
-        return rows.pending(row)
+        return rows.pending(row, expired=bool(row["stale"]))
 
     async def purge_expired_pending(self) -> int:
         return await self._db.execute(

@@ -83,24 +83,36 @@ class SqlitePending:
         assert row is not None
         return rows.pending(row)
 
-    async def get_pending(self, platform: str, chat_id: str, user_id: str) -> PendingInput | None:
+    async def get_pending(
+        self, platform: str, chat_id: str, user_id: str, *, include_expired: bool = False
+    ) -> PendingInput | None:
+        now = self._clock()
         row = await self._db.fetch_one(
-            "SELECT * FROM pending_inputs"
-            " WHERE platform = ? AND chat_id = ? AND user_id = ? AND expires_at > ?",
-            (platform, chat_id, user_id, self._clock()),
+            "SELECT * FROM pending_inputs WHERE platform = ? AND chat_id = ? AND user_id = ?",
+            (platform, chat_id, user_id),
         )
-        return rows.pending(row) if row is not None else None
+        if row is None:
+            return None
+        expired = row["expires_at"] <= now
+        if expired and not include_expired:
+            return None
+        return rows.pending(row, expired=expired)
 
-    async def pop_pending(self, platform: str, chat_id: str, user_id: str) -> PendingInput | None:
+    async def pop_pending(
+        self, platform: str, chat_id: str, user_id: str, *, include_expired: bool = False
+    ) -> PendingInput | None:
         # One DELETE ... RETURNING: of two concurrent pops only one sees the row.
         row = await self._db.fetch_one(
             "DELETE FROM pending_inputs WHERE platform = ? AND chat_id = ? AND user_id = ?"
             " RETURNING *",
             (platform, chat_id, user_id),
         )
-        if row is None or row["expires_at"] <= self._clock():
+        if row is None:
             return None
-        return rows.pending(row)
+        expired = row["expires_at"] <= self._clock()
+        if expired and not include_expired:
+            return None
+        return rows.pending(row, expired=expired)
 
     async def purge_expired_pending(self) -> int:
         return await self._db.execute(

@@ -15,16 +15,23 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Generic, Protocol, TextIO, TypeVar, runtime_checkable
+from typing import Protocol, TextIO, runtime_checkable
 
 from bot.config import AppConfig
 from bot.core.context import Clock, Sleep
 from bot.core.dispatcher import CommandSpec
 from bot.core.errors import StartupError
-from bot.core.models import ButtonPress, ChatRef, Invocation, PlatformLimits, Responder, UserRef
+from bot.core.models import (
+    ButtonPress,
+    ChatRef,
+    Invocation,
+    PlatformLimits,
+    Responder,
+    TypedAnswer,
+    UserRef,
+)
 
 
 class PlatformStartError(StartupError):
@@ -40,8 +47,10 @@ class CoreHandler(Protocol):
     ``commands`` is every command, for the platform's command menu (and the console's
     ``image=PATH``, which needs to know which options take files); ``choices`` a
     configuration-dependent choice list (``OptionSpec.choices_from``), for suggestions.
-    ``handle`` and ``press`` answer through the responder and never raise, except on
-    cancellation. ``locale_for`` is the language the core answers that user in (their
+    ``handle``, ``press`` and ``answer`` answer through the responder and never raise,
+    except on cancellation. Questions live in the store, not in the adapter: whichever
+    process receives the answer, also after a restart, ``answer`` continues the command.
+    ``locale_for`` is the language the core answers that user in (their
     /settings choice, the chat's, their platform locale, the default): adapters use it for
     their own texts so a user reads one language.
     """
@@ -56,6 +65,11 @@ class CoreHandler(Protocol):
     async def handle(self, invocation: Invocation, responder: Responder) -> None: ...
 
     async def press(self, press: ButtonPress, responder: Responder) -> None: ...
+
+    async def answer(self, answer: TypedAnswer, responder: Responder) -> bool:
+        """Give text that may answer a pending question (``Responder.ask``) to it; False
+        when it is no answer and the adapter handles it as a message as usual."""
+        ...
 
 
 class Adapter(Protocol):
@@ -115,60 +129,3 @@ class BuildAdapter(Protocol):
     """``build(config, core, host)``: the one entry point of every adapter package."""
 
     def __call__(self, config: AppConfig, core: CoreHandler, host: Host) -> Adapter: ...
-
-
-K = TypeVar("K", bound=Hashable)
-
-
-@dataclass(slots=True)
-class _Question:
-    answer: asyncio.Future[str | None]
-    asked_in: str  # the message that asked ("" when the platform does not say)
-
-
-class PendingAnswers(Generic[K]):
-    """Questions waiting for a typed answer (``Responder.ask_text``), one per key.
-
-    The key says who is asked where (a user in a chat); the adapter decides which
-    message answers, then calls :meth:`answer`. A newer question to the same key
-    replaces the older one, which then gets None.
-    """
-
-    def __init__(self) -> None:
-        self._open: dict[K, _Question] = {}
-
-    def asked_in(self, key: K) -> str | None:
-        """The message that asked ``key``'s open question; None when nothing is asked."""
-        question = self._open.get(key)
-        if question is None or question.answer.done():
-            return None
-        return question.asked_in
-
-    async def wait(self, key: K, timeout_s: float, *, asked_in: str = "") -> str | None:
-        """The answer; None when cancelled, replaced by a newer question, or unanswered
-        after ``timeout_s`` (real time: a person is typing)."""
-        self.answer(key, None)
-        question = _Question(asyncio.get_running_loop().create_future(), asked_in)
-        self._open[key] = question
-        try:
-            async with asyncio.timeout(timeout_s):
-                return await question.answer
-        except TimeoutError:
-            return None
-        finally:
-            if self._open.get(key) is question:
-                del self._open[key]
-
-    def answer(self, key: K, text: str | None) -> bool:
-        """Give ``key``'s open question its answer (None cancels it); False when none."""
-        question = self._open.pop(key, None)
-        if question is None or question.answer.done():
-            return False
-        question.answer.set_result(text)
-        return True
-
-    def cancel_all(self) -> None:
-        for question in self._open.values():
-            if not question.answer.done():
-                question.answer.set_result(None)
-        self._open.clear()

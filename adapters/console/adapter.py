@@ -16,9 +16,9 @@ import logging
 import mimetypes
 import os
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 from adapters.base import CoreHandler, Host, Terminal
 from adapters.console.convert import (
@@ -42,7 +42,9 @@ from bot.core.models import (
     MessageRef,
     OptionValue,
     PlatformLimits,
+    Question,
     Reply,
+    TypedAnswer,
     UserRef,
 )
 from bot.core.options import parse_command
@@ -94,8 +96,8 @@ class ConsoleResponder:
         self._language = language
         self._count = 0
         self._buttons: dict[str, tuple[tuple[Button, ...], ...]] = {}
-        self._asked: asyncio.Future[str | None] | None = None
-        self.asking = asyncio.Event()
+        self._question: Question | None = None
+        self.asking = asyncio.Event()  # a question waits for the next line
 
     @property
     def limits(self) -> PlatformLimits:
@@ -110,35 +112,28 @@ class ConsoleResponder:
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         await self._show("edit", ref.message_id, reply)
 
-    async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
+    async def ask(self, question: Question) -> str | None:
+        """Print the question; the next line answers it (empty: the pre-filled text)."""
+        prompt, prefill = question.prompt, question.prefill
         locale = await self._language()
         if prefill:
             text = t("console.ask_prefill", locale, prompt=prompt, prefill=prefill)
         else:
             text = t("console.ask", locale, prompt=prompt)
-        await self.send(Reply(text))
-        self._asked = asyncio.get_running_loop().create_future()
+        asked = await self.send(Reply(text))
+        self._question = question
         self.asking.set()
-        try:
-            answer = await self._asked
-        finally:
-            self._asked = None
-            self.asking.clear()
-        if answer is None or not answer.strip():
-            return prefill or None
-        return None if answer.strip() == "!cancel" else answer.strip()
+        return asked.message_id
 
     def responder_for(self, chat: ChatRef) -> ConsoleResponder:
         """The job tracker's way in (``ChatOutlet``): there is only one console chat."""
         return self
 
-    def answer(self, line: str | None) -> bool:
-        """Give ``line`` to a pending question; False when nothing was asked."""
-        if self._asked is None or self._asked.done():
-            return False
+    def take_question(self) -> Question | None:
+        """The question the next line answers, if one was just asked."""
+        question, self._question = self._question, None
         self.asking.clear()  # now, not when the asker resumes: the reader checks it next
-        self._asked.set_result(line)
-        return True
+        return question
 
     @contextlib.asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:
@@ -201,12 +196,14 @@ class ConsoleSession:
         current: asyncio.Task[None] | None = None
         async for raw in _lines(self._stdin):
             line = raw.rstrip("\r\n")
-            if not self._responder.answer(line):
+            question = self._responder.take_question()
+            if question is None:
                 current = await self._start(line)
+            else:
+                current = self._spawn(self._answer(line, question))
             # After an answer the asking command goes on; the next line waits for it too.
             if current is not None:
                 await self._settle(current)
-        self._responder.answer(None)
         await self._drain(wait_s)
         return 0
 
@@ -221,10 +218,25 @@ class ConsoleSession:
             if invocation is None:
                 return None
             coro = self._core.handle(invocation, self._responder)
+        return self._spawn(coro)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)
         self._running.add(task)
         task.add_done_callback(self._running.discard)
         return task
+
+    async def _answer(self, line: str, question: Question) -> None:
+        """The line answers the question (``!cancel`` cancels, empty takes the pre-filled
+        text); a line that turns out not to answer it (a command) runs as usual."""
+        text = line.strip()
+        text = "/cancel" if text == "!cancel" else text or question.prefill
+        answer = TypedAnswer(CONSOLE_USER, CONSOLE_CHAT, text, anywhere=True)
+        if await self._core.answer(answer, self._responder):
+            return
+        task = await self._start(line)
+        if task is not None:
+            await task
 
     async def _settle(self, task: asyncio.Task[None]) -> None:
         """Wait until the line's work is done or it waits for the user's answer."""
@@ -351,7 +363,7 @@ class ConsoleAdapter:
         """Nothing to connect: the terminal is read by :meth:`run`."""
 
     async def stop(self) -> None:
-        self.responder.answer(None)  # a question still open gets no answer
+        """Nothing to release: an open question stays in the store for the next run."""
 
     def responder_for(self, chat: ChatRef) -> ConsoleResponder:
         return self.responder

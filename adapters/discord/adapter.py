@@ -36,7 +36,7 @@ import aiohttp
 import discord
 
 from adapters.base import CoreHandler, Host, PlatformStartError
-from adapters.discord.channel import AnswerWaiters, ChannelResponder, Shared
+from adapters.discord.channel import ChannelResponder, Shared
 from adapters.discord.client import RelayDiscordClient, Restore, point_at
 from adapters.discord.convert import (
     PLATFORM,
@@ -60,6 +60,7 @@ from bot.core.models import (
     Invocation,
     MessageRef,
     Responder,
+    TypedAnswer,
 )
 from bot.core.texts import normalise_locale
 from bot.proxy import client_session, effective_proxy
@@ -105,7 +106,6 @@ class DiscordAdapter:
         clock: Clock = time.monotonic,
         locale: str = "en",
         ack_after_s: float = 2.0,
-        ask_timeout_s: float = 300.0,
         modal_timeout_s: float = 600.0,
         stop_grace_s: float = 10.0,
         proxy: str | None = None,
@@ -118,7 +118,6 @@ class DiscordAdapter:
         self._sleep = sleep
         self._clock = clock
         self._ack_after_s = ack_after_s
-        self._ask_timeout_s = ask_timeout_s
         self._modal_timeout_s = modal_timeout_s
         self._stop_grace_s = stop_grace_s
         self._client: RelayDiscordClient | None = None
@@ -145,12 +144,11 @@ class DiscordAdapter:
                            self._locale),
             on_message=self._on_message,
             on_press=self._on_press,
+            on_answer=self._on_answer,
             proxy=self._proxy,
         )
         self._client = client
-        self._shared = Shared(
-            client, self._clock, self._sleep, AnswerWaiters(), ask_timeout_s=self._ask_timeout_s
-        )
+        self._shared = Shared(client, self._clock, self._sleep)
         self._threads = ConversationThreads(
             self._shared, enabled=self._config.thread_per_conversation, locale=self._locale
         )
@@ -291,6 +289,23 @@ class DiscordAdapter:
             timer.cancel()
             await responder.finish()
 
+    async def _on_answer(
+        self, interaction: discord.Interaction[Any], token: str, text: str
+    ) -> None:
+        """A question modal submitted (perhaps opened before a restart)."""
+        self._track()
+        user = user_of(interaction.user, interaction.locale)
+        chat = _chat_of_interaction(interaction)
+        responder = self._interaction_responder(
+            interaction, await self._core.locale_for(user, chat)
+        )
+        timer = asyncio.create_task(self._acknowledge_later(responder))
+        try:
+            await self._core.answer(TypedAnswer(user, chat, text, token=token), responder)
+        finally:
+            timer.cancel()
+            await responder.finish()
+
     async def _acknowledge_later(self, responder: InteractionResponder) -> None:
         # A real-time platform deadline (3 s), hence asyncio.sleep and not the injected one.
         await asyncio.sleep(self._ack_after_s)
@@ -307,11 +322,12 @@ class DiscordAdapter:
         text = strip_mention(message.content, me.id)
         channel_id = message.channel.id
         author = str(message.author.id)
-        if self._require_shared().waiters.offer(channel_id, author, text):
+        chat = chat_of(message.channel)
+        self._track()  # answering a question may run a paid continuation
+        if text.strip() and await self._answered(message, chat, text):
             return
         mentioned = any(user.id == me.id for user in message.mentions)
         replied = _replies_to(message, me.id)
-        chat = chat_of(message.channel)
         if not (chat.is_private or mentioned or replied):
             return
         self._track()
@@ -341,6 +357,21 @@ class DiscordAdapter:
         if self._session is None:
             raise RuntimeError("the Discord adapter is not started")
         return attachment_of(attachment, self._session)
+
+    async def _answered(self, message: discord.Message, chat: ChatRef, text: str) -> bool:
+        """Whether ``message`` answered its author's open question here (stored by the
+        core, so also one asked before a restart): any message of the asker answers."""
+        reference = message.reference
+        user = user_of(message.author)
+        locale = await self._core.locale_for(user, chat)
+        responder = ChannelResponder(self._require_shared(), message.channel.id, locale=locale,
+                                     asker=user.id)
+        answer = TypedAnswer(
+            user, chat, text, anywhere=True,
+            replied_to=str(reference.message_id) if reference and reference.message_id else None,
+            message=MessageRef(str(message.channel.id), str(message.id)),
+        )
+        return await self._core.answer(answer, responder)
 
 
 def _chat_of_interaction(interaction: discord.Interaction[Any]) -> ChatRef:

@@ -14,27 +14,13 @@ from dataclasses import dataclass, field
 
 import discord
 
-from adapters.base import PendingAnswers
 from adapters.discord.convert import discord_limits
 from adapters.discord.outgoing import ShownImages, compose, compose_edit, pieces_of
 from bot.core.context import Clock, Sleep
-from bot.core.models import DeliveryError, MessageRef, PlatformLimits, Reply
+from bot.core.models import DeliveryError, MessageRef, PlatformLimits, Question, Reply
 from bot.core.texts import t
 
 log = logging.getLogger(__name__)
-
-
-
-class AnswerWaiters(PendingAnswers[tuple[int, str]]):
-    """Questions asked in a channel (key: channel id, user id), answered by the asker's
-    next message there."""
-
-    def offer(self, channel_id: int, user_id: str, text: str) -> bool:
-        """Give ``text`` to a pending question of this user here; False when none."""
-        key = (channel_id, user_id)
-        if self.asked_in(key) is None or not text.strip():
-            return False
-        return self.answer(key, text.strip())
 
 
 @dataclass(slots=True)
@@ -44,8 +30,6 @@ class Shared:
     client: discord.Client
     clock: Clock
     sleep: Sleep
-    waiters: AnswerWaiters
-    ask_timeout_s: float = 300.0
     edit_interval_s: float = 1.0
     shown: ShownImages = field(default_factory=ShownImages)
     _last_edit: dict[str, float] = field(default_factory=dict)
@@ -125,12 +109,14 @@ class ChannelResponder:
         for piece in rest:
             await self.send(piece)
 
-    async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
+    async def ask(self, question: Question) -> str | None:
+        """A message asking for a reply; the asker's next message here answers."""
         if self._asker is None:
             return None  # nobody in particular to ask (a job's progress message)
-        await self.send(Reply(ask_prompt(prompt, prefill, self._locale)))
-        shared = self._shared
-        return await shared.waiters.wait((self._channel_id, self._asker), shared.ask_timeout_s)
+        asked = await self.send(
+            Reply(ask_prompt(question.prompt, question.prefill, self._locale))
+        )
+        return asked.message_id
 
     @asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:

@@ -15,7 +15,7 @@ import discord
 import yarl
 from discord import app_commands
 
-from adapters.discord.components import KeyButton
+from adapters.discord.components import KeyButton, modal_answer
 from adapters.discord.convert import no_mentions
 from bot.proxy import is_socks, socks_connector
 
@@ -42,6 +42,7 @@ def point_at(api_base_url: str | None, gateway_url: str | None) -> Restore:
 
 MessageHandler = Callable[[discord.Message], Awaitable[None]]
 PressHandler = Callable[[discord.Interaction[Any], str], Awaitable[None]]
+AnswerHandler = Callable[[discord.Interaction[Any], str, str], Awaitable[None]]
 
 
 class RelayDiscordClient(discord.Client):
@@ -57,6 +58,7 @@ class RelayDiscordClient(discord.Client):
         *,
         on_message: MessageHandler | None = None,
         on_press: PressHandler | None = None,
+        on_answer: AnswerHandler | None = None,
         guild_ready_timeout_s: float = 2.0,
         proxy: str | None = None,
     ) -> None:
@@ -82,6 +84,7 @@ class RelayDiscordClient(discord.Client):
             self.tree.add_command(command)
         self._message_handler = on_message
         self._press_handler = on_press
+        self._answer_handler = on_answer
         self.accepting = True  # False while stopping: new events are ignored
 
     async def setup_hook(self) -> None:
@@ -94,3 +97,10 @@ class RelayDiscordClient(discord.Client):
     async def receive_press(self, interaction: discord.Interaction[Any], key: str) -> None:
         if self._press_handler is not None and self.accepting:
             await self._press_handler(interaction, key)
+
+    async def on_interaction(self, interaction: discord.Interaction[Any]) -> None:
+        # Question modals are read here, not by a stored Modal object: one opened before
+        # a restart is unknown to discord.py's modal store but still answers.
+        answered = modal_answer(interaction)
+        if answered is not None and self._answer_handler is not None and self.accepting:
+            await self._answer_handler(interaction, *answered)

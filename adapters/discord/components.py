@@ -9,7 +9,6 @@ to whatever the client is (:class:`PressReceiver`), which turns it into a
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
@@ -88,17 +87,20 @@ def view_for(rows: Sequence[Sequence[Button]]) -> discord.ui.View | None:
     return view
 
 
-ModalAnswer = tuple[str, discord.Interaction[Any]]
+QUESTION_PREFIX: Final = "rq:"
+_TEXT_INPUT: Final = 4
 
 
 class AskModal(discord.ui.Modal):
-    """One text field, pre-filled; the answer (and the submit interaction) land in a future."""
+    """One text field, pre-filled. Its custom_id is ``rq:<token>`` of the question it
+    answers: the submit is read from the interaction itself (:func:`modal_answer`), so a
+    modal opened before a restart still answers its question."""
 
-    def __init__(self, *, title: str, label: str, prompt: str, prefill: str, timeout: float):
-        super().__init__(title=title[:_MAX_MODAL_TITLE], timeout=timeout)
-        self.answer: asyncio.Future[ModalAnswer | None] = (
-            asyncio.get_running_loop().create_future()
-        )
+    def __init__(
+        self, *, token: str, title: str, label: str, prompt: str, prefill: str, timeout: float
+    ) -> None:
+        super().__init__(title=title[:_MAX_MODAL_TITLE], timeout=timeout,
+                         custom_id=QUESTION_PREFIX + token)
         self.field: discord.ui.TextInput[AskModal] = discord.ui.TextInput(
             label=label[:_MAX_INPUT_LABEL],
             style=discord.TextStyle.paragraph,
@@ -109,10 +111,29 @@ class AskModal(discord.ui.Modal):
         )
         self.add_item(self.field)
 
-    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
-        if not self.answer.done():
-            self.answer.set_result((self.field.value, interaction))
 
-    async def on_timeout(self) -> None:
-        if not self.answer.done():
-            self.answer.set_result(None)
+def modal_answer(interaction: discord.Interaction[Any]) -> tuple[str, str] | None:
+    """(token, text) of a submitted question modal; None for any other interaction."""
+    if interaction.type is not discord.InteractionType.modal_submit:
+        return None
+    data: Any = interaction.data or {}
+    custom_id = str(data.get("custom_id") or "")
+    if not custom_id.startswith(QUESTION_PREFIX):
+        return None
+    values = [
+        str(component.get("value") or "")
+        for row in data.get("components") or ()
+        for component in _inputs_of(row)
+        if isinstance(component, dict) and component.get("type") == _TEXT_INPUT
+    ]
+    return custom_id[len(QUESTION_PREFIX):], values[0] if values else ""
+
+
+def _inputs_of(row: Any) -> list[Any]:
+    """The components of a modal row: an action row's list, or a label's one component."""
+    if not isinstance(row, dict):
+        return []
+    if isinstance(row.get("component"), dict):
+        return [row["component"]]
+    inner = row.get("components")
+    return list(inner) if isinstance(inner, list) else [row]

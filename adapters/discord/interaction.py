@@ -26,7 +26,7 @@ from adapters.discord.channel import ChannelResponder, Shared
 from adapters.discord.components import AskModal
 from adapters.discord.convert import discord_limits
 from adapters.discord.outgoing import Outgoing, compose, compose_edit, pieces_of
-from bot.core.models import DeliveryError, MessageRef, PlatformLimits, Reply
+from bot.core.models import DeliveryError, MessageRef, PlatformLimits, Question, Reply
 from bot.core.texts import t
 
 log = logging.getLogger(__name__)
@@ -183,35 +183,27 @@ class InteractionResponder:
                 return False
             raise DeliveryError(f"Discord refused an edit: {exc}") from exc
 
-    async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
-        """A modal when this answers a press not yet acknowledged; else ask in the channel."""
+    async def ask(self, question: Question) -> str | None:
+        """A modal when this answers a press not yet acknowledged (its submit comes back
+        as a new interaction carrying the question's token); else ask in the channel."""
         async with self._lock:
             interaction = self._interaction
-            if not self._component or interaction.response.is_done():
-                modal = None
-            else:
+            pressed = interaction.type is discord.InteractionType.component
+            if pressed and not interaction.response.is_done():
                 modal = AskModal(
+                    token=question.token,
                     title=t("discord.modal_title", self._locale),
                     label=t("discord.modal_label", self._locale),
-                    prompt=prompt,
-                    prefill=prefill,
+                    prompt=question.prompt,
+                    prefill=question.prefill,
                     timeout=self._modal_timeout_s,
                 )
                 try:
                     await interaction.response.send_modal(modal)
                 except discord.HTTPException as exc:
                     raise DeliveryError(f"Discord refused a modal: {exc}") from exc
-        if modal is None:
-            return await self._fallback.ask_text(prompt, prefill=prefill)
-        answer = await modal.answer
-        if answer is None:
-            return None
-        text, submitted = answer
-        async with self._lock:
-            # Later messages answer the submit: the press's token has been used up.
-            self._interaction = submitted
-            await self._acknowledge_locked()
-        return text.strip() or None
+                return ""
+        return await self._fallback.ask(question)
 
     @asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:

@@ -40,12 +40,19 @@ from adapters.telegram.convert import (
 )
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.pacing import Pacer
-from adapters.telegram.questions import Questions
 from adapters.telegram.responder import PressResponder, TelegramResponder, telegram_limits
 from adapters.telegram.webhook import ALLOWED_UPDATES, WebhookServer, WebhookSettings
 from bot.config import AppConfig, TelegramConfig
 from bot.core.context import Clock, Sleep
-from bot.core.models import ButtonPress, ChatRef, Invocation, MessageRef, PlatformLimits, UserRef
+from bot.core.models import (
+    ButtonPress,
+    ChatRef,
+    Invocation,
+    MessageRef,
+    PlatformLimits,
+    TypedAnswer,
+    UserRef,
+)
 from bot.core.texts import LANGUAGES, normalise_locale, t
 from bot.proxy import effective_proxy
 
@@ -63,7 +70,6 @@ class TelegramSettings:
     poll_timeout_s: float = 10.0  # getUpdates long-poll
     webhook: WebhookSettings | None = None  # receive updates by webhook instead of polling
     album_wait_s: float = 0.8  # quiet time that ends an album
-    ask_timeout_s: float = 600.0  # how long a ForceReply question waits
     press_ack_s: float = 1.0  # a button's spinner stops at the latest after this
     shutdown_grace_s: float = 5.0  # running work may finish this long on stop
     register_commands: bool = True  # setMyCommands (only when the list changed)
@@ -114,7 +120,6 @@ class TelegramAdapter:
         self._sleep = sleep
         self._clock = clock
         self._limits = telegram_limits(edit_interval_s)
-        self._questions = Questions()
         self._albums = AlbumCollector(self._on_album, quiet_s=self._settings.album_wait_s)
         self._tasks: set[asyncio.Task[None]] = set()
         self._app: PtbApp | None = None
@@ -187,7 +192,6 @@ class TelegramAdapter:
         if app.running:
             await app.stop()
         await self._albums.close()
-        self._questions.cancel_all()
         await self._finish_tasks()
         await app.shutdown()
 
@@ -221,12 +225,28 @@ class TelegramAdapter:
     def _on_message(self, message: Message) -> None:
         if message.from_user is None or message.from_user.is_bot:
             return
-        if self._questions.offer(message):
-            return
         if message.media_group_id is not None:
             self._albums.add(message)
             return
-        self._spawn(self._handle((message,)))
+        self._spawn(self._answer_or_handle(message))
+
+    async def _answer_or_handle(self, message: Message) -> None:
+        """A text may answer the sender's open question (stored by the core, so also one
+        asked before a restart): a reply to the question, or any text in a private chat."""
+        if message.text is not None and message.from_user is not None:
+            replied = real_reply(message)
+            chat = chat_ref(message.chat, thread_of(message))
+            user = user_ref(message.from_user)
+            answer = TypedAnswer(
+                user=user, chat=chat, text=message.text,
+                replied_to=str(replied.message_id) if replied is not None else None,
+                anywhere=chat.is_private, message=message_ref(message),
+            )
+            locale = await self._core.locale_for(user, chat)
+            responder = self._responder(chat, user, answer.message, ChatAction.TYPING, locale)
+            if await self._core.answer(answer, responder):
+                return
+        await self._handle((message,))
 
     def _on_album(self, messages: Sequence[Message]) -> None:
         self._spawn(self._handle(messages))
@@ -300,11 +320,9 @@ class TelegramAdapter:
             chat,
             limits=self._limits,
             locale=locale,
-            questions=self._questions,
             user=user,
             origin=origin,
             action=action,
-            ask_timeout_s=self._settings.ask_timeout_s,
         )
 
     async def _register_commands(self) -> None:

@@ -25,13 +25,13 @@ from telegram.constants import ChatAction
 from adapters.telegram.convert import decode_message_ref, keyboard, message_ref, replied_id
 from adapters.telegram.html import escape, utf16_length, visible_length
 from adapters.telegram.outbox import Outbox, Target, send_kind
-from adapters.telegram.questions import Questions
 from bot.core.models import (
     ChatRef,
     DeliveryError,
     MessageRef,
     OutgoingFile,
     PlatformLimits,
+    Question,
     Reply,
     UserRef,
 )
@@ -72,22 +72,18 @@ class TelegramResponder:
         *,
         limits: PlatformLimits,
         locale: str,
-        questions: Questions | None = None,
         user: UserRef | None = None,
         origin: MessageRef | None = None,
         action: ChatAction = ChatAction.TYPING,
-        ask_timeout_s: float = 600.0,
     ) -> None:
         self._outbox = outbox
         self._chat = chat
         self._target = Target.of(chat)
         self._limits = limits
         self._locale = locale
-        self._questions = questions
         self._user = user
         self._origin = origin
         self._action = action
-        self._ask_timeout_s = ask_timeout_s
 
     @property
     def limits(self) -> PlatformLimits:
@@ -224,9 +220,11 @@ class TelegramResponder:
 
     # -- questions and chat actions -----------------------------------------------------
 
-    async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
-        if self._user is None or self._questions is None:
+    async def ask(self, question: Question) -> str | None:
+        """A ForceReply message; a reply to it (any text, in a private chat) answers."""
+        if self._user is None:
             return None
+        prompt, prefill = question.prompt, question.prefill
         plain = t("telegram.ask", self._locale, prompt=prompt)
         html = escape(plain)
         if not self._chat.is_private:
@@ -239,12 +237,10 @@ class TelegramResponder:
             plain += f"\n\n{current}\n{prefill}"
         placeholder = (prefill or prompt).strip()[:64] or None
         markup = ForceReply(selective=True, input_field_placeholder=placeholder)
-        question = await self._outbox.send_text(
+        asked = await self._outbox.send_text(
             self._target, plain, html=html, markup=markup, reply_to=self._reply_id(self._origin)
         )
-        key = (self._target.chat_id, self._chat.thread_id, int(self._user.id))
-        return await self._questions.wait(key, self._ask_timeout_s,
-                                          asked_in=str(question.message_id))
+        return str(asked.message_id)
 
     @contextlib.asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:
@@ -304,9 +300,9 @@ class PressResponder:
         await self.acknowledge()
         return await self._inner.edit(ref, reply)
 
-    async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
+    async def ask(self, question: Question) -> str | None:
         await self.acknowledge()
-        return await self._inner.ask_text(prompt, prefill=prefill)
+        return await self._inner.ask(question)
 
     def typing(self) -> contextlib.AbstractAsyncContextManager[None]:
         return self._inner.typing()

@@ -5,6 +5,7 @@ A feature module declares (never registers at import time)::
     COMMANDS: tuple[CommandSpec, ...]   # slash commands
     MESSAGES: tuple[MessageRoute, ...]  # plain-message handlers, optional
     BUTTONS: tuple[ButtonRoute, ...]    # button-press handlers by ButtonKey.kind, optional
+    QUESTIONS: tuple[QuestionRoute, ...]  # continuations of ctx.ask by kind, optional
 
 and is listed in ``FEATURES`` below; order there is the order of /help and of message
 routes (so voice handling comes before text chat).
@@ -32,7 +33,13 @@ from bot.commands import (
 )
 from bot.commands import jobs as job_commands
 from bot.core.context import Services
-from bot.core.dispatcher import ButtonRoute, CommandSpec, Dispatcher, MessageRoute
+from bot.core.dispatcher import (
+    ButtonRoute,
+    CommandSpec,
+    Dispatcher,
+    MessageRoute,
+    QuestionRoute,
+)
 
 # voice comes first: its message route must see audio before text chat does.
 FEATURES: tuple[ModuleType, ...] = (
@@ -66,10 +73,15 @@ def all_button_routes() -> tuple[ButtonRoute, ...]:
     return tuple(route for module in FEATURES for route in getattr(module, "BUTTONS", ()))
 
 
+def all_question_routes() -> tuple[QuestionRoute, ...]:
+    return tuple(route for module in FEATURES for route in getattr(module, "QUESTIONS", ()))
+
+
 def build_dispatcher(services: Services) -> Dispatcher:
     return Dispatcher(
         services,
         commands=all_commands(),
         messages=all_message_routes(),
         buttons=all_button_routes(),
+        questions=all_question_routes(),
     )

@@ -3,14 +3,19 @@
 A button under a result carries the task's own ``customId``, sent back verbatim to
 ``/mj/submit/action`` with the task id. When the relay answers code 21 "Waiting for window
 confirm" the action needs more input (RELAY_API §5.5): the presser is asked for it
-(pre-filled with the task's final prompt where the platform allows) and
-``/mj/submit/modal`` starts the job:
+(pre-filled with the task's final prompt where the platform allows) and the answer,
+which may come after a restart (``ctx.ask``, a ``QuestionRoute``), goes to
+``/mj/submit/modal``:
 
 - Custom Zoom: the prompt must hold ``--zoom`` between 1 and 2;
 - Vary (Region): a rectangle ``left top right bottom`` in percent (optionally ``| prompt``),
   from which the PNG mask is drawn at the image's size; or ``mask``, then ``/mask`` with
   a mask image;
 - anything else (remix): the edited prompt.
+
+A task the relay puts in MODAL while it runs (remix accounts) gets a button under its
+status message; pressing it asks for the prompt the same way and confirms that task, whose
+job then keeps being tracked.
 
 Describe / shorten choices the relay does not support (``unknown_action``) fall back to
 imagining the chosen prompt directly.
@@ -24,18 +29,28 @@ from typing import Final
 
 from bot.commands.job_start import MAX_IMAGE_BYTES, track_mj_submit
 from bot.commands.mask import MaskError, parse_rect, rect_mask_png
-from bot.core.context import BaseContext, ButtonContext, CommandContext
-from bot.core.dispatcher import ButtonRoute, CommandSpec
+from bot.core.context import (
+    AnswerContext,
+    BaseContext,
+    ButtonContext,
+    CommandContext,
+    question_scope,
+)
+from bot.core.dispatcher import ButtonRoute, CommandSpec, QuestionRoute
 from bot.core.errors import UserError
 from bot.core.options import OptionSpec
-from bot.jobs.records import obj, text_of
+from bot.jobs.modal import MJ_MODAL_PROMPT, resume_modal_job
+from bot.jobs.records import number_of, obj, text_of
 from bot.jobs.results import MJ_ACTION
 from bot.media import MediaError, data_uri, download, image_size, sniff_content_type
 from bot.relay.errors import RelayError, UnknownActionError
 from bot.relay.types import MjMode, MjSubmit
-from bot.store.base import Job, JsonValue
+from bot.store.base import Job, JobState, JsonValue
 
 MASK_PENDING: Final = "mj_mask"
+ASK_PROMPT: Final = "mj_prompt"  # remix: the edited prompt
+ASK_ZOOM: Final = "mj_zoom"  # Custom Zoom: a prompt with --zoom 1-2
+ASK_REGION: Final = "mj_region"  # Vary (Region): a rectangle, or "mask"
 MASK_TTL_S: Final = 15 * 60
 _ASK_ATTEMPTS: Final = 3
 _ZOOM_RE: Final = re.compile(r"--zoom\s+(\d+(?:\.\d+)?)")
@@ -86,73 +101,119 @@ def _final_prompt(parent: Job | None) -> str:
 async def _modal(
     ctx: ButtonContext, submit: MjSubmit, parent: Job | None, final_prompt: str, mode: MjMode
 ) -> None:
+    """Ask for what the action needs; the answer continues in a QuestionRoute below,
+    in whichever process receives it (also after a restart)."""
     custom_id = ctx.button.custom_id or ""
     prompt = submit.final_prompt or final_prompt
+    data: dict[str, JsonValue] = {
+        "task": submit.task_id, "mode": mode, "title": ctx.button.label, "prompt": prompt,
+        "parent": parent.id if parent is not None else None, "attempt": 1,
+    }
     if custom_id.startswith("MJ::CustomZoom"):
-        await _custom_zoom(ctx, submit, prompt, mode)
+        await _ask(ctx, ASK_ZOOM, data)
     elif custom_id.startswith("MJ::Inpaint"):
-        await _vary_region(ctx, submit, parent, prompt, mode)
+        await _ask(ctx, ASK_REGION, data)
     else:
-        answer = await ctx.responder.ask_text(ctx.t("mj.ask_prompt"), prefill=prompt)
-        if answer is None:
-            await ctx.reply(ctx.t("mj.modal_cancelled"))
-            return
-        confirmed = await ctx.services.relay.mj.modal(submit.task_id, prompt=answer, mode=mode)
-        await track_mj_submit(ctx, confirmed, title=ctx.button.label, prompt=answer, mode=mode)
+        await _ask(ctx, ASK_PROMPT, data)
 
 
-async def _custom_zoom(ctx: ButtonContext, submit: MjSubmit, prompt: str, mode: MjMode) -> None:
-    prefill = prompt if "--zoom" in prompt else f"{prompt} --zoom 1.5".strip()
-    for _ in range(_ASK_ATTEMPTS):
-        answer = await ctx.responder.ask_text(ctx.t("mj.ask_zoom"), prefill=prefill)
-        if answer is None:
-            break
-        if not zoom_ok(answer):
-            await ctx.reply(ctx.t("mj.bad_zoom"))
-            continue
-        confirmed = await ctx.services.relay.mj.modal(submit.task_id, prompt=answer, mode=mode)
-        await track_mj_submit(ctx, confirmed, title=ctx.button.label, prompt=answer, mode=mode)
+async def press_modal_prompt(ctx: ButtonContext) -> None:
+    """The button under a job the relay put in MODAL while it ran (a remix account):
+    ask for the prompt, pre-filled with the job's, then confirm that same task."""
+    job = await ctx.services.store.get_job(ctx.button.job_id) if ctx.button.job_id else None
+    if job is None or job.state is not JobState.MODAL or not job.relay_task_id:
+        raise UserError("mj.modal_not_waiting")
+    await _ask(ctx, ASK_PROMPT, {
+        "task": job.relay_task_id,
+        "mode": _mode(job.relay_mode, ctx.services.config.relay.mj_mode),
+        "title": text_of(obj(job.request), "title"), "prompt": _final_prompt(job),
+        "job": job.id, "attempt": 1,
+    })
+
+
+async def _ask(ctx: BaseContext, kind: str, data: dict[str, JsonValue]) -> None:
+    prompt = text_of(data, "prompt")
+    if kind == ASK_ZOOM:
+        question, prefill = ctx.t("mj.ask_zoom"), (
+            prompt if "--zoom" in prompt else f"{prompt} --zoom 1.5".strip())
+    elif kind == ASK_REGION:
+        question = ctx.t("mj.ask_region")
+        prefill = f"25 25 75 75 | {prompt}" if prompt else "25 25 75 75"
+    else:
+        question, prefill = ctx.t("mj.ask_prompt"), prompt
+    if not await ctx.ask(kind, question, prefill=prefill, data=data):
+        await ctx.reply(ctx.t("mj.modal_cancelled"))
+
+
+async def _ask_again(ctx: AnswerContext, kind: str, complaint: str) -> None:
+    """A bad answer: say why and ask again, up to :data:`_ASK_ATTEMPTS` times."""
+    data = obj(ctx.data)
+    attempt = int(number_of(data, "attempt") or 1)
+    await ctx.reply(ctx.t(complaint))
+    if attempt >= _ASK_ATTEMPTS:
+        await ctx.reply(ctx.t("mj.modal_cancelled"))
         return
-    await ctx.reply(ctx.t("mj.modal_cancelled"))
+    await _ask(ctx, kind, {**data, "attempt": attempt + 1})
 
 
-async def _vary_region(
-    ctx: ButtonContext, submit: MjSubmit, parent: Job | None, prompt: str, mode: MjMode
-) -> None:
-    prefill = f"25 25 75 75 | {prompt}" if prompt else "25 25 75 75"
-    for _ in range(_ASK_ATTEMPTS):
-        answer = await ctx.responder.ask_text(ctx.t("mj.ask_region"), prefill=prefill)
-        if answer is None:
-            break
-        region, _, new_prompt = answer.partition("|")
-        new_prompt = new_prompt.strip() or prompt
-        if region.strip().lower() == "mask":
-            await ctx.services.store.put_pending(
-                ctx.chat.platform, ctx.chat.chat_id, ctx.user.id, kind=MASK_PENDING,
-                payload={"task": submit.task_id, "mode": mode, "prompt": new_prompt,
-                         "title": ctx.button.label},
-                ttl_s=MASK_TTL_S,
-            )
-            await ctx.reply(ctx.t("mj.mask_wait", minutes=MASK_TTL_S // 60))
-            return
-        rect = parse_rect(region)
-        if rect is None:
-            await ctx.reply(ctx.t("mj.bad_region"))
-            continue
-        size = image_size(await _parent_image(ctx, parent))
-        if size is None:
-            raise UserError("mj.no_image_size")
-        try:
-            mask = await asyncio.to_thread(rect_mask_png, size[0], size[1], rect)
-        except MaskError:
-            raise UserError("mj.no_image_size") from None
-        confirmed = await ctx.services.relay.mj.modal(
-            submit.task_id, prompt=new_prompt, mask_base64=data_uri(mask, "image/png"), mode=mode
+async def answer_prompt(ctx: AnswerContext) -> None:
+    await _confirm(ctx, prompt=ctx.answer)
+
+
+async def answer_zoom(ctx: AnswerContext) -> None:
+    if not zoom_ok(ctx.answer):
+        await _ask_again(ctx, ASK_ZOOM, "mj.bad_zoom")
+        return
+    await _confirm(ctx, prompt=ctx.answer)
+
+
+async def answer_region(ctx: AnswerContext) -> None:
+    data = obj(ctx.data)
+    region, _, new_prompt = ctx.answer.partition("|")
+    new_prompt = new_prompt.strip() or text_of(data, "prompt")
+    if region.strip().lower() == "mask":
+        await ctx.services.store.put_pending(
+            ctx.chat.platform, question_scope(ctx.chat), ctx.user.id, kind=MASK_PENDING,
+            payload={"task": text_of(data, "task"), "mode": data.get("mode"),
+                     "prompt": new_prompt, "title": text_of(data, "title")},
+            ttl_s=MASK_TTL_S,
         )
-        await track_mj_submit(ctx, confirmed, title=ctx.button.label, prompt=new_prompt,
-                              mode=mode)
+        await ctx.reply(ctx.t("mj.mask_wait", minutes=MASK_TTL_S // 60))
         return
-    await ctx.reply(ctx.t("mj.modal_cancelled"))
+    rect = parse_rect(region)
+    if rect is None:
+        await _ask_again(ctx, ASK_REGION, "mj.bad_region")
+        return
+    parent_id = number_of(data, "parent")
+    parent = await ctx.services.store.get_job(int(parent_id)) if parent_id else None
+    size = image_size(await _parent_image(ctx, parent))
+    if size is None:
+        raise UserError("mj.no_image_size")
+    try:
+        mask = await asyncio.to_thread(rect_mask_png, size[0], size[1], rect)
+    except MaskError:
+        raise UserError("mj.no_image_size") from None
+    await _confirm(ctx, prompt=new_prompt, mask_base64=data_uri(mask, "image/png"))
+
+
+async def _confirm(ctx: AnswerContext, *, prompt: str, mask_base64: str | None = None) -> None:
+    """``/mj/submit/modal`` with the answer, then track the task: as a new job, or as
+    the job that was waiting in MODAL (``data["job"]``)."""
+    data = obj(ctx.data)
+    mode = _mode(data.get("mode"), ctx.services.config.relay.mj_mode)
+    title = text_of(data, "title") or "Midjourney"
+    confirmed = await ctx.services.relay.mj.modal(
+        text_of(data, "task"), prompt=prompt, mask_base64=mask_base64, mode=mode
+    )
+    waiting = number_of(data, "job")
+    if waiting is None:
+        await track_mj_submit(ctx, confirmed, title=title, prompt=prompt, mode=mode)
+        return
+    resumed = await resume_modal_job(ctx.services.store, int(waiting), confirmed.task_id)
+    if resumed is None:
+        raise UserError("mj.modal_not_waiting")
+    ctx.services.jobs.ring()
+    await ctx.reply(ctx.t("mj.modal_sent", id=resumed.id))
 
 
 async def _parent_image(ctx: BaseContext, parent: Job | None) -> bytes:
@@ -180,7 +241,8 @@ async def _parent_image(ctx: BaseContext, parent: Job | None) -> bytes:
 async def mask(ctx: CommandContext) -> None:
     """/mask: the mask image for the Vary (Region) waiting for one."""
     store = ctx.services.store
-    pending = await store.get_pending(ctx.chat.platform, ctx.chat.chat_id, ctx.user.id)
+    scope = question_scope(ctx.chat)
+    pending = await store.get_pending(ctx.chat.platform, scope, ctx.user.id)
     if pending is None or pending.kind != MASK_PENDING:
         raise UserError("mj.no_mask_pending")
     attachment = ctx.attachment("image")
@@ -188,7 +250,7 @@ async def mask(ctx: CommandContext) -> None:
     data = await attachment.read(MAX_IMAGE_BYTES)
     if sniff_content_type(data) != "image/png":
         raise UserError("mj.mask_not_png")
-    taken = await store.pop_pending(ctx.chat.platform, ctx.chat.chat_id, ctx.user.id)
+    taken = await store.pop_pending(ctx.chat.platform, scope, ctx.user.id)
     if taken is None or taken.kind != MASK_PENDING:
         raise UserError("mj.no_mask_pending")
     payload = obj(taken.payload)
@@ -209,4 +271,12 @@ COMMANDS = (
         OptionSpec("prompt"),
     ), main=("prompt",)),
 )
-BUTTONS = (ButtonRoute(MJ_ACTION, press_action),)
+BUTTONS = (
+    ButtonRoute(MJ_ACTION, press_action),
+    ButtonRoute(MJ_MODAL_PROMPT, press_modal_prompt),
+)
+QUESTIONS = (
+    QuestionRoute(ASK_PROMPT, answer_prompt),
+    QuestionRoute(ASK_ZOOM, answer_zoom),
+    QuestionRoute(ASK_REGION, answer_region),
+)

@@ -13,8 +13,8 @@ import re
 from typing import Final
 
 from bot.commands.job_start import track_job
-from bot.core.context import BaseContext, ButtonContext, CommandContext
-from bot.core.dispatcher import ButtonRoute, CommandSpec
+from bot.core.context import AnswerContext, BaseContext, ButtonContext, CommandContext
+from bot.core.dispatcher import ButtonRoute, CommandSpec, QuestionRoute
 from bot.core.errors import UserError
 from bot.core.options import OptionSpec
 from bot.jobs.records import SUNO, number_of, obj, text_of
@@ -24,6 +24,7 @@ from bot.store.base import JsonValue
 
 VERSIONS: Final = ("v3.0", "v3.5")
 _ASK_ATTEMPTS: Final = 3
+ASK_EXTEND: Final = "suno_extend"
 # "30", "30s", "30.5" or "0:45" / "1:05" (the clip's length is shown as m:ss).
 _EXTEND_RE: Final = re.compile(
     r"^\s*(?:(?P<minutes>\d+):(?P<mmss>[0-5]\d(?:\.\d+)?)|(?P<seconds>\d+(?:\.\d+)?)\s*s?)"
@@ -75,25 +76,36 @@ def parse_extend(answer: str) -> tuple[float, str | None] | None:
 
 
 async def press_extend(ctx: ButtonContext) -> None:
-    payload = obj(ctx.button.payload)
-    title = text_of(payload, "title")
+    await _ask_extend(ctx, {**obj(ctx.button.payload), "attempt": 1})
+
+
+async def _ask_extend(ctx: BaseContext, payload: dict[str, JsonValue]) -> None:
     duration = number_of(payload, "duration")
-    prefill = str(int(duration // 2)) if duration else "30"
-    for _ in range(_ASK_ATTEMPTS):
-        answer = await ctx.responder.ask_text(
-            ctx.t("music.ask_extend", title=title, duration=int(duration or 0) or "?"),
-            prefill=prefill,
-        )
-        if answer is None:
+    asked = await ctx.ask(
+        ASK_EXTEND,
+        ctx.t("music.ask_extend", title=text_of(payload, "title"),
+              duration=int(duration or 0) or "?"),
+        prefill=str(int(duration // 2)) if duration else "30",
+        data=payload,
+    )
+    if not asked:
+        await ctx.reply(ctx.t("generic.cancelled"))
+
+
+async def answer_extend(ctx: AnswerContext) -> None:
+    """The answer to Extend's question, possibly after a restart."""
+    payload = obj(ctx.data)
+    duration = number_of(payload, "duration")
+    parsed = parse_extend(ctx.answer)
+    if parsed is None or (duration and parsed[0] > duration):
+        await ctx.reply(ctx.t("music.bad_extend"))
+        attempt = int(number_of(payload, "attempt") or 1)
+        if attempt >= _ASK_ATTEMPTS:
             await ctx.reply(ctx.t("generic.cancelled"))
-            return
-        parsed = parse_extend(answer)
-        if parsed is None or (duration and parsed[0] > duration):
-            await ctx.reply(ctx.t("music.bad_extend"))
-            continue
-        await _extend(ctx, payload, parsed[0], parsed[1])
+        else:
+            await _ask_extend(ctx, {**payload, "attempt": attempt + 1})
         return
-    await ctx.reply(ctx.t("generic.cancelled"))
+    await _extend(ctx, payload, parsed[0], parsed[1])
 
 
 async def _extend(
@@ -138,3 +150,4 @@ BUTTONS = (
     ButtonRoute(SUNO_EXTEND, press_extend),
     ButtonRoute(SUNO_CONCAT, press_concat),
 )
+QUESTIONS = (QuestionRoute(ASK_EXTEND, answer_extend),)

@@ -1,7 +1,8 @@
 """What a command handler gets: the event, a responder and the bot's services.
 
 Handlers are ``async def handler(ctx: CommandContext) -> None`` (commands and plain
-messages) or ``async def handler(ctx: ButtonContext) -> None`` (button presses). They
+messages), ``async def handler(ctx: ButtonContext) -> None`` (button presses) or
+``async def handler(ctx: AnswerContext) -> None`` (answers to ``ctx.ask``). They
 answer with ``ctx.reply(...)`` or talk to ``ctx.responder`` directly, and raise
 :class:`~bot.core.errors.UserError` or let relay errors escape: the dispatcher turns
 those into words.
@@ -10,6 +11,7 @@ those into words.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -28,6 +30,7 @@ from bot.core.models import (
     MessageRef,
     OptionValue,
     OutgoingFile,
+    Question,
     Reply,
     Responder,
     UserRef,
@@ -38,13 +41,21 @@ from bot.egress import EgressPolicy
 from bot.log import Redactor
 from bot.metrics import Metrics
 from bot.relay import RelayClient
-from bot.store.base import ButtonKey, Store
+from bot.store.base import ButtonKey, JsonValue, Store
 
 if TYPE_CHECKING:
     from bot.core.dispatcher import CommandSpec
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]
+
+QUESTION_TTL_S = 15 * 60.0  # how long a question may be answered
+
+
+def question_scope(chat: ChatRef) -> str:
+    """The store's ``chat_id`` for questions and other pending inputs: the chat, and the
+    topic or thread within it, so a question asked in one topic is answered there."""
+    return f"{chat.chat_id}/{chat.thread_id}" if chat.thread_id else chat.chat_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +121,33 @@ class BaseContext:
         assert ref is not None
         return ref
 
+    async def ask(
+        self,
+        kind: str,
+        prompt: str,
+        *,
+        prefill: str = "",
+        data: JsonValue = None,
+        ttl_s: float = QUESTION_TTL_S,
+    ) -> bool:
+        """Ask this user for text; the answer goes to the ``QuestionRoute`` of ``kind``.
+
+        The question is kept in the store with ``data`` (what the continuation needs), so
+        the answer reaches its continuation in whichever process receives it, also after
+        a restart. Asking replaces this user's earlier question in this chat. False when
+        nobody can be asked here."""
+        token = secrets.token_urlsafe(9)
+        asked_in = await self.responder.ask(Question(prompt, prefill, token))
+        if asked_in is None:
+            return False
+        await self.services.store.put_pending(
+            self.chat.platform, question_scope(self.chat), self.user.id, kind=kind,
+            payload={"token": token, "asked_in": asked_in, "prompt": prompt,
+                     "prefill": prefill, "data": data},
+            ttl_s=ttl_s,
+        )
+        return True
+
 
 @dataclass(frozen=True, slots=True)
 class CommandContext(BaseContext):
@@ -151,3 +189,15 @@ class ButtonContext(BaseContext):
 
     press: ButtonPress
     button: ButtonKey
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerContext(BaseContext):
+    """The answer to a question asked with :meth:`BaseContext.ask`.
+
+    ``data`` is what the asker stored with the question; ``prefill`` what the question
+    was pre-filled with. Ask again (``ctx.ask``) to let the user correct a bad answer."""
+
+    answer: str
+    data: JsonValue
+    prefill: str

@@ -1,7 +1,8 @@
 """The command registry and the one path every event takes through the core.
 
 An adapter calls :meth:`Dispatcher.handle` with an :class:`Invocation` (or
-:meth:`Dispatcher.press` with a :class:`ButtonPress`) and a responder. The dispatcher
+:meth:`Dispatcher.press` with a :class:`ButtonPress`, :meth:`Dispatcher.answer` with a
+:class:`TypedAnswer`) and a responder. The dispatcher
 
 1. finds the command (parsing ``/cmd args`` from text where the platform sends text),
    or the first message handler that accepts a plain message addressed to the bot;
@@ -12,8 +13,8 @@ An adapter calls :meth:`Dispatcher.handle` with an :class:`Invocation` (or
    traceback ever reaches a user.
 
 Commands are declared, not registered at import: each ``bot/commands/<feature>.py``
-exposes tuples of :class:`CommandSpec` / :class:`MessageRoute` / :class:`ButtonRoute`, and
-the composition root hands them to the dispatcher.
+exposes tuples of :class:`CommandSpec` / :class:`MessageRoute` / :class:`ButtonRoute` /
+:class:`QuestionRoute`, and the composition root hands them to the dispatcher.
 """
 
 from __future__ import annotations
@@ -24,7 +25,14 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal
 
-from bot.core.context import BaseContext, ButtonContext, CommandContext, Services
+from bot.core.context import (
+    AnswerContext,
+    BaseContext,
+    ButtonContext,
+    CommandContext,
+    Services,
+    question_scope,
+)
 from bot.core.errors import UserError
 from bot.core.failures import describe_failure
 from bot.core.language import platform_locale, resolve_locale
@@ -36,6 +44,7 @@ from bot.core.models import (
     OptionValue,
     Reply,
     Responder,
+    TypedAnswer,
     UserRef,
 )
 from bot.core.options import (
@@ -52,10 +61,12 @@ log = logging.getLogger(__name__)
 
 CommandHandler = Callable[[CommandContext], Awaitable[None]]
 ButtonHandler = Callable[[ButtonContext], Awaitable[None]]
+AnswerHandler = Callable[[AnswerContext], Awaitable[None]]
 Next = Callable[[], Awaitable[None]]
 Middleware = Callable[[BaseContext, Next], Awaitable[None]]
 
 _NAME_RE: Final = re.compile(r"^[a-z0-9_]{1,32}$")  # Discord's and Telegram's rule
+_CANCEL_RE: Final = re.compile(r"^/cancel(?:@\w+)?(?:\s|$)", re.IGNORECASE)
 
 AnswerHint = Literal["text", "image", "speech", "music", "video"]
 
@@ -121,6 +132,17 @@ class ButtonRoute:
     handler: ButtonHandler
 
 
+@dataclass(frozen=True, slots=True)
+class QuestionRoute:
+    """Continues a command when the answer to a question of ``kind`` arrives
+    (``ctx.ask(kind, ...)``): the continuation registry, as ``ButtonRoute`` is for
+    buttons. The question lives in the store, so the answer may come to another process
+    or after a restart; the handler gets only what the asker stored with it."""
+
+    kind: str
+    handler: AnswerHandler
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -129,6 +151,7 @@ class Dispatcher:
         commands: Sequence[CommandSpec],
         messages: Sequence[MessageRoute] = (),
         buttons: Sequence[ButtonRoute] = (),
+        questions: Sequence[QuestionRoute] = (),
         middleware: Sequence[Middleware] = (),
         dynamic_choices: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
@@ -136,6 +159,7 @@ class Dispatcher:
         self._commands = _index_commands(commands)
         self._messages = tuple(messages)
         self._buttons = {route.kind: route for route in buttons}
+        self._questions = {route.kind: route for route in questions}
         self._middleware = tuple(middleware)
         models = services.config.models
         self._choices: Mapping[str, Sequence[str]] = {
@@ -220,6 +244,85 @@ class Dispatcher:
             await self._answer_failure(exc, responder, locale, None)
         else:
             self._count("button", None)
+
+    async def answer(self, answer: TypedAnswer, responder: Responder) -> bool:
+        """Give ``answer`` to the question pending for its user here, if it answers it.
+
+        True when the text was consumed (the question's continuation ran, the question
+        was cancelled with ``/cancel``, or it had expired and the user was told so);
+        False when the text is not an answer and should be handled as usual. Never
+        raises (but cancellation)."""
+        store = self._services.store
+        key = (answer.chat.platform, question_scope(answer.chat), answer.user.id)
+        try:
+            pending = await store.get_pending(*key, include_expired=True)
+        except Exception:
+            log.warning("could not read pending questions", exc_info=True)
+            return False
+        route = self._questions.get(pending.kind) if pending is not None else None
+        if pending is None or route is None:
+            return False  # nothing asked, or an input the user gives otherwise (/mask)
+        stored = pending.payload if isinstance(pending.payload, dict) else {}
+        text = answer.text.strip()
+        if answer.token is not None:
+            if answer.token != stored.get("token"):
+                return await self._stale_form(answer, responder)
+        elif text.startswith("/"):
+            if pending.expired:
+                return False
+            await store.pop_pending(*key)
+            if _CANCEL_RE.match(text) is None:
+                return False  # another command: it runs, and the question is dropped
+            locale = await self.locale_for(answer.user, answer.chat)
+            await self._notify(responder, t("questions.cancelled", locale), answer)
+            return True
+        else:
+            asked_in = stored.get("asked_in")
+            replied = answer.replied_to is not None and answer.replied_to == asked_in
+            if not (replied or (answer.anywhere and not pending.expired)):
+                return False
+        taken = await store.pop_pending(*key, include_expired=True)
+        if taken is None:
+            return False  # another process took it first
+        locale = await self.locale_for(answer.user, answer.chat)
+        if taken.expired:
+            await self._notify(responder, t("questions.expired", locale), answer)
+            return True
+        if not text:
+            await self._notify(responder, t("questions.cancelled", locale), answer)
+            return True
+        prefill = stored.get("prefill")
+        ctx = AnswerContext(
+            user=answer.user,
+            chat=answer.chat,
+            responder=responder,
+            services=self._services,
+            locale=locale,
+            commands=self.commands,
+            answer=text,
+            data=stored.get("data"),
+            prefill=prefill if isinstance(prefill, str) else "",
+        )
+        try:
+            await self._run(ctx, lambda: route.handler(ctx))
+        except Exception as exc:  # noqa: BLE001 - the one boundary; see _answer_failure
+            self._count("answer", exc)
+            await self._answer_failure(exc, responder, locale, None)
+        else:
+            self._count("answer", None)
+        return True
+
+    async def _stale_form(self, answer: TypedAnswer, responder: Responder) -> bool:
+        """A form submitted for a question that has since been replaced or answered."""
+        locale = await self.locale_for(answer.user, answer.chat)
+        await self._notify(responder, t("questions.expired", locale), answer)
+        return True
+
+    async def _notify(self, responder: Responder, text: str, answer: TypedAnswer) -> None:
+        try:
+            await responder.send(Reply(text, reply_to=answer.message, ephemeral=True))
+        except DeliveryError as exc:
+            log.warning("could not deliver a notice: %s", exc)
 
     # -- internals -----------------------------------------------------------------
 

@@ -121,6 +121,39 @@ class Invocation:
 
 
 @dataclass(frozen=True, slots=True)
+class Question:
+    """A question for one user (``BaseContext.ask``), as a responder shows it.
+
+    ``token`` identifies this question: a platform that answers through a form of its own
+    (a Discord modal) carries it back in :attr:`TypedAnswer.token`, so a form left open
+    from an older question cannot answer a newer one."""
+
+    prompt: str
+    prefill: str
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class TypedAnswer:
+    """Text that may answer the question pending for ``user`` in ``chat``.
+
+    The adapter says how it relates to the question: ``replied_to`` is the message it
+    replies to (it answers when that is the message that asked); ``anywhere`` means any
+    message of the asker here answers (a private chat, a Discord channel, the console);
+    ``token`` comes from a platform form that carries :attr:`Question.token`. Text
+    starting with ``/`` cancels the question (``/cancel`` is swallowed, any other command
+    then runs as usual)."""
+
+    user: UserRef
+    chat: ChatRef
+    text: str
+    replied_to: str | None = None
+    anywhere: bool = False
+    token: str | None = None
+    message: MessageRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ButtonPress:
     user: UserRef
     chat: ChatRef
@@ -220,8 +253,13 @@ class Responder(Protocol):
         """
         ...
 
-    async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
-        """Ask the user for one line of text (a modal); None when cancelled or timed out."""
+    async def ask(self, question: Question) -> str | None:
+        """Show ``question`` to the user this responder answers, and return at once.
+
+        Returns the id of the message that asks (a reply to it answers), ``""`` when the
+        platform asks some other way (a Discord modal, whose submit carries the token),
+        or None when there is nobody to ask here. The answer comes later as a
+        :class:`TypedAnswer`, possibly to another process after a restart."""
         ...
 
     def typing(self) -> AbstractAsyncContextManager[None]:

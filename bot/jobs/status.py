@@ -13,7 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
-from bot.core.models import DeliveryError, MessageRef, OutgoingFile, Reply, Responder
+from bot.core.models import Button, DeliveryError, MessageRef, OutgoingFile, Reply, Responder
 from bot.core.render import progress_bar
 from bot.core.texts import t
 from bot.jobs.outlets import encode_message_ref
@@ -129,8 +129,11 @@ class StatusEditor:
         responder: Responder,
         ref: MessageRef,
         fetch_preview: PreviewFetcher,
+        *,
+        buttons: tuple[tuple[Button, ...], ...] = (),
     ) -> None:
-        """Edit the status message if it is out of date and the throttle allows."""
+        """Edit the status message if it is out of date and the throttle allows
+        (``buttons``: what the job needs pressed now, e.g. to answer a MODAL)."""
         if not self.needs_edit(job) or self.wait_needed(job) > 0:
             return
         shown = self._shown.get(job.id)
@@ -144,7 +147,7 @@ class StatusEditor:
             # not be fetched: an edit would show exactly what is already there.
             shown.preview_url = job.preview_url
             return
-        await self._edit(job, responder, ref, Reply(text, files=files))
+        await self._edit(job, responder, ref, Reply(text, files=files, buttons=buttons))
         self._shown[job.id] = _Shown(text, job.preview_url)
 
     async def show_final(self, job: Job, responder: Responder, ref: MessageRef) -> None:

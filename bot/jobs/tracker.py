@@ -35,8 +35,9 @@ from typing import Final
 
 from bot.core.bell import TrackerBell
 from bot.core.context import Services
-from bot.core.models import DeliveryError, MessageRef, Reply, Responder
+from bot.core.models import Button, DeliveryError, MessageRef, Reply, Responder
 from bot.core.texts import t
+from bot.jobs.modal import modal_buttons, modal_deadline
 from bot.jobs.observe import Observation
 from bot.jobs.outlets import ChatOutlet, decode_message_ref, encode_message_ref
 from bot.jobs.polling import Poller, PollOutcome
@@ -209,6 +210,8 @@ class JobTracker:
             return
         # Commands do not know the tracker's clock: the deadline is fixed on first sight.
         deadline = job.deadline or deadline_for(job.kind, job.relay_mode, job.created_at)
+        if obs is not None and obs.state is JobState.MODAL:
+            deadline = modal_deadline(job, deadline, now)  # someone must be asked first
         if now >= deadline:
             timed_out = await store.update_job(
                 job.id, only_from=ACTIVE_STATES, state=JobState.TIMED_OUT,
@@ -241,8 +244,11 @@ class JobTracker:
         if ref is None or responder is None:
             return
         builder = ResultBuilder(self._services, responder.limits)
+        buttons: tuple[tuple[Button, ...], ...] = ()
+        if job.state is JobState.MODAL and job.kind == MJ:
+            buttons = await modal_buttons(self._services.store, job, job_locale(job))
         await self._status.show_progress(
-            job, responder, ref, lambda url: builder.fetch(url, "image")
+            job, responder, ref, lambda url: builder.fetch(url, "image"), buttons=buttons
         )
 
     def _responder(self, job: Job) -> Responder | None:

@@ -15,7 +15,15 @@ from adapters.console.adapter import ConsoleResponder, ConsoleSession, console_l
 from adapters.console.convert import MessageInput, PressInput, find_button, parse_line
 from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
 from bot.console import run_console
-from bot.core.models import Button, ButtonPress, Invocation, Reply, Responder
+from bot.core.models import (
+    Button,
+    ButtonPress,
+    Invocation,
+    Question,
+    Reply,
+    Responder,
+    TypedAnswer,
+)
 from bot.core.texts import t
 from bot.sim import SimRelay
 from bot.sim.media import make_png
@@ -206,17 +214,23 @@ async def test_human_output_shows_messages_and_buttons(tmp_path: Path) -> None:
 
 
 class AskingCore:
-    """A core whose one command asks a question, as a Midjourney zoom or remix does."""
+    """A core whose one command asks a question, as a Midjourney zoom or remix does; the
+    answer continues it."""
 
     def __init__(self) -> None:
-        self.answers: list[str | None] = []
+        self.answers: list[str] = []
+        self.asked_for: list[str] = []
 
     async def handle(self, invocation: Invocation, responder: Responder) -> None:
-        answer = await responder.ask_text("New zoom factor?", prefill="2")
-        self.answers.append(answer)
+        self.asked_for.append(invocation.text)
+        await responder.ask(Question("New zoom factor?", "2", "token"))
+
+    async def answer(self, answer: TypedAnswer, responder: Responder) -> bool:
+        self.answers.append(answer.text)
         for _ in range(50):  # keep working after the answer: the next line must wait
             await asyncio.sleep(0)
-        await responder.send(Reply(f"zoom {answer} for {invocation.text}"))
+        await responder.send(Reply(f"zoom {answer.text} for {self.asked_for[-1]}"))
+        return True
 
     async def press(self, press: ButtonPress, responder: Responder) -> None:
         raise AssertionError("no buttons here")

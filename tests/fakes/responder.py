@@ -6,7 +6,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
-from bot.core.models import MessageRef, PlatformLimits, Reply
+from bot.core.models import MessageRef, PlatformLimits, Question, Reply
 from tests.fakes.clock import SchedulingClock
 
 
@@ -39,7 +39,6 @@ class RecordingResponder:
 
     platform_limits: PlatformLimits = field(default_factory=limits)
     clock: SchedulingClock | None = None
-    answers: list[str | None] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)
 
@@ -58,9 +57,9 @@ class RecordingResponder:
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         self.events.append(Event("edit", ref.message_id, reply, self._now()))
 
-    async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
-        self.asked.append(prompt)
-        return self.answers.pop(0) if self.answers else None
+    async def ask(self, question: Question) -> str | None:
+        self.asked.append(question.prompt)
+        return f"q{len(self.asked)}"
 
     @contextlib.asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:

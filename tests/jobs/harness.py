@@ -26,7 +26,9 @@ from bot.core.models import (
     Invocation,
     MessageRef,
     PlatformLimits,
+    Question,
     Reply,
+    TypedAnswer,
     UserRef,
 )
 from bot.jobs.tracker import JobTracker
@@ -59,12 +61,14 @@ class FakeClock:
 
 @dataclass
 class Recorder:
-    """Every message of every chat, and the answers ask_text will give (in order)."""
+    """Every message of every chat, and the answers the user types to questions (in order;
+    None cancels)."""
 
     clock: FakeClock
     events: list[Event] = field(default_factory=list)
     answers: list[str | None] = field(default_factory=list)
     asked: list[tuple[str, str]] = field(default_factory=list)  # (prompt, prefill)
+    question_open: bool = False
     count: int = 0
     updated: asyncio.Condition = field(default_factory=asyncio.Condition)  # on every send
 
@@ -111,9 +115,10 @@ class RecordingResponder:
         self._recorder.events.append(Event("edit", ref.message_id, reply, self._recorder.clock()))
         return None
 
-    async def ask_text(self, prompt: str, *, prefill: str = "") -> str | None:
-        self._recorder.asked.append((prompt, prefill))
-        return self._recorder.answers.pop(0) if self._recorder.answers else None
+    async def ask(self, question: Question) -> str | None:
+        self._recorder.asked.append((question.prompt, question.prefill))
+        self._recorder.question_open = True
+        return f"q{len(self._recorder.asked)}"
 
     @contextlib.asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:
@@ -158,12 +163,26 @@ class Bot:
                       user: UserRef = ALICE) -> None:
         invocation = Invocation(user, CHAT, text=text, attachments=attachments)
         await self.dispatcher.handle(invocation, self.outlet.responder)
+        await self.type_answers(user)
 
     async def press(self, label: str, *, user: UserRef = ALICE,
                     event: Event | None = None) -> None:
         message_id, button = self.recorder.find_button(label, event)
         press = ButtonPress(user, CHAT, button.key, MessageRef(CHAT.chat_id, message_id))
         await self.dispatcher.press(press, self.outlet.responder)
+        await self.type_answers(user)
+
+    async def answer(self, text: str, *, user: UserRef = ALICE) -> bool:
+        """The user types ``text`` in the chat while a question may be pending."""
+        self.recorder.question_open = False
+        answer = TypedAnswer(user, CHAT, text, anywhere=True)
+        return await self.dispatcher.answer(answer, self.outlet.responder)
+
+    async def type_answers(self, user: UserRef = ALICE) -> None:
+        """Answer each question asked with the next of ``recorder.answers``."""
+        while self.recorder.question_open and self.recorder.answers:
+            text = self.recorder.answers.pop(0)
+            await self.answer("/cancel" if text is None else text, user=user)
 
     async def settle(self, max_ticks: int = 50) -> None:
         """Tick (advancing the clock by the poll interval) until nothing is left to do."""

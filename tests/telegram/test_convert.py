@@ -1,13 +1,10 @@
-"""Reading Telegram messages: who is addressed, topics, open questions."""
+"""Reading Telegram messages: who is addressed, topics."""
 
 from __future__ import annotations
-
-import asyncio
 
 from telegram import Message, User
 
 from adapters.telegram.convert import read_addressing, real_reply, thread_of
-from adapters.telegram.questions import Questions
 from tests.fakes.telegram_api import FakeTelegram
 
 BOT = User(777_000, "Relay Test Bot", is_bot=True, username="relay_test_bot")
@@ -46,32 +43,3 @@ async def test_the_topic_root_is_not_a_reply(tg: FakeTelegram) -> None:
     assert thread_of(general) == ""
 
 
-async def test_in_groups_only_the_askers_reply_answers(tg: FakeTelegram) -> None:
-    group = tg.group()
-    alice, bob = tg.user(1001, "Alice"), tg.user(1002, "Bob")
-    question = tg.world.new_message(group.id, tg.world.bot_user, text="zoom?")
-    questions = Questions()
-    waiting = asyncio.ensure_future(
-        questions.wait((group.id, "", alice.id), 5, asked_in=str(question["message_id"]))
-    )
-    await asyncio.sleep(0)
-    bob_reply = parsed(tg.send_text(group, bob, "mine!", reply_to=question["message_id"]))
-    assert not questions.offer(bob_reply)
-    unrelated = parsed(tg.send_text(group, alice, "just chatting"))
-    assert not questions.offer(unrelated), "in a group only a reply answers"
-    answer = parsed(tg.send_text(group, alice, " a --zoom 2 ", reply_to=question["message_id"]))
-    assert questions.offer(answer)
-    assert await waiting == "a --zoom 2"
-
-
-async def test_a_new_question_or_a_command_ends_the_old_one(tg: FakeTelegram) -> None:
-    alice = tg.user()
-    chat = tg.private_chat(alice)
-    questions = Questions()
-    key = (chat.id, "", alice.id)
-    first = asyncio.ensure_future(questions.wait(key, 5, asked_in="1"))
-    await asyncio.sleep(0)
-    second = asyncio.ensure_future(questions.wait(key, 5, asked_in="2"))
-    assert await first is None
-    assert not questions.offer(parsed(tg.send_text(chat, alice, "/help")))
-    assert await second is None

@@ -14,6 +14,9 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "generic.button_expired": "This button no longer works. Run the command again.",
     "generic.not_your_button": "Only the person who ran the command can press this button.",
     "generic.cancelled": "Cancelled.",
+    "questions.cancelled": "Cancelled: that question is closed.",
+    "questions.expired": "That question has expired (or a newer one replaced it). Press the "
+    "button again to be asked anew.",
     "stream.writing": "✍️ still writing…",
     "stream.interrupted": "⚠️ The answer was cut off: {reason}",
     "stream.empty": "(The model sent an empty answer.)",
@@ -239,7 +242,8 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "jobs.title.luma": "🎬 Luma · {action}",
     "jobs.state.queued": "⏳ Waiting in the queue…",
     "jobs.state.queued_at": "⏳ In the queue, {position} ahead of it…",
-    "jobs.state.modal": "✏️ Waiting for more input…",
+    "jobs.state.modal": "✏️ Midjourney is waiting for the prompt: press the button below to "
+    "send it.",
     "jobs.state.done": "✅ Done.",
     "jobs.state.failed": "❌ Failed: {reason}",
     "jobs.state.cancelled": "🚫 Cancelled.",
@@ -314,6 +318,9 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "mj.mask_not_png": "The mask must be a PNG image (white = redraw, black = keep).",
     "mj.no_image_size": "I could not get the image to build the mask from. "
     "Answer “mask” and send a mask image with /mask instead.",
+    "mj.modal_button": "✏️ Send the prompt",
+    "mj.modal_not_waiting": "That Midjourney task is no longer waiting for a prompt.",
+    "mj.modal_sent": "Prompt sent; job #{id} goes on.",
     "mj.modal_cancelled": "Cancelled; Midjourney did not start that action.",
     "music.both": "Give either a description (prompt) or lyrics, not both.",
     "music.need_prompt": "Tell me what the song is about (prompt), or give lyrics and a title.",

@@ -75,15 +75,18 @@ class App:
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
         wall_clock: Clock = time.time,
+        store_clock: Clock | None = None,
         platforms: Sequence[str] | None = None,
         start_tracker: bool = True,
     ) -> None:
         """``platforms`` limits which configured platforms start (tests); default all.
         ``start_tracker=False`` builds the job tracker without its loop, for tests that
-        drive it with ``app.tracker.run_once()`` on virtual time."""
+        drive it with ``app.tracker.run_once()`` on virtual time; ``store_clock`` puts the
+        store on virtual time too (default: the store's own clock)."""
         self.config = config
         self._clock = clock
         self._wall_clock = wall_clock
+        self._store_clock = store_clock
         self._start_tracker = start_tracker
         self._sleep = sleep
         self._platforms = (
@@ -113,7 +116,8 @@ class App:
         stack = AsyncExitStack()
         try:
             self._core = await stack.enter_async_context(
-                open_core(self.config, clock=self._clock, sleep=self._sleep)
+                open_core(self.config, clock=self._clock, sleep=self._sleep,
+                          store_clock=self._store_clock)
             )
             for adapter in self._build_adapters(self._core):
                 await adapter.start()

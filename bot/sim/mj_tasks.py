@@ -139,6 +139,12 @@ class MjBook:
         task.progress.observe(advance=advance)
         self._stamp(task)
 
+    def want_modal(self, task: MjTask) -> None:
+        task.pinned_status = task.pinned_progress = None
+        task.waiting_modal = True
+        task.progress.started_at = None
+        self._stamp(task)
+
     def confirm_modal(self, task: MjTask, prompt: str, mask_base64: str) -> None:
         task.prompt = prompt or task.prompt
         task.mask_base64 = mask_base64

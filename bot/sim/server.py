@@ -162,6 +162,12 @@ class SimRelay:
         self.context.mj.pin(self._task(task_id), status, progress=progress, fail_reason=fail_reason)
         return self.mj_task(task_id)
 
+    def mj_task_wants_modal(self, task_id: str) -> dict[str, Any]:
+        """Stop a running task in MODAL, as a remix account does: it waits for
+        ``/mj/submit/modal`` with the (edited) prompt, then runs again."""
+        self.context.mj.want_modal(self._task(task_id))
+        return self.mj_task(task_id)
+
     def finish_mj_task(self, task_id: str) -> dict[str, Any]:
         """Move a task straight to its end (SUCCESS, or FAILURE for ``[fail]`` prompts)."""
         task = self._task(task_id)

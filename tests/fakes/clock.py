@@ -53,8 +53,10 @@ async def start_app(config: AppConfig, clock: JumpingClock) -> App:
     """The real App with every platform ``config`` names, on virtual time.
 
     With virtual time the tracker's own loop would spin through its naps, so its loop is
-    not started and tests tick it explicitly instead (:class:`Jobs`)."""
-    app = App(config, clock=clock, sleep=clock.sleep, wall_clock=clock, start_tracker=False)
+    not started and tests tick it explicitly instead (:class:`Jobs`). The store is on the
+    same virtual time, so expiries (questions) pass when the clock jumps."""
+    app = App(config, clock=clock, sleep=clock.sleep, wall_clock=clock, store_clock=clock,
+              start_tracker=False)
     await app.start()
     return app
 

@@ -483,3 +483,20 @@ async def test_scripting_helpers_pin_a_status(sim: SimRelay, http: aiohttp.Clien
     sim.set_mj_task_status(task_id, "FAILURE", fail_reason="(simulated) pinned failure")
     _, task = await get(http, f"{sim.base_url}/mj/task/{task_id}/fetch")
     assert (task["status"], task["failReason"]) == ("FAILURE", "(simulated) pinned failure")
+
+
+async def test_a_running_task_can_be_made_to_wait_in_modal_like_a_remix_account(
+    sim: SimRelay, http: aiohttp.ClientSession
+) -> None:
+    task_id = sim.add_mj_task("pig on a hill", finished=False)
+    waiting = sim.mj_task_wants_modal(task_id)
+    assert waiting["status"] == "MODAL" and waiting["properties"]["remix"] is True
+    _, still = await get(http, f"{sim.base_url}/mj/task/{task_id}/fetch")
+    assert still["status"] == "MODAL", "a MODAL task waits, it does not run on"
+    started = (
+        await post(http, f"{sim.base_url}/mj/submit/modal",
+                   {"taskId": task_id, "prompt": "pig on a hill, remixed"})
+    )[1]
+    assert started["code"] == 1 and started["result"] == task_id
+    done = (await poll_until_done(sim, http, task_id))[-1]
+    assert done["status"] == "SUCCESS" and done["prompt"] == "pig on a hill, remixed"

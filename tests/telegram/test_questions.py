@@ -1,0 +1,114 @@
+"""Questions kept in the store: a ForceReply question asked before a restart is answered
+after it, an expired one says so, and a Midjourney task that turns MODAL while it runs
+gets a button that asks for the prompt and goes on under the same job."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+
+from bot.config import AppConfig
+from bot.sim import SimRelay
+from bot.store.base import JobState
+from tests.fakes.clock import Jobs, JumpingClock, start_app
+from tests.fakes.telegram_api import FakeTelegram
+from tests.telegram.conftest import Running
+from tests.telegram.test_jobs import imagine, press, results, zoom_question
+
+Start = Callable[[], Awaitable[tuple[Running, Jobs]]]
+
+
+@pytest.fixture
+async def start(
+    config: AppConfig, tg: FakeTelegram, clock: JumpingClock
+) -> AsyncIterator[Start]:
+    """Start the app on the same SQLite file; each start stops the one before."""
+    alice = tg.user(1001, "Alice", username="alice")
+    running: list[Running] = []
+
+    async def begin() -> tuple[Running, Jobs]:
+        if running:
+            await running[-1].app.stop()
+        app = await start_app(config, clock)
+        assert app.tracker is not None
+        running.append(Running(app, tg, clock, alice, tg.private_chat(alice)))
+        return running[-1], Jobs(app.tracker, clock)
+
+    yield begin
+    if running:
+        await running[-1].app.stop()
+
+
+async def test_a_question_asked_before_a_restart_is_answered_after_it(
+    start: Start, sim: SimRelay
+) -> None:
+    bot, jobs = await start()
+    question = await zoom_question(bot, jobs)
+    bot, jobs = await start()  # the bot restarts while Alice is typing
+
+    await bot.say("a lighthouse at dawn --zoom 1.4", reply_to=question.message_id)
+    [modal] = await sim.wait_for_requests("/mj/submit/modal", 1)
+    assert modal.json["prompt"] == "a lighthouse at dawn --zoom 1.4"
+    await bot.adapter.settled()
+    for _ in range(3):
+        await jobs.tick()
+    zoomed = results(bot)[-1]
+    assert "U1" in zoomed.labels, "the zoomed grid was delivered after the restart"
+    assert sim.requests_to("/v1/chat/completions") == [], "the answer was not chatted"
+
+
+async def test_an_expired_question_answers_with_a_clear_message(
+    start: Start, sim: SimRelay, clock: JumpingClock
+) -> None:
+    bot, jobs = await start()
+    question = await zoom_question(bot, jobs)
+    await bot.adapter.settled()
+    clock.now += 16 * 60  # the question lives 15 minutes
+    count = len(bot.fake.messages_in(bot.dm))
+    await bot.say("a lighthouse --zoom 1.4", reply_to=question.message_id)
+    await bot.adapter.settled()
+    notice = await bot.answer(after=count, containing="expired")
+    assert "Press the button again" in notice.text
+    await bot.adapter.settled()
+    assert sim.requests_to("/mj/submit/modal") == []
+    assert sim.requests_to("/v1/chat/completions") == []
+
+
+async def test_a_task_turning_modal_while_polled_asks_for_the_prompt_and_goes_on(
+    start: Start, sim: SimRelay
+) -> None:
+    bot, jobs = await start()
+    await bot.say("/imagine a castle in the fog")
+    await bot.answer(containing="a castle in the fog")
+    await bot.adapter.settled()
+    [task_id] = sim.mj_task_ids()
+    sim.mj_task_wants_modal(task_id)  # a remix account: Midjourney wants the prompt
+    await jobs.tick()
+    [status] = bot.fake.messages_in(bot.dm)
+    assert "waiting for the prompt" in status.text
+    assert status.labels == ["✏️ Send the prompt"]
+
+    await press(bot, status, "✏️ Send the prompt")
+    question = next(m for m in bot.fake.messages_in(bot.dm) if m.force_reply)
+    assert "a castle in the fog" in question.text, "the original prompt is pre-filled"
+    bot, jobs = await start()  # a restart while the question is open
+    for _ in range(5):
+        await jobs.tick()  # the job waits in MODAL instead of timing out
+    await bot.say("a castle in the fog, at night", reply_to=question.message_id)
+    [modal] = await sim.wait_for_requests("/mj/submit/modal", 1)
+    assert modal.json == {**modal.json, "taskId": task_id,
+                          "prompt": "a castle in the fog, at night"}
+    await bot.adapter.settled()
+    for _ in range(4):
+        await jobs.tick()
+    store = bot.app.core.services.store
+    [job] = await store.list_jobs_for_owner("telegram", str(bot.alice.id))
+    assert job.state is JobState.DELIVERED and job.relay_task_id == task_id
+    result = results(bot)[-1]
+    shown = {m.message_id: m for m in bot.fake.messages_in(bot.dm)}
+    status_now = shown[result.reply_to or 0]  # the status, replaced by its preview photo
+    assert f"Job #{job.id}" in status_now.text and "✅" in status_now.text
+    assert not status_now.buttons, "the prompt button is gone once the job goes on"
+    assert "U1" in result.labels
+    assert len(sim.requests_to("/mj/submit/imagine")) == 1

@@ -14,7 +14,7 @@ from bot.store.base import JobState
 from tests.fakes.clock import Jobs, JumpingClock, start_app
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram.conftest import Running
-from tests.telegram.test_jobs import imagine, press, results, zoom_question
+from tests.telegram.test_jobs import press, results, zoom_question
 
 Start = Callable[[], Awaitable[tuple[Running, Jobs]]]
 

@@ -47,8 +47,8 @@ async def open_core(
     sleep: Sleep = asyncio.sleep,
     store_clock: Clock | None = None,
 ) -> AsyncIterator[Core]:
-    """``store_clock`` replaces the store's "now" (a benchmark's or test's virtual clock); by default
-    the store keeps its own (see :func:`bot.store.open_store`)."""
+    """``store_clock`` replaces the store's "now" (a benchmark's or test's virtual clock);
+    by default the store keeps its own (see :func:`bot.store.open_store`)."""
     try:
         store = await open_store(config.storage, clock=store_clock)
     except StoreError as exc:  # unreachable database, schema from a newer relaybot

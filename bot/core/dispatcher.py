@@ -260,37 +260,34 @@ class Dispatcher:
             log.warning("could not read pending questions", exc_info=True)
             return False
         route = self._questions.get(pending.kind) if pending is not None else None
-        if pending is None or route is None:
-            return False  # nothing asked, or an input the user gives otherwise (/mask)
-        stored = pending.payload if isinstance(pending.payload, dict) else {}
+        payload = pending.payload if pending is not None else None
+        stored = payload if isinstance(payload, dict) else {}
         text = answer.text.strip()
         if answer.token is not None:
-            if answer.token != stored.get("token"):
-                return await self._stale_form(answer, responder)
+            if pending is None or route is None or answer.token != stored.get("token"):
+                # A form filled in for a question already answered, replaced or gone.
+                await self._notify(responder, "questions.expired", answer)
+                return True
+        elif pending is None or route is None:
+            return False  # nothing asked, or an input the user gives otherwise (/mask)
         elif text.startswith("/"):
             if pending.expired:
                 return False
             await store.pop_pending(*key)
             if _CANCEL_RE.match(text) is None:
                 return False  # another command: it runs, and the question is dropped
-            locale = await self.locale_for(answer.user, answer.chat)
-            await self._notify(responder, t("questions.cancelled", locale), answer)
+            await self._notify(responder, "questions.cancelled", answer)
             return True
-        else:
-            asked_in = stored.get("asked_in")
-            replied = answer.replied_to is not None and answer.replied_to == asked_in
-            if not (replied or (answer.anywhere and not pending.expired)):
-                return False
+        elif not _answers(answer, pending.expired, stored.get("asked_in")):
+            return False
         taken = await store.pop_pending(*key, include_expired=True)
         if taken is None:
             return False  # another process took it first
+        if taken.expired or not text:
+            key_text = "questions.expired" if taken.expired else "questions.cancelled"
+            await self._notify(responder, key_text, answer)
+            return True
         locale = await self.locale_for(answer.user, answer.chat)
-        if taken.expired:
-            await self._notify(responder, t("questions.expired", locale), answer)
-            return True
-        if not text:
-            await self._notify(responder, t("questions.cancelled", locale), answer)
-            return True
         prefill = stored.get("prefill")
         ctx = AnswerContext(
             user=answer.user,
@@ -307,18 +304,13 @@ class Dispatcher:
             await self._run(ctx, lambda: route.handler(ctx))
         except Exception as exc:  # noqa: BLE001 - the one boundary; see _answer_failure
             self._count("answer", exc)
-            await self._answer_failure(exc, responder, locale, None)
+            await self._answer_failure(exc, responder, locale, None, what="an answer")
         else:
             self._count("answer", None)
         return True
 
-    async def _stale_form(self, answer: TypedAnswer, responder: Responder) -> bool:
-        """A form submitted for a question that has since been replaced or answered."""
-        locale = await self.locale_for(answer.user, answer.chat)
-        await self._notify(responder, t("questions.expired", locale), answer)
-        return True
-
-    async def _notify(self, responder: Responder, text: str, answer: TypedAnswer) -> None:
+    async def _notify(self, responder: Responder, key: str, answer: TypedAnswer) -> None:
+        text = t(key, await self.locale_for(answer.user, answer.chat))
         try:
             await responder.send(Reply(text, reply_to=answer.message, ephemeral=True))
         except DeliveryError as exc:
@@ -415,16 +407,19 @@ class Dispatcher:
         responder: Responder,
         locale: str,
         invocation: Invocation | None,
+        *,
+        what: str = "a button press",
     ) -> None:
         if isinstance(exc, DeliveryError):
             log.warning("could not deliver an answer: %s", exc)
             return
         text = describe_failure(exc, locale, redact=self._services.redact)
         if text is None:
-            log.exception("unexpected error while handling %s", _describe(invocation))
+            log.exception("unexpected error while handling %s", _describe(invocation, what))
             text = t("generic.error", locale)
         else:
-            log.info("answered %s with %s: %s", _describe(invocation), type(exc).__name__, exc)
+            log.info("answered %s with %s: %s", _describe(invocation, what), type(exc).__name__,
+                     exc)
         reply_to = invocation.message if invocation is not None else None
         try:
             await responder.send(Reply(text, reply_to=reply_to, ephemeral=True))
@@ -432,13 +427,22 @@ class Dispatcher:
             log.warning("could not deliver an error message: %s", delivery)
 
 
+def _answers(answer: TypedAnswer, expired: bool, asked_in: object) -> bool:
+    """Whether typed text answers the question: a reply to the message that asked (also
+    when expired: it is told so), or any text where the platform allows, while it is
+    open (an expired question does not swallow later chatter)."""
+    if answer.replied_to is not None and answer.replied_to == asked_in:
+        return True
+    return answer.anywhere and not expired
+
+
 def _unknown(name: str) -> UserError:
     return UserError("generic.unknown_command", command=name)
 
 
-def _describe(invocation: Invocation | None) -> str:
+def _describe(invocation: Invocation | None, what: str) -> str:
     if invocation is None:
-        return "a button press"
+        return what
     return f"/{invocation.command}" if invocation.command else "a message"
 
 

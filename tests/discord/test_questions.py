@@ -1,7 +1,7 @@
 """Questions kept in the store, on Discord: a modal opened before a restart and a channel
-question asked before one are still answered after it; a modal left open from a replaced
-question says so; a Midjourney task that turns MODAL while polled gets a button whose
-modal sends the prompt to that same task."""
+question asked before one are still answered after it; a modal of a replaced or already
+answered question says it expired; a Midjourney task that turns MODAL while polled gets a
+button whose modal sends the prompt to that same task."""
 
 from __future__ import annotations
 
@@ -94,7 +94,7 @@ async def test_a_channel_question_asked_before_a_restart_still_answers(
     assert modal.json["prompt"] == "a lighthouse --zoom 1.8"
 
 
-async def test_a_modal_of_a_replaced_question_says_it_expired(
+async def test_a_modal_of_a_replaced_or_answered_question_says_it_expired(
     start: Start, sim: SimRelay
 ) -> None:
     bot, jobs = await start()
@@ -114,6 +114,12 @@ async def test_a_modal_of_a_replaced_question_says_it_expired(
     await fake.submit_modal(second, ["a lighthouse --zoom 1.2"])
     [modal] = await sim.wait_for_requests("/mj/submit/modal", 1)
     assert modal.json["prompt"] == "a lighthouse --zoom 1.2"
+
+    again = await fake.submit_modal(second, ["a lighthouse --zoom 1.9"])  # answered already
+    await fake.wait_for(
+        "POST", f"/webhooks/*/{again.token}", where=lambda c: "expired" in (c.content or "")
+    )
+    assert len(sim.requests_to("/mj/submit/modal")) == 1, "one answer, one paid action"
 
 
 async def test_a_task_turning_modal_gets_a_button_whose_modal_sends_the_prompt(

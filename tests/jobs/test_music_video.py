@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.sim import SimRelay
-from tests.jobs.harness import Bot, image_attachment
+from tests.jobs.harness import Bot, FakeClock, image_attachment, open_bot
 
 
 def _clips(bot: Bot) -> list[object]:
@@ -27,6 +29,22 @@ async def test_music_description_mode_delivers_both_clips(bot: Bot, sim: SimRela
         assert "(simulated)" in text and "1:0" in text  # title, tags, duration 1:00 / 1:07
         labels = [b.label for row in event.reply.buttons for b in row]  # type: ignore[attr-defined]
         assert labels == ["➕ Extend"]  # not extended yet: no Full song
+
+
+async def test_extend_answered_after_a_restart_continues_the_clip(
+    sim: SimRelay, tmp_path: Path
+) -> None:
+    db, clock = tmp_path / "bot.sqlite3", FakeClock()
+    async with open_bot(sim, db, clock) as before:
+        await before.command("/music a song about rain")
+        await before.settle()
+        await before.press("➕ Extend", event=_clips(before)[0])  # type: ignore[arg-type]
+        assert before.recorder.question_open
+    async with open_bot(sim, db, clock) as after:  # a new process, nothing in memory
+        assert await after.answer("0:45")
+        extend = sim.requests_to("/suno/v1/v3.0/music", method="POST")[-1]
+        assert extend.json["input"]["continue_at"] == 45.0
+        assert not await after.answer("0:50"), "the question was answered once"
 
 
 async def test_music_custom_mode_v35(bot: Bot, sim: SimRelay) -> None:

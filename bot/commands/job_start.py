@@ -13,6 +13,7 @@ from typing import Final
 from bot.core.context import BaseContext, CommandContext
 from bot.core.errors import UserError
 from bot.core.models import Attachment, Reply
+from bot.jobs.kinds import KINDS
 from bot.jobs.outlets import encode_message_ref
 from bot.jobs.status import draft_status_text
 from bot.media import check_kind, data_uri, guess_content_type
@@ -111,7 +112,7 @@ async def find_own_job(ctx: BaseContext, reference: str) -> Job:
     if number is not None:
         job = await store.get_job(int(number.group(1)))
     if job is None:
-        for kind in ("mj", "suno", "luma"):
+        for kind in KINDS:
             job = await store.get_job_by_relay_id(kind, reference.lstrip("#"))
             if job is not None:
                 break

@@ -18,7 +18,8 @@ from bot.core.dispatcher import ButtonRoute, CommandSpec
 from bot.core.errors import UserError
 from bot.core.models import Button
 from bot.core.options import OptionSpec
-from bot.jobs.records import MJ, obj, short, text_of
+from bot.jobs.kinds.midjourney import NAME as MJ
+from bot.jobs.records import JobRequest, short
 from bot.jobs.status import job_title, state_line
 from bot.store.base import ACTIVE_STATES, ButtonSpec, Job, JobState
 
@@ -28,9 +29,9 @@ _CANCELLABLE: Final = frozenset({JobState.SUBMITTED})
 
 
 def _line(ctx: BaseContext, job: Job) -> str:
-    request = obj(job.request)
-    title = job_title(job.kind, text_of(request, "title"), ctx.locale)
-    prompt = short(text_of(request, "prompt"), 60)
+    request = JobRequest.of(job)
+    title = job_title(job.kind, request.title, ctx.locale)
+    prompt = short(request.prompt, 60)
     state = state_line(job, ctx.locale)
     return ctx.t("jobs.line", id=job.id, title=title, prompt=prompt or "-", state=state)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from dataclasses import dataclass, replace
 from typing import Final
 
 from bot.commands.job_start import MAX_IMAGE_BYTES, track_mj_submit
@@ -36,13 +37,15 @@ from bot.core.context import (
     CommandContext,
     question_scope,
 )
+from bot.core.delivery import fetch_media
 from bot.core.dispatcher import ButtonRoute, CommandSpec, QuestionRoute
 from bot.core.errors import UserError
 from bot.core.options import OptionSpec
+from bot.jobs.kinds.midjourney import MJ_ACTION, MjButtonPayload, MjResult, final_prompt_of
 from bot.jobs.modal import MJ_MODAL_PROMPT, resume_modal_job
-from bot.jobs.records import number_of, obj, text_of
-from bot.jobs.results import MJ_ACTION
-from bot.media import MediaError, data_uri, download, image_size, sniff_content_type
+from bot.jobs.records import JobRequest
+from bot.lenient import as_dict, as_int, as_str, opt_str
+from bot.media import MediaError, data_uri, image_size, sniff_content_type
 from bot.relay.errors import RelayError, UnknownActionError
 from bot.relay.types import MjMode, MjSubmit
 from bot.store.base import Job, JobState, JsonValue
@@ -56,8 +59,54 @@ _ASK_ATTEMPTS: Final = 3
 _ZOOM_RE: Final = re.compile(r"--zoom\s+(\d+(?:\.\d+)?)")
 
 
-def _mode(value: JsonValue, fallback: str) -> MjMode:
-    chosen = value if isinstance(value, str) else fallback
+@dataclass(frozen=True, slots=True)
+class ModalQuestion:
+    """What a modal question remembers until it is answered (also after a restart)."""
+
+    task: str
+    mode: str | None
+    title: str
+    prompt: str
+    parent: int | None = None  # the job whose result the button was under
+    job: int | None = None  # the job waiting in MODAL that the answer resumes
+    attempt: int = 1
+
+    @classmethod
+    def of(cls, data: JsonValue) -> ModalQuestion:
+        d = as_dict(data)
+        parent, job = as_int(d.get("parent")), as_int(d.get("job"))
+        return cls(as_str(d.get("task")), opt_str(d.get("mode")), as_str(d.get("title")),
+                   as_str(d.get("prompt")), parent or None, job or None,
+                   as_int(d.get("attempt"), 1))
+
+    def to_json(self) -> JsonValue:
+        return {"task": self.task, "mode": self.mode, "title": self.title,
+                "prompt": self.prompt, "parent": self.parent, "job": self.job,
+                "attempt": self.attempt}
+
+
+@dataclass(frozen=True, slots=True)
+class MaskPending:
+    """A Vary (Region) waiting for its mask image (a pending input of the presser)."""
+
+    task: str
+    mode: str | None
+    prompt: str
+    title: str
+
+    @classmethod
+    def of(cls, payload: JsonValue) -> MaskPending:
+        data = as_dict(payload)
+        return cls(as_str(data.get("task")), opt_str(data.get("mode")),
+                   as_str(data.get("prompt")), as_str(data.get("title")))
+
+    def to_json(self) -> JsonValue:
+        return {"task": self.task, "mode": self.mode, "prompt": self.prompt,
+                "title": self.title}
+
+
+def _mode(value: str | None, fallback: str) -> MjMode:
+    chosen = value or fallback
     return "relax" if chosen == "relax" else "turbo" if chosen == "turbo" else "fast"
 
 
@@ -68,17 +117,17 @@ def zoom_ok(prompt: str) -> bool:
 
 async def press_action(ctx: ButtonContext) -> None:
     button = ctx.button
-    payload = obj(button.payload)
-    task_id = text_of(payload, "task")
+    payload = MjButtonPayload.of(button.payload)
     custom_id = button.custom_id or ""
-    mode = _mode(payload.get("mode"), ctx.services.config.relay.mj_mode)
+    mode = _mode(payload.mode, ctx.services.config.relay.mj_mode)
     parent = await ctx.services.store.get_job(button.job_id) if button.job_id else None
-    final_prompt = _final_prompt(parent)
+    # A /describe or /shorten choice runs the prompt it stands for, not all four of them.
+    final_prompt = payload.prompt or final_prompt_of(parent)
     mj = ctx.services.relay.mj
     try:
-        submit = await mj.action(task_id, custom_id, mode=mode)
+        submit = await mj.action(payload.task, custom_id, mode=mode)
     except UnknownActionError:
-        chosen = text_of(payload, "prompt")
+        chosen = payload.prompt
         if not chosen:
             raise
         await ctx.reply(ctx.t("mj.prompt_choice_fallback"))
@@ -91,13 +140,6 @@ async def press_action(ctx: ButtonContext) -> None:
     await track_mj_submit(ctx, submit, title=button.label, prompt=final_prompt, mode=mode)
 
 
-def _final_prompt(parent: Job | None) -> str:
-    if parent is None:
-        return ""
-    result = obj(parent.result)
-    return text_of(result, "final_prompt") or text_of(obj(parent.request), "prompt")
-
-
 async def _modal(
     ctx: ButtonContext, submit: MjSubmit, parent: Job | None, final_prompt: str, mode: MjMode
 ) -> None:
@@ -105,10 +147,8 @@ async def _modal(
     in whichever process receives it (also after a restart)."""
     custom_id = ctx.button.custom_id or ""
     prompt = submit.final_prompt or final_prompt
-    data: dict[str, JsonValue] = {
-        "task": submit.task_id, "mode": mode, "title": ctx.button.label, "prompt": prompt,
-        "parent": parent.id if parent is not None else None, "attempt": 1,
-    }
+    data = ModalQuestion(submit.task_id, mode, ctx.button.label, prompt,
+                         parent=parent.id if parent is not None else None)
     if custom_id.startswith("MJ::CustomZoom"):
         await _ask(ctx, ASK_ZOOM, data)
     elif custom_id.startswith("MJ::Inpaint"):
@@ -123,16 +163,14 @@ async def press_modal_prompt(ctx: ButtonContext) -> None:
     job = await ctx.services.store.get_job(ctx.button.job_id) if ctx.button.job_id else None
     if job is None or job.state is not JobState.MODAL or not job.relay_task_id:
         raise UserError("mj.modal_not_waiting")
-    await _ask(ctx, ASK_PROMPT, {
-        "task": job.relay_task_id,
-        "mode": _mode(job.relay_mode, ctx.services.config.relay.mj_mode),
-        "title": text_of(obj(job.request), "title"), "prompt": _final_prompt(job),
-        "job": job.id, "attempt": 1,
-    })
+    await _ask(ctx, ASK_PROMPT, ModalQuestion(
+        job.relay_task_id, _mode(job.relay_mode, ctx.services.config.relay.mj_mode),
+        JobRequest.of(job).title, final_prompt_of(job), job=job.id,
+    ))
 
 
-async def _ask(ctx: BaseContext, kind: str, data: dict[str, JsonValue]) -> None:
-    prompt = text_of(data, "prompt")
+async def _ask(ctx: BaseContext, kind: str, data: ModalQuestion) -> None:
+    prompt = data.prompt
     if kind == ASK_ZOOM:
         question, prefill = ctx.t("mj.ask_zoom"), (
             prompt if "--zoom" in prompt else f"{prompt} --zoom 1.5".strip())
@@ -141,19 +179,18 @@ async def _ask(ctx: BaseContext, kind: str, data: dict[str, JsonValue]) -> None:
         prefill = f"25 25 75 75 | {prompt}" if prompt else "25 25 75 75"
     else:
         question, prefill = ctx.t("mj.ask_prompt"), prompt
-    if not await ctx.ask(kind, question, prefill=prefill, data=data):
+    if not await ctx.ask(kind, question, prefill=prefill, data=data.to_json()):
         await ctx.reply(ctx.t("mj.modal_cancelled"))
 
 
 async def _ask_again(ctx: AnswerContext, kind: str, complaint: str) -> None:
     """A bad answer: say why and ask again, up to :data:`_ASK_ATTEMPTS` times."""
-    data = obj(ctx.data)
-    attempt = int(number_of(data, "attempt") or 1)
+    data = ModalQuestion.of(ctx.data)
     await ctx.reply(ctx.t(complaint))
-    if attempt >= _ASK_ATTEMPTS:
+    if data.attempt >= _ASK_ATTEMPTS:
         await ctx.reply(ctx.t("mj.modal_cancelled"))
         return
-    await _ask(ctx, kind, {**data, "attempt": attempt + 1})
+    await _ask(ctx, kind, replace(data, attempt=data.attempt + 1))
 
 
 async def answer_prompt(ctx: AnswerContext) -> None:
@@ -168,14 +205,13 @@ async def answer_zoom(ctx: AnswerContext) -> None:
 
 
 async def answer_region(ctx: AnswerContext) -> None:
-    data = obj(ctx.data)
+    data = ModalQuestion.of(ctx.data)
     region, _, new_prompt = ctx.answer.partition("|")
-    new_prompt = new_prompt.strip() or text_of(data, "prompt")
+    new_prompt = new_prompt.strip() or data.prompt
     if region.strip().lower() == "mask":
         await ctx.services.store.put_pending(
             ctx.chat.platform, question_scope(ctx.chat), ctx.user.id, kind=MASK_PENDING,
-            payload={"task": text_of(data, "task"), "mode": data.get("mode"),
-                     "prompt": new_prompt, "title": text_of(data, "title")},
+            payload=MaskPending(data.task, data.mode, new_prompt, data.title).to_json(),
             ttl_s=MASK_TTL_S,
         )
         await ctx.reply(ctx.t("mj.mask_wait", minutes=MASK_TTL_S // 60))
@@ -184,8 +220,7 @@ async def answer_region(ctx: AnswerContext) -> None:
     if rect is None:
         await _ask_again(ctx, ASK_REGION, "mj.bad_region")
         return
-    parent_id = number_of(data, "parent")
-    parent = await ctx.services.store.get_job(int(parent_id)) if parent_id else None
+    parent = await ctx.services.store.get_job(data.parent) if data.parent else None
     size = image_size(await _parent_image(ctx, parent))
     if size is None:
         raise UserError("mj.no_image_size")
@@ -199,17 +234,16 @@ async def answer_region(ctx: AnswerContext) -> None:
 async def _confirm(ctx: AnswerContext, *, prompt: str, mask_base64: str | None = None) -> None:
     """``/mj/submit/modal`` with the answer, then track the task: as a new job, or as
     the job that was waiting in MODAL (``data["job"]``)."""
-    data = obj(ctx.data)
-    mode = _mode(data.get("mode"), ctx.services.config.relay.mj_mode)
-    title = text_of(data, "title") or "Midjourney"
+    data = ModalQuestion.of(ctx.data)
+    mode = _mode(data.mode, ctx.services.config.relay.mj_mode)
+    title = data.title or "Midjourney"
     confirmed = await ctx.services.relay.mj.modal(
-        text_of(data, "task"), prompt=prompt, mask_base64=mask_base64, mode=mode
+        data.task, prompt=prompt, mask_base64=mask_base64, mode=mode
     )
-    waiting = number_of(data, "job")
-    if waiting is None:
+    if data.job is None:
         await track_mj_submit(ctx, confirmed, title=title, prompt=prompt, mode=mode)
         return
-    resumed = await resume_modal_job(ctx.services.store, int(waiting), confirmed.task_id)
+    resumed = await resume_modal_job(ctx.services.store, data.job, confirmed.task_id)
     if resumed is None:
         raise UserError("mj.modal_not_waiting")
     ctx.services.jobs.ring()
@@ -218,18 +252,16 @@ async def _confirm(ctx: AnswerContext, *, prompt: str, mask_base64: str | None =
 
 async def _parent_image(ctx: BaseContext, parent: Job | None) -> bytes:
     """The image the region refers to: its link, else the relay's image proxy."""
-    result = obj(parent.result) if parent is not None else {}
-    url = text_of(result, "image_url")
+    result = MjResult.of(parent) if parent is not None else None
+    url = result.image_url if result is not None else None
     if url:
         try:
-            media = await download(ctx.services.http, url, max_bytes=4 * MAX_IMAGE_BYTES,
-                                   allowed=("image",),
-                                   timeout_s=ctx.services.config.relay.timeout_s,
-                                   policy=ctx.services.egress)
+            media = await fetch_media(ctx.services, url, ("image",),
+                                      max_bytes=4 * MAX_IMAGE_BYTES)
             return media.data
         except MediaError:
             pass  # expired CDN link: the relay's proxy below may still have it
-    task_id = text_of(result, "task_id") or (parent.relay_task_id if parent else None)
+    task_id = result.task_id if result is not None else None
     if not task_id:
         raise UserError("mj.no_image_size")
     try:
@@ -253,14 +285,13 @@ async def mask(ctx: CommandContext) -> None:
     taken = await store.pop_pending(ctx.chat.platform, scope, ctx.user.id)
     if taken is None or taken.kind != MASK_PENDING:
         raise UserError("mj.no_mask_pending")
-    payload = obj(taken.payload)
-    mode = _mode(payload.get("mode"), ctx.services.config.relay.mj_mode)
-    prompt = ctx.text("prompt") or text_of(payload, "prompt")
+    payload = MaskPending.of(taken.payload)
+    mode = _mode(payload.mode, ctx.services.config.relay.mj_mode)
+    prompt = ctx.text("prompt") or payload.prompt
     confirmed = await ctx.services.relay.mj.modal(
-        text_of(payload, "task"), prompt=prompt, mask_base64=data_uri(data, "image/png"),
-        mode=mode,
+        payload.task, prompt=prompt, mask_base64=data_uri(data, "image/png"), mode=mode,
     )
-    await track_mj_submit(ctx, confirmed, title=text_of(payload, "title") or "Vary (Region)",
+    await track_mj_submit(ctx, confirmed, title=payload.title or "Vary (Region)",
                           prompt=prompt, mode=mode)
 
 

@@ -17,10 +17,16 @@ from bot.core.context import AnswerContext, BaseContext, ButtonContext, CommandC
 from bot.core.dispatcher import ButtonRoute, CommandSpec, QuestionRoute
 from bot.core.errors import UserError
 from bot.core.options import OptionSpec
-from bot.jobs.records import SUNO, number_of, obj, text_of
-from bot.jobs.results import SUNO_CONCAT, SUNO_EXTEND
-from bot.relay.types import SunoVersion
-from bot.store.base import JsonValue
+from bot.jobs.kinds.suno import NAME as SUNO
+from bot.jobs.kinds.suno import (
+    SUNO_CONCAT,
+    SUNO_EXTEND,
+    SunoConcatPayload,
+    SunoExtendPayload,
+    SunoRequest,
+    version_of,
+)
+from bot.lenient import as_dict, as_int
 
 VERSIONS: Final = ("v3.0", "v3.5")
 _ASK_ATTEMPTS: Final = 3
@@ -33,10 +39,6 @@ _EXTEND_RE: Final = re.compile(
 )
 
 
-def _version(value: object) -> SunoVersion:
-    return "v3.5" if value == "v3.5" else "v3.0"
-
-
 async def music(ctx: CommandContext) -> None:
     prompt, lyrics = ctx.text("prompt"), ctx.text("lyrics")
     title, tags = ctx.text("title"), ctx.text("tags")
@@ -46,7 +48,7 @@ async def music(ctx: CommandContext) -> None:
         raise UserError("music.need_prompt")
     if lyrics and not title:
         raise UserError("music.need_title")
-    version = _version(ctx.text("version"))
+    version = version_of(ctx.text("version"))
     task_id = await ctx.services.relay.suno.generate(
         version,
         lyrics=lyrics,
@@ -76,17 +78,17 @@ def parse_extend(answer: str) -> tuple[float, str | None] | None:
 
 
 async def press_extend(ctx: ButtonContext) -> None:
-    await _ask_extend(ctx, {**obj(ctx.button.payload), "attempt": 1})
+    await _ask_extend(ctx, SunoExtendPayload.of(ctx.button.payload), attempt=1)
 
 
-async def _ask_extend(ctx: BaseContext, payload: dict[str, JsonValue]) -> None:
-    duration = number_of(payload, "duration")
+async def _ask_extend(ctx: BaseContext, payload: SunoExtendPayload, *, attempt: int) -> None:
+    duration = payload.duration
+    # The question carries the button's payload and how many answers were tried.
     asked = await ctx.ask(
         ASK_EXTEND,
-        ctx.t("music.ask_extend", title=text_of(payload, "title"),
-              duration=int(duration or 0) or "?"),
+        ctx.t("music.ask_extend", title=payload.title, duration=int(duration or 0) or "?"),
         prefill=str(int(duration // 2)) if duration else "30",
-        data=payload,
+        data={**payload.to_json(), "attempt": attempt},
     )
     if not asked:
         await ctx.reply(ctx.t("generic.cancelled"))
@@ -94,46 +96,43 @@ async def _ask_extend(ctx: BaseContext, payload: dict[str, JsonValue]) -> None:
 
 async def answer_extend(ctx: AnswerContext) -> None:
     """The answer to Extend's question, possibly after a restart."""
-    payload = obj(ctx.data)
-    duration = number_of(payload, "duration")
+    payload = SunoExtendPayload.of(ctx.data)
+    duration = payload.duration
     parsed = parse_extend(ctx.answer)
     if parsed is None or (duration and parsed[0] > duration):
         await ctx.reply(ctx.t("music.bad_extend"))
-        attempt = int(number_of(payload, "attempt") or 1)
+        attempt = as_int(as_dict(ctx.data).get("attempt"), 1)
         if attempt >= _ASK_ATTEMPTS:
             await ctx.reply(ctx.t("generic.cancelled"))
         else:
-            await _ask_extend(ctx, {**payload, "attempt": attempt + 1})
+            await _ask_extend(ctx, payload, attempt=attempt + 1)
         return
     await _extend(ctx, payload, parsed[0], parsed[1])
 
 
 async def _extend(
-    ctx: BaseContext, payload: dict[str, JsonValue], at: float, new_lyrics: str | None
+    ctx: BaseContext, payload: SunoExtendPayload, at: float, new_lyrics: str | None
 ) -> None:
-    clip_id = text_of(payload, "clip")
-    version = _version(payload.get("version"))
     # Suno continues in custom mode; without new lyrics the clip's own lyrics carry on.
-    lyrics = new_lyrics or text_of(payload, "lyrics") or "[Instrumental]"
+    lyrics = new_lyrics or payload.lyrics or "[Instrumental]"
     task_id = await ctx.services.relay.suno.generate(
-        version,
+        payload.version,
         lyrics=lyrics,
-        title=text_of(payload, "title") or None,
-        tags=text_of(payload, "tags") or None,
-        continue_clip_id=clip_id,
+        title=payload.title or None,
+        tags=payload.tags or None,
+        continue_clip_id=payload.clip,
         continue_at=at,
     )
-    await track_job(ctx, kind=SUNO, relay_task_id=task_id, title="extend", version=version,
-                    prompt=text_of(payload, "title"),
-                    extra={"extends": clip_id, "continue_at": at})
+    await track_job(ctx, kind=SUNO, relay_task_id=task_id, title="extend",
+                    version=payload.version, prompt=payload.title,
+                    extra=SunoRequest(extends=payload.clip, continue_at=at).to_json())
 
 
 async def press_concat(ctx: ButtonContext) -> None:
-    payload = obj(ctx.button.payload)
-    clip_id = text_of(payload, "clip")
+    clip_id = SunoConcatPayload.of(ctx.button.payload).clip
     task_id = await ctx.services.relay.suno.concat(clip_id)
     await track_job(ctx, kind=SUNO, relay_task_id=task_id, title="full song", version="v3.0",
-                    extra={"concat_of": clip_id})
+                    extra=SunoRequest(concat_of=clip_id).to_json())
 
 
 COMMANDS = (

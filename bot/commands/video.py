@@ -15,7 +15,8 @@ from bot.core.context import CommandContext
 from bot.core.dispatcher import CommandSpec
 from bot.core.errors import UserError
 from bot.core.options import OptionSpec
-from bot.jobs.records import LUMA
+from bot.jobs.kinds.luma import NAME as LUMA
+from bot.jobs.kinds.luma import LumaRequest
 
 ASPECTS: Final = ("16:9", "9:16", "1:1", "4:3", "3:4", "21:9")
 
@@ -47,7 +48,7 @@ async def video(ctx: CommandContext) -> None:
         loop=ctx.flag("loop"),
     )
     await track_job(ctx, kind=LUMA, relay_task_id=generation.id, title="video", prompt=prompt,
-                    extra={"start_image": start, "end_image": end})
+                    extra=LumaRequest(start, end).to_json())
 
 
 COMMANDS = (

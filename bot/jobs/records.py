@@ -1,72 +1,71 @@
-"""What a job row holds for each kind, and the timing rules the tracker applies.
+"""What every job row's request holds, whatever its kind, and the polling schedule.
 
-Job kinds are ``mj`` (Midjourney), ``suno`` and ``luma``. ``Job.request`` is a JSON object
-written by the command (:class:`JobRequest` keys below); ``Job.result`` is written by the
-tracker when the relay reports an outcome and read back at delivery.
+``Job.request`` is a JSON object written by the command that started the job: the common
+keys of :class:`JobRequest` plus the kind's own (see the kind's module). ``Job.result`` is
+the kind's result type, written by the tracker and read back at delivery.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Final
 
 from bot.core.models import ChatRef
+from bot.relay._lenient import as_bool, as_dict, as_int, as_str
 from bot.store.base import Job, JsonValue
 
-MJ: Final = "mj"
-SUNO: Final = "suno"
-LUMA: Final = "luma"
-KINDS: Final = (MJ, SUNO, LUMA)
-
-# After these many seconds the job is reported as timed out (with its id): Midjourney's
-# relax mode queues for a long time, Luma renders take minutes.
-DEADLINE_S: Final[Mapping[str, float]] = {
-    "mj": 15 * 60,
-    "mj:relax": 45 * 60,
-    "suno": 15 * 60,
-    "luma": 30 * 60,
-}
 MAX_POLL_INTERVAL_S: Final = 60.0
 
 
-def deadline_for(kind: str, mode: str | None, now: float) -> float:
-    key = f"{kind}:{mode}" if f"{kind}:{mode}" in DEADLINE_S else kind
-    return now + DEADLINE_S.get(key, 15 * 60)
+@dataclass(frozen=True, slots=True)
+class JobRequest:
+    """The keys every kind's request carries."""
+
+    locale: str = "en"
+    private: bool = True
+    title: str = ""  # the action shown in the title line, e.g. "imagine", "extend"
+    prompt: str = ""
+    queue_position: int | None = None  # Midjourney code 22: tasks ahead of it
+
+    @classmethod
+    def of(cls, job: Job) -> JobRequest:
+        data = as_dict(job.request)
+        position = as_int(data.get("queue_position"))
+        return cls(
+            locale=as_str(data.get("locale")) or "en",
+            private=as_bool(data.get("private"), True),
+            title=as_str(data.get("title")),
+            prompt=as_str(data.get("prompt")),
+            queue_position=position if position > 0 else None,
+        )
+
+    def to_json(self) -> dict[str, JsonValue]:
+        data: dict[str, JsonValue] = {"locale": self.locale, "private": self.private,
+                                      "title": self.title, "prompt": self.prompt}
+        if self.queue_position:
+            data["queue_position"] = self.queue_position
+        return data
 
 
-def poll_interval(base: float, age_s: float) -> float:
-    """Poll young jobs at the configured rate, older ones less often (they rarely end soon)."""
-    factor = 1.0 if age_s < 120 else 2.0 if age_s < 600 else 4.0
-    return max(base, min(base * factor, MAX_POLL_INTERVAL_S))
+def poll_factor(base: float, age_s: float) -> int:
+    """Poll young jobs every tick, older ones every 2nd or 4th (they rarely end soon).
 
-
-def obj(value: JsonValue) -> dict[str, JsonValue]:
-    return value if isinstance(value, dict) else {}
-
-
-def text_of(mapping: Mapping[str, JsonValue], key: str, default: str = "") -> str:
-    value = mapping.get(key)
-    return value if isinstance(value, str) else default
-
-
-def number_of(mapping: Mapping[str, JsonValue], key: str) -> float | None:
-    value = mapping.get(key)
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value)
+    A whole number of ticks, so jobs of every age share the same ticks."""
+    factor = 1 if age_s < 120 else 2 if age_s < 600 else 4
+    most = max(1, int(MAX_POLL_INTERVAL_S // base)) if base > 0 else factor
+    return max(1, min(factor, most))
 
 
 def job_locale(job: Job) -> str:
-    return text_of(obj(job.request), "locale", "en")
+    return JobRequest.of(job).locale
 
 
 def job_chat(job: Job) -> ChatRef:
-    private = obj(job.request).get("private")
     return ChatRef(
         platform=job.platform,
         chat_id=job.chat_id,
         thread_id=job.thread_id,
-        is_private=private if isinstance(private, bool) else True,
+        is_private=JobRequest.of(job).private,
     )
 
 

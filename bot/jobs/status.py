@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from bot.core.models import Button, DeliveryError, MessageRef, OutgoingFile, Reply, Responder
 from bot.core.render import progress_bar
 from bot.core.texts import t
+from bot.jobs.kinds import KINDS
 from bot.jobs.outlets import encode_message_ref
-from bot.jobs.records import MJ, SUNO, job_locale, number_of, obj, short, text_of
+from bot.jobs.records import JobRequest, short
 from bot.store.base import Job, JobState, JobStore
 
 log = logging.getLogger(__name__)
@@ -31,41 +32,38 @@ _STATE_KEYS: Mapping[JobState, str] = {
 
 
 def job_title(kind: str, title: str, locale: str) -> str:
-    if kind == MJ:
-        return t("jobs.title.mj", locale, action=title or "imagine")
-    if kind == SUNO:
-        return t("jobs.title.suno", locale, action=title or "music")
-    return t("jobs.title.luma", locale, action=title or "video")
+    """The title line; an unregistered kind (the tracker fails its jobs) shows its name."""
+    found = KINDS.get(kind)
+    return found.title(title, locale) if found is not None else f"{kind} · {title}"
 
 
 def state_line(job: Job, locale: str, state: JobState | None = None) -> str:
     """One line saying where the job is (``state`` overrides the stored one)."""
     state = state or job.outcome or job.state
-    word = job.progress_text or ""
     if state is JobState.SUBMITTED:
-        position = number_of(obj(job.request), "queue_position")
+        position = JobRequest.of(job).queue_position
         if position and job.progress == 0:
-            return t("jobs.state.queued_at", locale, position=int(position))
+            return t("jobs.state.queued_at", locale, position=position)
         return t("jobs.state.queued", locale)
     if state is JobState.RUNNING:
         bar = progress_bar(job.progress)
-        return f"{bar} · {word}" if word and job.kind != MJ else bar
+        found = KINDS.get(job.kind)
+        detail = found.progress_detail(job) if found is not None else ""
+        return f"{bar} · {detail}" if detail else bar
     if state is JobState.FAILED:
         return t("jobs.state.failed", locale, reason=short(job.error or "", 200) or "?")
     key = _STATE_KEYS.get(state)
-    return t(key, locale) if key else word
+    return t(key, locale) if key else job.progress_text or ""
 
 
 def status_text(job: Job, state: JobState | None = None) -> str:
     """The whole status message for ``job``."""
-    locale = job_locale(job)
-    request = obj(job.request)
-    lines = [job_title(job.kind, text_of(request, "title"), locale)]
-    prompt = text_of(request, "prompt")
-    if prompt:
-        lines.append(short(prompt))
-    lines.append(state_line(job, locale, state))
-    lines.append(t("jobs.ids", locale, id=job.id, relay_id=job.relay_task_id or "?"))
+    request = JobRequest.of(job)
+    lines = [job_title(job.kind, request.title, request.locale)]
+    if request.prompt:
+        lines.append(short(request.prompt))
+    lines.append(state_line(job, request.locale, state))
+    lines.append(t("jobs.ids", request.locale, id=job.id, relay_id=job.relay_task_id or "?"))
     return "\n".join(lines)
 
 

@@ -37,11 +37,13 @@ from bot.core.bell import TrackerBell
 from bot.core.context import Services
 from bot.core.models import Button, DeliveryError, MessageRef, Reply, Responder
 from bot.core.texts import t
+from bot.jobs.kinds import KINDS, kind_of
+from bot.jobs.kinds.base import Observation, PollOutcome
+from bot.jobs.kinds.midjourney import NAME as MJ
 from bot.jobs.modal import modal_buttons, modal_deadline
-from bot.jobs.observe import Observation
 from bot.jobs.outlets import ChatOutlet, decode_message_ref, encode_message_ref
-from bot.jobs.polling import Poller, PollOutcome
-from bot.jobs.records import MJ, deadline_for, job_chat, job_locale, poll_interval
+from bot.jobs.polling import Poller
+from bot.jobs.records import job_chat, job_locale, poll_factor
 from bot.jobs.results import ResultBuilder
 from bot.jobs.status import StatusEditor
 from bot.store.base import ACTIVE_STATES, OUTCOME_STATES, Job, JobState
@@ -188,10 +190,12 @@ class JobTracker:
         """Active jobs a relay callback named that are not due yet."""
         hinted, self._hinted = self._hinted, set()
         jobs: list[Job] = []
+        kinds = [kind.name for kind in KINDS.values() if kind.takes_callbacks]
         for task_id in hinted:
-            job = await self._services.store.get_job_by_relay_id(MJ, task_id)
-            if job is not None and job.state in ACTIVE_STATES and job.id not in known:
-                jobs.append(job)
+            for kind in kinds:
+                job = await self._services.store.get_job_by_relay_id(kind, task_id)
+                if job is not None and job.state in ACTIVE_STATES and job.id not in known:
+                    jobs.append(job)
         return jobs
 
     async def _apply(self, outcome: PollOutcome, now: float) -> None:
@@ -209,7 +213,7 @@ class JobTracker:
             self._count_state(finished)
             return
         # Commands do not know the tracker's clock: the deadline is fixed on first sight.
-        deadline = job.deadline or deadline_for(job.kind, job.relay_mode, job.created_at)
+        deadline = job.deadline or job.created_at + kind_of(job.kind).deadline_s(job)
         if obs is not None and obs.state is JobState.MODAL:
             deadline = modal_deadline(job, deadline, now)  # someone must be asked first
         if now >= deadline:
@@ -220,7 +224,7 @@ class JobTracker:
             self._count_state(timed_out)
             return
         base = self._services.config.relay.poll_interval_s
-        next_poll = now + poll_interval(base, now - job.created_at)
+        next_poll = now + base * poll_factor(base, now - job.created_at)
         if obs is None:
             await store.update_job(job.id, only_from=ACTIVE_STATES, next_poll_at=next_poll,
                                    deadline=deadline)

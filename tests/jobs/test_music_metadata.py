@@ -9,7 +9,8 @@ import pytest
 from aiohttp import web
 
 from bot.core.models import OutgoingFile
-from bot.jobs.results import SUNO_PERFORMER, ResultBuilder, fits_thumbnail
+from bot.jobs.kinds.suno import SUNO_PERFORMER, fits_thumbnail
+from bot.jobs.results import ResultBuilder
 from bot.media import image_size
 from bot.sim import SimRelay, media
 from bot.store.base import Job, JobState, JsonValue

@@ -28,6 +28,7 @@ LAYERS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
             "bot.metrics",
             "bot.egress",
             "bot.media",
+            "bot.lenient",
             "bot.relay",
             "bot.store",
             "bot.sim",

@@ -11,6 +11,7 @@ from bot.core.dispatcher import ButtonRoute, CommandSpec
 from bot.core.errors import UserError
 from bot.core.models import Button, Reply
 from bot.core.options import OptionSpec
+from bot.lenient import as_dict, opt_str
 from bot.store.base import ButtonSpec, Conversation, SettingScope
 
 _GIZMO_RE: Final = re.compile(r"^gpt-4-gizmo-[A-Za-z0-9_-]+$")
@@ -74,9 +75,8 @@ async def _show_models(ctx: CommandContext, conversation: Conversation) -> None:
 
 
 async def model_button(ctx: ButtonContext) -> None:
-    payload = ctx.button.payload
-    name = payload.get("model") if isinstance(payload, dict) else None
-    if not isinstance(name, str):
+    name = opt_str(as_dict(ctx.button.payload).get("model"))
+    if name is None:
         raise UserError("generic.button_expired")
     model = resolve_chat_model(ctx, name)
     conversation = await current_conversation(ctx)

@@ -24,6 +24,7 @@ from bot.core.dispatcher import ButtonRoute, CommandSpec
 from bot.core.errors import UserError
 from bot.core.language import AUTO, LANGUAGE_CHOICES, LANGUAGE_KEY, resolve_locale
 from bot.core.models import Button, Reply
+from bot.lenient import as_dict, as_str
 from bot.store.base import ButtonSpec, JsonValue, SettingScope
 
 CHAT_MODEL_KEY: Final = "chat_model"
@@ -194,12 +195,11 @@ async def _rows(
 
 
 async def settings_button(ctx: ButtonContext) -> None:
-    payload = ctx.button.payload
-    if not isinstance(payload, dict):
-        raise UserError("generic.button_expired")
-    action, key, value = payload.get("action"), payload.get("key"), payload.get("value")
-    setting = _BY_KEY.get(key) if isinstance(key, str) else None
-    if setting is None or not isinstance(value, str):
+    payload = as_dict(ctx.button.payload)
+    action, key = as_str(payload.get("action")), as_str(payload.get("key"))
+    value = as_str(payload.get("value"))
+    setting = _BY_KEY.get(key)
+    if setting is None:
         raise UserError("generic.button_expired")
     if action == "open":
         await ctx.responder.edit(ctx.press.message, await _chooser(ctx, setting))

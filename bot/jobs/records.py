@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.core.models import ChatRef
-from bot.relay._lenient import as_bool, as_dict, as_int, as_str
+from bot.lenient import as_bool, as_dict, as_int, as_str
 from bot.store.base import Job, JsonValue
 
 MAX_POLL_INTERVAL_S: Final = 60.0

@@ -9,21 +9,17 @@ delivers is up to its kind (:meth:`bot.jobs.kinds.base.JobKind.replies`).
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
 from bot.core.context import Services
-from bot.core.delivery import button_rows
+from bot.core.delivery import button_rows, fetch_file
 from bot.core.models import AttachmentKind, Button, OutgoingFile, PlatformLimits, Reply
 from bot.core.render import split_text
 from bot.core.texts import t
 from bot.jobs.kinds import kind_of
 from bot.jobs.records import job_locale, short
-from bot.media import MediaError, download
 from bot.store.base import ButtonSpec, Job, JobState
-
-log = logging.getLogger(__name__)
 
 
 class ResultBuilder:
@@ -79,18 +75,6 @@ class ResultBuilder:
     async def fetch(
         self, url: str | None, kind: AttachmentKind, *, max_bytes: int | None = None
     ) -> OutgoingFile | None:
-        """Download ``url`` as a file of ``kind``; None when it cannot be had."""
-        if not url:
-            return None
-        config = self._services.config
-        cap = min(int(config.bot.max_download_mb * 1024 * 1024), self._limits.max_upload_bytes)
-        if max_bytes is not None:
-            cap = min(cap, max_bytes)
-        try:
-            media = await download(self._services.http, url, max_bytes=cap, allowed=(kind,),
-                                   policy=self._services.egress,
-                                   timeout_s=config.relay.timeout_s)
-        except MediaError as exc:
-            log.info("result file not delivered as a file (%s): %s", exc, url)
-            return None
-        return OutgoingFile(media.data, media.filename, kind, media.content_type)
+        """Download ``url`` as a file of ``kind`` to upload here; None when it cannot be had."""
+        return await fetch_file(self._services, url, kind, limits=self._limits,
+                                max_bytes=max_bytes)

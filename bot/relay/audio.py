@@ -6,7 +6,7 @@ from typing import Literal
 
 import aiohttp
 
-from bot.relay._lenient import as_dict, as_list, as_str, opt_float, opt_str
+from bot.lenient import as_dict, as_list, as_str, opt_float, opt_str
 from bot.relay.envelopes import decode_json, error_in_body
 from bot.relay.errors import RelayDecodeError
 from bot.relay.transport import Transport

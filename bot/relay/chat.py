@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from bot.relay._lenient import as_dict, as_int, as_list, as_str
+from bot.lenient import as_dict, as_int, as_list, as_str
 from bot.relay.envelopes import error_in_body
 from bot.relay.errors import RelayDecodeError
 from bot.relay.sse import DeltaStream

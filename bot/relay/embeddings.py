@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from bot.relay._lenient import as_dict, as_int, as_list, as_str, opt_float
+from bot.lenient import as_dict, as_int, as_list, as_str, opt_float
 from bot.relay.chat import parse_usage
 from bot.relay.envelopes import error_in_body
 from bot.relay.errors import RelayDecodeError

@@ -23,8 +23,8 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from bot.lenient import as_dict, as_str
 from bot.relay import errors
-from bot.relay._lenient import as_dict, as_str
 
 QUOTA_MARKERS = (
     "该令牌额度已用尽",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from bot.relay._lenient import as_dict, as_list, opt_str
+from bot.lenient import as_dict, as_list, opt_str
 from bot.relay.envelopes import error_in_body
 from bot.relay.errors import RelayDecodeError
 from bot.relay.transport import Transport

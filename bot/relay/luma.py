@@ -9,7 +9,7 @@ other relays' ``{"code":"success","data":[{..., "data": {generation}}]}`` batch 
 
 from __future__ import annotations
 
-from bot.relay._lenient import as_dict, as_str, first_present, opt_str
+from bot.lenient import as_dict, as_str, first_present, opt_str
 from bot.relay.envelopes import unwrap_wrapper
 from bot.relay.errors import BadRequestError, NotFoundError, RelayDecodeError
 from bot.relay.transport import Transport

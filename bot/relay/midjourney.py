@@ -14,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal, get_args
 
+from bot.lenient import as_dict, as_int, as_str
 from bot.relay import mj_parse
-from bot.relay._lenient import as_dict, as_int, as_str
 from bot.relay.envelopes import decode_json, error_in_body
 from bot.relay.errors import NotFoundError, RelayDecodeError
 from bot.relay.transport import Transport

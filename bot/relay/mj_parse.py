@@ -11,8 +11,7 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 
-from bot.relay import errors
-from bot.relay._lenient import (
+from bot.lenient import (
     as_dict,
     as_int,
     as_list,
@@ -22,6 +21,7 @@ from bot.relay._lenient import (
     opt_str,
     percent,
 )
+from bot.relay import errors
 from bot.relay.envelopes import NOT_FOUND_MARKERS, QUOTA_MARKERS, classify, error_in_body
 from bot.relay.types import MjAction, MjButton, MjPage, MjStatus, MjSubmit, MjTask
 

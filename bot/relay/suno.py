@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from bot.relay._lenient import as_bool, as_dict, as_list, as_str, first_present, opt_float, opt_str
+from bot.lenient import as_bool, as_dict, as_list, as_str, first_present, opt_float, opt_str
 from bot.relay.envelopes import unwrap_wrapper
 from bot.relay.errors import RelayDecodeError
 from bot.relay.transport import Transport

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot.lenient import as_int
 from bot.sim.context import add_mj_route, context_of
 from bot.sim.envelopes import json_response, mj_relay_error, mj_result
 from bot.sim.media_routes import base_of, png_response
@@ -61,10 +62,6 @@ async def queue(request: web.Request) -> web.Response:
     return json_response([ctx.mj.render(t, base) for t in waiting if t.status() in QUEUE_STATUSES])
 
 
-def _number(value: Any, default: int) -> int:
-    return value if isinstance(value, int) else int(value) if str(value).isdigit() else default
-
-
 def _matches(rendered: dict[str, Any], body: dict[str, Any]) -> bool:
     for field, key in _FILTERS.items():
         wanted = body.get(field)
@@ -95,8 +92,8 @@ async def query(request: web.Request) -> web.Response:
     sort = str(body.get("sort") or "id,desc")
     key = sort.split(",")[0] or "id"
     selected.sort(key=lambda r: str(r.get(key, "")), reverse=sort.endswith(",desc"))
-    page = max(0, _number(body.get("pageNumber"), 0))
-    size = max(1, _number(body.get("pageSize"), 10))
+    page = max(0, as_int(body.get("pageNumber"), 0))
+    size = max(1, as_int(body.get("pageSize"), 10))
     content = selected[page * size : (page + 1) * size]
     sorting = {"sorted": True, "unsorted": False, "empty": False}
     total_pages = -(-len(selected) // size)

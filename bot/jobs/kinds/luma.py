@@ -11,8 +11,8 @@ from bot.core.models import Reply
 from bot.core.texts import t
 from bot.jobs.kinds.base import KindPoller, Observation, PollOutcome, ResultTools, bounded, lost
 from bot.jobs.records import JobRequest, short
+from bot.lenient import as_dict, as_str, opt_str
 from bot.relay import RelayClient
-from bot.relay._lenient import as_dict, as_str, opt_str
 from bot.relay.errors import NotFoundError, RelayError
 from bot.relay.types import LumaGeneration, LumaState
 from bot.store.base import Job, JobState, JsonValue

@@ -30,8 +30,8 @@ from bot.jobs.kinds.base import (
     lost,
 )
 from bot.jobs.records import JobRequest, short
+from bot.lenient import as_dict, as_list, as_str, opt_str
 from bot.relay import RelayClient
-from bot.relay._lenient import as_dict, as_list, as_str, opt_str
 from bot.relay.errors import BadRequestError, NotFoundError, RelayError
 from bot.relay.types import MjStatus, MjTask
 from bot.store.base import ButtonSpec, Job, JobState, JsonValue

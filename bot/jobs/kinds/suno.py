@@ -24,9 +24,9 @@ from bot.jobs.kinds.base import (
     bounded,
     lost,
 )
+from bot.lenient import as_dict, as_list, as_str, opt_float, opt_str
 from bot.media import image_size
 from bot.relay import RelayClient
-from bot.relay._lenient import as_dict, as_list, as_str, opt_float, opt_str
 from bot.relay.errors import NotFoundError, RelayError
 from bot.relay.types import SunoClip, SunoClipStatus, SunoTask, SunoTaskStatus, SunoVersion
 from bot.store.base import ButtonSpec, Job, JobState, JsonValue

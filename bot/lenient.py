@@ -1,9 +1,10 @@
-"""Forgiving readers for decoded JSON.
+"""Forgiving readers for decoded JSON: the one family every layer uses.
 
 The relay fronts several upstreams whose field types drift (task ids as numbers or
-strings, progress as ``"40%"`` or ``40``, timestamps as ``0`` or ``null`` when unset).
-Parsers read every field through these helpers so one odd value degrades to a default
-instead of failing a whole poll.
+strings, progress as ``"40%"`` or ``40``, timestamps as ``0`` or ``null`` when unset);
+stored JSON (job requests and results, button payloads) may have been written by an older
+version. Readers go through these helpers so one odd value degrades to a default instead
+of failing a whole poll or a button press.
 """
 
 from __future__ import annotations

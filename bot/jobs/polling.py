@@ -1,4 +1,4 @@
-"""Asking the relay how active jobs are doing: each kind's own poller, all at once.
+"""Asking the relay how active jobs are doing, and when: each kind's own poller, on ticks.
 
 Every kind gets one :class:`~bot.jobs.kinds.base.KindPoller` per tracker (Midjourney's
 remembers whether the relay takes batch requests). A job of a kind nobody registered is
@@ -12,9 +12,11 @@ import logging
 from collections.abc import Callable, Sequence
 
 from bot.jobs.kinds import UnknownJobKindError, kind_of
-from bot.jobs.kinds.base import KindPoller, Observation, PollOutcome
+from bot.jobs.kinds.base import DEFAULT_DEADLINE_S, KindPoller, Observation, PollOutcome
+from bot.jobs.modal import modal_deadline
+from bot.jobs.records import poll_factor
 from bot.relay import RelayClient
-from bot.store.base import Job, JobState
+from bot.store.base import OUTCOME_STATES, Job, JobState, JobUpdate
 
 log = logging.getLogger(__name__)
 
@@ -51,3 +53,59 @@ class Poller:
         for found in await asyncio.gather(*polls):
             outcomes += found
         return outcomes
+
+
+# -- the schedule ----------------------------------------------------------------------
+# Ticks come once per poll interval; every job due within a tick's interval is asked about
+# in that tick, so Midjourney jobs share list-by-condition batches whenever they arrived.
+# Older jobs are polled every 2nd or 4th tick, counted on the same ticks (so they share
+# them too). Nothing about the schedule is written: a job whose task did not change costs
+# no write at all.
+
+
+def deadline_of(job: Job) -> float:
+    """When the job times out: fixed at its creation by its kind's rule."""
+    if job.deadline is not None:
+        return job.deadline
+    try:
+        return job.created_at + kind_of(job.kind).deadline_s(job)
+    except UnknownJobKindError:
+        return job.created_at + DEFAULT_DEADLINE_S
+
+
+def is_due(job: Job, tick: int, now: float, base: float) -> bool:
+    """Whether tick number ``tick`` asks about ``job``."""
+    if not job.relay_task_id:
+        return False  # never accepted by the relay: it only waits for its deadline
+    if job.next_poll_at <= job.created_at:
+        # Not seen yet (or put back into polling, e.g. after a MODAL answer): the first
+        # tick after it arrived asks about it. Every poll that changes a job moves this on.
+        return True
+    return tick % poll_factor(base, now - job.created_at) == 0
+
+
+def update_for(outcome: PollOutcome, now: float, base: float) -> JobUpdate | None:
+    """What to store after polling ``outcome.job``; None when nothing changed."""
+    job, obs = outcome.job, outcome.observation
+    if obs is not None and obs.state in OUTCOME_STATES:
+        return JobUpdate(job.id, obs.state, obs.progress, obs.status_text, result=obs.result,
+                         error=obs.error or None)
+    deadline = deadline_of(job)
+    if obs is not None and obs.state is JobState.MODAL:
+        deadline = modal_deadline(job, deadline, now)  # someone must be asked first
+    if now >= deadline:
+        return timed_out(job, outcome.retry_reason)
+    if obs is None or (
+        obs.state is job.state and obs.progress == job.progress
+        and obs.status_text == job.progress_text
+        and (obs.preview_url is None or obs.preview_url == job.preview_url)
+    ):
+        return None
+    next_poll = now + base * poll_factor(base, now - job.created_at)  # for people reading rows
+    return JobUpdate(job.id, obs.state, obs.progress, obs.status_text,
+                     preview_url=obs.preview_url, next_poll_at=next_poll, deadline=deadline)
+
+
+def timed_out(job: Job, reason: str | None = None) -> JobUpdate:
+    return JobUpdate(job.id, JobState.TIMED_OUT, job.progress, job.progress_text or "",
+                     error=reason)

@@ -8,9 +8,11 @@ Lifecycle (composition root)::
     ...
     await tracker.stop()       # cancels cleanly (a delivery already sending completes)
 
-Each tick takes the active jobs whose ``next_poll_at`` is due, asks the relay about them
-(:mod:`bot.jobs.polling`), stores what changed, edits status messages
-(:mod:`bot.jobs.status`) and starts deliveries for jobs that reached an outcome. The
+One tick per poll interval asks the relay about every job due in that interval
+(:mod:`bot.jobs.polling`: Midjourney in batches of 100, so jobs that arrived at different
+moments share requests), writes what changed in one transaction, edits status messages
+(:mod:`bot.jobs.status`) and starts deliveries for jobs that reached an outcome. Between
+ticks, only jobs named by relay callbacks are asked about (at most once per interval). The
 store is the source of truth, so a restart loses nothing: jobs keep their relay ids and
 deadlines, and deliveries are claimed with a lease (``claim_delivery`` /
 ``finish_delivery``), which makes each result go out once.
@@ -26,6 +28,7 @@ import contextlib
 import dataclasses
 import functools
 import logging
+import math
 import os
 import secrets
 import socket
@@ -37,24 +40,25 @@ from bot.core.bell import TrackerBell
 from bot.core.context import Services
 from bot.core.models import Button, DeliveryError, MessageRef, Reply, Responder
 from bot.core.texts import t
-from bot.jobs.kinds import KINDS, kind_of
-from bot.jobs.kinds.base import Observation, PollOutcome
+from bot.jobs.kinds import KINDS
 from bot.jobs.kinds.midjourney import NAME as MJ
-from bot.jobs.modal import modal_buttons, modal_deadline
+from bot.jobs.modal import modal_buttons
 from bot.jobs.outlets import ChatOutlet, decode_message_ref, encode_message_ref
-from bot.jobs.polling import Poller
-from bot.jobs.records import job_chat, job_locale, poll_factor
+from bot.jobs.polling import Poller, deadline_of, is_due, timed_out, update_for
+from bot.jobs.records import job_chat, job_locale
 from bot.jobs.results import ResultBuilder
 from bot.jobs.status import StatusEditor
-from bot.store.base import ACTIVE_STATES, OUTCOME_STATES, Job, JobState
+from bot.store.base import ACTIVE_STATES, OUTCOME_STATES, Job, JobState, JobUpdate
 
 log = logging.getLogger(__name__)
 
-_MAX_DUE_PER_TICK: Final = 1000
+_MAX_DUE_PER_TICK: Final = 1000  # deliveries started per tick
+_MAX_ACTIVE_PER_TICK: Final = 50_000
+_TICK_SLACK_S: Final = 0.001  # a nap may end a hair early
 _LEASE_S: Final = 300.0
 _MAX_DELIVERY_ATTEMPTS: Final = 5
 _APPLY_CONCURRENCY: Final = 8  # progress updates (with preview downloads) at once
-_MAX_HINTS: Final = 100  # relay callbacks remembered between two ticks
+_MAX_HINTS: Final = 100  # relay callbacks remembered between two ticks (one batch)
 _PARALLEL_DELIVERIES: Final = 4
 _MIN_NAP_S: Final = 0.05
 
@@ -89,6 +93,9 @@ class JobTracker:
         self._delivery_slots = asyncio.Semaphore(_PARALLEL_DELIVERIES)
         self._changed = asyncio.Event()
         self._hinted: set[str] = set()  # relay task ids named by callbacks
+        self._hints_polled_at = -math.inf
+        self._ticks = 0  # ticks so far: older jobs are polled on every 2nd / 4th of them
+        self._next_tick_at = -math.inf
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -139,10 +146,13 @@ class JobTracker:
     async def _run(self) -> None:
         while True:
             try:
-                await self._tick()
+                if self._clock() >= self._next_tick_at - _TICK_SLACK_S:
+                    await self._tick()
+                else:  # woken early (a new job, a callback, a cancel)
+                    await self._between_ticks()
             except Exception:  # a bug in one tick must not stop all jobs (logged)
                 log.exception("job tracker tick failed")
-            await self._nap(await self._next_delay())
+            await self._nap(max(_MIN_NAP_S, self._next_tick_at - self._clock()))
 
     async def _nap(self, delay: float) -> None:
         if not self._bell.rung:
@@ -156,93 +166,90 @@ class JobTracker:
                 await asyncio.gather(sleeper, ringer, return_exceptions=True)
         self._bell.clear()
 
-    async def _next_delay(self) -> float:
-        base = self._services.config.relay.poll_interval_s
-        upcoming = await self._services.store.list_active_jobs(limit=1)
-        if not upcoming:
-            return base
-        return max(_MIN_NAP_S, min(base, upcoming[0].next_poll_at - self._clock()))
-
     async def _tick(self) -> None:
+        """Ask about every job due in this interval, write what changed in one go."""
         now = self._clock()
-        store = self._services.store
-        due = await store.list_active_jobs(limit=_MAX_DUE_PER_TICK, due_before=now)
-        due += await self._hinted_jobs({job.id for job in due})
-        outcomes = await self._poller.poll([job for job in due if job.relay_task_id])
-        # A job without a relay id was never accepted; it only waits for its deadline.
-        outcomes += [PollOutcome(j, retry_reason="not submitted") for j in due
-                     if not j.relay_task_id]
-        # Concurrently: one slow preview download must not hold up every other job.
-        slots = asyncio.Semaphore(_APPLY_CONCURRENCY)
-
-        async def apply(outcome: PollOutcome) -> None:
-            async with slots:
-                try:
-                    await self._apply(outcome, now)
-                except Exception:  # one job's bug must not stall the others (logged)
-                    log.exception("could not update job %s", outcome.job.id)
-
-        await asyncio.gather(*(apply(outcome) for outcome in outcomes))
+        base = self._services.config.relay.poll_interval_s
+        # Ticks at least an interval apart: no window of one interval holds two of them.
+        self._next_tick_at = now + base
+        self._ticks += 1
+        active = await self._services.store.list_active_jobs(limit=_MAX_ACTIVE_PER_TICK)
+        hinted = self._take_hints()
+        due = [job for job in active if (job.relay_task_id in hinted and job.relay_task_id)
+               or is_due(job, self._ticks, now, base)]
+        polled = {job.id for job in due}
+        # A job that is not asked about still times out on time.
+        late = [timed_out(job, None if job.relay_task_id else "not submitted")
+                for job in active if job.id not in polled and now >= deadline_of(job)]
+        await self._poll_and_apply(due, now, late)
         await self._start_deliveries()
         self._notify()
 
-    async def _hinted_jobs(self, known: set[int]) -> list[Job]:
-        """Active jobs a relay callback named that are not due yet."""
+    async def _between_ticks(self) -> None:
+        """Jobs named by relay callbacks are asked about at once, at most once per interval
+        (so callbacks add at most one status request to any interval); deliveries start."""
+        now = self._clock()
+        base = self._services.config.relay.poll_interval_s
+        if self._hinted and now - self._hints_polled_at >= base:
+            self._hints_polled_at = now
+            await self._poll_and_apply(await self._hinted_jobs(self._take_hints()), now)
+        await self._start_deliveries()
+        self._notify()
+
+    def _take_hints(self) -> set[str]:
         hinted, self._hinted = self._hinted, set()
-        jobs: list[Job] = []
+        return hinted
+
+    async def _hinted_jobs(self, task_ids: set[str]) -> list[Job]:
+        """Active jobs of kinds that take callbacks, named by ``task_ids``."""
         kinds = [kind.name for kind in KINDS.values() if kind.takes_callbacks]
-        for task_id in hinted:
+        jobs: list[Job] = []
+        for task_id in task_ids:
             for kind in kinds:
                 job = await self._services.store.get_job_by_relay_id(kind, task_id)
-                if job is not None and job.state in ACTIVE_STATES and job.id not in known:
+                if job is not None and job.state in ACTIVE_STATES:
                     jobs.append(job)
         return jobs
 
-    async def _apply(self, outcome: PollOutcome, now: float) -> None:
-        job = outcome.job
-        obs = outcome.observation
-        store = self._services.store
+    async def _poll_and_apply(
+        self, due: Sequence[Job], now: float, extra: Sequence[JobUpdate] = ()
+    ) -> None:
+        base = self._services.config.relay.poll_interval_s
+        outcomes = await self._poller.poll(due)
+        updates = [*extra]
+        for outcome in outcomes:
+            update = update_for(outcome, now, base)
+            if update is not None:
+                updates.append(update)
         # Fail reasons quote the relay, which may echo a key: never stored nor shown.
         redact = self._services.redact
-        if obs is not None and obs.state in OUTCOME_STATES:
-            finished = await store.update_job(
-                job.id, only_from=ACTIVE_STATES, state=obs.state, progress=obs.progress,
-                progress_text=obs.status_text, result=obs.result,
-                error=redact(obs.error) if obs.error else None,
-            )
-            self._count_state(finished)
-            return
-        # Commands do not know the tracker's clock: the deadline is fixed on first sight.
-        deadline = job.deadline or job.created_at + kind_of(job.kind).deadline_s(job)
-        if obs is not None and obs.state is JobState.MODAL:
-            deadline = modal_deadline(job, deadline, now)  # someone must be asked first
-        if now >= deadline:
-            timed_out = await store.update_job(
-                job.id, only_from=ACTIVE_STATES, state=JobState.TIMED_OUT,
-                error=redact(outcome.retry_reason or "") or None,
-            )
-            self._count_state(timed_out)
-            return
-        base = self._services.config.relay.poll_interval_s
-        next_poll = now + base * poll_factor(base, now - job.created_at)
-        if obs is None:
-            await store.update_job(job.id, only_from=ACTIVE_STATES, next_poll_at=next_poll,
-                                   deadline=deadline)
-            return
-        updated = await store.update_job(
-            job.id, only_from=ACTIVE_STATES, state=obs.state, progress=obs.progress,
-            progress_text=obs.status_text, preview_url=obs.preview_url, next_poll_at=next_poll,
-            deadline=deadline,
-        )
-        if updated is not None:
-            await self._show_progress(updated, obs)
+        updates = [dataclasses.replace(u, error=redact(u.error)) if u.error else u
+                   for u in updates]
+        stored = {job.id: job for job in await self._services.store.apply_job_updates(updates)}
+        for job in stored.values():
+            if job.state in OUTCOME_STATES:
+                self._count_state(job)
+        # Status messages: changed jobs, and unchanged ones whose last edit was throttled.
+        shown = [stored.get(o.job.id, o.job) for o in outcomes if o.observation is not None]
+        slots = asyncio.Semaphore(_APPLY_CONCURRENCY)
 
-    def _count_state(self, job: Job | None) -> None:
-        """Count a job entering its final state (None: another worker got there first)."""
-        if job is not None:
-            self._services.metrics.jobs.labels(job.kind, job.state.value).inc()
+        async def show(job: Job) -> None:
+            async with slots:
+                try:
+                    await self._show_progress(job)
+                except Exception:  # one job's bug must not stall the others (logged)
+                    log.exception("could not show the progress of job %s", job.id)
 
-    async def _show_progress(self, job: Job, obs: Observation) -> None:
+        # Concurrently: one slow preview download must not hold up every other job.
+        await asyncio.gather(*(show(job) for job in shown if job.state in ACTIVE_STATES))
+
+    def _count_state(self, job: Job) -> None:
+        """Count a job entering its final state."""
+        self._services.metrics.jobs.labels(job.kind, job.state.value).inc()
+
+    async def _show_progress(self, job: Job) -> None:
+        if not self._status.needs_edit(job):
+            return
         ref = decode_message_ref(job.status_message_ref)
         responder = self._responder(job)
         if ref is None or responder is None:

@@ -36,6 +36,7 @@ from bot.store.records import (
     DuplicateJobError,
     Job,
     JobState,
+    JobUpdate,
     JsonValue,
     Message,
     PendingInput,
@@ -60,6 +61,7 @@ __all__ = [
     "Job",
     "JobState",
     "JobStore",
+    "JobUpdate",
     "JsonValue",
     "Message",
     "PendingInput",
@@ -192,6 +194,15 @@ class JobStore(Protocol):
         a late update cannot make a delivered result due again.
         ``DuplicateJobError`` if the new relay_task_id is taken.
         Returns the updated job, or None if it does not exist or the CAS failed."""
+
+    async def apply_job_updates(self, updates: Sequence[JobUpdate]) -> list[Job]:
+        """Apply a tracker tick's poll results in one transaction.
+
+        Each update applies only while its job is in ACTIVE_STATES (compare-and-set, as
+        ``update_job(only_from=ACTIVE_STATES)``) and follows the same rules: reaching an
+        outcome state records ``outcome`` and (once) ``finished_at``; DELIVERING/DELIVERED
+        states are refused (ValueError). Returns the jobs whose update applied, as stored
+        afterwards, in no particular order."""
 
     async def list_active_jobs(
         self, *, limit: int = 100, due_before: float | None = None

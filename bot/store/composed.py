@@ -64,6 +64,7 @@ class ComposedStore:
         self.get_job = jobs.get_job
         self.get_job_by_relay_id = jobs.get_job_by_relay_id
         self.update_job = jobs.update_job
+        self.apply_job_updates = jobs.apply_job_updates
         self.list_active_jobs = jobs.list_active_jobs
         self.list_jobs_for_owner = jobs.list_jobs_for_owner
         self.claim_due_jobs = jobs.claim_due_jobs

@@ -137,6 +137,24 @@ class Job:
 
 
 @dataclass(frozen=True, slots=True)
+class JobUpdate:
+    """What one poll changed about an active job: one item of ``apply_job_updates``.
+
+    ``state``, ``progress`` and ``progress_text`` are always written; the other fields
+    only when not None (None leaves the stored value)."""
+
+    job_id: int
+    state: JobState
+    progress: int
+    progress_text: str
+    preview_url: str | None = None
+    result: JsonValue = None
+    error: str | None = None
+    next_poll_at: float | None = None
+    deadline: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ButtonSpec:
     """A button to be given a key: what ``create_buttons`` takes."""
 

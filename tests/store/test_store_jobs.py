@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot.store.base import ACTIVE_STATES, DuplicateJobError, Job, JobState, Store
+from bot.store.base import ACTIVE_STATES, DuplicateJobError, Job, JobState, JobUpdate, Store
 
 OpenStore = Callable[..., Awaitable[Store]]
 
@@ -286,3 +286,40 @@ async def test_non_state_fields_of_a_delivered_job_can_still_change(
     updated = await store.update_job(job_id, status_message_ref="telegram:7:99")
     assert updated is not None and updated.state is JobState.DELIVERED
     assert updated.status_message_ref == "telegram:7:99"
+
+
+async def test_a_tick_of_updates_lands_in_one_batch_only_on_active_jobs(
+    store: Store, advance: Callable[[float], None]
+) -> None:
+    running = await _job(store, "r1")
+    finishing = await _job(store, "r2")
+    delivered = await _finished(store, "r3")
+    assert await store.claim_delivery(delivered.id, "w1", 60)
+    advance(3)
+    applied = await store.apply_job_updates([
+        JobUpdate(running.id, JobState.RUNNING, 40, "IN_PROGRESS", preview_url="p1",
+                  next_poll_at=running.created_at + 6, deadline=running.created_at + 900),
+        JobUpdate(finishing.id, JobState.SUCCEEDED, 100, "SUCCESS", result={"url": "u"}),
+        JobUpdate(delivered.id, JobState.FAILED, 100, "FAILURE", error="late"),  # CAS miss
+    ])
+    by_id = {job.id: job for job in applied}
+    assert sorted(by_id) == [running.id, finishing.id]
+    now_running = by_id[running.id]
+    assert (now_running.state, now_running.progress, now_running.preview_url) == (
+        JobState.RUNNING, 40, "p1")
+    assert now_running.deadline == running.created_at + 900
+    assert now_running.outcome is None and now_running.finished_at is None
+    done = by_id[finishing.id]
+    assert (done.state, done.outcome, done.result) == (JobState.SUCCEEDED, JobState.SUCCEEDED,
+                                                        {"url": "u"})
+    assert done.finished_at == done.updated_at
+    untouched = await store.get_job(delivered.id)
+    assert untouched is not None and untouched.state is JobState.DELIVERING
+    # None leaves a stored value alone; the always-written fields are written.
+    advance(3)
+    (again,) = await store.apply_job_updates(
+        [JobUpdate(running.id, JobState.RUNNING, 41, "IN_PROGRESS")])
+    assert (again.progress, again.preview_url, again.deadline) == (41, "p1", now_running.deadline)
+    assert await store.apply_job_updates([]) == []
+    with pytest.raises(ValueError):
+        await store.apply_job_updates([JobUpdate(running.id, JobState.DELIVERED, 100, "x")])

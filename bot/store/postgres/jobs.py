@@ -22,6 +22,7 @@ from bot.store.records import (
     DuplicateJobError,
     Job,
     JobState,
+    JobUpdate,
     JsonValue,
 )
 from bot.store.rows import dump_json
@@ -155,6 +156,43 @@ class PgJobs:
             params,
             relay_task_id,
         )
+
+    async def apply_job_updates(self, updates: Sequence[JobUpdate]) -> list[Job]:
+        if not updates:
+            return []
+        for update in updates:
+            rows.check_update_state(update.state)
+            rows.check_progress(update.progress)
+        # One statement for the whole tick: the updates travel as parallel arrays.
+        found = await self._db.fetch_all(
+            f"""
+            UPDATE jobs SET state = u.state, progress = u.progress,
+                progress_text = u.progress_text,
+                preview_url = COALESCE(u.preview_url, jobs.preview_url),
+                result = COALESCE(u.result, jobs.result), error = COALESCE(u.error, jobs.error),
+                next_poll_at = COALESCE(u.next_poll_at, jobs.next_poll_at),
+                deadline = COALESCE(u.deadline, jobs.deadline), updated_at = {now_sql(1)},
+                outcome = CASE WHEN u.state = ANY($3::text[]) THEN u.state ELSE jobs.outcome END,
+                finished_at = CASE WHEN u.state = ANY($3::text[])
+                    THEN COALESCE(jobs.finished_at, {now_sql(1)}) ELSE jobs.finished_at END
+            FROM unnest($4::bigint[], $5::text[], $6::int[], $7::text[], $8::text[],
+                        $9::text[], $10::text[], $11::float8[], $12::float8[])
+                AS u(id, state, progress, progress_text, preview_url, result, error,
+                     next_poll_at, deadline)
+            WHERE jobs.id = u.id AND jobs.state = ANY($2::text[])
+            RETURNING jobs.*
+            """,
+            (
+                self._db.now(), _ACTIVE, _OUTCOMES,
+                [u.job_id for u in updates], [u.state.value for u in updates],
+                [u.progress for u in updates], [u.progress_text for u in updates],
+                [u.preview_url for u in updates],
+                [dump_json(u.result) if u.result is not None else None for u in updates],
+                [u.error for u in updates], [u.next_poll_at for u in updates],
+                [u.deadline for u in updates],
+            ),
+        )
+        return [rows.job(row) for row in found]
 
     async def list_active_jobs(
         self, *, limit: int = 100, due_before: float | None = None

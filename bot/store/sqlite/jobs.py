@@ -19,6 +19,7 @@ from bot.store.records import (
     DuplicateJobError,
     Job,
     JobState,
+    JobUpdate,
     JsonValue,
 )
 from bot.store.rows import Clock, dump_json
@@ -26,6 +27,17 @@ from bot.store.sqlite.db import Database, Params, placeholders, tx_fetch_one
 
 _ACTIVE = tuple(sorted(ACTIVE_STATES))
 _OUTCOMES = tuple(sorted(OUTCOME_STATES))
+_READ_BACK_CHUNK = 500  # ids per SELECT ... IN (...), well within SQLite's parameter limit
+# One statement for every update of a tick (executemany): the CAS keeps it to active jobs.
+_APPLY_UPDATE = f"""
+    UPDATE jobs SET state = ?, progress = ?, progress_text = ?,
+        preview_url = COALESCE(?, preview_url), result = COALESCE(?, result),
+        error = COALESCE(?, error), next_poll_at = COALESCE(?, next_poll_at),
+        deadline = COALESCE(?, deadline), updated_at = ?,
+        outcome = COALESCE(?, outcome),
+        finished_at = CASE WHEN ? IS NULL THEN finished_at ELSE COALESCE(finished_at, ?) END
+    WHERE id = ? AND state IN ({placeholders(len(_ACTIVE))})
+"""
 
 
 async def _fetch_job(
@@ -155,6 +167,36 @@ class SqliteJobs:
             params,
             relay_task_id,
         )
+
+    async def apply_job_updates(self, updates: Sequence[JobUpdate]) -> list[Job]:
+        if not updates:
+            return []
+        for update in updates:
+            rows.check_update_state(update.state)
+            rows.check_progress(update.progress)
+        now = self._clock()
+        values: list[tuple[object, ...]] = []
+        for u in updates:
+            outcome = u.state.value if u.state in OUTCOME_STATES else None
+            values.append((
+                u.state.value, u.progress, u.progress_text, u.preview_url,
+                dump_json(u.result) if u.result is not None else None, u.error,
+                u.next_poll_at, u.deadline, now, outcome, outcome, now, u.job_id, *_ACTIVE,
+            ))  # fmt: skip
+        ids = [u.job_id for u in updates]
+        applied: list[Job] = []
+        async with self._db.transaction() as conn:
+            await conn.executemany(_APPLY_UPDATE, values)
+            # The rows this batch changed carry its timestamp (a CAS miss left them alone).
+            for start in range(0, len(ids), _READ_BACK_CHUNK):
+                chunk = ids[start : start + _READ_BACK_CHUNK]
+                async with conn.execute(
+                    f"SELECT * FROM jobs WHERE id IN ({placeholders(len(chunk))})"
+                    " AND updated_at = ?",
+                    (*chunk, now),
+                ) as cursor:
+                    applied += [rows.job(row) for row in await cursor.fetchall()]
+        return applied
 
     async def list_active_jobs(
         self, *, limit: int = 100, due_before: float | None = None

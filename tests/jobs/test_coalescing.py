@@ -1,0 +1,193 @@
+"""Coalesced polling: one tick per poll interval, Midjourney jobs in batches of 100.
+
+Jobs arrive at their own moments but are asked about together; older jobs are asked about
+less often, on shared ticks; a relay callback may make one job due between ticks, at most
+once per interval. A tick that changes nothing writes nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.jobs.tracker import JobTracker
+from bot.sim import Fault, SimRelay
+from bot.store.base import Job
+from tests.jobs.harness import API_KEY, PLATFORM, START, Bot, FakeClock, open_bot
+
+BATCH = "/mj/task/list-by-condition"
+
+
+@pytest.fixture
+async def slow_sim() -> AsyncIterator[SimRelay]:
+    """Tasks that never finish during a test (each poll moves them 1/10000 of the way)."""
+    async with SimRelay(API_KEY, steps=10_000) as relay:
+        yield relay
+
+
+@pytest.fixture
+async def busy_bot(slow_sim: SimRelay, tmp_path: Path) -> AsyncIterator[Bot]:
+    async with open_bot(slow_sim, tmp_path / "bot.sqlite3", FakeClock()) as running:
+        yield running
+
+
+async def _add_job(bot: Bot, sim: SimRelay, n: int) -> Job:
+    task_id = sim.add_mj_task(f"cat {n}", finished=False)
+    return await bot.store.create_job(kind="mj", platform=PLATFORM, user_id="alice",
+                                      chat_id="chat-1", relay_task_id=task_id,
+                                      request={"title": "imagine", "prompt": f"cat {n}"})
+
+
+def _batched_ids(sim: SimRelay, since: int) -> list[list[str]]:
+    return [list(r.json["ids"]) for r in sim.requests[since:] if r.path == BATCH]
+
+
+async def test_1000_staggered_jobs_take_one_batch_per_100_jobs_per_tick(
+    busy_bot: Bot, slow_sim: SimRelay
+) -> None:
+    bot, sim = busy_bot, slow_sim
+    base = bot.services.config.relay.poll_interval_s
+    arrivals = [START + 0.01 + n * 30.0 / 1000 for n in range(1000)]  # over 30 s
+    waiting = list(enumerate(arrivals))
+    tick_at = START
+    for _ in range(12):
+        tick_at += base
+        arrived: set[str] = set()
+        while waiting and waiting[0][1] <= tick_at:
+            n, at = waiting.pop(0)
+            bot.clock.now = at
+            arrived.add((await _add_job(bot, sim, n)).relay_task_id or "")
+        bot.clock.now = tick_at
+        active = len(await bot.store.list_active_jobs(limit=2000))
+        before = len(sim.requests)
+        await bot.tracker.run_once()
+        batches = _batched_ids(sim, before)
+        assert len(sim.requests) - before == len(batches), "only batch requests"
+        assert all(len(ids) <= 100 for ids in batches)
+        assert len(batches) == math.ceil(active / 100)
+        assert arrived <= {i for ids in batches for i in ids}, "newcomers join the next tick"
+    assert active == 1000 and len(batches) == 10
+
+
+async def test_older_jobs_are_asked_less_often_on_shared_ticks(
+    busy_bot: Bot, slow_sim: SimRelay
+) -> None:
+    bot, sim = busy_bot, slow_sim
+    base = bot.services.config.relay.poll_interval_s
+    ages = {"young": 10.0, "middle": 300.0, "old": 700.0}
+    by_age: dict[str, set[str]] = {}
+    for name, age in ages.items():
+        bot.clock.now = START - age
+        by_age[name] = {(await _add_job(bot, sim, n)).relay_task_id or "" for n in range(60)}
+    bot.clock.now = START
+    await bot.tracker.run_once()  # the first look at every job
+    ticks_of: dict[str, list[int]] = {name: [] for name in ages}
+    for tick in range(8):
+        bot.clock.now += base
+        before = len(sim.requests)
+        await bot.tracker.run_once()
+        batches = _batched_ids(sim, before)
+        polled = {i for ids in batches for i in ids}
+        assert len(batches) == math.ceil(len(polled) / 100), "due jobs fill shared batches"
+        for name, ids in by_age.items():
+            assert polled & ids in (set(), ids), f"all {name} jobs share the same ticks"
+            if polled & ids:
+                ticks_of[name].append(tick)
+    assert len(ticks_of["young"]) == 8
+    assert len(ticks_of["middle"]) == 4 and len(ticks_of["old"]) == 2
+    assert set(ticks_of["old"]) <= set(ticks_of["middle"])
+
+
+async def test_a_relay_refusing_batches_gets_one_fetch_per_job_per_tick(
+    busy_bot: Bot, slow_sim: SimRelay
+) -> None:
+    bot, sim = busy_bot, slow_sim
+    sim.add_fault(Fault("POST", BATCH, status=404, times=None))
+    base = bot.services.config.relay.poll_interval_s
+    for n in range(150):
+        bot.clock.now = START + n * 0.02
+        await _add_job(bot, sim, n)
+    for tick in range(3):
+        bot.clock.now = START + (tick + 1) * base
+        before = len(sim.requests)
+        await bot.tracker.run_once()
+        made = sim.requests[before:]
+        fetched = [r.path for r in made if r.path.endswith("/fetch")]
+        assert len(fetched) == len(set(fetched)) == 150
+        assert len([r for r in made if r.path == BATCH]) == (1 if tick == 0 else 0)
+
+
+async def test_unchanged_tasks_write_nothing(busy_bot: Bot, slow_sim: SimRelay) -> None:
+    bot, sim = busy_bot, slow_sim
+    jobs = [await _add_job(bot, sim, n) for n in range(5)]
+    for job in jobs:
+        sim.set_mj_task_status(job.relay_task_id or "", "IN_PROGRESS", progress="40%")
+    bot.clock.now += 3
+    await bot.tracker.run_once()
+    seen = [await bot.store.get_job(job.id) for job in jobs]
+    assert all(j is not None and j.progress == 40 and j.updated_at == bot.clock.now
+               for j in seen)
+    first_write = bot.clock.now
+    for _ in range(3):
+        bot.clock.now += 3
+        await bot.tracker.run_once()
+    assert len(_batched_ids(sim, 0)) == 4, "asked every tick"
+    after = [await bot.store.get_job(job.id) for job in jobs]
+    assert all(j is not None and j.updated_at == first_write for j in after)
+
+
+class GatedSleep:
+    """The tracker's sleep: naps never end by themselves, so only the bell moves the loop."""
+
+    def __init__(self) -> None:
+        self.naps = 0
+        self.napping = asyncio.Condition()
+
+    async def sleep(self, seconds: float) -> None:
+        async with self.napping:
+            self.naps += 1
+            self.napping.notify_all()
+        await asyncio.Event().wait()
+
+    async def next_nap(self, after: int) -> None:
+        async with self.napping:
+            await asyncio.wait_for(self.napping.wait_for(lambda: self.naps > after), 5)
+
+
+async def test_a_callback_makes_its_job_due_at_once_but_once_per_interval(
+    busy_bot: Bot, slow_sim: SimRelay
+) -> None:
+    bot, sim = busy_bot, slow_sim
+    bot.clock.now = START - 700  # old jobs: asked about on every 4th tick only
+    first, second = await _add_job(bot, sim, 1), await _add_job(bot, sim, 2)
+    bot.clock.now = START
+    gate = GatedSleep()
+    tracker = JobTracker(bot.services, {PLATFORM: bot.outlet}, clock=bot.clock,
+                         sleep=gate.sleep, worker_id="loop")
+    await tracker.start()
+    try:
+        await gate.next_nap(0)  # the first tick looked at both jobs
+        assert len(_batched_ids(sim, 0)) == 1
+        sim.finish_mj_task(first.relay_task_id or "")
+        bot.clock.now += 0.5
+        tracker.wake(first.relay_task_id)
+        await gate.next_nap(1)
+        assert _batched_ids(sim, 0)[1:] == [[first.relay_task_id]]
+        sim.finish_mj_task(second.relay_task_id or "")
+        bot.clock.now += 0.5
+        tracker.wake(second.relay_task_id)  # the same interval: waits for the next tick
+        await gate.next_nap(2)
+        assert len(_batched_ids(sim, 0)) == 2
+        bot.clock.now = START + bot.services.config.relay.poll_interval_s
+        tracker.wake()
+        await gate.next_nap(3)
+        assert _batched_ids(sim, 0)[2:] == [[second.relay_task_id]]
+        assert await tracker.wait_idle(5)
+    finally:
+        await tracker.stop()
+    delivered = [await bot.store.get_job(job.id) for job in (first, second)]
+    assert all(j is not None and len(j.delivered_refs) == 1 for j in delivered)

@@ -18,10 +18,13 @@ from bot.core.dispatcher import ButtonRoute, CommandSpec
 from bot.core.errors import UserError
 from bot.core.models import Button
 from bot.core.options import OptionSpec
+from bot.jobs.kinds.base import Observation
 from bot.jobs.kinds.midjourney import NAME as MJ
+from bot.jobs.kinds.midjourney import observe
+from bot.jobs.polling import changes
 from bot.jobs.records import JobRequest, short
 from bot.jobs.status import job_title, state_line
-from bot.store.base import ACTIVE_STATES, ButtonSpec, Job, JobState
+from bot.store.base import ACTIVE_STATES, ButtonSpec, Job, JobState, JobUpdate
 
 JOB_CANCEL: Final = "job_cancel"
 _LISTED: Final = 15
@@ -102,10 +105,20 @@ async def queue(ctx: CommandContext) -> None:
         line = ctx.t("queue.line", id=task.id, action=task.action.value.lower(),
                      status=task.status.value.lower(), progress=task.progress)
         mine = await store.get_job_by_relay_id(MJ, task.id)
+        if mine is not None:
+            await _keep(ctx, mine, observe(task))
         if mine is not None and mine.user_id == ctx.user.id and mine.platform == ctx.chat.platform:
             line += ctx.t("queue.yours", job=mine.id, prompt=short(task.prompt, 60))
         lines.append(line)
     await ctx.reply("\n".join(lines))
+
+
+async def _keep(ctx: BaseContext, job: Job, obs: Observation) -> None:
+    """/queue has just asked the relay: store what it said about a running job, so /jobs and
+    the status message show the same percentage as the queue."""
+    if job.state in ACTIVE_STATES and obs.state in ACTIVE_STATES and changes(job, obs):
+        await ctx.services.store.apply_job_updates([JobUpdate(
+            job.id, obs.state, obs.progress, obs.status_text, preview_url=obs.preview_url)])
 
 
 _JOB = OptionSpec("job", required=True, max_length=40)

@@ -95,15 +95,20 @@ def update_for(outcome: PollOutcome, now: float, base: float) -> JobUpdate | Non
         deadline = modal_deadline(job, deadline, now)  # someone must be asked first
     if now >= deadline:
         return timed_out(job, outcome.retry_reason)
-    if obs is None or (
-        obs.state is job.state and obs.progress == job.progress
-        and obs.status_text == job.progress_text
-        and (obs.preview_url is None or obs.preview_url == job.preview_url)
-    ):
+    if obs is None or not changes(job, obs):
         return None
     next_poll = now + base * poll_factor(base, now - job.created_at)  # for people reading rows
     return JobUpdate(job.id, obs.state, obs.progress, obs.status_text,
                      preview_url=obs.preview_url, next_poll_at=next_poll, deadline=deadline)
+
+
+def changes(job: Job, obs: Observation) -> bool:
+    """Whether ``obs`` says something the stored job does not."""
+    return not (
+        obs.state is job.state and obs.progress == job.progress
+        and obs.status_text == job.progress_text
+        and (obs.preview_url is None or obs.preview_url == job.preview_url)
+    )
 
 
 def timed_out(job: Job, reason: str | None = None) -> JobUpdate:

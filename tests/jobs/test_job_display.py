@@ -1,0 +1,52 @@
+"""What the status message, /jobs and /queue say about a running job."""
+
+from __future__ import annotations
+
+from bot.jobs.kinds.midjourney import numbered_prompts
+from bot.sim import SimRelay
+from tests.jobs.harness import Bot, image_attachment
+
+
+async def _tick(bot: Bot) -> None:
+    bot.clock.now += bot.services.config.relay.poll_interval_s
+    await bot.tracker.run_once()
+
+
+async def test_a_chosen_describe_prompt_is_the_only_prompt_shown(bot: Bot, sim: SimRelay) -> None:
+    await bot.command("/describe", image_attachment())
+    await bot.settle()
+    result = bot.recorder.last_with_buttons()
+    prompts = numbered_prompts(result.reply.text)
+    assert len(prompts) == 4
+    await bot.press("3️⃣", event=result)
+    status = bot.recorder.sent()[-1].reply.text
+    assert prompts[3][:80] in status
+    assert not any(prompts[n][:80] in status for n in (1, 2, 4))
+    await bot.command("/jobs")
+    listing = bot.recorder.texts()[-1]
+    running = listing.split("Running:")[1].split("\n\n")[0]
+    assert prompts[3][:40] in running
+    assert not any(prompts[n][:40] in running for n in (1, 2, 4))
+
+
+async def test_suno_progress_names_each_clip_state_once(bot: Bot, sim: SimRelay) -> None:
+    await bot.command("/music a sea shanty about relays")
+    status_id = bot.recorder.sent()[-1].message_id
+    await _tick(bot)  # both clips are queued now
+    (edit,) = bot.recorder.edits_of(status_id)
+    assert "· queued" in edit.reply.text and "queued, queued" not in edit.reply.text
+    await bot.command("/jobs")
+    assert "· queued" in bot.recorder.texts()[-1]
+    assert "queued, queued" not in bot.recorder.texts()[-1]
+
+
+async def test_queue_and_jobs_show_the_same_percentage(bot: Bot, sim: SimRelay) -> None:
+    await bot.command("/imagine a lighthouse at dusk")
+    await _tick(bot)  # the job is a third done
+    await bot.command("/queue")  # asking the relay's queue moves the task on
+    queue = bot.recorder.texts()[-1]
+    (line,) = [ln for ln in queue.splitlines() if "your job" in ln]
+    percent = line.split("%")[0].split()[-1]
+    assert percent == "67"
+    await bot.command("/jobs")
+    assert f" {percent}%" in bot.recorder.texts()[-1]

@@ -34,7 +34,9 @@ _STATE_KEYS: Mapping[JobState, str] = {
 def job_title(kind: str, title: str, locale: str) -> str:
     """The title line; an unregistered kind (the tracker fails its jobs) shows its name."""
     found = KINDS.get(kind)
-    return found.title(title, locale) if found is not None else f"{kind} · {title}"
+    if found is None:
+        return t("jobs.title.other", locale, kind=kind, action=title or "?")
+    return found.title(title, locale)
 
 
 def state_line(job: Job, locale: str, state: JobState | None = None) -> str:

@@ -34,6 +34,8 @@ async def test_a_job_of_an_unknown_kind_fails_with_a_reason(
     assert any("dalle9" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
     (notice,) = bot.recorder.texts()
     assert "unknown job kind" in notice
+    await bot.command("/jobs")
+    assert "dalle9 · x" in bot.recorder.texts()[-1]
 
 
 def test_button_payloads_read_back_what_they_wrote_and_forgive_drift() -> None:

@@ -240,6 +240,7 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "jobs.title.mj": "🎨 Midjourney · {action}",
     "jobs.title.suno": "🎵 Suno · {action}",
     "jobs.title.luma": "🎬 Luma · {action}",
+    "jobs.title.other": "⚙️ {kind} · {action}",
     "jobs.state.queued": "⏳ Waiting in the queue…",
     "jobs.state.queued_at": "⏳ In the queue, {position} ahead of it…",
     "jobs.state.modal": "✏️ Midjourney is waiting for the prompt: press the button below to "

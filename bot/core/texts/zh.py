@@ -228,6 +228,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "jobs.title.mj": "🎨 Midjourney · {action}",
     "jobs.title.suno": "🎵 Suno · {action}",
     "jobs.title.luma": "🎬 Luma · {action}",
+    "jobs.title.other": "⚙️ {kind} · {action}",
     "jobs.state.queued": "⏳ 排队中…",
     "jobs.state.queued_at": "⏳ 排队中，前面还有 {position} 个任务…",
     "jobs.state.modal": "✏️ Midjourney 正在等待提示词：请点击下方按钮发送。",

@@ -191,3 +191,29 @@ async def test_a_callback_makes_its_job_due_at_once_but_once_per_interval(
         await tracker.stop()
     delivered = [await bot.store.get_job(job.id) for job in (first, second)]
     assert all(j is not None and len(j.delivered_refs) == 1 for j in delivered)
+
+
+async def test_a_new_job_rings_the_bell_but_waits_for_the_next_tick(
+    busy_bot: Bot, slow_sim: SimRelay
+) -> None:
+    bot, sim = busy_bot, slow_sim
+    await _add_job(bot, sim, 1)
+    gate = GatedSleep()
+    tracker = JobTracker(bot.services, {PLATFORM: bot.outlet}, clock=bot.clock,
+                         sleep=gate.sleep, worker_id="loop")
+    await tracker.start()
+    try:
+        await gate.next_nap(0)
+        assert len(_batched_ids(sim, 0)) == 1
+        for n in range(2, 5):  # newcomers within the same interval
+            bot.clock.now += 0.5
+            await _add_job(bot, sim, n)
+            bot.services.jobs.ring()
+            await gate.next_nap(n - 1)
+        assert len(_batched_ids(sim, 0)) == 1, "no request between ticks"
+        bot.clock.now = START + bot.services.config.relay.poll_interval_s
+        bot.services.jobs.ring()
+        await gate.next_nap(4)
+        assert [len(ids) for ids in _batched_ids(sim, 0)] == [1, 4]
+    finally:
+        await tracker.stop()

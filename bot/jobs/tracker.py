@@ -55,6 +55,8 @@ log = logging.getLogger(__name__)
 _MAX_DUE_PER_TICK: Final = 1000  # deliveries started per tick
 _MAX_ACTIVE_PER_TICK: Final = 50_000
 _TICK_SLACK_S: Final = 0.001  # a nap may end a hair early
+POLL_LEASE: Final = "job-poller"
+_LEASE_TICKS: Final = 3  # a poller that missed this many ticks is replaced
 _LEASE_S: Final = 300.0
 _MAX_DELIVERY_ATTEMPTS: Final = 5
 _APPLY_CONCURRENCY: Final = 8  # progress updates (with preview downloads) at once
@@ -112,6 +114,8 @@ class JobTracker:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._loop_task = None
+        if self._ticks:  # polled: let another process take over at once, not at expiry
+            await self._services.store.release_lease(POLL_LEASE, self._worker_id)
 
     def wake(self, relay_task_id: str | None = None) -> None:
         """Poll now rather than at the next scheduled tick (a hint; polling stays in charge).
@@ -172,8 +176,14 @@ class JobTracker:
         base = self._services.config.relay.poll_interval_s
         # Ticks at least an interval apart: no window of one interval holds two of them.
         self._next_tick_at = now + base
+        store = self._services.store
+        # Several processes may share the store: one of them polls, the rest only deliver.
+        if not await store.claim_lease(POLL_LEASE, self._worker_id, base * _LEASE_TICKS):
+            await self._start_deliveries()
+            self._notify()
+            return
         self._ticks += 1
-        active = await self._services.store.list_active_jobs(limit=_MAX_ACTIVE_PER_TICK)
+        active = await store.list_active_jobs(limit=_MAX_ACTIVE_PER_TICK)
         hinted = self._take_hints()
         due = [job for job in active if (job.relay_task_id in hinted and job.relay_task_id)
                or is_due(job, self._ticks, now, base)]

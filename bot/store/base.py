@@ -11,7 +11,7 @@ Rules every backend keeps, so several bot processes can share one database (Post
 * Nothing relies on being the only process: ids come from the database, get-or-create is
   race-safe, and transitions two workers could race on are compare-and-set
   (``claim_due_jobs``, ``claim_delivery``, ``finish_delivery``, ``update_job(only_from=...)``,
-  ``replace_status_message``, ``pop_pending``).
+  ``apply_job_updates``, ``replace_status_message``, ``claim_lease``, ``pop_pending``).
 * Timestamps are float seconds since the epoch. "Now" is the store's clock: an injected one
   (tests), else the database server's own clock on PostgreSQL (so leases taken by processes on
   different machines compare against one clock) and ``time.time`` on SQLite.
@@ -246,6 +246,12 @@ class JobStore(Protocol):
         """Give the claim back (delivery failed): the job returns to its outcome state and
         is due again at once. False if ``worker_id`` did not hold it."""
 
+    async def claim_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        """Hold lease ``name`` until now + ``ttl_s`` if it is free, expired or already
+        ``holder``'s (a renewal). Compare-and-set: of two racers exactly one wins."""
+
+    async def release_lease(self, name: str, holder: str) -> bool:
+        """Give lease ``name`` up at once (a clean stop); False if ``holder`` did not hold it."""
 
 class ButtonStore(Protocol):
     """Short random keys standing for the buttons under a message."""

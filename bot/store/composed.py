@@ -73,6 +73,8 @@ class ComposedStore:
         self.claim_delivery = jobs.claim_delivery
         self.finish_delivery = jobs.finish_delivery
         self.release_delivery = jobs.release_delivery
+        self.claim_lease = jobs.claim_lease
+        self.release_lease = jobs.release_lease
 
         self.create_buttons = buttons.create_buttons
         self.get_button = buttons.get_button

@@ -31,6 +31,7 @@ TABLES: Final = (
     "button_keys",
     "pending_inputs",
     "usage",
+    "leases",
 )
 """Every table of the schema, parents before the tables that reference them."""
 

@@ -217,3 +217,29 @@ async def test_a_new_job_rings_the_bell_but_waits_for_the_next_tick(
         assert [len(ids) for ids in _batched_ids(sim, 0)] == [1, 4]
     finally:
         await tracker.stop()
+
+
+async def test_processes_sharing_a_store_poll_through_one_of_them(
+    slow_sim: SimRelay, tmp_path: Path
+) -> None:
+    sim, db, clock = slow_sim, tmp_path / "shared.sqlite3", FakeClock()
+    base = 3.0
+    async with open_bot(sim, db, clock, worker_id="one") as one, \
+            open_bot(sim, db, clock, worker_id="two") as two:
+        for n in range(3):
+            await _add_job(one, sim, n)
+        for _ in range(2):
+            clock.now += base
+            await one.tracker.run_once()
+            await two.tracker.run_once()
+        assert len(_batched_ids(sim, 0)) == 2, "one poll per tick, not one per process"
+        before = len(sim.requests)
+        for _ in range(3):  # "one" stops ticking (hung or killed): its lease runs out
+            clock.now += base
+            await two.tracker.run_once()
+        assert len(_batched_ids(sim, before)) == 1, "taken over after three missed ticks"
+    async with open_bot(sim, db, clock, worker_id="three") as three:
+        before = len(sim.requests)
+        clock.now += base
+        await three.tracker.run_once()
+        assert len(_batched_ids(sim, before)) == 1, "a clean stop hands the lease on at once"

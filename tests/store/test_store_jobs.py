@@ -323,3 +323,4 @@ async def test_a_tick_of_updates_lands_in_one_batch_only_on_active_jobs(
     assert await store.apply_job_updates([]) == []
     with pytest.raises(ValueError):
         await store.apply_job_updates([JobUpdate(running.id, JobState.DELIVERED, 100, "x")])
+

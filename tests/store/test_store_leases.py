@@ -140,3 +140,20 @@ async def test_postgres_leases_follow_the_database_clock_not_the_process_clock(
         assert not await store.claim_delivery(due.id, "worker-b", lease_s=LEASE_S)
     finally:
         await store.close()
+
+
+async def test_a_lease_has_one_holder_until_it_expires_or_is_released(
+    store: Store, advance: Callable[[float], None]
+) -> None:
+    assert await store.claim_lease("job-poller", "a", 9)
+    assert not await store.claim_lease("job-poller", "b", 9)
+    assert await store.claim_lease("other", "b", 9), "leases are independent"
+    advance(5)
+    assert await store.claim_lease("job-poller", "a", 9), "the holder renews"
+    advance(8)
+    assert not await store.claim_lease("job-poller", "b", 9), "renewed: still held"
+    advance(1)
+    assert await store.claim_lease("job-poller", "b", 9), "expired: taken over"
+    assert not await store.release_lease("job-poller", "a")
+    assert await store.release_lease("job-poller", "b")
+    assert await store.claim_lease("job-poller", "a", 9), "released: free at once"

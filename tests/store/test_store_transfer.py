@@ -61,11 +61,13 @@ async def _populate(store: Store, clock: JumpingClock) -> None:
     )
     await store.record_usage("telegram", "u1", "100", kind="chat", model="gpt-4o", units=321)
     await store.record_usage("discord", "u2", "9", kind="suno")
+    assert await store.claim_lease("job-poller", "worker-a", FAR_FUTURE_S)
 
 
 _ORDER = {
     "settings": "scope, platform, owner_id, key",
     "pending_inputs": "platform, chat_id, user_id",
+    "leases": "name",
 }
 
 

@@ -290,3 +290,21 @@ class PgJobs:
             (job_id, worker_id, self._db.now()),
         )
         return changed == 1
+
+    # -- named leases ------------------------------------------------------------------
+    async def claim_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        changed = await self._db.execute(
+            f"""
+            INSERT INTO leases (name, holder, until) VALUES ($1, $2, {now_sql(4)} + $3)
+            ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+            WHERE leases.holder = excluded.holder OR leases.until <= {now_sql(4)}
+            """,
+            (name, holder, ttl_s, self._db.now()),
+        )
+        return changed == 1
+
+    async def release_lease(self, name: str, holder: str) -> bool:
+        changed = await self._db.execute(
+            "DELETE FROM leases WHERE name = $1 AND holder = $2", (name, holder)
+        )
+        return changed == 1

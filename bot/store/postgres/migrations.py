@@ -155,7 +155,18 @@ _V1_INITIAL: Migration = (
     "CREATE INDEX usage_by_user ON usage (platform, user_id, created_at)",
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1_INITIAL,)
+# Named leases: which process does a job every process could do (the job tracker's polling).
+_V2_LEASES: Migration = (
+    """
+    CREATE TABLE leases (
+        name TEXT PRIMARY KEY,
+        holder TEXT NOT NULL,
+        until DOUBLE PRECISION NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1_INITIAL, _V2_LEASES)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _VERSION_TABLE = """

@@ -304,3 +304,22 @@ class SqliteJobs:
             (self._clock(), job_id, worker_id),
         )
         return changed == 1
+
+    # -- named leases ------------------------------------------------------------------
+    async def claim_lease(self, name: str, holder: str, ttl_s: float) -> bool:
+        now = self._clock()
+        changed = await self._db.execute(
+            """
+            INSERT INTO leases (name, holder, until) VALUES (?, ?, ?)
+            ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until
+            WHERE leases.holder = excluded.holder OR leases.until <= ?
+            """,
+            (name, holder, now + ttl_s, now),
+        )
+        return changed == 1
+
+    async def release_lease(self, name: str, holder: str) -> bool:
+        changed = await self._db.execute(
+            "DELETE FROM leases WHERE name = ? AND holder = ?", (name, holder)
+        )
+        return changed == 1

@@ -2,4 +2,5 @@
 
 This layer sits above :mod:`bot.core` and below :mod:`bot.commands`; the tracker waits on
 the core's :class:`bot.core.bell.TrackerBell`, which commands ring after storing a job.
+Each vendor is one module in :mod:`bot.jobs.kinds`, registered in ``KINDS``.
 """

@@ -118,10 +118,11 @@ class JobTracker:
             await self._services.store.release_lease(POLL_LEASE, self._worker_id)
 
     def wake(self, relay_task_id: str | None = None) -> None:
-        """Poll now rather than at the next scheduled tick (a hint; polling stays in charge).
+        """Look now rather than at the next tick (a hint; polling stays in charge).
 
-        ``relay_task_id`` (from a relay callback) makes that Midjourney job due now: a tick
-        only polls due jobs, so without it a callback would change nothing."""
+        ``relay_task_id`` (from a relay callback) makes that job due at once, at most one
+        such poll per interval; without it only due deliveries start (new jobs wait for the
+        next tick, where they share requests with every other job)."""
         if relay_task_id and len(self._hinted) < _MAX_HINTS:
             self._hinted.add(relay_task_id)
         self._bell.ring()
@@ -185,8 +186,8 @@ class JobTracker:
         self._ticks += 1
         active = await store.list_active_jobs(limit=_MAX_ACTIVE_PER_TICK)
         hinted = self._take_hints()
-        due = [job for job in active if (job.relay_task_id in hinted and job.relay_task_id)
-               or is_due(job, self._ticks, now, base)]
+        due = [job for job in active
+               if job.relay_task_id in hinted or is_due(job, self._ticks, now, base)]
         polled = {job.id for job in due}
         # A job that is not asked about still times out on time.
         late = [timed_out(job, None if job.relay_task_id else "not submitted")

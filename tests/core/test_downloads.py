@@ -10,7 +10,7 @@ from bot.config import BotConfig
 from bot.core.delivery import fetch_file, fetch_media
 from bot.media import MediaTooLargeError, MediaTypeError
 from tests.core.conftest import World
-from tests.core.fakes import limits
+from tests.fakes.responder import limits
 
 
 def _image_url(world: World, side: int) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -17,22 +16,13 @@ import pytest
 from bot.jobs.tracker import JobTracker
 from bot.sim import Fault, SimRelay
 from bot.store.base import Job
-from tests.jobs.harness import API_KEY, PLATFORM, START, Bot, FakeClock, open_bot
+from tests.jobs.harness import PLATFORM, START, Bot, FakeClock, open_bot
 
 BATCH = "/mj/task/list-by-condition"
 
 
-@pytest.fixture
-async def slow_sim() -> AsyncIterator[SimRelay]:
-    """Tasks that never finish during a test (each poll moves them 1/10000 of the way)."""
-    async with SimRelay(API_KEY, steps=10_000) as relay:
-        yield relay
-
-
-@pytest.fixture
-async def busy_bot(slow_sim: SimRelay, tmp_path: Path) -> AsyncIterator[Bot]:
-    async with open_bot(slow_sim, tmp_path / "bot.sqlite3", FakeClock()) as running:
-        yield running
+# Tasks that never finish during a test (each poll moves them 1/10000 of the way).
+pytestmark = pytest.mark.sim(steps=10_000)
 
 
 async def _add_job(bot: Bot, sim: SimRelay, n: int) -> Job:
@@ -47,9 +37,8 @@ def _batched_ids(sim: SimRelay, since: int) -> list[list[str]]:
 
 
 async def test_1000_staggered_jobs_take_one_batch_per_100_jobs_per_tick(
-    busy_bot: Bot, slow_sim: SimRelay
+    bot: Bot, sim: SimRelay
 ) -> None:
-    bot, sim = busy_bot, slow_sim
     base = bot.services.config.relay.poll_interval_s
     arrivals = [START + 0.01 + n * 30.0 / 1000 for n in range(1000)]  # over 30 s
     waiting = list(enumerate(arrivals))
@@ -74,9 +63,8 @@ async def test_1000_staggered_jobs_take_one_batch_per_100_jobs_per_tick(
 
 
 async def test_older_jobs_are_asked_less_often_on_shared_ticks(
-    busy_bot: Bot, slow_sim: SimRelay
+    bot: Bot, sim: SimRelay
 ) -> None:
-    bot, sim = busy_bot, slow_sim
     base = bot.services.config.relay.poll_interval_s
     ages = {"young": 10.0, "middle": 300.0, "old": 700.0}
     by_age: dict[str, set[str]] = {}
@@ -103,9 +91,8 @@ async def test_older_jobs_are_asked_less_often_on_shared_ticks(
 
 
 async def test_a_relay_refusing_batches_gets_one_fetch_per_job_per_tick(
-    busy_bot: Bot, slow_sim: SimRelay
+    bot: Bot, sim: SimRelay
 ) -> None:
-    bot, sim = busy_bot, slow_sim
     sim.add_fault(Fault("POST", BATCH, status=404, times=None))
     base = bot.services.config.relay.poll_interval_s
     for n in range(150):
@@ -121,8 +108,7 @@ async def test_a_relay_refusing_batches_gets_one_fetch_per_job_per_tick(
         assert len([r for r in made if r.path == BATCH]) == (1 if tick == 0 else 0)
 
 
-async def test_unchanged_tasks_write_nothing(busy_bot: Bot, slow_sim: SimRelay) -> None:
-    bot, sim = busy_bot, slow_sim
+async def test_unchanged_tasks_write_nothing(bot: Bot, sim: SimRelay) -> None:
     jobs = [await _add_job(bot, sim, n) for n in range(5)]
     for job in jobs:
         sim.set_mj_task_status(job.relay_task_id or "", "IN_PROGRESS", progress="40%")
@@ -159,9 +145,8 @@ class GatedSleep:
 
 
 async def test_a_callback_makes_its_job_due_at_once_but_once_per_interval(
-    busy_bot: Bot, slow_sim: SimRelay
+    bot: Bot, sim: SimRelay
 ) -> None:
-    bot, sim = busy_bot, slow_sim
     bot.clock.now = START - 700  # old jobs: asked about on every 4th tick only
     first, second = await _add_job(bot, sim, 1), await _add_job(bot, sim, 2)
     bot.clock.now = START
@@ -194,9 +179,8 @@ async def test_a_callback_makes_its_job_due_at_once_but_once_per_interval(
 
 
 async def test_a_new_job_rings_the_bell_but_waits_for_the_next_tick(
-    busy_bot: Bot, slow_sim: SimRelay
+    bot: Bot, sim: SimRelay
 ) -> None:
-    bot, sim = busy_bot, slow_sim
     await _add_job(bot, sim, 1)
     gate = GatedSleep()
     tracker = JobTracker(bot.services, {PLATFORM: bot.outlet}, clock=bot.clock,
@@ -220,9 +204,9 @@ async def test_a_new_job_rings_the_bell_but_waits_for_the_next_tick(
 
 
 async def test_processes_sharing_a_store_poll_through_one_of_them(
-    slow_sim: SimRelay, tmp_path: Path
+    sim: SimRelay, tmp_path: Path
 ) -> None:
-    sim, db, clock = slow_sim, tmp_path / "shared.sqlite3", FakeClock()
+    db, clock = tmp_path / "shared.sqlite3", FakeClock()
     base = 3.0
     async with open_bot(sim, db, clock, worker_id="one") as one, \
             open_bot(sim, db, clock, worker_id="two") as two:

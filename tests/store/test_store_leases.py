@@ -1,7 +1,8 @@
 """Contract: several processes sharing one database take each job once.
 
-Poll leases (``claim_due_jobs``), the compare-and-set on a job's status message, and that
-leases come from the database's clock, not from each process's own.
+Poll leases (``claim_due_jobs``), named leases (``claim_lease``: the tracker's one poller), the
+compare-and-set on a job's status message, and that leases come from the database's clock, not
+from each process's own.
 """
 
 from __future__ import annotations

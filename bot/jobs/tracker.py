@@ -192,9 +192,15 @@ class JobTracker:
         # A job that is not asked about still times out on time.
         late = [timed_out(job, None if job.relay_task_id else "not submitted")
                 for job in active if job.id not in polled and now >= deadline_of(job)]
-        await self._poll_and_apply(due, now, late)
+        await self._poll_and_apply(due, now, late, then=self._schedule_next_tick)
         await self._start_deliveries()
         self._notify()
+
+    def _schedule_next_tick(self) -> None:
+        """The next tick's requests go out a whole interval after this tick's last one, even
+        when a tick runs long: no window of one interval ever holds two ticks' requests."""
+        base = self._services.config.relay.poll_interval_s
+        self._next_tick_at = max(self._next_tick_at, self._clock() + base)
 
     async def _between_ticks(self) -> None:
         """Jobs named by relay callbacks are asked about at once, at most once per interval
@@ -202,10 +208,14 @@ class JobTracker:
         now = self._clock()
         base = self._services.config.relay.poll_interval_s
         if self._hinted and now - self._hints_polled_at >= base:
-            self._hints_polled_at = now
-            await self._poll_and_apply(await self._hinted_jobs(self._take_hints()), now)
+            self._hints_polled_at = math.inf  # until this poll's requests are answered
+            await self._poll_and_apply(await self._hinted_jobs(self._take_hints()), now,
+                                       then=self._hints_polled)
         await self._start_deliveries()
         self._notify()
+
+    def _hints_polled(self) -> None:
+        self._hints_polled_at = self._clock()
 
     def _take_hints(self) -> set[str]:
         hinted, self._hinted = self._hinted, set()
@@ -223,10 +233,21 @@ class JobTracker:
         return jobs
 
     async def _poll_and_apply(
-        self, due: Sequence[Job], now: float, extra: Sequence[JobUpdate] = ()
+        self,
+        due: Sequence[Job],
+        now: float,
+        extra: Sequence[JobUpdate] = (),
+        *,
+        then: Callable[[], None] | None = None,
     ) -> None:
+        """Poll ``due``, store what changed (with ``extra``), show progress; ``then`` runs
+        as soon as the relay has answered every request."""
         base = self._services.config.relay.poll_interval_s
-        outcomes = await self._poller.poll(due)
+        try:
+            outcomes = await self._poller.poll(due)
+        finally:
+            if then is not None:
+                then()
         updates = [*extra]
         for outcome in outcomes:
             update = update_for(outcome, now, base)

@@ -11,6 +11,7 @@ relay that cannot run the choice still lets the bot imagine that prompt.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -179,6 +180,7 @@ class MidjourneyPoller:
         self._batch_size = batch_size
         self._batch_retry_s = batch_retry_s
         self._batch_refused_at: float | None = None
+        self._batches_taken = False  # the relay answered a batch since the last refusal
 
     @property
     def batch_supported(self) -> bool:
@@ -188,21 +190,28 @@ class MidjourneyPoller:
         return refused is None or self._clock() - refused >= self._batch_retry_s
 
     async def poll(self, jobs: Sequence[Job]) -> list[PollOutcome]:
+        size = self._batch_size
+        chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+        # One answer per chunk; None: refused or not asked, so its jobs are fetched one by one.
+        answers: list[tuple[MjTask, ...] | str | None] = [None] * len(chunks)
+        if self.batch_supported and chunks:
+            start = 0
+            if not self._batches_taken:  # first learn whether the relay takes batches at all
+                answers[0] = await self._fetch_batch(chunks[0])
+                start = 1
+            if start == 0 or answers[0] is not None:
+                # Together, so a tick's requests leave at one moment.
+                answers[start:] = await asyncio.gather(*map(self._fetch_batch, chunks[start:]))
         found: dict[str, MjTask] = {}
         outcomes: list[PollOutcome] = []
-        singles: list[Job] = list(jobs)
-        if self.batch_supported and jobs:
-            singles = []
-            for start in range(0, len(jobs), self._batch_size):
-                chunk = jobs[start : start + self._batch_size]
-                batch = await self._fetch_batch(chunk)
-                if batch is None:  # the relay refused the endpoint: per job for a while
-                    singles.extend(jobs[start:])
-                    break
-                if isinstance(batch, str):
-                    outcomes += [PollOutcome(job, retry_reason=batch) for job in chunk]
-                    continue
-                found.update((task.id, task) for task in batch)
+        singles: list[Job] = []
+        for chunk, answer in zip(chunks, answers, strict=True):
+            if answer is None:
+                singles += chunk
+            elif isinstance(answer, str):
+                outcomes += [PollOutcome(job, retry_reason=answer) for job in chunk]
+            else:
+                found.update((task.id, task) for task in answer)
                 singles += [job for job in chunk if job.relay_task_id not in found]
         for job in jobs:
             task = found.get(job.relay_task_id or "")
@@ -219,11 +228,13 @@ class MidjourneyPoller:
         except (NotFoundError, BadRequestError) as exc:
             log.warning("relay refused list-by-condition (%s); polling tasks one by one", exc)
             self._batch_refused_at = self._clock()
+            self._batches_taken = False
             return None
         except RelayError as exc:
             log.info("Midjourney batch poll failed, will retry: %s", exc)
             return str(exc)
         self._batch_refused_at = None
+        self._batches_taken = True
         return tasks
 
     async def _poll_one(self, job: Job) -> PollOutcome:

@@ -261,6 +261,8 @@ class JobTracker:
         for job in stored.values():
             if job.state in OUTCOME_STATES:
                 self._count_state(job)
+        # Results first: a tick of many progress edits must not hold up finished jobs.
+        await self._start_deliveries()
         # Status messages: changed jobs, and unchanged ones whose last edit was throttled.
         shown = [stored.get(o.job.id, o.job) for o in outcomes if o.observation is not None]
         slots = asyncio.Semaphore(_APPLY_CONCURRENCY)

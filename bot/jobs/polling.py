@@ -97,7 +97,9 @@ def update_for(outcome: PollOutcome, now: float, base: float) -> JobUpdate | Non
         return timed_out(job, outcome.retry_reason)
     if obs is None or not changes(job, obs):
         return None
-    next_poll = now + base * poll_factor(base, now - job.created_at)  # for people reading rows
+    # Past its creation time: the job has been seen (see is_due); the value itself is for
+    # people reading rows, ticks decide when it is asked about again.
+    next_poll = now + base * poll_factor(base, now - job.created_at)
     return JobUpdate(job.id, obs.state, obs.progress, obs.status_text,
                      preview_url=obs.preview_url, next_poll_at=next_poll, deadline=deadline)
 

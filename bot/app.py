@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 from adapters.base import Adapter, BuildAdapter, Host, SyncsCommands
 from bot.config import AppConfig
 from bot.core.context import Clock, Sleep
+from bot.core.credits import Credits
 from bot.core.errors import StartupError
 from bot.jobs.notify import NotifyListener
 from bot.jobs.tracker import JobTracker
@@ -117,7 +118,8 @@ class App:
         try:
             self._core = await stack.enter_async_context(
                 open_core(self.config, clock=self._clock, sleep=self._sleep,
-                          store_clock=self._store_clock)
+                          store_clock=self._store_clock,
+                          wall_clock=self._wall_clock)
             )
             for adapter in self._build_adapters(self._core):
                 await adapter.start()
@@ -126,8 +128,11 @@ class App:
                 log.info("platform started: %s", adapter.name)
             # After the adapters (it sends through them), and stopped before them. Its
             # clock is the wall clock: deadlines and leases are compared across restarts.
+            services = self._core.services
+            credits = Credits(self.config.credits, services.store, self._wall_clock)
             self.tracker = JobTracker(
-                self._core.services, self.adapters, clock=self._wall_clock, sleep=self._sleep
+                services, self.adapters, clock=self._wall_clock, sleep=self._sleep,
+                outcome_hooks=(credits,),
             )
             if self._start_tracker:
                 await self.tracker.start()

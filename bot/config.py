@@ -18,13 +18,24 @@ from pathlib import Path
 from typing import Final, Literal
 from urllib.parse import urlsplit
 
+from bot.config_community import (
+    AccessConfig,
+    CreditsConfig,
+    LimitsConfig,
+    read_access,
+    read_credits,
+    read_limits,
+)
 from bot.config_reader import ConfigError, SectionReader
 
 __all__ = [
+    "AccessConfig",
     "AppConfig",
     "BotConfig",
     "ConfigError",
+    "CreditsConfig",
     "DiscordConfig",
+    "LimitsConfig",
     "LoggingConfig",
     "MetricsConfig",
     "ModelsConfig",
@@ -190,6 +201,9 @@ class AppConfig:
     discord: DiscordConfig | None = None
     network: NetworkConfig = field(default_factory=NetworkConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
+    credits: CreditsConfig = field(default_factory=CreditsConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
 
     def proxy_for(self, service: Literal["relay", "telegram", "discord"]) -> Secret | None:
         """The section's own ``proxy``, else ``[network] proxy`` (None: direct)."""
@@ -225,6 +239,7 @@ _MEDIA_HOST_RE: Final = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\
 _LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _KNOWN_SECTIONS: Final = (
     "relay", "telegram", "discord", "storage", "models", "bot", "logging", "network", "metrics",
+    "access", "credits", "limits",
 )
 
 
@@ -277,6 +292,9 @@ def parse_config(raw: Mapping[str, object], env: Mapping[str, str]) -> AppConfig
     logging_ = _logging(SectionReader.of(raw, "logging", problems, env))
     network = _network(SectionReader.of(raw, "network", problems, env))
     metrics = _metrics(SectionReader.of(raw, "metrics", problems, env))
+    access = read_access(SectionReader.of(raw, "access", problems, env))
+    credits = read_credits(SectionReader.of(raw, "credits", problems, env))
+    limits = read_limits(SectionReader.of(raw, "limits", problems, env))
 
     if problems or relay is None:
         raise ConfigError(problems)
@@ -290,6 +308,9 @@ def parse_config(raw: Mapping[str, object], env: Mapping[str, str]) -> AppConfig
         logging=logging_,
         network=network,
         metrics=metrics,
+        access=access,
+        credits=credits,
+        limits=limits,
     )
 
 

@@ -73,6 +73,16 @@ class SectionReader:
         self._seen.add(key)
         return self._values.get(key, _MISSING)
 
+    def raw(self, key: str) -> object | None:
+        """The value as written (None when absent), for readers of their own shapes."""
+        value = self._get(key)
+        return None if value is _MISSING else value
+
+    def child(self, key: str, values: Mapping[str, object]) -> SectionReader:
+        """A reader for the nested table ``[<section>.<key>]``."""
+        return SectionReader(f"{self.name}.{key}", values, self._problems, self._env,
+                             present=True)
+
     def string(self, key: str, default: str | None = None) -> str | None:
         value = self._get(key)
         if value is _MISSING:

@@ -13,6 +13,7 @@ from typing import TextIO
 from adapters.base import Host, Terminal
 from adapters.console import build
 from bot.config import AppConfig, RelayConfig, Secret, StorageConfig
+from bot.core.credits import Credits
 from bot.core.models import PlatformLimits
 from bot.core.texts import t
 from bot.jobs.tracker import JobTracker
@@ -52,7 +53,9 @@ async def run_console(
                 target.write(t("console.welcome", effective.bot.locale) + "\n")
                 target.flush()
         # Long jobs (Midjourney, Suno, Luma) report back through the tracker.
-        tracker = JobTracker(core.services, {console.name: console})
+        services = core.services
+        credits = Credits(effective.credits, services.store, services.wall_clock)
+        tracker = JobTracker(services, {console.name: console}, outcome_hooks=(credits,))
         await console.start()
         await tracker.start()
         try:

@@ -22,6 +22,7 @@ from bot.check.store import sqlite_problem
 from bot.commands import build_dispatcher
 from bot.config import AppConfig
 from bot.core.context import Clock, Services, Sleep
+from bot.core.credits import Credits
 from bot.core.dispatcher import Dispatcher
 from bot.core.errors import StartupError
 from bot.egress import EgressPolicy, url_port
@@ -46,6 +47,7 @@ async def open_core(
     clock: Clock = time.monotonic,
     sleep: Sleep = asyncio.sleep,
     store_clock: Clock | None = None,
+    wall_clock: Clock = time.time,
 ) -> AsyncIterator[Core]:
     """``store_clock`` replaces the store's "now" (a benchmark's or test's virtual clock);
     by default the store keeps its own (see :func:`bot.store.open_store`)."""
@@ -73,6 +75,9 @@ async def open_core(
         resolve_before_request=proxy is not None,
     )
     try:
+        # Reservations the last run left without a job (it died between reserving and
+        # tracking) are refunded before anyone can spend again.
+        await Credits(config.credits, store, wall_clock).recover(wall_clock())
         session = client_session(proxy, resolver=egress.resolver())
         async with session as http:
             relay = RelayClient(
@@ -84,6 +89,7 @@ async def open_core(
                 notify_hook=config.relay.notify_url,
                 metrics=metrics,
                 max_response_bytes=int(config.relay.max_response_mb * 1024 * 1024),
+                concurrency=config.limits.relay_concurrency,
             )
             services = Services(
                 config=config,
@@ -94,6 +100,7 @@ async def open_core(
                 sleep=sleep,
                 egress=egress,
                 metrics=metrics,
+                wall_clock=wall_clock,
             )
             yield Core(services, build_dispatcher(services))
     finally:

@@ -23,6 +23,7 @@ LAYERS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
             "bot",
             "bot.config",
             "bot.config_reader",
+            "bot.config_community",
             "bot.log",
             "bot.proxy",
             "bot.metrics",

@@ -43,6 +43,7 @@ from adapters.discord.convert import (
     attachment_of,
     channel_id_of,
     chat_of,
+    roles_of,
     strip_mention,
     user_of,
 )
@@ -238,7 +239,11 @@ class DiscordAdapter:
         )
 
     async def _on_command(
-        self, interaction: discord.Interaction[Any], spec: CommandSpec, values: Mapping[str, object]
+        self,
+        interaction: discord.Interaction[Any],
+        spec: CommandSpec,
+        values: Mapping[str, object],
+        subcommand: str | None,
     ) -> None:
         if not self.client.accepting:
             return
@@ -257,7 +262,9 @@ class DiscordAdapter:
             user=user,
             chat=chat,
             command=spec.name,
+            subcommand=subcommand,
             options=core_options(values, self._attachment),
+            roles=roles_of(interaction.user),
         )
         try:
             threads = self._require_threads()
@@ -282,6 +289,7 @@ class DiscordAdapter:
             chat=chat,
             key=key,
             message=MessageRef(str(message.channel.id), str(message.id)),
+            roles=roles_of(interaction.user),
         )
         try:
             await self._core.press(press, responder)
@@ -301,7 +309,8 @@ class DiscordAdapter:
         )
         timer = asyncio.create_task(self._acknowledge_later(responder))
         try:
-            await self._core.answer(TypedAnswer(user, chat, text, token=token), responder)
+            answer = TypedAnswer(user, chat, text, token=token, roles=roles_of(interaction.user))
+            await self._core.answer(answer, responder)
         finally:
             timer.cancel()
             await responder.finish()
@@ -339,6 +348,7 @@ class DiscordAdapter:
             mentioned=mentioned,
             replied_to_bot=replied,
             message=MessageRef(str(channel_id), str(message.id)),
+            roles=roles_of(message.author),
         )
         invocation, answer_in = await self._require_threads().for_message(message, invocation)
         locale = await self._core.locale_for(invocation.user, invocation.chat)
@@ -370,6 +380,7 @@ class DiscordAdapter:
             user, chat, text, anywhere=True,
             replied_to=str(reference.message_id) if reference and reference.message_id else None,
             message=MessageRef(str(message.channel.id), str(message.id)),
+            roles=roles_of(message.author),
         )
         return await self._core.answer(answer, responder)
 
@@ -378,7 +389,8 @@ def _chat_of_interaction(interaction: discord.Interaction[Any]) -> ChatRef:
     if interaction.channel is not None:
         return chat_of(interaction.channel)
     private = interaction.guild_id is None
-    return ChatRef(PLATFORM, str(interaction.channel_id), "", is_private=private)
+    return ChatRef(PLATFORM, str(interaction.channel_id), "", is_private=private,
+                   community_id=str(interaction.guild_id or ""))
 
 
 def _replies_to(message: discord.Message, bot_id: int) -> bool:
@@ -441,6 +453,9 @@ async def sync_commands(
 
 
 async def _not_running(
-    interaction: discord.Interaction[Any], spec: CommandSpec, values: Mapping[str, object]
+    interaction: discord.Interaction[Any],
+    spec: CommandSpec,
+    values: Mapping[str, object],
+    subcommand: str | None,
 ) -> None:
     raise RuntimeError("commands only run in a started DiscordAdapter")

@@ -54,7 +54,7 @@ class RelayDiscordClient(discord.Client):
 
     def __init__(
         self,
-        commands: Sequence[app_commands.Command[Any, ..., None]],
+        commands: Sequence[app_commands.Command[Any, ..., None] | app_commands.Group],
         *,
         on_message: MessageHandler | None = None,
         on_press: PressHandler | None = None,

@@ -60,11 +60,20 @@ def discord_limits(upload_limit: int = DEFAULT_UPLOAD_LIMIT) -> PlatformLimits:
 
 def chat_of(channel: object) -> ChatRef:
     """The conversation scope of a channel: a thread is its own conversation in its parent."""
+    guild = getattr(channel, "guild", None)
+    guild_id = str(guild.id) if guild is not None else ""
     if isinstance(channel, discord.Thread):
-        return ChatRef(PLATFORM, str(channel.parent_id), str(channel.id), is_private=False)
+        return ChatRef(PLATFORM, str(channel.parent_id), str(channel.id), is_private=False,
+                       community_id=guild_id)
     private = isinstance(channel, discord.DMChannel | discord.GroupChannel)
     channel_id = getattr(channel, "id", None)
-    return ChatRef(PLATFORM, str(channel_id), "", is_private=private)
+    return ChatRef(PLATFORM, str(channel_id), "", is_private=private, community_id=guild_id)
+
+
+def roles_of(user: object) -> tuple[str, ...]:
+    """A guild member's role ids (none for a user outside a guild)."""
+    roles = getattr(user, "roles", None) or ()
+    return tuple(str(role.id) for role in roles if getattr(role, "id", None) is not None)
 
 
 def channel_id_of(chat: ChatRef) -> int:

@@ -1,7 +1,8 @@
 """Slash commands generated from the core's command registry, and their sync.
 
 Every :class:`~bot.core.dispatcher.CommandSpec` becomes an ``app_commands.Command``
-with typed options: text, integer, number, boolean and attachment, ranges from
+(one with subcommands an ``app_commands.Group`` of them: ``/admin grant``) with typed
+options: text, integer, number, boolean and attachment, ranges from
 ``minimum``/``maximum``, fixed choices (up to Discord's 25) and autocomplete for options
 whose values depend on configuration (``choices_from``, ``suggest_from``) or that have
 more than 25 choices. discord.py reads a callback's signature to learn its options, so each
@@ -32,8 +33,11 @@ from bot.core.options import OptionSpec
 from bot.core.texts import normalise_locale, supported_locale, t
 
 CommandCallback = Callable[
-    [discord.Interaction[Any], CommandSpec, Mapping[str, object]], Awaitable[None]
+    [discord.Interaction[Any], CommandSpec, Mapping[str, object], str | None], Awaitable[None]
 ]
+"""Runs a command: the interaction, the (top-level) spec, the option values and the
+subcommand chosen, if the command has subcommands."""
+SlashCommand = app_commands.Command[Any, ..., None] | app_commands.Group
 Suggester = Callable[
     [discord.Interaction[Any], str], Coroutine[Any, Any, list[app_commands.Choice[str]]]
 ]
@@ -53,15 +57,37 @@ def build_commands(
     on_command: CommandCallback,
     choices: ChoiceSource,
     locale: str = "en",
-) -> list[app_commands.Command[Any, ..., None]]:
-    return [_command(spec, on_command, choices, locale) for spec in specs]
+) -> list[SlashCommand]:
+    return [
+        _group(spec, on_command, choices, locale) if spec.subcommands
+        else _command(spec, on_command, choices, locale)
+        for spec in specs
+    ]
+
+
+def _group(
+    spec: CommandSpec, on_command: CommandCallback, choices: ChoiceSource, locale: str
+) -> app_commands.Group:
+    group = app_commands.Group(name=spec.name, description=_described(spec.description_key,
+                                                                      locale))
+    for sub in spec.subcommands:
+        group.add_command(_command(sub, on_command, choices, locale, parent=spec))
+    return group
 
 
 def _command(
-    spec: CommandSpec, on_command: CommandCallback, choices: ChoiceSource, locale: str
+    spec: CommandSpec,
+    on_command: CommandCallback,
+    choices: ChoiceSource,
+    locale: str,
+    *,
+    parent: CommandSpec | None = None,
 ) -> app_commands.Command[Any, ..., None]:
     async def callback(interaction: discord.Interaction[Any], **values: object) -> None:
-        await on_command(interaction, spec, values)
+        if parent is None:
+            await on_command(interaction, spec, values, None)
+        else:
+            await on_command(interaction, parent, values, spec.name)
 
     parameters = [
         inspect.Parameter(

@@ -16,6 +16,7 @@ from __future__ import annotations
 from types import ModuleType
 
 from bot.commands import (
+    admin,
     audio,
     chat,
     completion,
@@ -28,6 +29,7 @@ from bot.commands import (
     music,
     settings,
     speech,
+    usage,
     video,
     voice,
 )
@@ -56,7 +58,9 @@ FEATURES: tuple[ModuleType, ...] = (
     music,
     video,
     job_commands,
+    usage,
     settings,
+    admin,
     help,
 )
 

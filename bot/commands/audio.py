@@ -16,6 +16,7 @@ from typing import Final
 from bot.core.context import CommandContext
 from bot.core.dispatcher import CommandSpec
 from bot.core.errors import AttachmentKinds, UserError
+from bot.core.gate import Price
 from bot.core.models import Attachment, AttachmentKind
 from bot.core.options import OptionSpec
 from bot.media import check_kind, extension_for, guess_content_type
@@ -27,6 +28,7 @@ WHISPER_EXTENSIONS: Final = frozenset(
     {".flac", ".mp3", ".mp4", ".mpeg", ".mpga", ".m4a", ".ogg", ".wav", ".webm"}
 )
 _SOUND_KINDS: Final[tuple[AttachmentKind, ...]] = ("audio", "video")
+_BYTES_PER_SECOND: Final = 16_000
 
 
 def audio_limit(ctx: CommandContext) -> int:
@@ -60,6 +62,9 @@ async def transcribe(ctx: CommandContext, attachment: Attachment, *, translate: 
         else:
             result = await audio.transcribe(data, filename=filename, content_type=content_type,
                                             model=model)
+    # Whisper's duration when the relay gives one, else a guess from the size (~16 kB/s).
+    seconds = result.duration or len(data) / _BYTES_PER_SECOND
+    ctx.bill.add_units("transcription_minute", seconds / 60)
     await services.store.record_usage(
         ctx.chat.platform, ctx.user.id, ctx.chat.chat_id,
         kind="translation" if translate else "transcription", model=model,
@@ -97,7 +102,11 @@ def _audio_option() -> OptionSpec:
                       max_bytes=RELAY_AUDIO_LIMIT)
 
 
+AUDIO_PRICE: Final = Price("transcription_minute", per="answer")
+
 COMMANDS: Final = (
-    CommandSpec("transcribe", transcribe_command, options=(_audio_option(),)),
-    CommandSpec("translate", translate_command, options=(_audio_option(),)),
+    CommandSpec("transcribe", transcribe_command, options=(_audio_option(),),
+                capability="audio", price=AUDIO_PRICE),
+    CommandSpec("translate", translate_command, options=(_audio_option(),),
+                capability="audio", price=AUDIO_PRICE),
 )

@@ -11,7 +11,7 @@ answer (gpt-4-all drawing, GPTs) are downloaded and sent as files.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Final
 
 from bot.commands.conversation import (
@@ -20,9 +20,11 @@ from bot.commands.conversation import (
     resolve_chat_model,
 )
 from bot.core.context import CommandContext
+from bot.core.credits import estimated_tokens
 from bot.core.delivery import fetch_images
 from bot.core.dispatcher import CommandSpec, MessageRoute
 from bot.core.errors import UserError
+from bot.core.gate import Price
 from bot.core.models import Attachment, Invocation
 from bot.core.options import OptionSpec
 from bot.core.streaming import streaming_reply
@@ -80,7 +82,9 @@ async def converse(
             model, messages, max_tokens=max_tokens, user=_user_tag(ctx)
         )
         async with stream:
-            result = await streamer.run(_texts(stream))
+            usage = _Usage()
+            result = await streamer.run(usage.texts(stream))
+    ctx.bill.add_units("chat_1k_tokens", usage.tokens(messages, result.text))
     store = services.store
     extra: JsonValue = {"image": image.filename} if image is not None else None
     chars = len(prompt) + (_IMAGE_CHARS if image is not None else 0)
@@ -158,10 +162,24 @@ async def _request_messages(
     return messages
 
 
-async def _texts(stream: DeltaStream) -> AsyncIterator[str]:
-    async for delta in stream:
-        if delta.text:
-            yield delta.text
+class _Usage:
+    """The tokens the relay says an answer used (the last ``usage`` of the stream)."""
+
+    def __init__(self) -> None:
+        self.reported: int | None = None
+
+    async def texts(self, stream: DeltaStream) -> AsyncIterator[str]:
+        async for delta in stream:
+            if delta.usage is not None and delta.usage.total_tokens:
+                self.reported = delta.usage.total_tokens
+            if delta.text:
+                yield delta.text
+
+    def tokens(self, messages: Sequence[ChatMessage], answer: str) -> int:
+        if self.reported is not None:
+            return self.reported
+        sent = [m.content if isinstance(m.content, str) else "" for m in messages]
+        return estimated_tokens(*sent, answer)
 
 
 async def _send_answer_images(ctx: CommandContext, answer: str) -> None:
@@ -179,6 +197,8 @@ def _user_tag(ctx: CommandContext) -> str:
     return f"{ctx.chat.platform}:{ctx.user.id}"
 
 
+CHAT_PRICE: Final = Price("chat_1k_tokens", per="answer")
+
 COMMANDS: Final = (
     CommandSpec(
         "chat",
@@ -190,7 +210,11 @@ COMMANDS: Final = (
         ),
         main=("prompt",),
         conversation=True,
+        capability="chat",
+        price=CHAT_PRICE,
     ),
 )
 
-MESSAGES: Final = (MessageRoute("chat", accepts_chat, chat_message),)
+MESSAGES: Final = (
+    MessageRoute("chat", accepts_chat, chat_message, capability="chat", price=CHAT_PRICE),
+)

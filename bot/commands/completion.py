@@ -12,7 +12,9 @@ from collections.abc import AsyncIterator
 from typing import Final
 
 from bot.core.context import CommandContext
+from bot.core.credits import estimated_tokens
 from bot.core.dispatcher import CommandSpec
+from bot.core.gate import Price
 from bot.core.options import OptionSpec
 from bot.core.streaming import streaming_reply
 from bot.relay import DeltaStream
@@ -25,9 +27,12 @@ class _FinishReason:
 
     def __init__(self) -> None:
         self.value: str | None = None
+        self.tokens = 0  # the relay's usage, when it reports one
 
     async def texts(self, stream: DeltaStream) -> AsyncIterator[str]:
         async for delta in stream:
+            if delta.usage is not None and delta.usage.total_tokens:
+                self.tokens = delta.usage.total_tokens
             if delta.finish_reason:
                 self.value = delta.finish_reason
             if delta.text:
@@ -47,6 +52,8 @@ async def complete_command(ctx: CommandContext) -> None:
         )
         async with stream:
             result = await streamer.run(finish.texts(stream))
+    tokens = finish.tokens or estimated_tokens(prompt, result.text)
+    ctx.bill.add_units("completion_1k_tokens", tokens)
     await services.store.record_usage(
         ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind="completion", model=model
     )
@@ -67,5 +74,7 @@ COMMANDS: Final = (
             OptionSpec("max_tokens", type="int", minimum=1, maximum=MAX_COMPLETION_TOKENS),
         ),
         main=("prompt",),
+        capability="completion",
+        price=Price("completion_1k_tokens", per="answer"),
     ),
 )

@@ -113,14 +113,16 @@ COMMANDS: Final = (
         model_command,
         options=(OptionSpec("name", max_length=100, suggest_from="chat_models"),),
         main=("name",),
+        capability="chat",
     ),
     CommandSpec(
         "persona",
         persona_command,
         options=(OptionSpec("text", max_length=MAX_PERSONA_CHARS),),
         main=("text",),
+        capability="chat",
     ),
-    CommandSpec("reset", reset_command),
+    CommandSpec("reset", reset_command, capability="chat"),
 )
 
-BUTTONS: Final = (ButtonRoute(MODEL_BUTTON, model_button),)
+BUTTONS: Final = (ButtonRoute(MODEL_BUTTON, model_button, capability="chat"),)

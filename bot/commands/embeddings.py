@@ -13,7 +13,9 @@ from collections.abc import Sequence
 from typing import Final
 
 from bot.core.context import CommandContext
+from bot.core.credits import estimated_tokens
 from bot.core.dispatcher import CommandSpec
+from bot.core.gate import Price
 from bot.core.models import OutgoingFile
 from bot.core.options import OptionSpec
 from bot.relay import EmbeddingResult
@@ -43,7 +45,10 @@ async def _embed(ctx: CommandContext, texts: str | list[str], count: int) -> Emb
         result = await services.relay.embeddings.create(
             texts, model=model, user=f"{ctx.chat.platform}:{ctx.user.id}"
         )
-    tokens = result.usage.total_tokens if result.usage is not None else 1
+    tokens = result.usage.total_tokens if result.usage is not None else 0
+    if not tokens:
+        tokens = estimated_tokens(*([texts] if isinstance(texts, str) else texts))
+    ctx.bill.add_units("embedding_1k_tokens", tokens)
     await services.store.record_usage(
         ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind="embedding",
         model=result.model or model, units=max(1, tokens),
@@ -77,13 +82,17 @@ async def similar_command(ctx: CommandContext) -> None:
                           model=result.model or ctx.services.config.models.embedding))
 
 
+_PRICE: Final = Price("embedding_1k_tokens", per="answer")
+
 COMMANDS: Final = (
     CommandSpec("embed", embed_command, options=(OptionSpec("text", required=True),),
-                main=("text",)),
+                main=("text",), capability="embedding", price=_PRICE),
     CommandSpec(
         "similar",
         similar_command,
         options=(OptionSpec("a", required=True), OptionSpec("b", required=True)),
         main=("a", "b"),
+        capability="embedding",
+        price=_PRICE,
     ),
 )

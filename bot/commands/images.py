@@ -21,6 +21,7 @@ from bot.commands.settings import DALLE_SIZES, load_user_settings
 from bot.core.context import CommandContext
 from bot.core.delivery import FetchedImages, fetch_images
 from bot.core.dispatcher import CommandSpec
+from bot.core.gate import Price
 from bot.core.models import AttachmentKind, OutgoingFile
 from bot.core.options import OptionSpec
 from bot.core.streaming import streaming_reply
@@ -299,9 +300,11 @@ COMMANDS: Final = (
         ),
         main=("prompt",),
         answer="image",
+        capability="image",
+        price=Price("dalle"),
     ),
     CommandSpec("sd", sd_command, options=(OptionSpec("prompt", required=True),),
-                main=("prompt",), answer="image"),
+                main=("prompt",), answer="image", capability="image", price=Price("sd")),
     CommandSpec("draw", draw_command, options=(OptionSpec("prompt", required=True),),
-                main=("prompt",), answer="image"),
+                main=("prompt",), answer="image", capability="image", price=Price("draw")),
 )

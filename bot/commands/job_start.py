@@ -11,6 +11,7 @@ import re
 from typing import Final
 
 from bot.core.context import BaseContext, CommandContext
+from bot.core.credits import HOLD_KEY
 from bot.core.errors import UserError
 from bot.core.models import Attachment, Reply
 from bot.jobs.kinds import KINDS
@@ -59,6 +60,9 @@ async def track_job(
     # database keeps no secret.
     redact = ctx.services.redact
     request = {k: redact(v) if isinstance(v, str) else v for k, v in request.items()}
+    hold = ctx.bill.hold
+    if hold is not None:
+        request[HOLD_KEY] = hold.hold  # the tracker settles it when the job finishes
     text = draft_status_text(kind, title, prompt, relay_task_id, ctx.locale, queue_position)
     reply_to = ctx.invocation.message if isinstance(ctx, CommandContext) else None
     ref = await ctx.responder.send(Reply(text, reply_to=reply_to))
@@ -80,6 +84,9 @@ async def track_job(
         if raced is None:
             raise
         return raced
+    if hold is not None:
+        await store.attach_hold(hold.hold, job.id)
+        ctx.bill.job_id = job.id
     ctx.services.metrics.jobs.labels(kind, job.state.value).inc()
     await store.record_usage(ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind=kind,
                              model=mode or version)

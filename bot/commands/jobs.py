@@ -62,7 +62,8 @@ async def list_jobs(ctx: CommandContext) -> None:
                     buttons=button_rows(buttons, ctx.responder.limits, per_row=3))
 
 
-async def _cancel(ctx: BaseContext, job: Job) -> None:
+async def cancel_job(ctx: BaseContext, job: Job) -> None:
+    """Ask the relay to cancel a queued Midjourney job (the tracker reports the outcome)."""
     if job.kind != MJ:
         raise UserError("jobs.cancel_unsupported")
     if job.state not in ACTIVE_STATES or not job.relay_task_id:
@@ -74,14 +75,14 @@ async def _cancel(ctx: BaseContext, job: Job) -> None:
 
 
 async def cancel(ctx: CommandContext) -> None:
-    await _cancel(ctx, await find_own_job(ctx, ctx.text("job") or ""))
+    await cancel_job(ctx, await find_own_job(ctx, ctx.text("job") or ""))
 
 
 async def press_cancel(ctx: ButtonContext) -> None:
     job = await ctx.services.store.get_job(ctx.button.job_id) if ctx.button.job_id else None
     if job is None:
         raise UserError("generic.button_expired")
-    await _cancel(ctx, job)
+    await cancel_job(ctx, job)
 
 
 async def seed(ctx: CommandContext) -> None:
@@ -125,8 +126,8 @@ _JOB = OptionSpec("job", required=True, max_length=40)
 
 COMMANDS = (
     CommandSpec("jobs", list_jobs),
-    CommandSpec("queue", queue),
+    CommandSpec("queue", queue, capability="midjourney"),
     CommandSpec("cancel", cancel, options=(_JOB,), main=("job",)),
-    CommandSpec("seed", seed, options=(_JOB,), main=("job",)),
+    CommandSpec("seed", seed, options=(_JOB,), main=("job",), capability="midjourney"),
 )
 BUTTONS = (ButtonRoute(JOB_CANCEL, press_cancel),)

@@ -15,12 +15,14 @@ from bot.commands.job_start import MAX_IMAGE_BYTES, image_data_uri, track_mj_sub
 from bot.commands.settings import load_user_settings
 from bot.core.context import CommandContext
 from bot.core.dispatcher import CommandSpec
+from bot.core.gate import Price
 from bot.core.options import OptionSpec
 from bot.relay.types import MjMode
 
 BotType = Literal["MID_JOURNEY", "NIJI_JOURNEY"]
 Dimensions = Literal["PORTRAIT", "SQUARE", "LANDSCAPE"]
 
+MJ: Final = "midjourney"  # the capability of every Midjourney command and button
 MODES: Final = ("fast", "relax", "turbo")
 BOTS: Final = ("mj", "niji")
 _BOT_TYPES: Final[dict[str, BotType]] = {"mj": "MID_JOURNEY", "niji": "NIJI_JOURNEY"}
@@ -100,16 +102,17 @@ COMMANDS = (
     CommandSpec("imagine", imagine, options=(
         OptionSpec("prompt", required=True), _image("image"), _image("image2"),
         _image("image3"), _BOT, _MODE,
-    ), main=("prompt",), answer="image"),
+    ), main=("prompt",), answer="image", capability=MJ, price=Price("mj_imagine", job=True)),
     CommandSpec("blend", blend, options=(
         _image("image1", required=True), _image("image2", required=True), _image("image3"),
         _image("image4"), _image("image5"),
         OptionSpec("dimensions", choices=tuple(_DIMENSIONS)),
-    ), answer="image"),
-    CommandSpec("describe", describe, options=(_image("image", required=True),)),
+    ), answer="image", capability=MJ, price=Price("mj_imagine", job=True)),
+    CommandSpec("describe", describe, options=(_image("image", required=True),),
+                capability=MJ, price=Price("mj_describe", job=True)),
     CommandSpec("shorten", shorten, options=(OptionSpec("prompt", required=True),),
-                main=("prompt",)),
+                main=("prompt",), capability=MJ, price=Price("mj_shorten", job=True)),
     CommandSpec("faceswap", faceswap, options=(
         _image("face", required=True), _image("target", required=True),
-    ), answer="image"),
+    ), answer="image", capability=MJ, price=Price("mj_faceswap", job=True)),
 )

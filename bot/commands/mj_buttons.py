@@ -40,6 +40,7 @@ from bot.core.context import (
 from bot.core.delivery import fetch_media
 from bot.core.dispatcher import ButtonRoute, CommandSpec, QuestionRoute
 from bot.core.errors import UserError
+from bot.core.gate import Price
 from bot.core.options import OptionSpec
 from bot.jobs.kinds.midjourney import MJ_ACTION, MjButtonPayload, MjResult, final_prompt_of
 from bot.jobs.modal import MJ_MODAL_PROMPT, resume_modal_job
@@ -50,6 +51,7 @@ from bot.relay.errors import RelayError, UnknownActionError
 from bot.relay.types import MjMode, MjSubmit
 from bot.store.base import Job, JobState, JsonValue
 
+ACTION_PRICE: Final = Price("mj_action", job=True)
 MASK_PENDING: Final = "mj_mask"
 ASK_PROMPT: Final = "mj_prompt"  # remix: the edited prompt
 ASK_ZOOM: Final = "mj_zoom"  # Custom Zoom: a prompt with --zoom 1-2
@@ -300,14 +302,17 @@ COMMANDS = (
         OptionSpec("image", type="attachment", kinds=("image",), required=True,
                    max_bytes=MAX_IMAGE_BYTES),
         OptionSpec("prompt"),
-    ), main=("prompt",)),
+    ), main=("prompt",), capability="midjourney", price=ACTION_PRICE),
 )
 BUTTONS = (
-    ButtonRoute(MJ_ACTION, press_action),
-    ButtonRoute(MJ_MODAL_PROMPT, press_modal_prompt),
+    ButtonRoute(MJ_ACTION, press_action, capability="midjourney", price=ACTION_PRICE),
+    # The job asking for a prompt is already paid for: answering it starts nothing new.
+    ButtonRoute(MJ_MODAL_PROMPT, press_modal_prompt, capability="midjourney"),
 )
+# The answer submits the action (the press that asked was refunded): it pays as a button.
+# Answering for a job that turned MODAL while it ran starts no job, so that is refunded.
 QUESTIONS = (
-    QuestionRoute(ASK_PROMPT, answer_prompt),
-    QuestionRoute(ASK_ZOOM, answer_zoom),
-    QuestionRoute(ASK_REGION, answer_region),
+    QuestionRoute(ASK_PROMPT, answer_prompt, capability="midjourney", price=ACTION_PRICE),
+    QuestionRoute(ASK_ZOOM, answer_zoom, capability="midjourney", price=ACTION_PRICE),
+    QuestionRoute(ASK_REGION, answer_region, capability="midjourney", price=ACTION_PRICE),
 )

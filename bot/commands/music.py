@@ -16,6 +16,7 @@ from bot.commands.job_start import track_job
 from bot.core.context import AnswerContext, BaseContext, ButtonContext, CommandContext
 from bot.core.dispatcher import ButtonRoute, CommandSpec, QuestionRoute
 from bot.core.errors import UserError
+from bot.core.gate import Price
 from bot.core.options import OptionSpec
 from bot.jobs.kinds.suno import NAME as SUNO
 from bot.jobs.kinds.suno import (
@@ -135,6 +136,8 @@ async def press_concat(ctx: ButtonContext) -> None:
                     extra=SunoRequest(concat_of=clip_id).to_json())
 
 
+_PRICE: Final = Price("music", job=True)
+
 COMMANDS = (
     CommandSpec("music", music, options=(
         OptionSpec("prompt"),
@@ -143,10 +146,10 @@ COMMANDS = (
         OptionSpec("tags", max_length=120),
         OptionSpec("instrumental", type="bool"),
         OptionSpec("version", choices=VERSIONS),
-    ), main=("prompt",), answer="music"),
+    ), main=("prompt",), answer="music", capability="music", price=_PRICE),
 )
 BUTTONS = (
-    ButtonRoute(SUNO_EXTEND, press_extend),
-    ButtonRoute(SUNO_CONCAT, press_concat),
+    ButtonRoute(SUNO_EXTEND, press_extend, capability="music", price=_PRICE),
+    ButtonRoute(SUNO_CONCAT, press_concat, capability="music", price=_PRICE),
 )
 QUESTIONS = (QuestionRoute(ASK_EXTEND, answer_extend),)

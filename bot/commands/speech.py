@@ -12,6 +12,7 @@ from typing import Final
 from bot.commands.settings import VOICES, load_user_settings
 from bot.core.context import CommandContext
 from bot.core.dispatcher import CommandSpec
+from bot.core.gate import Price
 from bot.core.models import AttachmentKind, OutgoingFile
 from bot.core.options import OptionSpec
 from bot.media import MediaTooLargeError, check_kind, extension_for, guess_content_type
@@ -60,5 +61,7 @@ COMMANDS: Final = (
         ),
         main=("text",),
         answer="speech",
+        capability="audio",
+        price=Price("tts_1k_chars", per="1k_chars", option="text"),
     ),
 )

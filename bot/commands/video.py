@@ -14,6 +14,7 @@ from bot.commands.job_start import track_job
 from bot.core.context import CommandContext
 from bot.core.dispatcher import CommandSpec
 from bot.core.errors import UserError
+from bot.core.gate import Price
 from bot.core.options import OptionSpec
 from bot.jobs.kinds.luma import NAME as LUMA
 from bot.jobs.kinds.luma import LumaRequest
@@ -61,5 +62,5 @@ COMMANDS = (
         OptionSpec("aspect", choices=ASPECTS),
         OptionSpec("loop", type="bool"),
         OptionSpec("expand_prompt", type="bool"),
-    ), main=("prompt",), answer="video"),
+    ), main=("prompt",), answer="video", capability="video", price=Price("video", job=True)),
 )

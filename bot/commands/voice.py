@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.commands.audio import transcribe
+from bot.commands.audio import AUDIO_PRICE, transcribe
 from bot.commands.chat import accepts_chat, chat_message, converse
 from bot.commands.settings import load_user_settings
 from bot.core.context import CommandContext
@@ -54,4 +54,7 @@ async def voice_message(ctx: CommandContext) -> None:
     await converse(ctx, prompt, image, None)
 
 
-MESSAGES: Final = (MessageRoute("voice", accepts_voice, voice_message),)
+# Charged after the answer: the minutes heard, and the chat answer's tokens.
+MESSAGES: Final = (
+    MessageRoute("voice", accepts_voice, voice_message, capability="audio", price=AUDIO_PRICE),
+)

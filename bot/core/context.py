@@ -21,6 +21,7 @@ import aiohttp
 
 from bot.config import AppConfig
 from bot.core.bell import TrackerBell
+from bot.core.credits import Bill
 from bot.core.models import (
     Attachment,
     Button,
@@ -72,6 +73,8 @@ class Services:
     # Where media may be downloaded from; None (tests building Services by hand) = anywhere.
     egress: EgressPolicy | None = None
     metrics: Metrics = field(default_factory=Metrics)  # this App's own counters
+    # Calendar time (credit days, cooldowns); ``clock`` is monotonic, for intervals.
+    wall_clock: Clock = field(default=time.time)
     # Hides the configured secrets (and credential shapes) in texts quoting the relay,
     # a platform or an exception, like the log handler does.
     redact: Redactor = field(init=False, repr=False)
@@ -88,6 +91,8 @@ class BaseContext:
     services: Services
     locale: str
     commands: tuple[CommandSpec, ...]  # every registered command, for /help
+    # What this event's work costs; the dispatcher reserves before and settles after.
+    bill: Bill = field(default_factory=Bill, kw_only=True)
 
     def t(self, key: str, /, **fmt: object) -> str:
         """The catalogue text for ``key`` in this user's language."""

@@ -7,8 +7,10 @@ An adapter calls :meth:`Dispatcher.handle` with an :class:`Invocation` (or
 1. finds the command (parsing ``/cmd args`` from text where the platform sends text),
    or the first message handler that accepts a plain message addressed to the bot;
 2. checks the input (see :mod:`bot.core.options`) before anything costs money;
-3. runs the middleware chain and the handler;
-4. turns every failure into a short message (:mod:`bot.core.failures`). Unexpected
+3. passes the gate (:mod:`bot.core.gate`): access rules, limits, and the credits reserved
+   for the declared capability and price — here and nowhere else;
+4. runs the middleware chain and the handler, then settles the reservation;
+5. turns every failure into a short message (:mod:`bot.core.failures`). Unexpected
    exceptions are logged with their traceback and answered with ``generic.error``: no
    traceback ever reaches a user.
 
@@ -35,6 +37,7 @@ from bot.core.context import (
 )
 from bot.core.errors import UserError
 from bot.core.failures import describe_failure
+from bot.core.gate import Gate, Guard, Price
 from bot.core.language import platform_locale, resolve_locale
 from bot.core.models import (
     ButtonPress,
@@ -52,6 +55,7 @@ from bot.core.options import (
     assign_attachments,
     parse_command,
     parse_text_options,
+    parse_word_options,
     validate_options,
 )
 from bot.core.texts import has_text, t
@@ -90,17 +94,41 @@ class CommandSpec:
     main: tuple[str, ...] = ()
     answer: AnswerHint = "text"
     conversation: bool = False
+    capability: str | None = None  # what [access.only] and statistics count it as
+    price: Price | None = None  # None: free
+    admin: bool = False  # only [access] admins may run it
+    # A command made of subcommands (``/admin grant <who> <credits>``): each is a
+    # CommandSpec with ``parent`` set; the parent's handler is not used then. Typed as text
+    # ``/admin grant telegram:42 50``: one word per option, in order.
+    subcommands: tuple[CommandSpec, ...] = ()
+    parent: str = ""
+
+    @property
+    def guard(self) -> Guard:
+        return Guard(f"/{self.name}", self.capability, self.price, self.admin)
+
+    @property
+    def qualified_name(self) -> str:
+        return f"{self.parent} {self.name}" if self.parent else self.name
 
     @property
     def description_key(self) -> str:
-        return f"cmd.{self.name}"
+        return f"cmd.{self.qualified_name.replace(' ', '.')}"
 
     def option_key(self, option: str) -> str:
-        return f"cmd.{self.name}.{option}"
+        return f"{self.description_key}.{option}"
+
+    def subcommand(self, name: str | None) -> CommandSpec | None:
+        return next((s for s in self.subcommands if s.name == name), None)
 
     def usage(self) -> str:
         """``<prompt> [model=…]``, ``<a> | <b>``: main text options come first, without
-        their name, separated by ``|`` as they are typed."""
+        their name, separated by ``|`` as they are typed; subcommands as ``a|b|c``."""
+        if self.subcommands:
+            return "|".join(s.name for s in self.subcommands) + " …"
+        if self.parent:
+            return " ".join(f"<{o.name}>" if o.required else f"[{o.name}]"
+                            for o in self.options)
         main = [
             f"<{o.name}>" if o.required else f"[{o.name}]"
             for o in self.options
@@ -122,6 +150,8 @@ class MessageRoute:
     name: str
     accepts: Callable[[Invocation], bool]
     handler: CommandHandler
+    capability: str | None = None
+    price: Price | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,6 +160,8 @@ class ButtonRoute:
 
     kind: str
     handler: ButtonHandler
+    capability: str | None = None
+    price: Price | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +173,9 @@ class QuestionRoute:
 
     kind: str
     handler: AnswerHandler
+    # An answer that starts paid work passes the gate like a command (a remix prompt).
+    capability: str | None = None
+    price: Price | None = None
 
 
 class Dispatcher:
@@ -161,6 +196,7 @@ class Dispatcher:
         self._buttons = {route.kind: route for route in buttons}
         self._questions = {route.kind: route for route in questions}
         self._middleware = tuple(middleware)
+        self._gate = Gate(services.config, services.store, services.wall_clock)
         models = services.config.models
         self._choices: Mapping[str, Sequence[str]] = {
             "chat_models": models.chat_choices,
@@ -198,7 +234,7 @@ class Dispatcher:
             found = self._resolve(invocation)
             if found is None:
                 return
-            handler, options = found
+            handler, options, guard = found
             ctx = CommandContext(
                 user=invocation.user,
                 chat=invocation.chat,
@@ -209,7 +245,7 @@ class Dispatcher:
                 invocation=invocation,
                 options=options,
             )
-            await self._run(ctx, lambda: handler(ctx))
+            await self._guarded(guard, ctx, invocation.roles, options, lambda: handler(ctx))
         except Exception as exc:  # noqa: BLE001 - the one boundary; see _answer_failure
             self._count(name, exc)
             await self._answer_failure(exc, responder, locale, invocation)
@@ -238,7 +274,8 @@ class Dispatcher:
                 press=press,
                 button=button,
             )
-            await self._run(ctx, lambda: route.handler(ctx))
+            guard = Guard(button.label or button.kind, route.capability, route.price)
+            await self._guarded(guard, ctx, press.roles, {}, lambda: route.handler(ctx))
         except Exception as exc:  # noqa: BLE001 - the one boundary; see _answer_failure
             self._count("button", exc)
             await self._answer_failure(exc, responder, locale, None)
@@ -300,8 +337,9 @@ class Dispatcher:
             data=stored.get("data"),
             prefill=prefill if isinstance(prefill, str) else "",
         )
+        guard = Guard(route.kind, route.capability, route.price)
         try:
-            await self._run(ctx, lambda: route.handler(ctx))
+            await self._guarded(guard, ctx, answer.roles, {}, lambda: route.handler(ctx))
         except Exception as exc:  # noqa: BLE001 - the one boundary; see _answer_failure
             self._count("answer", exc)
             await self._answer_failure(exc, responder, locale, None, what="an answer")
@@ -341,42 +379,74 @@ class Dispatcher:
 
     def _resolve(
         self, invocation: Invocation
-    ) -> tuple[CommandHandler, dict[str, OptionValue]] | None:
-        """The handler and checked options, or None when the event is not for us.
+    ) -> tuple[CommandHandler, dict[str, OptionValue], Guard] | None:
+        """The handler, checked options and guard, or None when the event is not for us.
 
         Raises :class:`UserError` for unknown commands and bad input."""
         name = invocation.command
         raw: Mapping[str, OptionValue] = invocation.options
+        sub_name = invocation.subcommand
         if name is None:
             parsed = parse_command(invocation.text)
             if parsed is None:
                 route = self._message_route(invocation)
-                return (route.handler, {}) if route is not None else None
+                if route is None:
+                    return None
+                return route.handler, {}, Guard(route.name, route.capability, route.price)
             name = parsed.name
             spec = self._commands.get(name)
             if spec is None:
                 raise _unknown(name)
-            # A text platform may have read some options itself (the console's
-            # image=file:PATH); those come in ``options``.
-            raw = {**parse_text_options(parsed.rest, spec.options, spec.main, spec.name),
-                   **invocation.options}
+            if spec.subcommands:
+                sub_name, _, rest = parsed.rest.strip().partition(" ")
+                sub = spec.subcommand(sub_name.lower())
+                raw = parse_word_options(rest, sub.options, sub.qualified_name) if sub else {}
+            else:
+                # A text platform may have read some options itself (the console's
+                # image=file:PATH); those come in ``options``.
+                raw = {**parse_text_options(parsed.rest, spec.options, spec.main, spec.name),
+                       **invocation.options}
         spec = self._commands.get(name)
         if spec is None:
             raise _unknown(name)
-        with_files = assign_attachments(spec.options, raw, invocation.attachments)
+        target = spec
+        if spec.subcommands:
+            found = spec.subcommand(sub_name.lower() if sub_name else None)
+            if found is None:
+                names = ", ".join(s.name for s in spec.subcommands)
+                raise UserError("input.subcommand", command=spec.name, subcommands=names)
+            target = found
+        with_files = assign_attachments(target.options, raw, invocation.attachments)
         options = validate_options(
-            spec.name,
-            spec.options,
+            target.qualified_name,
+            target.options,
             with_files,
             default_max_length=self._services.config.bot.max_prompt_chars,
             dynamic_choices=self._choices,
         )
-        return spec.handler, options
+        return target.handler, options, spec.guard
 
     def _message_route(self, invocation: Invocation) -> MessageRoute | None:
         if not invocation.addressed_to_bot:
             return None
         return next((r for r in self._messages if r.accepts(invocation)), None)
+
+    async def _guarded(
+        self,
+        guard: Guard,
+        ctx: BaseContext,
+        roles: tuple[str, ...],
+        options: Mapping[str, OptionValue],
+        handler: Next,
+    ) -> None:
+        """The gate, the handler, then settling what the gate reserved."""
+        await self._gate.admit(guard, ctx.user, ctx.chat, roles, options, ctx.bill)
+        try:
+            await self._run(ctx, handler)
+        except BaseException:
+            await self._gate.finish(guard, ctx.user, ctx.chat, ctx.bill, failed=True)
+            raise
+        await self._gate.finish(guard, ctx.user, ctx.chat, ctx.bill, failed=False)
 
     async def _run(self, ctx: BaseContext, handler: Next) -> None:
         async def call(index: int) -> None:
@@ -450,17 +520,25 @@ def _index_commands(commands: Sequence[CommandSpec]) -> dict[str, CommandSpec]:
     """Refuse duplicate or invalid names and commands without catalogue texts."""
     index: dict[str, CommandSpec] = {}
     for spec in commands:
-        if not _NAME_RE.match(spec.name):
-            raise ValueError(f"invalid command name {spec.name!r}")
         if spec.name in index:
             raise ValueError(f"command /{spec.name} registered twice")
-        names = {o.name for o in spec.options}
-        missing = [m for m in spec.main if m not in names]
-        if missing:
-            raise ValueError(f"/{spec.name}: main option(s) {missing} are not options")
-        keys = [spec.description_key, *(spec.option_key(o.name) for o in spec.options)]
-        absent = [k for k in keys if not has_text(k)]
-        if absent:
-            raise ValueError(f"/{spec.name}: texts missing from the catalogue: {absent}")
+        _check_spec(spec)
+        for sub in spec.subcommands:
+            if sub.parent != spec.name:
+                raise ValueError(f"/{spec.name} {sub.name}: its parent must be {spec.name!r}")
+        _index_commands(spec.subcommands)
         index[spec.name] = spec
     return index
+
+
+def _check_spec(spec: CommandSpec) -> None:
+    if not _NAME_RE.match(spec.name):
+        raise ValueError(f"invalid command name {spec.name!r}")
+    names = {o.name for o in spec.options}
+    missing = [m for m in spec.main if m not in names]
+    if missing:
+        raise ValueError(f"/{spec.qualified_name}: main option(s) {missing} are not options")
+    keys = [spec.description_key, *(spec.option_key(o.name) for o in spec.options)]
+    absent = [k for k in keys if not has_text(k)]
+    if absent:
+        raise ValueError(f"/{spec.qualified_name}: texts missing from the catalogue: {absent}")

@@ -30,6 +30,16 @@ class AttachmentKinds:
         return or_list([t(f"kind.{kind}", locale) for kind in self.kinds], locale)
 
 
+@dataclass(frozen=True, slots=True)
+class CatalogueWord:
+    """A catalogue text used as a :class:`UserError` value ("video" / "视频")."""
+
+    key: str
+
+    def render(self, locale: str) -> str:
+        return t(self.key, locale)
+
+
 class UserError(Exception):
     """Answer the user with ``t(key, **fmt)`` and stop the command.
 

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from typing import Final
 
-from bot.core.errors import AttachmentKinds, UserError
+from bot.core.errors import AttachmentKinds, CatalogueWord, UserError
 from bot.core.models import AttachmentTooLargeError
 from bot.core.render import format_size
 from bot.core.texts import has_text, or_list, t
@@ -88,7 +88,9 @@ def _plain(key: str) -> Describe:
 def _user(exc: BaseException, locale: str) -> str:
     assert isinstance(exc, UserError)
     fmt = {
-        name: value.render(locale) if isinstance(value, AttachmentKinds) else value
+        name: value.render(locale)
+        if isinstance(value, AttachmentKinds | CatalogueWord)
+        else value
         for name, value in exc.fmt.items()
     }
     return t(exc.key, locale, **fmt)

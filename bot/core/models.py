@@ -57,6 +57,9 @@ class ChatRef:
     chat_id: str
     thread_id: str = ""
     is_private: bool = True
+    # The group a channel belongs to where the platform has one (a Discord guild id);
+    # ``[access] chats`` may name it instead of each channel.
+    community_id: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,11 +112,13 @@ class Invocation:
     chat: ChatRef
     command: str | None = None
     options: Mapping[str, OptionValue] = field(default_factory=dict)
+    subcommand: str | None = None  # structured platforms: the chosen subcommand (/admin grant)
     text: str = ""
     attachments: tuple[Attachment, ...] = ()
     mentioned: bool = False
     replied_to_bot: bool = False
     message: MessageRef | None = None
+    roles: tuple[str, ...] = ()  # the author's role ids where the platform has roles (Discord)
 
     @property
     def addressed_to_bot(self) -> bool:
@@ -151,6 +156,7 @@ class TypedAnswer:
     anywhere: bool = False
     token: str | None = None
     message: MessageRef | None = None
+    roles: tuple[str, ...] = ()  # the author's role ids (Discord)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +165,7 @@ class ButtonPress:
     chat: ChatRef
     key: str
     message: MessageRef
+    roles: tuple[str, ...] = ()  # the presser's role ids (Discord)
 
 
 @dataclass(frozen=True, slots=True)

@@ -193,6 +193,27 @@ def assign_attachments(
     return result
 
 
+def parse_word_options(
+    text: str, specs: Sequence[OptionSpec], command: str = ""
+) -> dict[str, OptionValue]:
+    """Subcommand arguments: one word per option, in order, or ``name=value`` words
+    (``/admin grant telegram:42 50``, ``/admin stats days=30``)."""
+    values: dict[str, OptionValue] = {}
+    fillable = [s for s in specs if s.type != "attachment"]
+    by_name = {s.name.lower(): s for s in fillable}
+    for word in text.split():
+        name, equals, value = word.partition("=")
+        if equals and name.lower() in by_name:
+            values[by_name[name.lower()].name] = value
+            continue
+        free = next((s for s in fillable if s.name not in values), None)
+        if free is None:
+            last = fillable[-1].name if fillable else command
+            raise UserError("input.extra_text", text=word, option=last)
+        values[free.name] = word
+    return values
+
+
 def validate_options(
     command: str,
     specs: Sequence[OptionSpec],

@@ -40,6 +40,7 @@ from bot.core.bell import TrackerBell
 from bot.core.context import Services
 from bot.core.models import Button, DeliveryError, MessageRef, Reply, Responder
 from bot.core.texts import t
+from bot.jobs.hooks import JobOutcomeHook
 from bot.jobs.kinds import KINDS
 from bot.jobs.kinds.midjourney import NAME as MJ
 from bot.jobs.modal import modal_buttons
@@ -79,6 +80,7 @@ class JobTracker:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         worker_id: str | None = None,
+        outcome_hooks: Sequence[JobOutcomeHook] = (),
     ) -> None:
         self._services = services
         self._outlets = dict(outlets)
@@ -86,6 +88,7 @@ class JobTracker:
         self._sleep = sleep
         # Several processes may share one store: delivery claims must tell them apart.
         self._worker_id = worker_id or default_worker_id()
+        self._outcome_hooks = tuple(outcome_hooks)
         self._bell: TrackerBell = services.jobs
         self._poller = Poller(services.relay, clock=clock)
         self._status = StatusEditor(clock, services.config.bot.progress_interval_s,
@@ -323,6 +326,8 @@ class JobTracker:
             job = await store.get_job(job_id)
             if job is None or job.state is JobState.DELIVERED:
                 return
+            for hook in self._outcome_hooks:
+                await hook.job_finished(job)
             responder = self._responder(job)
             if responder is None:
                 return

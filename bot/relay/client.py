@@ -39,7 +39,8 @@ class RelayClient:
     ``timeout_s`` bounds each request (connect + answer); for streams it bounds connecting
     and each silence between chunks, not the whole answer. ``mj_mode`` is the default
     Midjourney speed (fast / relax / turbo). ``sleep`` and ``random`` are injected so tests
-    can run retries without waiting.
+    can run retries without waiting. ``concurrency`` bounds the requests in flight at once
+    (per process: each bot process sharing a database has its own bound).
     """
 
     def __init__(
@@ -56,6 +57,7 @@ class RelayClient:
         random: Callable[[], float] = random_module.random,
         metrics: Metrics | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        concurrency: int | None = None,
     ) -> None:
         if timeout_s <= 0:
             raise ValueError("timeout_s must be positive")
@@ -71,6 +73,7 @@ class RelayClient:
             random=random,
             metrics=metrics,
             max_response_bytes=max_response_bytes,
+            concurrency=concurrency,
         )
         self._transport = transport
         self.chat = ChatResource(transport)

@@ -8,6 +8,8 @@ The API key lives only in the header dict; it is never logged or shown in ``repr
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -121,11 +123,17 @@ class Transport:
         random: Callable[[], float],
         metrics: Metrics | None = None,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        concurrency: int | None = None,
     ) -> None:
         self._session = session
         self._metrics = metrics
         # A relay body is read into memory: a broken or hostile relay must not fill it.
         self.max_response_bytes = max_response_bytes
+        # ``[limits] relay_concurrency``: requests in flight at once from this process (a
+        # stream holds its slot until the relay starts answering); the rest wait their turn.
+        self._slots = contextlib.nullcontext() if not concurrency else asyncio.Semaphore(
+            concurrency
+        )
         self.base_url = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {api_key}", "Accept": "application/json"}
         self._timeout = aiohttp.ClientTimeout(total=timeout_s)
@@ -209,9 +217,11 @@ class Transport:
             # Latency until the answer starts (a stream's headers), per attempt.
             started = time.perf_counter()
             try:
-                result = await self._attempt(
-                    method, url, json_body, params, form, client_timeout, finish
-                )
+                async with self._slots:
+                    started = time.perf_counter()  # the relay's time, not the queue's
+                    result = await self._attempt(
+                        method, url, json_body, params, form, client_timeout, finish
+                    )
             except _AttemptFailed as failed:
                 self._observe(path, started, failed.error)
                 error = failed.error

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Protocol
 
+from bot.store.community import AccessStore, LedgerStore
 from bot.store.records import (
     ACTIVE_STATES,
     BUTTON_KEY_MAX_LEN,
@@ -52,6 +53,7 @@ __all__ = [
     "ACTIVE_STATES",
     "BUTTON_KEY_MAX_LEN",
     "OUTCOME_STATES",
+    "AccessStore",
     "ButtonKey",
     "ButtonSpec",
     "ButtonStore",
@@ -63,6 +65,7 @@ __all__ = [
     "JobStore",
     "JobUpdate",
     "JsonValue",
+    "LedgerStore",
     "Message",
     "PendingInput",
     "PendingStore",
@@ -324,7 +327,15 @@ class UsageStore(Protocol):
 
 
 class Store(
-    ConversationStore, SettingsStore, JobStore, ButtonStore, PendingStore, UsageStore, Protocol
+    ConversationStore,
+    SettingsStore,
+    JobStore,
+    ButtonStore,
+    PendingStore,
+    UsageStore,
+    LedgerStore,
+    AccessStore,
+    Protocol,
 ):
     """Durable state of the bot: every part. All methods are coroutines; records are
     snapshots. Open one with ``bot.store.open_store``."""

@@ -13,9 +13,11 @@ from types import TracebackType
 from typing import TYPE_CHECKING
 
 from bot.store.base import (
+    AccessStore,
     ButtonStore,
     ConversationStore,
     JobStore,
+    LedgerStore,
     PendingStore,
     SettingsStore,
     Store,
@@ -35,6 +37,8 @@ class ComposedStore:
         buttons: ButtonStore,
         pending: PendingStore,
         usage: UsageStore,
+        ledger: LedgerStore,
+        access: AccessStore,
         close: Callable[[], Awaitable[None]],
         description: str,
     ) -> None:
@@ -44,6 +48,8 @@ class ComposedStore:
         self.buttons = buttons
         self.pending = pending
         self.usage = usage
+        self.ledger = ledger
+        self.access = access
         self.description = description  # for logs: never holds a password
         self._close = close
 
@@ -87,6 +93,21 @@ class ComposedStore:
 
         self.record_usage = usage.record_usage
         self.usage_summary = usage.usage_summary
+
+        self.credit_totals = ledger.credit_totals
+        self.reserve_credits = ledger.reserve_credits
+        self.attach_hold = ledger.attach_hold
+        self.settle_hold = ledger.settle_hold
+        self.charge_credits = ledger.charge_credits
+        self.grant_credits = ledger.grant_credits
+        self.open_holds = ledger.open_holds
+        self.ledger_entries = ledger.ledger_entries
+        self.ledger_days = ledger.ledger_days
+
+        self.set_access_rule = access.set_access_rule
+        self.access_rules = access.access_rules
+        self.set_allowance = access.set_allowance
+        self.allowance = access.allowance
 
     async def close(self) -> None:
         await self._close()

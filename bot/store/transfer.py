@@ -32,6 +32,9 @@ TABLES: Final = (
     "pending_inputs",
     "usage",
     "leases",
+    "credit_ledger",
+    "access_rules",
+    "credit_allowances",
 )
 """Every table of the schema, parents before the tables that reference them."""
 

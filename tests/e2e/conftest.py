@@ -8,7 +8,9 @@ import pytest
 
 from bot.app import App
 from bot.config import AppConfig
+from bot.sim import SimRelay
 from tests.e2e.harness import Operator
+from tests.e2e.process import RELAY_KEY, TELEGRAM_TOKEN
 from tests.fakes.clock import JumpingClock, start_app
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
@@ -25,3 +27,17 @@ async def bot(
         yield operator
     finally:
         await operator.app.stop()  # a restart test swaps in a new App
+
+
+@pytest.fixture
+async def run_sim() -> AsyncIterator[SimRelay]:
+    """The relay for a ``relaybot run`` child process (real time, its own key)."""
+    async with SimRelay(api_key=RELAY_KEY, steps=2) as relay:
+        yield relay
+
+
+@pytest.fixture
+async def tg_run() -> AsyncIterator[FakeTelegram]:
+    """Telegram for a ``relaybot run`` child process (the token its config names)."""
+    async with FakeTelegram(TELEGRAM_TOKEN) as server:
+        yield server

@@ -16,11 +16,21 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
+from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
 T = TypeVar("T")
+
+TELEGRAM_TOKEN = "5012345678:AAE2eTelegramSecretToken_relaybot-42x"
+RELAY_KEY = "sk-e2e-run-relay-secret-0042"
+STARTUP_S = 20.0  # a cold interpreter importing discord.py and PTB, on a busy machine
+ENV = {
+    "E2E_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+    "E2E_DISCORD_TOKEN": DISCORD_TOKEN,
+    "E2E_RELAY_KEY": RELAY_KEY,
+}
 
 
 def write_config(
@@ -30,8 +40,10 @@ def write_config(
     tg: FakeTelegram,
     dc: FakeDiscord | None,
     level: str = "DEBUG",
+    extra: str = "",
 ) -> Path:
-    """A config.toml with every secret named by an environment variable (``*_env``)."""
+    """A config.toml with every secret named by an environment variable (``*_env``);
+    ``extra`` is appended as is (more sections)."""
     discord = "" if dc is None else f"""
 [discord]
 token_env = "E2E_DISCORD_TOKEN"
@@ -60,7 +72,7 @@ progress_interval_s = 0.5
 
 [logging]
 level = "{level}"
-"""
+{extra}"""
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8")
     return path

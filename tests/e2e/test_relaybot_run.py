@@ -6,39 +6,23 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
-
-import pytest
 
 from bot.sim import SimRelay
 from tests.e2e.harness import WRITING
-from tests.e2e.process import running_relaybot, write_config
+from tests.e2e.process import (
+    ENV,
+    RELAY_KEY,
+    STARTUP_S,
+    TELEGRAM_TOKEN,
+    running_relaybot,
+    write_config,
+)
 from tests.fakes.discord_api import TOKEN as DISCORD_TOKEN
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.telegram_api import FakeTelegram
 
-TELEGRAM_TOKEN = "5012345678:AAE2eTelegramSecretToken_relaybot-42x"
-RELAY_KEY = "sk-e2e-run-relay-secret-0042"
 SECRETS = (TELEGRAM_TOKEN, RELAY_KEY, DISCORD_TOKEN)
-STARTUP_S = 20.0  # a cold interpreter importing discord.py and PTB, on a busy machine
-ENV = {
-    "E2E_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
-    "E2E_DISCORD_TOKEN": DISCORD_TOKEN,
-    "E2E_RELAY_KEY": RELAY_KEY,
-}
-
-
-@pytest.fixture
-async def run_sim() -> AsyncIterator[SimRelay]:
-    async with SimRelay(api_key=RELAY_KEY, steps=2) as relay:
-        yield relay
-
-
-@pytest.fixture
-async def tg_run() -> AsyncIterator[FakeTelegram]:
-    async with FakeTelegram(TELEGRAM_TOKEN) as server:
-        yield server
 
 
 def assert_clean(stderr: str) -> None:

@@ -71,14 +71,21 @@ class GatewayPart(FakeWorld):
         channel_id: str | None = None,
         focused: str | None = None,
         locale: str = "en-US",
+        roles: Sequence[str] = (),
     ) -> InteractionState:
         """A user runs ``/name`` (type 2), or types in option ``focused`` (autocomplete, 4).
 
         Values: str/int/float/bool, or :class:`LocalFile` for attachment options;
-        ``locale`` is the user's Discord client language."""
+        ``locale`` is the user's Discord client language; ``roles`` the member's role ids.
+        A value that is a mapping is a subcommand with its own options (``/admin grant``)."""
         resolved: dict[str, Json] = {}
         wire_options = []
         for key, value in (options or {}).items():
+            if isinstance(value, Mapping):  # a subcommand and its own options
+                wire_options.append({"name": key, "type": 1, "options": [
+                    {"name": k, "type": option_type(v), "value": v} for k, v in value.items()
+                ]})
+                continue
             option: Json = {"name": key, "type": option_type(value), "value": value}
             if isinstance(value, LocalFile):
                 attachment = self.attachment(value, channel_id or self.channel_id)
@@ -91,7 +98,7 @@ class GatewayPart(FakeWorld):
         if resolved:
             data["resolved"] = {"attachments": resolved}
         return await self._interact(4 if focused else 2, data, user=user, channel_id=channel_id,
-                                    locale=locale)
+                                    locale=locale, roles=roles)
 
     async def click(
         self, message_id: str, custom_id: str, *, user: Json | None = None,
@@ -174,6 +181,7 @@ class GatewayPart(FakeWorld):
         channel_id: str | None,
         message: Json | None = None,
         locale: str = "en-US",
+        roles: Sequence[str] = (),
     ) -> InteractionState:
         channel = channel_id or self.channel_id
         state = InteractionState(self.snowflake(), f"itoken-{next(self._ids)}", kind, channel,
@@ -182,7 +190,7 @@ class GatewayPart(FakeWorld):
         payload: Json = {
             "id": state.id, "application_id": self.application_id, "type": kind, "data": data,
             "guild_id": self.guild_id, "channel_id": channel, "channel": self.channel(channel),
-            "member": member(user or self.user, permissions=PERMISSIONS),
+            "member": member(user or self.user, permissions=PERMISSIONS, roles=roles),
             "token": state.token, "version": 1, "app_permissions": PERMISSIONS,
             "locale": locale, "guild_locale": "en-US", "entitlements": [],
             "authorizing_integration_owners": {"0": self.guild_id}, "context": 0,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import aiohttp
@@ -34,8 +34,12 @@ def user(user_id: str, name: str, *, bot: bool = False) -> Json:
             "avatar": None, "bot": bot, "public_flags": 0}
 
 
-def member(of: Json, permissions: str | None = None) -> Json:
-    payload: Json = {"user": of, "roles": [], "joined_at": now_iso(), "deaf": False,
+ARTIST_ROLE_ID = "424242424242"
+"""A role the fake guild has besides @everyone, for tests of role-based access."""
+
+
+def member(of: Json, permissions: str | None = None, roles: Sequence[str] = ()) -> Json:
+    payload: Json = {"user": of, "roles": list(roles), "joined_at": now_iso(), "deaf": False,
                      "mute": False, "flags": 0}
     if permissions is not None:
         payload["permissions"] = permissions

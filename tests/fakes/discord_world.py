@@ -20,6 +20,7 @@ from aiohttp import web
 
 from tests.fakes.discord_checks import ATTACHMENT_SCHEME, check_message, check_thread_name
 from tests.fakes.discord_payloads import (
+    ARTIST_ROLE_ID,
     DISCORD_EPOCH_MS,
     PERMISSIONS,
     PUBLIC_THREAD,
@@ -93,7 +94,9 @@ class FakeWorld(Recorder):
                     "mentionable": False, "flags": 0}
         return {
             "id": self.guild_id, "name": "Fake guild", "icon": None, "owner_id": self.user["id"],
-            "roles": [everyone], "emojis": [], "stickers": [], "features": [],
+            "roles": [everyone, {**everyone, "id": ARTIST_ROLE_ID, "name": "artists",
+                                 "position": 1}],
+            "emojis": [], "stickers": [], "features": [],
             "channels": [self.channel(self.channel_id), self.channel(self.other_channel_id)],
             "threads": [self.channel(self.thread_id), *self.threads.values()],
             "members": [member(self.bot_user)], "member_count": 3, "large": False,

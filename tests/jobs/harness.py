@@ -15,7 +15,7 @@ from pathlib import Path
 import aiohttp
 
 from bot.commands import build_dispatcher
-from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
+from bot.config import AppConfig, BotConfig, LimitsConfig, RelayConfig, Secret, StorageConfig
 from bot.core.context import Services
 from bot.core.dispatcher import Dispatcher
 from bot.core.models import (
@@ -201,6 +201,8 @@ def make_config(base_url: str, db: Path, **bot: object) -> AppConfig:
         relay=RelayConfig(base_url=base_url, api_key=Secret(SIM_KEY), poll_interval_s=3.0),
         storage=StorageConfig(path=db),
         bot=replace(BotConfig(progress_interval_s=3.0), **bot),  # type: ignore[arg-type]
+        # These tests start many jobs at once; the per-user limit has its own tests.
+        limits=LimitsConfig(concurrent_jobs=0),
     )
 
 

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import ConfigError, load_config, parse_config, resolve_config_path
+from bot.config_community import COST_KEYS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -224,3 +225,30 @@ max_answer_chars = 10
     problems = "\n".join(caught.value.problems)
     assert "relay.max_response_mb" in problems and "bot.max_answer_chars" in problems
     assert "relay.media_hosts: 'http://media.internal/' is not host or host:port" in problems
+
+
+def test_the_example_documents_every_cost_and_the_community_sections() -> None:
+    env = {"RELAY_API_KEY": "k", "TELEGRAM_BOT_TOKEN": "1:a", "DISCORD_TOKEN": "d"}
+    config = load_config(ROOT / "config.example.toml", env=env)
+    assert set(config.credits.cost) == set(COST_KEYS)
+    assert config.credits.price("mj_imagine") == 8 and not config.credits.enabled
+    assert config.access.private_chats and config.access.admins == frozenset()
+    assert (config.limits.concurrent_jobs, config.limits.relay_concurrency) == (3, 32)
+
+
+def test_access_and_credits_problems_name_their_keys() -> None:
+    raw = {
+        "relay": {"base_url": "http://relay", "api_key": "k"},
+        "access": {"admins": ["alice"], "users": ["discord:role:1"],
+                   "only": {"videos": ["telegram:1"], "music": ["discord:role:55"]}},
+        "credits": {"daily": -1, "cost": {"dale": 3}},
+        "limits": {"relay_concurrency": 0},
+    }
+    with pytest.raises(ConfigError) as refused:
+        parse_config(raw, {})
+    problems = "\n".join(refused.value.problems)
+    for key in ("access.admins: not an identity: 'alice'", "access.users: not an identity",
+                "access.only.videos: unknown capability", "credits.daily:",
+                "credits.cost.dale: unknown cost", "limits.relay_concurrency:"):
+        assert key in problems
+    assert "access.only.music" not in problems  # roles are fine there

@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from bot.core.texts.en_community import EN_COMMUNITY
+
 EN: Final[Mapping[str, str]] = MappingProxyType({
     # --- generic -------------------------------------------------------------------
     "generic.error": "Something went wrong on my side. Please try again in a moment.",
@@ -387,4 +389,5 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "  !press LABEL                     press a button shown under a message\n"
     "                                   (!press reroll presses 🔄)\n"
     "End with Ctrl-D.",
+    **EN_COMMUNITY,
 })

@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Final
 
+from bot.core.texts.zh_community import ZH_COMMUNITY
+
 ZH: Final[Mapping[str, str]] = MappingProxyType({
     # --- generic -------------------------------------------------------------------
     "generic.error": "我这边出了点问题，请稍后再试。",
@@ -369,4 +371,5 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "  !press LABEL                     点击消息下方的按钮\n"
     "                                   （!press 重新生成 即点击 🔄）\n"
     "按 Ctrl-D 退出。",
+    **ZH_COMMUNITY,
 })

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bot.store.composed import ComposedStore
 from bot.store.postgres.buttons import PgButtons
+from bot.store.postgres.community import PgAccess, PgLedger
 from bot.store.postgres.conversations import PgConversations
 from bot.store.postgres.db import PgDatabase
 from bot.store.postgres.jobs import PgJobs
@@ -33,6 +34,8 @@ async def open_postgres_store(
         buttons=PgButtons(db, key_factory),
         pending=PgPending(db),
         usage=PgUsage(db),
+        ledger=PgLedger(db),
+        access=PgAccess(db),
         close=db.close,
         description=db.description,
     )

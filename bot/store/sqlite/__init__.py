@@ -1,6 +1,7 @@
 """The ``Store`` on one SQLite file (WAL, foreign keys on): the default, and the demo.
 
-One part class per protocol part (``conversations``, ``settings``, ``jobs``, ``buttons``), all
+One part class per protocol part (``conversations``, ``settings``, ``jobs``, ``buttons``,
+``ledger``, ``access``...), all
 over one ``Database`` connection; the schema is in ``migrations``. Several stores (even in
 several processes) may share a file: writes that must not race are single conditional
 statements or ``BEGIN IMMEDIATE`` transactions, and ``busy_timeout`` makes a blocked writer
@@ -15,6 +16,7 @@ from os import PathLike
 from bot.store.composed import ComposedStore
 from bot.store.rows import Clock, KeyFactory, new_button_key
 from bot.store.sqlite.buttons import SqliteButtons
+from bot.store.sqlite.community import SqliteAccess, SqliteLedger
 from bot.store.sqlite.conversations import SqliteConversations
 from bot.store.sqlite.db import Database
 from bot.store.sqlite.jobs import SqliteJobs
@@ -38,6 +40,8 @@ async def open_sqlite_store(
         buttons=SqliteButtons(db, clock, key_factory),
         pending=SqlitePending(db, clock),
         usage=SqliteUsage(db, clock),
+        ledger=SqliteLedger(db),
+        access=SqliteAccess(db),
         close=db.close,
         description=f"SQLite {db.path}",
     )

@@ -155,7 +155,45 @@ _V2_LEASES: Migration = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1_INITIAL, _V2_LEASES)
+# Credits and access (see bot.store.community): the ledger is append-only; one reserve and
+# one settlement (charge or refund) per hold, enforced here so no code path can settle twice.
+_V3_COMMUNITY: Migration = (
+    """
+    CREATE TABLE credit_ledger (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        hold TEXT NOT NULL,
+        identity TEXT NOT NULL,
+        capability TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('reserve', 'charge', 'refund', 'grant')),
+        amount REAL NOT NULL CHECK (amount >= 0),
+        job_id INTEGER,
+        day INTEGER NOT NULL,
+        created_at REAL NOT NULL
+    )
+    """,
+    "CREATE UNIQUE INDEX credit_ledger_one_reserve ON credit_ledger (hold)"
+    " WHERE kind IN ('reserve', 'grant')",
+    "CREATE UNIQUE INDEX credit_ledger_one_settlement ON credit_ledger (hold)"
+    " WHERE kind IN ('charge', 'refund')",
+    "CREATE INDEX credit_ledger_by_identity ON credit_ledger (identity, day)",
+    "CREATE INDEX credit_ledger_by_day ON credit_ledger (day)",
+    """
+    CREATE TABLE access_rules (
+        identity TEXT PRIMARY KEY,
+        rule TEXT NOT NULL CHECK (rule IN ('allow', 'deny')),
+        updated_at REAL NOT NULL
+    )
+    """,
+    """
+    CREATE TABLE credit_allowances (
+        identity TEXT PRIMARY KEY,
+        daily REAL NOT NULL CHECK (daily >= 0),
+        updated_at REAL NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (_V1_INITIAL, _V2_LEASES, _V3_COMMUNITY)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

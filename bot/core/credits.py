@@ -1,0 +1,227 @@
+"""Credits: balances from the store's ledger, reservations, and settling them exactly once.
+
+A user's credits left today are ``allowance − spent today + extra``, where *spent* counts
+charges and still-open reservations, and *extra* is what admins granted minus what earlier
+days spent beyond their allowance (extra credits never reset). A credit day starts at
+``[credits] reset_hour_utc``. With ``[credits] enabled = false`` the ledger is still kept
+(``/usage`` and ``/admin stats`` work) but nobody is refused.
+
+A reservation is settled by :meth:`Credits.settle` (the dispatcher, for answers given at
+once) or :meth:`Credits.job_finished` (the job tracker, when a job reaches its outcome);
+both may run any number of times for one hold: the store inserts the first settlement only.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bot.config import CreditsConfig
+from bot.store.base import OUTCOME_STATES, Job, JobState, Store
+from bot.store.community import CreditTotals, Settlement
+
+log = logging.getLogger(__name__)
+
+DAY_S = 86_400
+HOLD_KEY = "credit_hold"  # where a job's request records the reservation it settles
+_SETTLED_STATES = OUTCOME_STATES | {JobState.DELIVERING, JobState.DELIVERED}
+
+
+def new_hold() -> str:
+    return secrets.token_hex(8)
+
+
+def credit_day(now: float, reset_hour_utc: int) -> int:
+    return math.floor((now - reset_hour_utc * 3600) / DAY_S)
+
+
+def day_start(day: int, reset_hour_utc: int) -> float:
+    return float(day * DAY_S + reset_hour_utc * 3600)
+
+
+def amount_text(value: float) -> str:
+    """Credits as people write them: ``8``, ``0.25``, ``-1.5``."""
+    rounded = round(value, 2)
+    return str(int(rounded)) if rounded == int(rounded) else f"{rounded:.2f}".rstrip("0")
+
+
+@dataclass(frozen=True, slots=True)
+class Balance:
+    allowance: float
+    extra: float  # granted credits still unspent (after today's overflow)
+    charged: float  # today
+    reserved: float  # today, by jobs still running
+    left: float  # may be below zero by at most one chat answer
+    resets_at: float
+    totals: CreditTotals
+
+    @property
+    def spent(self) -> float:
+        return self.charged + self.reserved
+
+
+def balance_of(totals: CreditTotals, allowance: float, reset_hour_utc: int) -> Balance:
+    today = totals.day
+    overflow_before = sum(
+        max(0.0, spent - allowance) for day, spent in totals.spent_by_day.items() if day < today
+    )
+    spent_today = totals.spent_by_day.get(today, 0.0)
+    extra_before = totals.granted - overflow_before
+    left = allowance - spent_today + extra_before
+    extra = max(0.0, extra_before - max(0.0, spent_today - allowance))
+    return Balance(
+        allowance=allowance,
+        extra=extra,
+        charged=sum(totals.charged.values()),
+        reserved=sum(totals.reserved.values()),
+        left=left,
+        resets_at=day_start(today + 1, reset_hour_utc),
+        totals=totals,
+    )
+
+
+@dataclass(slots=True)
+class Hold:
+    """A reservation made for one command or button press."""
+
+    hold: str
+    identity: str
+    capability: str
+    amount: float
+
+
+@dataclass(slots=True)
+class Bill:
+    """What a handler's work costs, filled in while it runs (one per event).
+
+    ``hold`` is the reservation made before the handler; a handler that starts a tracked
+    job records it on the job (``job_id``). Handlers whose price depends on the answer
+    (tokens, minutes) report ``units`` per cost key; the dispatcher charges them after."""
+
+    hold: Hold | None = None
+    job_id: int | None = None
+    units: dict[str, float] = field(default_factory=dict)
+
+    def add_units(self, cost: str, units: float) -> None:
+        """``units`` of ``cost`` (tokens for ``chat_1k_tokens``, minutes for
+        ``transcription_minute``...)."""
+        self.units[cost] = self.units.get(cost, 0.0) + max(0.0, units)
+
+
+def estimated_tokens(*texts: str) -> int:
+    """What a relay that sent no ``usage`` is charged for: about 4 characters a token."""
+    return max(1, math.ceil(sum(len(text) for text in texts) / 4))
+
+
+def metered_amount(config: CreditsConfig, units: dict[str, float]) -> float:
+    return sum(
+        config.price(cost) * count / (1000.0 if "_1k_" in cost else 1.0)
+        for cost, count in units.items()
+    )
+
+
+class Credits:
+    """Stateless over the store: any number of instances (and processes) agree."""
+
+    def __init__(self, config: CreditsConfig, store: Store, clock: Callable[[], float]) -> None:
+        self.config = config
+        self._store = store
+        self._clock = clock
+
+    def today(self) -> int:
+        return credit_day(self._clock(), self.config.reset_hour_utc)
+
+    def reset_time_text(self) -> str:
+        return f"{self.config.reset_hour_utc:02d}:00"
+
+    async def allowance(self, who: str) -> float:
+        stored = await self._store.allowance(who)
+        return self.config.daily if stored is None else stored
+
+    async def balance(self, who: str) -> Balance:
+        totals = await self._store.credit_totals(who, self.today())
+        return balance_of(totals, await self.allowance(who), self.config.reset_hour_utc)
+
+    async def reserve(
+        self, who: str, capability: str, amount: float,
+        refuse: Callable[[Balance], bool],
+    ) -> tuple[Hold | None, Balance]:
+        """Reserve ``amount`` unless ``refuse(balance)``; returns the hold (None when refused)
+        and the balance it was judged on."""
+        allowance = await self.allowance(who)
+        judged: list[Balance] = []
+
+        def admit(totals: CreditTotals) -> bool:
+            judged.append(balance_of(totals, allowance, self.config.reset_hour_utc))
+            return not refuse(judged[-1])
+
+        hold = Hold(new_hold(), who, capability, amount)
+        inserted, _ = await self._store.reserve_credits(
+            hold=hold.hold, identity=who, capability=capability, amount=amount,
+            day=self.today(), at=self._clock(), admit=admit,
+        )
+        return (hold if inserted else None), judged[-1]
+
+    async def settle(self, hold: Hold, *, succeeded: bool) -> bool:
+        kind: Settlement = "charge" if succeeded else "refund"
+        done = await self._store.settle_hold(hold.hold, kind, at=self._clock())
+        if done:
+            log.debug("credits: %s of %s for %s (%s)", kind, hold.amount, hold.identity,
+                      hold.capability)
+        return done
+
+    async def attach(self, bill: Bill, job_id: int) -> None:
+        if bill.hold is not None:
+            await self._store.attach_hold(bill.hold.hold, job_id)
+            bill.job_id = job_id
+
+    async def charge(self, who: str, capability: str, amount: float) -> None:
+        await self._store.charge_credits(
+            hold=new_hold(), identity=who, capability=capability, amount=amount,
+            day=self.today(), at=self._clock(),
+        )
+
+    async def grant(self, who: str, amount: float) -> None:
+        await self._store.grant_credits(hold=new_hold(), identity=who, amount=amount,
+                                        at=self._clock(), day=self.today())
+
+    # -- the job tracker's hook (bot.jobs.tracker.JobOutcomeHook) ------------------------
+
+    async def job_finished(self, job: Job) -> None:
+        """Charge a succeeded job's reservation, refund any other outcome (idempotent)."""
+        hold = _hold_of(job)
+        outcome = job.outcome or job.state
+        if hold is None or outcome not in OUTCOME_STATES:
+            return
+        kind: Settlement = "charge" if outcome is JobState.SUCCEEDED else "refund"
+        await self._store.settle_hold(hold, kind, at=self._clock())
+
+    async def recover(self, started_at: float) -> int:
+        """At start: refund reservations whose job never got a row (the process died
+        between reserving and tracking), and settle those whose job finished meanwhile.
+        Returns how many were settled."""
+        settled = 0
+        for open_hold in await self._store.open_holds(created_before=started_at):
+            job = (await self._store.get_job(open_hold.job_id)
+                   if open_hold.job_id is not None else None)
+            kind: Settlement
+            if job is None:
+                kind = "refund"
+            elif job.state in _SETTLED_STATES and job.outcome is not None:
+                kind = "charge" if job.outcome is JobState.SUCCEEDED else "refund"
+            else:
+                continue  # still running: the tracker settles it
+            if await self._store.settle_hold(open_hold.hold, kind, at=self._clock()):
+                settled += 1
+        if settled:
+            log.info("credits: settled %d reservation(s) left open by the last run", settled)
+        return settled
+
+
+def _hold_of(job: Job) -> str | None:
+    request = job.request
+    value = request.get(HOLD_KEY) if isinstance(request, dict) else None
+    return value if isinstance(value, str) and value else None

@@ -1,0 +1,179 @@
+"""The one gate every command, message and button passes before its handler runs.
+
+The dispatcher asks :meth:`Gate.admit` with what the command declares (its capability,
+price, admin flag); a refusal is a :class:`~bot.core.errors.UserError` (one short message,
+nothing sent to the relay). Admitted paid work holds a reservation on the context's
+:class:`~bot.core.credits.Bill`; :meth:`Gate.finish` settles it after the handler:
+
+* the handler failed (the relay refused, bad input found late...): refund;
+* it started a tracked job (``Bill.job_id``): the job tracker settles it at the outcome;
+* a ``job`` price but no job was started (a question was cancelled): refund;
+* otherwise the answer was given: charge. Metered prices (tokens, minutes) charge the
+  units the handler reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.config import AppConfig
+from bot.core.access import AccessPolicy, user_identity
+from bot.core.credits import Balance, Bill, Credits, amount_text, metered_amount
+from bot.core.errors import CatalogueWord, UserError
+from bot.core.models import ChatRef, OptionValue, UserRef
+from bot.store.base import Store
+
+log = logging.getLogger(__name__)
+
+PricePer = Literal["use", "1k_chars", "answer"]
+
+
+@dataclass(frozen=True, slots=True)
+class Price:
+    """What one use costs: a ``[credits.cost]`` key and how it is counted.
+
+    ``use``: the key's price, reserved before; ``1k_chars``: per 1000 characters of the
+    ``option``, reserved before; ``answer``: charged after the answer for the units the
+    handler reported on its bill (tokens, minutes; a key with ``_1k_`` is per 1000), so
+    the user is only refused when nothing is left. ``job``: success is a tracked job
+    (Midjourney, Suno, Luma), settled when it finishes."""
+
+    cost: str
+    per: PricePer = "use"
+    option: str = ""
+    job: bool = False
+
+    @property
+    def metered(self) -> bool:
+        return self.per == "answer"
+
+
+@dataclass(frozen=True, slots=True)
+class Guard:
+    """What a command, message route or button route declares to the gate."""
+
+    label: str  # how refusals name it: "/imagine", a button's label
+    capability: str | None = None
+    price: Price | None = None
+    admin: bool = False
+
+
+class Gate:
+    def __init__(self, config: AppConfig, store: Store, clock: Callable[[], float]) -> None:
+        self._config = config
+        self._store = store
+        self._clock = clock
+        self.access = AccessPolicy(config.access, store)
+        self.credits = Credits(config.credits, store, clock)
+
+    async def admit(
+        self,
+        guard: Guard,
+        user: UserRef,
+        chat: ChatRef,
+        roles: tuple[str, ...],
+        options: Mapping[str, OptionValue],
+        bill: Bill,
+    ) -> None:
+        """Raise ``UserError`` when the user may not go on; otherwise reserve the price on
+        ``bill``."""
+        if guard.admin and not self.access.is_admin(user, chat):
+            raise UserError("access.admin_only", command=guard.label)
+        refusal = await self.access.check(user, chat, roles, guard.capability)
+        if refusal is not None:
+            if refusal.capability is not None:
+                word = CatalogueWord(f"capability.{refusal.capability}")
+                raise UserError(refusal.key, capability=word)
+            raise UserError(refusal.key)
+        price = guard.price
+        if price is None:
+            return
+        if price.job:
+            await self._check_running_jobs(user, chat)
+        who = user_identity(user, chat)
+        capability = guard.capability or price.cost
+        amount = self._amount(price, options)
+        if price.metered:
+            balance = await self.credits.balance(who)
+            self._check_cooldown(balance)
+            if self._config.credits.enabled and balance.left <= 0:
+                raise UserError("credits.none_left", left=amount_text(balance.left),
+                                reset=self.credits.reset_time_text())
+            return
+        hold, balance = await self.credits.reserve(
+            who, capability, amount, lambda b: self._refusal(b, amount) is not None
+        )
+        if hold is None:
+            refusal_error = self._refusal(balance, amount)
+            assert refusal_error is not None
+            if refusal_error.key == "credits.not_enough":
+                refusal_error.fmt["command"] = guard.label
+            raise refusal_error
+        bill.hold = hold
+
+    async def finish(self, guard: Guard, user: UserRef, chat: ChatRef, bill: Bill,
+                     *, failed: bool) -> None:
+        """Settle what :meth:`admit` reserved (see the module's rules); never raises."""
+        price = guard.price
+        try:
+            if bill.hold is not None and bill.job_id is None:
+                succeeded = not failed and price is not None and not price.job
+                await self.credits.settle(bill.hold, succeeded=succeeded)
+            if bill.units:
+                amount = metered_amount(self._config.credits, bill.units)
+                capability = guard.capability or (price.cost if price is not None else "")
+                await self.credits.charge(user_identity(user, chat), capability, amount)
+        except Exception:  # the answer is given; a ledger failure must not turn it into one
+            log.exception("could not settle the credits of %s", guard.label)
+
+    # -- internals -----------------------------------------------------------------------
+
+    def _amount(self, price: Price, options: Mapping[str, OptionValue]) -> float:
+        cost = self._config.credits.price(price.cost)
+        if price.per == "use":
+            return cost
+        if price.per == "1k_chars":
+            value = options.get(price.option)
+            chars = len(value) if isinstance(value, str) else 0
+            return cost * chars / 1000
+        return 0.0
+
+    def _refusal(self, balance: Balance, amount: float) -> UserError | None:
+        cooldown = self._cooldown_left(balance)
+        if cooldown > 0:
+            return UserError("limits.cooldown", seconds=math.ceil(cooldown))
+        config = self._config.credits
+        if not config.enabled:
+            return None
+        reset = self.credits.reset_time_text()
+        if config.bot_daily > 0 and balance.totals.bot_spent + amount > config.bot_daily:
+            return UserError("credits.bot_cap", reset=reset)
+        if amount > 0 and amount > balance.left:
+            return UserError("credits.not_enough", command="", cost=amount_text(amount),
+                             left=amount_text(max(0.0, balance.left)), reset=reset)
+        return None
+
+    def _cooldown_left(self, balance: Balance) -> float:
+        cooldown = self._config.limits.cooldown_s
+        last = balance.totals.last_use_at
+        if cooldown <= 0 or last is None:
+            return 0.0
+        return last + cooldown - self._clock()
+
+    def _check_cooldown(self, balance: Balance) -> None:
+        left = self._cooldown_left(balance)
+        if left > 0:
+            raise UserError("limits.cooldown", seconds=math.ceil(left))
+
+    async def _check_running_jobs(self, user: UserRef, chat: ChatRef) -> None:
+        limit = self._config.limits.concurrent_jobs
+        if limit <= 0:
+            return
+        jobs = await self._store.list_jobs_for_owner(chat.platform, user.id, limit=limit + 50)
+        running = sum(1 for job in jobs if job.is_active)
+        if running >= limit:
+            raise UserError("limits.concurrent", count=running, limit=limit)

@@ -1,0 +1,232 @@
+"""The credit ledger and access rules on SQLite (see ``bot.store.community``).
+
+Settling is one ``INSERT ... SELECT`` from the reserve row that a unique index lets land at
+most once per hold; the same statement shape works on PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Final
+
+import aiosqlite
+
+from bot.store.community import (
+    AccessRule,
+    Admit,
+    CreditTotals,
+    LedgerDay,
+    LedgerEntry,
+    OpenHold,
+    Settlement,
+)
+from bot.store.sqlite.db import Database, placeholders
+
+# A reserve is open while no settlement row shares its hold.
+_OPEN: Final = (
+    "kind = 'reserve' AND NOT EXISTS (SELECT 1 FROM credit_ledger s"
+    " WHERE s.hold = credit_ledger.hold AND s.kind IN ('charge', 'refund'))"
+)
+
+
+def _entry(row: sqlite3.Row) -> LedgerEntry:
+    return LedgerEntry(hold=row["hold"], identity=row["identity"], capability=row["capability"],
+                       kind=row["kind"], amount=row["amount"], job_id=row["job_id"],
+                       day=row["day"], created_at=row["created_at"])
+
+
+async def _rows(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]
+                ) -> list[sqlite3.Row]:
+    async with conn.execute(sql, params) as cursor:
+        return list(await cursor.fetchall())
+
+
+async def _totals(conn: aiosqlite.Connection, identity: str, day: int) -> CreditTotals:
+    spent: dict[int, float] = {}
+    for row in await _rows(
+        conn,
+        f"SELECT day, SUM(amount) AS amount FROM credit_ledger WHERE identity = ? AND day <= ?"
+        f" AND (kind = 'charge' OR ({_OPEN})) GROUP BY day",
+        (identity, day),
+    ):
+        spent[row["day"]] = float(row["amount"])
+    charged: dict[str, float] = {}
+    reserved: dict[str, float] = {}
+    uses: dict[str, int] = {}
+    for row in await _rows(
+        conn,
+        f"SELECT capability, kind, ({_OPEN}) AS is_open, SUM(amount) AS amount, COUNT(*) AS n"
+        " FROM credit_ledger WHERE identity = ? AND day = ?"
+        " AND kind IN ('reserve', 'charge') GROUP BY capability, kind, is_open",
+        (identity, day),
+    ):
+        capability = row["capability"]
+        if row["kind"] == "charge":
+            charged[capability] = charged.get(capability, 0.0) + float(row["amount"])
+        elif row["is_open"]:
+            reserved[capability] = reserved.get(capability, 0.0) + float(row["amount"])
+    for row in await _rows(
+        conn,
+        "SELECT capability, COUNT(*) AS n FROM credit_ledger r WHERE identity = ? AND day = ?"
+        " AND (kind = 'reserve' OR (kind = 'charge' AND NOT EXISTS (SELECT 1 FROM credit_ledger"
+        " x WHERE x.hold = r.hold AND x.kind = 'reserve')))"
+        " AND NOT EXISTS (SELECT 1 FROM credit_ledger f WHERE f.hold = r.hold"
+        " AND f.kind = 'refund') GROUP BY capability",
+        (identity, day),
+    ):
+        uses[row["capability"]] = int(row["n"])
+    (granted_row,) = await _rows(
+        conn,
+        "SELECT COALESCE(SUM(amount), 0) AS g, (SELECT MAX(created_at) FROM credit_ledger"
+        " WHERE identity = ? AND kind IN ('reserve', 'charge')) AS last"
+        " FROM credit_ledger WHERE identity = ? AND kind = 'grant'",
+        (identity, identity),
+    )
+    (bot_row,) = await _rows(
+        conn,
+        f"SELECT COALESCE(SUM(amount), 0) AS s FROM credit_ledger WHERE day = ?"
+        f" AND (kind = 'charge' OR ({_OPEN}))",
+        (day,),
+    )
+    return CreditTotals(day=day, spent_by_day=spent, granted=float(granted_row["g"]),
+                        charged=charged, reserved=reserved, uses=uses,
+                        last_use_at=granted_row["last"], bot_spent=float(bot_row["s"]))
+
+
+class SqliteLedger:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def credit_totals(self, identity: str, day: int) -> CreditTotals:
+        async with self._db.transaction() as conn:
+            return await _totals(conn, identity, day)
+
+    async def reserve_credits(
+        self,
+        *,
+        hold: str,
+        identity: str,
+        capability: str,
+        amount: float,
+        day: int,
+        at: float,
+        admit: Admit,
+    ) -> tuple[bool, CreditTotals]:
+        async with self._db.transaction() as conn:
+            totals = await _totals(conn, identity, day)
+            if not admit(totals):
+                return False, totals
+            await conn.execute(
+                "INSERT INTO credit_ledger (hold, identity, capability, kind, amount, day,"
+                " created_at) VALUES (?, ?, ?, 'reserve', ?, ?, ?)",
+                (hold, identity, capability, amount, day, at),
+            )
+            return True, totals
+
+    async def attach_hold(self, hold: str, job_id: int) -> None:
+        await self._db.execute(
+            "UPDATE credit_ledger SET job_id = ? WHERE hold = ? AND kind = 'reserve'",
+            (job_id, hold),
+        )
+
+    async def settle_hold(self, hold: str, kind: Settlement, *, at: float) -> bool:
+        changed = await self._db.execute(
+            "INSERT INTO credit_ledger (hold, identity, capability, kind, amount, job_id, day,"
+            " created_at) SELECT hold, identity, capability, ?, amount, job_id, day, ?"
+            " FROM credit_ledger WHERE hold = ? AND kind = 'reserve'"
+            " ON CONFLICT DO NOTHING",
+            (kind, at, hold),
+        )
+        return changed > 0
+
+    async def charge_credits(
+        self, *, hold: str, identity: str, capability: str, amount: float, day: int, at: float
+    ) -> bool:
+        changed = await self._db.execute(
+            "INSERT INTO credit_ledger (hold, identity, capability, kind, amount, day,"
+            " created_at) VALUES (?, ?, ?, 'charge', ?, ?, ?) ON CONFLICT DO NOTHING",
+            (hold, identity, capability, amount, day, at),
+        )
+        return changed > 0
+
+    async def grant_credits(self, *, hold: str, identity: str, amount: float, at: float,
+                            day: int) -> None:
+        await self._db.execute(
+            "INSERT INTO credit_ledger (hold, identity, capability, kind, amount, day,"
+            " created_at) VALUES (?, ?, '', 'grant', ?, ?, ?)",
+            (hold, identity, amount, day, at),
+        )
+
+    async def open_holds(self, *, created_before: float | None = None) -> list[OpenHold]:
+        sql = f"SELECT * FROM credit_ledger WHERE {_OPEN}"
+        params: tuple[object, ...] = ()
+        if created_before is not None:
+            sql += " AND created_at < ?"
+            params = (created_before,)
+        rows = await self._db.fetch_all(sql + " ORDER BY id", params)
+        return [OpenHold(hold=r["hold"], identity=r["identity"], capability=r["capability"],
+                         amount=r["amount"], job_id=r["job_id"], day=r["day"],
+                         created_at=r["created_at"]) for r in rows]
+
+    async def ledger_entries(self, identity: str | None = None) -> list[LedgerEntry]:
+        if identity is None:
+            rows = await self._db.fetch_all("SELECT * FROM credit_ledger ORDER BY id")
+        else:
+            rows = await self._db.fetch_all(
+                "SELECT * FROM credit_ledger WHERE identity = ? ORDER BY id", (identity,)
+            )
+        return [_entry(row) for row in rows]
+
+    async def ledger_days(self, first_day: int, last_day: int) -> list[LedgerDay]:
+        rows = await self._db.fetch_all(
+            "SELECT day, capability, identity,"
+            " SUM(CASE WHEN kind = 'charge' THEN amount ELSE 0 END) AS charged,"
+            " SUM(CASE WHEN kind = 'reserve' OR (kind = 'charge' AND NOT EXISTS (SELECT 1"
+            " FROM credit_ledger x WHERE x.hold = l.hold AND x.kind = 'reserve'))"
+            " THEN 1 ELSE 0 END) AS uses,"
+            " SUM(CASE WHEN kind = 'refund' THEN 1 ELSE 0 END) AS refunds"
+            " FROM credit_ledger l WHERE day BETWEEN ? AND ? AND kind != 'grant'"
+            " GROUP BY day, capability, identity ORDER BY day, capability, identity",
+            (first_day, last_day),
+        )
+        return [LedgerDay(day=r["day"], capability=r["capability"], identity=r["identity"],
+                          charged=float(r["charged"]), uses=int(r["uses"]),
+                          refunds=int(r["refunds"])) for r in rows]
+
+
+
+class SqliteAccess:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def set_access_rule(self, identity: str, rule: AccessRule, *, at: float) -> None:
+        await self._db.execute(
+            "INSERT INTO access_rules (identity, rule, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (identity) DO UPDATE SET rule = excluded.rule,"
+            " updated_at = excluded.updated_at",
+            (identity, rule, at),
+        )
+
+    async def access_rules(self, identities: tuple[str, ...]) -> dict[str, AccessRule]:
+        if not identities:
+            return {}
+        rows = await self._db.fetch_all(
+            f"SELECT identity, rule FROM access_rules WHERE identity IN"
+            f" ({placeholders(len(identities))})",
+            identities,
+        )
+        return {row["identity"]: "deny" if row["rule"] == "deny" else "allow" for row in rows}
+
+    async def set_allowance(self, identity: str, daily: float, *, at: float) -> None:
+        await self._db.execute(
+            "INSERT INTO credit_allowances (identity, daily, updated_at) VALUES (?, ?, ?)"
+            " ON CONFLICT (identity) DO UPDATE SET daily = excluded.daily,"
+            " updated_at = excluded.updated_at",
+            (identity, daily, at),
+        )
+
+    async def allowance(self, identity: str) -> float | None:
+        row = await self._db.fetch_one(
+            "SELECT daily FROM credit_allowances WHERE identity = ?", (identity,)
+        )
+        return float(row["daily"]) if row is not None else None

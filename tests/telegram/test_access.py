@@ -1,0 +1,86 @@
+"""[access] on Telegram: refused users, chats and capabilities get one short answer and
+nothing reaches the relay; admins are never refused; /admin is for admins only."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bot.config import AccessConfig, AppConfig
+from bot.sim import SimRelay
+from tests.telegram.conftest import Running
+
+ALICE, BOB, CAROL = "telegram:1001", "telegram:1002", "telegram:1003"
+ALLOWED_GROUP = -100777
+
+
+@pytest.fixture
+def config(config: AppConfig) -> AppConfig:
+    return dataclasses.replace(config, access=AccessConfig(
+        admins=frozenset({CAROL}),
+        users=frozenset({ALICE, BOB}),
+        deny_users=frozenset({BOB}),
+        chats=frozenset({f"telegram:{ALLOWED_GROUP}"}),
+        only={"video": frozenset({ALICE}), "image": frozenset({CAROL})},
+    ))
+
+
+def relay_calls(sim: SimRelay) -> list[str]:
+    return [r.path for r in sim.requests if not r.path.startswith("/sim/")]
+
+
+async def test_a_user_outside_the_allowlist_is_refused_and_nothing_is_sent(
+    bot: Running, sim: SimRelay
+) -> None:
+    dave = bot.fake.user(1004, "Dave")
+    dm = bot.fake.private_chat(dave)
+    await bot.say("hello there", chat=dm, user=dave)
+    answer = await bot.answer(dm)
+    assert answer.text == "Sorry, you are not allowed to use this bot."
+    await bot.say("/imagine a fox", chat=dm, user=dave)
+    await bot.answer(dm, after=1, containing="not allowed")
+    assert relay_calls(sim) == []
+
+
+async def test_a_denied_user_is_refused_even_when_listed(bot: Running, sim: SimRelay) -> None:
+    bob = bot.fake.user(1002, "Bob")
+    dm = bot.fake.private_chat(bob)
+    await bot.say("/chat hi", chat=dm, user=bob)
+    assert (await bot.answer(dm)).text == "Sorry, you are not allowed to use this bot."
+    assert relay_calls(sim) == []
+
+
+async def test_only_listed_groups_are_answered(bot: Running, sim: SimRelay) -> None:
+    other = bot.fake.group(-100999, "Elsewhere")
+    await bot.say("/chat@relay_test_bot hi", chat=other)
+    assert (await bot.answer(other)).text == "Sorry, this bot is not allowed to answer here."
+    assert relay_calls(sim) == []
+    allowed = bot.fake.group(ALLOWED_GROUP, "Artists")
+    await bot.say("/chat@relay_test_bot hi", chat=allowed)
+    await bot.answer(allowed, containing="simulated")
+    assert relay_calls(sim) == ["/v1/chat/completions"]
+
+
+async def test_a_capability_is_for_the_users_listed_under_access_only(
+    bot: Running, sim: SimRelay
+) -> None:
+    await bot.say("/dalle a lighthouse")
+    answer = await bot.answer()
+    assert answer.text == "Sorry, you are not allowed to use image generation here."
+    assert relay_calls(sim) == []
+    await bot.say("/video a wave")  # Alice is listed for video
+    await bot.answer(after=1, containing="a wave")
+    assert relay_calls(sim) == ["/luma/v1/generations"]
+
+
+async def test_admins_pass_every_rule_and_only_they_may_use_admin(
+    bot: Running, sim: SimRelay
+) -> None:
+    await bot.say("/admin stats")
+    assert (await bot.answer()).text == "Only the bot's admins may use /admin."
+    carol = bot.fake.user(1003, "Carol")
+    dm = bot.fake.private_chat(carol)
+    await bot.say("/dalle a lighthouse", chat=dm, user=carol)  # not in users, but an admin
+    await bot.answer(dm, containing="lighthouse")
+    assert relay_calls(sim) == ["/v1/images/generations"]

@@ -1,0 +1,187 @@
+"""[credits] and [limits] on Telegram: reserve before the relay, charge on success, refund
+on every failure, exactly once; /usage shows the numbers."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+from bot.config import AppConfig, CreditsConfig, LimitsConfig
+from bot.sim import SimRelay
+from bot.sim.faults import Fault
+from bot.store.community import LedgerEntry
+from tests.fakes.clock import Jobs
+from tests.telegram.conftest import Running
+from tests.telegram.test_jobs import zoom_question
+
+ALICE = "telegram:1001"
+COSTS = {"mj_imagine": 8.0, "mj_action": 4.0, "dalle": 10.0, "chat_1k_tokens": 5000.0, "video": 30.0}
+
+
+@pytest.fixture
+def limits() -> LimitsConfig:
+    return LimitsConfig(concurrent_jobs=3, cooldown_s=0)
+
+
+@pytest.fixture
+def config(config: AppConfig, limits: LimitsConfig) -> AppConfig:
+    return dataclasses.replace(
+        config, credits=CreditsConfig(enabled=True, daily=20, cost=COSTS), limits=limits
+    )
+
+
+async def ledger(bot: Running) -> list[tuple[str, str, float]]:
+    entries: list[LedgerEntry] = await bot.app.core.services.store.ledger_entries(ALICE)
+    return [(e.kind, e.capability, e.amount) for e in entries]
+
+
+async def submit(bot: Running, command: str, *, containing: str) -> None:
+    before = len(bot.fake.messages_in(bot.dm))
+    await bot.say(command)
+    await bot.answer(after=before, containing=containing)
+    await bot.adapter.settled()
+
+
+async def test_a_job_is_reserved_then_charged_when_it_succeeds(
+    bot: Running, jobs: Jobs, sim: SimRelay
+) -> None:
+    await submit(bot, "/imagine a red fox", containing="a red fox")
+    assert await ledger(bot) == [("reserve", "midjourney", 8.0)]
+    await submit(bot, "/usage", containing="Left")
+    usage = bot.fake.messages_in(bot.dm)[-1].text
+    assert "Reserved by running jobs: 8" in usage and "Left: 12" in usage
+    for _ in range(3):
+        await jobs.tick()
+    assert await ledger(bot) == [("reserve", "midjourney", 8.0), ("charge", "midjourney", 8.0)]
+    await jobs.tick()  # a later tick (or restart) settles nothing again
+    assert len(await ledger(bot)) == 2
+
+
+async def test_too_few_credits_are_refused_with_the_numbers_and_nothing_is_sent(
+    bot: Running, sim: SimRelay
+) -> None:
+    await submit(bot, "/imagine one", containing="one")
+    await submit(bot, "/imagine two", containing="two")
+    await submit(bot, "/imagine three", containing="costs")
+    refusal = bot.fake.messages_in(bot.dm)[-1].text
+    assert refusal == "/imagine costs 8 credits; you have 4 left until 00:00 UTC."
+    assert len(sim.requests_to("/mj/submit/imagine")) == 2
+
+
+async def test_a_refused_submit_is_refunded(bot: Running, sim: SimRelay) -> None:
+    sim.add_fault(Fault("POST", "/mj/submit/imagine", status=500))
+    await submit(bot, "/imagine a fox", containing="")
+    assert await ledger(bot) == [("reserve", "midjourney", 8.0), ("refund", "midjourney", 8.0)]
+
+
+async def test_a_failed_job_is_refunded(bot: Running, jobs: Jobs) -> None:
+    await submit(bot, "/imagine [fail] a fox", containing="a fox")
+    for _ in range(3):
+        await jobs.tick()
+    assert await ledger(bot) == [("reserve", "midjourney", 8.0), ("refund", "midjourney", 8.0)]
+
+
+async def test_a_timed_out_job_is_refunded(bot: Running, jobs: Jobs, sim: SimRelay) -> None:
+    await submit(bot, "/imagine a slow fox", containing="a slow fox")
+    [task_id] = sim.mj_task_ids()
+    sim.set_mj_task_status(task_id, "IN_PROGRESS", progress="10%")
+    await jobs.tick()
+    await jobs.tick(7 * 24 * 3600)  # far past any deadline
+    await jobs.tick()
+    assert await ledger(bot) == [("reserve", "midjourney", 8.0), ("refund", "midjourney", 8.0)]
+
+
+async def test_a_cancelled_job_is_refunded(bot: Running, jobs: Jobs, sim: SimRelay) -> None:
+    await submit(bot, "/imagine a fox", containing="a fox")
+    [task_id] = sim.mj_task_ids()
+    sim.set_mj_task_status(task_id, "SUBMITTED")
+    job = (await bot.app.core.services.store.list_jobs_for_owner("telegram", "1001"))[0]
+    await submit(bot, f"/cancel {job.id}", containing="")
+    await jobs.tick()
+    await jobs.tick()
+    assert await ledger(bot) == [("reserve", "midjourney", 8.0), ("refund", "midjourney", 8.0)]
+
+
+async def test_an_answer_given_at_once_is_charged_and_a_failed_one_refunded(
+    bot: Running, sim: SimRelay
+) -> None:
+    await submit(bot, "/dalle a lighthouse", containing="lighthouse")
+    sim.add_fault(Fault("POST", "/v1/images/generations", status=400))
+    await submit(bot, "/dalle a second lighthouse", containing="")
+    assert await ledger(bot) == [
+        ("reserve", "image", 10.0), ("charge", "image", 10.0),
+        ("reserve", "image", 10.0), ("refund", "image", 10.0),
+    ]
+
+
+async def test_chat_is_charged_after_the_answer_by_its_usage_and_may_go_below_zero_once(
+    bot: Running, sim: SimRelay
+) -> None:
+    await submit(bot, "hello", containing="simulated")
+    [(kind, capability, amount)] = await ledger(bot)
+    assert (kind, capability) == ("charge", "chat")
+    assert amount > 20  # 5 credits a token: one answer overdraws the day
+    await submit(bot, "and again?", containing="no credits left")
+    assert len(sim.requests_to("/v1/chat/completions")) == 1
+
+
+async def test_usage_shows_allowance_charged_reserved_left_and_capabilities(
+    bot: Running, jobs: Jobs
+) -> None:
+    await submit(bot, "/imagine a fox", containing="a fox")
+    for _ in range(3):
+        await jobs.tick()
+    await submit(bot, "/imagine an owl", containing="an owl")
+    await submit(bot, "/usage", containing="Left")
+    text = bot.fake.messages_in(bot.dm)[-1].text
+    assert "the day resets at 00:00 UTC" in text
+    for line in ("Daily allowance: 20", "Extra credits: 0", "Charged today: 8",
+                 "Reserved by running jobs: 8", "Left: 4",
+                 "Midjourney: 2 uses, 8 charged, 8 reserved"):
+        assert line in text
+
+
+async def test_running_jobs_are_limited_per_user(bot: Running, sim: SimRelay) -> None:
+    await bot.app.core.services.store.set_allowance(ALICE, 1000, at=bot.clock())
+    for prompt in ("one", "two", "three"):
+        await submit(bot, f"/imagine {prompt}", containing=prompt)
+    await submit(bot, "/imagine four", containing="running")
+    text = bot.fake.messages_in(bot.dm)[-1].text
+    assert text == ("You already have 3 jobs running (at most 3). "
+                    "Try again when one of them has finished.")
+    assert len(sim.requests_to("/mj/submit/imagine")) == 3
+
+
+@pytest.mark.parametrize("limits", [LimitsConfig(cooldown_s=30)])
+async def test_a_cooldown_answers_when_to_try_again(bot: Running, sim: SimRelay) -> None:
+    await submit(bot, "/dalle a lighthouse", containing="lighthouse")
+    bot.clock.now += 10
+    await submit(bot, "/dalle another lighthouse", containing="wait")
+    assert bot.fake.messages_in(bot.dm)[-1].text == (
+        "Please wait 20 s before the next paid command."
+    )
+    assert len(sim.requests_to("/v1/images/generations")) == 1
+    await submit(bot, "/usage", containing="Left")  # free commands are not held back
+    bot.clock.now += 21
+    await submit(bot, "/dalle a third lighthouse", containing="third lighthouse")
+    assert len(sim.requests_to("/v1/images/generations")) == 2
+
+
+async def test_a_button_that_asks_first_is_paid_by_the_answer_that_starts_the_job(
+    bot: Running, jobs: Jobs, sim: SimRelay
+) -> None:
+    await bot.app.core.services.store.set_allowance(ALICE, 100, at=bot.clock())
+    await zoom_question(bot, jobs)  # /imagine, U1, then Custom Zoom asks for the prompt
+    await bot.say("a lighthouse --zoom 1.2")
+    await sim.wait_for_requests("/mj/submit/modal", 1)
+    await bot.adapter.settled()
+    for _ in range(3):
+        await jobs.tick()
+    kinds = [(kind, amount) for kind, _, amount in await ledger(bot)]
+    assert kinds == [
+        ("reserve", 8.0), ("charge", 8.0),  # /imagine
+        ("reserve", 4.0), ("charge", 4.0),  # U1
+        ("reserve", 4.0), ("refund", 4.0),  # Custom Zoom only asked
+        ("reserve", 4.0), ("charge", 4.0),  # the answer started the zoom
+    ]

@@ -63,11 +63,24 @@ async def _populate(store: Store, clock: JumpingClock) -> None:
     await store.record_usage("discord", "u2", "9", kind="suno")
     assert await store.claim_lease("job-poller", "worker-a", FAR_FUTURE_S)
 
+    await store.reserve_credits(hold="h1", identity="telegram:u1", capability="midjourney",
+                                amount=8, day=20000, at=clock(), admit=lambda totals: True)
+    await store.attach_hold("h1", running.id)
+    await store.reserve_credits(hold="h2", identity="discord:u2", capability="music",
+                                amount=15, day=20000, at=clock(), admit=lambda totals: True)
+    await store.settle_hold("h2", "charge", at=clock())
+    await store.grant_credits(hold="g1", identity="telegram:u1", amount=50, at=clock(),
+                              day=20000)
+    await store.set_access_rule("discord:9", "deny", at=clock())
+    await store.set_allowance("telegram:u1", 250.5, at=clock())
+
 
 _ORDER = {
     "settings": "scope, platform, owner_id, key",
     "pending_inputs": "platform, chat_id, user_id",
     "leases": "name",
+    "access_rules": "identity",
+    "credit_allowances": "identity",
 }
 
 
@@ -128,6 +141,12 @@ async def test_migrate_store_copies_every_row_and_refuses_a_second_run(
         assert limits == {"limits": {"n": [1, 2.5, None]}}
         usage = await target.usage_summary("telegram", "u1", since=0)
         assert usage == await source.usage_summary("telegram", "u1", since=0)
+        assert await target.ledger_entries() == await source.ledger_entries()
+        assert await target.credit_totals("telegram:u1", 20000) == (
+            await source.credit_totals("telegram:u1", 20000)
+        )
+        assert await target.access_rules(("discord:9",)) == {"discord:9": "deny"}
+        assert await target.allowance("telegram:u1") == 250.5
         # New rows continue after the copied ids instead of colliding with them.
         fresh = await target.create_job(kind="mj", platform="p", user_id="u", chat_id="c")
         assert fresh.id == 4

@@ -16,7 +16,8 @@ from tests.telegram.conftest import Running
 from tests.telegram.test_jobs import zoom_question
 
 ALICE = "telegram:1001"
-COSTS = {"mj_imagine": 8.0, "mj_action": 4.0, "dalle": 10.0, "chat_1k_tokens": 5000.0, "video": 30.0}
+COSTS = {"mj_imagine": 8.0, "mj_action": 4.0, "dalle": 10.0, "chat_1k_tokens": 5000.0,
+         "video": 30.0}
 
 
 @pytest.fixture

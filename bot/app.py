@@ -6,15 +6,20 @@ then the job tracker, which sends through the adapters, and closes everything in
 reverse order. Platform libraries are imported only for the platforms configured, so a
 Telegram-only bot never loads discord.py. ``run_forever`` adds signal handling for
 ``relaybot run``.
+
+Roles (``relaybot run --only telegram,discord,jobs``, see :func:`assign_roles`) split the
+work between processes sharing one PostgreSQL store: a platform named receives its
+events here, the others at most send; ``jobs`` runs the job tracker.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from types import TracebackType
@@ -68,6 +73,44 @@ PLATFORMS: Final[tuple[Platform, ...]] = (
 )
 
 
+ROLES: Final = ("telegram", "discord", "jobs")
+
+
+class RoleError(StartupError):
+    """``--only`` names a role this configuration cannot take."""
+
+
+def assign_roles(config: AppConfig, only: Collection[str] | None) -> tuple[AppConfig, bool]:
+    """The configuration for a process taking only the roles ``only`` (None: every role),
+    and whether it runs the job tracker.
+
+    A platform named receives its events here (Telegram polling or webhook, the Discord
+    gateway with this process's shards). With ``jobs``, the tracker runs and every other
+    configured platform is started for sending only (Telegram: the Bot API without
+    getUpdates; Discord: REST without the gateway); without it, they are not started."""
+    if only is None:
+        return config, True
+    unknown = sorted(set(only) - set(ROLES))
+    if unknown:
+        raise RoleError(f"unknown role {', '.join(unknown)}: choose from {', '.join(ROLES)}")
+    sections = {"telegram": config.telegram, "discord": config.discord}
+    for name, section in sections.items():
+        if name in only and section is None:
+            raise RoleError(f"--only {name}: the configuration has no [{name}] section")
+        if name in only and section is not None and not section.receive:
+            raise RoleError(f"--only {name}: [{name}] receive = false in the configuration")
+    jobs = "jobs" in only
+    telegram, discord = config.telegram, config.discord
+    if telegram is not None and "telegram" not in only:
+        telegram = dataclasses.replace(telegram, receive=False) if jobs else None
+    if discord is not None and "discord" not in only:
+        discord = (
+            dataclasses.replace(discord, receive=False, shard_ids=None, shard_count=None)
+            if jobs else None
+        )
+    return dataclasses.replace(config, telegram=telegram, discord=discord), jobs
+
+
 class App:
     def __init__(
         self,
@@ -75,19 +118,24 @@ class App:
         *,
         clock: Clock = time.monotonic,
         sleep: Sleep = asyncio.sleep,
-        wall_clock: Clock = time.time,
+        wall_clock: Clock | None = None,
         store_clock: Clock | None = None,
         platforms: Sequence[str] | None = None,
         start_tracker: bool = True,
+        only: Collection[str] | None = None,
     ) -> None:
         """``platforms`` limits which configured platforms start (tests); default all.
         ``start_tracker=False`` builds the job tracker without its loop, for tests that
-        drive it with ``app.tracker.run_once()`` on virtual time; ``store_clock`` puts the
-        store on virtual time too (default: the store's own clock)."""
-        self.config = config
+        drive it with ``app.tracker.run_once()`` on virtual time. ``only``: the roles of
+        this process (:func:`assign_roles`). ``wall_clock`` and ``store_clock`` (tests,
+        benchmarks: virtual time) are the tracker's and the store's clocks, which must
+        agree (the tracker claims the jobs due by the store's "now"), so giving one gives
+        both; by default the store keeps its own (the database server's for PostgreSQL)
+        and the tracker uses ``time.time``."""
+        self.config, self._track_jobs = assign_roles(config, only)
         self._clock = clock
-        self._wall_clock = wall_clock
-        self._store_clock = store_clock
+        self._store_clock = store_clock if store_clock is not None else wall_clock
+        self._wall_clock = wall_clock or store_clock or time.time
         self._start_tracker = start_tracker
         self._sleep = sleep
         self._platforms = (
@@ -126,24 +174,9 @@ class App:
                 stack.push_async_callback(adapter.stop)
                 self.adapters[adapter.name] = adapter
                 log.info("platform started: %s", adapter.name)
-            # After the adapters (it sends through them), and stopped before them. Its
-            # clock is the wall clock: deadlines and leases are compared across restarts.
-            services = self._core.services
-            credits = Credits(self.config.credits, services.store, self._wall_clock)
-            self.tracker = JobTracker(
-                services, self.adapters, clock=self._wall_clock, sleep=self._sleep,
-                outcome_hooks=(credits,),
-            )
-            if self._start_tracker:
-                await self.tracker.start()
-            stack.push_async_callback(self.tracker.stop)
-            relay = self.config.relay
-            if relay.notify_url is not None and relay.notify_listen is not None:
-                host, port = relay.notify_listen
-                path = urlsplit(relay.notify_url).path
-                listener = NotifyListener(host, port, path, self.tracker.wake)
-                await listener.start()
-                stack.push_async_callback(listener.stop)
+            if self._track_jobs:
+                await self._start_jobs(stack, self._core)
+            log.info("this process: %s", self.describe_roles())
             if self.config.metrics.listen is not None:
                 host, port = self.config.metrics.listen
                 server = MetricsServer(self._core.services.metrics, host, port)
@@ -162,6 +195,36 @@ class App:
             self.adapters.clear()
             raise
         self._stack = stack
+
+    def describe_roles(self) -> str:
+        """What this process does, for the log: ``receives telegram; tracks jobs``."""
+        sections = {"telegram": self.config.telegram, "discord": self.config.discord}
+        receiving = [n for n in self.adapters if (c := sections.get(n)) and c.receive]
+        sending = [n for n in self.adapters if n not in receiving]
+        parts = [f"receives {', '.join(receiving)}"] if receiving else []
+        if sending:
+            parts.append(f"only sends to {', '.join(sending)}")
+        parts.append("tracks jobs" if self.tracker is not None else "tracks no jobs")
+        return "; ".join(parts)
+
+    async def _start_jobs(self, stack: AsyncExitStack, core: Core) -> None:
+        # After the adapters (it sends through them), and stopped before them. Its
+        # clock is the wall clock: deadlines and leases are compared across restarts.
+        credits = Credits(self.config.credits, core.services.store, self._wall_clock)
+        self.tracker = JobTracker(
+            core.services, self.adapters, clock=self._wall_clock, sleep=self._sleep,
+            outcome_hooks=(credits,),
+        )
+        if self._start_tracker:
+            await self.tracker.start()
+        stack.push_async_callback(self.tracker.stop)
+        relay = self.config.relay
+        if relay.notify_url is not None and relay.notify_listen is not None:
+            host, port = relay.notify_listen
+            path = urlsplit(relay.notify_url).path
+            listener = NotifyListener(host, port, path, self.tracker.wake)
+            await listener.start()
+            stack.push_async_callback(listener.stop)
 
     async def stop(self) -> None:
         stack, self._stack = self._stack, None
@@ -199,8 +262,11 @@ class App:
         ]
 
 
-async def run_forever(config: AppConfig, *, sync_commands: bool = False) -> None:
-    """Run until SIGINT or SIGTERM, then shut down cleanly.
+async def run_forever(
+    config: AppConfig, *, sync_commands: bool = False, only: Collection[str] | None = None
+) -> None:
+    """Run until SIGINT or SIGTERM, then shut down cleanly (``only``: the roles of this
+    process, see :func:`assign_roles`).
 
     ``sync_commands`` registers the commands once after start with the platforms that
     need it (Discord's slash commands); it is never done on an ordinary start (Discord
@@ -210,7 +276,7 @@ async def run_forever(config: AppConfig, *, sync_commands: bool = False) -> None
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with App(config) as app:
+        async with App(config, only=only) as app:
             for adapter in app.adapters.values():
                 if sync_commands and isinstance(adapter, SyncsCommands):
                     count = await adapter.sync_commands()

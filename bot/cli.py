@@ -49,6 +49,24 @@ def _build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="register Discord slash commands once after starting (see sync-commands)",
     )
+    run.add_argument(
+        "--only",
+        metavar="ROLES",
+        type=_names,
+        default=None,
+        help="take only these roles (comma-separated), for several processes on one "
+        "PostgreSQL store: telegram (receive Telegram updates), discord (the Discord "
+        "gateway), jobs (poll and deliver jobs; the other platforms only send). "
+        "Default: every role",
+    )
+    run.add_argument(
+        "--shard-ids",
+        metavar="IDS",
+        type=_shard_ids,
+        default=None,
+        help="the Discord shards this process runs, e.g. 0,1 (replaces [discord] shard_ids; "
+        "needs [discord] shard_count)",
+    )
     run.set_defaults(handler=_cmd_run)
 
     sync = sub.add_parser(
@@ -141,6 +159,39 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _names(value: str) -> tuple[str, ...]:
+    names = tuple(part.strip().lower() for part in value.split(",") if part.strip())
+    if not names:
+        raise argparse.ArgumentTypeError("name at least one role")
+    return names
+
+
+def _shard_ids(value: str) -> tuple[int, ...]:
+    try:
+        ids = tuple(int(part) for part in value.split(",") if part.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r}: shard numbers, e.g. 0,1") from None
+    if not ids or min(ids) < 0:
+        raise argparse.ArgumentTypeError(f"{value!r}: shard numbers from 0, e.g. 0,1")
+    return ids
+
+
+def _with_shard_ids(config: AppConfig, ids: tuple[int, ...]) -> AppConfig:
+    """``--shard-ids``: the shards this process runs, checked like ``[discord] shard_ids``."""
+    import dataclasses
+
+    discord = config.discord
+    if discord is None or discord.shard_count is None:
+        raise ConfigError(["--shard-ids needs [discord] shard_count, the number of shards "
+                           "of the whole bot"])
+    if max(ids) >= discord.shard_count or len(set(ids)) != len(ids):
+        raise ConfigError([f"--shard-ids: name each shard once, from 0 to "
+                           f"{discord.shard_count - 1} (shard_count - 1)"])
+    return dataclasses.replace(
+        config, discord=dataclasses.replace(discord, shard_ids=tuple(sorted(ids)))
+    )
+
+
 def _add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
@@ -188,9 +239,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = _load(args, sys.stderr)
     if config is None:
         return EXIT_FAILURE
+    if args.shard_ids is not None:
+        try:
+            config = _with_shard_ids(config, args.shard_ids)
+        except ConfigError as exc:
+            print(f"relaybot: {exc}", file=sys.stderr)
+            return EXIT_USAGE
     setup_logging(config.logging.level, secrets=config.secrets(), format=config.logging.format)
     try:
-        asyncio.run(run_forever(config, sync_commands=args.sync_commands))
+        asyncio.run(run_forever(config, sync_commands=args.sync_commands, only=args.only))
     except StartupError as exc:
         print(f"relaybot: {exc}", file=sys.stderr)
         return EXIT_FAILURE

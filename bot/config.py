@@ -35,6 +35,7 @@ __all__ = [
     "ConfigError",
     "CreditsConfig",
     "DiscordConfig",
+    "JobsConfig",
     "LimitsConfig",
     "LoggingConfig",
     "MetricsConfig",
@@ -107,6 +108,8 @@ class TelegramConfig:
     webhook_path: str = "/telegram"
     webhook_secret: Secret | None = None
     proxy: Secret | None = None  # overrides [network] proxy for Telegram
+    # False: this process only sends (job results); another one polls or serves the webhook.
+    receive: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +120,16 @@ class DiscordConfig:
     guild_ids: tuple[int, ...] = ()
     thread_per_conversation: bool = False  # /chat and mentions in a channel open a thread
     proxy: Secret | None = None  # overrides [network] proxy for Discord (REST and gateway)
+    # False: REST only (sends job results), no gateway connection and so no events.
+    receive: bool = True
+    # The gateway shards this process runs (AutoShardedClient); None: unsharded, unless
+    # shard_count alone is set (then all of 0..shard_count-1 run here).
+    shard_ids: tuple[int, ...] | None = None
+    shard_count: int | None = None
+
+    @property
+    def sharded(self) -> bool:
+        return self.shard_count is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,6 +185,13 @@ class BotConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class JobsConfig:
+    # How long a process's claim on a job (one poll, or one delivery) lasts: when a process
+    # dies, the other processes sharing the store take its jobs over once it runs out.
+    lease_s: float = 300.0
+
+
+@dataclass(frozen=True, slots=True)
 class LoggingConfig:
     level: str = "INFO"
     format: str = "text"  # "json": one JSON object per line
@@ -196,6 +216,7 @@ class AppConfig:
     storage: StorageConfig = field(default_factory=StorageConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
     bot: BotConfig = field(default_factory=BotConfig)
+    jobs: JobsConfig = field(default_factory=JobsConfig)
     logging: LoggingConfig = field(default_factory=LoggingConfig)
     telegram: TelegramConfig | None = None
     discord: DiscordConfig | None = None
@@ -238,8 +259,8 @@ class AppConfig:
 _MEDIA_HOST_RE: Final = re.compile(r"^(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$")
 _LOG_LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 _KNOWN_SECTIONS: Final = (
-    "relay", "telegram", "discord", "storage", "models", "bot", "logging", "network", "metrics",
-    "access", "credits", "limits",
+    "relay", "telegram", "discord", "storage", "models", "bot", "jobs", "logging", "network",
+    "metrics", "access", "credits", "limits",
 )
 
 
@@ -289,6 +310,7 @@ def parse_config(raw: Mapping[str, object], env: Mapping[str, str]) -> AppConfig
     storage = _storage(SectionReader.of(raw, "storage", problems, env))
     models = _models(SectionReader.of(raw, "models", problems, env))
     bot = _bot(SectionReader.of(raw, "bot", problems, env))
+    jobs = _jobs(SectionReader.of(raw, "jobs", problems, env))
     logging_ = _logging(SectionReader.of(raw, "logging", problems, env))
     network = _network(SectionReader.of(raw, "network", problems, env))
     metrics = _metrics(SectionReader.of(raw, "metrics", problems, env))
@@ -305,6 +327,7 @@ def parse_config(raw: Mapping[str, object], env: Mapping[str, str]) -> AppConfig
         storage=storage,
         models=models,
         bot=bot,
+        jobs=jobs,
         logging=logging_,
         network=network,
         metrics=metrics,
@@ -362,6 +385,7 @@ def _telegram(s: SectionReader) -> TelegramConfig | None:
         s.problem("webhook_path", "must start with /")
     webhook_secret = s.optional_secret("webhook_secret")
     proxy = _proxy(s)
+    receive = s.boolean("receive", True)
     s.finish()
     if token is None or base_url is None or base_file_url is None:
         return None
@@ -376,6 +400,7 @@ def _telegram(s: SectionReader) -> TelegramConfig | None:
         webhook_path=webhook_path,
         webhook_secret=Secret(webhook_secret) if webhook_secret else None,
         proxy=proxy,
+        receive=receive,
     )
 
 
@@ -388,6 +413,8 @@ def _discord(s: SectionReader) -> DiscordConfig | None:
     guild_ids = s.int_list("guild_ids")
     thread_per_conversation = s.boolean("thread_per_conversation", False)
     proxy = _proxy(s)
+    receive = s.boolean("receive", True)
+    shard_ids, shard_count = _shards(s, receive)
     s.finish()
     if token is None:
         return None
@@ -398,7 +425,30 @@ def _discord(s: SectionReader) -> DiscordConfig | None:
         guild_ids=guild_ids,
         thread_per_conversation=thread_per_conversation,
         proxy=proxy,
+        receive=receive,
+        shard_ids=shard_ids,
+        shard_count=shard_count,
     )
+
+
+def _shards(s: SectionReader, receive: bool) -> tuple[tuple[int, ...] | None, int | None]:
+    """``shard_ids`` and ``shard_count``: which gateway shards this process runs."""
+    count = int(s.number("shard_count", 0, minimum=1, maximum=100_000)) or None
+    ids: tuple[int, ...] | None = s.int_list("shard_ids", minimum=0) if s.given("shard_ids") \
+        else None
+    if ids is not None and count is None:
+        s.problem("shard_ids", "needs shard_count, the number of shards of the whole bot")
+        return None, None
+    if ids is not None and count is not None:
+        if not ids:
+            s.problem("shard_ids", "must name at least one shard (or leave it out: all)")
+        elif any(shard >= count for shard in ids):
+            s.problem("shard_ids", f"shards are numbered 0 to {count - 1} (shard_count - 1)")
+        elif len(set(ids)) != len(ids):
+            s.problem("shard_ids", "names a shard twice")
+    if count is not None and not receive:
+        s.problem("shard_count", "shards only apply to a process that receives (receive = true)")
+    return (tuple(sorted(ids)) if ids else None), count
 
 
 _POSTGRES_SCHEMES: Final = ("postgresql", "postgres")
@@ -462,6 +512,13 @@ def _bot(s: SectionReader) -> BotConfig:
     )
     s.finish()
     return bot
+
+
+def _jobs(s: SectionReader) -> JobsConfig:
+    d = JobsConfig()
+    jobs = JobsConfig(lease_s=s.number("lease_s", d.lease_s, minimum=1.0, maximum=86_400.0))
+    s.finish()
+    return jobs
 
 
 def _logging(s: SectionReader) -> LoggingConfig:

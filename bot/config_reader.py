@@ -221,14 +221,15 @@ class SectionReader:
             return default
         return tuple(v.strip() for v in value)
 
-    def int_list(self, key: str) -> tuple[int, ...]:
+    def int_list(self, key: str, *, minimum: int = 1) -> tuple[int, ...]:
         value = self._get(key)
         if value is _MISSING:
             return ()
         if not isinstance(value, list) or not all(
-            isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in value
+            isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in value
         ):
-            self.problem(key, "must be a list of positive integers")
+            what = "positive integers" if minimum == 1 else f"integers from {minimum}"
+            self.problem(key, f"must be a list of {what}")
             return ()
         return tuple(value)
 

@@ -49,8 +49,9 @@ async def open_core(
     store_clock: Clock | None = None,
     wall_clock: Clock = time.time,
 ) -> AsyncIterator[Core]:
-    """``store_clock`` replaces the store's "now" (a benchmark's or test's virtual clock);
-    by default the store keeps its own (see :func:`bot.store.open_store`)."""
+    """``store_clock`` replaces the store's "now" (virtual time: a benchmark's, or a test's
+    through ``App(wall_clock=..., store_clock=...)``); by default the store keeps its own
+    (see :func:`bot.store.open_store`)."""
     try:
         store = await open_store(config.storage, clock=store_clock)
     except StoreError as exc:  # unreachable database, schema from a newer relaybot

@@ -37,7 +37,12 @@ import discord
 
 from adapters.base import CoreHandler, Host, PlatformStartError
 from adapters.discord.channel import ChannelResponder, Shared
-from adapters.discord.client import RelayDiscordClient, Restore, point_at
+from adapters.discord.client import (
+    RelayDiscordClient,
+    Restore,
+    ShardedRelayDiscordClient,
+    point_at,
+)
 from adapters.discord.convert import (
     PLATFORM,
     attachment_of,
@@ -140,14 +145,7 @@ class DiscordAdapter:
     async def start(self) -> None:
         self._restore = point_at(self._config.api_base_url, self._config.gateway_url)
         self._session = client_session(self._proxy)
-        client = RelayDiscordClient(
-            build_commands(self._core.commands, self._on_command, self._core.choices,
-                           self._locale),
-            on_message=self._on_message,
-            on_press=self._on_press,
-            on_answer=self._on_answer,
-            proxy=self._proxy,
-        )
+        client = self._new_client()
         self._client = client
         self._shared = Shared(client, self._clock, self._sleep)
         self._threads = ConversationThreads(
@@ -156,9 +154,14 @@ class DiscordAdapter:
         try:
             with _explained_start_failures():
                 await client.login(self._config.token.reveal())
-                # READY ("connect") is enough: interactions are handled from then on, while
-                # discord.py's "ready" waits a further guild_ready_timeout for guild data.
-                connected: asyncio.Future[Any] = asyncio.ensure_future(client.wait_for("connect"))
+                if not self._config.receive:
+                    # REST is all sending needs; the gateway (events) is another process's.
+                    log.info("Discord: sending only as %s (receive = false)", client.user)
+                    return
+                # READY ("connect", of every shard) is enough: interactions are handled
+                # from then on, while discord.py's "ready" waits a further
+                # guild_ready_timeout for guild data.
+                connected = asyncio.ensure_future(client.connected.wait())
                 self._gateway = asyncio.create_task(client.connect(), name="discord-gateway")
                 racing: set[asyncio.Future[Any]] = {connected, self._gateway}
                 await asyncio.wait(racing, return_when=asyncio.FIRST_COMPLETED)
@@ -171,7 +174,34 @@ class DiscordAdapter:
         except BaseException:
             await self.stop()
             raise
-        log.info("Discord connected as %s", client.user)
+        shards = self._config.shard_ids or range(self._config.shard_count or 1)
+        log.info("Discord connected as %s%s", client.user,
+                 f" (shards {', '.join(map(str, shards))} of {self._config.shard_count})"
+                 if self._config.sharded else "")
+
+    def _new_client(self) -> RelayDiscordClient:
+        commands = build_commands(self._core.commands, self._on_command, self._core.choices,
+                                  self._locale)
+        config = self._config
+        if config.receive and config.shard_count is not None:
+            return ShardedRelayDiscordClient(
+                commands,
+                shard_ids=config.shard_ids,
+                shard_count=config.shard_count,
+                on_message=self._on_message,
+                on_press=self._on_press,
+                on_answer=self._on_answer,
+                proxy=self._proxy,
+                identify_sleep=self._sleep,
+            )
+        return RelayDiscordClient(
+            commands,
+            on_message=self._on_message,
+            on_press=self._on_press,
+            on_answer=self._on_answer,
+            proxy=self._proxy,
+            identify_sleep=self._sleep,
+        )
 
     async def stop(self) -> None:
         """Stop taking events, let running handlers finish (``stop_grace_s``), disconnect."""

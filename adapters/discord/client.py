@@ -8,8 +8,9 @@ that restores the previous values.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any
+from typing import Any, Final
 
 import discord
 import yarl
@@ -20,6 +21,10 @@ from adapters.discord.convert import no_mentions
 from bot.proxy import is_socks, socks_connector
 
 Restore = Callable[[], None]
+Sleep = Callable[[float], Awaitable[None]]
+# Discord accepts one IDENTIFY per 5 s (per max_concurrency bucket): shards after the
+# first, and reconnects, wait this long (discord.py's own default, on our sleep).
+IDENTIFY_INTERVAL_S: Final = 5.0
 
 
 def point_at(api_base_url: str | None, gateway_url: str | None) -> Restore:
@@ -61,8 +66,12 @@ class RelayDiscordClient(discord.Client):
         on_answer: AnswerHandler | None = None,
         guild_ready_timeout_s: float = 2.0,
         proxy: str | None = None,
+        identify_sleep: Sleep = asyncio.sleep,
+        **shards: Any,
     ) -> None:
-        """``proxy``: an http(s):// or socks5:// URL for REST and the gateway alike."""
+        """``proxy``: an http(s):// or socks5:// URL for REST and the gateway alike.
+        ``identify_sleep`` spaces IDENTIFYs (tests: virtual time); ``shards`` go to
+        :class:`discord.AutoShardedClient` (see :class:`ShardedRelayDiscordClient`)."""
         # relaybot never joins voice: discord.py's start-up warnings about the voice
         # libraries (PyNaCl, davey) would only alarm operators.
         discord.VoiceClient.warn_nacl = False
@@ -78,6 +87,7 @@ class RelayDiscordClient(discord.Client):
             allowed_mentions=no_mentions(),
             guild_ready_timeout=guild_ready_timeout_s,
             **routing,
+            **shards,
         )
         self.tree: app_commands.CommandTree[RelayDiscordClient] = app_commands.CommandTree(self)
         for command in commands:
@@ -86,9 +96,18 @@ class RelayDiscordClient(discord.Client):
         self._press_handler = on_press
         self._answer_handler = on_answer
         self.accepting = True  # False while stopping: new events are ignored
+        self._identify_sleep = identify_sleep
+        self.connected = asyncio.Event()  # set once the gateway (every shard) is READY
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(KeyButton)
+
+    async def on_connect(self) -> None:
+        self.connected.set()
+
+    async def before_identify_hook(self, shard_id: int | None, *, initial: bool = False) -> None:
+        if not initial:
+            await self._identify_sleep(IDENTIFY_INTERVAL_S)
 
     async def on_message(self, message: discord.Message) -> None:
         if self._message_handler is not None and self.accepting:
@@ -104,3 +123,30 @@ class RelayDiscordClient(discord.Client):
         answered = modal_answer(interaction)
         if answered is not None and self._answer_handler is not None and self.accepting:
             await self._answer_handler(interaction, *answered)
+
+
+class ShardedRelayDiscordClient(RelayDiscordClient, discord.AutoShardedClient):
+    """The same client running a range of the bot's gateway shards in this process
+    (``[discord] shard_ids`` of ``shard_count``); Discord sends each guild's events to
+    the one shard ``(guild_id >> 22) % shard_count``, DMs to shard 0."""
+
+    def __init__(
+        self,
+        commands: Sequence[app_commands.Command[Any, ..., None]],
+        *,
+        shard_ids: Sequence[int] | None,
+        shard_count: int,
+        **options: Any,
+    ) -> None:
+        ids = list(shard_ids) if shard_ids else None
+        super().__init__(commands, shard_ids=ids, shard_count=shard_count, **options)
+        self.expected_shards = frozenset(ids if ids is not None else range(shard_count))
+        self._shards_up: set[int] = set()
+
+    async def on_connect(self) -> None:
+        """Per shard: readiness waits for all of them (:meth:`on_shard_connect`)."""
+
+    async def on_shard_connect(self, shard_id: int) -> None:
+        self._shards_up.add(shard_id)
+        if self._shards_up >= self.expected_shards:
+            self.connected.set()

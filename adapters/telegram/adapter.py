@@ -74,6 +74,9 @@ class TelegramSettings:
     shutdown_grace_s: float = 5.0  # running work may finish this long on stop
     register_commands: bool = True  # setMyCommands (only when the list changed)
     proxy: str | None = None  # http(s):// or socks5:// URL for every Bot API call
+    # False: send only (job results from a process sharing the store); another process
+    # receives the updates, by polling or by the webhook.
+    receive: bool = True
 
 
 def _start_failure(exc: TelegramError) -> PlatformStartError:
@@ -150,7 +153,8 @@ class TelegramAdapter:
             .request(bot_api_request(self._settings.proxy, pool_size=256))
             .get_updates_request(bot_api_request(self._settings.proxy, pool_size=1))
         )
-        if self._settings.webhook is not None:
+        receive = self._settings.receive
+        if self._settings.webhook is not None or not receive:
             builder = builder.updater(None)
         app = builder.build()
         app.add_handler(TypeHandler(Update, self._on_update))
@@ -163,6 +167,12 @@ class TelegramAdapter:
         pacer = Pacer(clock=self._clock, sleep=self._sleep,
                       edit_interval_s=self._limits.edit_interval_s)
         self._outbox = Outbox(app.bot, pacer, sleep=self._sleep)
+        if not receive:
+            # Telegram gives updates to one receiver only: polling here would take them
+            # from it (409 Conflict), and setting a webhook would replace its URL.
+            self._app = app
+            log.info("Telegram bot @%s: sending only (receive = false)", self._me.username)
+            return
         if self._settings.register_commands:
             await self._register_commands()
         await app.start()
@@ -398,6 +408,7 @@ def build(config: AppConfig, core: CoreHandler, host: Host) -> TelegramAdapter:
             webhook=webhook,
             proxy=effective_proxy(config.proxy_for("telegram"),
                                   trust_env=config.network.trust_env, target_url=telegram.base_url),
+            receive=telegram.receive,
         ),
         sleep=host.sleep,
         clock=host.clock,

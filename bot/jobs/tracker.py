@@ -17,6 +17,15 @@ store is the source of truth, so a restart loses nothing: jobs keep their relay 
 deadlines, and deliveries are claimed with a lease (``claim_delivery`` /
 ``finish_delivery``), which makes each result go out once.
 
+Several processes may track the jobs of one store. One of them polls: each tick it
+claims or renews the named lease ``job-poller`` (``claim_lease``, on the store's clock),
+so a tick's Midjourney batches stay whole and unchanged tasks write nothing; the others
+skip polling and only deliver. The poll lease lasts :func:`poll_lease_s` (three poll
+intervals, shortened by a smaller ``[jobs] lease_s`` but never under two intervals): a
+poller that dies is replaced that long after its last tick, one that stops cleanly at
+once. Delivery claims last ``[jobs] lease_s``. Jobs are never claimed one by one for
+polling (``claim_due_jobs`` is not used here).
+
 ``clock`` must be the same wall clock the store uses (``time.time`` by default): job
 creation times, deadlines and leases are compared with it across restarts.
 """
@@ -58,12 +67,18 @@ _MAX_ACTIVE_PER_TICK: Final = 50_000
 _TICK_SLACK_S: Final = 0.001  # a nap may end a hair early
 POLL_LEASE: Final = "job-poller"
 _LEASE_TICKS: Final = 3  # a poller that missed this many ticks is replaced
-_LEASE_S: Final = 300.0
+_MIN_LEASE_TICKS: Final = 2  # renewed every tick: a shorter lease would lapse between ticks
 _MAX_DELIVERY_ATTEMPTS: Final = 5
 _APPLY_CONCURRENCY: Final = 8  # progress updates (with preview downloads) at once
 _MAX_HINTS: Final = 100  # relay callbacks remembered between two ticks (one batch)
 _PARALLEL_DELIVERIES: Final = 4
 _MIN_NAP_S: Final = 0.05
+
+
+def poll_lease_s(poll_interval_s: float, lease_s: float) -> float:
+    """How long the poll lease lasts: three poll intervals, or ``[jobs] lease_s`` if that
+    is shorter, but never under two intervals (it is renewed once per interval)."""
+    return max(_MIN_LEASE_TICKS * poll_interval_s, min(_LEASE_TICKS * poll_interval_s, lease_s))
 
 
 def default_worker_id() -> str:
@@ -101,6 +116,7 @@ class JobTracker:
         self._hints_polled_at = -math.inf
         self._ticks = 0  # ticks so far: older jobs are polled on every 2nd / 4th of them
         self._next_tick_at = -math.inf
+        self._lease_s = services.config.jobs.lease_s  # delivery claims
 
     # -- lifecycle -----------------------------------------------------------------
 
@@ -182,7 +198,8 @@ class JobTracker:
         self._next_tick_at = now + base
         store = self._services.store
         # Several processes may share the store: one of them polls, the rest only deliver.
-        if not await store.claim_lease(POLL_LEASE, self._worker_id, base * _LEASE_TICKS):
+        ttl = poll_lease_s(base, self._lease_s)
+        if not await store.claim_lease(POLL_LEASE, self._worker_id, ttl):
             await self._start_deliveries()
             self._notify()
             return
@@ -335,7 +352,7 @@ class JobTracker:
             # the sends, so a slow download cannot outlive it and let another worker
             # deliver the same result again. Cancelled here, nothing is claimed or sent.
             replies = await ResultBuilder(self._services, responder.limits).replies(job)
-            if not await store.claim_delivery(job_id, self._worker_id, _LEASE_S):
+            if not await store.claim_delivery(job_id, self._worker_id, self._lease_s):
                 return  # another worker has it, or it was delivered meanwhile
             # Once the first message is out, finish even if the tracker is being stopped:
             # an interrupted send would be repeated after a restart.

@@ -15,7 +15,15 @@ from pathlib import Path
 import aiohttp
 
 from bot.commands import build_dispatcher
-from bot.config import AppConfig, BotConfig, LimitsConfig, RelayConfig, Secret, StorageConfig
+from bot.config import (
+    AppConfig,
+    BotConfig,
+    JobsConfig,
+    LimitsConfig,
+    RelayConfig,
+    Secret,
+    StorageConfig,
+)
 from bot.core.context import Services
 from bot.core.dispatcher import Dispatcher
 from bot.core.models import (
@@ -196,25 +204,27 @@ class Bot:
         raise AssertionError("jobs did not settle")
 
 
-def make_config(base_url: str, db: Path, **bot: object) -> AppConfig:
+def make_config(base_url: str, db: Path, *, lease_s: float = 300.0, **bot: object
+                ) -> AppConfig:
     return AppConfig(
         relay=RelayConfig(base_url=base_url, api_key=Secret(SIM_KEY), poll_interval_s=3.0),
         storage=StorageConfig(path=db),
         bot=replace(BotConfig(progress_interval_s=3.0), **bot),  # type: ignore[arg-type]
         # These tests start many jobs at once; the per-user limit has its own tests.
         limits=LimitsConfig(concurrent_jobs=0),
+        jobs=JobsConfig(lease_s=lease_s),
     )
 
 
 @contextlib.asynccontextmanager
 async def open_bot(
     sim: SimRelay, db: Path, clock: FakeClock, recorder: Recorder | None = None,
-    *, worker_id: str = "w1", **bot: object,
+    *, worker_id: str = "w1", lease_s: float = 300.0, **bot: object,
 ) -> AsyncIterator[Bot]:
     store = await open_store(StorageConfig(path=db), clock=clock)
     try:
         async with aiohttp.ClientSession() as http:
-            config = make_config(sim.base_url, db, **bot)
+            config = make_config(sim.base_url, db, lease_s=lease_s, **bot)
             relay = RelayClient(http, base_url=sim.base_url, api_key=SIM_KEY, timeout_s=10.0,
                                 sleep=clock.sleep)
             services = Services(config=config, store=store, relay=relay, http=http,

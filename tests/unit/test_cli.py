@@ -181,3 +181,21 @@ def test_a_read_only_database_is_one_line_for_check_and_run(tmp_path: Path) -> N
     finally:
         if as_root:
             subprocess.run(["chattr", "-i", str(database)], check=True)
+
+
+def test_run_with_impossible_roles_or_shards_says_why(tmp_path: Path) -> None:
+    config = tmp_path / "ok.toml"
+    config.write_text(
+        '[relay]\nbase_url = "http://127.0.0.1:1"\napi_key = "sk-x"\n'
+        '[telegram]\ntoken = "123:abc"\n'
+    )
+    for args, expected, code in [
+        (["--only", "discord,jobs"], "--only discord: the configuration has no [discord]", 1),
+        (["--only", "jobs,slack"], "unknown role slack", 1),
+        (["--shard-ids", "0,1"], "--shard-ids needs [discord] shard_count", 2),
+        (["--shard-ids", "zero"], "shard numbers, e.g. 0,1", 2),
+    ]:
+        result = _relaybot("run", "--config", str(config), *args, cwd=tmp_path)
+        assert result.returncode == code, (args, result.stderr)
+        assert expected in result.stderr, (args, result.stderr)
+        assert "Traceback" not in result.stderr

@@ -252,3 +252,51 @@ def test_access_and_credits_problems_name_their_keys() -> None:
                 "credits.cost.dale: unknown cost", "limits.relay_concurrency:"):
         assert key in problems
     assert "access.only.music" not in problems  # roles are fine there
+
+
+def test_scale_out_settings(tmp_path: Path) -> None:
+    text = MINIMAL + """
+[telegram]
+token = "123:abc"
+receive = false
+
+[discord]
+token = "d"
+shard_ids = [3, 2]
+shard_count = 4
+
+[jobs]
+lease_s = 30
+"""
+    config = load_config(_write(tmp_path, text), env={})
+    assert config.telegram is not None and config.telegram.receive is False
+    assert config.discord is not None and config.discord.receive is True
+    assert (config.discord.shard_ids, config.discord.shard_count) == ((2, 3), 4)
+    assert config.jobs.lease_s == 30.0
+    defaults = load_config(_write(tmp_path, MINIMAL + '[discord]\ntoken = "d"\n'), env={})
+    assert defaults.jobs.lease_s == 300.0
+    assert defaults.discord is not None and not defaults.discord.sharded
+
+
+@pytest.mark.parametrize(
+    ("discord", "problem"),
+    [
+        ("shard_ids = [0, 1]", "discord.shard_ids: needs shard_count"),
+        ("shard_ids = [0, 4]\nshard_count = 4", "discord.shard_ids: shards are numbered 0 to 3"),
+        ("shard_ids = [1, 1]\nshard_count = 4", "discord.shard_ids: names a shard twice"),
+        ("shard_ids = [-1]\nshard_count = 4", "discord.shard_ids: must be a list of integers"),
+        ("shard_count = 0", "discord.shard_count: must be between 1"),
+        ("shard_count = 2\nreceive = false", "discord.shard_count: shards only apply"),
+    ],
+)
+def test_bad_shard_settings_are_reported(tmp_path: Path, discord: str, problem: str) -> None:
+    text = MINIMAL + f'[discord]\ntoken = "d"\n{discord}\n'
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, text), env={})
+    assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
+
+
+def test_a_lease_too_short_to_poll_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_config(_write(tmp_path, MINIMAL + "[jobs]\nlease_s = 0.5\n"), env={})
+    assert caught.value.problems == ["jobs.lease_s: must be between 1 and 86400"]

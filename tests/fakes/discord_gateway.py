@@ -5,6 +5,12 @@ GUILD_CREATE (a guild with two text channels and a thread), and then pushes what
 test scripts: slash commands with typed options and resolved attachments, autocomplete,
 component clicks, modal submits and plain messages. Text frames, no compression (JSON
 text frames are what discord.py decodes when it gets no bytes).
+
+Sharding as Discord does it: an IDENTIFY may carry ``"shard": [shard_id, shard_count]``
+(none means ``[0, 1]``, the whole bot); a socket then gets the guild only if
+``(guild_id >> 22) % shard_count == shard_id``, and events of a guild go only to the
+sockets of the shard that owns it, events outside any guild (DMs) to shard 0. A shard
+outside ``0..shard_count-1`` is refused with close code 4010 (Invalid shard).
 """
 
 from __future__ import annotations
@@ -42,23 +48,45 @@ class GatewayPart(FakeWorld):
                     await ws.send_json({"op": 11})
                 elif frame["op"] == 2:
                     self.identify.append(frame["d"])
-                    await self._ready(ws)
+                    shard_id, shard_count = frame["d"].get("shard") or (0, 1)
+                    if not 0 <= shard_id < shard_count:
+                        await ws.close(code=4010, message=b"Invalid shard")
+                        break
+                    self._shards[ws] = (shard_id, shard_count)
+                    await self._ready(ws, shard_id, shard_count)
                     await self.notify()
         finally:
             self._sockets.remove(ws)
+            self._shards.pop(ws, None)
         return ws
 
-    async def _ready(self, ws: web.WebSocketResponse) -> None:
+    def guild_shard(self, shard_count: int) -> int:
+        """The shard that receives the guild's events when the bot runs ``shard_count``."""
+        return (int(self.guild_id) >> 22) % shard_count
+
+    async def _ready(self, ws: web.WebSocketResponse, shard_id: int, shard_count: int) -> None:
+        ours = self.guild_shard(shard_count) == shard_id
         ready = {
             "v": 10, "user": self.bot_user, "session_id": f"session-{next(self._ids)}",
-            "resume_gateway_url": self.gateway_url, "guilds": [
-                {"id": self.guild_id, "unavailable": True}],
+            "resume_gateway_url": self.gateway_url,
+            "guilds": [{"id": self.guild_id, "unavailable": True}] if ours else [],
             "application": {"id": self.application_id, "flags": 0},
-            "private_channels": [], "relationships": [],
+            "private_channels": [], "relationships": [], "shard": [shard_id, shard_count],
         }
         await ws.send_json({"op": 0, "t": "READY", "s": next(self._seq), "d": ready})
-        await ws.send_json({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
-                            "d": self.guild()})
+        if ours:
+            await ws.send_json({"op": 0, "t": "GUILD_CREATE", "s": next(self._seq),
+                                "d": self.guild()})
+
+    def _receivers(self, data: Json) -> list[web.WebSocketResponse]:
+        """The identified sockets whose shard gets an event with ``data``."""
+        guild_id = data.get("guild_id")
+        receivers = []
+        for ws, (shard_id, shard_count) in list(self._shards.items()):
+            owner = (int(guild_id) >> 22) % shard_count if guild_id else 0
+            if owner == shard_id:
+                receivers.append(ws)
+        return receivers
 
     # -- what users do -----------------------------------------------------------------
 

@@ -62,6 +62,7 @@ class FakeWorld(Recorder):
         self.heartbeats = 0
         self._cdn: dict[str, LocalFile] = {}
         self._sockets: list[web.WebSocketResponse] = []
+        self._shards: dict[web.WebSocketResponse, tuple[int, int]] = {}  # identified sockets
         self._seq = itertools.count(1)
         self._ids = itertools.count(1)
         self.url = ""
@@ -83,8 +84,12 @@ class FakeWorld(Recorder):
 
     async def dispatch(self, event: str, data: Json) -> None:
         frame = {"op": 0, "t": event, "s": next(self._seq), "d": data}
-        for ws in list(self._sockets):
+        for ws in self._receivers(data):
             await ws.send_str(json.dumps(frame))
+
+    def _receivers(self, data: Json) -> list[web.WebSocketResponse]:
+        """The sockets an event goes to (the gateway part routes it by shard)."""
+        return list(self._sockets)
 
     # -- guild and channels ------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,10 +40,16 @@ def write_config(
     tg: FakeTelegram,
     dc: FakeDiscord | None,
     level: str = "DEBUG",
+    database_url: str | None = None,
     extra: str = "",
+    poll_interval_s: float = 0.1,
 ) -> Path:
-    """A config.toml with every secret named by an environment variable (``*_env``);
-    ``extra`` is appended as is (more sections)."""
+    """A config.toml with every secret named by an environment variable (``*_env``).
+
+    ``database_url``: a PostgreSQL store instead of a SQLite file in ``tmp_path``;
+    ``extra``: more TOML appended (sections the defaults leave out, e.g. ``[jobs]``)."""
+    storage = (f'url = "{database_url}"' if database_url is not None
+               else f'path = "{tmp_path / "relaybot.sqlite3"}"')
     discord = "" if dc is None else f"""
 [discord]
 token_env = "E2E_DISCORD_TOKEN"
@@ -56,7 +62,7 @@ guild_ids = [{dc.guild_id}]
 base_url = "{relay_url}"
 api_key_env = "E2E_RELAY_KEY"
 timeout_s = 10
-poll_interval_s = 0.1
+poll_interval_s = {poll_interval_s}
 
 [telegram]
 token_env = "E2E_TELEGRAM_TOKEN"
@@ -65,7 +71,7 @@ base_file_url = "{tg.base_file_url}"
 poll_timeout_s = 1
 {discord}
 [storage]
-path = "{tmp_path / 'relaybot.sqlite3'}"
+{storage}
 
 [bot]
 progress_interval_s = 0.5
@@ -122,15 +128,15 @@ class Relaybot:
 
 @asynccontextmanager
 async def running_relaybot(
-    config: Path, env: Mapping[str, str], tmp_path: Path
+    config: Path, env: Mapping[str, str], tmp_path: Path, args: Sequence[str] = ()
 ) -> AsyncIterator[Relaybot]:
-    """``relaybot run --config CONFIG``; killed on the way out if it is still running."""
+    """``relaybot run --config CONFIG [ARGS]``; killed on the way out if still running."""
     stderr_path = tmp_path / "relaybot.stderr"
     child_env = {**os.environ, **env, "PYTHONPATH": str(ROOT)}
     child_env.pop("RELAYBOT_CONFIG", None)
     with stderr_path.open("wb") as stderr:
         process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", "--config", str(config),
+            sys.executable, "-m", "bot", "run", "--config", str(config), *args,
             stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.DEVNULL,
             stderr=stderr,

@@ -207,9 +207,14 @@ class FakeTelegram(UserActions):
         error = ApiError(code, description, retry_after)
         self._failures.append(_Failure(method, error, times, match))
 
-    def flood(self, method: str, retry_after: int, *, times: int = 1) -> None:
+    def flood(self, method: str, retry_after: int, *, times: int | None = 1) -> None:
+        """Answer 429 (``times=None``: until :meth:`stop_failing`)."""
         self.fail(method, code=429, retry_after=retry_after, times=times,
                   description=f"Too Many Requests: retry after {retry_after}")
+
+    def stop_failing(self, method: str) -> None:
+        """Disarm every scripted failure of ``method``."""
+        self._failures = [f for f in self._failures if f.method != method]
 
     def reject_html(self, method: str = "sendMessage", *, times: int = 1) -> None:
         """Refuse HTML the way Telegram refuses entities it cannot parse."""

@@ -4,6 +4,7 @@ built here): what an operator relies on is in each file, and every path it names
 from __future__ import annotations
 
 import configparser
+import json
 import re
 import shlex
 import tomllib
@@ -92,3 +93,26 @@ def test_license_matches_pyproject() -> None:
     text = (ROOT / "LICENSE").read_text(encoding="utf-8")
     assert text.startswith("MIT License")
     assert "Copyright (c) 2026 relaybot contributors" in text
+
+
+def test_scale_compose_has_one_telegram_receiver_and_shard_ranges_all_tracking_jobs() -> None:
+    from bot.cli import _build_parser
+
+    text = (DEPLOY / "compose.scale.yaml").read_text(encoding="utf-8")
+    commands = [json.loads(line) for line in re.findall(r"^\s+command: (\[.*\])$", text, re.M)]
+    assert len(commands) == 3
+    parsed = [_build_parser().parse_args(command[1:]) for command in commands]
+    assert all(command[0] == "relaybot" and args.handler.__name__ == "_cmd_run"
+               for command, args in zip(commands, parsed, strict=True))
+    roles = [set(args.only) for args in parsed]
+    assert all("jobs" in r for r in roles), "every process tracks jobs"
+    assert sum("telegram" in r for r in roles) == 1, "exactly one Telegram receiver"
+    shard_ranges = [args.shard_ids for args in parsed if "discord" in set(args.only)]
+    assert sorted(shard for ids in shard_ranges for shard in ids) == [0, 1, 2, 3]
+    assert "shard_count = 4" in text
+    assert "dockerfile: deploy/Dockerfile" in text and "context: .." in text
+    assert "./config.toml:/config/config.toml:ro" in text and "relaybot.env" in text
+    ports = re.findall(r'"(127\.0\.0\.1:\d+):9108"', text)
+    assert len(ports) == 3 == len(set(ports)), "each process's metrics on its own local port"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "deploy/compose.scale.yaml" in readme

@@ -434,15 +434,12 @@ def _discord(s: SectionReader) -> DiscordConfig | None:
 def _shards(s: SectionReader, receive: bool) -> tuple[tuple[int, ...] | None, int | None]:
     """``shard_ids`` and ``shard_count``: which gateway shards this process runs."""
     count = int(s.number("shard_count", 0, minimum=1, maximum=100_000)) or None
-    ids: tuple[int, ...] | None = s.int_list("shard_ids", minimum=0) if s.given("shard_ids") \
-        else None
+    ids = s.int_list("shard_ids", minimum=0, non_empty=True) if s.given("shard_ids") else None
     if ids is not None and count is None:
         s.problem("shard_ids", "needs shard_count, the number of shards of the whole bot")
         return None, None
-    if ids is not None and count is not None:
-        if not ids:
-            s.problem("shard_ids", "must name at least one shard (or leave it out: all)")
-        elif any(shard >= count for shard in ids):
+    if ids and count is not None:
+        if any(shard >= count for shard in ids):
             s.problem("shard_ids", f"shards are numbered 0 to {count - 1} (shard_count - 1)")
         elif len(set(ids)) != len(ids):
             s.problem("shard_ids", "names a shard twice")

@@ -221,15 +221,16 @@ class SectionReader:
             return default
         return tuple(v.strip() for v in value)
 
-    def int_list(self, key: str, *, minimum: int = 1) -> tuple[int, ...]:
+    def int_list(self, key: str, *, minimum: int = 1, non_empty: bool = False
+                 ) -> tuple[int, ...]:
         value = self._get(key)
         if value is _MISSING:
             return ()
-        if not isinstance(value, list) or not all(
+        if not isinstance(value, list) or (non_empty and not value) or not all(
             isinstance(v, int) and not isinstance(v, bool) and v >= minimum for v in value
         ):
             what = "positive integers" if minimum == 1 else f"integers from {minimum}"
-            self.problem(key, f"must be a list of {what}")
+            self.problem(key, f"must be a {'non-empty ' if non_empty else ''}list of {what}")
             return ()
         return tuple(value)
 

@@ -284,7 +284,8 @@ lease_s = 30
         ("shard_ids = [0, 1]", "discord.shard_ids: needs shard_count"),
         ("shard_ids = [0, 4]\nshard_count = 4", "discord.shard_ids: shards are numbered 0 to 3"),
         ("shard_ids = [1, 1]\nshard_count = 4", "discord.shard_ids: names a shard twice"),
-        ("shard_ids = [-1]\nshard_count = 4", "discord.shard_ids: must be a list of integers"),
+        ("shard_ids = [-1]\nshard_count = 4", "discord.shard_ids: must be a non-empty list"),
+        ("shard_ids = []\nshard_count = 4", "discord.shard_ids: must be a non-empty list"),
         ("shard_count = 0", "discord.shard_count: must be between 1"),
         ("shard_count = 2\nreceive = false", "discord.shard_count: shards only apply"),
     ],
@@ -293,7 +294,8 @@ def test_bad_shard_settings_are_reported(tmp_path: Path, discord: str, problem: 
     text = MINIMAL + f'[discord]\ntoken = "d"\n{discord}\n'
     with pytest.raises(ConfigError) as caught:
         load_config(_write(tmp_path, text), env={})
-    assert any(p.startswith(problem) for p in caught.value.problems), caught.value.problems
+    [reported] = caught.value.problems
+    assert reported.startswith(problem), reported
 
 
 def test_a_lease_too_short_to_poll_is_refused(tmp_path: Path) -> None:

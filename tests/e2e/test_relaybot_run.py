@@ -97,3 +97,22 @@ async def test_run_with_a_wrong_telegram_token_says_so_in_one_line(
             [line] = [x for x in stderr.splitlines() if x.strip()]
             assert line.startswith("relaybot: ") and "Telegram" in line and "token" in line
         assert dc.identify == [], "nothing half-started on Discord either"
+
+
+async def test_run_only_discord_with_shard_ids_connects_just_those_shards(
+    tmp_path: Path, tg_run: FakeTelegram, dc: FakeDiscord, run_sim: SimRelay
+) -> None:
+    config = write_config(tmp_path, relay_url=run_sim.base_url, tg=tg_run, dc=dc, level="INFO")
+    config.write_text(config.read_text().replace("[discord]\n", "[discord]\nshard_count = 2\n"))
+    async with running_relaybot(config, ENV, tmp_path, ["--only", "discord", "--shard-ids", "1"]
+                                ) as bot:
+        await bot.meanwhile(dc.wait_until(lambda: len(dc.identify) == 1, timeout_s=STARTUP_S),
+                            "connecting to Discord")
+        bot.process.send_signal(signal.SIGTERM)
+        assert await bot.exited(within_s=10) == 0, bot.stderr
+        stderr = bot.stderr
+    assert [frame["shard"] for frame in dc.identify] == [[1, 2]]
+    assert "Discord connected as relaybot" in stderr and "(shards 1 of 2)" in stderr
+    assert "this process: receives discord; tracks no jobs" in stderr
+    assert tg_run.calls == [], "Telegram is not this process's role"
+    assert_clean(stderr)

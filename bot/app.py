@@ -111,6 +111,22 @@ def assign_roles(config: AppConfig, only: Collection[str] | None) -> tuple[AppCo
     return dataclasses.replace(config, telegram=telegram, discord=discord), jobs
 
 
+def assign_shards(config: AppConfig, shard_ids: Collection[int] | None) -> AppConfig:
+    """``--shard-ids``: the Discord shards this process runs instead of ``[discord]
+    shard_ids`` (None: as configured), checked the same way."""
+    if shard_ids is None:
+        return config
+    discord = config.discord
+    if discord is None or discord.shard_count is None:
+        raise RoleError("--shard-ids needs [discord] shard_count, the number of shards of "
+                        "the whole bot")
+    ids = tuple(sorted(shard_ids))
+    if not ids or ids[0] < 0 or ids[-1] >= discord.shard_count or len(set(ids)) != len(ids):
+        raise RoleError(f"--shard-ids: name each shard once, from 0 to "
+                        f"{discord.shard_count - 1} (shard_count - 1)")
+    return dataclasses.replace(config, discord=dataclasses.replace(discord, shard_ids=ids))
+
+
 class App:
     def __init__(
         self,
@@ -263,10 +279,14 @@ class App:
 
 
 async def run_forever(
-    config: AppConfig, *, sync_commands: bool = False, only: Collection[str] | None = None
+    config: AppConfig,
+    *,
+    sync_commands: bool = False,
+    only: Collection[str] | None = None,
+    shard_ids: Collection[int] | None = None,
 ) -> None:
     """Run until SIGINT or SIGTERM, then shut down cleanly (``only``: the roles of this
-    process, see :func:`assign_roles`).
+    process, see :func:`assign_roles`; ``shard_ids``: see :func:`assign_shards`).
 
     ``sync_commands`` registers the commands once after start with the platforms that
     need it (Discord's slash commands); it is never done on an ordinary start (Discord
@@ -276,7 +296,7 @@ async def run_forever(
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        async with App(config, only=only) as app:
+        async with App(assign_shards(config, shard_ids), only=only) as app:
             for adapter in app.adapters.values():
                 if sync_commands and isinstance(adapter, SyncsCommands):
                     count = await adapter.sync_commands()

@@ -176,22 +176,6 @@ def _shard_ids(value: str) -> tuple[int, ...]:
     return ids
 
 
-def _with_shard_ids(config: AppConfig, ids: tuple[int, ...]) -> AppConfig:
-    """``--shard-ids``: the shards this process runs, checked like ``[discord] shard_ids``."""
-    import dataclasses
-
-    discord = config.discord
-    if discord is None or discord.shard_count is None:
-        raise ConfigError(["--shard-ids needs [discord] shard_count, the number of shards "
-                           "of the whole bot"])
-    if max(ids) >= discord.shard_count or len(set(ids)) != len(ids):
-        raise ConfigError([f"--shard-ids: name each shard once, from 0 to "
-                           f"{discord.shard_count - 1} (shard_count - 1)"])
-    return dataclasses.replace(
-        config, discord=dataclasses.replace(discord, shard_ids=tuple(sorted(ids)))
-    )
-
-
 def _add_config_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--config",
@@ -239,15 +223,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     config = _load(args, sys.stderr)
     if config is None:
         return EXIT_FAILURE
-    if args.shard_ids is not None:
-        try:
-            config = _with_shard_ids(config, args.shard_ids)
-        except ConfigError as exc:
-            print(f"relaybot: {exc}", file=sys.stderr)
-            return EXIT_USAGE
     setup_logging(config.logging.level, secrets=config.secrets(), format=config.logging.format)
     try:
-        asyncio.run(run_forever(config, sync_commands=args.sync_commands, only=args.only))
+        asyncio.run(run_forever(config, sync_commands=args.sync_commands, only=args.only,
+                                shard_ids=args.shard_ids))
     except StartupError as exc:
         print(f"relaybot: {exc}", file=sys.stderr)
         return EXIT_FAILURE

@@ -15,7 +15,7 @@ import pytest
 
 from adapters.discord import DiscordAdapter
 from adapters.telegram import TelegramAdapter
-from bot.app import App, RoleError, assign_roles
+from bot.app import App, RoleError, assign_roles, assign_shards
 from bot.config import AppConfig
 from tests.e2e.harness import Operator
 from tests.fakes.clock import Jobs, JumpingClock
@@ -142,3 +142,18 @@ def test_impossible_roles_are_one_clear_error(
     with pytest.raises(RoleError) as caught:
         assign_roles(odd, roles)
     assert message in str(caught.value)
+
+
+def test_shard_ids_from_the_command_line_replace_the_configured_ones(
+    config: AppConfig, dc: FakeDiscord
+) -> None:
+    assert config.discord is not None
+    sharded = dataclasses.replace(
+        config, discord=dataclasses.replace(config.discord, shard_ids=(0, 1), shard_count=4)
+    )
+    mine = assign_shards(sharded, [3, 2])
+    assert mine.discord is not None and mine.discord.shard_ids == (2, 3)
+    assert assign_shards(sharded, None) == sharded
+    for wrong in ([4], [1, 1], []):
+        with pytest.raises(RoleError, match="name each shard once, from 0 to 3"):
+            assign_shards(sharded, wrong)

@@ -3,7 +3,7 @@
 Two Apps, as two processes would, run shards 0-1 and 2-3 of four against the fake
 gateway, which routes the guild's events to the one shard Discord assigns it:
 (guild_id >> 22) % shard_count. Only the App running that shard sees the guild and
-answers its commands.
+answers its commands and its question modals.
 """
 
 from __future__ import annotations
@@ -17,7 +17,10 @@ from adapters.discord import DiscordAdapter
 from adapters.discord.client import IDENTIFY_INTERVAL_S
 from bot.app import App
 from bot.config import AppConfig
-from tests.fakes.clock import JumpingClock, start_app
+from bot.sim import SimRelay
+from tests.discord.conftest import Running
+from tests.discord.test_questions import press_custom_zoom
+from tests.fakes.clock import Jobs, JumpingClock, start_app
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_records import shown_text
 
@@ -82,6 +85,21 @@ async def test_the_guilds_events_reach_only_the_process_running_its_shard(
     callbacks = dc.calls_to("POST", f"/interactions/{asked.id}/{asked.token}/callback")
     assert len(callbacks) == 1, "one process acknowledged it; the other never saw it"
     assert "which shard" in shown_text(dc.messages[asked.original_id])
+
+
+@pytest.mark.sim(steps=2)
+async def test_the_process_running_the_guilds_shard_reads_a_question_modal(
+    halves: tuple[App, App], dc: FakeDiscord, clock: JumpingClock, sim: SimRelay
+) -> None:
+    owner_shard = dc.guild_shard(SHARD_COUNT)
+    owner = halves[0] if owner_shard in (0, 1) else halves[1]
+    bot = Running(owner, dc, clock)
+    zooming = await press_custom_zoom(bot, Jobs(bot.tracker, clock))
+
+    submitted = await dc.submit_modal(zooming, ["a lighthouse at dusk --zoom 2"])
+    await dc.wait_for("POST", f"/interactions/{submitted.id}/*/callback")
+    [modal] = await sim.wait_for_requests("/mj/submit/modal", 1)
+    assert modal.json["prompt"] == "a lighthouse at dusk --zoom 2"
 
 
 async def test_shard_count_alone_runs_every_shard_here(

@@ -145,9 +145,9 @@ class App:
         drive it with ``app.tracker.run_once()`` on virtual time. ``only``: the roles of
         this process (:func:`assign_roles`). ``wall_clock`` and ``store_clock`` (tests,
         benchmarks: virtual time) are the tracker's and the store's clocks, which must
-        agree (the tracker claims the jobs due by the store's "now"), so giving one gives
-        both; by default the store keeps its own (the database server's for PostgreSQL)
-        and the tracker uses ``time.time``."""
+        agree (the tracker compares the creation times, deadlines and leases the store writes
+        with its own "now"), so giving one gives both; by default the store keeps its own
+        (the database server's for PostgreSQL) and the tracker uses ``time.time``."""
         self.config, self._track_jobs = assign_roles(config, only)
         self._clock = clock
         self._store_clock = store_clock if store_clock is not None else wall_clock

@@ -225,7 +225,10 @@ class JobStore(Protocol):
         clock): that is the poll lease. Of several workers claiming at once each job goes to
         exactly one (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so nobody waits on another's
         rows). The worker then writes the real next poll time with ``update_job``; if it
-        dies instead, the job is due again when the lease runs out. Oldest due first."""
+        dies instead, the job is due again when the lease runs out. Oldest due first.
+
+        The job tracker does not use it: splitting jobs between pollers would split their
+        Midjourney batches, so one process polls, holding the ``claim_lease`` lease."""
 
     async def replace_status_message(self, job_id: int, *, expected: str | None, new: str) -> bool:
         """CAS: point the job at a new status message only if it still points at

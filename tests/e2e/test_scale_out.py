@@ -1,13 +1,14 @@
 """Two ``relaybot run`` processes on one PostgreSQL database, and a ``kill -9``.
 
 Process A receives Telegram and tracks jobs (``--only telegram,jobs``); process B only
-tracks jobs (``--only jobs``), delivering through a send-only Bot API client. 200 users
-each ask for a Midjourney grid; the relay simulator's tasks end when the test says so.
-The first 100 finish while both run: they compete for every poll and delivery. Then
+tracks jobs (``--only jobs``), delivering through a send-only Bot API client. A starts
+first and takes the poll lease; one process polls at a time, so B only delivers while A
+lives. 200 users each ask for a Midjourney grid; the relay simulator's tasks end when the
+test says so. The first 100 finish while both run: they compete for every delivery. Then
 Telegram floods ``sendPhoto`` (429: nothing is sent) while the other 100 finish, so
-claimed deliveries wait; A is killed with SIGKILL while it holds some. B takes over A's
-poll and delivery leases once ``[jobs] lease_s`` runs out, and every grid reaches its
-user exactly once.
+claimed deliveries wait; A is killed with SIGKILL while it holds some. B takes polling over
+once A's poll lease runs out (a 0.5 s interval with ``lease_s = 3``: 1.5 s) and A's
+delivery claims once ``[jobs] lease_s`` does; every grid reaches its user exactly once.
 
 A 429 means Telegram did not process the call, so A dies with nothing half-sent; a
 kill in the middle of a successful upload is another matter (that one piece may be
@@ -26,6 +27,7 @@ from pathlib import Path
 
 import asyncpg
 
+from bot.jobs.tracker import POLL_LEASE
 from bot.sim import SimRelay
 from tests.e2e.process import Relaybot, running_relaybot, write_config
 from tests.e2e.test_relaybot_run import ENV, RELAY_KEY, STARTUP_S, TELEGRAM_TOKEN
@@ -51,6 +53,14 @@ def grids(tg: FakeTelegram) -> list[ApiCall]:
     return [c for c in tg.sent("sendPhoto") if "reply_markup" in c.params]
 
 
+async def polls(db: asyncpg.Connection, bot: Relaybot) -> bool:
+    """Whether ``bot`` holds the poll lease (worker ids are host:pid:random)."""
+    if "this process:" not in bot.stderr:
+        return False  # still starting (maybe creating the tables)
+    holder = await db.fetchval("SELECT holder FROM leases WHERE name = $1", POLL_LEASE)
+    return holder is not None and f":{bot.process.pid}:" in holder
+
+
 def run_dir(tmp_path: Path, name: str) -> Path:
     path = tmp_path / name
     path.mkdir()
@@ -71,8 +81,13 @@ async def test_two_processes_deliver_every_job_once_when_one_is_killed(
         try:
             async with running_relaybot(
                 config, ENV, run_dir(tmp_path, "a"), ["--only", "telegram,jobs"]
-            ) as a, running_relaybot(config, ENV, run_dir(tmp_path, "b"), ["--only", "jobs"]) as b:
-                await _run(tg, sim, db, a, b)
+            ) as a:
+                # A starts first and polls; B, started next, only delivers until A dies.
+                await a.meanwhile(until(lambda: polls(db, a), STARTUP_S, "A polling"), "starting")
+                async with running_relaybot(
+                    config, ENV, run_dir(tmp_path, "b"), ["--only", "jobs"]
+                ) as b:
+                    await _run(tg, sim, db, a, b)
         finally:
             await db.close()
 
@@ -132,6 +147,7 @@ async def _run(
     assert await a.exited(within_s=10) == -signal.SIGKILL
     orphaned = {row["id"] for row in await held_by(a)}
     assert orphaned, "A died holding deliveries"
+    await b.meanwhile(until(lambda: polls(db, b), 10, "B polling"), "taking polling over")
     await asyncio.sleep(0.5)  # requests A had on the wire are answered (429) first
     tg.stop_failing("sendPhoto")
 

@@ -3,7 +3,8 @@
 Every lease is computed from the database's clock (see ``bot.store.postgres.db``), so
 processes on machines whose clocks disagree still agree on when a lease ran out.
 ``claim_due_jobs`` takes due rows with ``FOR UPDATE SKIP LOCKED``: concurrent trackers each get
-different jobs without waiting for one another. ``claim_delivery`` is one conditional
+different jobs without waiting for one another (the job tracker does not use it: one process
+polls, holding the named lease of ``claim_lease``). ``claim_delivery`` is one conditional
 ``UPDATE``: a second claimer waits for the first one's row lock, re-checks the condition on the
 updated row and changes nothing.
 """

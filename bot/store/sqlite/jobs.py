@@ -4,7 +4,8 @@ Delivery is a lease: ``claim_delivery`` is one conditional ``UPDATE`` (compare-a
 state and the lease expiry), so whichever worker's statement lands first wins and the rest see
 zero changed rows. Poll leases (``claim_due_jobs``) are one ``BEGIN IMMEDIATE`` transaction:
 SQLite lets one writer in at a time, which gives the same each-job-to-one-worker result as
-PostgreSQL's ``FOR UPDATE SKIP LOCKED``. "Now" is the store's clock.
+PostgreSQL's ``FOR UPDATE SKIP LOCKED`` (the job tracker does not use them: one process polls,
+holding the named lease of ``claim_lease``). "Now" is the store's clock.
 """
 
 from __future__ import annotations

@@ -132,7 +132,7 @@ class ShardedRelayDiscordClient(RelayDiscordClient, discord.AutoShardedClient):
 
     def __init__(
         self,
-        commands: Sequence[app_commands.Command[Any, ..., None]],
+        commands: Sequence[app_commands.Command[Any, ..., None] | app_commands.Group],
         *,
         shard_ids: Sequence[int] | None,
         shard_count: int,

@@ -52,6 +52,8 @@ __all__ = [
 ]
 
 MjMode = Literal["fast", "relax", "turbo"]
+SqliteSynchronous = Literal["normal", "full"]
+SQLITE_SYNCHRONOUS: Final[tuple[SqliteSynchronous, ...]] = ("normal", "full")
 MJ_MODES: Final = ("fast", "relax", "turbo")
 PROXY_SCHEMES: Final = ("http", "https", "socks5", "socks5h", "socks4")
 LOG_FORMATS: Final = ("text", "json")
@@ -137,6 +139,10 @@ class StorageConfig:
     path: Path = Path("relaybot.sqlite3")  # SQLite file, used when ``url`` is None
     url: Secret | None = None  # postgresql://...: may hold a password, hence a Secret
     pool_size: int = 10  # PostgreSQL connections this process may open
+    # SQLite ``PRAGMA synchronous`` under WAL: "normal" does not wait for the disk at each
+    # commit (a power loss may drop the last commits; a crash of the process loses nothing),
+    # "full" waits for an fsync at every commit.
+    sqlite_synchronous: SqliteSynchronous = "normal"
 
     def describe(self) -> str:
         """Where the data lives, without any password: safe for logs and ``check``."""
@@ -455,6 +461,7 @@ def _storage(s: SectionReader) -> StorageConfig:
     path = s.string("path", "relaybot.sqlite3")
     url = s.optional_secret("url")
     pool_size = int(s.number("pool_size", 10, minimum=1, maximum=1000))
+    synchronous = s.choice("sqlite_synchronous", "normal", SQLITE_SYNCHRONOUS)
     if url is not None:
         if s.given("path"):
             s.problem("url", "give either path (SQLite) or url (PostgreSQL), not both")
@@ -466,6 +473,7 @@ def _storage(s: SectionReader) -> StorageConfig:
         path=Path(path or "relaybot.sqlite3"),
         url=Secret(url) if url is not None else None,
         pool_size=pool_size,
+        sqlite_synchronous="full" if synchronous == "full" else "normal",
     )
 
 

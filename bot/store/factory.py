@@ -24,6 +24,11 @@ async def open_store(
         return await open_postgres_store(
             config.url.reveal(), clock=clock, pool_size=config.pool_size, key_factory=key_factory
         )
+    synchronous = config.sqlite_synchronous
     if clock is None:
-        return await open_sqlite_store(config.path, key_factory=key_factory)
-    return await open_sqlite_store(config.path, clock=clock, key_factory=key_factory)
+        return await open_sqlite_store(
+            config.path, synchronous=synchronous, key_factory=key_factory
+        )
+    return await open_sqlite_store(
+        config.path, clock=clock, synchronous=synchronous, key_factory=key_factory
+    )

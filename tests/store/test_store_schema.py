@@ -10,11 +10,12 @@ import aiosqlite
 import asyncpg
 import pytest
 
-from bot.config import Secret, StorageConfig
+from bot.config import Secret, SqliteSynchronous, StorageConfig
 from bot.store import open_store
 from bot.store.base import SchemaTooNewError, StoreUnavailableError
 from bot.store.postgres import migrations as pg_migrations
 from bot.store.sqlite import migrations as sqlite_migrations
+from bot.store.sqlite.db import Database
 from bot.store.sqlite.migrations import SCHEMA_VERSION, migrate, schema_version
 
 TABLES = {"conversations", "messages", "settings", "jobs", "button_keys", "pending_inputs", "usage"}
@@ -124,6 +125,20 @@ async def test_foreign_keys_are_enforced(tmp_path: Path) -> None:
             await store.append_message(12345, "user", "orphan")
     finally:
         await store.close()
+
+
+@pytest.mark.parametrize(("setting", "pragma"), [("normal", 1), ("full", 2)])
+async def test_sqlite_commits_wait_for_the_disk_only_when_configured_full(
+    tmp_path: Path, setting: SqliteSynchronous, pragma: int
+) -> None:
+    db = await Database.connect(tmp_path / "sync.db", busy_timeout_ms=1000, synchronous=setting)
+    try:
+        row = await db.fetch_one("PRAGMA synchronous")
+        journal = await db.fetch_one("PRAGMA journal_mode")
+    finally:
+        await db.close()
+    assert row is not None and row[0] == pragma
+    assert journal is not None and journal[0] == "wal"
 
 
 # -- PostgreSQL --------------------------------------------------------------------------

@@ -178,6 +178,16 @@ def test_storage_url_selects_postgresql_and_keeps_its_password_secret(tmp_path: 
 
     sqlite = load_config(_write(tmp_path, MINIMAL + '[storage]\npath = "x.db"\n'), env={})
     assert sqlite.storage.url is None and sqlite.storage.describe() == "SQLite x.db"
+    assert sqlite.storage.sqlite_synchronous == "normal"
+
+
+def test_sqlite_synchronous_is_normal_or_full(tmp_path: Path) -> None:
+    full = MINIMAL + '[storage]\nsqlite_synchronous = "FULL"\n'
+    assert load_config(_write(tmp_path, full), env={}).storage.sqlite_synchronous == "full"
+
+    with pytest.raises(ConfigError) as raised:
+        load_config(_write(tmp_path, MINIMAL + '[storage]\nsqlite_synchronous = "off"\n'), env={})
+    assert [p.split(":")[0] for p in raised.value.problems] == ["storage.sqlite_synchronous"]
 
 
 def test_bad_storage_settings_are_reported_without_the_url(tmp_path: Path) -> None:

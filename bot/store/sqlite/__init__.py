@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from os import PathLike
 
+from bot.config import SqliteSynchronous
 from bot.store.composed import ComposedStore
 from bot.store.rows import Clock, KeyFactory, new_button_key
 from bot.store.sqlite.buttons import SqliteButtons
@@ -28,11 +29,12 @@ async def open_sqlite_store(
     *,
     clock: Clock = time.time,
     busy_timeout_ms: int = 5000,
+    synchronous: SqliteSynchronous = "normal",
     key_factory: KeyFactory = new_button_key,
 ) -> ComposedStore:
     """Open (creating or migrating) the database; ``SchemaTooNewError`` if the file
-    comes from a newer relaybot."""
-    db = await Database.connect(path, busy_timeout_ms=busy_timeout_ms)
+    comes from a newer relaybot. ``synchronous``: see ``Database.connect``."""
+    db = await Database.connect(path, busy_timeout_ms=busy_timeout_ms, synchronous=synchronous)
     return ComposedStore(
         conversations=SqliteConversations(db, clock),
         settings=SqliteSettings(db, clock),

@@ -14,13 +14,17 @@ import sqlite3
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager, suppress
 from os import PathLike, fspath
+from typing import Final
 
 import aiosqlite
 
+from bot.config import SqliteSynchronous
 from bot.store.records import StoreError
 from bot.store.sqlite.migrations import migrate
 
 Params = Sequence[object]
+
+_SYNCHRONOUS: Final[dict[SqliteSynchronous, str]] = {"normal": "NORMAL", "full": "FULL"}
 
 # RETURNING arrived in 3.35; ON CONFLICT DO NOTHING and window functions earlier.
 _MIN_SQLITE = (3, 35, 0)
@@ -56,8 +60,20 @@ class Database:
         self.path = path
 
     @classmethod
-    async def connect(cls, path: str | PathLike[str], *, busy_timeout_ms: int) -> Database:
-        """Open, configure and migrate; the connection is closed again if anything fails."""
+    async def connect(
+        cls,
+        path: str | PathLike[str],
+        *,
+        busy_timeout_ms: int,
+        synchronous: SqliteSynchronous = "normal",
+    ) -> Database:
+        """Open, configure and migrate; the connection is closed again if anything fails.
+
+        ``synchronous`` is SQLite's ``PRAGMA synchronous`` (per connection). Under WAL,
+        ``normal`` syncs the log only at checkpoints: a commit no longer waits for the disk
+        (about 5 ms each on a plain SSD), the file is never corrupted, and a crash or kill of
+        the process loses nothing; only a power loss or an OS crash may drop the last commits.
+        ``full`` syncs at every commit."""
         if sqlite3.sqlite_version_info < _MIN_SQLITE:
             raise StoreError(
                 f"SQLite {sqlite3.sqlite_version} is too old; relaybot needs 3.35 or newer"
@@ -68,6 +84,8 @@ class Database:
             conn.row_factory = aiosqlite.Row
             await conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout_ms)}")
             await _switch_to_wal(conn, busy_timeout_ms / 1000)
+            # Not a bound parameter (PRAGMA takes none): one of two fixed words.
+            await conn.execute(f"PRAGMA synchronous = {_SYNCHRONOUS[synchronous]}")
             await conn.execute("PRAGMA foreign_keys = ON")
             await migrate(conn, name)
         except BaseException:

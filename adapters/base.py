@@ -28,6 +28,7 @@ from bot.core.models import (
     ChatRef,
     Invocation,
     PlatformLimits,
+    Preferences,
     Responder,
     TypedAnswer,
     UserRef,
@@ -50,15 +51,19 @@ class CoreHandler(Protocol):
     ``handle``, ``press`` and ``answer`` answer through the responder and never raise,
     except on cancellation. Questions live in the store, not in the adapter: whichever
     process receives the answer, also after a restart, ``answer`` continues the command.
-    ``locale_for`` is the language the core answers that user in (their
-    /settings choice, the chat's, their platform locale, the default): adapters use it for
-    their own texts so a user reads one language.
+    ``preferences_for`` reads the user's settings and the language the core answers them
+    in (their /settings choice, the chat's, their platform locale, the default): adapters
+    use its ``locale`` for their own texts so a user reads one language, and put them on
+    the ``Invocation`` / ``ButtonPress`` / ``TypedAnswer`` so the core does not read them
+    again; ``locale_for`` is only the language, for texts outside an event.
     """
 
     @property
     def commands(self) -> tuple[CommandSpec, ...]: ...
 
     def choices(self, name: str) -> tuple[str, ...]: ...
+
+    async def preferences_for(self, user: UserRef, chat: ChatRef) -> Preferences: ...
 
     async def locale_for(self, user: UserRef, chat: ChatRef) -> str: ...
 

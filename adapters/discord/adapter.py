@@ -30,6 +30,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any, Final
 
 import aiohttp
@@ -65,6 +66,7 @@ from bot.core.models import (
     DeliveryError,
     Invocation,
     MessageRef,
+    Preferences,
     Responder,
     TypedAnswer,
 )
@@ -280,9 +282,8 @@ class DiscordAdapter:
         self._track()
         user = user_of(interaction.user, interaction.locale)
         chat = _chat_of_interaction(interaction)
-        responder = self._interaction_responder(
-            interaction, await self._core.locale_for(user, chat)
-        )
+        preferences = await self._core.preferences_for(user, chat)
+        responder = self._interaction_responder(interaction, preferences.locale)
         try:
             await responder.acknowledge()
         except DeliveryError as exc:
@@ -295,6 +296,7 @@ class DiscordAdapter:
             subcommand=subcommand,
             options=core_options(values, self._attachment),
             roles=roles_of(interaction.user),
+            preferences=preferences,
         )
         try:
             threads = self._require_threads()
@@ -310,9 +312,8 @@ class DiscordAdapter:
         self._track()
         user = user_of(interaction.user, interaction.locale)
         chat = _chat_of_interaction(interaction)
-        responder = self._interaction_responder(
-            interaction, await self._core.locale_for(user, chat)
-        )
+        preferences = await self._core.preferences_for(user, chat)
+        responder = self._interaction_responder(interaction, preferences.locale)
         timer = asyncio.create_task(self._acknowledge_later(responder))
         press = ButtonPress(
             user=user,
@@ -320,6 +321,7 @@ class DiscordAdapter:
             key=key,
             message=MessageRef(str(message.channel.id), str(message.id)),
             roles=roles_of(interaction.user),
+            preferences=preferences,
         )
         try:
             await self._core.press(press, responder)
@@ -334,12 +336,12 @@ class DiscordAdapter:
         self._track()
         user = user_of(interaction.user, interaction.locale)
         chat = _chat_of_interaction(interaction)
-        responder = self._interaction_responder(
-            interaction, await self._core.locale_for(user, chat)
-        )
+        preferences = await self._core.preferences_for(user, chat)
+        responder = self._interaction_responder(interaction, preferences.locale)
         timer = asyncio.create_task(self._acknowledge_later(responder))
+        answer = TypedAnswer(user, chat, text, token=token, roles=roles_of(interaction.user),
+                             preferences=preferences)
         try:
-            answer = TypedAnswer(user, chat, text, token=token, roles=roles_of(interaction.user))
             await self._core.answer(answer, responder)
         finally:
             timer.cancel()
@@ -363,8 +365,11 @@ class DiscordAdapter:
         author = str(message.author.id)
         chat = chat_of(message.channel)
         self._track()  # answering a question may run a paid continuation
-        if text.strip() and await self._answered(message, chat, text):
-            return
+        preferences: Preferences | None = None
+        if text.strip():
+            preferences = await self._core.preferences_for(user_of(message.author), chat)
+            if await self._answered(message, chat, text, preferences):
+                return
         mentioned = any(user.id == me.id for user in message.mentions)
         replied = _replies_to(message, me.id)
         if not (chat.is_private or mentioned or replied):
@@ -381,9 +386,12 @@ class DiscordAdapter:
             roles=roles_of(message.author),
         )
         invocation, answer_in = await self._require_threads().for_message(message, invocation)
-        locale = await self._core.locale_for(invocation.user, invocation.chat)
-        responder = ChannelResponder(self._require_shared(), answer_in, locale=locale, asker=author)
-        await self._core.handle(invocation, responder)
+        if preferences is None or invocation.chat != chat:  # moved into a thread: its own
+            preferences = await self._core.preferences_for(invocation.user, invocation.chat)
+        responder = ChannelResponder(
+            self._require_shared(), answer_in, locale=preferences.locale, asker=author
+        )
+        await self._core.handle(replace(invocation, preferences=preferences), responder)
 
     def _track(self) -> None:
         """Remember the running handler (discord.py runs each event in its own task) so
@@ -398,19 +406,21 @@ class DiscordAdapter:
             raise RuntimeError("the Discord adapter is not started")
         return attachment_of(attachment, self._session)
 
-    async def _answered(self, message: discord.Message, chat: ChatRef, text: str) -> bool:
+    async def _answered(
+        self, message: discord.Message, chat: ChatRef, text: str, preferences: Preferences
+    ) -> bool:
         """Whether ``message`` answered its author's open question here (stored by the
         core, so also one asked before a restart): any message of the asker answers."""
         reference = message.reference
         user = user_of(message.author)
-        locale = await self._core.locale_for(user, chat)
-        responder = ChannelResponder(self._require_shared(), message.channel.id, locale=locale,
-                                     asker=user.id)
+        responder = ChannelResponder(self._require_shared(), message.channel.id,
+                                     locale=preferences.locale, asker=user.id)
         answer = TypedAnswer(
             user, chat, text, anywhere=True,
             replied_to=str(reference.message_id) if reference and reference.message_id else None,
             message=MessageRef(str(message.channel.id), str(message.id)),
             roles=roles_of(message.author),
+            preferences=preferences,
         )
         return await self._core.answer(answer, responder)
 

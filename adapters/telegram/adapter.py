@@ -17,7 +17,7 @@ import logging
 import os
 import time
 from collections.abc import Coroutine, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from telegram import BotCommand, CallbackQuery, Message, Update, User
@@ -50,6 +50,7 @@ from bot.core.models import (
     Invocation,
     MessageRef,
     PlatformLimits,
+    Preferences,
     TypedAnswer,
     UserRef,
 )
@@ -247,21 +248,28 @@ class TelegramAdapter:
             replied = real_reply(message)
             chat = chat_ref(message.chat, thread_of(message))
             user = user_ref(message.from_user)
+            preferences = await self._core.preferences_for(user, chat)
             answer = TypedAnswer(
                 user=user, chat=chat, text=message.text,
                 replied_to=str(replied.message_id) if replied is not None else None,
-                anywhere=chat.is_private, message=message_ref(message),
+                anywhere=chat.is_private, message=message_ref(message), preferences=preferences,
             )
-            locale = await self._core.locale_for(user, chat)
-            responder = self._responder(chat, user, answer.message, ChatAction.TYPING, locale)
+            responder = self._responder(
+                chat, user, answer.message, ChatAction.TYPING, preferences.locale
+            )
             if await self._core.answer(answer, responder):
                 return
+            await self._handle((message,), preferences)
+            return
         await self._handle((message,))
 
     def _on_album(self, messages: Sequence[Message]) -> None:
         self._spawn(self._handle(messages))
 
-    async def _handle(self, messages: Sequence[Message]) -> None:
+    async def _handle(
+        self, messages: Sequence[Message], preferences: Preferences | None = None
+    ) -> None:
+        """``preferences``: already read for this event (by ``_answer_or_handle``)."""
         outbox, me = self._running_outbox(), self._running_me()
         lead = next((m for m in messages if m.text or m.caption), messages[0])
         if lead.from_user is None:
@@ -288,10 +296,13 @@ class TelegramAdapter:
         )
         if addressing.command is None and not invocation.addressed_to_bot:
             return  # group chatter the bot was not asked about
-        locale = await self._core.locale_for(user, chat)
+        if preferences is None:
+            preferences = await self._core.preferences_for(user, chat)
         spec = self._commands.get(addressing.command or "")
-        responder = self._responder(chat, user, invocation.message, chat_action_for(spec), locale)
-        await self._core.handle(invocation, responder)
+        responder = self._responder(
+            chat, user, invocation.message, chat_action_for(spec), preferences.locale
+        )
+        await self._core.handle(replace(invocation, preferences=preferences), responder)
 
     async def _press(self, query: CallbackQuery) -> None:
         outbox = self._running_outbox()
@@ -305,12 +316,11 @@ class TelegramAdapter:
             chat = chat_ref(message.chat)
             pressed = MessageRef(str(message.chat.id), str(message.message_id))
         user = user_ref(query.from_user)
-        locale = await self._core.locale_for(user, chat)
-        inner = self._responder(chat, user, pressed, chat_action_for(None), locale)
+        preferences = await self._core.preferences_for(user, chat)
+        inner = self._responder(chat, user, pressed, chat_action_for(None), preferences.locale)
         responder = PressResponder(inner, outbox, query.id, pressed)
-        work = asyncio.ensure_future(
-            self._core.press(ButtonPress(user, chat, query.data, pressed), responder)
-        )
+        press = ButtonPress(user, chat, query.data, pressed, preferences=preferences)
+        work = asyncio.ensure_future(self._core.press(press, responder))
         try:
             await asyncio.wait({work}, timeout=self._settings.press_ack_s)
             if not work.done():

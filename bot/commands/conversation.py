@@ -12,7 +12,7 @@ from bot.core.errors import UserError
 from bot.core.models import Button, Reply
 from bot.core.options import OptionSpec
 from bot.lenient import as_dict, opt_str
-from bot.store.base import ButtonSpec, Conversation, SettingScope
+from bot.store.base import ButtonSpec, Conversation
 
 _GIZMO_RE: Final = re.compile(r"^gpt-4-gizmo-[A-Za-z0-9_-]+$")
 _PERSONA_OFF: Final = frozenset({"off", "none", "default", "reset", "-"})
@@ -30,8 +30,7 @@ async def effective_chat_model(ctx: BaseContext, conversation: Conversation) -> 
     """The conversation's model, else the user's default (/settings), else the config's."""
     if conversation.model:
         return conversation.model
-    store, chat = ctx.services.store, ctx.chat
-    default = await store.get_setting(SettingScope.USER, chat.platform, ctx.user.id, USER_MODEL_KEY)
+    default = ctx.user_settings.get(USER_MODEL_KEY)
     if isinstance(default, str) and default in ctx.services.config.models.chat_choices:
         return default
     return ctx.services.config.models.chat

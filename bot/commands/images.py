@@ -51,7 +51,7 @@ _MAX_LINK_CHARS: Final = 4096
 async def dalle_command(ctx: CommandContext) -> None:
     services = ctx.services
     prompt = ctx.text("prompt") or ""
-    size = ctx.text("size") or (await load_user_settings(ctx)).dalle_size
+    size = ctx.text("size") or load_user_settings(ctx).dalle_size
     model = services.config.models.image
     async with ctx.responder.typing():
         results = await services.relay.images.generate(

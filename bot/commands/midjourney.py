@@ -37,12 +37,12 @@ def _image(name: str, *, required: bool = False) -> OptionSpec:
 
 
 async def mj_mode(ctx: CommandContext) -> MjMode:
-    chosen = ctx.text("mode") or (await load_user_settings(ctx)).mj_mode
+    chosen = ctx.text("mode") or load_user_settings(ctx).mj_mode
     return "relax" if chosen == "relax" else "turbo" if chosen == "turbo" else "fast"
 
 
 async def bot_type(ctx: CommandContext) -> BotType:
-    chosen = ctx.text("bot") or (await load_user_settings(ctx)).mj_bot
+    chosen = ctx.text("bot") or load_user_settings(ctx).mj_bot
     return _BOT_TYPES.get(chosen, "MID_JOURNEY")
 
 

@@ -5,7 +5,8 @@ stored value that is no longer allowed (the operator changed ``[models]``) is ig
 so readers always get a valid value. Other features read them with
 :func:`load_user_settings` (``/tts`` the voice, ``/dalle`` the size, Midjourney the mode
 and bot type, voice messages whether to chat). The language is read by the dispatcher
-(:mod:`bot.core.language`) for every event; ``auto`` follows the user's app.
+(:mod:`bot.core.language`) for every event; ``auto`` follows the user's app. The settings
+are read once per event with the language and reach handlers as ``ctx.user_settings``.
 
 Buttons: settings with few values cycle on each press; the others open a chooser
 listing every value, with a button back to the overview.
@@ -22,7 +23,7 @@ from bot.core.context import BaseContext, ButtonContext, CommandContext
 from bot.core.delivery import button_rows
 from bot.core.dispatcher import ButtonRoute, CommandSpec
 from bot.core.errors import UserError
-from bot.core.language import AUTO, LANGUAGE_CHOICES, LANGUAGE_KEY, resolve_locale
+from bot.core.language import AUTO, LANGUAGE_CHOICES, LANGUAGE_KEY, resolve_preferences
 from bot.core.models import Button, Reply
 from bot.lenient import as_dict, as_str
 from bot.store.base import ButtonSpec, JsonValue, SettingScope
@@ -118,9 +119,9 @@ class UserSettings:
         return self.values[VOICE_CHAT_KEY] == "on"
 
 
-async def load_user_settings(ctx: BaseContext) -> UserSettings:
-    store = ctx.services.store
-    stored = await store.all_settings(SettingScope.USER, ctx.chat.platform, ctx.user.id)
+def load_user_settings(ctx: BaseContext) -> UserSettings:
+    """The user's effective settings, from what was read for this event (no store read)."""
+    stored = ctx.user_settings
     config = ctx.services.config
     values: dict[str, str] = {}
     for setting in SETTINGS:
@@ -152,7 +153,7 @@ async def settings_command(ctx: CommandContext) -> None:
 
 
 async def _overview(ctx: BaseContext) -> tuple[str, tuple[tuple[Button, ...], ...]]:
-    current = await load_user_settings(ctx)
+    current = load_user_settings(ctx)
     lines = [ctx.t("settings.header"), ""]
     specs: list[ButtonSpec] = []
     for setting in SETTINGS:
@@ -169,7 +170,7 @@ async def _overview(ctx: BaseContext) -> tuple[str, tuple[tuple[Button, ...], ..
 
 
 async def _chooser(ctx: BaseContext, setting: SettingDef) -> Reply:
-    current = (await load_user_settings(ctx))[setting.key]
+    current = load_user_settings(ctx)[setting.key]
     specs = []
     for v in setting.choices(ctx.services.config):
         shown = setting.shown(ctx, v)
@@ -206,16 +207,17 @@ async def settings_button(ctx: ButtonContext) -> None:
         return
     if action == "cycle":
         choices = setting.choices(ctx.services.config)
-        current = (await load_user_settings(ctx))[setting.key]
+        current = load_user_settings(ctx)[setting.key]
         value = choices[(choices.index(current) + 1) % len(choices)]
         await save_user_setting(ctx, setting.key, value)
     elif action == "pick":
         await save_user_setting(ctx, setting.key, value)
     elif action != "back":
         raise UserError("generic.button_expired")
-    if setting.key == LANGUAGE_KEY:  # answer in the language just chosen
+    if action != "back":  # show what is stored now, in the language just chosen
         store, default = ctx.services.store, ctx.services.config.bot.locale
-        ctx = replace(ctx, locale=await resolve_locale(store, ctx.user, ctx.chat, default))
+        now = await resolve_preferences(store, ctx.user, ctx.chat, default)
+        ctx = replace(ctx, locale=now.locale, user_settings=now.user_settings)
     text, buttons = await _overview(ctx)
     await ctx.responder.edit(ctx.press.message, Reply(text, buttons=buttons))
 

@@ -25,7 +25,7 @@ _AUDIO: Final[tuple[AttachmentKind, ...]] = ("audio",)
 async def tts_command(ctx: CommandContext) -> None:
     services = ctx.services
     text = ctx.text("text") or ""
-    voice = ctx.text("voice") or (await load_user_settings(ctx)).voice
+    voice = ctx.text("voice") or load_user_settings(ctx).voice
     speed = ctx.number("speed")
     limits = ctx.responder.limits
     response_format = "opus" if limits.voice_messages else "mp3"

@@ -34,7 +34,7 @@ async def voice_message(ctx: CommandContext) -> None:
     attachment = _voice_attachment(ctx.invocation)
     assert attachment is not None  # accepts_voice checked it
     enabled = ctx.services.config.bot.voice_autochat
-    if not enabled or not (await load_user_settings(ctx)).voice_chat:
+    if not enabled or not load_user_settings(ctx).voice_chat:
         if accepts_chat(ctx.invocation):
             await chat_message(ctx)
             return

@@ -91,6 +91,9 @@ class BaseContext:
     services: Services
     locale: str
     commands: tuple[CommandSpec, ...]  # every registered command, for /help
+    # The user's stored settings as read for this event (``Preferences``): handlers read
+    # them here instead of asking the store again; a handler that changes one reads anew.
+    user_settings: Mapping[str, JsonValue]
     # What this event's work costs; the dispatcher reserves before and settles after.
     bill: Bill = field(default_factory=Bill, kw_only=True)
 

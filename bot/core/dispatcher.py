@@ -38,13 +38,14 @@ from bot.core.context import (
 from bot.core.errors import UserError
 from bot.core.failures import describe_failure
 from bot.core.gate import Gate, Guard, Price
-from bot.core.language import platform_locale, resolve_locale
+from bot.core.language import platform_locale, resolve_preferences
 from bot.core.models import (
     ButtonPress,
     ChatRef,
     DeliveryError,
     Invocation,
     OptionValue,
+    Preferences,
     Reply,
     Responder,
     TypedAnswer,
@@ -212,23 +213,32 @@ class Dispatcher:
         """A configuration-dependent choice list (``OptionSpec.choices_from``)."""
         return tuple(self._choices.get(name, ()))
 
-    async def locale_for(self, user: UserRef, chat: ChatRef) -> str:
-        """The language ``user`` is answered in (see :mod:`bot.core.language`).
+    async def preferences_for(self, user: UserRef, chat: ChatRef) -> Preferences:
+        """The user's settings and the language they are answered in, read once for one
+        event (see :mod:`bot.core.language`).
 
-        Adapters use it for their own texts; a store failure falls back to the user's
-        platform locale rather than failing the event."""
+        Adapters read them for their own texts and hand them on with the event, so the
+        store is not asked twice. A store failure falls back to the user's platform locale
+        and no settings rather than failing the event."""
         default = self._services.config.bot.locale
         try:
-            return await resolve_locale(self._services.store, user, chat, default)
+            return await resolve_preferences(self._services.store, user, chat, default)
         except Exception:  # a language is never worth failing a command over
             log.warning("could not read the language settings; using the platform's",
                         exc_info=True)
-            return platform_locale(user, default)
+            return Preferences(platform_locale(user, default))
+
+    async def locale_for(self, user: UserRef, chat: ChatRef) -> str:
+        """Only the language of :meth:`preferences_for` (for texts outside an event)."""
+        return (await self.preferences_for(user, chat)).locale
 
     async def handle(self, invocation: Invocation, responder: Responder) -> None:
         """Run the command or message handler for ``invocation``; never raises (but
         cancellation)."""
-        locale = await self.locale_for(invocation.user, invocation.chat)
+        preferences = invocation.preferences or await self.preferences_for(
+            invocation.user, invocation.chat
+        )
+        locale = preferences.locale
         name = self._metric_name(invocation)
         try:
             found = self._resolve(invocation)
@@ -242,6 +252,7 @@ class Dispatcher:
                 services=self._services,
                 locale=locale,
                 commands=self.commands,
+                user_settings=preferences.user_settings,
                 invocation=invocation,
                 options=options,
             )
@@ -254,7 +265,8 @@ class Dispatcher:
 
     async def press(self, press: ButtonPress, responder: Responder) -> None:
         """Run the handler of a pressed button; never raises (but cancellation)."""
-        locale = await self.locale_for(press.user, press.chat)
+        preferences = press.preferences or await self.preferences_for(press.user, press.chat)
+        locale = preferences.locale
         try:
             button = await self._services.store.get_button(press.key)
             route = self._buttons.get(button.kind) if button is not None else None
@@ -271,6 +283,7 @@ class Dispatcher:
                 services=self._services,
                 locale=locale,
                 commands=self.commands,
+                user_settings=preferences.user_settings,
                 press=press,
                 button=button,
             )
@@ -324,7 +337,8 @@ class Dispatcher:
             key_text = "questions.expired" if taken.expired else "questions.cancelled"
             await self._notify(responder, key_text, answer)
             return True
-        locale = await self.locale_for(answer.user, answer.chat)
+        preferences = answer.preferences or await self.preferences_for(answer.user, answer.chat)
+        locale = preferences.locale
         prefill = stored.get("prefill")
         ctx = AnswerContext(
             user=answer.user,
@@ -333,6 +347,7 @@ class Dispatcher:
             services=self._services,
             locale=locale,
             commands=self.commands,
+            user_settings=preferences.user_settings,
             answer=text,
             data=stored.get("data"),
             prefill=prefill if isinstance(prefill, str) else "",
@@ -348,7 +363,8 @@ class Dispatcher:
         return True
 
     async def _notify(self, responder: Responder, key: str, answer: TypedAnswer) -> None:
-        text = t(key, await self.locale_for(answer.user, answer.chat))
+        preferences = answer.preferences or await self.preferences_for(answer.user, answer.chat)
+        text = t(key, preferences.locale)
         try:
             await responder.send(Reply(text, reply_to=answer.message, ephemeral=True))
         except DeliveryError as exc:

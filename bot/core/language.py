@@ -9,14 +9,16 @@ In order, the first that names a language of the catalogue wins:
    ``interaction.locale``), ``zh-CN``/``zh-TW``/``zh-Hans``… meaning ``zh``;
 4. ``[bot] locale``.
 
-Choices live in the store, so every bot process sharing it answers alike.
+Choices live in the store, so every bot process sharing it answers alike. They are read once
+per event (:func:`resolve_preferences`: one read of the user's settings, plus the chat's language
+in a group when the user chose none) and carried along the event as :class:`Preferences`.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-from bot.core.models import ChatRef, UserRef
+from bot.core.models import ChatRef, Preferences, UserRef
 from bot.core.texts import LANGUAGES, normalise_locale
 from bot.store.base import SettingScope, Store
 
@@ -25,11 +27,21 @@ AUTO: Final = "auto"
 LANGUAGE_CHOICES: Final[tuple[str, ...]] = (AUTO, *LANGUAGES)
 
 
-async def resolve_locale(store: Store, user: UserRef, chat: ChatRef, default: str) -> str:
-    """The catalogue language to answer ``user`` in ``chat`` (see the module's order)."""
-    chosen = await store.get_setting(SettingScope.USER, chat.platform, user.id, LANGUAGE_KEY)
+async def resolve_preferences(
+    store: Store, user: UserRef, chat: ChatRef, default: str
+) -> Preferences:
+    """The user's settings as stored now, and the catalogue language to answer ``user`` in
+    ``chat`` (see the module's order)."""
+    stored = await store.all_settings(SettingScope.USER, chat.platform, user.id)
+    chosen = stored.get(LANGUAGE_KEY)
     if isinstance(chosen, str) and chosen in LANGUAGES:
-        return chosen
+        return Preferences(chosen, stored)
+    return Preferences(await _chat_or_platform_locale(store, user, chat, default), stored)
+
+
+async def _chat_or_platform_locale(
+    store: Store, user: UserRef, chat: ChatRef, default: str
+) -> str:
     if not chat.is_private:
         for_chat = await store.get_setting(
             SettingScope.CHAT, chat.platform, chat.chat_id, LANGUAGE_KEY

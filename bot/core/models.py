@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
 from bot.media import AttachmentKind as AttachmentKind  # re-exported: the neutral values use it
+from bot.store.records import JsonValue
 
 ButtonStyle = Literal["primary", "secondary", "success", "danger"]
 
@@ -98,6 +99,17 @@ OptionValue = str | int | float | bool | Attachment
 
 
 @dataclass(frozen=True, slots=True)
+class Preferences:
+    """The user's stored choices as read once for one event: their user settings and the
+    language resolved from them (see :mod:`bot.core.language`). Carried along the event so
+    the adapter, the dispatcher and the handler do not each read the store again; never kept
+    across events, since another process sharing the store may change them."""
+
+    locale: str
+    user_settings: Mapping[str, JsonValue] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
 class Invocation:
     """A user's message or command.
 
@@ -119,6 +131,8 @@ class Invocation:
     replied_to_bot: bool = False
     message: MessageRef | None = None
     roles: tuple[str, ...] = ()  # the author's role ids where the platform has roles (Discord)
+    # Read by the adapter for its own texts; None: the dispatcher reads them.
+    preferences: Preferences | None = None
 
     @property
     def addressed_to_bot(self) -> bool:
@@ -157,6 +171,7 @@ class TypedAnswer:
     token: str | None = None
     message: MessageRef | None = None
     roles: tuple[str, ...] = ()  # the author's role ids (Discord)
+    preferences: Preferences | None = None  # as on Invocation
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,6 +181,7 @@ class ButtonPress:
     key: str
     message: MessageRef
     roles: tuple[str, ...] = ()  # the presser's role ids (Discord)
+    preferences: Preferences | None = None  # as on Invocation
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from bot.store import rows
 from bot.store.records import ButtonKey, ButtonSpec, StoreError
 from bot.store.rows import Clock, KeyFactory, checked_key, dump_json
-from bot.store.sqlite.db import Database
+from bot.store.sqlite.db import Database, tx_fetch_one
 
 _KEY_ATTEMPTS = 8
 
@@ -33,7 +33,8 @@ class SqliteButtons:
             for position, spec in enumerate(buttons):
                 for _ in range(_KEY_ATTEMPTS):
                     key = checked_key(self._key_factory)
-                    async with conn.execute(
+                    row = await tx_fetch_one(
+                        conn,
                         """
                         INSERT INTO button_keys (key, job_id, position, kind, label, emoji,
                             custom_id, payload, message_ref, created_at)
@@ -45,8 +46,7 @@ class SqliteButtons:
                             key, job_id, position, spec.kind, spec.label, spec.emoji,
                             spec.custom_id, dump_json(spec.payload), message_ref, now,
                         ),
-                    ) as cursor:  # fmt: skip
-                        row = await cursor.fetchone()
+                    )  # fmt: skip
                     if row is not None:
                         created.append(rows.button(row))
                         break

@@ -29,8 +29,12 @@ class SqliteConversations:
     ) -> Conversation:
         scope = (platform, chat_id, thread_id)
         while True:
-            # The partial unique index allows one active conversation per scope: whoever
-            # inserts first wins and everyone else reads the winner's row.
+            # Usually it exists: a read, which needs no write lock. Otherwise the partial
+            # unique index allows one active conversation per scope: whoever inserts first
+            # wins and everyone else reads the winner's row.
+            row = await self._db.fetch_one(_ACTIVE_IN_SCOPE, scope)
+            if row is not None:
+                return rows.conversation(row)
             row = await self._db.fetch_one(
                 "INSERT INTO conversations (platform, chat_id, thread_id, active, created_at)"
                 " VALUES (?, ?, ?, 1, ?)"
@@ -38,9 +42,7 @@ class SqliteConversations:
                 " RETURNING *",
                 (*scope, self._clock()),
             )
-            if row is None:
-                row = await self._db.fetch_one(_ACTIVE_IN_SCOPE, scope)
-            if row is not None:  # None: a reset ended it between the two statements
+            if row is not None:  # None: another inserted it, or a reset ended it, meanwhile
                 return rows.conversation(row)
 
     async def reset_conversation(

@@ -22,6 +22,7 @@ from bot.core.models import (
 from bot.core.options import OptionSpec
 from bot.core.texts import t
 from bot.sim import Fault
+from bot.store.base import SettingScope
 from tests.core.conftest import World
 from tests.fakes.responder import RecordingResponder
 
@@ -221,3 +222,26 @@ async def test_nan_speed_is_refused_before_paying_for_speech(world: World) -> No
     assert len(responder.sent_texts()) == 1
     assert "speed" in responder.sent_texts()[0]
     assert not any(e.reply.files for e in responder.events)
+
+
+async def test_an_event_uses_the_preferences_its_adapter_read(world: World) -> None:
+    """Settings and language are read once per event: by the adapter when it has read them
+    (for its own texts), else by the dispatcher; the next event reads them anew."""
+    dispatcher = build_dispatcher(world.services)
+    store = world.services.store
+    await store.set_setting(SettingScope.USER, "test", ALICE.id, "chat_model", "gpt-4o")
+    preferences = await dispatcher.preferences_for(ALICE, PRIVATE)
+    assert preferences.locale == "en"
+    await store.set_setting(SettingScope.USER, "test", ALICE.id, "language", "zh")
+
+    responder = RecordingResponder()
+    await dispatcher.handle(say("/chat hello", preferences=preferences), responder)
+    await dispatcher.handle(say("/frobnicate", preferences=preferences), responder)
+    await dispatcher.handle(say("/frobnicate"), responder)
+
+    [asked] = world.sim.requests_to("/v1/chat/completions")
+    assert asked.json["model"] == "gpt-4o"
+    assert responder.sent_texts()[-2:] == [
+        t("generic.unknown_command", "en", command="frobnicate"),
+        t("generic.unknown_command", "zh", command="frobnicate"),
+    ]

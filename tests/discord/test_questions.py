@@ -5,6 +5,7 @@ button whose modal sends the prompt to that same task."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
@@ -57,6 +58,17 @@ async def press_custom_zoom(bot: Running, jobs: Jobs) -> InteractionState:
     return zooming
 
 
+async def job_stored(bot: Running) -> None:
+    """Wait until the bot stored the job the relay just accepted: it does so after answering
+    the relay, so ticking before would poll nothing yet."""
+    store = bot.app.core.services.store
+    for _ in range(500):
+        if await store.list_active_jobs(limit=1):
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the accepted task never became a job")
+
+
 async def test_a_modal_opened_before_a_restart_still_answers(
     start: Start, sim: SimRelay
 ) -> None:
@@ -69,6 +81,7 @@ async def test_a_modal_opened_before_a_restart_still_answers(
     await bot.fake.wait_for("POST", f"/interactions/{submitted.id}/*/callback")
     [modal] = await sim.wait_for_requests("/mj/submit/modal", 1)
     assert modal.json["prompt"] == "a lighthouse at dusk --zoom 2"
+    await job_stored(bot)
     for _ in range(3):
         await jobs.tick()
     assert len(with_files(bot.fake)) == 3, "the zoomed grid arrived after the restart"

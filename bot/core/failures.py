@@ -29,40 +29,42 @@ _MAX_DETAIL: Final = 200
 # rounded: say "try again later" instead.
 _MAX_RETRY_AFTER_S: Final = 86_400.0
 
-Describe = Callable[[BaseException, str], str]
 Redact = Callable[[str], str]
+# (failure, locale, redact): quoted text is redacted before it is trimmed, so a secret
+# cut by the trim cannot show its first characters.
+Describe = Callable[[BaseException, str, Redact], str]
 # Without the configured secrets, credential-shaped strings are still hidden.
 _SHAPES_ONLY: Final = Redactor()
 
 
-def _detail(text: str, locale: str) -> str:
-    cleaned = clean_message(text) or t("jobs.no_reason", locale)
+def _detail(text: str, locale: str, redact: Redact) -> str:
+    cleaned = redact(clean_message(text)) or t("jobs.no_reason", locale)
     return cleaned if len(cleaned) <= _MAX_DETAIL else cleaned[: _MAX_DETAIL - 1] + "…"
 
 
-def _rate_limited(exc: BaseException, locale: str) -> str:
+def _rate_limited(exc: BaseException, locale: str, redact: Redact) -> str:
     retry_after = exc.retry_after if isinstance(exc, relay.RateLimitedError) else None
     if retry_after is None or not 0 < retry_after < _MAX_RETRY_AFTER_S:
         return t("error.rate_limited", locale)
     return t("error.rate_limited_retry", locale, seconds=math.ceil(retry_after))
 
 
-def _banned(exc: BaseException, locale: str) -> str:
+def _banned(exc: BaseException, locale: str, redact: Redact) -> str:
     word = exc.banned_word if isinstance(exc, relay.BannedPromptError) else None
     if word is None:
         return t("error.banned_prompt_unknown", locale)
     return t("error.banned_prompt", locale, word=word)
 
 
-def _task_failed(exc: BaseException, locale: str) -> str:
+def _task_failed(exc: BaseException, locale: str, redact: Redact) -> str:
     reason = exc.reason if isinstance(exc, relay.TaskFailedError) else ""
     if not reason.strip():
         return t("error.task_failed_unknown", locale)
-    return t("error.task_failed", locale, reason=_detail(reason, locale))
+    return t("error.task_failed", locale, reason=_detail(reason, locale, redact))
 
 
 def _status(key: str) -> Describe:
-    def describe(exc: BaseException, locale: str) -> str:
+    def describe(exc: BaseException, locale: str, redact: Redact) -> str:
         status = exc.status if isinstance(exc, relay.RelayStatusError) else "?"
         return t(key, locale, status=status)
 
@@ -70,22 +72,22 @@ def _status(key: str) -> Describe:
 
 
 def _with_detail(key: str) -> Describe:
-    def describe(exc: BaseException, locale: str) -> str:
-        return t(key, locale, detail=_detail(str(exc), locale))
+    def describe(exc: BaseException, locale: str, redact: Redact) -> str:
+        return t(key, locale, detail=_detail(str(exc), locale, redact))
 
     return describe
 
 
-def _feature_missing(exc: BaseException, locale: str) -> str:
+def _feature_missing(exc: BaseException, locale: str, redact: Redact) -> str:
     assert isinstance(exc, relay.FeatureMissingError)
     return t("error.feature_missing", locale, feature=t(f"feature.{exc.feature}", locale))
 
 
 def _plain(key: str) -> Describe:
-    return lambda exc, locale: t(key, locale)
+    return lambda exc, locale, redact: t(key, locale)
 
 
-def _user(exc: BaseException, locale: str) -> str:
+def _user(exc: BaseException, locale: str, redact: Redact) -> str:
     assert isinstance(exc, UserError)
     fmt = {
         name: value.render(locale)
@@ -96,7 +98,7 @@ def _user(exc: BaseException, locale: str) -> str:
     return t(exc.key, locale, **fmt)
 
 
-def _too_large(exc: BaseException, locale: str) -> str:
+def _too_large(exc: BaseException, locale: str, redact: Redact) -> str:
     if isinstance(exc, AttachmentTooLargeError):
         size, limit = format_size(exc.size), format_size(exc.limit)
         return t("input.attachment_too_large", locale, filename=exc.filename, size=size,
@@ -106,7 +108,7 @@ def _too_large(exc: BaseException, locale: str) -> str:
              limit=format_size(exc.limit))
 
 
-def _media_type(exc: BaseException, locale: str) -> str:
+def _media_type(exc: BaseException, locale: str, redact: Redact) -> str:
     assert isinstance(exc, MediaTypeError)
     kinds = [t(f"kind.{kind}", locale) if has_text(f"kind.{kind}") else kind
              for kind in exc.allowed]
@@ -116,12 +118,12 @@ def _media_type(exc: BaseException, locale: str) -> str:
     return t("error.media_type", locale, got=exc.got, allowed=allowed)
 
 
-def _response_too_large(exc: BaseException, locale: str) -> str:
+def _response_too_large(exc: BaseException, locale: str, redact: Redact) -> str:
     assert isinstance(exc, relay.ResponseTooLargeError)
     return t("error.response_too_large", locale, limit=format_size(exc.limit))
 
 
-def _media_download(exc: BaseException, locale: str) -> str:
+def _media_download(exc: BaseException, locale: str, redact: Redact) -> str:
     assert isinstance(exc, MediaDownloadError)
     return t("error.media_download", locale, reason=exc.reason)
 
@@ -166,5 +168,5 @@ def describe_failure(
     every text passes ``redact`` (the configured secrets: ``Services.redact``)."""
     for cls, describe in _TABLE:
         if isinstance(exc, cls):
-            return redact(describe(exc, locale))
+            return redact(describe(exc, locale, redact))
     return None

@@ -55,3 +55,16 @@ async def test_a_file_download_error_quoting_the_file_url_is_shown_redacted(
     answer = await bot.answer(containing="could not download")
     assert "timed out" in answer.text
     assert token not in answer.raw and "/file/bot" not in answer.raw
+
+
+async def test_a_secret_cut_by_the_length_limit_of_a_quoted_reason_is_still_hidden(
+    bot: Running, sim: SimRelay
+) -> None:
+    token = bot.fake.token
+    # The quoted reason is trimmed to 200 characters: the token starts just before the cut.
+    message = "bad upstream call " + "x" * 170 + f" {token} and more"
+    sim.add_fault(Fault("POST", CHAT, status=400, json_body={
+        "error": {"message": message, "type": "invalid_request_error"}}))
+    await bot.say("hello")
+    answer = await bot.answer(containing="bad upstream call")
+    assert token[:6] not in answer.raw

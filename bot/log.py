@@ -15,6 +15,7 @@ import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Final, TextIO
+from urllib.parse import quote, quote_plus, unquote
 
 REDACTED: Final = "***"
 
@@ -27,8 +28,22 @@ _PATTERNS: Final = (
     re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
     re.compile(r"(?<!\d)\d+:[A-Za-z0-9_\-]{30,}"),
     re.compile(r"(?i)(bearer\s+)[^\s'\"]+"),
-    re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://[^\s/:@'\"]+:)[^\s/@'\"]+(?=@)"),
+    # Up to the URL's last "@" before its path, as URL parsers read it (a password may
+    # hold "@"); the user may be empty ("socks5://:password@host").
+    re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://[^\s/:@'\"]*:)[^\s/'\"]+(?=@)"),
 )
+
+
+def _shapes(secret: str) -> set[str]:
+    """A secret as a URL or a JSON encoder may quote it (a relay echoing its request URL,
+    a body escaping "/"), and decoded, for a value configured percent-encoded (a proxy's
+    or database URL's password) but used decoded."""
+    decoded = unquote(secret)
+    found = {secret, decoded}
+    for value in (secret, decoded):
+        found |= {quote(value, safe=""), quote(value), quote_plus(value),
+                  json.dumps(value)[1:-1], value.replace("/", "\\/")}
+    return found
 
 
 class Redactor:
@@ -38,7 +53,8 @@ class Redactor:
     relay, a platform or an exception: both must hide the same things."""
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
-        self._secrets = sorted({s for s in secrets if len(s) >= 4}, key=len, reverse=True)
+        shapes = {shape for s in secrets for shape in _shapes(s)}
+        self._secrets = sorted({s for s in shapes if len(s) >= 4}, key=len, reverse=True)
 
     def __call__(self, text: str) -> str:
         for secret in self._secrets:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import io
 import logging
+from urllib.parse import quote, quote_plus
 
-from bot.log import setup_logging
+from bot.log import Redactor, setup_logging
 
 
 def test_configured_and_credential_shaped_secrets_are_redacted() -> None:
@@ -86,3 +87,21 @@ def test_json_format_writes_one_redacted_object_per_line() -> None:
     assert second["message"] == "request failed\nsecond line"
     assert "RuntimeError: boom with ***" in second["exc_info"]
     assert "sk-zzzz" not in stream.getvalue()
+
+
+def test_a_secret_is_redacted_in_the_shapes_a_url_or_json_gives_it() -> None:
+    # A relay echoing its request URL percent-encodes the key; a JSON encoder may escape
+    # its slashes; a proxy password is configured percent-encoded but used decoded.
+    key = "rk-Live/abc+def=XYZ123"
+    redact = Redactor([key, "p%40ss%3Aword"])
+    for shape in (quote(key, safe=""), quote(key), quote_plus(key), key.replace("/", "\\/"),
+                  "p@ss:word", "login with p@ss:word failed"):
+        assert "***" in redact(shape), shape
+        assert "abc" not in redact(shape) and "ss:wo" not in redact(shape), shape
+
+
+def test_a_url_password_is_hidden_whole_even_with_an_at_sign_or_no_user() -> None:
+    redact = Redactor()
+    assert redact("http://user:pa@ss@proxy.example:8080/") == "http://user:***@proxy.example:8080/"
+    assert redact("socks5://:hunter22@proxy.example:1080") == "socks5://:***@proxy.example:1080"
+

@@ -24,13 +24,15 @@ REDACTED: Final = "***"
 # (in Bot API URLs), bearer headers and the password of a URL such as a proxy's
 # (``socks5://user:password@host``).
 _PATTERNS: Final = (
-    re.compile(r"\S*/file/bot[^\s/]*/\S*"),
+    # Matches start only where a word or a scheme starts: a start inside a long run would
+    # rescan the run from every character (seconds of blocked loop for 40 kB of "a.a.a.").
+    re.compile(r"(?<!\S)\S*/file/bot[^\s/]*/\S*"),
     re.compile(r"\bsk-[A-Za-z0-9_\-]{6,}"),
     re.compile(r"(?<!\d)\d+:[A-Za-z0-9_\-]{30,}"),
     re.compile(r"(?i)(bearer\s+)[^\s'\"]+"),
     # Up to the URL's last "@" before its path, as URL parsers read it (a password may
     # hold "@"); the user may be empty ("socks5://:password@host").
-    re.compile(r"(?i)(\b[a-z][a-z0-9+.\-]*://[^\s/:@'\"]*:)[^\s/'\"]+(?=@)"),
+    re.compile(r"(?i)((?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]*://[^\s/:@'\"]*:)[^\s/'\"]+(?=@)"),
 )
 
 

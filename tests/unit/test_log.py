@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import io
 import logging
+import time
 from urllib.parse import quote, quote_plus
+
+import pytest
 
 from bot.log import Redactor, setup_logging
 
@@ -105,3 +108,24 @@ def test_a_url_password_is_hidden_whole_even_with_an_at_sign_or_no_user() -> Non
     assert redact("http://user:pa@ss@proxy.example:8080/") == "http://user:***@proxy.example:8080/"
     assert redact("socks5://:hunter22@proxy.example:1080") == "socks5://:***@proxy.example:1080"
 
+
+def _fastest_of_three(redact: Redactor, text: str) -> float:
+    best = float("inf")
+    for _ in range(3):
+        start = time.perf_counter()
+        redact(text)
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+@pytest.mark.parametrize("unit", ["a.", "a-", "1:", "x/"])
+def test_redaction_takes_linear_time_on_long_runs_without_spaces(unit: str) -> None:
+    # A complexity test, not a speed test (as for the Telegram HTML converter): a relay
+    # error echoing a long prompt is redacted for the log and the reply. A pattern that
+    # could start inside a run rescanned it from every character: 40 kB took seconds.
+    redact = Redactor(["plain-secret-value"])
+    small = unit * (4_000 // len(unit))
+    large = unit * (40_000 // len(unit))
+    small_s, large_s = _fastest_of_three(redact, small), _fastest_of_three(redact, large)
+    assert large_s < 1.0
+    assert large_s < 40 * max(small_s, 0.001)

@@ -26,9 +26,11 @@ from dataclasses import dataclass
 from typing import Final
 
 # A fence opens and closes on a line of its own (as in CommonMark and bot.core.render's
-# splitter), so a code line such as ``print("```")`` does not end the block.
+# splitter), so a code line such as ``print("```")`` does not end the block. The language
+# is taken possessively: otherwise it and the rest of the line split a long fence line in
+# every way before failing (quadratic: 40 kB after "```" took seconds).
 _FENCE_RE: Final = re.compile(
-    r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<lang>[\w+#.-]*)[^\n`]*\n(?P<body>.*?)"
+    r"^[ \t]*(?P<fence>`{3,}|~{3,})(?P<lang>[\w+#.-]*+)[^\n`]*\n(?P<body>.*?)"
     r"(?:\n[ \t]*(?P=fence)[`~]*[ \t]*(?=\n|\Z)|\Z)",
     re.DOTALL | re.MULTILINE,
 )
@@ -38,7 +40,9 @@ _BACKTICKS_RE: Final = re.compile(r"`+")
 _LINK_RE: Final = re.compile(
     r"\[([^\]\n]+)\]\((https?://(?:[^\s()]|\([^\s()]*\))+)\)"
 )
-_HEADING_RE: Final = re.compile(r"^#{1,6}[ \t]+(.+?)[ \t#]*$", re.MULTILINE)
+# The closing "#"s and blanks are stripped in Python: a lazy "(.+?)[ \t#]*$" rescans the
+# rest of the line at every character (quadratic in a long run of blanks).
+_HEADING_RE: Final = re.compile(r"^#{1,6}[ \t]+(.+)$", re.MULTILINE)
 _BULLET_RE: Final = re.compile(r"^([ \t]*)[*+-][ \t]+(?=\S)", re.MULTILINE)
 
 @dataclass(frozen=True, slots=True)
@@ -104,9 +108,14 @@ def _inline(text: str, slots: list[str]) -> str:
         return stash(f'<a href="{href}">{_emphasis(match[1])}</a>')
 
     text = _LINK_RE.sub(link, text)
-    text = _HEADING_RE.sub(lambda m: f"<b>{m[1].replace('**', '')}</b>", text)
+    text = _HEADING_RE.sub(lambda m: f"<b>{_heading(m[1]).replace('**', '')}</b>", text)
     text = _BULLET_RE.sub(lambda m: f"{m[1]}• ", text)
     return _emphasis(text)
+
+
+def _heading(line: str) -> str:
+    """A heading's text without its closing "#"s and blanks (at least one character)."""
+    return line.rstrip(" \t#") or line[:1]
 
 
 def _emphasis(text: str) -> str:

@@ -104,6 +104,24 @@ def test_unpaired_markers_convert_in_linear_time(unit: str) -> None:
     assert large_s < 40 * max(small_s, 0.001)
 
 
+@pytest.mark.parametrize("shape", [
+    "# a{run}b",          # a heading with a long run of blanks inside
+    "```a{letters}",      # a fence line that never ends (a streamed answer, cut)
+])
+def test_long_headings_and_fence_lines_convert_in_linear_time(shape: str) -> None:
+    def text(size: int) -> str:
+        return shape.format(run=" " * size, letters="a" * size)
+
+    small_s, large_s = _fastest_of_three(text(4_000)), _fastest_of_three(text(40_000))
+    assert large_s < 1.0
+    assert large_s < 40 * max(small_s, 0.001)
+
+
+def test_a_heading_loses_its_closing_hashes_but_keeps_a_lone_one() -> None:
+    assert markdown_to_html("## a # b ##  ") == "<b>a # b</b>"
+    assert markdown_to_html("# ##") == "<b>#</b>"
+
+
 def test_only_web_links_become_links() -> None:
     html = markdown_to_html("[you](tg://user?id=42) [x](javascript:alert(1)) [ok](https://a.b)")
     assert html.count("<a ") == 1 and '<a href="https://a.b">ok</a>' in html

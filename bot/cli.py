@@ -292,6 +292,7 @@ def _console(
     from pathlib import Path
 
     from bot.console import run_console
+    from bot.core.errors import StartupError
     from bot.log import setup_logging
 
     setup_logging(
@@ -299,19 +300,23 @@ def _console(
         secrets=config.secrets() if config else (),
         format=config.logging.format if config else "text",
     )
-    return asyncio.run(
-        run_console(
-            config,
-            demo=demo,
-            jsonl=args.jsonl,
-            media_dir=Path(args.media_dir),
-            wait_s=max(0.0, args.wait),
-            stdin=sys.stdin,
-            stdout=sys.stdout,
-            stderr=sys.stderr,
-            welcome=welcome,
+    try:
+        return asyncio.run(
+            run_console(
+                config,
+                demo=demo,
+                jsonl=args.jsonl,
+                media_dir=Path(args.media_dir),
+                wait_s=max(0.0, args.wait),
+                stdin=sys.stdin,
+                stdout=sys.stdout,
+                stderr=sys.stderr,
+                welcome=welcome,
+            )
         )
-    )
+    except StartupError as exc:  # the store cannot be opened: one line, as for `run`
+        print(f"relaybot: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
 
 
 def _cmd_sim_relay(args: argparse.Namespace) -> int:

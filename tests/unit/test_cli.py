@@ -135,10 +135,12 @@ def _one_line(stderr: str) -> str:
     return lines[0]
 
 
-def test_a_database_in_a_missing_directory_is_one_line_for_check_and_run(tmp_path: Path) -> None:
+def test_a_database_in_a_missing_directory_is_one_line_for_check_run_and_console(
+    tmp_path: Path,
+) -> None:
     database = tmp_path / "no-such-dir" / "bot.sqlite3"
     config = _config_with_storage(tmp_path, database)
-    for command in (("check", "--offline"), ("run",)):
+    for command in (("check", "--offline"), ("run",), ("console",)):
         result = _relaybot(*command, "--config", str(config), cwd=tmp_path)
         assert result.returncode == 1
         line = _one_line(result.stderr)
@@ -147,11 +149,11 @@ def test_a_database_in_a_missing_directory_is_one_line_for_check_and_run(tmp_pat
                         "storage.path")
 
 
-def test_a_file_that_is_not_sqlite_is_one_line_for_check_and_run(tmp_path: Path) -> None:
+def test_a_file_that_is_not_sqlite_is_one_line_for_check_run_and_console(tmp_path: Path) -> None:
     database = tmp_path / "bot.sqlite3"
     database.write_bytes(b"these are not the bytes of a database\n" * 200)
     config = _config_with_storage(tmp_path, database)
-    for command in (("check", "--offline"), ("run",)):
+    for command in (("check", "--offline"), ("run",), ("console",)):
         result = _relaybot(*command, "--config", str(config), cwd=tmp_path)
         assert result.returncode == 1
         line = _one_line(result.stderr)

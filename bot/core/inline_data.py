@@ -37,13 +37,25 @@ _HOLD_WINDOW: Final = 400
 @dataclass(frozen=True, slots=True)
 class InlineData:
     uri: str | None  # None: longer than allowed, not kept
+    over_limit: bool = False  # not kept: the answer already holds enough files
+
+
+# An answer sends at most this many embedded files (a Telegram album's size); the rest are
+# counted as dropped, and not kept in memory.
+MAX_INLINE_FILES: Final = 10
 
 
 class DataUriFilter:
-    """Feed answer chunks, get the text to show; ``found`` lists the URIs taken out."""
+    """Feed answer chunks, get the text to show; ``found`` lists the URIs taken out.
 
-    def __init__(self, max_uri_chars: int) -> None:
+    ``max_uri_chars`` bounds each URI and all kept URIs together (one upload's worth of
+    base64 in memory, however many URIs an answer holds); at most ``max_uris`` are kept."""
+
+    def __init__(self, max_uri_chars: int, max_uris: int = MAX_INLINE_FILES) -> None:
         self._max = max_uri_chars
+        self._max_uris = max_uris
+        self._kept_chars = 0  # of the URIs kept so far
+        self._kept = 0
         self._pending = ""
         self._uri: list[str] | None = None  # collecting a URI when not None
         self._uri_chars = 0
@@ -88,18 +100,30 @@ class DataUriFilter:
         rest, self._pending = self._pending, ""
         return rest
 
+    def _over_limit(self) -> bool:
+        return (self._kept >= self._max_uris
+                or (self._uri_chars <= self._max
+                    and self._kept_chars + self._uri_chars > self._max))
+
+    def _keeps(self) -> bool:
+        return self._uri_chars <= self._max and not self._over_limit()
+
     def _collect(self, piece: str) -> None:
         assert self._uri is not None
         self._uri_chars += len(piece)
-        if self._uri_chars <= self._max:
+        if self._keeps():
             self._uri.append(piece)
         else:
-            self._uri.clear()  # too long to keep: count it, drop it
+            self._uri.clear()  # too long or too many to keep: count it, drop it
 
     def _end_uri(self) -> None:
         assert self._uri is not None
-        kept = self._uri_chars <= self._max
-        self.found.append(InlineData("".join(self._uri) if kept else None))
+        kept = self._keeps()
+        over_limit = not kept and self._over_limit()
+        self.found.append(InlineData("".join(self._uri) if kept else None, over_limit))
+        if kept:
+            self._kept_chars += self._uri_chars
+            self._kept += 1
         self._uri = None
 
 

@@ -115,7 +115,7 @@ class StreamingReply:
         self._changed.set()
         await flusher
         text = self._buffer
-        files, dropped = await self._inline_files()
+        files, dropped, over_limit = await self._inline_files()
         if error is not None:
             reason = describe_failure(error, self._locale, redact=self._redact) or self._redact(
                 str(error)
@@ -123,21 +123,26 @@ class StreamingReply:
             self._buffer += "\n\n" + t("stream.interrupted", self._locale, reason=reason)
         elif capped:
             self._buffer += "\n\n" + t("stream.capped", self._locale, limit=self._max_chars)
-        elif not text.strip() and not files and not dropped:
+        elif not text.strip() and not files and not dropped and not over_limit:
             self._buffer = t("stream.empty", self._locale)
         if dropped:
             self._buffer += "\n\n" + t("stream.inline_dropped", self._locale, count=dropped)
+        if over_limit:
+            self._buffer += "\n\n" + t("stream.inline_over_limit", self._locale,
+                                       count=over_limit)
         await self._wait_for_interval()
         await self._flush(final=True)
         if files:
             await self._responder.send(Reply(files=files))
         return StreamResult(text=text, messages=tuple(self._refs), error=error, capped=capped)
 
-    async def _inline_files(self) -> tuple[tuple[OutgoingFile, ...], int]:
-        """The answer's data URIs that are media, and how many others were dropped."""
-        found = self._inline.found
+    async def _inline_files(self) -> tuple[tuple[OutgoingFile, ...], int, int]:
+        """The answer's data URIs that are media, how many others were dropped, and how
+        many were not kept because the answer already held enough files."""
+        over_limit = sum(1 for item in self._inline.found if item.over_limit)
+        found = [item for item in self._inline.found if not item.over_limit]
         if not found:
-            return (), 0
+            return (), 0, over_limit
         cap = self._responder.limits.max_upload_bytes
 
         def decode() -> list[OutgoingFile | None]:  # megabytes of base64: off the loop
@@ -145,7 +150,7 @@ class StreamingReply:
 
         decoded = await asyncio.to_thread(decode)
         files = tuple(f for f in decoded if f is not None)
-        return files, len(decoded) - len(files)
+        return files, len(decoded) - len(files), over_limit
 
     async def _flush_while_streaming(self) -> None:
         while True:

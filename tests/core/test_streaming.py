@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import itertools
 from collections.abc import AsyncIterator, Sequence
@@ -13,6 +14,7 @@ from bot.core.models import DeliveryError, MessageRef, Reply
 from bot.core.streaming import StreamingReply, StreamResult
 from bot.core.texts import t
 from bot.relay import errors
+from bot.sim.media import make_png
 from tests.fakes.clock import SchedulingClock
 from tests.fakes.responder import RecordingResponder, limits
 
@@ -181,3 +183,20 @@ async def test_one_refused_edit_does_not_abandon_the_streamed_answer() -> None:
     shown = responder.final_texts()
     assert list(shown.values()) == ["".join(words).strip()]  # complete, no marker left
     assert MARKER not in next(iter(shown.values()))
+
+
+def _png_uri() -> str:
+    return "data:image/png;base64," + base64.b64encode(make_png(4, 4, (1, 2, 3))).decode()
+
+
+async def test_many_small_data_uris_send_a_bounded_number_of_files() -> None:
+    clock = SchedulingClock()
+    responder = RecordingResponder(limits(), clock)
+    pieces = [f"picture {n}: ![p]({_png_uri()})\n" for n in range(60)]
+    streamer = StreamingReply(responder, locale="en", clock=clock, sleep=clock.sleep,
+                              max_chars=20_000)
+    await clock.run(streamer.run(_chunks(clock, pieces, step_s=0.0)))
+    files = [f for e in responder.events for f in e.reply.files]
+    assert 1 <= len(files) <= 10
+    final = "\n".join(responder.final_texts().values())
+    assert t("stream.inline_over_limit", count=60 - len(files)) in final

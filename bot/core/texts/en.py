@@ -25,6 +25,8 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "stream.capped": "✂️ The answer was stopped at {limit} characters.",
     "stream.inline_dropped": "(Left out {count} embedded file(s) that are not a picture, "
     "sound or video I can send.)",
+    "stream.inline_over_limit": "(Left out {count} more embedded file(s): one answer sends "
+    "at most 10, and one upload's worth in all.)",
     # --- input checks --------------------------------------------------------------
     "input.missing": "Missing “{option}”. Example: {usage}",
     "input.empty": "{option} is empty. Example: {usage}",

@@ -26,6 +26,8 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "stream.empty": "（模型返回了空回答。）",
     "stream.capped": "✂️ 回答已在 {limit} 个字符处停止。",
     "stream.inline_dropped": "（省略了 {count} 个无法发送的内嵌文件：不是图片、音频或视频。）",
+    "stream.inline_over_limit": "（另外省略了 {count} 个内嵌文件：一个回答最多发送 10 个，"
+    "总大小不超过一次上传的上限。）",
     # --- input checks --------------------------------------------------------------
     "input.missing": "缺少“{option}”。示例：{usage}",
     "input.empty": "{option} 不能为空。示例：{usage}",

@@ -11,6 +11,7 @@ those into words.
 from __future__ import annotations
 
 import asyncio
+import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -43,6 +44,8 @@ from bot.log import Redactor
 from bot.metrics import Metrics
 from bot.relay import RelayClient
 from bot.store.base import ButtonKey, JsonValue, Store
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.core.dispatcher import CommandSpec
@@ -145,16 +148,34 @@ class BaseContext:
         a restart. Asking replaces this user's earlier question in this chat. False when
         nobody can be asked here."""
         token = secrets.token_urlsafe(9)
-        asked_in = await self.responder.ask(Question(prompt, prefill, token))
+        store = self.services.store
+        key = (self.chat.platform, question_scope(self.chat), self.user.id)
+        payload: dict[str, JsonValue] = {"token": token, "asked_in": None, "prompt": prompt,
+                                         "prefill": prefill, "data": data}
+        # Stored before it is shown: a store that cannot keep it (a full disk) fails the
+        # command before the user sees a question whose answer would reach nothing (and
+        # in a private chat be answered as a paid chat message).
+        await store.put_pending(*key, kind=kind, payload=payload, ttl_s=ttl_s)
+        try:
+            asked_in = await self.responder.ask(Question(prompt, prefill, token))
+        except BaseException:
+            await _forget_question(store, key)
+            raise
         if asked_in is None:
+            await _forget_question(store, key)
             return False
-        await self.services.store.put_pending(
-            self.chat.platform, question_scope(self.chat), self.user.id, kind=kind,
-            payload={"token": token, "asked_in": asked_in, "prompt": prompt,
-                     "prefill": prefill, "data": data},
-            ttl_s=ttl_s,
-        )
+        await store.put_pending(*key, kind=kind, payload={**payload, "asked_in": asked_in},
+                                ttl_s=ttl_s)
         return True
+
+
+async def _forget_question(store: Store, key: tuple[str, str, str]) -> None:
+    """Drop a question that was stored but could not be shown (best effort: the failure
+    that caused it is what the caller reports)."""
+    try:
+        await store.pop_pending(*key, include_expired=True)
+    except Exception:  # the original failure matters more
+        log.warning("could not drop a question that was not shown", exc_info=True)
 
 
 @dataclass(frozen=True, slots=True)

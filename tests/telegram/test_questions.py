@@ -4,6 +4,8 @@ gets a button that asks for the prompt and goes on under the same job."""
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import pytest
@@ -14,7 +16,7 @@ from bot.store.base import JobState
 from tests.fakes.clock import Jobs, JumpingClock, start_app
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram.conftest import Running
-from tests.telegram.test_jobs import press, results, zoom_question
+from tests.telegram.test_jobs import imagine, press, results, zoom_question
 
 Start = Callable[[], Awaitable[tuple[Running, Jobs]]]
 
@@ -112,3 +114,38 @@ async def test_a_task_turning_modal_while_polled_asks_for_the_prompt_and_goes_on
     assert not status_now.buttons, "the prompt button is gone once the job goes on"
     assert "U1" in result.labels
     assert len(sim.requests_to("/mj/submit/imagine")) == 1
+
+
+async def test_a_question_the_store_cannot_keep_is_never_shown(
+    start: Start, sim: SimRelay, config: AppConfig
+) -> None:
+    # The question was shown first and stored after: with a full disk the user saw it,
+    # then "Something went wrong", and their answer was chatted (a paid call).
+    bot, jobs = await start()
+    grid = await imagine(bot, jobs, "a lighthouse")
+    await press(bot, grid, "U1")
+    for _ in range(3):
+        await jobs.tick()
+    upscaled = results(bot)[-1]
+    await _fail_question_writes(config)
+    before = len(bot.fake.messages_in(bot.dm))
+    toasts = len(bot.fake.sent("answerCallbackQuery"))
+    bot.fake.press(bot.alice, upscaled, next(x for x in upscaled.labels if "Custom Zoom" in x))
+    calls = await bot.fake.wait_for("answerCallbackQuery", toasts + 1)
+    await bot.adapter.settled()
+    shown = bot.fake.messages_in(bot.dm)[before:]
+    assert not any(m.force_reply for m in shown), "no question that cannot be answered"
+    assert "went wrong" in str(calls[-1].params.get("text"))
+
+
+async def _fail_question_writes(config: AppConfig) -> None:
+    """SQLite's own failure, as a full disk gives it, for every stored question."""
+    path = config.storage.path
+    assert path is not None
+
+    def install() -> None:
+        with sqlite3.connect(path) as conn:
+            conn.execute("CREATE TRIGGER test_full_disk BEFORE INSERT ON pending_inputs BEGIN"
+                         " SELECT RAISE(FAIL, 'database or disk is full (simulated)'); END")
+
+    await asyncio.to_thread(install)

@@ -56,7 +56,8 @@ def decode_json(raw: bytes) -> object:
     """Parse a body, wrapping garbage or truncation in ``RelayDecodeError``."""
     try:
         return json.loads(raw)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    # Deep nesting ("[[[[…") makes Python's parser give up with RecursionError.
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise errors.RelayDecodeError(
             f"relay answered with invalid JSON: {exc}", body_excerpt=excerpt(raw)
         ) from None
@@ -225,7 +226,7 @@ def error_from_response(
     retry_after = retry_hint(headers)
     try:
         body: object = json.loads(raw) if raw.strip() else None
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         body = None
     if body is None:
         message = excerpt(raw).strip()

@@ -125,3 +125,17 @@ async def test_slow_answer_times_out(make_client: MakeClient, sim: SimRelay) -> 
     with pytest.raises(errors.RelayTimeoutError):
         await client.mj.imagine("a cat")
     assert len(sim.requests_to("/mj/submit/imagine")) == 1
+
+
+async def test_json_nested_too_deep_to_parse_is_a_decode_error(
+    client: RelayClient, sim: SimRelay
+) -> None:
+    # Python's parser gives up on deep nesting with RecursionError, which is no RelayError:
+    # the caller took it for a bug ("something went wrong"), the tracker for a crash.
+    deep = "[" * 100_000
+    sim.add_fault(Fault("POST", "/mj/submit/imagine", status=200, text_body=deep))
+    with pytest.raises(errors.RelayDecodeError):
+        await client.mj.imagine("a cat")
+    sim.add_fault(Fault("POST", CHAT, status=400, text_body=deep))
+    with pytest.raises(errors.BadRequestError):
+        await client.chat.complete("gpt-4o", HELLO)

@@ -64,7 +64,7 @@ class NotifyListener:
     async def _callback(self, request: web.Request) -> web.Response:
         try:
             body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):  # "[[[[…"
             return web.Response(status=400, text="expected a JSON task object")
         task_id = body.get("id") if isinstance(body, dict) else None
         log.debug("relay callback for task %s", task_id)

@@ -44,6 +44,8 @@ async def test_callbacks_wake_the_tracker_and_garbage_does_not() -> None:
                 assert resp.status == 200
             async with session.post(f"{base}/mj/notify", data=b"{not json") as resp:
                 assert resp.status == 400
+            async with session.post(f"{base}/mj/notify", data=b"[" * 100_000) as resp:
+                assert resp.status == 400  # nested too deep to parse: no traceback
             async with session.get(f"{base}/mj/notify") as resp:
                 assert resp.status == 405
             async with session.post(f"{base}/elsewhere", json=callback) as resp:

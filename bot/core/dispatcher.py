@@ -61,6 +61,7 @@ from bot.core.options import (
 )
 from bot.core.texts import has_text, t
 from bot.relay.errors import RelayError
+from bot.store.base import PendingInput
 
 log = logging.getLogger(__name__)
 
@@ -71,6 +72,8 @@ Next = Callable[[], Awaitable[None]]
 Middleware = Callable[[BaseContext, Next], Awaitable[None]]
 
 _NAME_RE: Final = re.compile(r"^[a-z0-9_]{1,32}$")  # Discord's and Telegram's rule
+# The kind of a question already answered (see Dispatcher._remember_answered).
+_ANSWERED: Final = "answered"
 _CANCEL_RE: Final = re.compile(r"^/cancel(?:@\w+)?(?:\s|$)", re.IGNORECASE)
 
 AnswerHint = Literal["text", "image", "speech", "music", "video"]
@@ -313,6 +316,11 @@ class Dispatcher:
         payload = pending.payload if pending is not None else None
         stored = payload if isinstance(payload, dict) else {}
         text = answer.text.strip()
+        if pending is not None and pending.kind == _ANSWERED:
+            if _answers_exactly(answer, stored) and not text.startswith("/"):
+                await self._notify(responder, "questions.answered", answer)
+                return True
+            return False
         if answer.token is not None:
             if pending is None or route is None or answer.token != stored.get("token"):
                 # A form filled in for a question already answered, replaced or gone.
@@ -332,11 +340,17 @@ class Dispatcher:
             return False
         taken = await store.pop_pending(*key, include_expired=True)
         if taken is None:
-            return False  # another process took it first
+            # A concurrent answer took it first (a double send, another process): this
+            # one answered the same question, so it is no chat message either.
+            if _answers_exactly(answer, stored):
+                await self._notify(responder, "questions.answered", answer)
+                return True
+            return False
         if taken.expired or not text:
             key_text = "questions.expired" if taken.expired else "questions.cancelled"
             await self._notify(responder, key_text, answer)
             return True
+        await self._remember_answered(key, taken)
         preferences = answer.preferences or await self.preferences_for(answer.user, answer.chat)
         locale = preferences.locale
         prefill = stored.get("prefill")
@@ -361,6 +375,19 @@ class Dispatcher:
         else:
             self._count("answer", None)
         return True
+
+    async def _remember_answered(self, key: tuple[str, str, str], taken: PendingInput) -> None:
+        """Keep what identifies an answered question for as long as it was open, so a
+        second reply to it (a double send) is told so instead of being chatted. A question
+        the continuation asks next replaces it."""
+        stored = taken.payload if isinstance(taken.payload, dict) else {}
+        try:
+            await self._services.store.put_pending(
+                *key, kind=_ANSWERED, ttl_s=max(1.0, taken.expires_at - taken.created_at),
+                payload={"token": stored.get("token"), "asked_in": stored.get("asked_in")},
+            )
+        except Exception:  # only a courtesy: the answer itself goes on
+            log.warning("could not remember an answered question", exc_info=True)
 
     async def _notify(self, responder: Responder, key: str, answer: TypedAnswer) -> None:
         preferences = answer.preferences or await self.preferences_for(answer.user, answer.chat)
@@ -511,6 +538,14 @@ class Dispatcher:
             await responder.send(Reply(text, reply_to=reply_to, ephemeral=True))
         except DeliveryError as delivery:
             log.warning("could not deliver an error message: %s", delivery)
+
+
+def _answers_exactly(answer: TypedAnswer, stored: Mapping[str, object]) -> bool:
+    """Whether the answer names this very question: a reply to its message or its form."""
+    if answer.token is not None:
+        return answer.token == stored.get("token")
+    asked_in = stored.get("asked_in")
+    return bool(asked_in) and answer.replied_to == asked_in
 
 
 def _answers(answer: TypedAnswer, expired: bool, asked_in: object) -> bool:

@@ -130,7 +130,8 @@ async def test_a_modal_of_a_replaced_or_answered_question_says_it_expired(
 
     again = await fake.submit_modal(second, ["a lighthouse --zoom 1.9"])  # answered already
     await fake.wait_for(
-        "POST", f"/webhooks/*/{again.token}", where=lambda c: "expired" in (c.content or "")
+        "POST", f"/webhooks/*/{again.token}",
+        where=lambda c: "already answered" in (c.content or ""),
     )
     assert len(sim.requests_to("/mj/submit/modal")) == 1, "one answer, one paid action"
 

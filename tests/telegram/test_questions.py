@@ -149,3 +149,20 @@ async def _fail_question_writes(config: AppConfig) -> None:
                          " SELECT RAISE(FAIL, 'database or disk is full (simulated)'); END")
 
     await asyncio.to_thread(install)
+
+
+async def test_a_second_reply_to_an_answered_question_is_told_so_not_chatted(
+    start: Start, sim: SimRelay
+) -> None:
+    # A double send, or a correction sent as another reply: the first answer went on as
+    # the zoom; the others were answered as chat messages (paid calls).
+    bot, jobs = await start()
+    question = await zoom_question(bot, jobs)
+    for n in range(1, 4):
+        await bot.say(f"a lighthouse --zoom 1.{n}", reply_to=question.message_id)
+    [modal] = await sim.wait_for_requests("/mj/submit/modal", 1)
+    assert modal.json["prompt"] == "a lighthouse --zoom 1.1"
+    notice = await bot.answer(containing="already answered")
+    await bot.adapter.settled()
+    assert notice.text.startswith("That question was already answered")
+    assert sim.requests_to("/v1/chat/completions") == [], "no reply was chatted"

@@ -16,6 +16,8 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "generic.button_expired": "This button no longer works. Run the command again.",
     "generic.not_your_button": "Only the person who ran the command can press this button.",
     "generic.cancelled": "Cancelled.",
+    "questions.answered": "That question was already answered. Press the button again to "
+    "be asked anew.",
     "questions.cancelled": "Cancelled: that question is closed.",
     "questions.expired": "That question has expired (or a newer one replaced it). Press the "
     "button again to be asked anew.",

@@ -19,6 +19,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "generic.button_expired": "这个按钮已失效，请重新运行命令。",
     "generic.not_your_button": "只有运行该命令的人才能点这个按钮。",
     "generic.cancelled": "已取消。",
+    "questions.answered": "这个问题已经回答过了。请再点一次按钮重新提问。",
     "questions.cancelled": "已取消，这个问题已关闭。",
     "questions.expired": "这个问题已过期（或已被新的问题取代）。请再点一次按钮重新提问。",
     "stream.writing": "✍️ 生成中…",

@@ -231,6 +231,7 @@ class App:
             core.services, self.adapters, clock=self._wall_clock, sleep=self._sleep,
             outcome_hooks=(credits,),
         )
+        await self.tracker.take_over()
         if self._start_tracker:
             await self.tracker.start()
         stack.push_async_callback(self.tracker.stop)

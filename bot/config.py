@@ -188,6 +188,10 @@ class BotConfig:
     voice_autochat: bool = True
     anyone_can_press: bool = False
     max_answer_chars: int = 20_000  # a streamed answer stops here
+    # Names this process in the store (delivery leases, submits in flight); a restarted
+    # process with the same name takes over its predecessor's work at once. "" = derived
+    # from the host name and the storage path. Must differ between processes sharing a DB.
+    instance_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -514,6 +518,7 @@ def _bot(s: SectionReader) -> BotConfig:
         max_answer_chars=int(
             s.number("max_answer_chars", d.max_answer_chars, minimum=500, maximum=10**6)
         ),
+        instance_name=(s.string("instance_name", d.instance_name) or "").strip(),
     )
     s.finish()
     return bot

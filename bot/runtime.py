@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import sqlite3
 import time
 from collections.abc import AsyncIterator
@@ -38,6 +39,18 @@ log = logging.getLogger(__name__)
 class Core:
     services: Services
     dispatcher: Dispatcher
+
+
+def instance_name(config: AppConfig) -> str:
+    """This process's identity in the store: ``[bot] instance_name``, else host name and
+    storage (the SQLite path, or the database URL without password). Stable across
+    restarts, so a restarted process recognises the delivery leases and submits of the one
+    it replaces and takes them over at once."""
+    if config.bot.instance_name:
+        return config.bot.instance_name
+    storage = config.storage
+    where = storage.path.resolve() if storage.url is None else storage.describe()
+    return f"{socket.gethostname()}:{where}"
 
 
 @asynccontextmanager
@@ -102,6 +115,7 @@ async def open_core(
                 egress=egress,
                 metrics=metrics,
                 wall_clock=wall_clock,
+                instance=instance_name(config),
             )
             yield Core(services, build_dispatcher(services))
     finally:

@@ -1,52 +1,92 @@
-"""What commands share when they start a tracked job: status message, job row, wake-up.
+"""What commands share when they start a tracked job: the write-ahead row, the submit, the
+status message, the wake-up.
 
-A command submits to the relay first (paid, never retried), then calls :func:`track_job`,
-which posts the status message, stores the job with that message's reference and rings
-the tracker's bell. The tracker takes over from there.
+:func:`start_job` stores the job (``submitting``, with a unique tag) *before* the paid
+submit, stores the relay's task id the moment it answers, and only then posts the status
+message, whose failure never drops the job. A lost answer leaves the row for the tracker
+to resolve (:mod:`bot.jobs.submits`); a refusal closes it and the reason is shown.
 """
 
 from __future__ import annotations
 
+import logging
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Final
 
 from bot.core.context import BaseContext, CommandContext
 from bot.core.credits import HOLD_KEY
 from bot.core.errors import UserError
-from bot.core.models import Attachment, Reply
+from bot.core.models import Attachment
 from bot.jobs.kinds import KINDS
-from bot.jobs.outlets import encode_message_ref
-from bot.jobs.status import draft_status_text
+from bot.jobs.submits import (
+    SUBMIT_GRACE_S,
+    AbandonReason,
+    answer_lost,
+    new_submit_tag,
+    post_status,
+    submit_abandoned,
+)
 from bot.media import check_kind, data_uri, guess_content_type
 from bot.relay.types import MjSubmit
-from bot.store.base import DuplicateJobError, Job, JsonValue
+from bot.store.base import DuplicateJobError, Job, JobState, JsonValue
+
+log = logging.getLogger(__name__)
 
 MAX_IMAGE_BYTES: Final = 10 * 1024 * 1024
 _JOB_NUMBER_RE: Final = re.compile(r"^#?(\d{1,12})$")
+_SUBMITTING: Final = frozenset({JobState.SUBMITTING})
 
 
-async def track_job(
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """What a submit answered: the relay's task id (``needs_input``: Midjourney wants more
+    input first, the job starts with the modal confirmation instead)."""
+
+    task_id: str
+    queue_position: int | None = None
+    needs_input: bool = False
+
+
+Submit = Callable[[str], Awaitable[Accepted]]
+"""Calls the relay (paid, never retried) with the job's tag; Midjourney sends it as ``state``."""
+
+
+def mj_accepted(submit: MjSubmit) -> Accepted:
+    return Accepted(submit.task_id, submit.queue_position, submit.needs_modal)
+
+
+def mj_submit(call: Callable[[str], Awaitable[MjSubmit]]) -> Submit:
+    """A Midjourney submit (``call`` takes the tag as ``state``) as a :data:`Submit`."""
+
+    async def submit(tag: str) -> Accepted:
+        return mj_accepted(await call(tag))
+
+    return submit
+
+
+async def start_job(
     ctx: BaseContext,
+    submit: Submit,
     *,
     kind: str,
-    relay_task_id: str,
     title: str,
     prompt: str = "",
     mode: str | None = None,
     version: str | None = None,
-    queue_position: int | None = None,
     extra: dict[str, JsonValue] | None = None,
-) -> Job:
-    """Post the status message and store the job; returns the stored job.
+    press_key: str | None = None,
+) -> Job | None:
+    """Store the job, submit it, track it; the tracked job, or None when there is none
+    yet (the answer was lost: the tracker decides; or the task needs more input).
 
+    ``press_key``: the button whose press this is; the job is recorded on its claim.
     The same relay task twice (Midjourney answers 21 "exists" to a repeated button) is
-    not tracked twice: the user is told which job already has it.
-    """
-    store = ctx.services.store
-    existing = await store.get_job_by_relay_id(kind, relay_task_id)
-    if existing is not None:
-        await ctx.reply(ctx.t("jobs.already_tracked", id=existing.id))
-        return existing
+    not tracked twice: the user is told which job already has it. Relay errors other than
+    a lost answer propagate (the dispatcher shows them) after the row is closed."""
+    services = ctx.services
+    store = services.store
     request: dict[str, JsonValue] = {
         "locale": ctx.locale,
         "private": ctx.chat.is_private,
@@ -54,52 +94,90 @@ async def track_job(
         "prompt": prompt,
         **(extra or {}),
     }
-    if queue_position:
-        request["queue_position"] = queue_position
     # Frame links of uploads are Telegram file URLs, which carry the bot token: the
     # database keeps no secret.
-    redact = ctx.services.redact
+    redact = services.redact
     request = {k: redact(v) if isinstance(v, str) else v for k, v in request.items()}
     hold = ctx.bill.hold
     if hold is not None:
         request[HOLD_KEY] = hold.hold  # the tracker settles it when the job finishes
-    text = draft_status_text(kind, title, prompt, relay_task_id, ctx.locale, queue_position)
-    reply_to = ctx.invocation.message if isinstance(ctx, CommandContext) else None
-    ref = await ctx.responder.send(Reply(text, reply_to=reply_to))
-    try:
-        job = await store.create_job(
-            kind=kind,
-            platform=ctx.chat.platform,
-            user_id=ctx.user.id,
-            chat_id=ctx.chat.chat_id,
-            thread_id=ctx.chat.thread_id,
-            request=request,
-            relay_task_id=relay_task_id,
-            relay_mode=mode,
-            relay_version=version,
-            status_message_ref=encode_message_ref(ref),
-        )
-    except DuplicateJobError:
-        raced = await store.get_job_by_relay_id(kind, relay_task_id)
-        if raced is None:
-            raise
-        return raced
+    lost_after = services.wall_clock() + services.config.relay.timeout_s + SUBMIT_GRACE_S
+    job = await store.create_job(
+        kind=kind, platform=ctx.chat.platform, user_id=ctx.user.id, chat_id=ctx.chat.chat_id,
+        thread_id=ctx.chat.thread_id, request=request, relay_mode=mode, relay_version=version,
+        state=JobState.SUBMITTING, next_poll_at=lost_after, submit_tag=new_submit_tag(),
+        submit_worker=services.instance,
+    )
+    if press_key is not None:
+        await store.attach_button_job(press_key, job.id)
     if hold is not None:
+        # From now on the job settles the reservation (also if this process dies: the
+        # tracker resolves the row, and credits' recovery leaves a running job alone).
         await store.attach_hold(hold.hold, job.id)
         ctx.bill.job_id = job.id
-    ctx.services.metrics.jobs.labels(kind, job.state.value).inc()
-    await store.record_usage(ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind=kind,
-                             model=mode or version)
-    ctx.services.jobs.ring()
-    return job
+    assert job.submit_tag is not None
+    try:
+        accepted = await submit(job.submit_tag)
+    except Exception as exc:
+        if not answer_lost(exc):
+            closed = await store.close_refused_submit(job.id, str(exc)[:500] or type(exc).__name__)
+            if closed is not None:
+                await _abandoned(ctx, closed, "refused")
+            raise
+        log.warning("job %s: the submit's answer was lost (%s); looking for it", job.id, exc)
+        await store.update_job(job.id, only_from=_SUBMITTING, next_poll_at=services.wall_clock())
+        services.jobs.ring()
+        await ctx.reply(ctx.t("jobs.submit_checking", id=job.id))
+        return None
+    if accepted.needs_input and press_key is not None:
+        await store.attach_button_job(press_key, None)  # still held while the user answers
+    return await _accepted(ctx, job, accepted, request)
 
 
-async def track_mj_submit(
-    ctx: BaseContext, submit: MjSubmit, *, title: str, prompt: str, mode: str
-) -> Job:
-    """Track an accepted Midjourney submit (codes 1 / 21 / 22; 22 shows the queue position)."""
-    return await track_job(ctx, kind="mj", relay_task_id=submit.task_id, title=title,
-                           prompt=prompt, mode=mode, queue_position=submit.queue_position)
+async def _abandoned(ctx: BaseContext, job: Job, reason: AbandonReason) -> None:
+    """The row ends without a task to follow: its reservation goes back to the event, which
+    the gate settles when the handler ends (refunded when it failed)."""
+    if ctx.bill.job_id == job.id:
+        ctx.bill.job_id = None
+    await submit_abandoned(ctx.services, job, reason)
+
+
+async def _accepted(
+    ctx: BaseContext, job: Job, accepted: Accepted, request: dict[str, JsonValue]
+) -> Job | None:
+    services = ctx.services
+    store = services.store
+    if accepted.needs_input:
+        closed = await store.close_refused_submit(job.id, "waiting for more input")
+        if closed is not None:
+            await _abandoned(ctx, closed, "needs_input")
+        return None
+    if accepted.queue_position:
+        request = {**request, "queue_position": accepted.queue_position}
+    base = services.config.relay.poll_interval_s
+    try:
+        tracked = await store.update_job(
+            job.id, only_from=_SUBMITTING, state=JobState.SUBMITTED,
+            relay_task_id=accepted.task_id, request=request,
+            next_poll_at=services.wall_clock() + base,
+        )
+    except DuplicateJobError:
+        closed = await store.close_refused_submit(job.id, "already tracked")
+        if closed is not None:
+            await _abandoned(ctx, closed, "duplicate")
+        existing = await store.get_job_by_relay_id(job.kind, accepted.task_id)
+        if existing is not None:
+            await ctx.reply(ctx.t("jobs.already_tracked", id=existing.id))
+        return existing
+    if tracked is None:  # the tracker decided meanwhile (this submit took very long)
+        return await store.get_job(job.id)
+    services.metrics.jobs.labels(job.kind, tracked.state.value).inc()
+    await store.record_usage(ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind=job.kind,
+                             model=job.relay_mode or job.relay_version)
+    reply_to = ctx.invocation.message if isinstance(ctx, CommandContext) else None
+    tracked = await post_status(services, tracked, ctx.responder, reply_to)
+    services.jobs.ring()
+    return tracked
 
 
 async def image_data_uri(attachment: Attachment, max_bytes: int = MAX_IMAGE_BYTES) -> str:

@@ -1,22 +1,23 @@
 """Midjourney commands: /imagine, /blend, /describe, /shorten, /faceswap.
 
-Each submits to the relay (paid: never retried) and hands the accepted task to the job
-tracker through :func:`bot.commands.job_start.track_mj_submit`; progress, the result and its
-buttons come from the tracker. Images go to the relay as data URIs. The speed mode is the
-``mode`` option, else the user's ``/settings`` choice, else ``relay.mj_mode``; the bot
-(Midjourney or Niji) likewise.
+Each submits to the relay (paid: never retried) through
+:func:`bot.commands.job_start.start_job`, which stores the job first and hands the accepted
+task to the job tracker; progress, the result and its buttons come from the tracker.
+Images go to the relay as data URIs. The speed mode is the ``mode`` option, else the
+user's ``/settings`` choice, else ``relay.mj_mode``; the bot (Midjourney or Niji) likewise.
 """
 
 from __future__ import annotations
 
 from typing import Final, Literal
 
-from bot.commands.job_start import MAX_IMAGE_BYTES, image_data_uri, track_mj_submit
+from bot.commands.job_start import MAX_IMAGE_BYTES, image_data_uri, mj_submit, start_job
 from bot.commands.settings import load_user_settings
 from bot.core.context import CommandContext
 from bot.core.dispatcher import CommandSpec
 from bot.core.gate import Price
 from bot.core.options import OptionSpec
+from bot.jobs.kinds.midjourney import NAME as MJ_KIND
 from bot.relay.types import MjMode
 
 BotType = Literal["MID_JOURNEY", "NIJI_JOURNEY"]
@@ -51,10 +52,13 @@ async def imagine(ctx: CommandContext) -> None:
     references = [ctx.attachment(name) for name in ("image", "image2", "image3")]
     images = [await image_data_uri(a) for a in references if a is not None]
     mode = await mj_mode(ctx)
-    submit = await ctx.services.relay.mj.imagine(
-        prompt, images=images, bot_type=await bot_type(ctx), mode=mode
+    bot = await bot_type(ctx)
+    mj = ctx.services.relay.mj
+    await start_job(
+        ctx, mj_submit(lambda tag: mj.imagine(prompt, images=images, bot_type=bot, mode=mode,
+                                              state=tag)),
+        kind=MJ_KIND, title="imagine", prompt=prompt, mode=mode,
     )
-    await track_mj_submit(ctx, submit, title="imagine", prompt=prompt, mode=mode)
 
 
 async def blend(ctx: CommandContext) -> None:
@@ -62,37 +66,49 @@ async def blend(ctx: CommandContext) -> None:
     images = [await image_data_uri(a) for a in attachments if a is not None]
     dimensions = _DIMENSIONS.get((ctx.text("dimensions") or "").lower())
     mode = await mj_mode(ctx)
-    submit = await ctx.services.relay.mj.blend(
-        images, dimensions=dimensions, bot_type=await bot_type(ctx), mode=mode
+    bot = await bot_type(ctx)
+    mj = ctx.services.relay.mj
+    await start_job(
+        ctx, mj_submit(lambda tag: mj.blend(images, dimensions=dimensions, bot_type=bot,
+                                            mode=mode, state=tag)),
+        kind=MJ_KIND, title="blend", mode=mode,
     )
-    await track_mj_submit(ctx, submit, title="blend", prompt="", mode=mode)
 
 
 async def describe(ctx: CommandContext) -> None:
     attachment = ctx.attachment("image")
     assert attachment is not None  # required option
     mode = await mj_mode(ctx)
-    submit = await ctx.services.relay.mj.describe(
-        await image_data_uri(attachment), bot_type=await bot_type(ctx), mode=mode
+    image = await image_data_uri(attachment)
+    bot = await bot_type(ctx)
+    mj = ctx.services.relay.mj
+    await start_job(
+        ctx, mj_submit(lambda tag: mj.describe(image, bot_type=bot, mode=mode, state=tag)),
+        kind=MJ_KIND, title="describe", mode=mode,
     )
-    await track_mj_submit(ctx, submit, title="describe", prompt="", mode=mode)
 
 
 async def shorten(ctx: CommandContext) -> None:
     prompt = ctx.text("prompt") or ""
     mode = await mj_mode(ctx)
-    submit = await ctx.services.relay.mj.shorten(prompt, bot_type=await bot_type(ctx), mode=mode)
-    await track_mj_submit(ctx, submit, title="shorten", prompt=prompt, mode=mode)
+    bot = await bot_type(ctx)
+    mj = ctx.services.relay.mj
+    await start_job(
+        ctx, mj_submit(lambda tag: mj.shorten(prompt, bot_type=bot, mode=mode, state=tag)),
+        kind=MJ_KIND, title="shorten", prompt=prompt, mode=mode,
+    )
 
 
 async def faceswap(ctx: CommandContext) -> None:
     face, target = ctx.attachment("face"), ctx.attachment("target")
     assert face is not None and target is not None  # required options
     mode = await mj_mode(ctx)
-    submit = await ctx.services.relay.mj.swap_face(
-        await image_data_uri(face), await image_data_uri(target), mode=mode
+    source, onto = await image_data_uri(face), await image_data_uri(target)
+    mj = ctx.services.relay.mj
+    await start_job(
+        ctx, mj_submit(lambda tag: mj.swap_face(source, onto, mode=mode, state=tag)),
+        kind=MJ_KIND, title="faceswap", mode=mode,
     )
-    await track_mj_submit(ctx, submit, title="faceswap", prompt="", mode=mode)
 
 
 _MODE = OptionSpec("mode", choices=MODES)

@@ -19,17 +19,24 @@ job then keeps being tracked.
 
 Describe / shorten choices the relay does not support (``unknown_action``) fall back to
 imagining the chosen prompt directly.
+
+Each button acts once (:func:`bot.commands.presses.once_per_button`): more presses of it
+get "already working on it" or "done", never another paid relay call. A press that asks a
+question may be pressed again to ask it anew (same waiting task, no new action); its answer
+claims the button before paying.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from typing import Final
 
-from bot.commands.job_start import MAX_IMAGE_BYTES, track_mj_submit
+from bot.commands.job_start import MAX_IMAGE_BYTES, mj_submit, start_job
 from bot.commands.mask import MaskError, parse_rect, rect_mask_png
+from bot.commands.presses import claim_press, once_per_button, release_press
 from bot.core.context import (
     AnswerContext,
     BaseContext,
@@ -43,6 +50,7 @@ from bot.core.errors import UserError
 from bot.core.gate import Price
 from bot.core.options import OptionSpec
 from bot.jobs.kinds.midjourney import MJ_ACTION, MjButtonPayload, MjResult, final_prompt_of
+from bot.jobs.kinds.midjourney import NAME as MJ
 from bot.jobs.modal import MJ_MODAL_PROMPT, resume_modal_job
 from bot.jobs.records import JobRequest
 from bot.lenient import as_dict, as_int, as_str, opt_str
@@ -72,6 +80,7 @@ class ModalQuestion:
     parent: int | None = None  # the job whose result the button was under
     job: int | None = None  # the job waiting in MODAL that the answer resumes
     attempt: int = 1
+    press: str | None = None  # the button pressed: the paying answer claims it again
 
     @classmethod
     def of(cls, data: JsonValue) -> ModalQuestion:
@@ -79,12 +88,12 @@ class ModalQuestion:
         parent, job = as_int(d.get("parent")), as_int(d.get("job"))
         return cls(as_str(d.get("task")), opt_str(d.get("mode")), as_str(d.get("title")),
                    as_str(d.get("prompt")), parent or None, job or None,
-                   as_int(d.get("attempt"), 1))
+                   as_int(d.get("attempt"), 1), opt_str(d.get("press")))
 
     def to_json(self) -> JsonValue:
         return {"task": self.task, "mode": self.mode, "title": self.title,
                 "prompt": self.prompt, "parent": self.parent, "job": self.job,
-                "attempt": self.attempt}
+                "attempt": self.attempt, "press": self.press}
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,16 +104,18 @@ class MaskPending:
     mode: str | None
     prompt: str
     title: str
+    press: str | None = None  # the Vary (Region) button: /mask claims it before paying
 
     @classmethod
     def of(cls, payload: JsonValue) -> MaskPending:
         data = as_dict(payload)
         return cls(as_str(data.get("task")), opt_str(data.get("mode")),
-                   as_str(data.get("prompt")), as_str(data.get("title")))
+                   as_str(data.get("prompt")), as_str(data.get("title")),
+                   opt_str(data.get("press")))
 
     def to_json(self) -> JsonValue:
         return {"task": self.task, "mode": self.mode, "prompt": self.prompt,
-                "title": self.title}
+                "title": self.title, "press": self.press}
 
 
 def _mode(value: str | None, fallback: str) -> MjMode:
@@ -117,6 +128,15 @@ def zoom_ok(prompt: str) -> bool:
     return match is not None and 1.0 <= float(match.group(1)) <= 2.0
 
 
+async def _start_mj(
+    ctx: BaseContext, call: Callable[[str], Awaitable[MjSubmit]], *, title: str, prompt: str,
+    mode: MjMode, press_key: str | None,
+) -> None:
+    await start_job(ctx, mj_submit(call), kind=MJ, title=title, prompt=prompt, mode=mode,
+                    press_key=press_key)
+
+
+@once_per_button
 async def press_action(ctx: ButtonContext) -> None:
     button = ctx.button
     payload = MjButtonPayload.of(button.payload)
@@ -126,20 +146,44 @@ async def press_action(ctx: ButtonContext) -> None:
     # A /describe or /shorten choice runs the prompt it stands for, not all four of them.
     final_prompt = payload.prompt or final_prompt_of(parent)
     mj = ctx.services.relay.mj
+    if await _ask_again_for(ctx):
+        return
+    answer: MjSubmit | None = None
+
+    async def action(tag: str) -> MjSubmit:
+        nonlocal answer
+        answer = await mj.action(payload.task, custom_id, mode=mode, state=tag)
+        return answer
+
     try:
-        submit = await mj.action(payload.task, custom_id, mode=mode)
+        await _start_mj(ctx, action, title=button.label, prompt=final_prompt, mode=mode,
+                        press_key=button.key)
     except UnknownActionError:
         chosen = payload.prompt
         if not chosen:
             raise
         await ctx.reply(ctx.t("mj.prompt_choice_fallback"))
-        submit = await mj.imagine(chosen, mode=mode)
-        await track_mj_submit(ctx, submit, title=button.label, prompt=chosen, mode=mode)
+        await _start_mj(ctx, lambda tag: mj.imagine(chosen, mode=mode, state=tag),
+                        title=button.label, prompt=chosen, mode=mode, press_key=button.key)
         return
-    if submit.needs_modal:
-        await _modal(ctx, submit, parent, final_prompt, mode)
-        return
-    await track_mj_submit(ctx, submit, title=button.label, prompt=final_prompt, mode=mode)
+    if answer is not None and answer.needs_modal:
+        await _modal(ctx, answer, parent, final_prompt, mode)
+
+
+async def _ask_again_for(ctx: ButtonContext) -> bool:
+    """Pressed again while its question is open (a dismissed form): ask the same question
+    about the same waiting task, without another paid action. True if asked."""
+    pending = await ctx.services.store.get_pending(
+        ctx.chat.platform, question_scope(ctx.chat), ctx.user.id
+    )
+    if pending is None or pending.kind not in (ASK_ZOOM, ASK_REGION, ASK_PROMPT):
+        return False
+    asked = pending.payload
+    data = ModalQuestion.of(asked.get("data") if isinstance(asked, dict) else None)
+    if data.press != ctx.button.key or not data.task:
+        return False
+    await _ask(ctx, pending.kind, replace(data, attempt=1))
+    return True
 
 
 async def _modal(
@@ -150,7 +194,8 @@ async def _modal(
     custom_id = ctx.button.custom_id or ""
     prompt = submit.final_prompt or final_prompt
     data = ModalQuestion(submit.task_id, mode, ctx.button.label, prompt,
-                         parent=parent.id if parent is not None else None)
+                         parent=parent.id if parent is not None else None,
+                         press=ctx.button.key)
     if custom_id.startswith("MJ::CustomZoom"):
         await _ask(ctx, ASK_ZOOM, data)
     elif custom_id.startswith("MJ::Inpaint"):
@@ -167,7 +212,7 @@ async def press_modal_prompt(ctx: ButtonContext) -> None:
         raise UserError("mj.modal_not_waiting")
     await _ask(ctx, ASK_PROMPT, ModalQuestion(
         job.relay_task_id, _mode(job.relay_mode, ctx.services.config.relay.mj_mode),
-        JobRequest.of(job).title, final_prompt_of(job), job=job.id,
+        JobRequest.of(job).title, final_prompt_of(job), job=job.id, press=ctx.button.key,
     ))
 
 
@@ -213,7 +258,8 @@ async def answer_region(ctx: AnswerContext) -> None:
     if region.strip().lower() == "mask":
         await ctx.services.store.put_pending(
             ctx.chat.platform, question_scope(ctx.chat), ctx.user.id, kind=MASK_PENDING,
-            payload=MaskPending(data.task, data.mode, new_prompt, data.title).to_json(),
+            payload=MaskPending(data.task, data.mode, new_prompt, data.title,
+                                data.press).to_json(),
             ttl_s=MASK_TTL_S,
         )
         await ctx.reply(ctx.t("mj.mask_wait", minutes=MASK_TTL_S // 60))
@@ -237,14 +283,29 @@ async def _confirm(ctx: AnswerContext, *, prompt: str, mask_base64: str | None =
     """``/mj/submit/modal`` with the answer, then track the task: as a new job, or as
     the job that was waiting in MODAL (``data["job"]``)."""
     data = ModalQuestion.of(ctx.data)
+    if not await claim_press(ctx, data.press):
+        return
+    try:
+        await _confirm_task(ctx, data, prompt=prompt, mask_base64=mask_base64)
+    finally:
+        await release_press(ctx, data.press)  # only if no job was attached to the press
+
+
+async def _confirm_task(
+    ctx: AnswerContext, data: ModalQuestion, *, prompt: str, mask_base64: str | None
+) -> None:
     mode = _mode(data.mode, ctx.services.config.relay.mj_mode)
     title = data.title or "Midjourney"
-    confirmed = await ctx.services.relay.mj.modal(
-        data.task, prompt=prompt, mask_base64=mask_base64, mode=mode
-    )
+    mj = ctx.services.relay.mj
     if data.job is None:
-        await track_mj_submit(ctx, confirmed, title=title, prompt=prompt, mode=mode)
+        await _start_mj(
+            ctx, lambda tag: mj.modal(data.task, prompt=prompt, mask_base64=mask_base64,
+                                      mode=mode, state=tag),
+            title=title, prompt=prompt, mode=mode, press_key=data.press,
+        )
         return
+    # The job waiting in MODAL is its own write-ahead row: it goes on with the answer.
+    confirmed = await mj.modal(data.task, prompt=prompt, mask_base64=mask_base64, mode=mode)
     resumed = await resume_modal_job(ctx.services.store, data.job, confirmed.task_id)
     if resumed is None:
         raise UserError("mj.modal_not_waiting")
@@ -290,11 +351,19 @@ async def mask(ctx: CommandContext) -> None:
     payload = MaskPending.of(taken.payload)
     mode = _mode(payload.mode, ctx.services.config.relay.mj_mode)
     prompt = ctx.text("prompt") or payload.prompt
-    confirmed = await ctx.services.relay.mj.modal(
-        payload.task, prompt=prompt, mask_base64=data_uri(data, "image/png"), mode=mode,
-    )
-    await track_mj_submit(ctx, confirmed, title=payload.title or "Vary (Region)",
-                          prompt=prompt, mode=mode)
+    mask_uri = data_uri(data, "image/png")
+    mj = ctx.services.relay.mj
+    if not await claim_press(ctx, payload.press):
+        return
+    try:
+        await _start_mj(
+            ctx, lambda tag: mj.modal(payload.task, prompt=prompt, mask_base64=mask_uri,
+                                      mode=mode, state=tag),
+            title=payload.title or "Vary (Region)", prompt=prompt, mode=mode,
+            press_key=payload.press,
+        )
+    finally:
+        await release_press(ctx, payload.press)  # only if no job was attached to the press
 
 
 COMMANDS = (

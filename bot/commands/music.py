@@ -4,7 +4,9 @@ Description mode takes ``prompt``; custom mode takes ``lyrics`` with ``title`` (
 ``tags``). Both clips of a song are delivered by the job tracker as audio with title,
 tags, duration and cover art. Extend asks one question — the second to continue at,
 optionally followed by ``|`` and new lyrics — and continues that clip; an extended v3.0
-clip also gets Full song, which joins the parts (concat).
+clip also gets Full song, which joins the parts (concat). Each button acts once
+(:func:`bot.commands.presses.once_per_button`); Extend's answer claims its button again
+before paying.
 """
 
 from __future__ import annotations
@@ -12,7 +14,14 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from bot.commands.job_start import track_job
+from bot.commands.job_start import Accepted, start_job
+from bot.commands.presses import (
+    PRESS,
+    claim_press,
+    once_per_button,
+    press_key_of,
+    release_press,
+)
 from bot.core.context import AnswerContext, BaseContext, ButtonContext, CommandContext
 from bot.core.dispatcher import ButtonRoute, CommandSpec, QuestionRoute
 from bot.core.errors import UserError
@@ -50,15 +59,19 @@ async def music(ctx: CommandContext) -> None:
     if lyrics and not title:
         raise UserError("music.need_title")
     version = version_of(ctx.text("version"))
-    task_id = await ctx.services.relay.suno.generate(
-        version,
-        lyrics=lyrics,
-        description=None if lyrics else prompt,
-        title=title if lyrics else None,
-        tags=tags if lyrics else None,
-        instrumental=bool(ctx.flag("instrumental")),
-    )
-    await track_job(ctx, kind=SUNO, relay_task_id=task_id, title="music", version=version,
+    suno = ctx.services.relay.suno
+
+    async def submit(_tag: str) -> Accepted:  # Suno echoes no tag: a lost answer is reported
+        return Accepted(await suno.generate(
+            version,
+            lyrics=lyrics,
+            description=None if lyrics else prompt,
+            title=title if lyrics else None,
+            tags=tags if lyrics else None,
+            instrumental=bool(ctx.flag("instrumental")),
+        ))
+
+    await start_job(ctx, submit, kind=SUNO, title="music", version=version,
                     prompt=title or prompt or "")
 
 
@@ -78,18 +91,22 @@ def parse_extend(answer: str) -> tuple[float, str | None] | None:
     return at, lyrics or None
 
 
+@once_per_button
 async def press_extend(ctx: ButtonContext) -> None:
-    await _ask_extend(ctx, SunoExtendPayload.of(ctx.button.payload), attempt=1)
+    await _ask_extend(ctx, SunoExtendPayload.of(ctx.button.payload), attempt=1,
+                      press=ctx.button.key)
 
 
-async def _ask_extend(ctx: BaseContext, payload: SunoExtendPayload, *, attempt: int) -> None:
+async def _ask_extend(
+    ctx: BaseContext, payload: SunoExtendPayload, *, attempt: int, press: str | None
+) -> None:
     duration = payload.duration
     # The question carries the button's payload and how many answers were tried.
     asked = await ctx.ask(
         ASK_EXTEND,
         ctx.t("music.ask_extend", title=payload.title, duration=int(duration or 0) or "?"),
         prefill=str(int(duration // 2)) if duration else "30",
-        data={**payload.to_json(), "attempt": attempt},
+        data={**payload.to_json(), "attempt": attempt, PRESS: press},
     )
     if not asked:
         await ctx.reply(ctx.t("generic.cancelled"))
@@ -106,34 +123,51 @@ async def answer_extend(ctx: AnswerContext) -> None:
         if attempt >= _ASK_ATTEMPTS:
             await ctx.reply(ctx.t("generic.cancelled"))
         else:
-            await _ask_extend(ctx, payload, attempt=attempt + 1)
+            await _ask_extend(ctx, payload, attempt=attempt + 1,
+                              press=press_key_of(as_dict(ctx.data)))
         return
-    await _extend(ctx, payload, parsed[0], parsed[1])
+    await _extend(ctx, payload, parsed[0], parsed[1], press_key_of(as_dict(ctx.data)))
 
 
 async def _extend(
-    ctx: BaseContext, payload: SunoExtendPayload, at: float, new_lyrics: str | None
+    ctx: BaseContext, payload: SunoExtendPayload, at: float, new_lyrics: str | None,
+    press: str | None,
 ) -> None:
     # Suno continues in custom mode; without new lyrics the clip's own lyrics carry on.
     lyrics = new_lyrics or payload.lyrics or "[Instrumental]"
-    task_id = await ctx.services.relay.suno.generate(
-        payload.version,
-        lyrics=lyrics,
-        title=payload.title or None,
-        tags=payload.tags or None,
-        continue_clip_id=payload.clip,
-        continue_at=at,
-    )
-    await track_job(ctx, kind=SUNO, relay_task_id=task_id, title="extend",
-                    version=payload.version, prompt=payload.title,
-                    extra=SunoRequest(extends=payload.clip, continue_at=at).to_json())
+    suno = ctx.services.relay.suno
+
+    async def submit(_tag: str) -> Accepted:
+        return Accepted(await suno.generate(
+            payload.version,
+            lyrics=lyrics,
+            title=payload.title or None,
+            tags=payload.tags or None,
+            continue_clip_id=payload.clip,
+            continue_at=at,
+        ))
+
+    if not await claim_press(ctx, press):
+        return
+    try:
+        await start_job(ctx, submit, kind=SUNO, title="extend", version=payload.version,
+                        prompt=payload.title,
+                        extra=SunoRequest(extends=payload.clip, continue_at=at).to_json(),
+                        press_key=press)
+    finally:
+        await release_press(ctx, press)  # only if no job was attached to it
 
 
+@once_per_button
 async def press_concat(ctx: ButtonContext) -> None:
     clip_id = SunoConcatPayload.of(ctx.button.payload).clip
-    task_id = await ctx.services.relay.suno.concat(clip_id)
-    await track_job(ctx, kind=SUNO, relay_task_id=task_id, title="full song", version="v3.0",
-                    extra=SunoRequest(concat_of=clip_id).to_json())
+    suno = ctx.services.relay.suno
+
+    async def submit(_tag: str) -> Accepted:
+        return Accepted(await suno.concat(clip_id))
+
+    await start_job(ctx, submit, kind=SUNO, title="full song", version="v3.0",
+                    extra=SunoRequest(concat_of=clip_id).to_json(), press_key=ctx.button.key)
 
 
 _PRICE: Final = Price("music", job=True)

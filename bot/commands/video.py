@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Final
 
-from bot.commands.job_start import track_job
+from bot.commands.job_start import Accepted, start_job
 from bot.core.context import CommandContext
 from bot.core.dispatcher import CommandSpec
 from bot.core.errors import UserError
@@ -40,15 +40,20 @@ async def video(ctx: CommandContext) -> None:
     prompt = ctx.text("prompt") or ""
     start = _frame(ctx, "image", "image_url")
     end = _frame(ctx, "end_image", "end_image_url")
-    generation = await ctx.services.relay.luma.generate(
-        prompt,
-        aspect_ratio=ctx.text("aspect"),
-        expand_prompt=ctx.flag("expand_prompt"),
-        image_url=start,
-        image_end_url=end,
-        loop=ctx.flag("loop"),
-    )
-    await track_job(ctx, kind=LUMA, relay_task_id=generation.id, title="video", prompt=prompt,
+    luma = ctx.services.relay.luma
+
+    async def submit(_tag: str) -> Accepted:  # Luma echoes no tag: a lost answer is reported
+        generation = await luma.generate(
+            prompt,
+            aspect_ratio=ctx.text("aspect"),
+            expand_prompt=ctx.flag("expand_prompt"),
+            image_url=start,
+            image_end_url=end,
+            loop=ctx.flag("loop"),
+        )
+        return Accepted(generation.id)
+
+    await start_job(ctx, submit, kind=LUMA, title="video", prompt=prompt,
                     extra=LumaRequest(start, end).to_json())
 
 

@@ -76,8 +76,11 @@ class Services:
     # Where media may be downloaded from; None (tests building Services by hand) = anywhere.
     egress: EgressPolicy | None = None
     metrics: Metrics = field(default_factory=Metrics)  # this App's own counters
-    # Calendar time (credit days, cooldowns); ``clock`` is monotonic, for intervals.
+    # Calendar time (credit days, cooldowns) and the clock the job tracker compares stored
+    # times with (deadlines, submits in flight); ``clock`` is monotonic, for intervals.
     wall_clock: Clock = field(default=time.time)
+    # This process in the store: who holds a submit or a delivery (see instance_name()).
+    instance: str = "relaybot"
     # Hides the configured secrets (and credential shapes) in texts quoting the relay,
     # a platform or an exception, like the log handler does.
     redact: Redactor = field(init=False, repr=False)

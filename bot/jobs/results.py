@@ -54,6 +54,9 @@ class ResultBuilder:
         locale = job_locale(job)
         outcome = job.outcome or job.state
         ids = {"id": job.id, "relay_id": job.relay_task_id or "?"}
+        if outcome is JobState.FAILED and job.relay_task_id is None:
+            # The submit's answer was lost and its task not found (bot.jobs.submits).
+            return [Reply(t("jobs.unconfirmed", locale, id=job.id))]
         if outcome is JobState.FAILED:
             reason = short(job.error or "", 300) or t("jobs.no_reason", locale)
             return [Reply(t("jobs.failed", locale, reason=reason, **ids))]

@@ -24,6 +24,7 @@ from bot.store.base import Job, JobState, JobStore
 log = logging.getLogger(__name__)
 
 _STATE_KEYS: Mapping[JobState, str] = {
+    JobState.SUBMITTING: "jobs.state.submitting",
     JobState.MODAL: "jobs.state.modal",
     JobState.SUCCEEDED: "jobs.state.done",
     JobState.CANCELLED: "jobs.state.cancelled",

@@ -2,8 +2,8 @@
 
 Lifecycle (composition root)::
 
-    tracker = JobTracker(services, outlets, clock=time.time, sleep=asyncio.sleep,
-                         worker_id="host-1234")
+    tracker = JobTracker(services, outlets, clock=time.time, sleep=asyncio.sleep)
+    await tracker.take_over()  # its predecessor's leases and submits, at once
     await tracker.start()      # resumes every unfinished job and due delivery
     ...
     await tracker.stop()       # cancels cleanly (a delivery already sending completes)
@@ -15,7 +15,14 @@ moments share requests), writes what changed in one transaction, edits status me
 ticks, only jobs named by relay callbacks are asked about (at most once per interval). The
 store is the source of truth, so a restart loses nothing: jobs keep their relay ids and
 deadlines, and deliveries are claimed with a lease (``claim_delivery`` /
-``finish_delivery``), which makes each result go out once.
+``finish_delivery``), which makes each result go out once. Each piece of a result is
+recorded as it is sent (``record_delivered_piece``), so a delivery interrupted by a crash
+continues from the first unsent piece: at most the piece in flight is sent twice.
+
+The tracker's ``worker_id`` is the process identity (``Services.instance``, from
+``[bot] instance_name`` or host and storage path): stable across restarts, so
+:meth:`JobTracker.take_over` lets a restarted process resume its predecessor's deliveries
+and lost submits at once instead of waiting for the lease to expire.
 
 Several processes may track the jobs of one store. One of them polls: each tick it
 claims or renews the named lease ``job-poller`` (``claim_lease``, on the store's clock),
@@ -38,9 +45,6 @@ import dataclasses
 import functools
 import logging
 import math
-import os
-import secrets
-import socket
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Final
@@ -58,6 +62,7 @@ from bot.jobs.polling import Poller, deadline_of, is_due, timed_out, update_for
 from bot.jobs.records import job_chat, job_locale
 from bot.jobs.results import ResultBuilder
 from bot.jobs.status import StatusEditor
+from bot.jobs.submits import resolve_lost_submit
 from bot.store.base import ACTIVE_STATES, OUTCOME_STATES, Job, JobState, JobUpdate
 
 log = logging.getLogger(__name__)
@@ -81,11 +86,6 @@ def poll_lease_s(poll_interval_s: float, lease_s: float) -> float:
     return max(_MIN_LEASE_TICKS * poll_interval_s, min(_LEASE_TICKS * poll_interval_s, lease_s))
 
 
-def default_worker_id() -> str:
-    """Unique per process, readable in the store: host, pid and a random suffix."""
-    return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(3)}"
-
-
 class JobTracker:
     def __init__(
         self,
@@ -101,8 +101,9 @@ class JobTracker:
         self._outlets = dict(outlets)
         self._clock = clock
         self._sleep = sleep
-        # Several processes may share one store: delivery claims must tell them apart.
-        self._worker_id = worker_id or default_worker_id()
+        # Several processes may share one store: delivery claims must tell them apart, and
+        # a restarted process must recognise its predecessor's (see take_over).
+        self._worker_id = worker_id or services.instance
         self._outcome_hooks = tuple(outcome_hooks)
         self._bell: TrackerBell = services.jobs
         self._poller = Poller(services.relay, clock=clock)
@@ -119,6 +120,13 @@ class JobTracker:
         self._lease_s = services.config.jobs.lease_s  # delivery claims
 
     # -- lifecycle -----------------------------------------------------------------
+
+    async def take_over(self) -> None:
+        """At start: the delivery leases and submits in flight of the process this one
+        replaces (same identity, so it is dead) are resumed now, not after the lease."""
+        taken = await self._services.store.take_over(self._worker_id)
+        if taken:
+            log.info("resuming %d job(s) of the previous run of %s", taken, self._worker_id)
 
     async def start(self) -> None:
         if self._loop_task is None or self._loop_task.done():
@@ -205,6 +213,11 @@ class JobTracker:
             return
         self._ticks += 1
         active = await store.list_active_jobs(limit=_MAX_ACTIVE_PER_TICK)
+        # A submit whose answer never came: found by its tag, or reported (bot.jobs.submits).
+        await self._resolve_lost_submits(
+            [job for job in active if job.state is JobState.SUBMITTING and job.next_poll_at <= now]
+        )
+        active = [job for job in active if job.state is not JobState.SUBMITTING]
         hinted = self._take_hints()
         due = [job for job in active
                if job.relay_task_id in hinted or is_due(job, self._ticks, now, base)]
@@ -215,6 +228,13 @@ class JobTracker:
         await self._poll_and_apply(due, now, late, then=self._schedule_next_tick)
         await self._start_deliveries()
         self._notify()
+
+    async def _resolve_lost_submits(self, jobs: Sequence[Job]) -> None:
+        for job in jobs:
+            try:
+                await resolve_lost_submit(self._services, job, self._responder(job))
+            except Exception:  # one job's failure must not stall the others (logged)
+                log.exception("could not resolve the submit of job %s", job.id)
 
     def _schedule_next_tick(self) -> None:
         """The next tick's requests go out a whole interval after this tick's last one, even
@@ -354,6 +374,8 @@ class JobTracker:
             replies = await ResultBuilder(self._services, responder.limits).replies(job)
             if not await store.claim_delivery(job_id, self._worker_id, self._lease_s):
                 return  # another worker has it, or it was delivered meanwhile
+            # Re-read under the claim: an interrupted earlier attempt may have sent pieces.
+            job = await store.get_job(job_id) or job
             # Once the first message is out, finish even if the tracker is being stopped:
             # an interrupted send would be repeated after a restart.
             sending = asyncio.ensure_future(self._send_all(job, responder, replies))
@@ -367,14 +389,24 @@ class JobTracker:
         store = self._services.store
         status_ref = decode_message_ref(job.status_message_ref)
         refs: list[str] = []
+        if job.pieces_sent:
+            log.info("job %s: resuming its delivery at piece %d of %d", job.id,
+                     job.pieces_sent + 1, len(replies))
         try:
-            for reply in replies:
+            # Each piece is recorded once sent: after a crash the next attempt (this
+            # process or another) starts at the first unsent one.
+            for reply in replies[job.pieces_sent:]:
                 if status_ref is not None and reply.reply_to is None:
                     reply = dataclasses.replace(reply, reply_to=status_ref)
-                refs.append(encode_message_ref(await responder.send(reply)))
+                ref = encode_message_ref(await responder.send(reply))
+                if not await store.record_delivered_piece(job.id, self._worker_id, ref,
+                                                          self._lease_s):
+                    log.warning("job %s: lost its delivery claim; another worker goes on",
+                                job.id)
+                    return
         except DeliveryError as exc:
-            # ``job`` was read before this attempt's claim, which counted one more.
-            if not refs and job.delivery_attempts + 1 < _MAX_DELIVERY_ATTEMPTS:
+            # ``job`` was read after this attempt's claim, which counted it.
+            if job.delivery_attempts < _MAX_DELIVERY_ATTEMPTS:
                 log.warning("delivery of job %s failed, will retry: %s", job.id, exc)
                 await store.release_delivery(job.id, self._worker_id)
                 self._count_delivery(job, "retry")

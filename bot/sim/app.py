@@ -136,6 +136,19 @@ async def _apply_fault(
     ctx = context_of(request)
     if fault.delay_s > 0:
         await asyncio.sleep(fault.delay_s)
+    if fault.hold is not None or fault.lose_answer:
+        answer = await _serve(request, handler, path)
+        if fault.hold is not None:
+            fault.held += 1
+            try:
+                await fault.hold.wait()
+            finally:
+                fault.held -= 1
+        if not fault.lose_answer:
+            return answer
+        if request.transport is not None:
+            request.transport.close()
+        return web.Response(status=204)
     if fault.drop:
         if request.transport is not None:
             request.transport.close()

@@ -7,6 +7,7 @@ A :class:`Fault` is matched against the method and the *stripped* path of each r
 
 from __future__ import annotations
 
+import asyncio
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -47,6 +48,10 @@ class Fault:
     * ``passthrough``: after ``delay_s``, let the real handler answer (slow but correct).
     * ``endless``: answer with an SSE stream of text that never ends.
     * ``body_mb``: answer ``status`` with a JSON body of this many MB, generated as sent.
+    * ``hold``: the real handler runs (a submit creates its task), then the answer waits
+      until this event is set: a deterministic moment to kill the client at.
+    * ``lose_answer``: the real handler runs, then the connection is closed without an
+      answer (the task exists, the client never learns its id).
     * ``times``: how many requests it hits; ``None`` = forever.
     """
 
@@ -64,6 +69,9 @@ class Fault:
     passthrough: bool = False
     endless: bool = False
     body_mb: float = 0.0
+    hold: asyncio.Event | None = None
+    lose_answer: bool = False
+    held: int = 0  # requests the hold is keeping waiting now
 
     def matches(self, method: str, path: str) -> bool:
         method_ok = self.method in ("*", "") or self.method.upper() == method.upper()

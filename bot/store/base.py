@@ -31,6 +31,7 @@ from bot.store.records import (
     ACTIVE_STATES,
     BUTTON_KEY_MAX_LEN,
     OUTCOME_STATES,
+    ButtonClaim,
     ButtonKey,
     ButtonSpec,
     Conversation,
@@ -54,6 +55,7 @@ __all__ = [
     "BUTTON_KEY_MAX_LEN",
     "OUTCOME_STATES",
     "AccessStore",
+    "ButtonClaim",
     "ButtonKey",
     "ButtonSpec",
     "ButtonStore",
@@ -161,8 +163,14 @@ class JobStore(Protocol):
         state: JobState = JobState.SUBMITTED,
         next_poll_at: float | None = None,
         deadline: float | None = None,
+        submit_tag: str | None = None,
+        submit_worker: str | None = None,
     ) -> Job:
         """Insert a job; ``next_poll_at`` defaults to now. ``state`` must be active.
+
+        A write-ahead row (``state=SUBMITTING``) carries a unique ``submit_tag`` and the
+        ``submit_worker`` (process identity) that is submitting it; ``next_poll_at`` is
+        then when the tracker may decide the answer was lost.
         ``DuplicateJobError`` if (kind, relay_task_id) is taken."""
 
     async def get_job(self, job_id: int) -> Job | None: ...
@@ -186,6 +194,7 @@ class JobStore(Protocol):
         error: str | None = None,
         next_poll_at: float | None = None,
         deadline: float | None = None,
+        request: JsonValue = None,
     ) -> Job | None:
         """Set the given fields (None = leave unchanged), bump ``updated_at``.
 
@@ -234,6 +243,20 @@ class JobStore(Protocol):
         """CAS: point the job at a new status message only if it still points at
         ``expected``. Of two trackers replacing the same message, one wins."""
 
+    async def close_refused_submit(self, job_id: int, error: str) -> Job | None:
+        """SUBMITTING -> DELIVERED with outcome FAILED: the relay refused the submit and the
+        command showed the reason itself, so there is nothing to track or deliver.
+        None if the job was not SUBMITTING."""
+
+    async def discard_submitting_job(self, job_id: int) -> bool:
+        """Delete a SUBMITTING job whose answer named no new task of its own (the task is
+        another job's, or waits for more input that starts its own job). False if the job
+        was not SUBMITTING."""
+
+    async def take_over(self, worker_id: str) -> int:
+        """At start, for a process identity whose predecessor died: its delivery leases
+        expire now and its SUBMITTING jobs become due now. Returns how many jobs."""
+
     async def list_due_deliveries(self, *, limit: int = 100) -> list[Job]:
         """Jobs in OUTCOME_STATES, or DELIVERING with an expired lease; oldest finish first."""
 
@@ -246,7 +269,14 @@ class JobStore(Protocol):
         self, job_id: int, worker_id: str, message_refs: Sequence[str] = ()
     ) -> bool:
         """DELIVERING -> DELIVERED if ``worker_id`` still holds the claim (even if the lease
-        expired but nobody re-claimed). False means another worker owns it now."""
+        expired but nobody re-claimed); ``message_refs`` are appended to those recorded by
+        ``record_delivered_piece``. False means another worker owns it now."""
+
+    async def record_delivered_piece(
+        self, job_id: int, worker_id: str, message_ref: str, lease_s: float
+    ) -> bool:
+        """One more result message went out: append its reference, count it in
+        ``pieces_sent`` and renew the lease, if ``worker_id`` still holds the claim."""
 
     async def release_delivery(self, job_id: int, worker_id: str) -> bool:
         """Give the claim back (delivery failed): the job returns to its outcome state and
@@ -260,7 +290,8 @@ class JobStore(Protocol):
         """Give lease ``name`` up at once (a clean stop); False if ``holder`` did not hold it."""
 
 class ButtonStore(Protocol):
-    """Short random keys standing for the buttons under a message."""
+    """Short random keys standing for the buttons under a message, and the presses that
+    started a job from one (one press, one action)."""
 
     async def create_buttons(
         self,
@@ -275,6 +306,20 @@ class ButtonStore(Protocol):
 
     async def buttons_for_job(self, job_id: int) -> list[ButtonKey]:
         """In creation order."""
+
+    async def claim_button(self, key: str, *, stale_after_s: float) -> ButtonClaim:
+        """Atomically take button ``key`` for one press (one press, one action).
+
+        Won when nobody pressed it yet, when the job an earlier press started failed
+        (cancelled, timed out), or when an earlier press started nothing for
+        ``stale_after_s`` (its process died). Of concurrent callers exactly one wins."""
+
+    async def attach_button_job(self, key: str, job_id: int | None) -> None:
+        """The press of ``key`` started job ``job_id`` (None: none yet, still held)."""
+
+    async def release_button(self, key: str) -> None:
+        """The press of ``key`` ended without attaching a job (nothing started, or only a
+        question was asked): free the button. A press with a job keeps it."""
 
 
 class PendingStore(Protocol):

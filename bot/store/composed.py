@@ -81,10 +81,17 @@ class ComposedStore:
         self.release_delivery = jobs.release_delivery
         self.claim_lease = jobs.claim_lease
         self.release_lease = jobs.release_lease
+        self.record_delivered_piece = jobs.record_delivered_piece
+        self.close_refused_submit = jobs.close_refused_submit
+        self.discard_submitting_job = jobs.discard_submitting_job
+        self.take_over = jobs.take_over
 
         self.create_buttons = buttons.create_buttons
         self.get_button = buttons.get_button
         self.buttons_for_job = buttons.buttons_for_job
+        self.claim_button = buttons.claim_button
+        self.attach_button_job = buttons.attach_button_job
+        self.release_button = buttons.release_button
 
         self.put_pending = pending.put_pending
         self.get_pending = pending.get_pending

@@ -49,6 +49,7 @@ class TargetNotEmptyError(StoreError):
 
 
 class JobState(enum.StrEnum):
+    SUBMITTING = "submitting"  # stored before the paid submit; the relay has not answered
     SUBMITTED = "submitted"
     RUNNING = "running"
     MODAL = "modal"  # the relay waits for extra input (Midjourney modal: zoom, remix...)
@@ -61,9 +62,9 @@ class JobState(enum.StrEnum):
 
 
 ACTIVE_STATES: frozenset[JobState] = frozenset(
-    {JobState.SUBMITTED, JobState.RUNNING, JobState.MODAL}
+    {JobState.SUBMITTING, JobState.SUBMITTED, JobState.RUNNING, JobState.MODAL}
 )
-"""Still running at the relay: the tracker polls these."""
+"""Not finished: the tracker polls these (a SUBMITTING one it looks up by its tag)."""
 
 OUTCOME_STATES: frozenset[JobState] = frozenset(
     {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.TIMED_OUT}
@@ -130,6 +131,8 @@ class Job:
     delivery_attempts: int
     delivered_at: float | None
     delivered_refs: tuple[str, ...]  # adapter references of the result messages
+    submit_tag: str | None = None  # unique, sent as Midjourney ``state``; found again by it
+    pieces_sent: int = 0  # result messages already sent: a resumed delivery skips them
 
     @property
     def is_active(self) -> bool:
@@ -177,6 +180,15 @@ class ButtonKey:
     payload: JsonValue
     message_ref: str | None
     created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class ButtonClaim:
+    """What ``claim_button`` found: ``won`` means this press may start the job; otherwise
+    ``job_id`` is the job an earlier press started (None while that one is submitting)."""
+
+    won: bool
+    job_id: int | None
 
 
 @dataclass(frozen=True, slots=True)

@@ -143,6 +143,8 @@ def job(row: Row) -> Job:
         delivery_attempts=row["delivery_attempts"],
         delivered_at=row["delivered_at"],
         delivered_refs=tuple(str(ref) for ref in refs) if isinstance(refs, list) else (),
+        submit_tag=row["submit_tag"],
+        pieces_sent=row["pieces_sent"],
     )
 
 
@@ -175,6 +177,7 @@ def job_changes(
     error: str | None,
     next_poll_at: float | None,
     deadline: float | None,
+    request: JsonValue = None,
 ) -> dict[str, object]:
     """The columns ``update_job`` sets (None = leave unchanged), as stored values."""
     changes: dict[str, object] = {
@@ -190,5 +193,6 @@ def job_changes(
         "error": error,
         "next_poll_at": next_poll_at,
         "deadline": deadline,
+        "request": dump_json(request) if request is not None else None,
     }
     return {column: value for column, value in changes.items() if value is not None}

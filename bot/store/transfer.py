@@ -29,6 +29,7 @@ TABLES: Final = (
     "settings",
     "jobs",
     "button_keys",
+    "button_presses",
     "pending_inputs",
     "usage",
     "leases",

@@ -228,7 +228,7 @@ async def open_bot(
             relay = RelayClient(http, base_url=sim.base_url, api_key=SIM_KEY, timeout_s=10.0,
                                 sleep=clock.sleep)
             services = Services(config=config, store=store, relay=relay, http=http,
-                                clock=clock, sleep=clock.sleep)
+                                clock=clock, sleep=clock.sleep, wall_clock=clock)
             recorder = recorder or Recorder(clock)
             outlet = Outlet(recorder, platform_limits())
             tracker = JobTracker(services, {PLATFORM: outlet}, clock=clock, sleep=clock.sleep,

@@ -247,6 +247,7 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "jobs.title.suno": "🎵 Suno · {action}",
     "jobs.title.luma": "🎬 Luma · {action}",
     "jobs.title.other": "⚙️ {kind} · {action}",
+    "jobs.state.submitting": "📨 Sending to the relay…",
     "jobs.state.queued": "⏳ Waiting in the queue…",
     "jobs.state.queued_at": "⏳ In the queue, {position} ahead of it…",
     "jobs.state.modal": "✏️ Midjourney is waiting for the prompt: press the button below to "
@@ -267,6 +268,14 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "jobs.undeliverable": "⚠️ Job #{id} finished (relay task {relay_id}), but this chat keeps "
     "refusing the result. Try /jobs later or ask an admin to check the bot's upload limits.",
     "jobs.already_tracked": "That task is already job #{id}; its result comes there.",
+    "jobs.submit_checking": "⏳ The relay did not answer in time. Checking whether job #{id} "
+    "started; you will hear from me either way.",
+    "jobs.unconfirmed": "⚠️ Job #{id}: the relay never confirmed it, and I could not find it "
+    "among its tasks. It may still have started (and be charged), but I cannot follow it "
+    "or deliver its result. Send /jobs to see your jobs before trying again.",
+    "press.working": "⏳ Already working on it.",
+    "press.working_on": "⏳ Already working on it: job #{id}.",
+    "press.done": "✅ Already done: job #{id}; its result is in this chat.",
     "jobs.none": "You have no jobs yet.",
     "jobs.active_header": "Running:",
     "jobs.recent_header": "Recent:",

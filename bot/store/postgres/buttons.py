@@ -1,4 +1,9 @@
-"""Button keys on PostgreSQL: short random keys, collisions retried inside one transaction."""
+"""Button keys on PostgreSQL: short random keys, collisions retried inside one transaction.
+
+``claim_button`` is one ``INSERT … ON CONFLICT DO UPDATE … WHERE``: a concurrent press waits
+for the first one's row lock, re-checks the condition on the row it wrote and changes
+nothing, so exactly one press wins.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,11 @@ from collections.abc import Sequence
 
 from bot.store import rows
 from bot.store.postgres.db import PgDatabase, now_sql
-from bot.store.records import ButtonKey, ButtonSpec, StoreError
+from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, StoreError
 from bot.store.rows import KeyFactory, checked_key, dump_json
 
 _KEY_ATTEMPTS = 8
+_RETRYABLE_OUTCOMES = ["failed", "cancelled", "timed_out"]  # such a job frees its button
 
 
 class PgButtons:
@@ -59,3 +65,34 @@ class PgButtons:
             "SELECT * FROM button_keys WHERE job_id = $1 ORDER BY id", (job_id,)
         )
         return [rows.button(row) for row in found]
+
+    # -- presses: one press, one action ---------------------------------------------------
+    async def claim_button(self, key: str, *, stale_after_s: float) -> ButtonClaim:
+        async with self._db.transaction() as conn:
+            won = await conn.fetchval(
+                f"""
+                INSERT INTO button_presses (key, job_id, pressed_at)
+                VALUES ($1, NULL, {now_sql(2)})
+                ON CONFLICT (key) DO UPDATE SET job_id = NULL, pressed_at = excluded.pressed_at
+                WHERE (button_presses.job_id IS NULL
+                       AND button_presses.pressed_at <= {now_sql(2)} - $3)
+                   OR button_presses.job_id IN (
+                        SELECT id FROM jobs WHERE outcome = ANY($4::text[]))
+                RETURNING key
+                """,
+                key, self._db.now(), stale_after_s, _RETRYABLE_OUTCOMES,
+            )
+            if won is not None:
+                return ButtonClaim(won=True, job_id=None)
+            job_id = await conn.fetchval("SELECT job_id FROM button_presses WHERE key = $1", key)
+        return ButtonClaim(won=False, job_id=job_id)
+
+    async def attach_button_job(self, key: str, job_id: int | None) -> None:
+        await self._db.execute(
+            "UPDATE button_presses SET job_id = $2 WHERE key = $1", (key, job_id)
+        )
+
+    async def release_button(self, key: str) -> None:
+        await self._db.execute(
+            "DELETE FROM button_presses WHERE key = $1 AND job_id IS NULL", (key,)
+        )

@@ -6,7 +6,8 @@ processes on machines whose clocks disagree still agree on when a lease ran out.
 different jobs without waiting for one another (the job tracker does not use it: one process
 polls, holding the named lease of ``claim_lease``). ``claim_delivery`` is one conditional
 ``UPDATE``: a second claimer waits for the first one's row lock, re-checks the condition on the
-updated row and changes nothing.
+updated row and changes nothing. Each delivered piece is appended to ``delivered_refs``
+(JSON text, concatenated as ``jsonb``) and counted in ``pieces_sent`` under the same claim check.
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class PgJobs:
         state: JobState = JobState.SUBMITTED,
         next_poll_at: float | None = None,
         deadline: float | None = None,
+        submit_tag: str | None = None,
+        submit_worker: str | None = None,
     ) -> Job:
         if state not in ACTIVE_STATES:
             raise ValueError(f"a new job must start in an active state, not {state}")
@@ -71,15 +74,15 @@ class PgJobs:
             f"""
             INSERT INTO jobs (kind, relay_task_id, relay_mode, relay_version, platform,
                 user_id, chat_id, thread_id, status_message_ref, state, request,
-                created_at, updated_at, next_poll_at, deadline)
+                created_at, updated_at, next_poll_at, deadline, submit_tag, submit_worker)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, {now_sql(12)}, {now_sql(12)},
-                COALESCE($13::float8, {now_sql(12)}), $14)
+                COALESCE($13::float8, {now_sql(12)}), $14, $15, $16)
             RETURNING *
             """,
             (
                 kind, relay_task_id, relay_mode, relay_version, platform, user_id, chat_id,
                 thread_id, status_message_ref, state.value, dump_json(request),
-                self._db.now(), next_poll_at, deadline,
+                self._db.now(), next_poll_at, deadline, submit_tag, submit_worker,
             ),
             relay_task_id,
         )  # fmt: skip
@@ -113,6 +116,7 @@ class PgJobs:
         error: str | None = None,
         next_poll_at: float | None = None,
         deadline: float | None = None,
+        request: JsonValue = None,
     ) -> Job | None:
         rows.check_update_state(state)
         rows.check_progress(progress)
@@ -131,6 +135,7 @@ class PgJobs:
             error=error,
             next_poll_at=next_poll_at,
             deadline=deadline,
+            request=request,
         )
         params: list[object] = [job_id, self._db.now()]
         now = now_sql(2)
@@ -274,12 +279,61 @@ class PgJobs:
         changed = await self._db.execute(
             f"""
             UPDATE jobs SET state = 'delivered', delivered_at = {now_sql(4)},
-                delivered_refs = $3, delivery_lease_until = NULL, updated_at = {now_sql(4)}
+                delivered_refs = (delivered_refs::jsonb || $3::jsonb)::text,
+                delivery_lease_until = NULL, updated_at = {now_sql(4)}
             WHERE id = $1 AND state = 'delivering' AND delivery_worker = $2
             """,
             (job_id, worker_id, dump_json(list(message_refs)), self._db.now()),
         )
         return changed == 1
+
+    async def record_delivered_piece(
+        self, job_id: int, worker_id: str, message_ref: str, lease_s: float
+    ) -> bool:
+        changed = await self._db.execute(
+            f"""
+            UPDATE jobs SET delivered_refs = (delivered_refs::jsonb || $3::jsonb)::text,
+                pieces_sent = pieces_sent + 1, delivery_lease_until = {now_sql(4)} + $5,
+                updated_at = {now_sql(4)}
+            WHERE id = $1 AND state = 'delivering' AND delivery_worker = $2
+            """,
+            (job_id, worker_id, dump_json([message_ref]), self._db.now(), lease_s),
+        )
+        return changed == 1
+
+    # -- write-ahead submits and taking over -----------------------------------------------
+    async def close_refused_submit(self, job_id: int, error: str) -> Job | None:
+        row = await self._db.fetch_one(
+            f"""
+            UPDATE jobs SET state = 'delivered', outcome = 'failed', error = $2,
+                finished_at = COALESCE(finished_at, {now_sql(3)}), delivered_at = {now_sql(3)},
+                updated_at = {now_sql(3)}
+            WHERE id = $1 AND state = 'submitting'
+            RETURNING *
+            """,
+            (job_id, error, self._db.now()),
+        )
+        return rows.job(row) if row is not None else None
+
+    async def discard_submitting_job(self, job_id: int) -> bool:
+        changed = await self._db.execute(
+            "DELETE FROM jobs WHERE id = $1 AND state = 'submitting'", (job_id,)
+        )
+        return changed == 1
+
+    async def take_over(self, worker_id: str) -> int:
+        async with self._db.transaction() as conn:
+            leases = await conn.execute(
+                f"UPDATE jobs SET delivery_lease_until = {now_sql(2)}, updated_at = {now_sql(2)}"
+                " WHERE state = 'delivering' AND delivery_worker = $1",
+                worker_id, self._db.now(),
+            )
+            submits = await conn.execute(
+                f"UPDATE jobs SET next_poll_at = {now_sql(2)}, updated_at = {now_sql(2)}"
+                " WHERE state = 'submitting' AND submit_worker = $1",
+                worker_id, self._db.now(),
+            )
+        return sum(int(status.rsplit(" ", 1)[-1]) for status in (leases, submits))
 
     async def release_delivery(self, job_id: int, worker_id: str) -> bool:
         changed = await self._db.execute(

@@ -204,7 +204,32 @@ _V3_COMMUNITY: Migration = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1_INITIAL, _V2_LEASES, _V3_COMMUNITY)
+# Crash-safe jobs (the same change as SQLite's version 4): the ``submitting`` state, the tag
+# and process of a submit, the pieces of a result already sent, and button presses.
+_V4_CRASH_SAFE_JOBS: Migration = (
+    """
+    ALTER TABLE jobs
+        DROP CONSTRAINT jobs_state_check,
+        ADD CONSTRAINT jobs_state_check CHECK (state IN ('submitting', 'submitted', 'running',
+            'modal', 'succeeded', 'failed', 'cancelled', 'timed_out', 'delivering',
+            'delivered')),
+        ADD COLUMN submit_tag TEXT,
+        ADD COLUMN submit_worker TEXT,
+        ADD COLUMN pieces_sent INTEGER NOT NULL DEFAULT 0 CHECK (pieces_sent >= 0)
+    """,
+    "CREATE UNIQUE INDEX jobs_by_submit_tag ON jobs (submit_tag) WHERE submit_tag IS NOT NULL",
+    """
+    CREATE TABLE button_presses (
+        key TEXT PRIMARY KEY REFERENCES button_keys (key) ON DELETE CASCADE,
+        job_id BIGINT REFERENCES jobs (id) ON DELETE SET NULL,
+        pressed_at DOUBLE PRECISION NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _V1_INITIAL, _V2_LEASES, _V3_COMMUNITY, _V4_CRASH_SAFE_JOBS,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _VERSION_TABLE = """

@@ -1,15 +1,22 @@
-"""Button keys on SQLite: short random keys, collisions retried inside one transaction."""
+"""Button keys on SQLite: short random keys, collisions retried inside one transaction.
+
+``claim_button`` is one ``INSERT … ON CONFLICT DO UPDATE … WHERE`` (an atomic
+compare-and-set on the ``button_presses`` primary key): of any number of concurrent presses,
+in one process or several sharing the file, exactly one gets a row back.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from bot.store import rows
-from bot.store.records import ButtonKey, ButtonSpec, StoreError
+from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, StoreError
 from bot.store.rows import Clock, KeyFactory, checked_key, dump_json
 from bot.store.sqlite.db import Database, tx_fetch_one
 
 _KEY_ATTEMPTS = 8
+# A press whose job failed frees its button; so does one that never started a job.
+RETRYABLE_OUTCOMES = ("failed", "cancelled", "timed_out")
 
 
 class SqliteButtons:
@@ -63,3 +70,37 @@ class SqliteButtons:
             "SELECT * FROM button_keys WHERE job_id = ? ORDER BY id", (job_id,)
         )
         return [rows.button(row) for row in found]
+
+    # -- presses: one press, one action ---------------------------------------------------
+    async def claim_button(self, key: str, *, stale_after_s: float) -> ButtonClaim:
+        now = self._clock()
+        async with self._db.transaction() as conn:
+            async with conn.execute(
+                """
+                INSERT INTO button_presses (key, job_id, pressed_at) VALUES (?, NULL, ?)
+                ON CONFLICT (key) DO UPDATE SET job_id = NULL, pressed_at = excluded.pressed_at
+                WHERE (button_presses.job_id IS NULL AND button_presses.pressed_at <= ?)
+                   OR button_presses.job_id IN (
+                        SELECT id FROM jobs WHERE outcome IN (?, ?, ?))
+                RETURNING key
+                """,
+                (key, now, now - stale_after_s, *RETRYABLE_OUTCOMES),
+            ) as cursor:
+                won = await cursor.fetchone() is not None
+            if won:
+                return ButtonClaim(won=True, job_id=None)
+            async with conn.execute(
+                "SELECT job_id FROM button_presses WHERE key = ?", (key,)
+            ) as cursor:
+                row = await cursor.fetchone()
+        return ButtonClaim(won=False, job_id=row["job_id"] if row is not None else None)
+
+    async def attach_button_job(self, key: str, job_id: int | None) -> None:
+        await self._db.execute(
+            "UPDATE button_presses SET job_id = ? WHERE key = ?", (job_id, key)
+        )
+
+    async def release_button(self, key: str) -> None:
+        await self._db.execute(
+            "DELETE FROM button_presses WHERE key = ? AND job_id IS NULL", (key,)
+        )

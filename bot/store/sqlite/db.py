@@ -86,8 +86,11 @@ class Database:
             await _switch_to_wal(conn, busy_timeout_ms / 1000)
             # Not a bound parameter (PRAGMA takes none): one of two fixed words.
             await conn.execute(f"PRAGMA synchronous = {_SYNCHRONOUS[synchronous]}")
-            await conn.execute("PRAGMA foreign_keys = ON")
+            # Off while migrating: a rebuilt table is dropped and renamed, and a cascade
+            # on that drop would delete the rows that refer to it.
+            await conn.execute("PRAGMA foreign_keys = OFF")
             await migrate(conn, name)
+            await conn.execute("PRAGMA foreign_keys = ON")
         except BaseException:
             await conn.close()
             raise

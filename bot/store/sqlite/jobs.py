@@ -6,6 +6,8 @@ zero changed rows. Poll leases (``claim_due_jobs``) are one ``BEGIN IMMEDIATE`` 
 SQLite lets one writer in at a time, which gives the same each-job-to-one-worker result as
 PostgreSQL's ``FOR UPDATE SKIP LOCKED`` (the job tracker does not use them: one process polls,
 holding the named lease of ``claim_lease``). "Now" is the store's clock.
+Each delivered piece is appended to ``delivered_refs`` and counted in ``pieces_sent`` under the
+same claim check, so a resumed delivery knows where to go on.
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class SqliteJobs:
         state: JobState = JobState.SUBMITTED,
         next_poll_at: float | None = None,
         deadline: float | None = None,
+        submit_tag: str | None = None,
+        submit_worker: str | None = None,
     ) -> Job:
         if state not in ACTIVE_STATES:
             raise ValueError(f"a new job must start in an active state, not {state}")
@@ -84,14 +88,15 @@ class SqliteJobs:
             """
             INSERT INTO jobs (kind, relay_task_id, relay_mode, relay_version, platform,
                 user_id, chat_id, thread_id, status_message_ref, state, request,
-                created_at, updated_at, next_poll_at, deadline)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                created_at, updated_at, next_poll_at, deadline, submit_tag, submit_worker)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             RETURNING *
             """,
             (
                 kind, relay_task_id, relay_mode, relay_version, platform, user_id, chat_id,
                 thread_id, status_message_ref, state.value, dump_json(request), now, now,
-                now if next_poll_at is None else next_poll_at, deadline,
+                now if next_poll_at is None else next_poll_at, deadline, submit_tag,
+                submit_worker,
             ),
             relay_task_id,
         )  # fmt: skip
@@ -125,6 +130,7 @@ class SqliteJobs:
         error: str | None = None,
         next_poll_at: float | None = None,
         deadline: float | None = None,
+        request: JsonValue = None,
     ) -> Job | None:
         rows.check_update_state(state)
         rows.check_progress(progress)
@@ -144,6 +150,7 @@ class SqliteJobs:
             error=error,
             next_poll_at=next_poll_at,
             deadline=deadline,
+            request=request,
         )
         assignments = [f"{column} = ?" for column in changes]
         params: list[object] = list(changes.values())
@@ -284,16 +291,85 @@ class SqliteJobs:
     async def finish_delivery(
         self, job_id: int, worker_id: str, message_refs: Sequence[str] = ()
     ) -> bool:
+        return await self._append_refs(job_id, worker_id, message_refs, finish=True)
+
+    async def record_delivered_piece(
+        self, job_id: int, worker_id: str, message_ref: str, lease_s: float
+    ) -> bool:
+        return await self._append_refs(job_id, worker_id, [message_ref], lease_s=lease_s)
+
+    async def _append_refs(
+        self,
+        job_id: int,
+        worker_id: str,
+        message_refs: Sequence[str],
+        *,
+        finish: bool = False,
+        lease_s: float = 0.0,
+    ) -> bool:
+        """Add refs to a delivery ``worker_id`` holds: one more piece (renewing the lease),
+        or the end of it (``finish``)."""
         now = self._clock()
-        changed = await self._db.execute(
+        async with self._db.transaction() as conn:
+            row = await tx_fetch_one(
+                conn,
+                "SELECT delivered_refs FROM jobs"
+                " WHERE id = ? AND state = 'delivering' AND delivery_worker = ?",
+                (job_id, worker_id),
+            )
+            if row is None:
+                return False
+            sent = rows.load_json(row["delivered_refs"])
+            refs: list[JsonValue] = [*(sent if isinstance(sent, list) else []), *message_refs]
+            if finish:
+                sql = """
+                    UPDATE jobs SET state = 'delivered', delivered_at = ?, delivered_refs = ?,
+                        delivery_lease_until = NULL, updated_at = ? WHERE id = ?
+                    """
+                params: Params = (now, dump_json(refs), now, job_id)
+            else:
+                sql = """
+                    UPDATE jobs SET delivered_refs = ?, pieces_sent = pieces_sent + ?,
+                        delivery_lease_until = ?, updated_at = ? WHERE id = ?
+                    """
+                params = (dump_json(refs), len(message_refs), now + lease_s, now, job_id)
+            await conn.execute(sql, params)
+        return True
+
+    # -- write-ahead submits and taking over -----------------------------------------------
+    async def close_refused_submit(self, job_id: int, error: str) -> Job | None:
+        now = self._clock()
+        row = await self._db.fetch_one(
             """
-            UPDATE jobs SET state = 'delivered', delivered_at = ?, delivered_refs = ?,
-                delivery_lease_until = NULL, updated_at = ?
-            WHERE id = ? AND state = 'delivering' AND delivery_worker = ?
+            UPDATE jobs SET state = 'delivered', outcome = 'failed', error = ?,
+                finished_at = COALESCE(finished_at, ?), delivered_at = ?, updated_at = ?
+            WHERE id = ? AND state = 'submitting'
+            RETURNING *
             """,
-            (now, dump_json(list(message_refs)), now, job_id, worker_id),
+            (error, now, now, now, job_id),
+        )
+        return rows.job(row) if row is not None else None
+
+    async def discard_submitting_job(self, job_id: int) -> bool:
+        changed = await self._db.execute(
+            "DELETE FROM jobs WHERE id = ? AND state = 'submitting'", (job_id,)
         )
         return changed == 1
+
+    async def take_over(self, worker_id: str) -> int:
+        now = self._clock()
+        async with self._db.transaction() as conn:
+            leases = await conn.execute(
+                "UPDATE jobs SET delivery_lease_until = ?, updated_at = ?"
+                " WHERE state = 'delivering' AND delivery_worker = ?",
+                (now, now, worker_id),
+            )
+            submits = await conn.execute(
+                "UPDATE jobs SET next_poll_at = ?, updated_at = ?"
+                " WHERE state = 'submitting' AND submit_worker = ?",
+                (now, now, worker_id),
+            )
+            return max(0, leases.rowcount) + max(0, submits.rowcount)
 
     async def release_delivery(self, job_id: int, worker_id: str) -> bool:
         changed = await self._db.execute(

@@ -193,7 +193,84 @@ _V3_COMMUNITY: Migration = (
     """,
 )
 
-MIGRATIONS: tuple[Migration, ...] = (_V1_INITIAL, _V2_LEASES, _V3_COMMUNITY)
+# Crash-safe jobs: the ``submitting`` state (a row written before the paid submit, found
+# again by ``submit_tag``), the process that holds a submit, how many pieces of a result
+# went out, and one row per pressed button (one press, one action). SQLite cannot change
+# a CHECK constraint, so ``jobs`` is rebuilt (the documented 12-step way: foreign keys
+# are off while migrating, see ``Database.connect``; ``button_keys`` keeps its rows).
+_V4_CRASH_SAFE_JOBS: Migration = (
+    """
+    CREATE TABLE jobs_v2 (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind TEXT NOT NULL,
+        relay_task_id TEXT,
+        relay_mode TEXT,
+        relay_version TEXT,
+        platform TEXT NOT NULL,
+        user_id TEXT NOT NULL,
+        chat_id TEXT NOT NULL,
+        thread_id TEXT NOT NULL DEFAULT '',
+        status_message_ref TEXT,
+        state TEXT NOT NULL CHECK (state IN ('submitting', 'submitted', 'running', 'modal',
+            'succeeded', 'failed', 'cancelled', 'timed_out', 'delivering', 'delivered')),
+        outcome TEXT CHECK (outcome IN ('succeeded', 'failed', 'cancelled', 'timed_out')),
+        progress INTEGER NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 100),
+        progress_text TEXT,
+        preview_url TEXT,
+        request TEXT NOT NULL,
+        result TEXT NOT NULL DEFAULT 'null',
+        error TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL,
+        finished_at REAL,
+        next_poll_at REAL NOT NULL,
+        deadline REAL,
+        delivery_worker TEXT,
+        delivery_lease_until REAL,
+        delivery_attempts INTEGER NOT NULL DEFAULT 0,
+        delivered_at REAL,
+        delivered_refs TEXT NOT NULL DEFAULT '[]',
+        submit_tag TEXT,
+        submit_worker TEXT,
+        pieces_sent INTEGER NOT NULL DEFAULT 0 CHECK (pieces_sent >= 0)
+    )
+    """,
+    """
+    INSERT INTO jobs_v2 (id, kind, relay_task_id, relay_mode, relay_version, platform,
+        user_id, chat_id, thread_id, status_message_ref, state, outcome, progress,
+        progress_text, preview_url, request, result, error, created_at, updated_at,
+        finished_at, next_poll_at, deadline, delivery_worker, delivery_lease_until,
+        delivery_attempts, delivered_at, delivered_refs)
+    SELECT id, kind, relay_task_id, relay_mode, relay_version, platform,
+        user_id, chat_id, thread_id, status_message_ref, state, outcome, progress,
+        progress_text, preview_url, request, result, error, created_at, updated_at,
+        finished_at, next_poll_at, deadline, delivery_worker, delivery_lease_until,
+        delivery_attempts, delivered_at, delivered_refs
+    FROM jobs
+    """,
+    "DROP TABLE jobs",
+    "ALTER TABLE jobs_v2 RENAME TO jobs",
+    """
+    CREATE UNIQUE INDEX jobs_by_relay_id
+        ON jobs (kind, relay_task_id) WHERE relay_task_id IS NOT NULL
+    """,
+    "CREATE UNIQUE INDEX jobs_by_submit_tag ON jobs (submit_tag) WHERE submit_tag IS NOT NULL",
+    "CREATE INDEX jobs_by_state ON jobs (state, next_poll_at, id)",
+    "CREATE INDEX jobs_by_owner ON jobs (platform, user_id, created_at)",
+    # The press that started a job from this button (``job_id`` NULL while it is being
+    # submitted). The primary key makes "first press wins" one atomic INSERT.
+    """
+    CREATE TABLE button_presses (
+        key TEXT PRIMARY KEY REFERENCES button_keys (key) ON DELETE CASCADE,
+        job_id INTEGER REFERENCES jobs (id) ON DELETE SET NULL,
+        pressed_at REAL NOT NULL
+    )
+    """,
+)
+
+MIGRATIONS: tuple[Migration, ...] = (
+    _V1_INITIAL, _V2_LEASES, _V3_COMMUNITY, _V4_CRASH_SAFE_JOBS,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

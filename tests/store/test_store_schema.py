@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import Secret, SqliteSynchronous, StorageConfig
 from bot.store import open_store
-from bot.store.base import SchemaTooNewError, StoreUnavailableError
+from bot.store.base import JobState, SchemaTooNewError, Store, StoreUnavailableError
 from bot.store.postgres import migrations as pg_migrations
 from bot.store.sqlite import migrations as sqlite_migrations
 from bot.store.sqlite.db import Database
@@ -141,6 +141,44 @@ async def test_sqlite_commits_wait_for_the_disk_only_when_configured_full(
     assert journal is not None and journal[0] == "wal"
 
 
+async def test_version_1_files_keep_their_jobs_and_buttons(tmp_path: Path) -> None:
+    """The jobs table is rebuilt for the submitting state; nothing referring to it is lost."""
+    path = tmp_path / "old.db"
+    async with aiosqlite.connect(path, isolation_level=None) as conn:
+        await conn.execute("PRAGMA foreign_keys = ON")
+        await migrate(conn, str(path), sqlite_migrations.MIGRATIONS[:1])
+        for statement in _V1_ROWS:
+            await conn.execute(statement.replace("$1", "1"))
+    store = await open_store(_sqlite(path))
+    try:
+        await _check_upgraded(store)
+    finally:
+        await store.close()
+    version, tables, _ = await _inspect(path)
+    assert version == SCHEMA_VERSION and "button_presses" in tables
+
+
+_V1_ROWS = (
+    "INSERT INTO jobs (id, kind, relay_task_id, platform, user_id, chat_id, state, request,"
+    " created_at, updated_at, next_poll_at) VALUES (7, 'mj', 'T7', 'telegram', 'u1', 'c1',"
+    " 'running', '{}', $1, $1, $1)",
+    "INSERT INTO button_keys (key, job_id, position, kind, label, emoji, payload, created_at)"
+    " VALUES ('k7', 7, 0, 'mj_action', 'U1', '', 'null', $1)",
+)
+
+
+async def _check_upgraded(store: Store) -> None:
+    job = await store.get_job(7)
+    assert job is not None and job.relay_task_id == "T7" and job.pieces_sent == 0
+    [button] = await store.buttons_for_job(7)
+    assert button.key == "k7"
+    assert (await store.claim_button("k7", stale_after_s=60)).won
+    submitting = await store.create_job(kind="mj", platform="telegram", user_id="u1",
+                                        chat_id="c1", state=JobState.SUBMITTING,
+                                        submit_tag="relaybot-after-upgrade")
+    assert submitting.state is JobState.SUBMITTING
+
+
 # -- PostgreSQL --------------------------------------------------------------------------
 
 
@@ -231,3 +269,20 @@ async def test_a_malformed_postgres_url_is_refused_without_echoing_the_password(
 
     assert "not a valid URL" in str(refused.value)
     assert "hunter2secret" not in str(refused.value)
+
+
+async def test_a_version_1_postgres_schema_keeps_its_jobs_and_buttons(postgres_url: str) -> None:
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        await pg_migrations.migrate(conn, "test", pg_migrations.MIGRATIONS[:1])
+        for statement in _V1_ROWS:
+            await conn.execute(statement, 1.0)
+    finally:
+        await conn.close()
+    store = await open_store(_pg(postgres_url))
+    try:
+        await _check_upgraded(store)
+    finally:
+        await store.close()
+    version, tables = await _pg_tables(postgres_url)
+    assert version == pg_migrations.SCHEMA_VERSION and "button_presses" in tables

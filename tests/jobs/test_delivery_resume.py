@@ -1,0 +1,89 @@
+"""Deliveries resume, not repeat: every piece of a result is recorded as it is sent, and a
+process restarted under the same identity takes over its predecessor's lease at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.core.models import DeliveryError, MessageRef, Reply
+from bot.jobs.tracker import JobTracker
+from bot.sim import SimRelay
+from bot.store.base import JobState
+from tests.jobs.harness import Bot, FakeClock, open_bot
+
+
+def _clips(bot: Bot) -> list[Reply]:
+    return [e.reply for e in bot.recorder.sent() if e.reply.files]
+
+
+async def test_a_failed_second_piece_is_retried_alone(bot: Bot, sim: SimRelay) -> None:
+    responder = bot.outlet.responder
+    original = responder.send
+    failures: list[str] = []
+
+    async def second_clip_fails_once(reply: Reply) -> MessageRef:
+        if reply.files and _clips(bot) and not failures:
+            failures.append(reply.text)
+            raise DeliveryError("Bad Gateway")
+        return await original(reply)
+
+    responder.send = second_clip_fails_once  # type: ignore[method-assign]
+    await bot.command("/music a happy song about cats")
+    await bot.settle()
+    clips = _clips(bot)
+    assert len(failures) == 1 and len(clips) == 2, "each clip exactly once"
+    assert clips[0].text != clips[1].text
+    (job,) = await bot.store.list_jobs_for_owner("test", "alice")
+    assert job.state is JobState.DELIVERED and job.pieces_sent == 2
+    assert len(job.delivered_refs) == 2 and job.delivery_attempts == 2
+
+
+async def _half_delivered(bot: Bot, worker: str) -> int:
+    """A Suno result whose first clip went out under ``worker``'s lease, which then died."""
+    await bot.command("/music a happy song about cats")
+    # A tracker without platforms polls but delivers nothing: the claim below is the first.
+    poller = JobTracker(bot.services, {}, clock=bot.clock, sleep=bot.clock.sleep,
+                        worker_id="poller")
+    for _ in range(10):
+        bot.clock.now += 3
+        await poller.run_once()
+    (job,) = await bot.store.list_jobs_for_owner("test", "alice")
+    assert job.state is JobState.SUCCEEDED
+    assert await bot.store.claim_delivery(job.id, worker, 300)
+    assert await bot.store.record_delivered_piece(job.id, worker, "c1:m-first", 300)
+    return job.id
+
+
+async def test_a_restart_under_the_same_identity_resumes_at_once(
+    sim: SimRelay, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    db = tmp_path / "bot.sqlite3"
+    async with open_bot(sim, db, clock, worker_id="host-a") as before:
+        job_id = await _half_delivered(before, "host-a")
+    async with open_bot(sim, db, clock, worker_id="host-a") as after:
+        await after.tracker.take_over()
+        clock.now += 1  # far less than the 300 s lease
+        await after.tracker.run_once()
+        job = await after.store.get_job(job_id)
+        assert job is not None and job.state is JobState.DELIVERED
+        [second] = _clips(after)
+        assert job.pieces_sent == 2 and job.delivered_refs[0] == "c1:m-first"
+        assert "(simulated)" in second.text
+
+
+async def test_another_identity_waits_for_the_lease(sim: SimRelay, tmp_path: Path) -> None:
+    clock = FakeClock()
+    db = tmp_path / "bot.sqlite3"
+    async with open_bot(sim, db, clock, worker_id="host-a") as before:
+        job_id = await _half_delivered(before, "host-a")
+    async with open_bot(sim, db, clock, worker_id="host-b") as other:
+        await other.tracker.take_over()
+        clock.now += 1
+        await other.tracker.run_once()
+        assert (await other.store.get_job(job_id)).state is JobState.DELIVERING  # type: ignore[union-attr]
+        clock.now += 300
+        await other.tracker.run_once()
+        job = await other.store.get_job(job_id)
+        assert job is not None and job.state is JobState.DELIVERED
+        assert len(_clips(other)) == 1, "only the unsent clip, never the first again"

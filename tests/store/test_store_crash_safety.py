@@ -35,7 +35,7 @@ async def test_a_write_ahead_job_is_active_and_unique_by_tag(store: Store) -> No
     job = await store.get_job(job_id)
     assert job is not None and job.state is JobState.SUBMITTING and job.submit_tag == "relaybot-t1"
     assert job.relay_task_id is None and job.is_active
-    with pytest.raises(Exception, match="(?i)unique|constraint"):
+    with pytest.raises(Exception, match=r"(?i)unique|constraint"):
         await _submitting(store)  # the tag is what finds the task again: never shared
     tracked = await store.update_job(job_id, only_from={JobState.SUBMITTING},
                                      state=JobState.SUBMITTED, relay_task_id="T1",

@@ -14,9 +14,10 @@ injected or the server stops. Every call is recorded; tests wait on them::
         [call] = await fake.wait_for("sendMessage")
 
 Scripted failures (:meth:`FakeTelegram.fail`, :meth:`flood`, :meth:`reject_html`) answer
-the next matching calls with a Bot API error instead; ``edit_interval_s`` makes it refuse
-(429 with ``retry_after``) a second edit of one message sooner than that, as Telegram's
-flood control does. Each call records ``at``, the event loop time it arrived. Unknown
+the next matching calls with a Bot API error instead; :meth:`FakeTelegram.hold` keeps
+matching calls waiting (a deterministic moment to kill the bot at); ``edit_interval_s``
+makes it refuse (429 with ``retry_after``) a second edit of one message sooner than that, as
+Telegram's flood control does. Each call records ``at``, the event loop time it arrived. Unknown
 methods are answered 404 and listed in :attr:`FakeTelegram.protocol_errors`, which a
 fixture asserts is empty.
 """
@@ -82,6 +83,14 @@ class _Failure:
     match: Callable[[ApiCall], bool] | None
 
 
+@dataclass
+class _Hold:
+    method: str
+    gate: asyncio.Event
+    times: int | None
+    match: Callable[[ApiCall], bool] | None
+
+
 class FakeTelegram(UserActions):
     def __init__(
         self,
@@ -99,6 +108,8 @@ class FakeTelegram(UserActions):
         self.calls: list[ApiCall] = []
         self.protocol_errors: list[str] = self.world.protocol_errors
         self._failures: list[_Failure] = []
+        self._holds: list[_Hold] = []
+        self.held = 0  # calls kept waiting by a hold right now
         self._updates: list[JSON] = []
         # update_id -> (loop time getUpdates first handed it to the bot, the update)
         self.handed_out: dict[int, tuple[float, JSON]] = {}
@@ -207,6 +218,18 @@ class FakeTelegram(UserActions):
         error = ApiError(code, description, retry_after)
         self._failures.append(_Failure(method, error, times, match))
 
+    def hold(
+        self,
+        method: str,
+        gate: asyncio.Event,
+        *,
+        times: int | None = 1,
+        match: Callable[[ApiCall], bool] | None = None,
+    ) -> None:
+        """Keep the next ``times`` calls of ``method`` (matching ``match``) unanswered until
+        ``gate`` is set; then they are handled as usual (:attr:`held` counts the waiting)."""
+        self._holds.append(_Hold(method, gate, times, match))
+
     def flood(self, method: str, retry_after: int, *, times: int | None = 1) -> None:
         """Answer 429 (``times=None``: until :meth:`stop_failing`)."""
         self.fail(method, code=429, retry_after=retry_after, times=times,
@@ -285,6 +308,14 @@ class FakeTelegram(UserActions):
                 {"ok": False, "error_code": 404, "description": "Not Found"}, status=404
             )
         call = ApiCall(method, params, files, at=at)
+        gate = self._take_hold(call)
+        if gate is not None:
+            self.held += 1
+            await self._notify()
+            try:
+                await gate.wait()
+            finally:
+                self.held -= 1
         try:
             self._scripted_failure(call)
             self._edit_flood_control(call)
@@ -311,6 +342,17 @@ class FakeTelegram(UserActions):
             wait = max(1, math.ceil(interval - (call.at - last)))
             raise ApiError(429, f"Too Many Requests: retry after {wait}", retry_after=wait)
         self._last_edit[key] = call.at
+
+    def _take_hold(self, call: ApiCall) -> asyncio.Event | None:
+        for hold in self._holds:
+            if hold.method != call.method or hold.times == 0:
+                continue
+            if hold.match is not None and not hold.match(call):
+                continue
+            if hold.times is not None:
+                hold.times -= 1
+            return hold.gate
+        return None
 
     def _scripted_failure(self, call: ApiCall) -> None:
         for failure in self._failures:

@@ -234,6 +234,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "jobs.title.suno": "🎵 Suno · {action}",
     "jobs.title.luma": "🎬 Luma · {action}",
     "jobs.title.other": "⚙️ {kind} · {action}",
+    "jobs.state.submitting": "📨 正在提交到中转站…",
     "jobs.state.queued": "⏳ 排队中…",
     "jobs.state.queued_at": "⏳ 排队中，前面还有 {position} 个任务…",
     "jobs.state.modal": "✏️ Midjourney 正在等待提示词：请点击下方按钮发送。",
@@ -252,6 +253,14 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "jobs.undeliverable": "⚠️ 任务 #{id} 已完成（中转站任务 {relay_id}），但本聊天一直拒收结果。"
     "请稍后用 /jobs 查看，或请管理员检查机器人的上传限制。",
     "jobs.already_tracked": "该任务已是任务 #{id}，结果会发送到那里。",
+    "jobs.submit_checking": "⏳ 中转站没有及时回应。正在确认任务 #{id} 是否已开始，"
+    "无论结果如何都会告诉你。",
+    "jobs.unconfirmed": "⚠️ 任务 #{id}：中转站始终没有确认，我也没能在它的任务列表中找到它。"
+    "它可能仍已开始（并可能已扣费），但我无法跟进或发送结果。"
+    "再次尝试前，请先发送 /jobs 查看你的任务。",
+    "press.working": "⏳ 正在处理中。",
+    "press.working_on": "⏳ 正在处理中：任务 #{id}。",
+    "press.done": "✅ 已完成：任务 #{id}，结果就在本聊天中。",
     "jobs.none": "你还没有任务。",
     "jobs.active_header": "进行中：",
     "jobs.recent_header": "最近：",

@@ -148,9 +148,8 @@ async def _accepted(
     services = ctx.services
     store = services.store
     if accepted.needs_input:
-        closed = await store.close_refused_submit(job.id, "waiting for more input")
-        if closed is not None:
-            await _abandoned(ctx, closed, "needs_input")
+        if await store.discard_submitting_job(job.id):
+            await _abandoned(ctx, job, "needs_input")
         return None
     if accepted.queue_position:
         request = {**request, "queue_position": accepted.queue_position}
@@ -162,9 +161,8 @@ async def _accepted(
             next_poll_at=services.wall_clock() + base,
         )
     except DuplicateJobError:
-        closed = await store.close_refused_submit(job.id, "already tracked")
-        if closed is not None:
-            await _abandoned(ctx, closed, "duplicate")
+        if await store.discard_submitting_job(job.id):
+            await _abandoned(ctx, job, "duplicate")
         existing = await store.get_job_by_relay_id(job.kind, accepted.task_id)
         if existing is not None:
             await ctx.reply(ctx.t("jobs.already_tracked", id=existing.id))

@@ -70,21 +70,6 @@ def status_text(job: Job, state: JobState | None = None) -> str:
     return "\n".join(lines)
 
 
-def draft_status_text(
-    kind: str, title: str, prompt: str, relay_id: str, locale: str, queue_position: int | None
-) -> str:
-    """The first status message, sent before the job row (and its number) exists."""
-    lines = [job_title(kind, title, locale)]
-    if prompt:
-        lines.append(short(prompt))
-    if queue_position:
-        lines.append(t("jobs.state.queued_at", locale, position=queue_position))
-    else:
-        lines.append(t("jobs.state.queued", locale))
-    lines.append(t("jobs.relay_id", locale, id=relay_id))
-    return "\n".join(lines)
-
-
 @dataclass(slots=True)
 class _Shown:
     text: str

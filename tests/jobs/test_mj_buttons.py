@@ -163,9 +163,13 @@ async def test_custom_zoom_asks_with_prefill_and_checks_zoom(bot: Bot, sim: SimR
     (modal,) = sim.requests_to("/mj/submit/modal")
     assert modal.json["prompt"] == "a red barn --zoom 1.8"
     await bot.settle()
-    zoomed = [j for j in await bot.store.list_jobs_for_owner("test", "alice")
-              if j.relay_task_id == modal.json["taskId"]]
+    jobs = await bot.store.list_jobs_for_owner("test", "alice")
+    zoomed = [j for j in jobs if j.relay_task_id == modal.json["taskId"]]
     assert zoomed and zoomed[0].state is JobState.DELIVERED
+    assert [j.outcome for j in jobs] == [JobState.SUCCEEDED] * 3, "imagine, U1, zoom: no stray"
+    await bot.press("🔍 Custom Zoom")
+    assert len(sim.requests_to("/mj/submit/modal")) == 1, "the zoom was done: not again"
+    assert "Already done" in bot.recorder.texts()[-1]
 
 
 async def test_vary_region_by_rectangle_builds_mask(bot: Bot, sim: SimRelay) -> None:

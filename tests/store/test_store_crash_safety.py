@@ -54,6 +54,9 @@ async def test_a_refused_submit_is_closed_failed_without_a_delivery(store: Store
     assert closed.outcome is JobState.FAILED and closed.error == "banned word: cat"
     assert await store.list_due_deliveries() == []
     assert await store.close_refused_submit(job_id, "again") is None, "only from submitting"
+    assert not await store.discard_submitting_job(job_id)
+    other = await _submitting(store, tag="relaybot-t2")
+    assert await store.discard_submitting_job(other) and await store.get_job(other) is None
 
 
 async def test_pieces_are_recorded_and_finish_appends(store: Store) -> None:

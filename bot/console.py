@@ -44,7 +44,10 @@ async def run_console(
     """
     if config is None and not demo:
         raise ValueError("run_console needs a config unless demo=True")
-    async with _relay_config(config, demo) as effective, open_core(effective) as core:
+    async with (
+        _relay_config(config, demo) as effective,
+        open_core(effective, role="console") as core,
+    ):
         terminal = Terminal(stdin, stdout, media_dir, jsonl=jsonl, limits=limits)
         console = build(effective, core.dispatcher, Host(terminal=terminal))
         if welcome:
@@ -57,6 +60,7 @@ async def run_console(
         credits = Credits(effective.credits, services.store, services.wall_clock)
         tracker = JobTracker(services, {console.name: console}, outcome_hooks=(credits,))
         await console.start()
+        await tracker.take_over()
         await tracker.start()
         try:
             return await console.run(wait_s, idle=tracker.wait_idle)

@@ -61,10 +61,13 @@ async def open_core(
     sleep: Sleep = asyncio.sleep,
     store_clock: Clock | None = None,
     wall_clock: Clock = time.time,
+    role: str = "",
 ) -> AsyncIterator[Core]:
     """``store_clock`` replaces the store's "now" (virtual time: a benchmark's, or a test's
     through ``App(wall_clock=..., store_clock=...)``); by default the store keeps its own
-    (see :func:`bot.store.open_store`)."""
+    (see :func:`bot.store.open_store`). ``role`` sets apart
+    a process that runs beside ``relaybot run`` on the same database (the console): it must
+    never be taken for the bot's own predecessor."""
     try:
         store = await open_store(config.storage, clock=store_clock)
     except StoreError as exc:  # unreachable database, schema from a newer relaybot
@@ -115,7 +118,7 @@ async def open_core(
                 egress=egress,
                 metrics=metrics,
                 wall_clock=wall_clock,
-                instance=instance_name(config),
+                instance=f"{instance_name(config)}:{role}" if role else instance_name(config),
             )
             yield Core(services, build_dispatcher(services))
     finally:

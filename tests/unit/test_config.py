@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
 
 from bot.config import ConfigError, load_config, parse_config, resolve_config_path
 from bot.config_community import COST_KEYS
+from bot.runtime import instance_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -312,3 +314,20 @@ def test_a_lease_too_short_to_poll_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as caught:
         load_config(_write(tmp_path, MINIMAL + "[jobs]\nlease_s = 0.5\n"), env={})
     assert caught.value.problems == ["jobs.lease_s: must be between 1 and 86400"]
+
+
+def test_instance_name_names_the_process_and_defaults_to_host_and_store(
+    tmp_path: Path,
+) -> None:
+    """Stable across restarts (a restart takes over its own work); distinct per database."""
+    default = load_config(_write(tmp_path, MINIMAL), env={})
+    assert default.bot.instance_name == ""
+    derived = instance_name(default)
+    assert derived.startswith(socket.gethostname() + ":") and derived.endswith("relaybot.sqlite3")
+    assert instance_name(load_config(_write(tmp_path, MINIMAL), env={})) == derived
+    named = load_config(_write(tmp_path, MINIMAL + '\n[bot]\ninstance_name = "art-1"\n'), env={})
+    assert instance_name(named) == "art-1"
+    url = "postgresql://bot:s3cret-pw@db.internal:5433/relaybot"
+    shared = load_config(_write(tmp_path, MINIMAL + f'[storage]\nurl = "{url}"\n'), env={})
+    assert instance_name(shared).endswith("db.internal:5433/relaybot")
+    assert "s3cret-pw" not in instance_name(shared), "the identity is stored: no password"

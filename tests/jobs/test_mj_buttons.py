@@ -261,3 +261,17 @@ async def test_a_result_longer_than_a_message_is_split_with_buttons_last(bot: Bo
     assert all(len(e.reply.text) <= 300 for e in results)
     assert not any(e.reply.buttons for e in results[:-1])
     assert [b.label for b in results[-1].reply.buttons[0]][:4] == ["1️⃣", "2️⃣", "3️⃣", "4️⃣"]
+
+
+async def test_a_failed_upscale_frees_its_button(bot: Bot, sim: SimRelay) -> None:
+    await _result_of(bot, "/imagine a lighthouse")
+    grid = bot.recorder.last_with_buttons()
+    await bot.press("U1", event=grid)
+    await bot.press("U1", event=grid)
+    assert len(sim.requests_to("/mj/submit/action")) == 1
+    [*_, upscale] = sim.mj_task_ids()
+    sim.set_mj_task_status(upscale, "FAILURE", fail_reason="upstream hiccup")
+    await bot.settle()
+    assert any("upstream hiccup" in text for text in bot.recorder.texts())
+    await bot.press("U1", event=grid)
+    assert len(sim.requests_to("/mj/submit/action")) == 2, "a retry after the failure"

@@ -77,8 +77,10 @@ async def test_extend_then_full_song(bot: Bot, sim: SimRelay) -> None:
     labels = [b.label for row in extended.reply.buttons for b in row]  # type: ignore[attr-defined]
     assert labels == ["➕ Extend", "🎼 Full song"]
     await bot.press("🎼 Full song", event=extended)  # type: ignore[arg-type]
-    (concat,) = sim.requests_to("/suno/v1/v3.0/music/concat")
+    await bot.press("🎼 Full song", event=extended)  # type: ignore[arg-type]
+    (concat,) = sim.requests_to("/suno/v1/v3.0/music/concat")  # one press, one paid call
     assert concat.json["clip_id"] not in original_ids
+    assert "Already working on it" in bot.recorder.texts()[-1]
     await bot.settle()
     assert len(_clips(bot)) == 5  # 2 + 2 extended + 1 full song
 

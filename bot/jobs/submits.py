@@ -80,8 +80,11 @@ async def post_status(
         return job
     try:
         ref = await responder.send(Reply(status_text(job), reply_to=reply_to))
-    except (DeliveryError, OSError) as exc:
+    except DeliveryError as exc:
         log.warning("no status message for job %s (it goes on without): %s", job.id, exc)
+        return job
+    except Exception:  # the job is stored and must go on whatever the adapter did (logged)
+        log.exception("no status message for job %s (it goes on without)", job.id)
         return job
     updated = await services.store.update_job(job.id, status_message_ref=encode_message_ref(ref))
     return updated or job
@@ -102,6 +105,8 @@ async def resolve_lost_submit(services: Services, job: Job, responder: Responder
         if found is not None:
             log.info("job %s: lost submit answer found by its tag (task %s)", job.id, task.id)
             services.metrics.jobs.labels(found.kind, found.state.value).inc()
+            await store.record_usage(found.platform, found.user_id, found.chat_id,
+                                     kind=found.kind, model=found.relay_mode)
             if found.status_message_ref is None:
                 await post_status(services, found, responder, None)
             services.jobs.ring()

@@ -47,6 +47,8 @@ async def test_a_lost_answer_is_found_by_its_tag(bot: Bot, sim: SimRelay) -> Non
     [result] = _photos(bot)
     assert "a lighthouse" in result.text
     assert len(sim.requests_to("/mj/submit/imagine")) == 1, "never submitted twice"
+    usage = await bot.store.usage_summary("test", "alice", since=0)
+    assert usage["mj"].count == 1, "the found task is in the usage ledger"
 
 
 async def test_a_lost_answer_found_through_the_paged_query(bot: Bot, sim: SimRelay) -> None:

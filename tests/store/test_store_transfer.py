@@ -46,15 +46,18 @@ async def _populate(store: Store, clock: JumpingClock) -> None:
     )  # fmt: skip
     await store.update_job(done.id, state=JobState.SUCCEEDED, result={"audio": ["u"]})
     assert await store.claim_delivery(done.id, "worker-a", 30)
-    assert await store.finish_delivery(done.id, "worker-a", ["dc:9:2", "dc:9:3"])
+    assert await store.record_delivered_piece(done.id, "worker-a", "dc:9:2", 30)
+    assert await store.finish_delivery(done.id, "worker-a", ["dc:9:3"])
     failed = await store.create_job(kind="luma", platform="telegram", user_id="u1", chat_id="1")
     await store.update_job(failed.id, state=JobState.FAILED, error="refused")
 
-    await store.create_buttons(
+    [u1, _] = await store.create_buttons(
         running.id,
         [ButtonSpec("mj_action", "U1", custom_id="MJ::U1"), ButtonSpec("retry", emoji="🔁")],
         message_ref="tg:100:5",
     )
+    assert (await store.claim_button(u1.key, stale_after_s=60)).won
+    await store.attach_button_job(u1.key, done.id)
     await store.create_buttons(None, [ButtonSpec("menu", "Menu", payload={"page": 2})])
     await store.put_pending(
         "telegram", "100", "u1", kind="mj_modal", payload=[1], ttl_s=FAR_FUTURE_S
@@ -81,6 +84,7 @@ _ORDER = {
     "leases": "name",
     "access_rules": "identity",
     "credit_allowances": "identity",
+    "button_presses": "key",
 }
 
 

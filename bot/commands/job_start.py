@@ -120,7 +120,8 @@ async def start_job(
         accepted = await submit(job.submit_tag)
     except Exception as exc:
         if not answer_lost(exc):
-            closed = await store.close_refused_submit(job.id, str(exc)[:500] or type(exc).__name__)
+            reason = redact(str(exc))[:500] or type(exc).__name__  # the relay may echo a key
+            closed = await store.close_refused_submit(job.id, reason)
             if closed is not None:
                 await _abandoned(ctx, closed, "refused")
             raise

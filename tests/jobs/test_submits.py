@@ -7,6 +7,7 @@ from bot.core.models import DeliveryError, MessageRef, Reply
 from bot.sim import Fault, SimRelay
 from bot.store.base import JobState
 from tests.jobs.harness import Bot
+from tests.relay_sim import SIM_KEY as API_KEY
 
 
 def _photos(bot: Bot) -> list[Reply]:
@@ -95,6 +96,16 @@ async def test_a_refused_submit_ends_failed_with_its_reason(bot: Bot, sim: SimRe
     await bot.settle()
     texts = bot.recorder.texts()
     assert len(texts) == 1 and "banned" in texts[0], "the reason, once, and nothing to track"
+
+
+async def test_a_refusal_quoting_the_key_is_stored_without_it(bot: Bot, sim: SimRelay) -> None:
+    sim.add_fault(Fault("POST", "/mj/submit/imagine", status=200,
+                        json_body={"code": 4, "description": f"invalid token {API_KEY}"}))
+    await bot.command("/imagine a cat")
+    (job,) = await bot.store.list_jobs_for_owner("test", "alice")
+    assert job.outcome is JobState.FAILED and job.error and "invalid token" in job.error
+    assert API_KEY not in job.error
+    assert not any(API_KEY in text for text in bot.recorder.texts())
 
 
 async def test_a_submit_still_in_flight_is_not_resolved_early(bot: Bot, sim: SimRelay) -> None:

@@ -117,7 +117,8 @@ async def open_core(
                 sleep=sleep,
                 egress=egress,
                 metrics=metrics,
-                wall_clock=wall_clock,
+                # Submit deadlines are compared with stored times: the store's clock if injected.
+                wall_clock=store_clock if store_clock is not None else wall_clock,
                 instance=f"{instance_name(config)}:{role}" if role else instance_name(config),
             )
             yield Core(services, build_dispatcher(services))

@@ -154,6 +154,8 @@ async def _accepted(
         return None
     if accepted.queue_position:
         request = {**request, "queue_position": accepted.queue_position}
+    # The first poll waits for the status message (post_status makes it due at once), or
+    # comes one interval later without one.
     base = services.config.relay.poll_interval_s
     try:
         tracked = await store.update_job(

@@ -86,7 +86,11 @@ async def post_status(
     except Exception:  # the job is stored and must go on whatever the adapter did (logged)
         log.exception("no status message for job %s (it goes on without)", job.id)
         return job
-    updated = await services.store.update_job(job.id, status_message_ref=encode_message_ref(ref))
+    # Polled from now on: until the status message exists the tracker leaves the job be, so a
+    # quick result cannot overtake it (and leave it saying "queued" for ever).
+    updated = await services.store.update_job(
+        job.id, status_message_ref=encode_message_ref(ref), next_poll_at=services.wall_clock()
+    )
     return updated or job
 
 

@@ -394,13 +394,18 @@ class JobTracker:
                      job.pieces_sent + 1, len(replies))
         try:
             # Each piece is recorded once sent: after a crash the next attempt (this
-            # process or another) starts at the first unsent one.
-            for reply in replies[job.pieces_sent:]:
+            # process or another) starts at the first unsent one. The last goes in with
+            # finish_delivery, one write fewer: a crash between the two repeats only it.
+            last = len(replies) - 1
+            for index in range(job.pieces_sent, len(replies)):
+                reply = replies[index]
                 if status_ref is not None and reply.reply_to is None:
                     reply = dataclasses.replace(reply, reply_to=status_ref)
                 ref = encode_message_ref(await responder.send(reply))
-                if not await store.record_delivered_piece(job.id, self._worker_id, ref,
-                                                          self._lease_s):
+                if index == last:
+                    refs.append(ref)
+                elif not await store.record_delivered_piece(job.id, self._worker_id, ref,
+                                                            self._lease_s):
                     log.warning("job %s: lost its delivery claim; another worker goes on",
                                 job.id)
                     return

@@ -132,7 +132,9 @@ class Job:
     delivered_at: float | None
     delivered_refs: tuple[str, ...]  # adapter references of the result messages
     submit_tag: str | None = None  # unique, sent as Midjourney ``state``; found again by it
-    pieces_sent: int = 0  # result messages already sent: a resumed delivery skips them
+    # Result messages recorded as sent mid-delivery: a resumed delivery skips them (the last
+    # one is not counted: it goes in with finish_delivery).
+    pieces_sent: int = 0
 
     @property
     def is_active(self) -> bool:

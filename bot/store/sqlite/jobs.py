@@ -55,6 +55,15 @@ async def _fetch_job(
     return rows.job(row) if row is not None else None
 
 
+def _appended(count: int) -> str:
+    """SQL for ``delivered_refs`` with ``count`` bound refs appended, in order (the edits
+    of one ``json_insert`` apply left to right, so each ``$[#]`` is the new end)."""
+    if count == 0:
+        return "delivered_refs"
+    pairs = ", '$[#]', ?" * count
+    return f"json_insert(delivered_refs{pairs})"
+
+
 class SqliteJobs:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -291,50 +300,31 @@ class SqliteJobs:
     async def finish_delivery(
         self, job_id: int, worker_id: str, message_refs: Sequence[str] = ()
     ) -> bool:
-        return await self._append_refs(job_id, worker_id, message_refs, finish=True)
+        now = self._clock()
+        changed = await self._db.execute(
+            f"""
+            UPDATE jobs SET state = 'delivered', delivered_at = ?,
+                delivered_refs = {_appended(len(message_refs))},
+                delivery_lease_until = NULL, updated_at = ?
+            WHERE id = ? AND state = 'delivering' AND delivery_worker = ?
+            """,
+            (now, *message_refs, now, job_id, worker_id),
+        )
+        return changed == 1
 
     async def record_delivered_piece(
         self, job_id: int, worker_id: str, message_ref: str, lease_s: float
     ) -> bool:
-        return await self._append_refs(job_id, worker_id, [message_ref], lease_s=lease_s)
-
-    async def _append_refs(
-        self,
-        job_id: int,
-        worker_id: str,
-        message_refs: Sequence[str],
-        *,
-        finish: bool = False,
-        lease_s: float = 0.0,
-    ) -> bool:
-        """Add refs to a delivery ``worker_id`` holds: one more piece (renewing the lease),
-        or the end of it (``finish``)."""
         now = self._clock()
-        async with self._db.transaction() as conn:
-            row = await tx_fetch_one(
-                conn,
-                "SELECT delivered_refs FROM jobs"
-                " WHERE id = ? AND state = 'delivering' AND delivery_worker = ?",
-                (job_id, worker_id),
-            )
-            if row is None:
-                return False
-            sent = rows.load_json(row["delivered_refs"])
-            refs: list[JsonValue] = [*(sent if isinstance(sent, list) else []), *message_refs]
-            if finish:
-                sql = """
-                    UPDATE jobs SET state = 'delivered', delivered_at = ?, delivered_refs = ?,
-                        delivery_lease_until = NULL, updated_at = ? WHERE id = ?
-                    """
-                params: Params = (now, dump_json(refs), now, job_id)
-            else:
-                sql = """
-                    UPDATE jobs SET delivered_refs = ?, pieces_sent = pieces_sent + ?,
-                        delivery_lease_until = ?, updated_at = ? WHERE id = ?
-                    """
-                params = (dump_json(refs), len(message_refs), now + lease_s, now, job_id)
-            await conn.execute(sql, params)
-        return True
+        changed = await self._db.execute(
+            f"""
+            UPDATE jobs SET delivered_refs = {_appended(1)}, pieces_sent = pieces_sent + 1,
+                delivery_lease_until = ?, updated_at = ?
+            WHERE id = ? AND state = 'delivering' AND delivery_worker = ?
+            """,
+            (message_ref, now + lease_s, now, job_id, worker_id),
+        )
+        return changed == 1
 
     # -- write-ahead submits and taking over -----------------------------------------------
     async def close_refused_submit(self, job_id: int, error: str) -> Job | None:

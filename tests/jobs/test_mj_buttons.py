@@ -275,3 +275,19 @@ async def test_a_failed_upscale_frees_its_button(bot: Bot, sim: SimRelay) -> Non
     assert any("upstream hiccup" in text for text in bot.recorder.texts())
     await bot.press("U1", event=grid)
     assert len(sim.requests_to("/mj/submit/action")) == 2, "a retry after the failure"
+
+
+async def test_custom_zoom_pressed_again_asks_again_without_another_action(
+    bot: Bot, sim: SimRelay
+) -> None:
+    """A dismissed form is reopened by pressing again: the same question about the same
+    waiting task, no second paid action; the answer confirms once."""
+    await _upscaled(bot)
+    actions = len(sim.requests_to("/mj/submit/action"))
+    await bot.press("🔍 Custom Zoom")  # asked; nobody answers
+    await bot.press("🔍 Custom Zoom")
+    assert len(sim.requests_to("/mj/submit/action")) == actions + 1
+    assert len(bot.recorder.asked) == 2 and bot.recorder.asked[0] == bot.recorder.asked[1]
+    assert await bot.answer("a red barn --zoom 1.4")
+    (modal,) = sim.requests_to("/mj/submit/modal")
+    assert modal.json["prompt"] == "a red barn --zoom 1.4"

@@ -17,20 +17,6 @@ from tests.fakes.telegram_api import FakeTelegram
 
 
 @pytest.fixture
-async def run_sim() -> AsyncIterator[SimRelay]:
-    """The relay simulator for a ``relaybot run`` child process (its own key)."""
-    async with SimRelay(api_key=RELAY_KEY, steps=2) as relay:
-        yield relay
-
-
-@pytest.fixture
-async def tg_run() -> AsyncIterator[FakeTelegram]:
-    """The Telegram fake for a ``relaybot run`` child process (its own token)."""
-    async with FakeTelegram(TELEGRAM_TOKEN) as server:
-        yield server
-
-
-@pytest.fixture
 async def bot(
     config: AppConfig, tg: FakeTelegram, dc: FakeDiscord, clock: JumpingClock
 ) -> AsyncIterator[Operator]:

@@ -189,8 +189,8 @@ class BotConfig:
     anyone_can_press: bool = False
     max_answer_chars: int = 20_000  # a streamed answer stops here
     # Names this process in the store (delivery leases, submits in flight); a restarted
-    # process with the same name takes over its predecessor's work at once. "" = derived
-    # from the host name and the storage path. Must differ between processes sharing a DB.
+    # process takes over the work of a gone one of the same name at once. "" = the host
+    # name and the storage (then only processes no longer running on this host are gone).
     instance_name: str = ""
 
 

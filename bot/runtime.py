@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import secrets
 import socket
 import sqlite3
 import time
@@ -51,6 +53,15 @@ def instance_name(config: AppConfig) -> str:
     storage = config.storage
     where = storage.path.resolve() if storage.url is None else storage.describe()
     return f"{socket.gethostname()}:{where}"
+
+
+def process_identity(config: AppConfig, role: str = "") -> str:
+    """This process's worker id: ``<instance_name>[:role]:<pid>:<random>``. Unique, so
+    processes sharing a store never mistake each other's leases; the part before the pid
+    lets a restarted process recognise the work of a predecessor that is gone
+    (:meth:`bot.jobs.tracker.JobTracker.take_over`)."""
+    base = f"{instance_name(config)}:{role}" if role else instance_name(config)
+    return f"{base}:{os.getpid()}:{secrets.token_hex(3)}"
 
 
 @asynccontextmanager
@@ -119,7 +130,7 @@ async def open_core(
                 metrics=metrics,
                 # Submit deadlines are compared with stored times: the store's clock if injected.
                 wall_clock=store_clock if store_clock is not None else wall_clock,
-                instance=f"{instance_name(config)}:{role}" if role else instance_name(config),
+                instance=process_identity(config, role),
             )
             yield Core(services, build_dispatcher(services))
     finally:

@@ -45,6 +45,7 @@ import dataclasses
 import functools
 import logging
 import math
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Final
@@ -78,6 +79,27 @@ _APPLY_CONCURRENCY: Final = 8  # progress updates (with preview downloads) at on
 _MAX_HINTS: Final = 100  # relay callbacks remembered between two ticks (one batch)
 _PARALLEL_DELIVERIES: Final = 4
 _MIN_NAP_S: Final = 0.05
+
+
+def _name_and_pid(worker_id: str) -> tuple[str | None, int | None]:
+    """``"host:/data/bot.db:4242:a1b2c3"`` → (``"host:/data/bot.db"``, 4242)."""
+    parts = worker_id.rsplit(":", 2)
+    if len(parts) != 3 or not parts[1].isdigit():
+        return None, None
+    return parts[0], int(parts[1])
+
+
+def _running(pid: int | None) -> bool:
+    """Whether a process with ``pid`` runs on this host (unknown: assume it does)."""
+    if pid is None:
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # exists, but is someone else's
+    return True
 
 
 def poll_lease_s(poll_interval_s: float, lease_s: float) -> float:
@@ -122,11 +144,26 @@ class JobTracker:
     # -- lifecycle -----------------------------------------------------------------
 
     async def take_over(self) -> None:
-        """At start: the delivery leases and submits in flight of the process this one
-        replaces (same identity, so it is dead) are resumed now, not after the lease."""
-        taken = await self._services.store.take_over(self._worker_id)
+        """At start: the delivery leases and submits in flight of the processes this one
+        replaces are resumed now, not when their leases run out.
+
+        Worker ids are ``<name>:<pid>:<random>`` (:func:`bot.runtime.process_identity`). A
+        predecessor has the same name; it is gone when ``[bot] instance_name`` is set (the
+        operator gives each process its own) or, with the default name (host and storage),
+        when no process with its pid runs on this host any more."""
+        store = self._services.store
+        taken = await store.take_over(self._worker_id)
+        name, pid = _name_and_pid(self._worker_id)
+        if name is not None:
+            named = bool(self._services.config.bot.instance_name)
+            for worker in await store.workers_with_prefix(f"{name}:"):
+                other = _name_and_pid(worker)
+                if worker != self._worker_id and other[0] == name and (
+                    named or other[1] == pid or not _running(other[1])
+                ):
+                    taken += await store.take_over(worker)
         if taken:
-            log.info("resuming %d job(s) of the previous run of %s", taken, self._worker_id)
+            log.info("resuming %d job(s) left by an earlier run of %s", taken, name or "it")
 
     async def start(self) -> None:
         if self._loop_task is None or self._loop_task.done():

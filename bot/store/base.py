@@ -254,8 +254,12 @@ class JobStore(Protocol):
         was not SUBMITTING."""
 
     async def take_over(self, worker_id: str) -> int:
-        """At start, for a process identity whose predecessor died: its delivery leases
-        expire now and its SUBMITTING jobs become due now. Returns how many jobs."""
+        """At start, for a process that is known to be gone: its delivery leases expire now
+        and its SUBMITTING jobs become due now. Returns how many jobs."""
+
+    async def workers_with_prefix(self, prefix: str) -> list[str]:
+        """The distinct worker ids starting with ``prefix`` that hold a delivery or a
+        submit (the candidates for ``take_over``)."""
 
     async def list_due_deliveries(self, *, limit: int = 100) -> list[Job]:
         """Jobs in OUTCOME_STATES, or DELIVERING with an expired lease; oldest finish first."""

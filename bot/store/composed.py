@@ -85,6 +85,7 @@ class ComposedStore:
         self.close_refused_submit = jobs.close_refused_submit
         self.discard_submitting_job = jobs.discard_submitting_job
         self.take_over = jobs.take_over
+        self.workers_with_prefix = jobs.workers_with_prefix
 
         self.create_buttons = buttons.create_buttons
         self.get_button = buttons.get_button

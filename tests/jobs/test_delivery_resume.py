@@ -3,6 +3,9 @@ process restarted under the same identity takes over its predecessor's lease at 
 
 from __future__ import annotations
 
+import asyncio
+import os
+import sys
 from pathlib import Path
 
 from bot.core.models import DeliveryError, MessageRef, Reply
@@ -47,7 +50,7 @@ async def _half_delivered(bot: Bot, worker: str) -> int:
     for _ in range(10):
         bot.clock.now += 3
         await poller.run_once()
-    (job,) = await bot.store.list_jobs_for_owner("test", "alice")
+    job, *_ = await bot.store.list_jobs_for_owner("test", "alice")  # the newest
     assert job.state is JobState.SUCCEEDED
     assert await bot.store.claim_delivery(job.id, worker, 300)
     assert await bot.store.record_delivered_piece(job.id, worker, "c1:m-first", 300)
@@ -87,3 +90,24 @@ async def test_another_identity_waits_for_the_lease(sim: SimRelay, tmp_path: Pat
         job = await other.store.get_job(job_id)
         assert job is not None and job.state is JobState.DELIVERED
         assert len(_clips(other)) == 1, "only the unsent clip, never the first again"
+
+
+async def test_a_dead_process_of_the_same_name_is_taken_over_a_live_one_is_not(
+    sim: SimRelay, tmp_path: Path
+) -> None:
+    """Worker ids are ``<name>:<pid>:<random>``: by default a restarted process resumes the
+    work of a same-named process whose pid no longer runs, never that of a live one."""
+    ended = await asyncio.create_subprocess_exec(sys.executable, "-c", "pass")
+    await ended.wait()  # its pid runs no more
+    clock = FakeClock()
+    db = tmp_path / "bot.sqlite3"
+    live, dead = f"bot-x:{os.getppid()}:aaaaaa", f"bot-x:{ended.pid}:bbbbbb"
+    async with open_bot(sim, db, clock, worker_id="poller") as before:
+        live_job = await _half_delivered(before, live)
+        dead_job = await _half_delivered(before, dead)
+    async with open_bot(sim, db, clock, worker_id=f"bot-x:{os.getpid()}:cccccc") as after:
+        await after.tracker.take_over()
+        clock.now += 1
+        await after.tracker.run_once()
+        assert (await after.store.get_job(dead_job)).state is JobState.DELIVERED  # type: ignore[union-attr]
+        assert (await after.store.get_job(live_job)).state is JobState.DELIVERING  # type: ignore[union-attr]

@@ -82,6 +82,8 @@ async def test_take_over_frees_only_the_same_identity(
     submit = await _submitting(store)
     advance(1)
     restarted = await open_store()
+    assert await restarted.workers_with_prefix("host-") == ["host-a", "host-b"]
+    assert await restarted.workers_with_prefix("host-a") == ["host-a"]
     assert await restarted.take_over("host-a") == 2
     due = [job.id for job in await restarted.list_due_deliveries()]
     assert due == [mine], "host-b's lease is still valid"

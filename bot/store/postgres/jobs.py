@@ -321,6 +321,19 @@ class PgJobs:
         )
         return changed == 1
 
+    async def workers_with_prefix(self, prefix: str) -> list[str]:
+        found = await self._db.fetch_all(
+            """
+            SELECT DISTINCT delivery_worker AS worker FROM jobs
+            WHERE state = 'delivering' AND left(delivery_worker, length($1)) = $1
+            UNION
+            SELECT DISTINCT submit_worker FROM jobs
+            WHERE state = 'submitting' AND left(submit_worker, length($1)) = $1
+            """,
+            (prefix,),
+        )
+        return sorted(str(row["worker"]) for row in found)
+
     async def take_over(self, worker_id: str) -> int:
         async with self._db.transaction() as conn:
             leases = await conn.execute(

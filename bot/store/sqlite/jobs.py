@@ -346,6 +346,19 @@ class SqliteJobs:
         )
         return changed == 1
 
+    async def workers_with_prefix(self, prefix: str) -> list[str]:
+        found = await self._db.fetch_all(
+            """
+            SELECT DISTINCT delivery_worker AS worker FROM jobs
+            WHERE state = 'delivering' AND substr(delivery_worker, 1, ?) = ?
+            UNION
+            SELECT DISTINCT submit_worker FROM jobs
+            WHERE state = 'submitting' AND substr(submit_worker, 1, ?) = ?
+            """,
+            (len(prefix), prefix, len(prefix), prefix),
+        )
+        return sorted(str(row["worker"]) for row in found)
+
     async def take_over(self, worker_id: str) -> int:
         now = self._clock()
         async with self._db.transaction() as conn:

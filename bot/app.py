@@ -226,7 +226,8 @@ class App:
     async def _start_jobs(self, stack: AsyncExitStack, core: Core) -> None:
         # After the adapters (it sends through them), and stopped before them. Its
         # clock is the wall clock: deadlines and leases are compared across restarts.
-        credits = Credits(self.config.credits, core.services.store, self._wall_clock)
+        credits = Credits(self.config.credits, core.services.store, self._wall_clock,
+                          core.services.metrics)
         self.tracker = JobTracker(
             core.services, self.adapters, clock=self._wall_clock, sleep=self._sleep,
             outcome_hooks=(credits,),

@@ -57,7 +57,8 @@ async def run_console(
                 target.flush()
         # Long jobs (Midjourney, Suno, Luma) report back through the tracker.
         services = core.services
-        credits = Credits(effective.credits, services.store, services.wall_clock)
+        credits = Credits(effective.credits, services.store, services.wall_clock,
+                          services.metrics)
         tracker = JobTracker(services, {console.name: console}, outcome_hooks=(credits,))
         await console.start()
         await tracker.take_over()

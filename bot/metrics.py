@@ -12,7 +12,8 @@ What is counted, and where:
 * relay latency (histogram) and errors by kind — the relay transport, per request;
 * jobs by state — created by a command, finished as the tracker sees them;
 * deliveries by platform and outcome — the job tracker;
-* credits spent — declared here for the code that learns prices to increment.
+* credits charged to users, by capability — the credits ledger (``bot.core.credits``), when
+  a charge entry is written (with ``[credits] enabled = false`` the ledger still charges).
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ class Metrics:
             ["platform", "outcome"], registry=r,
         )
         self.credits_spent = Counter(
-            "relaybot_credits_spent", "Relay credits spent, by kind of request",
-            ["kind"], registry=r,
+            "relaybot_credits_spent", "Credits charged to users ([credits.cost]), by capability",
+            ["capability"], registry=r,
         )
 
     def exposition(self) -> bytes:

@@ -105,7 +105,7 @@ async def open_core(
     try:
         # Reservations the last run left without a job (it died between reserving and
         # tracking) are refunded before anyone can spend again.
-        await Credits(config.credits, store, wall_clock).recover(wall_clock())
+        await Credits(config.credits, store, wall_clock, metrics).recover(wall_clock())
         session = client_session(proxy, resolver=egress.resolver())
         async with session as http:
             relay = RelayClient(

@@ -9,6 +9,8 @@ days spent beyond their allowance (extra credits never reset). A credit day star
 A reservation is settled by :meth:`Credits.settle` (the dispatcher, for answers given at
 once) or :meth:`Credits.job_finished` (the job tracker, when a job reaches its outcome);
 both may run any number of times for one hold: the store inserts the first settlement only.
+Every charge the ledger records goes through :meth:`Credits._settle` or
+:meth:`Credits.charge`, which count it in ``relaybot_credits_spent_total`` by capability.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from bot.config import CreditsConfig
+from bot.metrics import Metrics
 from bot.store.base import OUTCOME_STATES, Job, JobState, Store
-from bot.store.community import CreditTotals, Settlement
+from bot.store.community import CreditTotals, LedgerEntry, Settlement
 
 log = logging.getLogger(__name__)
 
@@ -126,10 +129,19 @@ def metered_amount(config: CreditsConfig, units: dict[str, float]) -> float:
 class Credits:
     """Stateless over the store: any number of instances (and processes) agree."""
 
-    def __init__(self, config: CreditsConfig, store: Store, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        config: CreditsConfig,
+        store: Store,
+        clock: Callable[[], float],
+        metrics: Metrics | None = None,
+    ) -> None:
+        """``metrics``: the App's counters, where charges are counted (None: not counted,
+        for code that only reads balances or grants)."""
         self.config = config
         self._store = store
         self._clock = clock
+        self._metrics = metrics
 
     def today(self) -> int:
         return credit_day(self._clock(), self.config.reset_hour_utc)
@@ -167,7 +179,7 @@ class Credits:
 
     async def settle(self, hold: Hold, *, succeeded: bool) -> bool:
         kind: Settlement = "charge" if succeeded else "refund"
-        done = await self._store.settle_hold(hold.hold, kind, at=self._clock())
+        done = await self._settle(hold.hold, kind)
         if done:
             log.debug("credits: %s of %s for %s (%s)", kind, hold.amount, hold.identity,
                       hold.capability)
@@ -179,10 +191,11 @@ class Credits:
             bill.job_id = job_id
 
     async def charge(self, who: str, capability: str, amount: float) -> None:
-        await self._store.charge_credits(
+        if await self._store.charge_credits(
             hold=new_hold(), identity=who, capability=capability, amount=amount,
             day=self.today(), at=self._clock(),
-        )
+        ):
+            self._count_charge(capability, amount)
 
     async def grant(self, who: str, amount: float) -> None:
         await self._store.grant_credits(hold=new_hold(), identity=who, amount=amount,
@@ -197,7 +210,7 @@ class Credits:
         if hold is None or outcome not in OUTCOME_STATES:
             return
         kind: Settlement = "charge" if outcome is JobState.SUCCEEDED else "refund"
-        await self._store.settle_hold(hold, kind, at=self._clock())
+        await self._settle(hold, kind)
 
     async def recover(self, started_at: float) -> int:
         """At start: refund reservations whose job never got a row (the process died
@@ -214,11 +227,23 @@ class Credits:
                 kind = "charge" if job.outcome is JobState.SUCCEEDED else "refund"
             else:
                 continue  # still running: the tracker settles it
-            if await self._store.settle_hold(open_hold.hold, kind, at=self._clock()):
+            if await self._settle(open_hold.hold, kind):
                 settled += 1
         if settled:
             log.info("credits: settled %d reservation(s) left open by the last run", settled)
         return settled
+
+    async def _settle(self, hold: str, kind: Settlement) -> bool:
+        """Write the settlement (at most once per hold, whoever calls) and count a charge
+        only when this call wrote it, so a retried settlement is never counted twice."""
+        entry: LedgerEntry | None = await self._store.settle_hold(hold, kind, at=self._clock())
+        if entry is not None and entry.kind == "charge":
+            self._count_charge(entry.capability, entry.amount)
+        return entry is not None
+
+    def _count_charge(self, capability: str, amount: float) -> None:
+        if self._metrics is not None:
+            self._metrics.credits_spent.labels(capability).inc(max(0.0, amount))
 
 
 def _hold_of(job: Job) -> str | None:

@@ -200,7 +200,8 @@ class Dispatcher:
         self._buttons = {route.kind: route for route in buttons}
         self._questions = {route.kind: route for route in questions}
         self._middleware = tuple(middleware)
-        self._gate = Gate(services.config, services.store, services.wall_clock)
+        self._gate = Gate(services.config, services.store, services.wall_clock,
+                          services.metrics)
         models = services.config.models
         self._choices: Mapping[str, Sequence[str]] = {
             "chat_models": models.chat_choices,

@@ -25,6 +25,7 @@ from bot.core.access import AccessPolicy, user_identity
 from bot.core.credits import Balance, Bill, Credits, amount_text, metered_amount
 from bot.core.errors import CatalogueWord, UserError
 from bot.core.models import ChatRef, OptionValue, UserRef
+from bot.metrics import Metrics
 from bot.store.base import Store
 
 log = logging.getLogger(__name__)
@@ -63,12 +64,13 @@ class Guard:
 
 
 class Gate:
-    def __init__(self, config: AppConfig, store: Store, clock: Callable[[], float]) -> None:
+    def __init__(self, config: AppConfig, store: Store, clock: Callable[[], float],
+                 metrics: Metrics) -> None:
         self._config = config
         self._store = store
         self._clock = clock
         self.access = AccessPolicy(config.access, store)
-        self.credits = Credits(config.credits, store, clock)
+        self.credits = Credits(config.credits, store, clock, metrics)
 
     async def admit(
         self,

@@ -1,4 +1,5 @@
-"""``[metrics] listen``: Prometheus text and ``/healthz`` from the running App."""
+"""``[metrics] listen``: Prometheus text and ``/healthz`` from the running App (with
+``[credits]`` on, so charges are counted too)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.config import AppConfig, MetricsConfig
+from bot.config import AppConfig, CreditsConfig, MetricsConfig
 from bot.core.errors import StartupError
 from bot.sim import Fault, SimRelay
 from tests.e2e.harness import Operator
@@ -19,6 +20,13 @@ from tests.fakes.telegram_api import FakeTelegram
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 pytestmark = pytest.mark.metrics
+
+COSTS = {"mj_imagine": 8.0, "chat_1k_tokens": 1000.0}
+
+
+@pytest.fixture
+def config(config: AppConfig) -> AppConfig:
+    return dataclasses.replace(config, credits=CreditsConfig(enabled=True, daily=1000, cost=COSTS))
 
 
 async def _scrape(bot: Operator, path: str = "/metrics") -> tuple[int, str, str]:
@@ -49,6 +57,7 @@ async def test_metrics_count_commands_relay_calls_jobs_and_deliveries(
     sim.add_fault(Fault("POST", "/v1/chat/completions", status=401))
     await bot.tg_say("/chat this one is refused by the relay")
     await bot.tg_say("/imagine a red fox")
+    await bot.tg_say("/imagine [fail] a grey fox")
     await bot.tick(5)
     assert bot.tg_results(), "the imagine result was delivered"
 
@@ -58,16 +67,25 @@ async def test_metrics_count_commands_relay_calls_jobs_and_deliveries(
     assert _value(s, "relaybot_commands_total", command="chat", outcome="ok") == 2
     assert _value(s, "relaybot_commands_total", command="chat", outcome="relay_error") == 1
     assert _value(s, "relaybot_commands_total", command="unknown", outcome="user_error") == 1
-    assert _value(s, "relaybot_commands_total", command="imagine", outcome="ok") == 1
+    assert _value(s, "relaybot_commands_total", command="imagine", outcome="ok") == 2
     assert _value(s, "relaybot_relay_request_seconds_count",
                   endpoint="/v1/chat/completions") == 3
     assert _value(s, "relaybot_relay_request_seconds_count",
                   endpoint="/mj/task/list-by-condition") >= 1
     assert _value(s, "relaybot_relay_errors_total", kind="auth") == 1
-    assert _value(s, "relaybot_jobs_total", kind="mj", state="submitted") == 1
+    assert _value(s, "relaybot_jobs_total", kind="mj", state="submitted") == 2
     assert _value(s, "relaybot_jobs_total", kind="mj", state="succeeded") == 1
-    assert _value(s, "relaybot_deliveries_total", platform="telegram", outcome="delivered") == 1
-    assert "relaybot_credits_spent_total" in text or "# TYPE relaybot_credits_spent" in text
+    assert _value(s, "relaybot_jobs_total", kind="mj", state="failed") == 1
+    assert _value(s, "relaybot_deliveries_total", platform="telegram", outcome="delivered") == 2
+    # The succeeded /imagine is charged once (its refunded twin is not counted); both chat
+    # answers are charged by their tokens, the one the relay refused is not.
+    assert _value(s, "relaybot_credits_spent_total", capability="midjourney") == 8
+    charges = [e for e in await bot.app.core.services.store.ledger_entries()
+               if e.kind == "charge"]
+    chat_charged = sum(e.amount for e in charges if e.capability == "chat")
+    assert len([e for e in charges if e.capability == "chat"]) == 2 and chat_charged > 0
+    assert _value(s, "relaybot_credits_spent_total", capability="chat") == pytest.approx(
+        chat_charged)
     assert "python_gc_objects_collected" not in text, "a registry of our own, not the global"
 
 

@@ -129,15 +129,15 @@ class SqliteLedger:
             (job_id, hold),
         )
 
-    async def settle_hold(self, hold: str, kind: Settlement, *, at: float) -> bool:
-        changed = await self._db.execute(
+    async def settle_hold(self, hold: str, kind: Settlement, *, at: float) -> LedgerEntry | None:
+        rows = await self._db.fetch_all(
             "INSERT INTO credit_ledger (hold, identity, capability, kind, amount, job_id, day,"
             " created_at) SELECT hold, identity, capability, ?, amount, job_id, day, ?"
             " FROM credit_ledger WHERE hold = ? AND kind = 'reserve'"
-            " ON CONFLICT DO NOTHING",
+            " ON CONFLICT DO NOTHING RETURNING *",
             (kind, at, hold),
         )
-        return changed > 0
+        return _entry(rows[0]) if rows else None
 
     async def charge_credits(
         self, *, hold: str, identity: str, capability: str, amount: float, day: int, at: float

@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "bot" / "sim" / "samples"
-DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+DOCS = [ROOT / "README.md", ROOT / "SECURITY.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def test_every_sample_the_relay_contract_names_is_in_the_repository() -> None:
@@ -53,6 +53,24 @@ def test_readme_documents_every_configuration_key() -> None:
         if f"`{key}`" not in readme and f"{key} =" not in readme and f"] {key}`" not in readme
     )
     assert undocumented == []
+
+
+def test_security_md_says_how_long_every_table_of_the_store_is_kept() -> None:
+    from bot.store.sqlite.migrations import MIGRATIONS
+
+    created = {
+        match.group(1)
+        for step in MIGRATIONS
+        for statement in step
+        if (match := re.search(r"CREATE TABLE (\w+)", statement))
+    }
+    assert {"messages", "credit_ledger", "leases"} <= created
+    security = (ROOT / "SECURITY.md").read_text(encoding="utf-8")
+    rows = set(re.findall(r"^\| `(\w+)` \|", security, flags=re.MULTILINE))
+    assert sorted(created - rows) == [], "a table of the store missing from SECURITY.md"
+    assert sorted(rows - created) == [], "SECURITY.md names a table the store does not have"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert "(SECURITY.md)" in readme
 
 
 def test_readme_states_the_python_version_and_the_console_syntax() -> None:

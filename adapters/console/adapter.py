@@ -112,6 +112,9 @@ class ConsoleResponder:
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
         await self._show("edit", ref.message_id, reply)
 
+    def link_to(self, ref: MessageRef) -> str | None:
+        return None  # a terminal has no links to its earlier lines
+
     async def ask(self, question: Question) -> str | None:
         """Print the question; the next line answers it (empty: the pre-filled text)."""
         prompt, prefill = question.prompt, question.prefill

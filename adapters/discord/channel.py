@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import discord
 
-from adapters.discord.convert import discord_limits
+from adapters.discord.convert import discord_limits, jump_url, link_guild
 from adapters.discord.outgoing import ShownImages, compose, compose_edit, pieces_of
 from bot.core.context import Clock, Sleep
 from bot.core.models import DeliveryError, MessageRef, PlatformLimits, Question, Reply
@@ -117,6 +117,10 @@ class ChannelResponder:
             Reply(ask_prompt(question.prompt, question.prefill, self._locale))
         )
         return asked.message_id
+
+    def link_to(self, ref: MessageRef) -> str | None:
+        guild = link_guild(self._shared.client, ref.chat_id)
+        return jump_url(guild, ref) if guild is not None else None
 
     @asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:

@@ -19,6 +19,7 @@ from bot.core.models import (
     Attachment,
     AttachmentTooLargeError,
     ChatRef,
+    MessageRef,
     OutgoingFile,
     PlatformLimits,
     UserRef,
@@ -55,7 +56,27 @@ def discord_limits(upload_limit: int = DEFAULT_UPLOAD_LIMIT) -> PlatformLimits:
         max_rows=MAX_ROWS,
         max_upload_bytes=upload_limit,
         edit_interval_s=1.0,
+        replies_lead_to_original=True,
     )
+
+
+def jump_url(guild: str, ref: MessageRef) -> str:
+    """The link that opens message ``ref`` (in a channel or a thread); ``guild`` is the
+    guild id, or ``@me`` for a direct message (see :func:`link_guild`)."""
+    return f"https://discord.com/channels/{guild}/{ref.chat_id}/{ref.message_id}"
+
+
+def link_guild(client: discord.Client, channel_id: str) -> str | None:
+    """The guild part of a jump URL into a channel the client has cached: its guild's id,
+    ``@me`` for a direct message; None when the channel is not known here."""
+    try:
+        channel = client.get_channel(int(channel_id))
+    except ValueError:
+        return None
+    if channel is None:
+        return None
+    guild = getattr(channel, "guild", None)
+    return str(guild.id) if guild is not None else "@me"
 
 
 def chat_of(channel: object) -> ChatRef:

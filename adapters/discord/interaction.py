@@ -24,7 +24,7 @@ import discord
 
 from adapters.discord.channel import ChannelResponder, Shared
 from adapters.discord.components import AskModal
-from adapters.discord.convert import discord_limits
+from adapters.discord.convert import discord_limits, jump_url
 from adapters.discord.outgoing import Outgoing, compose, compose_edit, pieces_of
 from bot.core.models import DeliveryError, MessageRef, PlatformLimits, Question, Reply
 from bot.core.texts import t
@@ -204,6 +204,10 @@ class InteractionResponder:
                     raise DeliveryError(f"Discord refused a modal: {exc}") from exc
                 return ""
         return await self._fallback.ask(question)
+
+    def link_to(self, ref: MessageRef) -> str | None:
+        # No guild: the interaction came from a direct message.
+        return jump_url(str(self._interaction.guild_id or "@me"), ref)
 
     @asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:

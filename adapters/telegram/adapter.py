@@ -32,6 +32,7 @@ from adapters.telegram.convert import (
     chat_action_for,
     chat_ref,
     message_ref,
+    public_name,
     read_addressing,
     real_reply,
     thread_of,
@@ -255,7 +256,8 @@ class TelegramAdapter:
                 anywhere=chat.is_private, message=message_ref(message), preferences=preferences,
             )
             responder = self._responder(
-                chat, user, answer.message, ChatAction.TYPING, preferences.locale
+                chat, user, answer.message, ChatAction.TYPING, preferences.locale,
+                public_name(message.chat),
             )
             if await self._core.answer(answer, responder):
                 return
@@ -300,7 +302,8 @@ class TelegramAdapter:
             preferences = await self._core.preferences_for(user, chat)
         spec = self._commands.get(addressing.command or "")
         responder = self._responder(
-            chat, user, invocation.message, chat_action_for(spec), preferences.locale
+            chat, user, invocation.message, chat_action_for(spec), preferences.locale,
+            public_name(lead.chat),
         )
         await self._core.handle(replace(invocation, preferences=preferences), responder)
 
@@ -317,7 +320,8 @@ class TelegramAdapter:
             pressed = MessageRef(str(message.chat.id), str(message.message_id))
         user = user_ref(query.from_user)
         preferences = await self._core.preferences_for(user, chat)
-        inner = self._responder(chat, user, pressed, chat_action_for(None), preferences.locale)
+        inner = self._responder(chat, user, pressed, chat_action_for(None), preferences.locale,
+                                public_name(message.chat))
         responder = PressResponder(inner, outbox, query.id, pressed)
         press = ButtonPress(user, chat, query.data, pressed, preferences=preferences)
         work = asyncio.ensure_future(self._core.press(press, responder))
@@ -334,7 +338,7 @@ class TelegramAdapter:
     # -- helpers ---------------------------------------------------------------------
 
     def _responder(self, chat: ChatRef, user: UserRef, origin: MessageRef | None,
-                   action: ChatAction, locale: str) -> TelegramResponder:
+                   action: ChatAction, locale: str, public: str | None) -> TelegramResponder:
         return TelegramResponder(
             self._running_outbox(),
             chat,
@@ -343,6 +347,7 @@ class TelegramAdapter:
             user=user,
             origin=origin,
             action=action,
+            public_name=public,
         )
 
     async def _register_commands(self) -> None:

@@ -30,6 +30,7 @@ from bot.core.models import Button, ChatRef, MessageRef, UserRef
 PLATFORM: Final = "telegram"
 _MEDIA_SUFFIX: Final = "m"
 _REPLY_MARK: Final = "r"
+_SUPERGROUP_PREFIX: Final = "-100"  # Bot API ids of supergroups and channels
 _MESSAGE_ID_RE: Final = re.compile(
     rf"(?P<id>\d+)(?:(?P<media>{_MEDIA_SUFFIX})|{_REPLY_MARK}(?P<replied>\d+))?"
 )
@@ -86,6 +87,32 @@ def encode_message_id(message: Message) -> str:
     if replied is not None:
         return f"{message.message_id}{_REPLY_MARK}{replied.message_id}"
     return str(message.message_id)
+
+
+def public_name(chat: Chat) -> str | None:
+    """The @name of a public group or channel. A private chat's ``username`` is its
+    user's, which opens a chat with that user, not the message: None there."""
+    if chat.type == Chat.PRIVATE:
+        return None
+    return chat.username or None
+
+
+def message_link(ref: MessageRef, username: str | None = None) -> str | None:
+    """A t.me link that opens message ``ref``: ``t.me/<username>/<id>`` in a public group
+    or channel (``username`` from :func:`public_name`: anyone can open it),
+    ``t.me/c/<internal id>/<id>`` in any other supergroup or channel (chat ids starting
+    with -100; members can open it), None in private chats and basic groups, which
+    Telegram gives no links."""
+    try:
+        chat_id, message_id, _ = decode_message_ref(ref)
+    except ValueError:
+        return None
+    if username:
+        return f"https://t.me/{username}/{message_id}"
+    text = str(chat_id)
+    if text.startswith(_SUPERGROUP_PREFIX):
+        return f"https://t.me/c/{text.removeprefix(_SUPERGROUP_PREFIX)}/{message_id}"
+    return None
 
 
 def decode_message_ref(ref: MessageRef) -> tuple[int, int, bool]:

@@ -8,7 +8,8 @@ photo is replaced by a photo message: Telegram cannot change a message's kind),
 "typing…"-style chat actions, and questions asked with ForceReply. :class:`PressResponder`
 wraps one for a button press and answers its callback query exactly once — as a toast
 when the core's answer is a short private notice (``Reply.ephemeral``: a refused or
-expired button, an error).
+expired button, an error). A toast cannot carry a link, so a press's responder has none
+(:meth:`PressResponder.link_to`); the core replies to the message it points at instead.
 """
 
 from __future__ import annotations
@@ -22,7 +23,13 @@ from typing import Final
 from telegram import ForceReply, InlineKeyboardMarkup, Message
 from telegram.constants import ChatAction
 
-from adapters.telegram.convert import decode_message_ref, keyboard, message_ref, replied_id
+from adapters.telegram.convert import (
+    decode_message_ref,
+    keyboard,
+    message_link,
+    message_ref,
+    replied_id,
+)
 from adapters.telegram.html import escape, utf16_length, visible_length
 from adapters.telegram.outbox import Outbox, Target, send_kind
 from bot.core.models import (
@@ -59,6 +66,7 @@ def telegram_limits(edit_interval_s: float = 1.0) -> PlatformLimits:
         max_upload_bytes=50 * 1024 * 1024,
         edit_interval_s=max(1.0, edit_interval_s),
         voice_messages=True,
+        replies_lead_to_original=True,
         # Telegram counts UTF-16 units; counting the raw markdown is on the safe side.
         text_length=utf16_length,
     )
@@ -75,6 +83,7 @@ class TelegramResponder:
         user: UserRef | None = None,
         origin: MessageRef | None = None,
         action: ChatAction = ChatAction.TYPING,
+        public_name: str | None = None,
     ) -> None:
         self._outbox = outbox
         self._chat = chat
@@ -84,6 +93,7 @@ class TelegramResponder:
         self._user = user
         self._origin = origin
         self._action = action
+        self._public_name = public_name  # the chat's @name when it is a public group
 
     @property
     def limits(self) -> PlatformLimits:
@@ -161,6 +171,10 @@ class TelegramResponder:
             return decode_message_ref(ref)[1]
         except ValueError:
             return None
+
+    def link_to(self, ref: MessageRef) -> str | None:
+        same_chat = ref.chat_id == self._chat.chat_id
+        return message_link(ref, self._public_name if same_chat else None)
 
     # -- editing ---------------------------------------------------------------------
 
@@ -306,6 +320,10 @@ class PressResponder:
 
     def typing(self) -> contextlib.AbstractAsyncContextManager[None]:
         return self._inner.typing()
+
+    def link_to(self, ref: MessageRef) -> str | None:
+        # The first private notice becomes a toast, whose text cannot be tapped.
+        return self._inner.link_to(ref) if self._answered else None
 
     def _is_toast(self, reply: Reply) -> bool:
         fits = not reply.files and not reply.buttons and len(reply.text) <= _TOAST_MAX

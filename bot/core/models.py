@@ -248,6 +248,9 @@ class PlatformLimits:
     max_upload_bytes: int
     edit_interval_s: float = 1.0
     voice_messages: bool = False  # whether OGG/Opus voice bubbles exist (Telegram)
+    # Whether a reply shows the message it answers and takes the user there when tapped
+    # (Telegram, Discord): where an earlier message has no link, a reply can point at it.
+    replies_lead_to_original: bool = False
     # How the platform measures max_text / max_caption (Telegram: UTF-16 units).
     text_length: Callable[[str], int] = len
 
@@ -287,4 +290,11 @@ class Responder(Protocol):
 
     def typing(self) -> AbstractAsyncContextManager[None]:
         """Show "typing…" (or similar) while the block runs."""
+        ...
+
+    def link_to(self, ref: MessageRef) -> str | None:
+        """A URL that opens message ``ref`` for the user this responder answers, fit to
+        put in a private notice (``Reply.ephemeral``) it sends; None when the platform has
+        no such link for that message (a Telegram private chat or basic group, the console)
+        or this responder's private notices cannot carry one (a Telegram toast)."""
         ...

@@ -65,6 +65,9 @@ class RecordingResponder:
     async def typing(self) -> AsyncIterator[None]:
         yield
 
+    def link_to(self, ref: MessageRef) -> str | None:
+        return None
+
     def final_texts(self) -> dict[str, str]:
         """What each message shows at the end."""
         shown: dict[str, str] = {}

@@ -132,6 +132,9 @@ class RecordingResponder:
     async def typing(self) -> AsyncIterator[None]:
         yield
 
+    def link_to(self, ref: MessageRef) -> str | None:
+        return None
+
 
 class Outlet:
     def __init__(self, recorder: Recorder, limits: PlatformLimits) -> None:

@@ -276,6 +276,14 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "press.working": "⏳ Already working on it.",
     "press.working_on": "⏳ Already working on it: job #{id}.",
     "press.done": "✅ Already done: job #{id}; its result is in this chat.",
+    "press.working_link": "⏳ Already working on it: job #{id}. Its progress: {link}",
+    "press.done_link": "✅ Already done: job #{id}. Here is its result: {link}",
+    "press.working_replied": "⏳ Already working on it: job #{id}. I replied to its progress "
+    "message so you can find it.",
+    "press.done_replied": "✅ Already done: job #{id}. I replied to its result so you can "
+    "find it.",
+    "press.progress_here": "⤴️ Job #{id} is in progress here.",
+    "press.result_here": "⤴️ Here is the result of job #{id}.",
     "jobs.none": "You have no jobs yet.",
     "jobs.active_header": "Running:",
     "jobs.recent_header": "Recent:",

@@ -177,12 +177,13 @@ class Credits:
         )
         return (hold if inserted else None), judged[-1]
 
-    async def settle(self, hold: Hold, *, succeeded: bool) -> bool:
+    async def settle(self, hold: Hold, *, succeeded: bool, amount: float | None = None) -> bool:
+        """Charge (``amount`` instead of the reserved one when given) or refund ``hold``."""
         kind: Settlement = "charge" if succeeded else "refund"
-        done = await self._settle(hold.hold, kind)
+        done = await self._settle(hold.hold, kind, amount=amount)
         if done:
-            log.debug("credits: %s of %s for %s (%s)", kind, hold.amount, hold.identity,
-                      hold.capability)
+            log.debug("credits: %s of %s for %s (%s)", kind,
+                      hold.amount if amount is None else amount, hold.identity, hold.capability)
         return done
 
     async def attach(self, bill: Bill, job_id: int) -> None:
@@ -233,10 +234,11 @@ class Credits:
             log.info("credits: settled %d reservation(s) left open by the last run", settled)
         return settled
 
-    async def _settle(self, hold: str, kind: Settlement) -> bool:
+    async def _settle(self, hold: str, kind: Settlement, *, amount: float | None = None) -> bool:
         """Write the settlement (at most once per hold, whoever calls) and count a charge
         only when this call wrote it, so a retried settlement is never counted twice."""
-        entry: LedgerEntry | None = await self._store.settle_hold(hold, kind, at=self._clock())
+        entry: LedgerEntry | None = await self._store.settle_hold(hold, kind, at=self._clock(),
+                                                                  amount=amount)
         if entry is not None and entry.kind == "charge":
             self._count_charge(entry.capability, entry.amount)
         return entry is not None

@@ -100,11 +100,17 @@ class Gate:
         capability = guard.capability or price.cost
         amount = self._amount(price, options)
         if price.metered:
-            balance = await self.credits.balance(who)
-            self._check_cooldown(balance)
-            if self._config.credits.enabled and balance.left <= 0:
-                raise UserError("credits.none_left", left=amount_text(balance.left),
-                                reset=self.credits.reset_time_text())
+            # One unit (1k tokens, a minute) is held while the answer runs, so answers sent
+            # at once cannot all pass a balance that only has room for the first one.
+            amount = self._config.credits.price(price.cost)
+            hold, balance = await self.credits.reserve(
+                who, capability, amount, lambda b: self._metered_refusal(b) is not None
+            )
+            if hold is None:
+                refusal_error = self._metered_refusal(balance)
+                assert refusal_error is not None
+                raise refusal_error
+            bill.hold = hold
             return
         hold, balance = await self.credits.reserve(
             who, capability, amount, lambda b: self._refusal(b, amount) is not None
@@ -122,6 +128,15 @@ class Gate:
         """Settle what :meth:`admit` reserved (see the module's rules); never raises."""
         price = guard.price
         try:
+            metered_hold = bill.hold if price is not None and price.metered else None
+            if metered_hold is not None:
+                # The held unit becomes the charge of what was used (even by an answer that
+                # failed half-way), or goes back when nothing was.
+                bill.hold = None
+                used = metered_amount(self._config.credits, bill.units)
+                await self.credits.settle(metered_hold, succeeded=bool(bill.units),
+                                          amount=used if bill.units else None)
+                return
             if bill.hold is not None and bill.job_id is None:
                 succeeded = not failed and price is not None and not price.job
                 await self.credits.settle(bill.hold, succeeded=succeeded)
@@ -166,10 +181,14 @@ class Gate:
             return 0.0
         return last + cooldown - self._clock()
 
-    def _check_cooldown(self, balance: Balance) -> None:
-        left = self._cooldown_left(balance)
-        if left > 0:
-            raise UserError("limits.cooldown", seconds=math.ceil(left))
+    def _metered_refusal(self, balance: Balance) -> UserError | None:
+        cooldown = self._cooldown_left(balance)
+        if cooldown > 0:
+            return UserError("limits.cooldown", seconds=math.ceil(cooldown))
+        if self._config.credits.enabled and balance.left <= 0:
+            return UserError("credits.none_left", left=amount_text(balance.left),
+                             reset=self.credits.reset_time_text())
+        return None
 
     async def _check_running_jobs(self, user: UserRef, chat: ChatRef) -> None:
         limit = self._config.limits.concurrent_jobs

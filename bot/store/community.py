@@ -98,9 +98,11 @@ class LedgerStore(Protocol):
     async def attach_hold(self, hold: str, job_id: int) -> None:
         """Record the job a reservation paid for (the job row records the hold as well)."""
 
-    async def settle_hold(self, hold: str, kind: Settlement, *, at: float) -> LedgerEntry | None:
-        """Charge or refund the whole reserved amount; the entry written if this call did it,
-        None when the hold was settled already (by anyone) or was never reserved."""
+    async def settle_hold(self, hold: str, kind: Settlement, *, at: float,
+                          amount: float | None = None) -> LedgerEntry | None:
+        """Charge or refund the whole reserved amount (or ``amount``: a metered answer's
+        charge replacing its reservation); the entry written if this call did it, None when
+        the hold was settled already (by anyone) or was never reserved."""
 
     async def charge_credits(
         self, *, hold: str, identity: str, capability: str, amount: float, day: int, at: float

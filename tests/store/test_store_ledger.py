@@ -41,6 +41,17 @@ async def test_a_hold_is_settled_once_whichever_way_comes_second(store: Store) -
     assert kinds == [("reserve", 10), ("charge", 10)]
 
 
+async def test_a_metered_hold_is_charged_what_was_used_once(store: Store) -> None:
+    await store.reserve_credits(hold="m", identity=ALICE, capability="chat", amount=1, day=1,
+                                at=START, admit=lambda t: True)
+    assert await store.settle_hold("m", "charge", at=START + 1, amount=3.5)
+    assert not await store.settle_hold("m", "charge", at=START + 2, amount=7)
+    kinds = [(e.kind, e.amount) for e in await store.ledger_entries(ALICE)]
+    assert kinds == [("reserve", 1), ("charge", 3.5)]
+    totals = await store.credit_totals(ALICE, 1)
+    assert totals.charged == {"chat": 3.5} and totals.reserved == {}
+
+
 async def test_a_second_store_on_the_same_database_cannot_settle_again(
     open_store: OpenStore, store: Store
 ) -> None:

@@ -120,7 +120,8 @@ async def test_chat_is_charged_after_the_answer_by_its_usage_and_may_go_below_ze
     bot: Running, sim: SimRelay
 ) -> None:
     await submit(bot, "hello", containing="simulated")
-    [(kind, capability, amount)] = await ledger(bot)
+    [reserve, (kind, capability, amount)] = await ledger(bot)
+    assert reserve == ("reserve", "chat", 5000.0)  # one unit held while the answer ran
     assert (kind, capability) == ("charge", "chat")
     assert amount > 20  # 5 credits a token: one answer overdraws the day
     await submit(bot, "and again?", containing="no credits left")
@@ -186,3 +187,20 @@ async def test_a_button_that_asks_first_is_paid_by_the_answer_that_starts_the_jo
         ("reserve", 4.0), ("refund", 4.0),  # Custom Zoom only asked
         ("reserve", 4.0), ("charge", 4.0),  # the answer started the zoom
     ]
+
+
+async def test_chats_sent_at_once_with_credits_for_one_overdraw_by_one_answer_only(
+    bot: Running, sim: SimRelay
+) -> None:
+    groups = [bot.fake.group(-500 - n, "Group") for n in range(20)]
+    for group in groups:
+        await bot.say("/chat hello", chat=group)
+    await bot.fake.wait_until(
+        lambda: all(bot.fake.messages_in(group) for group in groups), what="20 answers"
+    )
+    await bot.adapter.settled()
+    assert len(sim.requests_to("/v1/chat/completions")) == 1
+    assert [e[:2] for e in await ledger(bot) if e[0] == "charge"] == [("charge", "chat")]
+    refused = [m.text for g in groups for m in bot.fake.messages_in(g)
+               if "no credits left" in m.text]
+    assert len(refused) == 19

@@ -129,13 +129,15 @@ class PgLedger:
             (job_id, hold),
         )
 
-    async def settle_hold(self, hold: str, kind: Settlement, *, at: float) -> LedgerEntry | None:
+    async def settle_hold(self, hold: str, kind: Settlement, *, at: float,
+                          amount: float | None = None) -> LedgerEntry | None:
         rows = await self._db.fetch_all(
             "INSERT INTO credit_ledger (hold, identity, capability, kind, amount, job_id, day,"
-            " created_at) SELECT hold, identity, capability, $1, amount, job_id, day, $2"
+            " created_at) SELECT hold, identity, capability, $1,"
+            " COALESCE($4::double precision, amount), job_id, day, $2"
             " FROM credit_ledger WHERE hold = $3 AND kind = 'reserve'"
             " ON CONFLICT DO NOTHING RETURNING *",
-            (kind, at, hold),
+            (kind, at, hold, amount),
         )
         return _entry(rows[0]) if rows else None
 

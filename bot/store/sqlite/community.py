@@ -129,13 +129,14 @@ class SqliteLedger:
             (job_id, hold),
         )
 
-    async def settle_hold(self, hold: str, kind: Settlement, *, at: float) -> LedgerEntry | None:
+    async def settle_hold(self, hold: str, kind: Settlement, *, at: float,
+                          amount: float | None = None) -> LedgerEntry | None:
         rows = await self._db.fetch_all(
             "INSERT INTO credit_ledger (hold, identity, capability, kind, amount, job_id, day,"
-            " created_at) SELECT hold, identity, capability, ?, amount, job_id, day, ?"
+            " created_at) SELECT hold, identity, capability, ?, COALESCE(?, amount), job_id, day, ?"
             " FROM credit_ledger WHERE hold = ? AND kind = 'reserve'"
             " ON CONFLICT DO NOTHING RETURNING *",
-            (kind, at, hold),
+            (kind, amount, at, hold),
         )
         return _entry(rows[0]) if rows else None
 

@@ -9,6 +9,7 @@ of failing a whole poll or a button press.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from typing import cast
@@ -53,7 +54,8 @@ def as_int(value: object, default: int = 0) -> int:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value)
+        # JSON's Infinity / NaN (and 1e400) parse to floats int() cannot take.
+        return int(value) if math.isfinite(value) else default
     if isinstance(value, str):
         match = _NUMBER_IN_TEXT.search(value)
         if match:
@@ -65,13 +67,15 @@ def opt_float(value: object) -> float | None:
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        return float(value)
-    if isinstance(value, str):
+        number = float(value)
+    elif isinstance(value, str):
         try:
-            return float(value.strip())
+            number = float(value.strip())
         except ValueError:
             return None
-    return None
+    else:
+        return None
+    return number if math.isfinite(number) else None
 
 
 def as_bool(value: object, default: bool = False) -> bool:

@@ -20,7 +20,7 @@ from bot.commands.conversation import (
     resolve_chat_model,
 )
 from bot.core.context import CommandContext
-from bot.core.credits import estimated_tokens
+from bot.core.credits import charged_tokens
 from bot.core.delivery import fetch_images
 from bot.core.dispatcher import CommandSpec, MessageRoute
 from bot.core.errors import UserError
@@ -176,10 +176,8 @@ class _Usage:
                 yield delta.text
 
     def tokens(self, messages: Sequence[ChatMessage], answer: str) -> int:
-        if self.reported is not None:
-            return self.reported
         sent = [m.content if isinstance(m.content, str) else "" for m in messages]
-        return estimated_tokens(*sent, answer)
+        return charged_tokens(self.reported, *sent, answer)
 
 
 async def _send_answer_images(ctx: CommandContext, answer: str) -> None:

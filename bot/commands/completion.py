@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 from typing import Final
 
 from bot.core.context import CommandContext
-from bot.core.credits import estimated_tokens
+from bot.core.credits import charged_tokens
 from bot.core.dispatcher import CommandSpec
 from bot.core.gate import Price
 from bot.core.options import OptionSpec
@@ -52,7 +52,7 @@ async def complete_command(ctx: CommandContext) -> None:
         )
         async with stream:
             result = await streamer.run(finish.texts(stream))
-    tokens = finish.tokens or estimated_tokens(prompt, result.text)
+    tokens = charged_tokens(finish.tokens, prompt, result.text)
     ctx.bill.add_units("completion_1k_tokens", tokens)
     await services.store.record_usage(
         ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind="completion", model=model

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from typing import Final
 
 from bot.core.context import CommandContext
-from bot.core.credits import estimated_tokens
+from bot.core.credits import charged_tokens
 from bot.core.dispatcher import CommandSpec
 from bot.core.gate import Price
 from bot.core.models import OutgoingFile
@@ -45,9 +45,8 @@ async def _embed(ctx: CommandContext, texts: str | list[str], count: int) -> Emb
         result = await services.relay.embeddings.create(
             texts, model=model, user=f"{ctx.chat.platform}:{ctx.user.id}"
         )
-    tokens = result.usage.total_tokens if result.usage is not None else 0
-    if not tokens:
-        tokens = estimated_tokens(*([texts] if isinstance(texts, str) else texts))
+    reported = result.usage.total_tokens if result.usage is not None else None
+    tokens = charged_tokens(reported, *([texts] if isinstance(texts, str) else texts))
     ctx.bill.add_units("embedding_1k_tokens", tokens)
     await services.store.record_usage(
         ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind="embedding",

@@ -111,12 +111,26 @@ class Bill:
     def add_units(self, cost: str, units: float) -> None:
         """``units`` of ``cost`` (tokens for ``chat_1k_tokens``, minutes for
         ``transcription_minute``...)."""
-        self.units[cost] = self.units.get(cost, 0.0) + max(0.0, units)
+        usable = units if math.isfinite(units) else 0.0
+        self.units[cost] = self.units.get(cost, 0.0) + max(0.0, usable)
 
 
 def estimated_tokens(*texts: str) -> int:
     """What a relay that sent no ``usage`` is charged for: about 4 characters a token."""
     return max(1, math.ceil(sum(len(text) for text in texts) / 4))
+
+
+# More than any model's context window: a relay reporting more is not believed further.
+MAX_REPORTED_TOKENS = 2_000_000
+
+
+def charged_tokens(reported: int | None, *texts: str) -> int:
+    """The tokens an answer is charged for: the relay's ``usage`` when it is plausible
+    (at most ``MAX_REPORTED_TOKENS``), the estimate from the texts when absent, zero or
+    negative (a free answer would otherwise be one bad number away)."""
+    if reported is None or reported <= 0:
+        return estimated_tokens(*texts)
+    return min(reported, MAX_REPORTED_TOKENS)
 
 
 def metered_amount(config: CreditsConfig, units: dict[str, float]) -> float:

@@ -204,3 +204,28 @@ async def test_chats_sent_at_once_with_credits_for_one_overdraw_by_one_answer_on
     refused = [m.text for g in groups for m in bot.fake.messages_in(g)
                if "no credits left" in m.text]
     assert len(refused) == 19
+
+
+def _answer_with_usage(total_tokens: str) -> Fault:
+    chunks = [
+        '{"choices":[{"index":0,"delta":{"content":"a hostile answer"},"finish_reason":null}]}',
+        '{"choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}',
+        '{"choices":[],"usage":{"prompt_tokens":1,"completion_tokens":1,'
+        f'"total_tokens":{total_tokens}}}}}',
+    ]
+    body = "".join(f"data: {chunk}\n\n" for chunk in chunks) + "data: [DONE]\n\n"
+    return Fault("POST", "/v1/chat/completions", status=200, raw_body=body.encode(),
+                 headers={"Content-Type": "text/event-stream"})
+
+
+@pytest.mark.parametrize("total_tokens", ["Infinity", "NaN", "-Infinity", "1e400", "-5000",
+                                          "1e30", '"9e99"'])
+async def test_a_hostile_usage_is_charged_a_bounded_amount_and_usage_still_answers(
+    bot: Running, sim: SimRelay, total_tokens: str
+) -> None:
+    await bot.app.core.services.store.set_allowance(ALICE, 1e9, at=bot.clock())
+    sim.add_fault(_answer_with_usage(total_tokens))
+    await submit(bot, "hello", containing="hostile answer")
+    [charge] = [amount for kind, _, amount in await ledger(bot) if kind == "charge"]
+    assert 0 < charge <= 2_000 * COSTS["chat_1k_tokens"]  # at most 2M tokens, never below 0
+    await submit(bot, "/usage", containing="Left")

@@ -186,4 +186,5 @@ BUTTONS = (
     ButtonRoute(SUNO_EXTEND, press_extend, capability="music", price=_PRICE),
     ButtonRoute(SUNO_CONCAT, press_concat, capability="music", price=_PRICE),
 )
-QUESTIONS = (QuestionRoute(ASK_EXTEND, answer_extend),)
+# The answer submits the extension (the press that asked was refunded): it pays as a button.
+QUESTIONS = (QuestionRoute(ASK_EXTEND, answer_extend, capability="music", price=_PRICE),)

@@ -17,7 +17,7 @@ from tests.telegram.test_jobs import zoom_question
 
 ALICE = "telegram:1001"
 COSTS = {"mj_imagine": 8.0, "mj_action": 4.0, "dalle": 10.0, "chat_1k_tokens": 5000.0,
-         "video": 30.0}
+         "music": 15.0, "video": 30.0}
 
 
 @pytest.fixture
@@ -229,3 +229,46 @@ async def test_a_hostile_usage_is_charged_a_bounded_amount_and_usage_still_answe
     [charge] = [amount for kind, _, amount in await ledger(bot) if kind == "charge"]
     assert 0 < charge <= 2_000 * COSTS["chat_1k_tokens"]  # at most 2M tokens, never below 0
     await submit(bot, "/usage", containing="Left")
+
+
+async def test_answering_suno_extend_is_paid_like_a_music_command(
+    bot: Running, jobs: Jobs, sim: SimRelay
+) -> None:
+    store = bot.app.core.services.store
+    await store.set_allowance(ALICE, 100, at=bot.clock())
+    await submit(bot, "/music a song about rain", containing="rain")
+    for _ in range(4):
+        await jobs.tick()
+    clip = next(m for m in bot.fake.messages_in(bot.dm) if any("Extend" in x for x in m.labels))
+    extend = next(x for x in clip.labels if "Extend" in x)
+
+    async def ask() -> None:
+        asked = sum(1 for m in bot.fake.messages_in(bot.dm) if m.force_reply)
+        bot.fake.press(bot.alice, clip, extend)
+        await bot.fake.wait_until(
+            lambda: sum(1 for m in bot.fake.messages_in(bot.dm) if m.force_reply) > asked,
+            what="the Extend question")
+
+    def extensions() -> int:
+        return sum(1 for r in sim.requests_to("/suno/v1/v3.0/music", method="POST")
+                   if r.json["input"].get("continue_clip_id"))
+
+    await ask()
+    await store.set_allowance(ALICE, 0, at=bot.clock())  # spent elsewhere meanwhile
+    await submit(bot, "30", containing="credits")
+    assert extensions() == 0, "an unpaid answer started no extension"
+    await store.set_allowance(ALICE, 100, at=bot.clock())
+    await ask()
+    await submit(bot, "30", containing="")
+    await sim.wait_for_requests("/suno/v1/v3.0/music", 2)
+    assert extensions() == 1
+    for _ in range(4):
+        await jobs.tick()
+    music = [(kind, amount) for kind, capability, amount in await ledger(bot)
+             if capability == "music"]
+    assert music == [
+        ("reserve", 15.0), ("charge", 15.0),  # /music
+        ("reserve", 15.0), ("refund", 15.0),  # Extend only asked
+        ("reserve", 15.0), ("refund", 15.0),  # Extend only asked again
+        ("reserve", 15.0), ("charge", 15.0),  # the answer started the extension
+    ]

@@ -109,7 +109,8 @@ class CommandSpec:
 
     @property
     def guard(self) -> Guard:
-        return Guard(f"/{self.name}", self.capability, self.price, self.admin)
+        return Guard(f"/{self.name}", self.capability, self.price, self.admin,
+                     count_submitting=True)
 
     @property
     def qualified_name(self) -> str:

@@ -18,7 +18,7 @@ import logging
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Final, Literal
 
 from bot.config import AppConfig
 from bot.core.access import AccessPolicy, user_identity
@@ -31,6 +31,8 @@ from bot.store.base import Store
 log = logging.getLogger(__name__)
 
 PricePer = Literal["use", "1k_chars", "answer"]
+# What ``[limits] concurrent_jobs`` counts: Midjourney, Suno and Luma jobs.
+JOB_CAPABILITIES: Final = frozenset({"midjourney", "music", "video"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,6 +63,10 @@ class Guard:
     capability: str | None = None
     price: Price | None = None
     admin: bool = False
+    # Judge ``[limits] concurrent_jobs`` again inside the reservation, counting the jobs
+    # being submitted at this moment (commands). Presses and answers are not: their repeats
+    # must reach the button's one-press claim (bot.commands.presses), which runs after.
+    count_submitting: bool = False
 
 
 class Gate:
@@ -112,11 +118,17 @@ class Gate:
                 raise refusal_error
             bill.hold = hold
             return
+        job = price.job and guard.count_submitting
+
+        def refused(balance: Balance) -> UserError | None:
+            running = self._running_refusal(balance) if job else None
+            return running or self._refusal(balance, amount)
+
         hold, balance = await self.credits.reserve(
-            who, capability, amount, lambda b: self._refusal(b, amount) is not None
+            who, capability, amount, lambda b: refused(b) is not None
         )
         if hold is None:
-            refusal_error = self._refusal(balance, amount)
+            refusal_error = refused(balance)
             assert refusal_error is not None
             if refusal_error.key == "credits.not_enough":
                 refusal_error.fmt["command"] = guard.label
@@ -172,6 +184,17 @@ class Gate:
         if amount > 0 and amount > balance.left:
             return UserError("credits.not_enough", command="", cost=amount_text(amount),
                              left=amount_text(max(0.0, balance.left)), reset=reset)
+        return None
+
+    def _running_refusal(self, balance: Balance) -> UserError | None:
+        """The running-jobs limit judged in the reservation's transaction: jobs whose
+        reservation is open (running, or being submitted right now by a concurrent press)."""
+        limit = self._config.limits.concurrent_jobs
+        if limit <= 0:
+            return None
+        running = sum(balance.totals.open_holds.get(c, 0) for c in JOB_CAPABILITIES)
+        if running >= limit:
+            return UserError("limits.concurrent", count=running, limit=limit)
         return None
 
     def _cooldown_left(self, balance: Balance) -> float:

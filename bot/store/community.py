@@ -60,6 +60,7 @@ class CreditTotals:
     uses: Mapping[str, int] = field(default_factory=dict)  # today, per capability
     last_use_at: float | None = None  # the newest reserve or charge, any day
     bot_spent: float = 0.0  # today, every identity together
+    open_holds: Mapping[str, int] = field(default_factory=dict)  # per capability, any day
 
 
 @dataclass(frozen=True, slots=True)

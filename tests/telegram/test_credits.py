@@ -272,3 +272,19 @@ async def test_answering_suno_extend_is_paid_like_a_music_command(
         ("reserve", 15.0), ("refund", 15.0),  # Extend only asked again
         ("reserve", 15.0), ("charge", 15.0),  # the answer started the extension
     ]
+
+
+async def test_jobs_sent_at_once_stop_at_the_running_jobs_limit(
+    bot: Running, sim: SimRelay
+) -> None:
+    await bot.app.core.services.store.set_allowance(ALICE, 1000, at=bot.clock())
+    groups = [bot.fake.group(-700 - n, "Group") for n in range(12)]
+    for n, group in enumerate(groups):
+        await bot.say(f"/imagine fox {n}", chat=group)
+    await bot.fake.wait_until(
+        lambda: all(bot.fake.messages_in(group) for group in groups), what="12 answers"
+    )
+    await bot.adapter.settled()
+    assert len(sim.requests_to("/mj/submit/imagine")) == 3
+    refused = [m.text for g in groups for m in bot.fake.messages_in(g) if "running" in m.text]
+    assert len(refused) == 9

@@ -85,10 +85,19 @@ async def _totals(conn: Connection, identity: str, day: int) -> CreditTotals:
         f" AND (kind = 'charge' OR ({_OPEN}))",
         day,
     )
+    open_holds = {
+        row["capability"]: int(row["n"])
+        for row in await conn.fetch(
+            f"SELECT capability, COUNT(*) AS n FROM credit_ledger WHERE identity = $1"
+            f" AND {_OPEN} GROUP BY capability",
+            identity,
+        )
+    }
     assert granted is not None
     return CreditTotals(day=day, spent_by_day=spent, granted=float(granted["g"]),
                         charged=charged, reserved=reserved, uses=uses,
-                        last_use_at=granted["last"], bot_spent=float(bot_spent))
+                        last_use_at=granted["last"], bot_spent=float(bot_spent),
+                        open_holds=open_holds)
 
 
 class PgLedger:

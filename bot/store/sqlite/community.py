@@ -88,9 +88,19 @@ async def _totals(conn: aiosqlite.Connection, identity: str, day: int) -> Credit
         f" AND (kind = 'charge' OR ({_OPEN}))",
         (day,),
     )
+    open_holds = {
+        row["capability"]: int(row["n"])
+        for row in await _rows(
+            conn,
+            f"SELECT capability, COUNT(*) AS n FROM credit_ledger WHERE identity = ?"
+            f" AND {_OPEN} GROUP BY capability",
+            (identity,),
+        )
+    }
     return CreditTotals(day=day, spent_by_day=spent, granted=float(granted_row["g"]),
                         charged=charged, reserved=reserved, uses=uses,
-                        last_use_at=granted_row["last"], bot_spent=float(bot_row["s"]))
+                        last_use_at=granted_row["last"], bot_spent=float(bot_row["s"]),
+                        open_holds=open_holds)
 
 
 class SqliteLedger:

@@ -2,7 +2,8 @@
 
 A user's credits left today are ``allowance − spent today + extra``, where *spent* counts
 charges and still-open reservations, and *extra* is what admins granted minus what earlier
-days spent beyond their allowance (extra credits never reset). A credit day starts at
+days spent beyond their allowance, never below zero (extra credits never reset; an overdraw
+past them is not carried into the next day). A credit day starts at
 ``[credits] reset_hour_utc``. With ``[credits] enabled = false`` the ledger is still kept
 (``/usage`` and ``/admin stats`` work) but nobody is refused.
 
@@ -72,7 +73,9 @@ def balance_of(totals: CreditTotals, allowance: float, reset_hour_utc: int) -> B
         max(0.0, spent - allowance) for day, spent in totals.spent_by_day.items() if day < today
     )
     spent_today = totals.spent_by_day.get(today, 0.0)
-    extra_before = totals.granted - overflow_before
+    # What went past the allowance on earlier days came out of the granted credits; beyond
+    # them it is forgotten at the reset (one answer's overdraw must not be owed every day).
+    extra_before = max(0.0, totals.granted - overflow_before)
     left = allowance - spent_today + extra_before
     extra = max(0.0, extra_before - max(0.0, spent_today - allowance))
     return Balance(

@@ -288,3 +288,17 @@ async def test_jobs_sent_at_once_stop_at_the_running_jobs_limit(
     assert len(sim.requests_to("/mj/submit/imagine")) == 3
     refused = [m.text for g in groups for m in bot.fake.messages_in(g) if "running" in m.text]
     assert len(refused) == 9
+
+
+async def test_an_overdrawn_day_is_forgotten_at_the_reset_not_owed_every_day_after(
+    bot: Running, sim: SimRelay
+) -> None:
+    await submit(bot, "hello", containing="simulated")  # one answer overdraws the day
+    await submit(bot, "again", containing="no credits left")
+    for _ in range(2):
+        bot.clock.now += 86_400
+        await submit(bot, "/usage", containing="Left")
+        text = bot.fake.messages_in(bot.dm)[-1].text
+        assert "Left: 20" in text and "Extra credits: 0" in text
+    await submit(bot, "a new day", containing="simulated")
+    assert len(sim.requests_to("/v1/chat/completions")) == 2

@@ -8,7 +8,7 @@ import dataclasses
 import pytest
 
 from bot.config import AccessConfig, AppConfig
-from bot.sim import SimRelay
+from bot.sim import SimRelay, media
 from tests.telegram.conftest import Running
 
 ALICE, BOB, CAROL = "telegram:1001", "telegram:1002", "telegram:1003"
@@ -22,7 +22,8 @@ def config(config: AppConfig) -> AppConfig:
         users=frozenset({ALICE, BOB}),
         deny_users=frozenset({BOB}),
         chats=frozenset({f"telegram:{ALLOWED_GROUP}"}),
-        only={"video": frozenset({ALICE}), "image": frozenset({CAROL})},
+        only={"video": frozenset({ALICE}), "image": frozenset({CAROL}),
+              "chat": frozenset({ALICE, CAROL})},
     ))
 
 
@@ -84,3 +85,16 @@ async def test_admins_pass_every_rule_and_only_they_may_use_admin(
     await bot.say("/dalle a lighthouse", chat=dm, user=carol)  # not in users, but an admin
     await bot.answer(dm, containing="lighthouse")
     assert relay_calls(sim) == ["/v1/images/generations"]
+
+
+async def test_a_voice_message_does_not_chat_for_a_user_not_allowed_to_chat(
+    bot: Running, sim: SimRelay
+) -> None:
+    dave = bot.fake.user(1004, "Dave")
+    dm = bot.fake.private_chat(dave)
+    await bot.app.core.services.store.set_access_rule("telegram:1004", "allow", at=bot.clock())
+    bot.fake.send_voice(dm, dave, media.make_ogg_opus())
+    answer = await bot.answer(dm, containing="not allowed")
+    assert answer.text == "Sorry, you are not allowed to use chat here."
+    await bot.adapter.settled()
+    assert relay_calls(sim) == [], "neither transcribed nor chatted"

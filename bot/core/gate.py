@@ -208,7 +208,12 @@ class Gate:
         cooldown = self._cooldown_left(balance)
         if cooldown > 0:
             return UserError("limits.cooldown", seconds=math.ceil(cooldown))
-        if self._config.credits.enabled and balance.left <= 0:
+        config = self._config.credits
+        if not config.enabled:
+            return None
+        if config.bot_daily > 0 and balance.totals.bot_spent >= config.bot_daily:
+            return UserError("credits.bot_cap", reset=self.credits.reset_time_text())
+        if balance.left <= 0:
             return UserError("credits.none_left", left=amount_text(balance.left),
                              reset=self.credits.reset_time_text())
         return None

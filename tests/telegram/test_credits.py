@@ -26,10 +26,14 @@ def limits() -> LimitsConfig:
 
 
 @pytest.fixture
-def config(config: AppConfig, limits: LimitsConfig) -> AppConfig:
-    return dataclasses.replace(
-        config, credits=CreditsConfig(enabled=True, daily=20, cost=COSTS), limits=limits
-    )
+def bot_daily() -> float:
+    return 0.0
+
+
+@pytest.fixture
+def config(config: AppConfig, limits: LimitsConfig, bot_daily: float) -> AppConfig:
+    credits = CreditsConfig(enabled=True, daily=20, cost=COSTS, bot_daily=bot_daily)
+    return dataclasses.replace(config, credits=credits, limits=limits)
 
 
 async def ledger(bot: Running) -> list[tuple[str, str, float]]:
@@ -302,3 +306,12 @@ async def test_an_overdrawn_day_is_forgotten_at_the_reset_not_owed_every_day_aft
         assert "Left: 20" in text and "Extra credits: 0" in text
     await submit(bot, "a new day", containing="simulated")
     assert len(sim.requests_to("/v1/chat/completions")) == 2
+
+
+@pytest.mark.parametrize("bot_daily", [20.0])
+async def test_once_the_bot_cap_is_spent_chat_is_refused_too(bot: Running, sim: SimRelay) -> None:
+    await bot.app.core.services.store.set_allowance(ALICE, 10**6, at=bot.clock())
+    await submit(bot, "/dalle a lighthouse", containing="lighthouse")
+    await submit(bot, "/dalle a second lighthouse", containing="lighthouse")
+    await submit(bot, "hello", containing="spent all of today")
+    assert sim.requests_to("/v1/chat/completions") == []

@@ -164,7 +164,9 @@ class ConsoleResponder:
         if self._jsonl:
             self._write(json.dumps(event, ensure_ascii=False) + "\n")
         else:
-            self._write(human_text(event, [file_details(file) for file in reply.files]))
+            locale = await self._language()
+            details = [file_details(file, locale) for file in reply.files]
+            self._write(human_text(event, details, locale))
 
     def _write(self, text: str) -> None:
         self._out.write(text)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Final, TypedDict
 
 from bot.core.models import Button, OutgoingFile, Reply
+from bot.core.texts import DEFAULT_LOCALE, t
 
 _PATH: Final = r'(?:"(?P<quoted>[^"]+)"|(?P<bare>\S+))'
 _FILE_TOKEN_RE: Final = re.compile(r"(?:(?<=\s)|^)file:" + _PATH)
@@ -136,29 +137,34 @@ def output_event(
     }
 
 
-def file_details(file: OutgoingFile) -> str:
-    """What a music player would show of a file: ``"Title" by Performer, 1:07, cover``."""
+def file_details(file: OutgoingFile, locale: str = DEFAULT_LOCALE) -> str:
+    """What a music player would show of a file, in the reader's language:
+    ``"Title" by Performer, 1:07, with cover thumbnail``."""
     parts: list[str] = []
-    if file.title.strip():
-        by = f" by {file.performer.strip()}" if file.performer.strip() else ""
-        parts.append(f'"{file.title.strip()}"{by}')
+    title, performer = file.title.strip(), file.performer.strip()
+    if title:
+        key = "console.file_title_by" if performer else "console.file_title"
+        parts.append(t(key, locale, title=title, performer=performer))
     if file.duration_s is not None and file.duration_s >= 0:
         whole = round(file.duration_s)
         parts.append(f"{whole // 60}:{whole % 60:02d}")
     if file.thumbnail is not None:
-        parts.append("with cover thumbnail")
-    return ", ".join(parts)
+        parts.append(t("console.file_cover", locale))
+    return t("console.file_sep", locale).join(parts)
 
 
-def human_text(event: OutputEvent, details: Sequence[str] = ()) -> str:
+def human_text(
+    event: OutputEvent, details: Sequence[str] = (), locale: str = DEFAULT_LOCALE
+) -> str:
     """The same event for people reading a terminal; ``details`` per attachment (the
     ``--jsonl`` events keep exactly the keys of :class:`OutputEvent`)."""
-    edited = " (edited)" if event["event"] == "edit" else ""
+    edited = t("console.edited", locale) if event["event"] == "edit" else ""
     lines = [f"[{event['message_id']}{edited}] {event['text']}".rstrip()]
     for index, attachment in enumerate(event["attachments"]):
         about = details[index] if index < len(details) else ""
         suffix = f" — {about}" if about else ""
-        lines.append(f"  📎 {attachment['kind']}: {attachment['path']}{suffix}")
+        kind = t(f"kind.{attachment['kind']}", locale)
+        lines.append(f"  📎 {kind}: {attachment['path']}{suffix}")
     for row in event["buttons"]:
         lines.append("  " + " ".join(f"[{label}]" for label in row))
     return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ from bot.core.texts import has_text
 async def help_command(ctx: CommandContext) -> None:
     lines = [ctx.t("help.header"), ""]
     for spec in ctx.commands:
-        command = f"{spec.name} {spec.usage()}".strip()
+        command = f"{spec.name} {spec.usage(ctx.locale)}".strip()
         lines.append(ctx.t("help.line", command=command, description=ctx.t(spec.description_key)))
     lines += ["", ctx.t("help.footer")]
     # How this platform writes options and files, where that is typed (console, Telegram).

@@ -57,9 +57,10 @@ from bot.core.options import (
     parse_command,
     parse_text_options,
     parse_word_options,
+    placeholder,
     validate_options,
 )
-from bot.core.texts import has_text, t
+from bot.core.texts import DEFAULT_LOCALE, has_text, t
 from bot.relay.errors import RelayError
 from bot.store.base import PendingInput
 
@@ -126,21 +127,25 @@ class CommandSpec:
     def subcommand(self, name: str | None) -> CommandSpec | None:
         return next((s for s in self.subcommands if s.name == name), None)
 
-    def usage(self) -> str:
+    def usage(self, locale: str = DEFAULT_LOCALE) -> str:
         """``<prompt> [model=…]``, ``<a> | <b>``: main text options come first, without
-        their name, separated by ``|`` as they are typed; subcommands as ``a|b|c``."""
+        their name, separated by ``|`` as they are typed; subcommands as ``a|b|c``.
+        Placeholders are words of ``locale`` (``<提示词> [image=文件]``); option and
+        subcommand names stay as they are typed."""
         if self.subcommands:
             return "|".join(s.name for s in self.subcommands) + " …"
+
+        def bare(o: OptionSpec) -> str:
+            word = placeholder(o.name, locale)
+            return f"<{word}>" if o.required else f"[{word}]"
+
         if self.parent:
-            return " ".join(f"<{o.name}>" if o.required else f"[{o.name}]"
-                            for o in self.options)
-        main = [
-            f"<{o.name}>" if o.required else f"[{o.name}]"
-            for o in self.options
-            if o.name in self.main and o.type != "attachment"
-        ]
+            return " ".join(bare(o) for o in self.options)
+        main = [bare(o) for o in self.options if o.name in self.main and o.type != "attachment"]
         rest = [
-            o.usage() for o in self.options if o.name not in self.main or o.type == "attachment"
+            o.usage(locale)
+            for o in self.options
+            if o.name not in self.main or o.type == "attachment"
         ]
         return " ".join(part for part in (" | ".join(main), *rest) if part)
 

@@ -11,8 +11,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
 
 from bot.core.texts import or_list, t
+
+
+@runtime_checkable
+class Localised(Protocol):
+    """A :class:`UserError` value written in the reader's language when it is answered."""
+
+    def render(self, locale: str) -> str: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +51,7 @@ class CatalogueWord:
 class UserError(Exception):
     """Answer the user with ``t(key, **fmt)`` and stop the command.
 
-    A value with a ``render(locale)`` method (:class:`AttachmentKinds`) is rendered in the
+    A value with a ``render(locale)`` method (:class:`Localised`) is rendered in the
     reader's language when the answer is written."""
 
     def __init__(self, key: str, /, **fmt: object) -> None:

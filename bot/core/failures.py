@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 from typing import Final
 
-from bot.core.errors import AttachmentKinds, CatalogueWord, UserError
+from bot.core.errors import Localised, UserError
 from bot.core.models import AttachmentTooLargeError
 from bot.core.render import format_size
 from bot.core.texts import has_text, or_list, t
@@ -91,7 +91,7 @@ def _user(exc: BaseException, locale: str, redact: Redact) -> str:
     assert isinstance(exc, UserError)
     fmt = {
         name: value.render(locale)
-        if isinstance(value, AttachmentKinds | CatalogueWord)
+        if isinstance(value, Localised)
         else value
         for name, value in exc.fmt.items()
     }

@@ -27,6 +27,7 @@ from typing import Final, Literal
 from bot.core.errors import AttachmentKinds, UserError
 from bot.core.models import Attachment, AttachmentKind, OptionValue
 from bot.core.render import format_size
+from bot.core.texts import DEFAULT_LOCALE, t
 
 OptionType = Literal["str", "int", "float", "bool", "attachment"]
 
@@ -61,9 +62,36 @@ class OptionSpec:
     kinds: tuple[AttachmentKind, ...] = ()
     max_bytes: int | None = None
 
-    def usage(self) -> str:
-        placeholder = "file" if self.type == "attachment" else "…"
-        return f"<{self.name}>" if self.required else f"[{self.name}={placeholder}]"
+    def usage(self, locale: str = DEFAULT_LOCALE) -> str:
+        """``<提示词>`` / ``[image=文件]``: the name stays as typed, placeholders are
+        words of the reader's language."""
+        if self.required:
+            return f"<{placeholder(self.name, locale)}>"
+        value = t("usage.file", locale) if self.type == "attachment" else "…"
+        return f"[{self.name}={value}]"
+
+
+def placeholder(option: str, locale: str = DEFAULT_LOCALE) -> str:
+    """What stands for an option's value where its name is not typed (``<prompt>``):
+    the catalogue text ``usage.<option>``."""
+    return t(f"usage.{option}", locale)
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """How a command is typed, for a :class:`UserError` value: rendered in the reader's
+    language when the answer is written (``/chat <提示词> [model=…] [image=文件]``)."""
+
+    command: str
+    specs: tuple[OptionSpec, ...] = ()
+    split: tuple[str, ...] = ()  # main options typed as ``<a> | <b>``
+
+    def render(self, locale: str) -> str:
+        if self.split:
+            parts = " | ".join(f"<{placeholder(name, locale)}>" for name in self.split)
+        else:
+            parts = " ".join(spec.usage(locale) for spec in self.specs)
+        return f"/{self.command} {parts}".strip()
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,8 +149,7 @@ def parse_text_options(
         values[main[0]] = rest
         return values
     if "|" not in rest:
-        usage = f"/{command} " + " | ".join(f"<{name}>" for name in main)
-        raise UserError("input.no_split", usage=usage.strip())
+        raise UserError("input.no_split", usage=Usage(command, split=tuple(main)))
     parts = [p.strip() for p in rest.split("|", len(main) - 1)]
     for name, part in zip(main, parts, strict=False):
         values.setdefault(name, part)
@@ -228,7 +255,7 @@ def validate_options(
         if name not in known:
             allowed = ", ".join(sorted(known)) or "—"
             raise UserError("input.unknown_option", command=command, option=name, allowed=allowed)
-    usage = "/" + " ".join([command, *(s.usage() for s in specs)])
+    usage = Usage(command, tuple(specs))
     checked: dict[str, OptionValue] = {}
     for spec in specs:
         raw = values.get(spec.name)
@@ -242,7 +269,7 @@ def validate_options(
     return checked
 
 
-def _missing(spec: OptionSpec, usage: str) -> None:
+def _missing(spec: OptionSpec, usage: Usage) -> None:
     if spec.type == "attachment":
         if not spec.kinds:
             raise UserError("input.attachment_missing_any", option=spec.name)
@@ -254,7 +281,7 @@ def _missing(spec: OptionSpec, usage: str) -> None:
 def _convert(
     spec: OptionSpec,
     raw: OptionValue,
-    usage: str,
+    usage: Usage,
     default_max_length: int,
     dynamic_choices: Mapping[str, Sequence[str]],
 ) -> OptionValue | None:
@@ -276,7 +303,7 @@ def _convert(
 def _check_text(
     spec: OptionSpec,
     raw: str,
-    usage: str,
+    usage: Usage,
     default_max_length: int,
     dynamic_choices: Mapping[str, Sequence[str]],
 ) -> str | None:

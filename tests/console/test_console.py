@@ -6,6 +6,7 @@ import asyncio
 import io
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,22 @@ async def test_help_shows_the_console_syntax(tmp_path: Path) -> None:
     assert "/imagine <prompt> [image=file]" in text
     assert "file:PATH" in text and "image=file:PATH" in text and "image=PATH" in text
     assert "!press LABEL" in text and "!press reroll" in text and "\\=" in text
+
+
+async def test_a_chinese_user_sees_usage_placeholders_in_chinese(tmp_path: Path) -> None:
+    # Option names stay as typed (image=, model=); what stands for a value is Chinese.
+    events = await console("/settings\n!press Language\n!press 简体中文\n/help\n/chat\n"
+                           "/similar one two\n", tmp_path)
+    texts = [e["text"] for e in events if e["event"] == "send"]
+    help_text = next(text for text in texts if text.startswith(t("help.header", "zh")))
+    usages = [line.split(" — ", 1)[0] for line in help_text.splitlines() if " — " in line]
+    assert "/chat <提示词> [model=…] [image=文件]" in usages
+    assert "/similar <文本一> | <文本二>" in usages
+    for usage in usages:  # left after command, subcommand and option names: no English
+        typed = re.sub(r"^/\w+|[a-z0-9_]+=|\b[a-z]+(?:\|[a-z]+)+", "", usage)
+        assert re.search(r"[A-Za-z]", typed) is None, usage
+    assert texts[-2].endswith("示例：/chat <提示词> [model=…] [image=文件]")
+    assert texts[-1].endswith("示例：/similar <文本一> | <文本二>")
 
 
 async def test_received_images_are_saved_under_media_dir(tmp_path: Path) -> None:

@@ -35,10 +35,12 @@ async def test_console_imagine_progress_and_result(sim: SimRelay, tmp_path: Path
     assert image["kind"] == "image" and saved.startswith(b"\x89PNG")
 
 
-async def _console_music(sim: SimRelay, tmp_path: Path, *, jsonl: bool) -> str:
-    config = make_config(sim.base_url, tmp_path / f"m{jsonl}.sqlite3")
+async def _console_music(
+    sim: SimRelay, tmp_path: Path, *, jsonl: bool, locale: str = "en"
+) -> str:
+    config = make_config(sim.base_url, tmp_path / f"m{jsonl}{locale}.sqlite3")
     config = replace(config, relay=replace(config.relay, poll_interval_s=0.05),
-                     bot=replace(config.bot, progress_interval_s=0.05))
+                     bot=replace(config.bot, progress_interval_s=0.05, locale=locale))
     out = io.StringIO()
     code = await run_console(config, demo=False, jsonl=jsonl, media_dir=tmp_path / "media",
                              wait_s=10, stdin=io.StringIO("/music a console song\n"),
@@ -54,6 +56,17 @@ async def test_console_shows_a_songs_title_and_length(sim: SimRelay, tmp_path: P
     assert clips[0].endswith("by Suno, 1:00, with cover thumbnail")
     assert clips[1].endswith("by Suno, 1:08, with cover thumbnail")  # 67.5 s
     assert all(' — "' in line for line in clips)  # — "Title" by Suno, ...
+
+
+async def test_console_file_notes_follow_the_users_language(
+    sim: SimRelay, tmp_path: Path
+) -> None:
+    human = await _console_music(sim, tmp_path, jsonl=False, locale="zh")
+    clips = [line for line in human.splitlines() if "📎 音频:" in line]
+    assert len(clips) == 2
+    assert clips[0].endswith("（Suno），1:00，附封面缩略图")
+    assert all(" by " not in line and "cover" not in line for line in clips)
+    assert "(edited)" not in human and "（已编辑）" in human
 
 
 async def test_console_jsonl_events_keep_their_exact_keys(sim: SimRelay, tmp_path: Path) -> None:

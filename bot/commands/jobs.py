@@ -18,7 +18,7 @@ from bot.core.dispatcher import ButtonRoute, CommandSpec
 from bot.core.errors import UserError
 from bot.core.models import Button
 from bot.core.options import OptionSpec
-from bot.jobs.kinds.base import Observation
+from bot.jobs.kinds.base import Observation, relay_words
 from bot.jobs.kinds.midjourney import NAME as MJ
 from bot.jobs.kinds.midjourney import observe
 from bot.jobs.polling import changes
@@ -103,8 +103,10 @@ async def queue(ctx: CommandContext) -> None:
     store = ctx.services.store
     lines = [ctx.t("queue.header", count=len(tasks))]
     for task in tasks:
-        line = ctx.t("queue.line", id=task.id, action=task.action.value.lower(),
-                     status=task.status.value.lower(), progress=task.progress)
+        action = ctx.t(f"queue.action.{task.action.value.lower()}")
+        status = relay_words(task.status.value, ctx.locale)
+        line = ctx.t("queue.line", id=task.id, action=action, status=status,
+                     progress=task.progress)
         mine = await store.get_job_by_relay_id(MJ, task.id)
         if mine is not None:
             await _keep(ctx, mine, observe(task))

@@ -51,7 +51,7 @@ def state_line(job: Job, locale: str, state: JobState | None = None) -> str:
     if state is JobState.RUNNING:
         bar = progress_bar(job.progress)
         found = KINDS.get(job.kind)
-        detail = found.progress_detail(job) if found is not None else ""
+        detail = found.progress_detail(job, locale) if found is not None else ""
         return f"{bar} · {detail}" if detail else bar
     if state is JobState.FAILED:
         return t("jobs.state.failed", locale, reason=short(job.error or "", 200) or "?")

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import re
+
+from bot.core.models import UserRef
 from bot.jobs.kinds.midjourney import numbered_prompts
 from bot.sim import SimRelay
 from tests.jobs.harness import Bot, image_attachment
+
+ALICE_ZH = UserRef("alice", "Alice", "zh")
 
 
 async def _tick(bot: Bot) -> None:
@@ -50,3 +55,21 @@ async def test_queue_and_jobs_show_the_same_percentage(bot: Bot, sim: SimRelay) 
     assert percent == "67"
     await bot.command("/jobs")
     assert f" {percent}%" in bot.recorder.texts()[-1]
+
+
+async def test_a_chinese_user_sees_the_relays_states_in_chinese(bot: Bot, sim: SimRelay) -> None:
+    await bot.command("/music a sea shanty about relays", user=ALICE_ZH)
+    music_status = bot.recorder.sent()[-1].message_id
+    await bot.command("/video a wave rolls in", user=ALICE_ZH)
+    video_status = bot.recorder.sent()[-1].message_id
+    await bot.command("/imagine a lighthouse at dusk", user=ALICE_ZH)
+    await _tick(bot)
+    (music,) = bot.recorder.edits_of(music_status)
+    assert "· 排队中" in music.reply.text
+    videos = [e.reply.text for e in bot.recorder.edits_of(video_status)]
+    assert any("· 处理中" in text for text in videos)
+    await bot.command("/queue", user=ALICE_ZH)
+    (line,) = [ln for ln in bot.recorder.texts()[-1].splitlines() if "你的任务" in ln]
+    assert "绘图 — 进行中 67%" in line
+    shown = [music.reply.text, *videos, line]
+    assert not any(re.search(r"queued|processing|in.progress|imagine", text) for text in shown)

@@ -16,6 +16,7 @@ from typing import Final, Protocol
 
 from bot.core.context import Services
 from bot.core.models import AttachmentKind, Button, OutgoingFile, PlatformLimits, Reply
+from bot.core.texts import has_text, t
 from bot.relay import RelayClient
 from bot.store.base import ButtonSpec, Job, JobState, JsonValue
 
@@ -31,13 +32,25 @@ class UnknownJobKindError(LookupError):
         self.kind = kind
 
 
+def relay_words(words: str, locale: str) -> str:
+    """The relay's state words (``processing``, ``queued, streaming``, ``IN_PROGRESS``) as
+    the reader's language says them (catalogue ``jobs.relay.<word>``). Stored jobs keep
+    the vendor's word: one job may be shown in several languages."""
+    shown = []
+    for word in (w.strip() for w in words.split(",")):
+        key = f"jobs.relay.{word.lower()}"
+        if word:
+            shown.append(t(key, locale) if has_text(key) else word)
+    return t("list.sep", locale).join(shown)
+
+
 @dataclass(frozen=True, slots=True)
 class Observation:
     """What the relay said about one task, in the tracker's terms."""
 
     state: JobState
     progress: int
-    status_text: str  # the relay's own word for the state, shown in the progress message
+    status_text: str  # the relay's own word(s) for the state, shown via relay_words
     preview_url: str | None = None
     result: JsonValue = None  # the kind's result type as JSON; set with an outcome state
     error: str | None = None
@@ -107,7 +120,7 @@ class JobKind(Protocol):
         """The first line of the status message and of /jobs lines."""
         ...
 
-    def progress_detail(self, job: Job) -> str:
+    def progress_detail(self, job: Job, locale: str) -> str:
         """What follows the progress bar while running ("" for nothing)."""
         ...
 

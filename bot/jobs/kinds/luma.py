@@ -9,7 +9,15 @@ from typing import Final
 
 from bot.core.models import Reply
 from bot.core.texts import t
-from bot.jobs.kinds.base import KindPoller, Observation, PollOutcome, ResultTools, bounded, lost
+from bot.jobs.kinds.base import (
+    KindPoller,
+    Observation,
+    PollOutcome,
+    ResultTools,
+    bounded,
+    lost,
+    relay_words,
+)
 from bot.jobs.records import JobRequest, short
 from bot.lenient import as_dict, as_str, opt_str
 from bot.relay import RelayClient
@@ -109,8 +117,8 @@ class Luma:
     def title(self, action: str, locale: str) -> str:
         return t("jobs.title.luma", locale, action=action or "video")
 
-    def progress_detail(self, job: Job) -> str:
-        return job.progress_text or ""
+    def progress_detail(self, job: Job, locale: str) -> str:
+        return relay_words(job.progress_text or "", locale)
 
     def button_names(self, custom_id: str) -> tuple[str, ...]:
         return ()  # its buttons carry words

@@ -321,7 +321,7 @@ class Midjourney:
     def title(self, action: str, locale: str) -> str:
         return t("jobs.title.mj", locale, action=action or "imagine")
 
-    def progress_detail(self, job: Job) -> str:
+    def progress_detail(self, job: Job, locale: str) -> str:
         return ""  # Midjourney's word is always "IN_PROGRESS": the bar says it all
 
     def button_names(self, custom_id: str) -> tuple[str, ...]:

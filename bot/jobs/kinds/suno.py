@@ -23,6 +23,7 @@ from bot.jobs.kinds.base import (
     ResultTools,
     bounded,
     lost,
+    relay_words,
 )
 from bot.lenient import as_dict, as_list, as_str, opt_float, opt_str
 from bot.media import image_size
@@ -237,8 +238,8 @@ class Suno:
     def title(self, action: str, locale: str) -> str:
         return t("jobs.title.suno", locale, action=action or "music")
 
-    def progress_detail(self, job: Job) -> str:
-        return job.progress_text or ""
+    def progress_detail(self, job: Job, locale: str) -> str:
+        return relay_words(job.progress_text or "", locale)
 
     def button_names(self, custom_id: str) -> tuple[str, ...]:
         return ()  # its buttons carry words

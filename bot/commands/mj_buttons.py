@@ -359,7 +359,7 @@ async def mask(ctx: CommandContext) -> None:
         await _start_mj(
             ctx, lambda tag: mj.modal(payload.task, prompt=prompt, mask_base64=mask_uri,
                                       mode=mode, state=tag),
-            title=payload.title or "Vary (Region)", prompt=prompt, mode=mode,
+            title=payload.title or ctx.t("mj.button.vary_region"), prompt=prompt, mode=mode,
             press_key=payload.press,
         )
     finally:

@@ -166,7 +166,7 @@ async def press_concat(ctx: ButtonContext) -> None:
     async def submit(_tag: str) -> Accepted:
         return Accepted(await suno.concat(clip_id))
 
-    await start_job(ctx, submit, kind=SUNO, title="full song", version="v3.0",
+    await start_job(ctx, submit, kind=SUNO, title="full_song", version="v3.0",
                     extra=SunoRequest(concat_of=clip_id).to_json(), press_key=ctx.button.key)
 
 

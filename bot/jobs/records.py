@@ -11,10 +11,16 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.core.models import ChatRef
+from bot.core.texts import t
 from bot.lenient import as_bool, as_dict, as_int, as_str
 from bot.store.base import Job, JsonValue
 
 MAX_POLL_INTERVAL_S: Final = 60.0
+# Reasons the bot itself stores in ``Job.error``: English for logs and operators; users
+# read them through the catalogue (:func:`failure_reason`).
+UNCONFIRMED: Final = "the relay did not confirm the submit"
+LOST_PREFIX: Final = "unknown task: "
+UNKNOWN_KIND_PREFIX: Final = "unknown job kind "
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +78,17 @@ def job_chat(job: Job) -> ChatRef:
 def short(text: str, limit: int = 300) -> str:
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def failure_reason(job: Job, locale: str, limit: int = 300) -> str:
+    """Why ``job`` failed, for its reader: the bot's own reasons in the reader's language,
+    the relay's (or vendor's) words as they came."""
+    error = " ".join((job.error or "").split())
+    if error == UNCONFIRMED:
+        return t("jobs.reason.unconfirmed", locale)
+    if error.startswith(LOST_PREFIX):
+        relay_said = short(error[len(LOST_PREFIX):], limit) or t("jobs.no_reason", locale)
+        return t("jobs.reason.lost", locale, reason=relay_said)
+    if error.startswith(UNKNOWN_KIND_PREFIX):
+        return t("jobs.reason.unknown_kind", locale, kind=job.kind)
+    return short(error, limit) or t("jobs.no_reason", locale)

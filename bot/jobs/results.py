@@ -18,7 +18,7 @@ from bot.core.models import AttachmentKind, Button, OutgoingFile, PlatformLimits
 from bot.core.render import split_text
 from bot.core.texts import t
 from bot.jobs.kinds import kind_of
-from bot.jobs.records import job_locale, short
+from bot.jobs.records import failure_reason, job_locale
 from bot.store.base import ButtonSpec, Job, JobState
 
 
@@ -58,7 +58,7 @@ class ResultBuilder:
             # The submit's answer was lost and its task not found (bot.jobs.submits).
             return [Reply(t("jobs.unconfirmed", locale, id=job.id))]
         if outcome is JobState.FAILED:
-            reason = short(job.error or "", 300) or t("jobs.no_reason", locale)
+            reason = failure_reason(job, locale)
             return [Reply(t("jobs.failed", locale, reason=reason, **ids))]
         if outcome is JobState.CANCELLED:
             return [Reply(t("jobs.cancelled", locale, **ids))]

@@ -18,7 +18,7 @@ from bot.core.render import progress_bar
 from bot.core.texts import t
 from bot.jobs.kinds import KINDS
 from bot.jobs.outlets import encode_message_ref
-from bot.jobs.records import JobRequest, short
+from bot.jobs.records import JobRequest, failure_reason, short
 from bot.store.base import Job, JobState, JobStore
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ def state_line(job: Job, locale: str, state: JobState | None = None) -> str:
         detail = found.progress_detail(job, locale) if found is not None else ""
         return f"{bar} · {detail}" if detail else bar
     if state is JobState.FAILED:
-        return t("jobs.state.failed", locale, reason=short(job.error or "", 200) or "?")
+        return t("jobs.state.failed", locale, reason=failure_reason(job, locale, 200))
     key = _STATE_KEYS.get(state)
     return t(key, locale) if key else job.progress_text or ""
 

@@ -27,6 +27,7 @@ from bot.core.context import Services
 from bot.core.models import DeliveryError, MessageRef, Reply, Responder
 from bot.jobs.kinds.midjourney import NAME as MJ
 from bot.jobs.outlets import encode_message_ref
+from bot.jobs.records import UNCONFIRMED
 from bot.jobs.status import status_text
 from bot.relay.errors import (
     RelayConnectionError,
@@ -40,7 +41,6 @@ from bot.store.base import DuplicateJobError, Job, JobState
 log = logging.getLogger(__name__)
 
 SUBMIT_GRACE_S: Final = 30.0  # beyond relay.timeout_s before a submit counts as lost
-UNCONFIRMED: Final = "the relay did not confirm the submit"
 _LIST_PAGE: Final = 100
 AbandonReason = Literal["refused", "unconfirmed", "duplicate", "needs_input"]
 

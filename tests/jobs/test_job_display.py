@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.core.models import UserRef
+from bot.jobs.kinds import KINDS
 from bot.jobs.kinds.midjourney import numbered_prompts
 from bot.sim import SimRelay
 from tests.jobs.harness import Bot, image_attachment
@@ -73,3 +74,10 @@ async def test_a_chinese_user_sees_the_relays_states_in_chinese(bot: Bot, sim: S
     assert "绘图 — 进行中 67%" in line
     shown = [music.reply.text, *videos, line]
     assert not any(re.search(r"queued|processing|in.progress|imagine", text) for text in shown)
+
+
+def test_suno_button_jobs_are_titled_in_the_readers_language() -> None:
+    suno = KINDS["suno"]
+    assert suno.title("full_song", "zh") == "🎵 Suno · 完整歌曲"
+    assert suno.title("extend", "zh") == "🎵 Suno · 续写"
+    assert suno.title("full_song", "en") == "🎵 Suno · full song"

@@ -9,6 +9,7 @@ import pytest
 from bot.jobs.kinds import KINDS, UnknownJobKindError, kind_of
 from bot.jobs.kinds.midjourney import MjButtonPayload
 from bot.jobs.kinds.suno import SunoExtendPayload
+from bot.core.texts import t
 from bot.store.base import JobState
 from tests.jobs.harness import Bot
 
@@ -33,9 +34,22 @@ async def test_a_job_of_an_unknown_kind_fails_with_a_reason(
     assert "unknown job kind 'dalle9'" in (stored.error or "")
     assert any("dalle9" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
     (notice,) = bot.recorder.texts()
-    assert "unknown job kind" in notice
+    assert t("jobs.reason.unknown_kind", "en", kind="dalle9") in notice
     await bot.command("/jobs")
     assert "dalle9 · x" in bot.recorder.texts()[-1]
+
+
+async def test_the_bots_own_failure_reasons_are_in_the_readers_language(bot: Bot) -> None:
+    # Job.error keeps the English reason for operators; a zh reader sees Chinese.
+    for kind, task in (("dalle9", "t-1"), ("mj", "no-such-task")):
+        await bot.store.create_job(kind=kind, platform="test", user_id="alice",
+                                   chat_id="chat-1", relay_task_id=task,
+                                   request={"title": "x", "prompt": "a cat", "locale": "zh"})
+    await bot.settle()
+    unknown_kind, lost = bot.recorder.texts()[-2:]
+    assert t("jobs.reason.unknown_kind", "zh", kind="dalle9") in unknown_kind
+    assert "中转站已找不到该任务" in lost
+    assert not any("unknown" in text for text in (unknown_kind, lost))
 
 
 def test_button_payloads_read_back_what_they_wrote_and_forgive_drift() -> None:

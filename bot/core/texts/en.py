@@ -263,6 +263,8 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "cmd.video.aspect": "Aspect ratio, e.g. 16:9",
     "cmd.video.loop": "Make the video loop",
     "cmd.video.expand_prompt": "Let Luma improve the prompt",
+    "jobs.action.extend": "extend",
+    "jobs.action.full_song": "full song",
     "jobs.title.mj": "🎨 Midjourney · {action}",
     "jobs.title.suno": "🎵 Suno · {action}",
     "jobs.title.luma": "🎬 Luma · {action}",
@@ -279,6 +281,9 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "jobs.relay_id": "Relay task {id}",
     "jobs.ids": "Job #{id} · relay task {relay_id}",
     "jobs.failed": "❌ Job #{id} failed (relay task {relay_id}): {reason}",
+    "jobs.reason.unconfirmed": "the relay did not confirm it",
+    "jobs.reason.lost": "the relay no longer knows this task ({reason})",
+    "jobs.reason.unknown_kind": "this bot cannot handle jobs of the kind “{kind}”",
     "jobs.no_reason": "no reason given",
     "jobs.cancelled": "🚫 Job #{id} was cancelled (relay task {relay_id}).",
     "jobs.timed_out": "⏱ Job #{id} did not finish in time (relay task {relay_id}). "

@@ -250,6 +250,8 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "cmd.video.aspect": "画面比例，例如 16:9",
     "cmd.video.loop": "生成循环视频",
     "cmd.video.expand_prompt": "让 Luma 优化提示词",
+    "jobs.action.extend": "续写",
+    "jobs.action.full_song": "完整歌曲",
     "jobs.title.mj": "🎨 Midjourney · {action}",
     "jobs.title.suno": "🎵 Suno · {action}",
     "jobs.title.luma": "🎬 Luma · {action}",
@@ -265,6 +267,9 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "jobs.relay_id": "中转站任务 {id}",
     "jobs.ids": "任务 #{id} · 中转站任务 {relay_id}",
     "jobs.failed": "❌ 任务 #{id} 失败（中转站任务 {relay_id}）：{reason}",
+    "jobs.reason.unconfirmed": "中转站没有确认该任务",
+    "jobs.reason.lost": "中转站已找不到该任务（{reason}）",
+    "jobs.reason.unknown_kind": "本机器人无法处理“{kind}”类型的任务",
     "jobs.no_reason": "未给出原因",
     "jobs.cancelled": "🚫 任务 #{id} 已取消（中转站任务 {relay_id}）。",
     "jobs.timed_out": "⏱ 任务 #{id} 未能按时完成（中转站任务 {relay_id}）。"

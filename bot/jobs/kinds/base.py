@@ -17,6 +17,7 @@ from typing import Final, Protocol
 from bot.core.context import Services
 from bot.core.models import AttachmentKind, Button, OutgoingFile, PlatformLimits, Reply
 from bot.core.texts import has_text, t
+from bot.jobs.records import LOST_PREFIX, UNKNOWN_KIND_PREFIX
 from bot.relay import RelayClient
 from bot.store.base import ButtonSpec, Job, JobState, JsonValue
 
@@ -28,7 +29,7 @@ class UnknownJobKindError(LookupError):
     """A job row names a kind no module implements (a newer version wrote it, or a bug)."""
 
     def __init__(self, kind: str) -> None:
-        super().__init__(f"unknown job kind {kind!r}")
+        super().__init__(f"{UNKNOWN_KIND_PREFIX}{kind!r}")
         self.kind = kind
 
 
@@ -68,7 +69,7 @@ class PollOutcome:
 def lost(job: Job, reason: str) -> PollOutcome:
     """The relay no longer knows the task: the job failed."""
     return PollOutcome(job, Observation(JobState.FAILED, job.progress, "lost",
-                                        error=f"unknown task: {reason}"))
+                                        error=f"{LOST_PREFIX}{reason}"))
 
 
 class KindPoller(Protocol):

@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Final
 
 from bot.core.models import OutgoingFile, Reply
-from bot.core.texts import t
+from bot.core.texts import has_text, t
 from bot.jobs.kinds.base import (
     DEFAULT_DEADLINE_S,
     KindPoller,
@@ -236,7 +236,9 @@ class Suno:
         return DEFAULT_DEADLINE_S
 
     def title(self, action: str, locale: str) -> str:
-        return t("jobs.title.suno", locale, action=action or "music")
+        key = f"jobs.action.{action}"  # a button's action ("extend"), else the command name
+        shown = t(key, locale) if has_text(key) else action
+        return t("jobs.title.suno", locale, action=shown or "music")
 
     def progress_detail(self, job: Job, locale: str) -> str:
         return relay_words(job.progress_text or "", locale)

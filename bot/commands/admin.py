@@ -25,6 +25,7 @@ from bot.core.errors import UserError
 from bot.core.language import AUTO, LANGUAGE_CHOICES, LANGUAGE_KEY
 from bot.core.models import OutgoingFile
 from bot.core.options import OptionSpec
+from bot.core.texts import has_text
 from bot.jobs.records import JobRequest, short
 from bot.jobs.status import job_title, state_line
 from bot.store.base import SettingScope
@@ -122,7 +123,9 @@ def _stats_lines(ctx: CommandContext, rows: list[LedgerDay], days: int,
             charged, uses = per_capability.get(row.capability, (0.0, 0))
             per_capability[row.capability] = (charged + row.charged, uses + row.uses)
         for capability, (charged, uses) in sorted(per_capability.items()):
-            lines.append(ctx.t("admin.stats_capability", capability=capability,
+            key = f"capability.{capability}"  # a row of an older bot may name another one
+            name = ctx.t(key) if has_text(key) else capability
+            lines.append(ctx.t("admin.stats_capability", capability=name,
                                charged=amount_text(charged), uses=uses))
     users: dict[str, tuple[float, int]] = {}
     for row in rows:

@@ -150,12 +150,13 @@ def progress_bar(percent: float, width: int = 10) -> str:
 
 
 def format_size(size: int) -> str:
-    """Bytes for people: ``1536`` → ``"1.5 KB"``, ``20 * 1024**2`` → ``"20 MB"``."""
+    """Bytes for people: ``512`` → ``"512 B"``, ``1536`` → ``"1.5 KB"``,
+    ``20 * 1024**2`` → ``"20 MB"``."""
     value = float(size)
     for unit in ("bytes", "KB", "MB", "GB"):
         if value < 1024 or unit == "GB":
             if unit == "bytes":
-                return f"{size} bytes"
+                return f"{size} B"  # a unit, as KB and MB are: no word to translate
             return f"{value:.1f}".rstrip("0").rstrip(".") + f" {unit}"
         value /= 1024
     raise AssertionError("unreachable")

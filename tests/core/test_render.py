@@ -84,7 +84,7 @@ def test_progress_bar() -> None:
 
 
 def test_format_size() -> None:
-    assert format_size(512) == "512 bytes"
+    assert format_size(512) == "512 B"
     assert format_size(1536) == "1.5 KB"
     assert format_size(20 * 1024 * 1024) == "20 MB"
 

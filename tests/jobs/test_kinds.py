@@ -6,10 +6,10 @@ import logging
 
 import pytest
 
+from bot.core.texts import t
 from bot.jobs.kinds import KINDS, UnknownJobKindError, kind_of
 from bot.jobs.kinds.midjourney import MjButtonPayload
 from bot.jobs.kinds.suno import SunoExtendPayload
-from bot.core.texts import t
 from bot.store.base import JobState
 from tests.jobs.harness import Bot
 

@@ -12,19 +12,21 @@ from PIL import Image
 
 from bot.app import App
 from bot.config import AccessConfig, AppConfig, CreditsConfig
+from bot.core.texts import t
 from bot.sim import SimRelay
 from tests.fakes.clock import Jobs, JumpingClock, start_app
 from tests.fakes.telegram_api import FakeTelegram, TgChat, TgUser
 from tests.telegram.conftest import Running
 
 ALICE = "telegram:1001"  # the admin
+LI = "telegram:1003"  # an admin whose Telegram app is in Chinese
 
 
 @pytest.fixture
 def config(config: AppConfig) -> AppConfig:
     return dataclasses.replace(
         config,
-        access=AccessConfig(admins=frozenset({ALICE})),
+        access=AccessConfig(admins=frozenset({ALICE, LI})),
         credits=CreditsConfig(enabled=True, daily=20, cost={"mj_imagine": 8, "dalle": 5}),
     )
 
@@ -124,8 +126,18 @@ async def test_stats_summarise_the_days_with_a_png_chart(
         assert image.format == "PNG" and image.size == (800, 400)
     text = chart.text
     assert "13 credits, 2 uses, 0 refunded" in text
-    assert "image: 5 credits, 1 uses" in text and "midjourney: 8 credits, 1 uses" in text
+    assert f"{t('capability.image', 'en')}: 5 credits, 1 uses" in text
+    assert "Midjourney: 8 credits, 1 uses" in text
     assert text.index("telegram:1002: 8 credits") < text.index("telegram:1001: 5 credits")
+
+
+async def test_stats_name_what_was_used_in_the_admins_language(bot: Running) -> None:
+    await said(bot, "/dalle a lighthouse", containing="lighthouse")
+    li = bot.fake.user(1003, "Li", language_code="zh-CN")
+    text = await said(bot, "/admin stats 3", by=(li, bot.fake.private_chat(li)),
+                      containing=t("admin.stats_header", "zh", days=3))
+    assert f"{t('capability.image', 'zh')}：5 额度" in text
+    assert "image" not in text
 
 
 async def test_admins_list_and_cancel_everyones_jobs(

@@ -78,9 +78,13 @@ class MediaTypeError(MediaError):
 
 
 class MediaDownloadError(MediaError):
-    def __init__(self, reason: str) -> None:
+    """``reason`` is for logs; ``code`` (``refused``, ``redirects``, ``network``) names a
+    reason users read in their own language, "" when ``reason`` says it (``HTTP 404``)."""
+
+    def __init__(self, reason: str, code: str = "") -> None:
         super().__init__(reason)
         self.reason = reason
+        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,11 +218,11 @@ async def download(
                 declared_type = response.headers.get("Content-Type")
                 break
         else:
-            raise MediaDownloadError("too many redirects")
+            raise MediaDownloadError("too many redirects", "redirects")
     except EgressRefusedError as exc:
-        raise MediaDownloadError(str(exc)) from exc
+        raise MediaDownloadError(str(exc), "refused") from exc
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-        raise MediaDownloadError(type(exc).__name__) from exc
+        raise MediaDownloadError(type(exc).__name__, "network") from exc
     content_type = guess_content_type(data, urlsplit(url).path, declared_type)
     if any(kind in _MEDIA_KINDS for kind in allowed):
         # A picture, sound or film must show it in its bytes: a text or error page

@@ -125,7 +125,8 @@ def _response_too_large(exc: BaseException, locale: str, redact: Redact) -> str:
 
 def _media_download(exc: BaseException, locale: str, redact: Redact) -> str:
     assert isinstance(exc, MediaDownloadError)
-    return t("error.media_download", locale, reason=exc.reason)
+    reason = t(f"media.failed.{exc.code}", locale) if exc.code else exc.reason
+    return t("error.media_download", locale, reason=reason)
 
 
 # Most specific first: the first isinstance match wins.

@@ -10,6 +10,8 @@ import pytest
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
+from bot.core.failures import describe_failure
+from bot.core.texts import t
 from bot.egress import EgressPolicy, EgressRefusedError, GuardedResolver
 from bot.media import MediaDownloadError, download
 from bot.sim.media import make_png
@@ -120,8 +122,10 @@ async def test_behind_a_proxy_names_are_still_checked_before_the_request(
         policy = EgressPolicy(trusted_hosts=["127.0.0.1"], resolve_before_request=True)
         async with client_session(proxy.http_url, resolver=policy.resolver()) as session:
             for url in (f"http://localhost:{port}/cat.png", f"{internal_host}/cat.png"):
-                with pytest.raises(MediaDownloadError, match="refusing to fetch"):
+                with pytest.raises(MediaDownloadError, match="refusing to fetch") as refused:
                     await download(session, url, max_bytes=10_000, policy=policy)
+                told = describe_failure(refused.value, "zh") or ""
+                assert "refusing" not in told and t("media.failed.refused", "zh") in told
             assert proxy.passages == [], "nothing was asked of the proxy"
             media = await download(session, f"{relay_host}/cat.png", max_bytes=10_000,
                                    policy=policy)

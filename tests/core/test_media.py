@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -9,6 +10,7 @@ import pytest
 from aiohttp import web
 
 from bot.core.delivery import fetch_images
+from bot.core.failures import describe_failure
 from bot.media import (
     MediaDownloadError,
     MediaTooLargeError,
@@ -88,8 +90,11 @@ async def test_http_errors_and_unreachable_hosts(
 ) -> None:
     with pytest.raises(MediaDownloadError, match="HTTP 404"):
         await download(session, f"{base_url}/missing.png", max_bytes=1000)
-    with pytest.raises(MediaDownloadError):
+    with pytest.raises(MediaDownloadError) as unreachable:
         await download(session, "http://127.0.0.1:9/x.png", max_bytes=1000, timeout_s=2)
+    # The exception's class name is for the log; a Chinese reader is told in Chinese.
+    told = describe_failure(unreachable.value, "zh") or ""
+    assert told.startswith("无法下载文件") and re.search(r"[A-Za-z]{3,}", told) is None
 
 
 def test_sniffing_known_formats() -> None:

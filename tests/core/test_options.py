@@ -165,7 +165,7 @@ def test_missing_attachment_and_oversized_attachment() -> None:
     assert _message(error) == "audio: please attach a file (audio)."
     with pytest.raises(UserError) as error:
         _check(CHAT, {"prompt": "hi", "image": _file("image", size=5000)})
-    assert _message(error) == "f.image is too large (4.9 KB); at most 1000 bytes is allowed."
+    assert _message(error) == "f.image is too large (4.9 KB); at most 1000 B is allowed."
 
 
 def test_two_main_options_without_bar_explain_the_form() -> None:

@@ -118,6 +118,9 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "error.media_type": "The file is {got}, but {allowed} was expected.",
     "error.media_unrecognised": "The file was served as {got}, but its contents are not "
     "a {allowed} I recognise, so I did not send it.",
+    "media.failed.refused": "its address is not one I may fetch from",
+    "media.failed.redirects": "it was redirected too many times",
+    "media.failed.network": "the server could not be reached or did not answer in time",
     "error.media_download": "I could not download the file: {reason}",
     # --- commands: one-line descriptions and option descriptions ---------------------
     "cmd.chat": "Chat with the AI (add an image to ask about it)",

@@ -112,6 +112,9 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "error.media_too_large": "文件太大（{size}），最大允许 {limit}。",
     "error.media_type": "文件类型是 {got}，但需要{allowed}。",
     "error.media_unrecognised": "文件声明为 {got}，但内容不是可识别的{allowed}，因此未发送。",
+    "media.failed.refused": "该地址不在允许下载的范围内",
+    "media.failed.redirects": "重定向次数过多",
+    "media.failed.network": "无法连接服务器，或服务器未及时响应",
     "error.media_download": "无法下载文件：{reason}",
     # --- commands: one-line descriptions and option descriptions ---------------------
     "cmd.chat": "与 AI 对话（附上图片可提问图片内容）",

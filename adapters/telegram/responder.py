@@ -243,8 +243,9 @@ class TelegramResponder:
         html = escape(plain)
         if not self._chat.is_private:
             # ForceReply only reaches the people a message mentions or replies to.
-            html = f'<a href="tg://user?id={self._user.id}">{escape(self._user.name)}</a>, {html}'
-            plain = f"{self._user.name}, {plain}"
+            link = f'<a href="tg://user?id={self._user.id}">{escape(self._user.name)}</a>'
+            html = t("telegram.ask_to", self._locale, name=link, question=html)
+            plain = t("telegram.ask_to", self._locale, name=self._user.name, question=plain)
         if prefill:
             current = t("telegram.ask_current", self._locale)
             html += f"\n\n{escape(current)}\n<code>{escape(prefill)}</code>"

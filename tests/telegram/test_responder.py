@@ -9,7 +9,16 @@ from telegram import Bot
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.pacing import Pacer
 from adapters.telegram.responder import TelegramResponder, telegram_limits
-from bot.core.models import Button, ChatRef, DeliveryError, MessageRef, OutgoingFile, Reply
+from bot.core.models import (
+    Button,
+    ChatRef,
+    DeliveryError,
+    MessageRef,
+    OutgoingFile,
+    Question,
+    Reply,
+    UserRef,
+)
 from bot.sim import media
 from tests.fakes.clock import JumpingClock
 from tests.fakes.telegram_api import FakeTelegram
@@ -223,3 +232,17 @@ async def test_a_photo_telegram_refuses_is_sent_as_a_document(
     await responder(ptb, chat, clock).send(Reply("tall", files=(image("tall.png"),)))
     [document] = tg.messages_in(chat)
     assert (document.kind, document.text) == ("document", "tall")
+
+
+async def test_a_question_in_a_group_addresses_its_user_in_the_users_language(
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
+) -> None:
+    li = tg.user(1003, "Li", language_code="zh-CN")
+    group = tg.group()
+    where = ChatRef("telegram", str(group.id), is_private=False)
+    out = TelegramResponder(Outbox(ptb, Pacer(clock=clock, sleep=clock.sleep), sleep=clock.sleep),
+                            where, limits=telegram_limits(), locale="zh",
+                            user=UserRef(str(li.id), "Li", "zh"))
+    await out.ask(Question("请输入缩放比例", "1.5", "token-1"))
+    [asked] = tg.messages_in(group)
+    assert asked.text.startswith("Li，✏️ 请输入缩放比例")

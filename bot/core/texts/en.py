@@ -448,6 +448,7 @@ EN: Final[Mapping[str, str]] = MappingProxyType({
     "console.no_button": "No message has a button labelled “{label}”.",
     "console.file_missing": "Cannot read {path}: no such file (or no permission).",
     # -- Telegram adapter ------------------------------------------------------------
+    "telegram.ask_to": "{name}, {question}",
     "telegram.ask": "✏️ {prompt}\nReply to this message with your answer (/cancel to stop).",
     "telegram.ask_current": "Current text — tap it to copy, change it and send it back:",
     "telegram.see_above": "⬆️",

@@ -428,6 +428,7 @@ ZH: Final[Mapping[str, str]] = MappingProxyType({
     "console.no_button": "没有哪条消息带有“{label}”按钮。",
     "console.file_missing": "无法读取 {path}：文件不存在（或没有权限）。",
     # -- Telegram adapter ------------------------------------------------------------
+    "telegram.ask_to": "{name}，{question}",
     "telegram.ask": "✏️ {prompt}\n请回复这条消息作答（发送 /cancel 取消）。",
     "telegram.ask_current": "当前内容——点击复制，修改后发回：",
     "telegram.see_above": "⬆️",

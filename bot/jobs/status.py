@@ -17,6 +17,7 @@ from bot.core.models import Button, DeliveryError, MessageRef, OutgoingFile, Rep
 from bot.core.render import progress_bar
 from bot.core.texts import t
 from bot.jobs.kinds import KINDS
+from bot.jobs.kinds.base import relay_words
 from bot.jobs.outlets import encode_message_ref
 from bot.jobs.records import JobRequest, failure_reason, short
 from bot.store.base import Job, JobState, JobStore
@@ -56,7 +57,7 @@ def state_line(job: Job, locale: str, state: JobState | None = None) -> str:
     if state is JobState.FAILED:
         return t("jobs.state.failed", locale, reason=failure_reason(job, locale, 200))
     key = _STATE_KEYS.get(state)
-    return t(key, locale) if key else job.progress_text or ""
+    return t(key, locale) if key else relay_words(job.progress_text or "", locale)
 
 
 def status_text(job: Job, state: JobState | None = None) -> str:

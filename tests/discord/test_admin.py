@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from bot.config import AccessConfig, AppConfig, CreditsConfig
+from bot.core.texts import t
 from bot.sim import SimRelay
 from tests.discord.conftest import Running
 from tests.fakes.discord_api import Call, FakeDiscord
@@ -86,4 +87,5 @@ async def test_stats_attach_a_png_chart(bot: Running) -> None:
     with Image.open(io.BytesIO(upload.data)) as image:
         image.load()
         assert image.size == (800, 400)
-    assert "Last 7 days" in call.shown and "image: 5 credits, 1 uses" in call.shown
+    assert "Last 7 days" in call.shown
+    assert f"{t('capability.image', 'en')}: 5 credits, 1 uses" in call.shown

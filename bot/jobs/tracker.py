@@ -31,7 +31,7 @@ skip polling and only deliver. The poll lease lasts :func:`poll_lease_s` (three 
 intervals, shortened by a smaller ``[jobs] lease_s`` but never under two intervals): a
 poller that dies is replaced that long after its last tick, one that stops cleanly at
 once. Delivery claims last ``[jobs] lease_s``. Jobs are never claimed one by one for
-polling (``claim_due_jobs`` is not used here).
+polling: that would split a tick's Midjourney batches between processes.
 
 ``clock`` must be the same wall clock the store uses (``time.time`` by default): job
 creation times, deadlines and leases are compared with it across restarts.

@@ -10,7 +10,7 @@ Rules every backend keeps, so several bot processes can share one database (Post
 
 * Nothing relies on being the only process: ids come from the database, get-or-create is
   race-safe, and transitions two workers could race on are compare-and-set
-  (``claim_due_jobs``, ``claim_delivery``, ``finish_delivery``, ``update_job(only_from=...)``,
+  (``claim_delivery``, ``finish_delivery``, ``update_job(only_from=...)``,
   ``apply_job_updates``, ``replace_status_message``, ``claim_lease``, ``pop_pending``).
 * Timestamps are float seconds since the epoch. "Now" is the store's clock: an injected one
   (tests), else the database server's own clock on PostgreSQL (so leases taken by processes on
@@ -226,18 +226,6 @@ class JobStore(Protocol):
         self, platform: str, user_id: str, *, limit: int = 20
     ) -> list[Job]:
         """The owner's jobs, newest first."""
-
-    async def claim_due_jobs(self, *, lease_s: float, limit: int = 100) -> list[Job]:
-        """Take up to ``limit`` active jobs whose ``next_poll_at`` is due, for polling.
-
-        Taking a job moves its ``next_poll_at`` to now + ``lease_s`` (now from the database's
-        clock): that is the poll lease. Of several workers claiming at once each job goes to
-        exactly one (PostgreSQL: ``FOR UPDATE SKIP LOCKED``, so nobody waits on another's
-        rows). The worker then writes the real next poll time with ``update_job``; if it
-        dies instead, the job is due again when the lease runs out. Oldest due first.
-
-        The job tracker does not use it: splitting jobs between pollers would split their
-        Midjourney batches, so one process polls, holding the ``claim_lease`` lease."""
 
     async def replace_status_message(self, job_id: int, *, expected: str | None, new: str) -> bool:
         """CAS: point the job at a new status message only if it still points at

@@ -73,7 +73,6 @@ class ComposedStore:
         self.apply_job_updates = jobs.apply_job_updates
         self.list_active_jobs = jobs.list_active_jobs
         self.list_jobs_for_owner = jobs.list_jobs_for_owner
-        self.claim_due_jobs = jobs.claim_due_jobs
         self.replace_status_message = jobs.replace_status_message
         self.list_due_deliveries = jobs.list_due_deliveries
         self.claim_delivery = jobs.claim_delivery

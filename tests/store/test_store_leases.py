@@ -1,7 +1,7 @@
 """Contract: several processes sharing one database take each job once.
 
-Poll leases (``claim_due_jobs``), named leases (``claim_lease``: the tracker's one poller), the
-compare-and-set on a job's status message, and that leases come from the database's clock, not
+Named leases (``claim_lease``: the tracker's one poller), the compare-and-set on a job's
+status message, and that leases come from the database's clock, not
 from each process's own.
 """
 
@@ -14,8 +14,7 @@ import asyncpg
 
 from bot.config import Secret, StorageConfig
 from bot.store import open_store
-from bot.store.base import ACTIVE_STATES, Job, JobState, Store
-from tests.fakes.clock import JumpingClock
+from bot.store.base import Job, JobState, Store
 from tests.store.conftest import OpenStore
 
 LEASE_S = 30.0
@@ -30,53 +29,6 @@ async def _job(store: Store, n: int, **fields: object) -> Job:
         relay_task_id=f"task-{n}",
         **fields,  # type: ignore[arg-type]
     )
-
-
-async def test_due_jobs_are_claimed_oldest_first_and_only_when_due(
-    store: Store, clock: JumpingClock
-) -> None:
-    now = clock()
-    later = await _job(store, 1, next_poll_at=now - 5)
-    first = await _job(store, 2, next_poll_at=now - 10)
-    await _job(store, 3, next_poll_at=now + 60)  # not due yet
-    finished = await _job(store, 4, next_poll_at=now - 20)
-    await store.update_job(finished.id, state=JobState.SUCCEEDED)
-
-    claimed = await store.claim_due_jobs(lease_s=LEASE_S, limit=10)
-
-    assert [job.id for job in claimed] == [first.id, later.id]
-    assert {job.next_poll_at for job in claimed} == {now + LEASE_S}
-    assert await store.claim_due_jobs(lease_s=LEASE_S) == []
-
-
-async def test_a_claimed_job_is_polled_again_after_its_next_poll_time_or_lease(
-    store: Store, clock: JumpingClock, advance: Callable[[float], None]
-) -> None:
-    polled = await _job(store, 1)
-    abandoned = await _job(store, 2)
-    assert len(await store.claim_due_jobs(lease_s=LEASE_S)) == 2
-    # The worker polled one job and wrote its next poll time; it died before the other.
-    await store.update_job(polled.id, only_from=ACTIVE_STATES, next_poll_at=clock() + 3)
-
-    advance(3)
-    assert [job.id for job in await store.claim_due_jobs(lease_s=LEASE_S)] == [polled.id]
-    advance(LEASE_S - 3)
-    assert [job.id for job in await store.claim_due_jobs(lease_s=LEASE_S)] == [abandoned.id]
-
-
-async def test_two_processes_claiming_at_once_never_take_the_same_job(
-    open_store: OpenStore,
-) -> None:
-    first, second = await open_store(), await open_store()
-    jobs = [await _job(first, n) for n in range(60)]
-
-    rounds = await asyncio.gather(
-        *(store.claim_due_jobs(lease_s=LEASE_S, limit=7) for store in [first, second] * 6)
-    )
-
-    taken = [job.id for claimed in rounds for job in claimed]
-    assert len(taken) == len(set(taken)) == 60
-    assert sorted(taken) == [job.id for job in jobs]
 
 
 async def test_an_empty_only_from_never_applies(store: Store) -> None:
@@ -123,14 +75,7 @@ async def test_postgres_leases_follow_the_database_clock_not_the_process_clock(
     try:
         before = await _database_now(postgres_url)
         due = await _job(store, 1)
-        waiting = await _job(store, 2, next_poll_at=before + 3600)
         assert before <= due.created_at <= before + 60
-        claimed = await store.claim_due_jobs(lease_s=LEASE_S)
-        after = await _database_now(postgres_url)
-
-        assert [job.id for job in claimed] == [due.id]
-        assert before + LEASE_S <= claimed[0].next_poll_at <= after + LEASE_S
-        assert waiting.id not in [job.id for job in await store.claim_due_jobs(lease_s=1)]
 
         await store.update_job(due.id, state=JobState.SUCCEEDED)
         assert await store.claim_delivery(due.id, "worker-a", lease_s=LEASE_S)

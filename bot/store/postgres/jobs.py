@@ -2,9 +2,8 @@
 
 Every lease is computed from the database's clock (see ``bot.store.postgres.db``), so
 processes on machines whose clocks disagree still agree on when a lease ran out.
-``claim_due_jobs`` takes due rows with ``FOR UPDATE SKIP LOCKED``: concurrent trackers each get
-different jobs without waiting for one another (the job tracker does not use it: one process
-polls, holding the named lease of ``claim_lease``). ``claim_delivery`` is one conditional
+Jobs are never leased one by one for polling: one process polls, holding the named lease of
+``claim_lease``, so its Midjourney batches stay whole. ``claim_delivery`` is one conditional
 ``UPDATE``: a second claimer waits for the first one's row lock, re-checks the condition on the
 updated row and changes nothing. Each delivered piece is appended to ``delivered_refs``
 (JSON text, concatenated as ``jsonb``) and counted in ``pieces_sent`` under the same claim check.
@@ -219,24 +218,6 @@ class PgJobs:
             " ORDER BY created_at DESC, id DESC LIMIT $3",
             (platform, user_id, limit),
         )
-        return [rows.job(row) for row in found]
-
-    async def claim_due_jobs(self, *, lease_s: float, limit: int = 100) -> list[Job]:
-        found = await self._db.fetch_all(
-            f"""
-            WITH due AS (
-                SELECT id, next_poll_at AS due_at FROM jobs
-                WHERE state = ANY($1::text[]) AND next_poll_at <= {now_sql(2)}
-                ORDER BY next_poll_at, id LIMIT $3
-                FOR UPDATE SKIP LOCKED
-            )
-            UPDATE jobs SET next_poll_at = {now_sql(2)} + $4
-            FROM due WHERE jobs.id = due.id
-            RETURNING jobs.*, due.due_at
-            """,
-            (_ACTIVE, self._db.now(), limit, lease_s),
-        )
-        found.sort(key=lambda row: (row["due_at"], row["id"]))
         return [rows.job(row) for row in found]
 
     async def replace_status_message(self, job_id: int, *, expected: str | None, new: str) -> bool:

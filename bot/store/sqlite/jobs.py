@@ -2,10 +2,8 @@
 
 Delivery is a lease: ``claim_delivery`` is one conditional ``UPDATE`` (compare-and-set on the
 state and the lease expiry), so whichever worker's statement lands first wins and the rest see
-zero changed rows. Poll leases (``claim_due_jobs``) are one ``BEGIN IMMEDIATE`` transaction:
-SQLite lets one writer in at a time, which gives the same each-job-to-one-worker result as
-PostgreSQL's ``FOR UPDATE SKIP LOCKED`` (the job tracker does not use them: one process polls,
-holding the named lease of ``claim_lease``). "Now" is the store's clock.
+zero changed rows. Polling takes no per-job lease: one process polls, holding the named lease of
+``claim_lease``. "Now" is the store's clock.
 Each delivered piece is appended to ``delivered_refs`` and counted in ``pieces_sent`` under the
 same claim check, so a resumed delivery knows where to go on.
 """
@@ -26,7 +24,7 @@ from bot.store.records import (
     JsonValue,
 )
 from bot.store.rows import Clock, dump_json
-from bot.store.sqlite.db import Database, Params, placeholders, tx_fetch_one
+from bot.store.sqlite.db import Database, Params, placeholders
 
 _ACTIVE = tuple(sorted(ACTIVE_STATES))
 _OUTCOMES = tuple(sorted(OUTCOME_STATES))
@@ -238,29 +236,6 @@ class SqliteJobs:
             (platform, user_id, limit),
         )
         return [rows.job(row) for row in found]
-
-    async def claim_due_jobs(self, *, lease_s: float, limit: int = 100) -> list[Job]:
-        now = self._clock()
-        async with self._db.transaction() as conn:
-            async with conn.execute(
-                f"""
-                SELECT id FROM jobs
-                WHERE state IN ({placeholders(len(_ACTIVE))}) AND next_poll_at <= ?
-                ORDER BY next_poll_at, id LIMIT ?
-                """,
-                (*_ACTIVE, now, limit),
-            ) as cursor:
-                due = [row["id"] for row in await cursor.fetchall()]
-            claimed: list[Job] = []
-            for job_id in due:
-                row = await tx_fetch_one(
-                    conn,
-                    "UPDATE jobs SET next_poll_at = ? WHERE id = ? RETURNING *",
-                    (now + lease_s, job_id),
-                )
-                assert row is not None  # the write lock kept it in place
-                claimed.append(rows.job(row))
-        return claimed
 
     async def replace_status_message(self, job_id: int, *, expected: str | None, new: str) -> bool:
         changed = await self._db.execute(

@@ -8,9 +8,9 @@ the starting point: ``/admin`` changes are stored and win over them.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeVar
 
 from bot.config_reader import SectionReader
 
@@ -26,6 +26,8 @@ COST_KEYS: Final = (
 )
 
 _IDENTITY_RE: Final = re.compile(r"^(telegram|discord|console):(role:)?[^\s:]+$")
+
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,30 @@ def _identities(s: SectionReader, key: str, *, roles: bool = False) -> frozenset
     return frozenset(v for v in value if v not in wrong)
 
 
+def _named_table(
+    s: SectionReader, section: str, key: str, what: str, known: tuple[str, ...],
+    read: Callable[[SectionReader, str], _T],
+) -> dict[str, _T]:
+    """``[section.key]``: a table whose keys must be in ``known``; an unknown key is a problem
+    (and is marked read, so it is not also reported as an unknown key of the sub-table)."""
+    table: dict[str, _T] = {}
+    raw = s.raw(key)
+    if raw is None:
+        return table
+    if not isinstance(raw, Mapping):
+        s.problem(key, f"must be a table [{section}.{key}]")
+        return table
+    sub = s.child(key, raw)
+    for name in raw:
+        if name not in known:
+            sub.problem(name, f"unknown {what}; one of {', '.join(known)}")
+            sub.raw(name)
+            continue
+        table[name] = read(sub, name)
+    sub.finish()
+    return table
+
+
 def read_access(s: SectionReader) -> AccessConfig:
     d = AccessConfig()
     admins = _identities(s, "admins")
@@ -83,20 +109,8 @@ def read_access(s: SectionReader) -> AccessConfig:
     deny = _identities(s, "deny_users")
     chats = _identities(s, "chats")
     private_chats = s.boolean("private_chats", d.private_chats)
-    only: dict[str, frozenset[str]] = {}
-    raw_only = s.raw("only")
-    if raw_only is not None:
-        if not isinstance(raw_only, Mapping):
-            s.problem("only", "must be a table [access.only]")
-        else:
-            sub = s.child("only", raw_only)
-            for name in raw_only:
-                if name not in CAPABILITIES:
-                    sub.problem(name, f"unknown capability; one of {', '.join(CAPABILITIES)}")
-                    sub.raw(name)
-                    continue
-                only[name] = _identities(sub, name, roles=True)
-            sub.finish()
+    only = _named_table(s, "access", "only", "capability", CAPABILITIES,
+                        lambda sub, name: _identities(sub, name, roles=True))
     s.finish()
     return AccessConfig(admins=admins, users=users, deny_users=deny, chats=chats,
                         private_chats=private_chats, only=only)
@@ -108,20 +122,8 @@ def read_credits(s: SectionReader) -> CreditsConfig:
     daily = s.number("daily", d.daily, minimum=0, maximum=10**9)
     reset_hour = int(s.number("reset_hour_utc", d.reset_hour_utc, minimum=0, maximum=23))
     bot_daily = s.number("bot_daily", d.bot_daily, minimum=0, maximum=10**12)
-    cost: dict[str, float] = {}
-    raw_cost = s.raw("cost")
-    if raw_cost is not None:
-        if not isinstance(raw_cost, Mapping):
-            s.problem("cost", "must be a table [credits.cost]")
-        else:
-            sub = s.child("cost", raw_cost)
-            for name in raw_cost:
-                if name not in COST_KEYS:
-                    sub.problem(name, f"unknown cost; one of {', '.join(COST_KEYS)}")
-                    sub.raw(name)
-                    continue
-                cost[name] = sub.number(name, 0.0, minimum=0, maximum=10**9)
-            sub.finish()
+    cost = _named_table(s, "credits", "cost", "cost", COST_KEYS,
+                        lambda sub, name: sub.number(name, 0.0, minimum=0, maximum=10**9))
     s.finish()
     return CreditsConfig(enabled=enabled, daily=daily, reset_hour_utc=reset_hour,
                          bot_daily=bot_daily, cost=cost)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from typing import Any, Protocol
 
 from bot.store.records import (
+    ACTIVE_STATES,
     BUTTON_KEY_MAX_LEN,
     ButtonKey,
     Conversation,
@@ -61,6 +62,11 @@ def load_json(text: str | None) -> JsonValue:
 def check_progress(progress: int | None) -> None:
     if progress is not None and not 0 <= progress <= 100:
         raise ValueError(f"progress must be within 0..100, got {progress}")
+
+
+def check_new_state(state: JobState) -> None:
+    if state not in ACTIVE_STATES:
+        raise ValueError(f"a new job must start in an active state, not {state}")
 
 
 def check_update_state(state: JobState | None) -> None:

@@ -67,8 +67,7 @@ class PgJobs:
         submit_tag: str | None = None,
         submit_worker: str | None = None,
     ) -> Job:
-        if state not in ACTIVE_STATES:
-            raise ValueError(f"a new job must start in an active state, not {state}")
+        rows.check_new_state(state)
         job = await self._fetch_job(
             f"""
             INSERT INTO jobs (kind, relay_task_id, relay_mode, relay_version, platform,

@@ -87,8 +87,7 @@ class SqliteJobs:
         submit_tag: str | None = None,
         submit_worker: str | None = None,
     ) -> Job:
-        if state not in ACTIVE_STATES:
-            raise ValueError(f"a new job must start in an active state, not {state}")
+        rows.check_new_state(state)
         now = self._clock()
         job = await _fetch_job(
             self._db,

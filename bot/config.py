@@ -26,7 +26,8 @@ from bot.config_community import (
     read_credits,
     read_limits,
 )
-from bot.config_reader import ConfigError, SectionReader
+from bot.config_platforms import DiscordConfig, TelegramConfig, read_discord, read_telegram
+from bot.config_reader import ConfigError, Secret, SectionReader
 
 __all__ = [
     "AccessConfig",
@@ -55,33 +56,9 @@ MjMode = Literal["fast", "relax", "turbo"]
 SqliteSynchronous = Literal["normal", "full"]
 SQLITE_SYNCHRONOUS: Final[tuple[SqliteSynchronous, ...]] = ("normal", "full")
 MJ_MODES: Final = ("fast", "relax", "turbo")
-PROXY_SCHEMES: Final = ("http", "https", "socks5", "socks5h", "socks4")
 LOG_FORMATS: Final = ("text", "json")
 DEFAULT_CONFIG_PATH: Final = Path("config.toml")
 CONFIG_PATH_ENV: Final = "RELAYBOT_CONFIG"
-
-
-class Secret:
-    """A secret string that never shows itself in ``repr``/``str`` or logs."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,42 +73,6 @@ class RelayConfig:
     proxy: Secret | None = None  # overrides [network] proxy for the relay
     max_response_mb: float = 16.0  # the largest JSON (or error) body read from the relay
     media_hosts: tuple[str, ...] = ()  # "host[:port]" besides the relay's, trusted for media
-
-
-@dataclass(frozen=True, slots=True)
-class TelegramConfig:
-    token: Secret
-    base_url: str = "https://api.telegram.org/bot"
-    base_file_url: str = "https://api.telegram.org/file/bot"
-    poll_timeout_s: float = 10.0
-    webhook_url: str | None = None  # None: long polling
-    webhook_listen_host: str = "127.0.0.1"
-    webhook_listen_port: int = 8443
-    webhook_path: str = "/telegram"
-    webhook_secret: Secret | None = None
-    proxy: Secret | None = None  # overrides [network] proxy for Telegram
-    # False: this process only sends (job results); another one polls or serves the webhook.
-    receive: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class DiscordConfig:
-    token: Secret
-    api_base_url: str | None = None
-    gateway_url: str | None = None
-    guild_ids: tuple[int, ...] = ()
-    thread_per_conversation: bool = False  # /chat and mentions in a channel open a thread
-    proxy: Secret | None = None  # overrides [network] proxy for Discord (REST and gateway)
-    # False: REST only (sends job results), no gateway connection and so no events.
-    receive: bool = True
-    # The gateway shards this process runs (AutoShardedClient); None: unsharded, unless
-    # shard_count alone is set (then all of 0..shard_count-1 run here).
-    shard_ids: tuple[int, ...] | None = None
-    shard_count: int | None = None
-
-    @property
-    def sharded(self) -> bool:
-        return self.shard_count is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,8 +256,8 @@ def parse_config(raw: Mapping[str, object], env: Mapping[str, str]) -> AppConfig
             problems.append(f"{name}: unknown section")
 
     relay = _relay(SectionReader.of(raw, "relay", problems, env, required=True))
-    telegram = _telegram(SectionReader.of(raw, "telegram", problems, env))
-    discord = _discord(SectionReader.of(raw, "discord", problems, env))
+    telegram = read_telegram(SectionReader.of(raw, "telegram", problems, env))
+    discord = read_discord(SectionReader.of(raw, "discord", problems, env))
     storage = _storage(SectionReader.of(raw, "storage", problems, env))
     models = _models(SectionReader.of(raw, "models", problems, env))
     bot = _bot(SectionReader.of(raw, "bot", problems, env))
@@ -355,7 +296,7 @@ def _relay(s: SectionReader) -> RelayConfig | None:
     mj_mode = s.choice("mj_mode", "fast", MJ_MODES)
     notify_url = s.optional_url("notify_url")
     notify_listen = s.host_port("notify_listen", None)
-    proxy = _proxy(s)
+    proxy = s.proxy()
     if (notify_url is None) != (notify_listen is None):
         s.problem("notify_url", "notify_url and notify_listen go together: set both or neither")
     max_response_mb = s.number("max_response_mb", 16.0, minimum=0.1, maximum=2048)
@@ -379,83 +320,6 @@ def _relay(s: SectionReader) -> RelayConfig | None:
         max_response_mb=max_response_mb,
         media_hosts=tuple(m.lower() for m in media_hosts),
     )
-
-
-def _telegram(s: SectionReader) -> TelegramConfig | None:
-    if not s.present:
-        return None
-    token = s.secret("token")
-    base_url = s.url("base_url", "https://api.telegram.org/bot")
-    base_file_url = s.url("base_file_url", "https://api.telegram.org/file/bot")
-    poll_timeout_s = s.number("poll_timeout_s", 10.0, minimum=0.0, maximum=600.0)
-    webhook_url = s.optional_url("webhook_url", schemes=("https",))
-    listen = s.host_port("webhook_listen", ("127.0.0.1", 8443))
-    webhook_path = s.string("webhook_path", "/telegram") or "/telegram"
-    if not webhook_path.startswith("/"):
-        s.problem("webhook_path", "must start with /")
-    webhook_secret = s.optional_secret("webhook_secret")
-    proxy = _proxy(s)
-    receive = s.boolean("receive", True)
-    s.finish()
-    if token is None or base_url is None or base_file_url is None:
-        return None
-    return TelegramConfig(
-        token=Secret(token),
-        base_url=base_url,
-        base_file_url=base_file_url,
-        poll_timeout_s=poll_timeout_s,
-        webhook_url=webhook_url,
-        webhook_listen_host=listen[0],
-        webhook_listen_port=listen[1],
-        webhook_path=webhook_path,
-        webhook_secret=Secret(webhook_secret) if webhook_secret else None,
-        proxy=proxy,
-        receive=receive,
-    )
-
-
-def _discord(s: SectionReader) -> DiscordConfig | None:
-    if not s.present:
-        return None
-    token = s.secret("token")
-    api_base_url = s.optional_url("api_base_url")
-    gateway_url = s.optional_url("gateway_url", schemes=("ws", "wss"))
-    guild_ids = s.int_list("guild_ids")
-    thread_per_conversation = s.boolean("thread_per_conversation", False)
-    proxy = _proxy(s)
-    receive = s.boolean("receive", True)
-    shard_ids, shard_count = _shards(s, receive)
-    s.finish()
-    if token is None:
-        return None
-    return DiscordConfig(
-        token=Secret(token),
-        api_base_url=api_base_url,
-        gateway_url=gateway_url,
-        guild_ids=guild_ids,
-        thread_per_conversation=thread_per_conversation,
-        proxy=proxy,
-        receive=receive,
-        shard_ids=shard_ids,
-        shard_count=shard_count,
-    )
-
-
-def _shards(s: SectionReader, receive: bool) -> tuple[tuple[int, ...] | None, int | None]:
-    """``shard_ids`` and ``shard_count``: which gateway shards this process runs."""
-    count = int(s.number("shard_count", 0, minimum=1, maximum=100_000)) or None
-    ids = s.int_list("shard_ids", minimum=0, non_empty=True) if s.given("shard_ids") else None
-    if ids is not None and count is None:
-        s.problem("shard_ids", "needs shard_count, the number of shards of the whole bot")
-        return None, None
-    if ids and count is not None:
-        if any(shard >= count for shard in ids):
-            s.problem("shard_ids", f"shards are numbered 0 to {count - 1} (shard_count - 1)")
-        elif len(set(ids)) != len(ids):
-            s.problem("shard_ids", "names a shard twice")
-    if count is not None and not receive:
-        s.problem("shard_count", "shards only apply to a process that receives (receive = true)")
-    return (tuple(sorted(ids)) if ids else None), count
 
 
 _POSTGRES_SCHEMES: Final = ("postgresql", "postgres")
@@ -538,22 +402,8 @@ def _logging(s: SectionReader) -> LoggingConfig:
     return LoggingConfig(level=level, format=format_)
 
 
-def _proxy(s: SectionReader) -> Secret | None:
-    """``proxy`` (or ``proxy_env``): an http(s):// or socks5:// URL, maybe with credentials."""
-    value = s.optional_secret("proxy")
-    if value is None:
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in PROXY_SCHEMES or not parts.hostname:
-        # The value may carry a password: the problem names the key, never the value.
-        s.problem("proxy", "must be a URL starting with "
-                  + ", ".join(f"{scheme}://" for scheme in PROXY_SCHEMES))
-        return None
-    return Secret(value)
-
-
 def _network(s: SectionReader) -> NetworkConfig:
-    proxy = _proxy(s)
+    proxy = s.proxy()
     trust_env = s.boolean("trust_env", False)
     s.finish()
     return NetworkConfig(proxy=proxy, trust_env=trust_env)

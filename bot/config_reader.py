@@ -13,6 +13,30 @@ from typing import Final, overload
 from urllib.parse import urlsplit
 
 _MISSING: Final = object()
+PROXY_SCHEMES: Final = ("http", "https", "socks5", "socks5h", "socks4")
+
+
+class Secret:
+    """A secret string that never shows itself in ``repr``/``str`` or logs."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
 
 
 class ConfigError(Exception):
@@ -152,6 +176,19 @@ class SectionReader:
             self._seen.update((key, f"{key}_env"))
             return None
         return self.secret(key)
+
+    def proxy(self) -> Secret | None:
+        """``proxy`` (or ``proxy_env``): an http(s):// or socks5:// URL, maybe with credentials."""
+        value = self.optional_secret("proxy")
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in PROXY_SCHEMES or not parts.hostname:
+            # The value may carry a password: the problem names the key, never the value.
+            self.problem("proxy", "must be a URL starting with "
+                      + ", ".join(f"{scheme}://" for scheme in PROXY_SCHEMES))
+            return None
+        return Secret(value)
 
     @overload
     def host_port(self, key: str, default: tuple[str, int]) -> tuple[str, int]: ...

@@ -24,6 +24,7 @@ LAYERS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
             "bot.config",
             "bot.config_reader",
             "bot.config_community",
+            "bot.config_platforms",
             "bot.log",
             "bot.proxy",
             "bot.metrics",

@@ -96,8 +96,3 @@ def client_session(proxy: str | None, **connector_kwargs: Any) -> aiohttp.Client
         return aiohttp.ClientSession(connector=socks_connector(proxy, **connector_kwargs))
     connector = aiohttp.TCPConnector(**connector_kwargs)
     return aiohttp.ClientSession(connector=connector, proxy=proxy)
-
-
-def proxy_host(proxy: str | None) -> str | None:
-    """The proxy's host name, which the egress policy must let the bot connect to."""
-    return urlsplit(proxy).hostname if proxy else None

@@ -342,9 +342,6 @@ class PendingStore(Protocol):
         An expired one is removed too, and returned only with ``include_expired`` (marked
         ``expired``, so a late answer can be told its question expired)."""
 
-    async def purge_expired_pending(self) -> int:
-        """Delete expired pending inputs; returns how many."""
-
 
 class UsageStore(Protocol):
     """The usage ledger: one entry per billable request."""

@@ -96,7 +96,6 @@ class ComposedStore:
         self.put_pending = pending.put_pending
         self.get_pending = pending.get_pending
         self.pop_pending = pending.pop_pending
-        self.purge_expired_pending = pending.purge_expired_pending
 
         self.record_usage = usage.record_usage
         self.usage_summary = usage.usage_summary

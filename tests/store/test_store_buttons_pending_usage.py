@@ -126,7 +126,7 @@ async def test_concurrent_pops_from_two_processes_deliver_once(open_store: OpenS
         assert [p.payload for p in taken if p is not None] == [n]
 
 
-async def test_expired_pending_inputs_are_ignored_and_purged(
+async def test_expired_pending_inputs_are_ignored_and_a_pop_removes_them(
     store: Store, advance: Callable[[float], None]
 ) -> None:
     await store.put_pending("telegram", "c", "old", kind="k", ttl_s=30)
@@ -136,8 +136,8 @@ async def test_expired_pending_inputs_are_ignored_and_purged(
 
     assert await store.get_pending("telegram", "c", "old") is None
     assert await store.pop_pending("telegram", "c", "popped") is None
-    assert await store.purge_expired_pending() == 1
-    assert await store.purge_expired_pending() == 0
+    assert await store.get_pending("telegram", "c", "old", include_expired=True) is not None
+    assert await store.get_pending("telegram", "c", "popped", include_expired=True) is None
     assert await store.get_pending("telegram", "c", "fresh") is not None
 
 

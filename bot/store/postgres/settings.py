@@ -107,11 +107,6 @@ class PgPending:
             return None
         return rows.pending(row, expired=bool(row["stale"]))
 
-    async def purge_expired_pending(self) -> int:
-        return await self._db.execute(
-            f"DELETE FROM pending_inputs WHERE expires_at <= {now_sql(1)}", (self._db.now(),)
-        )
-
 
 class PgUsage:
     def __init__(self, db: PgDatabase) -> None:

@@ -114,11 +114,6 @@ class SqlitePending:
             return None
         return rows.pending(row, expired=expired)
 
-    async def purge_expired_pending(self) -> int:
-        return await self._db.execute(
-            "DELETE FROM pending_inputs WHERE expires_at <= ?", (self._clock(),)
-        )
-
 
 class SqliteUsage:
     def __init__(self, db: Database, clock: Clock) -> None:

@@ -12,6 +12,7 @@ from tests.discord.conftest import Running
 from tests.discord.test_buttons import buttons_of
 from tests.fakes.clock import Jobs
 from tests.fakes.discord_api import FakeDiscord, LocalFile
+from tests.fakes.discord_records import InteractionState
 
 pytestmark = pytest.mark.sim(steps=2)
 
@@ -77,7 +78,8 @@ async def test_pressing_u1_upscales(bot: Running, jobs: Jobs, sim: SimRelay) -> 
     assert "Custom Zoom" in " ".join(buttons_of(results[-1]))
 
 
-async def test_custom_zoom_opens_a_prefilled_modal(bot: Running, jobs: Jobs, sim: SimRelay) -> None:
+async def press_custom_zoom(bot: Running, jobs: Jobs) -> InteractionState:
+    """Imagine, upscale, press Custom Zoom; the press, which answered with a modal."""
     fake = bot.fake
     grid = await imagine(bot, jobs, "a lighthouse")
     pressed = await fake.click(grid["id"], buttons_of(grid)["U1"]["custom_id"])
@@ -88,7 +90,14 @@ async def test_custom_zoom_opens_a_prefilled_modal(bot: Running, jobs: Jobs, sim
     zoom = next(b for label, b in buttons_of(upscaled).items() if "Custom Zoom" in label)
     zooming = await fake.click(upscaled["id"], zoom["custom_id"])
     [shown] = await fake.wait_for("POST", f"/interactions/{zooming.id}/*/callback")
-    assert shown.json["type"] == 9  # a modal, the first answer to the press
+    assert shown.json["type"] == 9
+    return zooming
+
+
+async def test_custom_zoom_opens_a_prefilled_modal(bot: Running, jobs: Jobs, sim: SimRelay) -> None:
+    fake = bot.fake
+    zooming = await press_custom_zoom(bot, jobs)  # asserts the press was answered with a modal
+    [shown] = await fake.wait_for("POST", f"/interactions/{zooming.id}/*/callback")
     field = _modal_inputs(shown.json["data"])[0]
     assert "a lighthouse" in field["value"] and "--zoom" in field["value"]
     submitted = await fake.submit_modal(zooming, ["a lighthouse at dusk --zoom 2"])

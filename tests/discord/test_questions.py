@@ -15,10 +15,9 @@ from bot.config import AppConfig
 from bot.sim import SimRelay
 from tests.discord.conftest import Running
 from tests.discord.test_buttons import buttons_of
-from tests.discord.test_jobs import _modal_inputs, bot_messages, imagine, with_files
+from tests.discord.test_jobs import _modal_inputs, bot_messages, press_custom_zoom, with_files
 from tests.fakes.clock import Jobs, JumpingClock, start_app
 from tests.fakes.discord_api import FakeDiscord
-from tests.fakes.discord_records import InteractionState
 
 pytestmark = pytest.mark.sim(steps=2)
 
@@ -40,22 +39,6 @@ async def start(config: AppConfig, dc: FakeDiscord, clock: JumpingClock) -> Asyn
     yield begin
     if running:
         await running[-1].app.stop()
-
-
-async def press_custom_zoom(bot: Running, jobs: Jobs) -> InteractionState:
-    """Imagine, upscale, press Custom Zoom; the press, which answered with a modal."""
-    fake = bot.fake
-    grid = await imagine(bot, jobs, "a lighthouse")
-    pressed = await fake.click(grid["id"], buttons_of(grid)["U1"]["custom_id"])
-    await fake.wait_for("POST", f"/webhooks/*/{pressed.token}")
-    for _ in range(3):
-        await jobs.tick()
-    upscaled = with_files(fake)[-1]
-    zoom = next(b for label, b in buttons_of(upscaled).items() if "Custom Zoom" in label)
-    zooming = await fake.click(upscaled["id"], zoom["custom_id"])
-    [shown] = await fake.wait_for("POST", f"/interactions/{zooming.id}/*/callback")
-    assert shown.json["type"] == 9
-    return zooming
 
 
 async def job_stored(bot: Running) -> None:

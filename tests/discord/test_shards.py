@@ -19,7 +19,7 @@ from bot.app import App
 from bot.config import AppConfig
 from bot.sim import SimRelay
 from tests.discord.conftest import Running
-from tests.discord.test_questions import press_custom_zoom
+from tests.discord.test_jobs import press_custom_zoom
 from tests.fakes.clock import Jobs, JumpingClock, start_app
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_records import shown_text

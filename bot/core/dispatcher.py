@@ -316,7 +316,7 @@ class Dispatcher:
         key = (answer.chat.platform, question_scope(answer.chat), answer.user.id)
         try:
             pending = await store.get_pending(*key, include_expired=True)
-        except Exception:
+        except Exception:  # a store failure must not swallow the text: it is handled as usual
             log.warning("could not read pending questions", exc_info=True)
             return False
         route = self._questions.get(pending.kind) if pending is not None else None

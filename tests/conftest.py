@@ -139,9 +139,16 @@ class RunningApp(Protocol):
     def clock(self) -> JumpingClock: ...
 
 
+# The running bot of each platform's test folder, whose tracker ``jobs`` ticks.
+_RUNNING_APP_FIXTURE = {"telegram": "tgbot", "discord": "dcbot"}
+
+
 @pytest.fixture
-def jobs(bot: RunningApp) -> Jobs:
+def jobs(request: pytest.FixtureRequest) -> Jobs:
     """The running app's job tracker, ticked by the test on virtual time (its loop is not
     started: with virtual time it would spin through its naps)."""
-    assert bot.app.tracker is not None
-    return Jobs(bot.app.tracker, bot.clock)
+    name = _RUNNING_APP_FIXTURE.get(request.path.parent.name)
+    assert name is not None, f"jobs: no running bot fixture for {request.path.parent.name}"
+    running: RunningApp = request.getfixturevalue(name)
+    assert running.app.tracker is not None
+    return Jobs(running.app.tracker, running.clock)

@@ -124,7 +124,7 @@ class Bot:
 
 
 @pytest.fixture
-def bot(sim: SimRelay, tmp_path: Path) -> Bot:
+def console(sim: SimRelay, tmp_path: Path) -> Bot:
     return Bot(sim, tmp_path)
 
 

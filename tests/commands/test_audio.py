@@ -19,42 +19,42 @@ def write(tmp_path: Path, name: str, data: bytes) -> Path:
     return path
 
 
-async def test_transcribe_a_voice_message(bot: Bot, tmp_path: Path) -> None:
+async def test_transcribe_a_voice_message(console: Bot, tmp_path: Path) -> None:
     voice = write(tmp_path, "note.ogg", make_ogg_opus())
-    out = await bot.run(f"/transcribe file:{voice}")
+    out = await console.run(f"/transcribe file:{voice}")
     size = voice.stat().st_size
     assert out.texts() == [
         t("transcribe.result", text=f"(simulated) transcript of note.ogg, {size} bytes")
     ]
-    [request] = bot.sim.requests_to(TRANSCRIBE)
+    [request] = console.sim.requests_to(TRANSCRIBE)
     assert request.form["model"] == "whisper-1"
     assert request.files["file"] == ("note.ogg", "audio/ogg", size)
-    assert await bot.usage() == {"transcription": (1, 1)}
+    assert await console.usage() == {"transcription": (1, 1)}
 
 
-async def test_translate_an_mp3_file(bot: Bot, tmp_path: Path) -> None:
+async def test_translate_an_mp3_file(console: Bot, tmp_path: Path) -> None:
     song = write(tmp_path, "talk.mp3", make_mp3())
-    out = await bot.run(f"/translate file:{song}")
+    out = await console.run(f"/translate file:{song}")
     size = song.stat().st_size
     assert out.texts() == [
         t("translate.result", text=f"(simulated) English translation of talk.mp3, {size} bytes")
     ]
-    assert bot.sim.requests_to(TRANSLATE)[0].files["file"][1] == "audio/mpeg"
-    assert await bot.usage() == {"translation": (1, 1)}
+    assert console.sim.requests_to(TRANSLATE)[0].files["file"][1] == "audio/mpeg"
+    assert await console.usage() == {"translation": (1, 1)}
 
 
 async def test_a_name_whisper_would_not_decode_gets_the_sniffed_extension(
-    bot: Bot, tmp_path: Path
+    console: Bot, tmp_path: Path
 ) -> None:
     voice = write(tmp_path, "voice.oga", make_ogg_opus())
-    await bot.run(f"/transcribe file:{voice}")
-    assert bot.sim.requests_to(TRANSCRIBE)[0].files["file"][0] == "voice.ogg"
+    await console.run(f"/transcribe file:{voice}")
+    assert console.sim.requests_to(TRANSCRIBE)[0].files["file"][0] == "voice.ogg"
 
 
-async def test_wrong_type_missing_and_empty_files_are_refused(bot: Bot, tmp_path: Path) -> None:
+async def test_wrong_type_missing_and_empty_files_are_refused(console: Bot, tmp_path: Path) -> None:
     picture = write(tmp_path, "cat.png", make_png(4, 4))
     empty = write(tmp_path, "empty.mp3", b"")
-    out = await bot.run(
+    out = await console.run(
         f"/transcribe file:{picture}", "/translate", f"/transcribe file:{empty}"
     )
     assert out.texts() == [
@@ -63,37 +63,39 @@ async def test_wrong_type_missing_and_empty_files_are_refused(bot: Bot, tmp_path
         t("input.attachment_missing", option="audio", what="voice, audio or video"),
         t("audio.empty", filename="empty.mp3"),
     ]
-    assert bot.sim.requests_to(TRANSCRIBE) == bot.sim.requests_to(TRANSLATE) == []
+    assert console.sim.requests_to(TRANSCRIBE) == console.sim.requests_to(TRANSLATE) == []
 
 
-async def test_over_the_relay_limit_is_refused_without_reading(bot: Bot, tmp_path: Path) -> None:
+async def test_over_the_relay_limit_is_refused_without_reading(
+    console: Bot, tmp_path: Path
+) -> None:
     huge = tmp_path / "long.mp3"
     with huge.open("wb") as handle:  # sparse: 26 MB on paper, nothing on disk
         handle.write(make_mp3())
         handle.truncate(26 * 1024 * 1024)
-    bot.bot_options["max_download_mb"] = 100.0
-    out = await bot.run(f"/transcribe file:{huge}")
+    console.bot_options["max_download_mb"] = 100.0
+    out = await console.run(f"/transcribe file:{huge}")
     assert out.texts() == [
         t("input.attachment_too_large", filename="long.mp3", size="26 MB", limit="25 MB")
     ]
-    assert bot.sim.requests_to(TRANSCRIBE) == []
+    assert console.sim.requests_to(TRANSCRIBE) == []
 
 
-async def test_over_the_platform_download_limit_is_refused(bot: Bot, tmp_path: Path) -> None:
+async def test_over_the_platform_download_limit_is_refused(console: Bot, tmp_path: Path) -> None:
     song = write(tmp_path, "talk.mp3", make_mp3(frames=200))
-    bot.bot_options["max_download_mb"] = 0.01  # about 10 KB
-    out = await bot.run(f"/translate file:{song}")
+    console.bot_options["max_download_mb"] = 0.01  # about 10 KB
+    out = await console.run(f"/translate file:{song}")
     [text] = out.texts()
     assert text.startswith("talk.mp3 is too large") and "10.2 KB" in text
-    assert bot.sim.requests_to(TRANSLATE) == []
+    assert console.sim.requests_to(TRANSLATE) == []
 
 
-async def test_relay_errors(bot: Bot, tmp_path: Path) -> None:
+async def test_relay_errors(console: Bot, tmp_path: Path) -> None:
     voice = write(tmp_path, "note.ogg", make_ogg_opus())
-    bot.sim.add_fault(Fault("POST", TRANSCRIBE, status=429, headers={"Retry-After": "5"}))
-    limited = await bot.run(f"/transcribe file:{voice}")
-    bot.sim.add_fault(Fault("POST", TRANSLATE, status=503))
-    no_channel = await bot.run(f"/translate file:{voice}")
+    console.sim.add_fault(Fault("POST", TRANSCRIBE, status=429, headers={"Retry-After": "5"}))
+    limited = await console.run(f"/transcribe file:{voice}")
+    console.sim.add_fault(Fault("POST", TRANSLATE, status=503))
+    no_channel = await console.run(f"/translate file:{voice}")
     assert limited.texts() == [t("error.rate_limited_retry", seconds=5)]
     assert no_channel.texts() == [t("error.no_channel")]
-    assert await bot.usage() == {}
+    assert await console.usage() == {}

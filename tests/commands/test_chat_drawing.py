@@ -52,8 +52,8 @@ def chat_answer(content: str) -> dict[str, Any]:
     }
 
 
-def picture_url(bot: Bot, name: str) -> str:
-    return f"{bot.sim.base_url}/sim/media/image/3366cc/{name}.png?w=64&h=64"
+def picture_url(console: Bot, name: str) -> str:
+    return f"{console.sim.base_url}/sim/media/image/3366cc/{name}.png?w=64&h=64"
 
 
 @pytest.mark.parametrize(
@@ -87,14 +87,14 @@ async def test_the_answer_is_edited_as_it_streams_before_the_picture_arrives(
 
 
 async def test_a_relay_silent_longer_than_the_timeout_gets_the_timeout_message(
-    bot: Bot,
+    console: Bot,
 ) -> None:
-    bot.relay_options = {"timeout_s": 0.2}
-    bot.sim.add_fault(Fault("POST", CHAT, delay_s=1.0, passthrough=True))
-    out = await bot.run("/sd a slow cat")
+    console.relay_options = {"timeout_s": 0.2}
+    console.sim.add_fault(Fault("POST", CHAT, delay_s=1.0, passthrough=True))
+    out = await console.run("/sd a slow cat")
     assert out.texts() == [t("error.timeout")]
     assert out.attachments() == []
-    assert await bot.usage() == {}
+    assert await console.usage() == {}
 
 
 async def test_silence_between_chunks_is_what_times_out(tmp_path: Path) -> None:
@@ -104,36 +104,36 @@ async def test_silence_between_chunks_is_what_times_out(tmp_path: Path) -> None:
     assert out.texts() == [t("error.timeout")]
 
 
-async def test_a_relay_that_ignores_stream_still_delivers_text_and_picture(bot: Bot) -> None:
-    url = picture_url(bot, "plain")
+async def test_a_relay_that_ignores_stream_still_delivers_text_and_picture(console: Bot) -> None:
+    url = picture_url(console, "plain")
     content = f"Here you go.\n\n![picture]({url})\n\nEnjoy!"
-    bot.sim.add_fault(Fault("POST", CHAT, status=200, json_body=chat_answer(content)))
-    out = await bot.run("/sd a plain picture")
+    console.sim.add_fault(Fault("POST", CHAT, status=200, json_body=chat_answer(content)))
+    out = await console.run("/sd a plain picture")
     answer, picture = out.messages()
     assert answer["text"] == "Here you go.\n\nEnjoy!"
     assert [a["kind"] for a in picture["attachments"]] == ["image"]
-    assert await bot.usage() == {"image": (1, 1)}
+    assert await console.usage() == {"image": (1, 1)}
 
 
-async def test_an_answer_that_is_only_a_picture_says_so(bot: Bot) -> None:
-    content = f"![]({picture_url(bot, 'bare')})"
-    bot.sim.add_fault(Fault("POST", CHAT, status=200, json_body=chat_answer(content)))
-    out = await bot.run("/sd just the picture")
+async def test_an_answer_that_is_only_a_picture_says_so(console: Bot) -> None:
+    content = f"![]({picture_url(console, 'bare')})"
+    console.sim.add_fault(Fault("POST", CHAT, status=200, json_body=chat_answer(content)))
+    out = await console.run("/sd just the picture")
     answer, picture = out.messages()
     assert answer["text"] == t("draw.ready")
     assert len(picture["attachments"]) == 1
 
 
-async def test_an_answer_without_a_picture_says_to_rephrase(bot: Bot) -> None:
+async def test_an_answer_without_a_picture_says_to_rephrase(console: Bot) -> None:
     content = "I cannot draw that, but [here is a guide](https://example.org/guide).\n\n"
-    bot.sim.add_fault(Fault("POST", CHAT, status=200, json_body=chat_answer(content)))
-    out = await bot.run("/draw something odd")
+    console.sim.add_fault(Fault("POST", CHAT, status=200, json_body=chat_answer(content)))
+    out = await console.run("/draw something odd")
     assert out.texts() == [f"{content}{t('images.none')}"]  # one blank line, not two
 
 
-async def test_a_stream_cut_after_the_link_still_delivers_the_picture(bot: Bot) -> None:
-    bot.sim.add_fault(Fault("POST", CHAT, truncate=True))
-    out = await bot.run("/sd a cat drawn in a great many careful little strokes of colour")
+async def test_a_stream_cut_after_the_link_still_delivers_the_picture(console: Bot) -> None:
+    console.sim.add_fault(Fault("POST", CHAT, truncate=True))
+    out = await console.run("/sd a cat drawn in a great many careful little strokes of colour")
     answer, picture = out.messages()
     assert answer["text"].endswith(t("stream.interrupted", reason=t("error.connection")))
     assert "![" not in answer["text"]

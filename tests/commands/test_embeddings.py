@@ -18,9 +18,9 @@ MODEL = "text-embedding-3-small"
 SHOWN_MODEL = f"{MODEL} (simulated)"  # the simulator's answers say they are made up
 
 
-async def test_embed_shows_a_summary_and_attaches_the_whole_vector(bot: Bot) -> None:
-    out = await bot.run("/embed hello world")
-    assert body_of(bot.sim, PATH)["input"] == "hello world"
+async def test_embed_shows_a_summary_and_attaches_the_whole_vector(console: Bot) -> None:
+    out = await console.run("/embed hello world")
+    assert body_of(console.sim, PATH)["input"] == "hello world"
     [message] = out.messages()
     expected = embedding_vector(MODEL, "hello world", 1536)
     assert f"Embedding by {SHOWN_MODEL}" in message["text"]
@@ -32,39 +32,39 @@ async def test_embed_shows_a_summary_and_attaches_the_whole_vector(bot: Bot) -> 
     document = json.loads(await file_bytes(attachment["path"]))
     assert document["dimensions"] == 1536 and document["input"] == "hello world"
     assert document["embedding"] == pytest.approx(expected)
-    count, units = (await bot.usage())["embedding"]
+    count, units = (await console.usage())["embedding"]
     assert count == 1 and units >= 1
 
 
-async def test_similar_makes_one_request_with_both_texts(bot: Bot) -> None:
-    out = await bot.run("/similar a small cat | a kitten")
-    [request] = bot.sim.requests_to(PATH)
+async def test_similar_makes_one_request_with_both_texts(console: Bot) -> None:
+    out = await console.run("/similar a small cat | a kitten")
+    [request] = console.sim.requests_to(PATH)
     assert request.json["input"] == ["a small cat", "a kitten"]
     score = cosine_similarity(embedding_vector(MODEL, "a small cat", 1536),
                               embedding_vector(MODEL, "a kitten", 1536))
     assert out.texts() == [t("similar.result", score=f"{score:.4f}", model=SHOWN_MODEL)]
 
 
-async def test_the_same_text_twice_is_perfectly_similar(bot: Bot) -> None:
-    out = await bot.run("/similar same | same")
+async def test_the_same_text_twice_is_perfectly_similar(console: Bot) -> None:
+    out = await console.run("/similar same | same")
     assert out.texts() == [t("similar.result", score="1.0000", model=SHOWN_MODEL)]
 
 
-async def test_input_checks(bot: Bot) -> None:
-    out = await bot.run("/embed", "/similar just one text", "/similar a |   ")
+async def test_input_checks(console: Bot) -> None:
+    out = await console.run("/embed", "/similar just one text", "/similar a |   ")
     assert out.texts()[0] == t("input.missing", option="text", usage="/embed <text>")
     assert out.texts()[1] == t("input.no_split", usage="/similar <a> | <b>")
     assert out.texts()[2].startswith(t("input.empty", option="b", usage="").strip())
-    assert bot.sim.requests_to(PATH) == []
+    assert console.sim.requests_to(PATH) == []
 
 
-async def test_relay_errors(bot: Bot) -> None:
-    bot.sim.add_fault(Fault("POST", PATH, status=503))
-    no_channel = await bot.run("/embed x")
-    bot.sim.add_fault(Fault("POST", PATH, status=429, headers={"Retry-After": "3"}))
-    limited = await bot.run("/similar x | y")
-    bot.sim.add_fault(Fault("POST", PATH, status=200, json_body={"object": "list", "data": []}))
-    empty = await bot.run("/embed x")
+async def test_relay_errors(console: Bot) -> None:
+    console.sim.add_fault(Fault("POST", PATH, status=503))
+    no_channel = await console.run("/embed x")
+    console.sim.add_fault(Fault("POST", PATH, status=429, headers={"Retry-After": "3"}))
+    limited = await console.run("/similar x | y")
+    console.sim.add_fault(Fault("POST", PATH, status=200, json_body={"object": "list", "data": []}))
+    empty = await console.run("/embed x")
     assert no_channel.texts() == [t("error.no_channel")]
     assert limited.texts() == [t("error.rate_limited_retry", seconds=3)]
     assert empty.texts() == [t("error.decode")]

@@ -33,30 +33,30 @@ async def _fail_next_history_writes(database: Path, fail: int) -> None:
     await asyncio.to_thread(install)
 
 
-async def _history(bot: Bot) -> list[tuple[str, str]]:
-    async with bot.store() as store:
+async def _history(console: Bot) -> list[tuple[str, str]]:
+    async with console.store() as store:
         conversation = await store.active_conversation(PLATFORM, "console", "")
         return [(m.role, m.content) for m in await store.history(conversation.id, 100_000)]
 
 
-async def test_one_failed_history_write_is_retried_and_the_turn_remembered(bot: Bot) -> None:
-    await bot.run("/reset")  # creates the database
-    await _fail_next_history_writes(bot.db_path, 1)
-    out = await bot.run("/chat hello there")
+async def test_one_failed_history_write_is_retried_and_the_turn_remembered(console: Bot) -> None:
+    await console.run("/reset")  # creates the database
+    await _fail_next_history_writes(console.db_path, 1)
+    out = await console.run("/chat hello there")
     shown = "\n".join(out.texts())
     assert "reply #1 to: hello there" in shown
     assert NOTE not in shown and "Something went wrong" not in shown
-    assert [role for role, _ in await _history(bot)] == ["user", "assistant"]
+    assert [role for role, _ in await _history(console)] == ["user", "assistant"]
 
 
 async def test_a_history_write_that_keeps_failing_leaves_the_answer_and_a_note(
-    bot: Bot,
+    console: Bot,
 ) -> None:
-    await bot.run("/reset")
-    await _fail_next_history_writes(bot.db_path, 2)
-    out = await bot.run("/chat hello there")
+    await console.run("/reset")
+    await _fail_next_history_writes(console.db_path, 2)
+    out = await console.run("/chat hello there")
     texts = out.texts()
     assert "reply #1 to: hello there" in texts[0]  # the answer, intact
     assert NOTE in texts[-1]
     assert not any("Something went wrong" in text for text in texts)
-    assert await _history(bot) == []
+    assert await _history(console) == []

@@ -21,9 +21,9 @@ async def png_size(path: str) -> tuple[int, int]:
     return width, height
 
 
-async def test_dalle_sends_the_image_as_a_file_with_the_revised_prompt(bot: Bot) -> None:
-    out = await bot.run("/dalle a red fox size=1792x1024 quality=HD style=natural")
-    body = body_of(bot.sim, DALLE)
+async def test_dalle_sends_the_image_as_a_file_with_the_revised_prompt(console: Bot) -> None:
+    out = await console.run("/dalle a red fox size=1792x1024 quality=HD style=natural")
+    body = body_of(console.sim, DALLE)
     assert body["model"] == "dall-e-3"
     assert (body["size"], body["quality"], body["style"]) == ("1792x1024", "hd", "natural")
     [message] = out.messages()
@@ -33,28 +33,28 @@ async def test_dalle_sends_the_image_as_a_file_with_the_revised_prompt(bot: Bot)
     width, height = await png_size(attachment["path"])
     assert width > height  # the wide format really arrived
     assert "http" not in message["text"]
-    assert await bot.usage() == {"image": (1, 1)}
+    assert await console.usage() == {"image": (1, 1)}
 
 
-async def test_dalle_size_defaults_to_the_users_setting(bot: Bot) -> None:
-    await bot.set_setting("dalle_size", "1024x1792")
-    out = await bot.run("/dalle a tall tower")
-    assert body_of(bot.sim, DALLE)["size"] == "1024x1792"
+async def test_dalle_size_defaults_to_the_users_setting(console: Bot) -> None:
+    await console.set_setting("dalle_size", "1024x1792")
+    out = await console.run("/dalle a tall tower")
+    assert body_of(console.sim, DALLE)["size"] == "1024x1792"
     width, height = await png_size(out.attachments()[0]["path"])
     assert height > width
 
 
-async def test_dalle_keeps_the_link_when_the_download_fails(bot: Bot) -> None:
-    bot.sim.add_fault(Fault("GET", MEDIA, status=404, times=None))
-    out = await bot.run("/dalle a lost picture")
+async def test_dalle_keeps_the_link_when_the_download_fails(console: Bot) -> None:
+    console.sim.add_fault(Fault("GET", MEDIA, status=404, times=None))
+    out = await console.run("/dalle a lost picture")
     [message] = out.messages()
     assert message["attachments"] == []
-    assert f"{bot.sim.base_url}/sim/media/image/" in message["text"]
+    assert f"{console.sim.base_url}/sim/media/image/" in message["text"]
     assert t("images.links", links="").strip() in message["text"]
 
 
-async def test_dalle_input_checks(bot: Bot) -> None:
-    out = await bot.run(
+async def test_dalle_input_checks(console: Bot) -> None:
+    out = await console.run(
         "/dalle", "/dalle   ", "/dalle a fox size=800x600", "/dalle a fox style=ugly"
     )
     assert out.texts() == [
@@ -64,24 +64,24 @@ async def test_dalle_input_checks(bot: Bot) -> None:
           allowed="1024x1024, 1792x1024, 1024x1792"),
         t("input.unknown_choice", option="style", value="ugly", allowed="vivid, natural"),
     ]
-    assert bot.sim.requests_to(DALLE) == []
+    assert console.sim.requests_to(DALLE) == []
 
 
-async def test_dalle_relay_errors_get_specific_messages(bot: Bot) -> None:
-    policy = await bot.run("/dalle a [policy] picture")
-    bot.sim.add_fault(Fault("POST", DALLE, status=429, headers={"Retry-After": "12"}))
-    limited = await bot.run("/dalle a fox")
-    bot.sim.add_fault(Fault("POST", DALLE, status=503))
-    no_channel = await bot.run("/dalle a fox")
+async def test_dalle_relay_errors_get_specific_messages(console: Bot) -> None:
+    policy = await console.run("/dalle a [policy] picture")
+    console.sim.add_fault(Fault("POST", DALLE, status=429, headers={"Retry-After": "12"}))
+    limited = await console.run("/dalle a fox")
+    console.sim.add_fault(Fault("POST", DALLE, status=503))
+    no_channel = await console.run("/dalle a fox")
     assert policy.texts() == [t("error.content_policy")]
     assert limited.texts() == [t("error.rate_limited_retry", seconds=12)]
     assert no_channel.texts() == [t("error.no_channel")]
-    assert await bot.usage() == {}
+    assert await console.usage() == {}
 
 
-async def test_sd_turns_the_markdown_image_into_an_attachment(bot: Bot) -> None:
-    out = await bot.run("/sd a blue cat")
-    body = body_of(bot.sim, CHAT)
+async def test_sd_turns_the_markdown_image_into_an_attachment(console: Bot) -> None:
+    out = await console.run("/sd a blue cat")
+    body = body_of(console.sim, CHAT)
     assert body["model"] == "stable-diffusion-api"
     assert body["messages"][-1]["content"] == "a blue cat"
     assert body["stream"] is True
@@ -90,12 +90,12 @@ async def test_sd_turns_the_markdown_image_into_an_attachment(bot: Bot) -> None:
     assert answer["attachments"] == []
     assert [a["kind"] for a in picture["attachments"]] == ["image"]
     assert await png_size(picture["attachments"][0]["path"]) > (0, 0)
-    assert await bot.usage() == {"image": (1, 1)}
+    assert await console.usage() == {"image": (1, 1)}
 
 
-async def test_draw_asks_gpt_4_all_to_draw(bot: Bot) -> None:
-    out = await bot.run("/draw a green dog")
-    body = body_of(bot.sim, CHAT)
+async def test_draw_asks_gpt_4_all_to_draw(console: Bot) -> None:
+    out = await console.run("/draw a green dog")
+    body = body_of(console.sim, CHAT)
     assert body["model"] == "gpt-4-all"
     assert body["messages"][-1]["content"] == t("draw.request", prompt="a green dog")
     answer, picture = out.messages()
@@ -105,19 +105,19 @@ async def test_draw_asks_gpt_4_all_to_draw(bot: Bot) -> None:
     assert [a["kind"] for a in picture["attachments"]] == ["image"]
 
 
-async def test_sd_link_stays_when_download_fails(bot: Bot) -> None:
-    bot.sim.add_fault(Fault("GET", MEDIA, status=500, times=None))
-    out = await bot.run("/sd a fragile picture", "/sd")
+async def test_sd_link_stays_when_download_fails(console: Bot) -> None:
+    console.sim.add_fault(Fault("GET", MEDIA, status=500, times=None))
+    out = await console.run("/sd a fragile picture", "/sd")
     first, missing = out.texts()
     assert out.attachments() == []
     assert first.startswith("(simulated) Stable Diffusion image for: a fragile picture")
     assert t("images.links", links="").strip() in first
-    assert f"{bot.sim.base_url}/sim/media/image/" in first and "![" not in first
+    assert f"{console.sim.base_url}/sim/media/image/" in first and "![" not in first
     assert missing == t("input.missing", option="prompt", usage="/sd <prompt>")
 
 
-async def test_sd_no_channel(bot: Bot) -> None:
-    bot.sim.add_fault(Fault("POST", CHAT, status=503))
-    out = await bot.run("/sd a cat")
+async def test_sd_no_channel(console: Bot) -> None:
+    console.sim.add_fault(Fault("POST", CHAT, status=503))
+    out = await console.run("/sd a cat")
     assert out.texts() == [t("error.no_channel")]
-    assert await bot.usage() == {}
+    assert await console.usage() == {}

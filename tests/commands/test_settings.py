@@ -16,8 +16,8 @@ OVERVIEW_BUTTONS = [
 ]
 
 
-async def test_settings_shows_every_default_with_a_button(bot: Bot) -> None:
-    out = await bot.run("/settings")
+async def test_settings_shows_every_default_with_a_button(console: Bot) -> None:
+    out = await console.run("/settings")
     [message] = out.messages()
     assert message["text"].startswith(t("settings.header"))
     assert t("settings.line", name="TTS voice", value="alloy") in message["text"]
@@ -26,8 +26,8 @@ async def test_settings_shows_every_default_with_a_button(bot: Bot) -> None:
     assert [len(row) for row in message["buttons"]] == [2, 2, 2, 1]
 
 
-async def test_choosing_a_voice_is_stored_and_used_by_tts(bot: Bot) -> None:
-    out = await bot.run("/settings", "!press TTS", "!press nova", "/tts hello")
+async def test_choosing_a_voice_is_stored_and_used_by_tts(console: Bot) -> None:
+    out = await console.run("/settings", "!press TTS", "!press nova", "/tts hello")
     chooser = out.events[1]
     assert chooser["event"] == "edit" and chooser["message_id"] == out.events[0]["message_id"]
     assert chooser["text"] == t("settings.choose", name="TTS voice", value="alloy")
@@ -35,19 +35,19 @@ async def test_choosing_a_voice_is_stored_and_used_by_tts(bot: Bot) -> None:
     assert labels == ["✅ alloy", "echo", "fable", "onyx", "nova", "shimmer", "↩️ Back"]
     overview = out.events[2]
     assert "TTS voice: nova" in [label for row in overview["buttons"] for label in row]
-    assert await bot.settings() == {"voice": "nova"}
-    assert body_of(bot.sim, "/v1/audio/speech")["voice"] == "nova"
+    assert await console.settings() == {"voice": "nova"}
+    assert body_of(console.sim, "/v1/audio/speech")["voice"] == "nova"
 
 
-async def test_back_leaves_the_setting_unchanged(bot: Bot) -> None:
-    out = await bot.run("/settings", "!press Chat model", "!press Back")
+async def test_back_leaves_the_setting_unchanged(console: Bot) -> None:
+    out = await console.run("/settings", "!press Chat model", "!press Back")
     assert out.texts()[0].startswith(t("settings.header"))
     assert out.buttons() == OVERVIEW_BUTTONS
-    assert await bot.settings() == {}
+    assert await console.settings() == {}
 
 
-async def test_short_lists_cycle_on_each_press(bot: Bot) -> None:
-    out = await bot.run(
+async def test_short_lists_cycle_on_each_press(console: Bot) -> None:
+    out = await console.run(
         "/settings", "!press mode", "!press mode", "!press bot", "!press size", "!press Voice chat"
     )
     assert out.buttons() == [
@@ -59,31 +59,31 @@ async def test_short_lists_cycle_on_each_press(bot: Bot) -> None:
         "DALL·E size: 1792x1024",
         "Voice chat: off",
     ]
-    assert await bot.settings() == {
+    assert await console.settings() == {
         "mj_mode": "turbo", "mj_bot": "niji", "dalle_size": "1792x1024", "voice_chat": "off",
     }
 
 
-async def test_the_dalle_size_setting_is_used(bot: Bot) -> None:
-    await bot.run("/settings", "!press size", "/dalle a wide view")
-    assert body_of(bot.sim, "/v1/images/generations")["size"] == "1792x1024"
+async def test_the_dalle_size_setting_is_used(console: Bot) -> None:
+    await console.run("/settings", "!press size", "/dalle a wide view")
+    assert body_of(console.sim, "/v1/images/generations")["size"] == "1792x1024"
 
 
-async def test_a_chat_model_pick_is_remembered_across_runs(bot: Bot) -> None:
-    await bot.run("/settings", "!press Chat model", "!press gpt-4o")
-    out = await bot.run("/settings")
+async def test_a_chat_model_pick_is_remembered_across_runs(console: Bot) -> None:
+    await console.run("/settings", "!press Chat model", "!press gpt-4o")
+    out = await console.run("/settings")
     assert "Chat model: gpt-4o" in out.buttons()
 
 
-async def test_voice_chat_is_hidden_when_the_operator_turned_it_off(bot: Bot) -> None:
-    bot.bot_options["voice_autochat"] = False
-    out = await bot.run("/settings")
+async def test_voice_chat_is_hidden_when_the_operator_turned_it_off(console: Bot) -> None:
+    console.bot_options["voice_autochat"] = False
+    out = await console.run("/settings")
     assert out.buttons() == OVERVIEW_BUTTONS[:-1]
     assert "Voice chat" not in out.texts()[0]
 
 
-async def test_choosing_chinese_answers_in_chinese_from_then_on(bot: Bot) -> None:
-    out = await bot.run("/settings", "!press Language", "!press 简体中文", "/help")
+async def test_choosing_chinese_answers_in_chinese_from_then_on(console: Bot) -> None:
+    out = await console.run("/settings", "!press Language", "!press 简体中文", "/help")
     chooser = out.events[1]
     labels = [label for row in chooser["buttons"] for label in row]
     assert labels == ["✅ Automatic", "English", "简体中文", "↩️ Back"]
@@ -93,11 +93,11 @@ async def test_choosing_chinese_answers_in_chinese_from_then_on(bot: Bot) -> Non
     assert "语音对话：开" in [label for row in overview["buttons"] for label in row]
     assert "• 语音对话：开" in overview["text"].splitlines()
     assert out.texts()[-1].startswith(t("help.header", "zh"))
-    assert await bot.settings() == {"language": "zh"}
+    assert await console.settings() == {"language": "zh"}
 
-    out = await bot.run("/settings", "!press 语音对话")
+    out = await console.run("/settings", "!press 语音对话")
     assert "语音对话：关" in out.buttons()
 
-    out = await bot.run("/settings", "!press 语言", "!press 自动", "/help")
+    out = await console.run("/settings", "!press 语言", "!press 自动", "/help")
     assert out.texts()[-1].startswith(t("help.header", "en"))
-    assert await bot.settings() == {"language": "auto", "voice_chat": "off"}
+    assert await console.settings() == {"language": "auto", "voice_chat": "off"}

@@ -13,9 +13,9 @@ PATH = "/v1/audio/speech"
 USAGE = "/tts <text> [voice=…] [speed=…]"
 
 
-async def test_tts_is_a_voice_message_where_the_platform_has_them(bot: Bot) -> None:
-    out = await bot.run("/tts Hello there voice=Nova speed=1.5")
-    body = body_of(bot.sim, PATH)
+async def test_tts_is_a_voice_message_where_the_platform_has_them(console: Bot) -> None:
+    out = await console.run("/tts Hello there voice=Nova speed=1.5")
+    body = body_of(console.sim, PATH)
     assert body == {"model": "tts-1", "input": "Hello there", "voice": "nova",
                     "response_format": "opus", "speed": 1.5}
     [message] = out.messages()
@@ -23,13 +23,13 @@ async def test_tts_is_a_voice_message_where_the_platform_has_them(bot: Bot) -> N
     [attachment] = message["attachments"]
     assert attachment["kind"] == "voice" and attachment["path"].endswith(".ogg")
     assert (await file_bytes(attachment["path"])).startswith(b"OggS")
-    assert await bot.usage() == {"speech": (1, len("Hello there"))}
+    assert await console.usage() == {"speech": (1, len("Hello there"))}
 
 
-async def test_tts_is_an_mp3_file_elsewhere(bot: Bot) -> None:
-    bot.limits = replace(console_limits(0.0), voice_messages=False)
-    out = await bot.run("/tts Hello")
-    body = body_of(bot.sim, PATH)
+async def test_tts_is_an_mp3_file_elsewhere(console: Bot) -> None:
+    console.limits = replace(console_limits(0.0), voice_messages=False)
+    out = await console.run("/tts Hello")
+    body = body_of(console.sim, PATH)
     assert body["response_format"] == "mp3" and "speed" not in body
     [attachment] = out.attachments()
     assert attachment["kind"] == "audio" and attachment["path"].endswith(".mp3")
@@ -37,22 +37,22 @@ async def test_tts_is_an_mp3_file_elsewhere(bot: Bot) -> None:
     assert data.startswith(b"ID3") or data[:2] == b"\xff\xfb"
 
 
-async def test_the_voice_defaults_to_the_users_setting(bot: Bot) -> None:
-    await bot.set_setting("voice", "onyx")
-    out = await bot.run("/tts Hello")
-    assert body_of(bot.sim, PATH)["voice"] == "onyx"
+async def test_the_voice_defaults_to_the_users_setting(console: Bot) -> None:
+    await console.set_setting("voice", "onyx")
+    out = await console.run("/tts Hello")
+    assert body_of(console.sim, PATH)["voice"] == "onyx"
     assert out.texts() == [t("tts.caption", voice="onyx")]
 
 
-async def test_a_stale_setting_falls_back_to_the_default_voice(bot: Bot) -> None:
-    await bot.set_setting("voice", "robot")
-    await bot.run("/tts Hello")
-    assert body_of(bot.sim, PATH)["voice"] == "alloy"
+async def test_a_stale_setting_falls_back_to_the_default_voice(console: Bot) -> None:
+    await console.set_setting("voice", "robot")
+    await console.run("/tts Hello")
+    assert body_of(console.sim, PATH)["voice"] == "alloy"
 
 
-async def test_input_checks(bot: Bot) -> None:
+async def test_input_checks(console: Bot) -> None:
     too_long = "x" * 4097
-    out = await bot.run(
+    out = await console.run(
         "/tts", "/tts hi voice=bob", "/tts hi speed=5", "/tts hi speed=fast", f"/tts {too_long}"
     )
     assert out.texts() == [
@@ -63,14 +63,14 @@ async def test_input_checks(bot: Bot) -> None:
         t("input.not_a_number", option="speed", value="fast"),
         t("input.too_long", option="text", length=4097, limit=4096),
     ]
-    assert bot.sim.requests_to(PATH) == []
+    assert console.sim.requests_to(PATH) == []
 
 
-async def test_relay_errors(bot: Bot) -> None:
-    bot.sim.add_fault(Fault("POST", PATH, status=429, headers={"Retry-After": "1.2"}))
-    limited = await bot.run("/tts hi")
-    bot.sim.add_fault(Fault("POST", PATH, status=503))
-    no_channel = await bot.run("/tts hi")
+async def test_relay_errors(console: Bot) -> None:
+    console.sim.add_fault(Fault("POST", PATH, status=429, headers={"Retry-After": "1.2"}))
+    limited = await console.run("/tts hi")
+    console.sim.add_fault(Fault("POST", PATH, status=503))
+    no_channel = await console.run("/tts hi")
     assert limited.texts() == [t("error.rate_limited_retry", seconds=2)]
     assert no_channel.texts() == [t("error.no_channel")]
     assert limited.attachments() == no_channel.attachments() == []

@@ -18,21 +18,23 @@ IMAGES = "/v1/images/generations"
 BOT_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
 
-async def test_a_relay_error_echoing_the_key_and_a_bot_token_is_shown_redacted(bot: Bot) -> None:
+async def test_a_relay_error_echoing_the_key_and_a_bot_token_is_shown_redacted(
+    console: Bot,
+) -> None:
     message = (f"invalid request from key {API_KEY} (Authorization: Bearer {API_KEY}), "
                f"see https://api.telegram.org/file/bot{BOT_TOKEN}/photos/1.jpg")
-    bot.sim.add_fault(Fault("POST", CHAT, status=400, json_body={
+    console.sim.add_fault(Fault("POST", CHAT, status=400, json_body={
         "error": {"message": message, "type": "invalid_request_error", "code": None}}))
-    out = await bot.run("/chat hello")
+    out = await console.run("/chat hello")
     (text,) = out.texts()
     assert "invalid request from key ***" in text
     assert API_KEY not in text and BOT_TOKEN not in text and "/file/bot" not in text
 
 
-async def test_an_endless_stream_stops_at_max_answer_chars_with_a_note(bot: Bot) -> None:
-    bot.bot_options["max_answer_chars"] = 3000
-    bot.sim.add_fault(Fault("POST", CHAT, endless=True))
-    out = await bot.run("/chat go on forever")
+async def test_an_endless_stream_stops_at_max_answer_chars_with_a_note(console: Bot) -> None:
+    console.bot_options["max_answer_chars"] = 3000
+    console.sim.add_fault(Fault("POST", CHAT, endless=True))
+    out = await console.run("/chat go on forever")
     texts = out.texts()
     shown = "".join(texts)
     assert "(simulated) and on" in shown
@@ -41,15 +43,15 @@ async def test_an_endless_stream_stops_at_max_answer_chars_with_a_note(bot: Bot)
     assert "still writing" not in shown
 
 
-async def test_a_200_mb_body_is_refused_after_the_cap(bot: Bot) -> None:
-    bot.relay_options["max_response_mb"] = 2
-    bot.sim.add_fault(Fault("POST", IMAGES, status=200, body_mb=200))
-    out = await bot.run("/dalle a fox")
+async def test_a_200_mb_body_is_refused_after_the_cap(console: Bot) -> None:
+    console.relay_options["max_response_mb"] = 2
+    console.sim.add_fault(Fault("POST", IMAGES, status=200, body_mb=200))
+    out = await console.run("/dalle a fox")
     assert "over 2 MB" in out.last["text"] and "stopped reading" in out.last["text"]
 
 
-async def test_data_uris_in_an_answer_become_files_or_are_dropped_never_text(bot: Bot) -> None:
-    out = await bot.run("/chat show me [inline]")
+async def test_data_uris_in_an_answer_become_files_or_are_dropped_never_text(console: Bot) -> None:
+    out = await console.run("/chat show me [inline]")
     shown = "\n".join(out.texts())
     assert "A red square:" in shown and "That is all." in shown
     assert "base64" not in shown and "data:" not in shown
@@ -57,7 +59,7 @@ async def test_data_uris_in_an_answer_become_files_or_are_dropped_never_text(bot
     (picture,) = out.attachments()
     assert picture["kind"] == "image"
     assert (await file_bytes(picture["path"])).startswith(b"\x89PNG")
-    async with bot.store() as store:
+    async with console.store() as store:
         conversation = await store.active_conversation(PLATFORM, "console", "")
         remembered = await store.history(conversation.id, 100_000)
     assert "base64" not in remembered[-1].content  # history keeps the prose only
@@ -101,26 +103,26 @@ def chat_answer(content: str) -> dict[str, object]:
 
 
 async def test_a_link_to_another_port_of_the_relays_host_is_not_fetched(
-    bot: Bot, other_service: OtherService
+    console: Bot, other_service: OtherService
 ) -> None:
     link = f"{other_service.url}/real.png"
-    bot.sim.add_fault(Fault("POST", CHAT, status=200,
+    console.sim.add_fault(Fault("POST", CHAT, status=200,
                             json_body=chat_answer(f"(simulated) Look: ![x]({link})")))
-    out = await bot.run("/chat show me")
+    out = await console.run("/chat show me")
     assert other_service.paths == []
     assert out.attachments() == []
     assert link in out.last["text"]  # offered as a link, as for any image that failed
 
 
 async def test_media_hosts_are_fetched_but_a_body_lying_about_its_type_is_not_sent(
-    bot: Bot, other_service: OtherService
+    console: Bot, other_service: OtherService
 ) -> None:
     host = other_service.url.removeprefix("http://")
-    bot.relay_options["media_hosts"] = (host,)
+    console.relay_options["media_hosts"] = (host,)
     real, lie = f"{other_service.url}/real.png", f"{other_service.url}/lie.png"
-    bot.sim.add_fault(Fault("POST", CHAT, status=200, json_body=chat_answer(
+    console.sim.add_fault(Fault("POST", CHAT, status=200, json_body=chat_answer(
         f"(simulated) Two: ![a]({real}) ![b]({lie})")))
-    out = await bot.run("/chat show me")
+    out = await console.run("/chat show me")
     assert sorted(other_service.paths) == ["/lie.png", "/real.png"]
     (picture,) = out.attachments()
     assert (await file_bytes(picture["path"])).startswith(b"\x89PNG")

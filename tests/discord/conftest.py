@@ -35,7 +35,7 @@ class Running:
 
 
 @pytest.fixture
-async def bot(config: AppConfig, dc: FakeDiscord, clock: JumpingClock) -> AsyncIterator[Running]:
+async def dcbot(config: AppConfig, dc: FakeDiscord, clock: JumpingClock) -> AsyncIterator[Running]:
     app = await start_app(config, clock)
     try:
         yield Running(app, dc, clock)

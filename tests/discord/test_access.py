@@ -40,9 +40,9 @@ async def refusal(fake: FakeDiscord, token: str) -> str:
 
 
 async def test_a_capability_for_a_role_refuses_members_without_it(
-    bot: Running, sim: SimRelay, jobs: Jobs
+    dcbot: Running, sim: SimRelay, jobs: Jobs
 ) -> None:
-    fake = bot.fake
+    fake = dcbot.fake
     asked = await fake.slash("imagine", {"prompt": "a red fox"})
     assert await refusal(fake, asked.token) == (
         "Sorry, you are not allowed to use Midjourney here."
@@ -54,7 +54,7 @@ async def test_a_capability_for_a_role_refuses_members_without_it(
     assert len(sim.requests_to("/mj/submit/imagine")) == 1
     for _ in range(3):
         await jobs.tick()
-    store = bot.app.core.services.store
+    store = dcbot.app.core.services.store
     kinds = [(e.kind, e.amount) for e in await store.ledger_entries()]
     assert kinds == [("reserve", 8), ("charge", 8)]
 
@@ -65,23 +65,23 @@ async def test_a_capability_for_a_role_refuses_members_without_it(
     assert len(sim.requests_to("/mj/submit/imagine")) == 1
 
 
-async def test_a_denied_user_is_refused(bot: Running, sim: SimRelay) -> None:
-    fake = bot.fake
+async def test_a_denied_user_is_refused(dcbot: Running, sim: SimRelay) -> None:
+    fake = dcbot.fake
     asked = await fake.slash("chat", {"prompt": "hi"}, user=fake.other_user)
     assert await refusal(fake, asked.token) == "Sorry, you are not allowed to use this bot."
     assert sim.requests_to("/v1/chat/completions") == []
 
 
 @pytest.mark.parametrize("chats", [frozenset({"discord:910000000000000001"})])
-async def test_the_chats_allowlist_names_servers(bot: Running, sim: SimRelay) -> None:
-    fake = bot.fake
+async def test_the_chats_allowlist_names_servers(dcbot: Running, sim: SimRelay) -> None:
+    fake = dcbot.fake
     asked = await fake.slash("chat", {"prompt": "hi"})
     await fake.wait_for("PATCH", f"/webhooks/*/{asked.token}/messages/@original")
     assert len(sim.requests_to("/v1/chat/completions")) == 1
 
     # An admin's rule for the server wins over the list: every channel in it is refused.
-    store = bot.app.core.services.store
-    await store.set_access_rule(f"discord:{fake.guild_id}", "deny", at=bot.clock())
+    store = dcbot.app.core.services.store
+    await store.set_access_rule(f"discord:{fake.guild_id}", "deny", at=dcbot.clock())
     asked = await fake.slash("chat", {"prompt": "hi"})
     assert await refusal(fake, asked.token) == "Sorry, this bot is not allowed to answer here."
     assert len(sim.requests_to("/v1/chat/completions")) == 1
@@ -89,10 +89,10 @@ async def test_the_chats_allowlist_names_servers(bot: Running, sim: SimRelay) ->
 
 @pytest.mark.parametrize("chats", [frozenset({"discord:1234"})])
 async def test_a_server_outside_the_chats_allowlist_is_refused(
-    bot: Running, sim: SimRelay
+    dcbot: Running, sim: SimRelay
 ) -> None:
-    asked = await bot.fake.slash("chat", {"prompt": "hi"})
-    assert await refusal(bot.fake, asked.token) == (
+    asked = await dcbot.fake.slash("chat", {"prompt": "hi"})
+    assert await refusal(dcbot.fake, asked.token) == (
         "Sorry, this bot is not allowed to answer here."
     )
     assert sim.requests_to("/v1/chat/completions") == []

@@ -39,9 +39,9 @@ async def answered(fake: FakeDiscord, token: str) -> str:
     return answers(fake, token)[-1].shown
 
 
-async def test_admin_is_one_command_with_typed_subcommands(bot: Running) -> None:
-    [admin] = [c for c in bot.adapter.client.tree.get_commands() if c.name == "admin"]
-    payload = admin.to_dict(bot.adapter.client.tree)
+async def test_admin_is_one_command_with_typed_subcommands(dcbot: Running) -> None:
+    [admin] = [c for c in dcbot.adapter.client.tree.get_commands() if c.name == "admin"]
+    payload = admin.to_dict(dcbot.adapter.client.tree)
     subcommands = {o["name"]: o for o in payload["options"]}
     assert list(subcommands) == ["allow", "deny", "grant", "allowance", "stats", "jobs",
                                  "cancel", "language"]
@@ -51,9 +51,9 @@ async def test_admin_is_one_command_with_typed_subcommands(bot: Running) -> None
 
 
 async def test_grant_and_deny_through_subcommands_apply_at_once(
-    bot: Running, sim: SimRelay
+    dcbot: Running, sim: SimRelay
 ) -> None:
-    fake = bot.fake
+    fake = dcbot.fake
     asked = await fake.slash("admin", {"grant": {"who": BOB, "credits": 12.5}})
     assert await answered(fake, asked.token) == f"Granted {BOB} 12.5 extra credits."
     asked = await fake.slash("usage", user=fake.other_user)
@@ -67,16 +67,16 @@ async def test_grant_and_deny_through_subcommands_apply_at_once(
     assert sim.requests_to("/v1/chat/completions") == []
 
 
-async def test_non_admins_are_refused(bot: Running) -> None:
-    fake = bot.fake
+async def test_non_admins_are_refused(dcbot: Running) -> None:
+    fake = dcbot.fake
     asked = await fake.slash("admin", {"stats": {"days": 3}}, user=fake.other_user)
     [answer] = await fake.wait_for("POST", f"/webhooks/*/{asked.token}")
     assert answer.content == "Only the bot's admins may use /admin."
     assert answer.json["flags"] & 64
 
 
-async def test_stats_attach_a_png_chart(bot: Running) -> None:
-    fake = bot.fake
+async def test_stats_attach_a_png_chart(dcbot: Running) -> None:
+    fake = dcbot.fake
     asked = await fake.slash("dalle", {"prompt": "a lighthouse"})
     await fake.wait_until(lambda: any(c.files for c in answers(fake, asked.token)))
     asked = await fake.slash("admin", {"stats": {}})

@@ -25,14 +25,14 @@ async def show_models(dc: FakeDiscord) -> dict[str, Any]:
 
 
 async def test_button_pressed_after_a_restart_still_works(
-    bot: Running, config: AppConfig, dc: FakeDiscord
+    dcbot: Running, config: AppConfig, dc: FakeDiscord
 ) -> None:
     message = await show_models(dc)
     button = buttons_of(message)["gpt-4o"]
     assert button["custom_id"].startswith("rb:") and len(button["custom_id"]) <= 100
-    await bot.app.stop()
+    await dcbot.app.stop()
 
-    restarted = await start_app(config, bot.clock)
+    restarted = await start_app(config, dcbot.clock)
     try:
         assert len(dc.identify) == 2
         pressed = await dc.click(message["id"], button["custom_id"])
@@ -48,9 +48,9 @@ async def test_button_pressed_after_a_restart_still_works(
 
 
 async def test_someone_elses_button_is_refused_without_touching_the_message(
-    bot: Running,
+    dcbot: Running,
 ) -> None:
-    fake = bot.fake
+    fake = dcbot.fake
     message = await show_models(fake)
     before = dict(message)
     button = buttons_of(message)["gpt-4o"]
@@ -59,14 +59,14 @@ async def test_someone_elses_button_is_refused_without_touching_the_message(
     assert "Only the person who ran the command" in (refusal.content or "")
     assert refusal.json["flags"] & 64  # ephemeral: only the presser sees it
     assert fake.messages[message["id"]]["content"] == before["content"]
-    conversation = await bot.app.core.services.store.active_conversation(
+    conversation = await dcbot.app.core.services.store.active_conversation(
         "discord", fake.channel_id, ""
     )
     assert conversation.model is None
 
 
-async def test_model_option_autocompletes_from_the_configured_models(bot: Running) -> None:
-    fake = bot.fake
+async def test_model_option_autocompletes_from_the_configured_models(dcbot: Running) -> None:
+    fake = dcbot.fake
     typing = await fake.slash("chat", {"prompt": "hi", "model": "4o"}, focused="model")
     [answer] = await fake.wait_for("POST", f"/interactions/{typing.id}/*/callback")
     assert answer.json["type"] == 8
@@ -74,8 +74,8 @@ async def test_model_option_autocompletes_from_the_configured_models(bot: Runnin
     assert suggested == ["gpt-4o-mini", "gpt-4o"]
 
 
-async def test_rate_limited_answer_is_retried_after_retry_after(bot: Running) -> None:
-    fake = bot.fake
+async def test_rate_limited_answer_is_retried_after_retry_after(dcbot: Running) -> None:
+    fake = dcbot.fake
     fake.fail("PATCH", "/webhooks/*/*/messages/@original", status=429, retry_after=0.01)
     asked = await fake.slash("reset")
     edits = await fake.wait_for(

@@ -18,9 +18,9 @@ WRITING = "still writing"
 
 
 async def test_chat_is_deferred_then_streamed_by_editing_at_most_once_a_second(
-    bot: Running,
+    dcbot: Running,
 ) -> None:
-    fake = bot.fake
+    fake = dcbot.fake
     asked = await fake.slash("chat", {"prompt": "tell me about otters"})
     [ack] = await fake.wait_for("POST", f"/interactions/{asked.id}/{asked.token}/callback")
     assert ack.json["type"] == 5  # "thinking…" first, within Discord's 3 seconds
@@ -38,64 +38,64 @@ async def test_chat_is_deferred_then_streamed_by_editing_at_most_once_a_second(
     assert message["content"] == final and not message["flags"] & 128  # no longer loading
 
 
-async def test_long_answer_continues_in_follow_ups_under_2000_characters(bot: Running) -> None:
-    fake = bot.fake
+async def test_long_answer_continues_in_follow_ups_under_2000_characters(dcbot: Running) -> None:
+    fake = dcbot.fake
     asked = await fake.slash("chat", {"prompt": "write a lot [long]"})
     follow_ups = f"/webhooks/{fake.application_id}/{asked.token}"
     await fake.wait_for("POST", follow_ups, 3)
-    await _answered_in(bot, fake.channel_id)
+    await _answered_in(dcbot, fake.channel_id)
     answer = [m["content"] for m in fake.channel_messages(fake.channel_id)]
     assert len(answer) >= 4
     assert all(0 < len(text) <= 2000 for text in answer)
     assert sum(text.count("```") for text in answer) % 2 == 0  # code fences stay balanced
 
 
-async def test_mention_is_answered_in_the_channel_without_pinging_anyone(bot: Running) -> None:
-    fake = bot.fake
+async def test_mention_is_answered_in_the_channel_without_pinging_anyone(dcbot: Running) -> None:
+    fake = dcbot.fake
     asked = await fake.post_message("say hi to @everyone and <@&777>", mention_bot=True)
-    await _answered_in(bot, fake.channel_id)
+    await _answered_in(dcbot, fake.channel_id)
     calls = fake.calls_to("POST", f"/channels/{fake.channel_id}/messages") + fake.calls_to(
         "PATCH", f"/channels/{fake.channel_id}/messages/*"
     )
     assert calls
     assert all(c.json["allowed_mentions"]["parse"] == [] for c in calls)
     assert fake.messages[asked["id"]]
-    answer = _bot_messages(bot, fake.channel_id)[0]
+    answer = _bot_messages(dcbot, fake.channel_id)[0]
     assert answer["message_reference"]["message_id"] == asked["id"]
 
 
-async def test_slash_answers_never_ping(bot: Running) -> None:
-    fake = bot.fake
+async def test_slash_answers_never_ping(dcbot: Running) -> None:
+    fake = dcbot.fake
     asked = await fake.slash("chat", {"prompt": "repeat: @everyone @here"})
     original = f"/webhooks/{fake.application_id}/{asked.token}/messages/@original"
     await fake.wait_for("PATCH", original, where=lambda c: WRITING not in (c.content or ""))
     assert all(c.json["allowed_mentions"]["parse"] == [] for c in fake.calls_to("PATCH", original))
 
 
-async def test_message_without_mention_is_ignored(bot: Running, sim: SimRelay) -> None:
-    fake = bot.fake
+async def test_message_without_mention_is_ignored(dcbot: Running, sim: SimRelay) -> None:
+    fake = dcbot.fake
     await fake.post_message("just talking among humans")
     await fake.post_message("hello bot", mention_bot=True)
-    await _answered_in(bot, fake.channel_id)
+    await _answered_in(dcbot, fake.channel_id)
     chats = sim.requests_to("/v1/chat/completions")
     assert len(chats) == 1
     assert "hello bot" in str(chats[0].json)
 
 
 async def test_a_typed_command_with_an_unknown_option_is_refused(
-    bot: Running, sim: SimRelay
+    dcbot: Running, sim: SimRelay
 ) -> None:
-    fake = bot.fake
+    fake = dcbot.fake
     await fake.post_message("/chat tell me a joke colour=red", mention_bot=True)
-    [answer] = await _answered_in(bot, fake.channel_id)
+    [answer] = await _answered_in(dcbot, fake.channel_id)
     assert "/chat has no option “colour=”" in answer["content"]
     # How to write the "=" as text, as code: Discord would hide a bare backslash.
     assert "`colour\\=`" in answer["content"]
     assert sim.requests_to("/v1/chat/completions") == []
 
 
-async def test_image_option_is_read_from_the_attachment(bot: Running, sim: SimRelay) -> None:
-    fake = bot.fake
+async def test_image_option_is_read_from_the_attachment(dcbot: Running, sim: SimRelay) -> None:
+    fake = dcbot.fake
     png = media.make_png(8, 8, (255, 0, 0))
     asked = await fake.slash(
         "chat", {"prompt": "what colour is this?", "image": LocalFile("red.png", png, "image/png")}
@@ -107,46 +107,46 @@ async def test_image_option_is_read_from_the_attachment(bot: Running, sim: SimRe
     assert "data:image/png;base64," + base64.b64encode(png).decode()[:40] in sent
 
 
-async def test_thread_has_its_own_conversation(bot: Running) -> None:
-    fake = bot.fake
+async def test_thread_has_its_own_conversation(dcbot: Running) -> None:
+    fake = dcbot.fake
     await fake.slash("model", {"name": "gpt-4o"}, channel_id=fake.thread_id)
     await fake.wait_for("PATCH", "/webhooks/*/*/messages/@original")
-    store = bot.app.core.services.store
+    store = dcbot.app.core.services.store
     in_thread = await store.active_conversation("discord", fake.channel_id, fake.thread_id)
     in_channel = await store.active_conversation("discord", fake.channel_id, "")
     assert in_thread.model == "gpt-4o"
     assert in_channel.model is None
 
 
-async def test_reply_to_the_bot_is_chat(bot: Running, sim: SimRelay) -> None:
-    fake = bot.fake
+async def test_reply_to_the_bot_is_chat(dcbot: Running, sim: SimRelay) -> None:
+    fake = dcbot.fake
     await fake.post_message("first question", mention_bot=True)
-    [answer] = await _answered_in(bot, fake.channel_id)
+    [answer] = await _answered_in(dcbot, fake.channel_id)
     await fake.post_message("and a follow-up without mention", reply_to=answer["id"])
-    await fake.wait_until(lambda: len(_bot_messages(bot, fake.channel_id)) == 2)
-    await _answered_in(bot, fake.channel_id)
+    await fake.wait_until(lambda: len(_bot_messages(dcbot, fake.channel_id)) == 2)
+    await _answered_in(dcbot, fake.channel_id)
     second = sim.requests_to("/v1/chat/completions")[1].json
     assert "first question" in str(second["messages"])  # the conversation is remembered
 
 
-def _bot_messages(bot: Running, channel_id: str) -> list[dict[str, Any]]:
-    fake = bot.fake
+def _bot_messages(dcbot: Running, channel_id: str) -> list[dict[str, Any]]:
+    fake = dcbot.fake
     return [
         m for m in fake.channel_messages(channel_id) if m["author"]["id"] == fake.bot_user["id"]
     ]
 
 
-async def _answered_in(bot: Running, channel_id: str) -> list[dict[str, Any]]:
+async def _answered_in(dcbot: Running, channel_id: str) -> list[dict[str, Any]]:
     """Wait until the bot's messages in the channel are finished (no "still writing")."""
-    await bot.fake.wait_until(
-        lambda: bool(_bot_messages(bot, channel_id))
-        and all(WRITING not in str(m["content"]) for m in _bot_messages(bot, channel_id))
+    await dcbot.fake.wait_until(
+        lambda: bool(_bot_messages(dcbot, channel_id))
+        and all(WRITING not in str(m["content"]) for m in _bot_messages(dcbot, channel_id))
     )
-    return _bot_messages(bot, channel_id)
+    return _bot_messages(dcbot, channel_id)
 
 
-async def test_tts_is_uploaded_as_an_audio_file(bot: Running) -> None:
-    fake = bot.fake
+async def test_tts_is_uploaded_as_an_audio_file(dcbot: Running) -> None:
+    fake = dcbot.fake
     asked = await fake.slash("tts", {"text": "hello there"})
     [upload] = await fake.wait_for(
         "PATCH", f"/webhooks/*/{asked.token}/messages/@original", where=lambda c: bool(c.files)
@@ -157,8 +157,8 @@ async def test_tts_is_uploaded_as_an_audio_file(bot: Running) -> None:
     assert upload.json["allowed_mentions"]["parse"] == []
 
 
-async def test_file_over_the_interaction_upload_limit_is_explained(bot: Running) -> None:
-    fake = bot.fake
+async def test_file_over_the_interaction_upload_limit_is_explained(dcbot: Running) -> None:
+    fake = dcbot.fake
     fake.attachment_size_limit = 1000  # this guild/interaction accepts 1000 bytes only
     asked = await fake.slash("tts", {"text": "hello there"})
     [answer] = await fake.wait_for("POST", f"/webhooks/*/{asked.token}")
@@ -166,8 +166,8 @@ async def test_file_over_the_interaction_upload_limit_is_explained(bot: Running)
     assert "too large" in (answer.content or "").lower()
 
 
-async def test_a_failing_request_is_explained_to_the_user(bot: Running) -> None:
-    fake = bot.fake
+async def test_a_failing_request_is_explained_to_the_user(dcbot: Running) -> None:
+    fake = dcbot.fake
     asked = await fake.slash("chat", {"prompt": "hi", "model": "no-such-model"})
     [error] = await fake.wait_for("POST", f"/webhooks/*/{asked.token}")
     assert "not an available model" in (error.content or "")
@@ -178,29 +178,29 @@ async def test_a_failing_request_is_explained_to_the_user(bot: Running) -> None:
 
 
 async def test_after_the_interaction_token_expires_the_answer_goes_to_the_channel(
-    bot: Running,
+    dcbot: Running,
 ) -> None:
-    fake = bot.fake
+    fake = dcbot.fake
     expired = {"message": "Invalid Webhook Token", "code": 50027}
     for method in ("POST", "PATCH", "DELETE"):
         fake.fail(method, "/webhooks/*/*/messages/@original", status=401, body=expired, times=99)
         fake.fail(method, "/webhooks/*/*", status=401, body=expired, times=99)
     await fake.slash("chat", {"prompt": "a slow question"})
     await fake.wait_for("POST", f"/channels/{fake.channel_id}/messages")
-    shown = [m for m in await _answered_in(bot, fake.channel_id) if m["content"]]
+    shown = [m for m in await _answered_in(dcbot, fake.channel_id) if m["content"]]
     [answer] = shown
     assert "slow question" in answer["content"]
     assert "interaction_token" not in answer  # a normal channel message
 
 
-async def test_non_web_links_in_an_answer_are_plain_text(bot: Running, sim: SimRelay) -> None:
+async def test_non_web_links_in_an_answer_are_plain_text(dcbot: Running, sim: SimRelay) -> None:
     sim.add_fault(Fault("POST", "/v1/chat/completions", status=200, json_body={
         "id": "chatcmpl-1", "object": "chat.completion", "model": "gpt-4o-mini",
         "choices": [{"index": 0, "finish_reason": "stop", "message": {
             "role": "assistant",
             "content": "Ask [this user](tg://user?id=42) or [the docs](https://example.org).",
         }}]}))
-    fake = bot.fake
+    fake = dcbot.fake
     asked = await fake.slash("chat", {"prompt": "who should I ask?"})
     original = f"/webhooks/{fake.application_id}/{asked.token}/messages/@original"
     edits = await fake.wait_for("PATCH", original, where=lambda c: "docs" in (c.content or ""))

@@ -15,17 +15,17 @@ from tests.discord.conftest import Running
 from tests.fakes.discord_api import FakeDiscord
 
 
-async def test_start_connects_without_registering_commands(bot: Running) -> None:
-    fake = bot.fake
+async def test_start_connects_without_registering_commands(dcbot: Running) -> None:
+    fake = dcbot.fake
     assert len(fake.identify) == 1
     assert fake.heartbeats >= 1
     assert fake.calls_to("PUT", "/applications/*/commands") == []
     assert fake.calls_to("PUT", "/applications/*/guilds/*/commands") == []
 
 
-async def test_sync_to_configured_guild_is_typed(bot: Running) -> None:
-    count = await bot.adapter.sync_commands()
-    fake = bot.fake
+async def test_sync_to_configured_guild_is_typed(dcbot: Running) -> None:
+    count = await dcbot.adapter.sync_commands()
+    fake = dcbot.fake
     [call] = fake.calls_to("PUT", f"/applications/{fake.application_id}/guilds/*/commands")
     assert call.path.split("/")[4] == fake.guild_id
     assert fake.calls_to("PUT", "/applications/*/commands") == []

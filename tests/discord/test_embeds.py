@@ -26,9 +26,9 @@ def image_of(message: dict[str, Any], index: int = 0) -> dict[str, Any]:
 
 
 async def test_imagine_progress_and_result_show_the_image_in_an_embed(
-    bot: Running, jobs: Jobs
+    dcbot: Running, jobs: Jobs
 ) -> None:
-    fake = bot.fake
+    fake = dcbot.fake
     asked = await fake.slash("imagine", {"prompt": "a red fox"})
     await fake.wait_for("PATCH", f"/webhooks/*/{asked.token}/messages/@original")
     status_id = asked.original_id or ""
@@ -58,8 +58,8 @@ async def test_imagine_progress_and_result_show_the_image_in_an_embed(
     assert sent and all(c.message["allowed_mentions"]["parse"] == [] for c in sent)
 
 
-async def test_u1_result_is_an_embed_with_buttons(bot: Running, jobs: Jobs) -> None:
-    fake = bot.fake
+async def test_u1_result_is_an_embed_with_buttons(dcbot: Running, jobs: Jobs) -> None:
+    fake = dcbot.fake
     await fake.slash("imagine", {"prompt": "a lighthouse"})
     await fake.wait_for("PATCH", "/webhooks/*/*/messages/@original")
     for _ in range(3):
@@ -75,8 +75,8 @@ async def test_u1_result_is_an_embed_with_buttons(bot: Running, jobs: Jobs) -> N
     assert any("Custom Zoom" in label for label in buttons_of(upscaled))
 
 
-async def test_dalle_answers_with_the_image_in_an_embed(bot: Running) -> None:
-    fake = bot.fake
+async def test_dalle_answers_with_the_image_in_an_embed(dcbot: Running) -> None:
+    fake = dcbot.fake
     asked = await fake.slash("dalle", {"prompt": "a teapot on the moon"})
     [answer] = await fake.wait_for(
         "PATCH", f"/webhooks/*/{asked.token}/messages/@original", where=lambda c: bool(c.files)
@@ -88,9 +88,9 @@ async def test_dalle_answers_with_the_image_in_an_embed(bot: Running) -> None:
     assert image_of(message)["filename"].startswith("dalle-")
 
 
-async def test_text_with_an_image_may_be_longer_than_2000_characters(bot: Running) -> None:
-    fake = bot.fake
-    channel = bot.adapter.responder_for(ChatRef("discord", fake.channel_id, "", False))
+async def test_text_with_an_image_may_be_longer_than_2000_characters(dcbot: Running) -> None:
+    fake = dcbot.fake
+    channel = dcbot.adapter.responder_for(ChatRef("discord", fake.channel_id, "", False))
     image = OutgoingFile(PNG, "my picture (1).png", "image", "image/png")
     caption = "word " * 700  # 3,500 characters: one message, in the embed
     ref = await channel.send(Reply(caption, files=(image, image)))
@@ -106,9 +106,9 @@ async def test_text_with_an_image_may_be_longer_than_2000_characters(bot: Runnin
     assert pieces[-1]["id"] == longer.message_id and image_of(pieces[-1])
 
 
-async def test_plain_text_stays_a_plain_message(bot: Running) -> None:
-    fake = bot.fake
-    channel = bot.adapter.responder_for(ChatRef("discord", fake.channel_id, "", False))
+async def test_plain_text_stays_a_plain_message(dcbot: Running) -> None:
+    fake = dcbot.fake
+    channel = dcbot.adapter.responder_for(ChatRef("discord", fake.channel_id, "", False))
     audio = OutgoingFile(b"ID3" + bytes(64), "song.mp3", "audio", "audio/mpeg")
     ref = await channel.send(Reply("just words", files=(audio,)))
     message = fake.messages[ref.message_id]

@@ -30,9 +30,9 @@ def with_files(dc: FakeDiscord) -> list[dict[str, Any]]:
     return [m for m in bot_messages(dc) if m["attachments"] and m.get("components")]
 
 
-async def imagine(bot: Running, jobs: Jobs, prompt: str) -> dict[str, Any]:
+async def imagine(dcbot: Running, jobs: Jobs, prompt: str) -> dict[str, Any]:
     """Run /imagine to the end; the result message (image + buttons)."""
-    fake = bot.fake
+    fake = dcbot.fake
     asked = await fake.slash("imagine", {"prompt": prompt})
     await fake.wait_for("PATCH", f"/webhooks/*/{asked.token}/messages/@original")
     for _ in range(3):
@@ -42,9 +42,9 @@ async def imagine(bot: Running, jobs: Jobs, prompt: str) -> dict[str, Any]:
 
 
 async def test_imagine_progress_in_the_channel_and_result_with_buttons(
-    bot: Running, jobs: Jobs, sim: SimRelay
+    dcbot: Running, jobs: Jobs, sim: SimRelay
 ) -> None:
-    fake = bot.fake
+    fake = dcbot.fake
     asked = await fake.slash("imagine", {"prompt": "a red fox"})
     [status] = await fake.wait_for("PATCH", f"/webhooks/*/{asked.token}/messages/@original")
     assert "a red fox" in status.shown
@@ -63,9 +63,9 @@ async def test_imagine_progress_in_the_channel_and_result_with_buttons(
     assert submit.json["prompt"] == "a red fox"
 
 
-async def test_pressing_u1_upscales(bot: Running, jobs: Jobs, sim: SimRelay) -> None:
-    fake = bot.fake
-    grid = await imagine(bot, jobs, "a lighthouse")
+async def test_pressing_u1_upscales(dcbot: Running, jobs: Jobs, sim: SimRelay) -> None:
+    fake = dcbot.fake
+    grid = await imagine(dcbot, jobs, "a lighthouse")
     u1 = buttons_of(grid)["U1"]
     pressed = await fake.click(grid["id"], u1["custom_id"])
     await fake.wait_for("POST", f"/webhooks/*/{pressed.token}")  # the new status message
@@ -78,10 +78,10 @@ async def test_pressing_u1_upscales(bot: Running, jobs: Jobs, sim: SimRelay) -> 
     assert "Custom Zoom" in " ".join(buttons_of(results[-1]))
 
 
-async def press_custom_zoom(bot: Running, jobs: Jobs) -> InteractionState:
+async def press_custom_zoom(dcbot: Running, jobs: Jobs) -> InteractionState:
     """Imagine, upscale, press Custom Zoom; the press, which answered with a modal."""
-    fake = bot.fake
-    grid = await imagine(bot, jobs, "a lighthouse")
+    fake = dcbot.fake
+    grid = await imagine(dcbot, jobs, "a lighthouse")
     pressed = await fake.click(grid["id"], buttons_of(grid)["U1"]["custom_id"])
     await fake.wait_for("POST", f"/webhooks/*/{pressed.token}")
     for _ in range(3):
@@ -94,9 +94,11 @@ async def press_custom_zoom(bot: Running, jobs: Jobs) -> InteractionState:
     return zooming
 
 
-async def test_custom_zoom_opens_a_prefilled_modal(bot: Running, jobs: Jobs, sim: SimRelay) -> None:
-    fake = bot.fake
-    zooming = await press_custom_zoom(bot, jobs)  # asserts the press was answered with a modal
+async def test_custom_zoom_opens_a_prefilled_modal(
+    dcbot: Running, jobs: Jobs, sim: SimRelay
+) -> None:
+    fake = dcbot.fake
+    zooming = await press_custom_zoom(dcbot, jobs)  # asserts the press was answered with a modal
     [shown] = await fake.wait_for("POST", f"/interactions/{zooming.id}/*/callback")
     field = _modal_inputs(shown.json["data"])[0]
     assert "a lighthouse" in field["value"] and "--zoom" in field["value"]
@@ -114,9 +116,9 @@ def _modal_inputs(modal: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 async def test_describe_reads_the_attachment_option(
-    bot: Running, jobs: Jobs, sim: SimRelay
+    dcbot: Running, jobs: Jobs, sim: SimRelay
 ) -> None:
-    fake = bot.fake
+    fake = dcbot.fake
     png = media.make_png(16, 16, (0, 128, 255))
     await fake.slash("describe", {"image": LocalFile("pic.png", png, "image/png")})
     [describe] = await sim.wait_for_requests("/mj/submit/describe", 1)
@@ -126,8 +128,8 @@ async def test_describe_reads_the_attachment_option(
     assert any("1️⃣" in m["content"] or "1" in m["content"] for m in bot_messages(fake)[1:])
 
 
-async def test_music_and_video_are_uploaded_as_files(bot: Running, jobs: Jobs) -> None:
-    fake = bot.fake
+async def test_music_and_video_are_uploaded_as_files(dcbot: Running, jobs: Jobs) -> None:
+    fake = dcbot.fake
     await fake.slash("music", {"prompt": "a song about tea"})
     await fake.wait_for("PATCH", "/webhooks/*/*/messages/@original")
     await fake.slash("video", {"prompt": "waves at night"})
@@ -143,10 +145,10 @@ async def test_music_and_video_are_uploaded_as_files(bot: Running, jobs: Jobs) -
 
 
 async def test_second_question_after_a_modal_is_asked_in_the_channel(
-    bot: Running, jobs: Jobs, sim: SimRelay
+    dcbot: Running, jobs: Jobs, sim: SimRelay
 ) -> None:
-    fake = bot.fake
-    grid = await imagine(bot, jobs, "a lighthouse")
+    fake = dcbot.fake
+    grid = await imagine(dcbot, jobs, "a lighthouse")
     pressed = await fake.click(grid["id"], buttons_of(grid)["U1"]["custom_id"])
     await fake.wait_for("POST", f"/webhooks/*/{pressed.token}")
     for _ in range(3):

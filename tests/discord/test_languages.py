@@ -22,16 +22,16 @@ def _labels(message: dict[str, Any]) -> dict[str, str]:
             for b in row["components"]}
 
 
-async def test_a_chinese_client_gets_chinese_answers(bot: Running) -> None:
-    answer = await _answer_to(bot.fake, "help", locale="zh-CN")
+async def test_a_chinese_client_gets_chinese_answers(dcbot: Running) -> None:
+    answer = await _answer_to(dcbot.fake, "help", locale="zh-CN")
     assert answer["content"].startswith(t("help.header", "zh"))
     assert "— 用 Midjourney 绘图" in answer["content"]
-    answer = await _answer_to(bot.fake, "help", locale="en-GB")
+    answer = await _answer_to(dcbot.fake, "help", locale="en-GB")
     assert answer["content"].startswith("Here is what I can do")
 
 
-async def test_settings_override_the_client_language(bot: Running) -> None:
-    fake = bot.fake
+async def test_settings_override_the_client_language(dcbot: Running) -> None:
+    fake = dcbot.fake
     menu = await _answer_to(fake, "settings", locale="zh-TW")
     assert menu["content"].startswith("⚙️ 你的设置")
     pressed = await fake.click(menu["id"], _labels(menu)["语言：自动"], locale="zh-TW")
@@ -44,9 +44,9 @@ async def test_settings_override_the_client_language(bot: Running) -> None:
     assert answer["content"].startswith("Here is what I can do")
 
 
-async def test_commands_carry_chinese_description_localizations(bot: Running) -> None:
-    await bot.adapter.sync_commands()
-    fake = bot.fake
+async def test_commands_carry_chinese_description_localizations(dcbot: Running) -> None:
+    await dcbot.adapter.sync_commands()
+    fake = dcbot.fake
     [call] = fake.calls_to("PUT", f"/applications/{fake.application_id}/guilds/*/commands")
     by_name = {c["name"]: c for c in call.json}
     imagine = by_name["imagine"]

@@ -41,10 +41,10 @@ async def start(config: AppConfig, dc: FakeDiscord, clock: JumpingClock) -> Asyn
         await running[-1].app.stop()
 
 
-async def job_stored(bot: Running) -> None:
+async def job_stored(dcbot: Running) -> None:
     """Wait until the bot stored the job the relay just accepted: it does so after answering
     the relay, so ticking before would poll nothing yet."""
-    store = bot.app.core.services.store
+    store = dcbot.app.core.services.store
     for _ in range(500):
         if await store.list_active_jobs(limit=1):
             return

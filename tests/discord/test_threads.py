@@ -128,8 +128,8 @@ async def test_chat_inside_a_thread_and_other_commands_answer_in_place(
     assert not fake.calls_to("POST", "/channels/*/threads")
 
 
-async def test_without_the_option_chat_answers_in_the_channel(bot: Running) -> None:
-    fake = bot.fake
+async def test_without_the_option_chat_answers_in_the_channel(dcbot: Running) -> None:
+    fake = dcbot.fake
     asked = await fake.slash("chat", {"prompt": "hello"})
     await fake.wait_for(
         "PATCH", f"/webhooks/*/{asked.token}/messages/@original",

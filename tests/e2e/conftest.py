@@ -17,7 +17,7 @@ from tests.fakes.telegram_api import FakeTelegram
 
 
 @pytest.fixture
-async def bot(
+async def operator(
     config: AppConfig, tg: FakeTelegram, dc: FakeDiscord, clock: JumpingClock
 ) -> AsyncIterator[Operator]:
     app: App = await start_app(config, clock)

@@ -29,7 +29,7 @@ async def ledger(db: Path) -> list[LedgerEntry]:
         return await store.ledger_entries()
 
 
-async def until(bot: Relaybot, check: Callable[[], Awaitable[bool]], what: str) -> None:
+async def until(operator: Relaybot, check: Callable[[], Awaitable[bool]], what: str) -> None:
     async def poll() -> None:
         loop = asyncio.get_running_loop()
         give_up = loop.time() + STARTUP_S
@@ -38,11 +38,11 @@ async def until(bot: Relaybot, check: Callable[[], Awaitable[bool]], what: str) 
                 raise AssertionError(f"timed out waiting for {what}")
             await asyncio.sleep(0.05)
 
-    await bot.meanwhile(poll(), what)
+    await operator.meanwhile(poll(), what)
 
 
-async def said(bot: Relaybot, tg: FakeTelegram, dm: TgChat, containing: str) -> None:
-    await bot.meanwhile(
+async def said(operator: Relaybot, tg: FakeTelegram, dm: TgChat, containing: str) -> None:
+    await operator.meanwhile(
         tg.wait_until(lambda: any(containing in m.text for m in tg.messages_in(dm)),
                       wait_s=STARTUP_S, what=repr(containing)),
         f"the answer {containing!r}",

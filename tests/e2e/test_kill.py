@@ -37,9 +37,9 @@ async def until(predicate: Callable[[], bool], within_s: float, what: str) -> No
         await asyncio.sleep(0.05)
 
 
-async def kill_9(bot: Relaybot) -> None:
-    bot.process.send_signal(signal.SIGKILL)
-    assert await bot.exited(within_s=10) == -signal.SIGKILL
+async def kill_9(operator: Relaybot) -> None:
+    operator.process.send_signal(signal.SIGKILL)
+    assert await operator.exited(within_s=10) == -signal.SIGKILL
 
 
 def results(tg: FakeTelegram) -> list[ApiCall]:

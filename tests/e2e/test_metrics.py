@@ -29,9 +29,9 @@ def config(config: AppConfig) -> AppConfig:
     return dataclasses.replace(config, credits=CreditsConfig(enabled=True, daily=1000, cost=COSTS))
 
 
-async def _scrape(bot: Operator, path: str = "/metrics") -> tuple[int, str, str]:
-    assert bot.app.metrics_server is not None
-    url = f"http://127.0.0.1:{bot.app.metrics_server.port}{path}"
+async def _scrape(operator: Operator, path: str = "/metrics") -> tuple[int, str, str]:
+    assert operator.app.metrics_server is not None
+    url = f"http://127.0.0.1:{operator.app.metrics_server.port}{path}"
     async with aiohttp.ClientSession() as http, http.get(url) as response:
         return response.status, response.headers["Content-Type"], await response.text()
 
@@ -49,19 +49,19 @@ def _value(samples: Samples, name: str, **labels: str) -> float:
 
 
 async def test_metrics_count_commands_relay_calls_jobs_and_deliveries(
-    bot: Operator, sim: SimRelay
+    operator: Operator, sim: SimRelay
 ) -> None:
-    await bot.tg_say("/chat hello")
-    assert "reply #1" in await bot.dc_chat("hello from Discord")
-    await bot.tg_say("/nosuchcommand")
+    await operator.tg_say("/chat hello")
+    assert "reply #1" in await operator.dc_chat("hello from Discord")
+    await operator.tg_say("/nosuchcommand")
     sim.add_fault(Fault("POST", "/v1/chat/completions", status=401))
-    await bot.tg_say("/chat this one is refused by the relay")
-    await bot.tg_say("/imagine a red fox")
-    await bot.tg_say("/imagine [fail] a grey fox")
-    await bot.tick(5)
-    assert bot.tg_results(), "the imagine result was delivered"
+    await operator.tg_say("/chat this one is refused by the relay")
+    await operator.tg_say("/imagine a red fox")
+    await operator.tg_say("/imagine [fail] a grey fox")
+    await operator.tick(5)
+    assert operator.tg_results(), "the imagine result was delivered"
 
-    status, content_type, text = await _scrape(bot)
+    status, content_type, text = await _scrape(operator)
     assert status == 200 and content_type.startswith("text/plain; version=")
     s = _samples(text)
     assert _value(s, "relaybot_commands_total", command="chat", outcome="ok") == 2
@@ -80,7 +80,7 @@ async def test_metrics_count_commands_relay_calls_jobs_and_deliveries(
     # The succeeded /imagine is charged once (its refunded twin is not counted); both chat
     # answers are charged by their tokens, the one the relay refused is not.
     assert _value(s, "relaybot_credits_spent_total", capability="midjourney") == 8
-    charges = [e for e in await bot.app.core.services.store.ledger_entries()
+    charges = [e for e in await operator.app.core.services.store.ledger_entries()
                if e.kind == "charge"]
     chat_charged = sum(e.amount for e in charges if e.capability == "chat")
     assert len([e for e in charges if e.capability == "chat"]) == 2 and chat_charged > 0
@@ -89,8 +89,8 @@ async def test_metrics_count_commands_relay_calls_jobs_and_deliveries(
     assert "python_gc_objects_collected" not in text, "a registry of our own, not the global"
 
 
-async def test_healthz_answers_on_the_metrics_port(bot: Operator) -> None:
-    status, content_type, text = await _scrape(bot, "/healthz")
+async def test_healthz_answers_on_the_metrics_port(operator: Operator) -> None:
+    status, content_type, text = await _scrape(operator, "/healthz")
     assert status == 200 and content_type.startswith("application/json")
     assert text == '{"status": "ok"}'
 

@@ -53,12 +53,12 @@ def grids(tg: FakeTelegram) -> list[ApiCall]:
     return [c for c in tg.sent("sendPhoto") if "reply_markup" in c.params]
 
 
-async def polls(db: asyncpg.Connection, bot: Relaybot) -> bool:
+async def polls(db: asyncpg.Connection, operator: Relaybot) -> bool:
     """Whether ``bot`` holds the poll lease (worker ids are host:pid:random)."""
-    if "this process:" not in bot.stderr:
+    if "this process:" not in operator.stderr:
         return False  # still starting (maybe creating the tables)
     holder = await db.fetchval("SELECT holder FROM leases WHERE name = $1", POLL_LEASE)
-    return holder is not None and f":{bot.process.pid}:" in holder
+    return holder is not None and f":{operator.process.pid}:" in holder
 
 
 def run_dir(tmp_path: Path, name: str) -> Path:
@@ -133,10 +133,10 @@ async def _run(
     for task in tasks[FIRST_HALF:]:
         sim.finish_mj_task(task)
 
-    def held_by(bot: Relaybot, state: str = "delivering") -> Awaitable[list[asyncpg.Record]]:
+    def held_by(operator: Relaybot, state: str = "delivering") -> Awaitable[list[asyncpg.Record]]:
         return db.fetch(  # worker ids are host:pid:random
             "SELECT id FROM jobs WHERE state = $1 AND delivery_worker LIKE $2",
-            state, f"%:{bot.process.pid}:%",
+            state, f"%:{operator.process.pid}:%",
         )
 
     async def a_holds_deliveries() -> bool:

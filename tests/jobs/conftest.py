@@ -12,6 +12,6 @@ from tests.jobs.harness import Bot, FakeClock, open_bot
 
 
 @pytest.fixture
-async def bot(sim: SimRelay, tmp_path: Path) -> AsyncIterator[Bot]:
+async def harness(sim: SimRelay, tmp_path: Path) -> AsyncIterator[Bot]:
     async with open_bot(sim, tmp_path / "bot.sqlite3", FakeClock()) as running:
         yield running

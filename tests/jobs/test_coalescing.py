@@ -25,9 +25,9 @@ BATCH = "/mj/task/list-by-condition"
 pytestmark = pytest.mark.sim(steps=10_000)
 
 
-async def _add_job(bot: Bot, sim: SimRelay, n: int) -> Job:
+async def _add_job(harness: Bot, sim: SimRelay, n: int) -> Job:
     task_id = sim.add_mj_task(f"cat {n}", finished=False)
-    return await bot.store.create_job(kind="mj", platform=PLATFORM, user_id="alice",
+    return await harness.store.create_job(kind="mj", platform=PLATFORM, user_id="alice",
                                       chat_id="chat-1", relay_task_id=task_id,
                                       request={"title": "imagine", "prompt": f"cat {n}"})
 
@@ -37,9 +37,9 @@ def _batched_ids(sim: SimRelay, since: int) -> list[list[str]]:
 
 
 async def test_1000_staggered_jobs_take_one_batch_per_100_jobs_per_tick(
-    bot: Bot, sim: SimRelay
+    harness: Bot, sim: SimRelay
 ) -> None:
-    base = bot.services.config.relay.poll_interval_s
+    base = harness.services.config.relay.poll_interval_s
     arrivals = [START + 0.01 + n * 30.0 / 1000 for n in range(1000)]  # over 30 s
     waiting = list(enumerate(arrivals))
     tick_at = START
@@ -48,12 +48,12 @@ async def test_1000_staggered_jobs_take_one_batch_per_100_jobs_per_tick(
         arrived: set[str] = set()
         while waiting and waiting[0][1] <= tick_at:
             n, at = waiting.pop(0)
-            bot.clock.now = at
-            arrived.add((await _add_job(bot, sim, n)).relay_task_id or "")
-        bot.clock.now = tick_at
-        active = len(await bot.store.list_active_jobs(limit=2000))
+            harness.clock.now = at
+            arrived.add((await _add_job(harness, sim, n)).relay_task_id or "")
+        harness.clock.now = tick_at
+        active = len(await harness.store.list_active_jobs(limit=2000))
         before = len(sim.requests)
-        await bot.tracker.run_once()
+        await harness.tracker.run_once()
         batches = _batched_ids(sim, before)
         assert len(sim.requests) - before == len(batches), "only batch requests"
         assert all(len(ids) <= 100 for ids in batches)
@@ -63,21 +63,21 @@ async def test_1000_staggered_jobs_take_one_batch_per_100_jobs_per_tick(
 
 
 async def test_older_jobs_are_asked_less_often_on_shared_ticks(
-    bot: Bot, sim: SimRelay
+    harness: Bot, sim: SimRelay
 ) -> None:
-    base = bot.services.config.relay.poll_interval_s
+    base = harness.services.config.relay.poll_interval_s
     ages = {"young": 10.0, "middle": 300.0, "old": 700.0}
     by_age: dict[str, set[str]] = {}
     for name, age in ages.items():
-        bot.clock.now = START - age
-        by_age[name] = {(await _add_job(bot, sim, n)).relay_task_id or "" for n in range(60)}
-    bot.clock.now = START
-    await bot.tracker.run_once()  # the first look at every job
+        harness.clock.now = START - age
+        by_age[name] = {(await _add_job(harness, sim, n)).relay_task_id or "" for n in range(60)}
+    harness.clock.now = START
+    await harness.tracker.run_once()  # the first look at every job
     ticks_of: dict[str, list[int]] = {name: [] for name in ages}
     for tick in range(8):
-        bot.clock.now += base
+        harness.clock.now += base
         before = len(sim.requests)
-        await bot.tracker.run_once()
+        await harness.tracker.run_once()
         batches = _batched_ids(sim, before)
         polled = {i for ids in batches for i in ids}
         assert len(batches) == math.ceil(len(polled) / 100), "due jobs fill shared batches"
@@ -91,38 +91,38 @@ async def test_older_jobs_are_asked_less_often_on_shared_ticks(
 
 
 async def test_a_relay_refusing_batches_gets_one_fetch_per_job_per_tick(
-    bot: Bot, sim: SimRelay
+    harness: Bot, sim: SimRelay
 ) -> None:
     sim.add_fault(Fault("POST", BATCH, status=404, times=None))
-    base = bot.services.config.relay.poll_interval_s
+    base = harness.services.config.relay.poll_interval_s
     for n in range(150):
-        bot.clock.now = START + n * 0.02
-        await _add_job(bot, sim, n)
+        harness.clock.now = START + n * 0.02
+        await _add_job(harness, sim, n)
     for tick in range(3):
-        bot.clock.now = START + (tick + 1) * base
+        harness.clock.now = START + (tick + 1) * base
         before = len(sim.requests)
-        await bot.tracker.run_once()
+        await harness.tracker.run_once()
         made = sim.requests[before:]
         fetched = [r.path for r in made if r.path.endswith("/fetch")]
         assert len(fetched) == len(set(fetched)) == 150
         assert len([r for r in made if r.path == BATCH]) == (1 if tick == 0 else 0)
 
 
-async def test_unchanged_tasks_write_nothing(bot: Bot, sim: SimRelay) -> None:
-    jobs = [await _add_job(bot, sim, n) for n in range(5)]
+async def test_unchanged_tasks_write_nothing(harness: Bot, sim: SimRelay) -> None:
+    jobs = [await _add_job(harness, sim, n) for n in range(5)]
     for job in jobs:
         sim.set_mj_task_status(job.relay_task_id or "", "IN_PROGRESS", progress="40%")
-    bot.clock.now += 3
-    await bot.tracker.run_once()
-    seen = [await bot.store.get_job(job.id) for job in jobs]
-    assert all(j is not None and j.progress == 40 and j.updated_at == bot.clock.now
+    harness.clock.now += 3
+    await harness.tracker.run_once()
+    seen = [await harness.store.get_job(job.id) for job in jobs]
+    assert all(j is not None and j.progress == 40 and j.updated_at == harness.clock.now
                for j in seen)
-    first_write = bot.clock.now
+    first_write = harness.clock.now
     for _ in range(3):
-        bot.clock.now += 3
-        await bot.tracker.run_once()
+        harness.clock.now += 3
+        await harness.tracker.run_once()
     assert len(_batched_ids(sim, 0)) == 4, "asked every tick"
-    after = [await bot.store.get_job(job.id) for job in jobs]
+    after = [await harness.store.get_job(job.id) for job in jobs]
     assert all(j is not None and j.updated_at == first_write for j in after)
 
 
@@ -145,58 +145,58 @@ class GatedSleep:
 
 
 async def test_a_callback_makes_its_job_due_at_once_but_once_per_interval(
-    bot: Bot, sim: SimRelay
+    harness: Bot, sim: SimRelay
 ) -> None:
-    bot.clock.now = START - 700  # old jobs: asked about on every 4th tick only
-    first, second = await _add_job(bot, sim, 1), await _add_job(bot, sim, 2)
-    bot.clock.now = START
+    harness.clock.now = START - 700  # old jobs: asked about on every 4th tick only
+    first, second = await _add_job(harness, sim, 1), await _add_job(harness, sim, 2)
+    harness.clock.now = START
     gate = GatedSleep()
-    tracker = JobTracker(bot.services, {PLATFORM: bot.outlet}, clock=bot.clock,
+    tracker = JobTracker(harness.services, {PLATFORM: harness.outlet}, clock=harness.clock,
                          sleep=gate.sleep, worker_id="loop")
     await tracker.start()
     try:
         await gate.next_nap(0)  # the first tick looked at both jobs
         assert len(_batched_ids(sim, 0)) == 1
         sim.finish_mj_task(first.relay_task_id or "")
-        bot.clock.now += 0.5
+        harness.clock.now += 0.5
         tracker.wake(first.relay_task_id)
         await gate.next_nap(1)
         assert _batched_ids(sim, 0)[1:] == [[first.relay_task_id]]
         sim.finish_mj_task(second.relay_task_id or "")
-        bot.clock.now += 0.5
+        harness.clock.now += 0.5
         tracker.wake(second.relay_task_id)  # the same interval: waits for the next tick
         await gate.next_nap(2)
         assert len(_batched_ids(sim, 0)) == 2
-        bot.clock.now = START + bot.services.config.relay.poll_interval_s
+        harness.clock.now = START + harness.services.config.relay.poll_interval_s
         tracker.wake()
         await gate.next_nap(3)
         assert _batched_ids(sim, 0)[2:] == [[second.relay_task_id]]
         assert await tracker.wait_idle(5)
     finally:
         await tracker.stop()
-    delivered = [await bot.store.get_job(job.id) for job in (first, second)]
+    delivered = [await harness.store.get_job(job.id) for job in (first, second)]
     assert all(j is not None and len(j.delivered_refs) == 1 for j in delivered)
 
 
 async def test_a_new_job_rings_the_bell_but_waits_for_the_next_tick(
-    bot: Bot, sim: SimRelay
+    harness: Bot, sim: SimRelay
 ) -> None:
-    await _add_job(bot, sim, 1)
+    await _add_job(harness, sim, 1)
     gate = GatedSleep()
-    tracker = JobTracker(bot.services, {PLATFORM: bot.outlet}, clock=bot.clock,
+    tracker = JobTracker(harness.services, {PLATFORM: harness.outlet}, clock=harness.clock,
                          sleep=gate.sleep, worker_id="loop")
     await tracker.start()
     try:
         await gate.next_nap(0)
         assert len(_batched_ids(sim, 0)) == 1
         for n in range(2, 5):  # newcomers within the same interval
-            bot.clock.now += 0.5
-            await _add_job(bot, sim, n)
-            bot.services.jobs.ring()
+            harness.clock.now += 0.5
+            await _add_job(harness, sim, n)
+            harness.services.jobs.ring()
             await gate.next_nap(n - 1)
         assert len(_batched_ids(sim, 0)) == 1, "no request between ticks"
-        bot.clock.now = START + bot.services.config.relay.poll_interval_s
-        bot.services.jobs.ring()
+        harness.clock.now = START + harness.services.config.relay.poll_interval_s
+        harness.services.jobs.ring()
         await gate.next_nap(4)
         assert [len(ids) for ids in _batched_ids(sim, 0)] == [1, 4]
     finally:

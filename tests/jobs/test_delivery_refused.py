@@ -7,9 +7,9 @@ from bot.store.base import JobState
 from tests.jobs.harness import Bot
 
 
-def _refuse_results(bot: Bot, times: int | None) -> list[int]:
+def _refuse_results(harness: Bot, times: int | None) -> list[int]:
     """Make the fake platform refuse messages carrying files ``times`` times (None: always)."""
-    responder = bot.outlet.responder
+    responder = harness.outlet.responder
     original = responder.send
     refused: list[int] = []
 
@@ -23,25 +23,25 @@ def _refuse_results(bot: Bot, times: int | None) -> list[int]:
     return refused
 
 
-async def test_refused_result_is_retried_and_arrives_once(bot: Bot) -> None:
-    refused = _refuse_results(bot, times=2)
-    await bot.command("/imagine a lighthouse")
-    await bot.settle()
-    results = [e for e in bot.recorder.sent() if e.reply.files and e.reply.buttons]
+async def test_refused_result_is_retried_and_arrives_once(harness: Bot) -> None:
+    refused = _refuse_results(harness, times=2)
+    await harness.command("/imagine a lighthouse")
+    await harness.settle()
+    results = [e for e in harness.recorder.sent() if e.reply.files and e.reply.buttons]
     assert len(refused) == 2
     assert len(results) == 1
-    (job,) = await bot.store.list_jobs_for_owner("test", "alice")
+    (job,) = await harness.store.list_jobs_for_owner("test", "alice")
     assert job.state is JobState.DELIVERED and job.delivery_attempts == 3
 
 
-async def test_always_refused_result_is_given_up_after_five_attempts(bot: Bot) -> None:
-    refused = _refuse_results(bot, times=None)
-    await bot.command("/imagine a lighthouse")
-    await bot.settle()
+async def test_always_refused_result_is_given_up_after_five_attempts(harness: Bot) -> None:
+    refused = _refuse_results(harness, times=None)
+    await harness.command("/imagine a lighthouse")
+    await harness.settle()
     assert len(refused) == 5
-    assert not [e for e in bot.recorder.sent() if e.reply.files]
-    notices = [e for e in bot.recorder.sent() if "keeps refusing the result" in e.reply.text]
+    assert not [e for e in harness.recorder.sent() if e.reply.files]
+    notices = [e for e in harness.recorder.sent() if "keeps refusing the result" in e.reply.text]
     assert len(notices) == 1
-    (job,) = await bot.store.list_jobs_for_owner("test", "alice")
+    (job,) = await harness.store.list_jobs_for_owner("test", "alice")
     assert f"Job #{job.id} finished" in notices[0].reply.text
     assert job.state is JobState.DELIVERED and len(job.delivered_refs) == 1

@@ -15,45 +15,45 @@ from bot.store.base import JobState
 from tests.jobs.harness import Bot, FakeClock, open_bot
 
 
-def _clips(bot: Bot) -> list[Reply]:
-    return [e.reply for e in bot.recorder.sent() if e.reply.files]
+def _clips(harness: Bot) -> list[Reply]:
+    return [e.reply for e in harness.recorder.sent() if e.reply.files]
 
 
-async def test_a_failed_second_piece_is_retried_alone(bot: Bot, sim: SimRelay) -> None:
-    responder = bot.outlet.responder
+async def test_a_failed_second_piece_is_retried_alone(harness: Bot, sim: SimRelay) -> None:
+    responder = harness.outlet.responder
     original = responder.send
     failures: list[str] = []
 
     async def second_clip_fails_once(reply: Reply) -> MessageRef:
-        if reply.files and _clips(bot) and not failures:
+        if reply.files and _clips(harness) and not failures:
             failures.append(reply.text)
             raise DeliveryError("Bad Gateway")
         return await original(reply)
 
     responder.send = second_clip_fails_once  # type: ignore[method-assign]
-    await bot.command("/music a happy song about cats")
-    await bot.settle()
-    clips = _clips(bot)
+    await harness.command("/music a happy song about cats")
+    await harness.settle()
+    clips = _clips(harness)
     assert len(failures) == 1 and len(clips) == 2, "each clip exactly once"
     assert clips[0].text != clips[1].text
-    (job,) = await bot.store.list_jobs_for_owner("test", "alice")
+    (job,) = await harness.store.list_jobs_for_owner("test", "alice")
     assert job.state is JobState.DELIVERED and job.pieces_sent == 1, "the last goes with finish"
     assert len(job.delivered_refs) == 2 and job.delivery_attempts == 2
 
 
-async def _half_delivered(bot: Bot, worker: str) -> int:
+async def _half_delivered(harness: Bot, worker: str) -> int:
     """A Suno result whose first clip went out under ``worker``'s lease, which then died."""
-    await bot.command("/music a happy song about cats")
+    await harness.command("/music a happy song about cats")
     # A tracker without platforms polls but delivers nothing: the claim below is the first.
-    poller = JobTracker(bot.services, {}, clock=bot.clock, sleep=bot.clock.sleep,
+    poller = JobTracker(harness.services, {}, clock=harness.clock, sleep=harness.clock.sleep,
                         worker_id="poller")
     for _ in range(10):
-        bot.clock.now += 3
+        harness.clock.now += 3
         await poller.run_once()
-    job, *_ = await bot.store.list_jobs_for_owner("test", "alice")  # the newest
+    job, *_ = await harness.store.list_jobs_for_owner("test", "alice")  # the newest
     assert job.state is JobState.SUCCEEDED
-    assert await bot.store.claim_delivery(job.id, worker, 300)
-    assert await bot.store.record_delivered_piece(job.id, worker, "c1:m-first", 300)
+    assert await harness.store.claim_delivery(job.id, worker, 300)
+    assert await harness.store.record_delivered_piece(job.id, worker, "c1:m-first", 300)
     return job.id
 
 

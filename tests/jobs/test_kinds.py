@@ -22,31 +22,31 @@ def test_the_registry_names_each_vendor_once() -> None:
 
 
 async def test_a_job_of_an_unknown_kind_fails_with_a_reason(
-    bot: Bot, caplog: pytest.LogCaptureFixture
+    harness: Bot, caplog: pytest.LogCaptureFixture
 ) -> None:
-    job = await bot.store.create_job(kind="dalle9", platform="test", user_id="alice",
+    job = await harness.store.create_job(kind="dalle9", platform="test", user_id="alice",
                                      chat_id="chat-1", relay_task_id="t-1",
                                      request={"title": "x", "prompt": "a cat"})
     with caplog.at_level(logging.ERROR):
-        await bot.settle()
-    stored = await bot.store.get_job(job.id)
+        await harness.settle()
+    stored = await harness.store.get_job(job.id)
     assert stored is not None and stored.outcome is JobState.FAILED
     assert "unknown job kind 'dalle9'" in (stored.error or "")
     assert any("dalle9" in r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR)
-    (notice,) = bot.recorder.texts()
+    (notice,) = harness.recorder.texts()
     assert t("jobs.reason.unknown_kind", "en", kind="dalle9") in notice
-    await bot.command("/jobs")
-    assert "dalle9 · x" in bot.recorder.texts()[-1]
+    await harness.command("/jobs")
+    assert "dalle9 · x" in harness.recorder.texts()[-1]
 
 
-async def test_the_bots_own_failure_reasons_are_in_the_readers_language(bot: Bot) -> None:
+async def test_the_bots_own_failure_reasons_are_in_the_readers_language(harness: Bot) -> None:
     # Job.error keeps the English reason for operators; a zh reader sees Chinese.
     for kind, task in (("dalle9", "t-1"), ("mj", "no-such-task")):
-        await bot.store.create_job(kind=kind, platform="test", user_id="alice",
+        await harness.store.create_job(kind=kind, platform="test", user_id="alice",
                                    chat_id="chat-1", relay_task_id=task,
                                    request={"title": "x", "prompt": "a cat", "locale": "zh"})
-    await bot.settle()
-    unknown_kind, lost = bot.recorder.texts()[-2:]
+    await harness.settle()
+    unknown_kind, lost = harness.recorder.texts()[-2:]
     assert t("jobs.reason.unknown_kind", "zh", kind="dalle9") in unknown_kind
     assert "中转站已找不到该任务" in lost
     assert not any("unknown" in text for text in (unknown_kind, lost))

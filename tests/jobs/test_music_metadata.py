@@ -19,9 +19,9 @@ from tests.jobs.harness import ALICE, CHAT, Bot, platform_limits
 SMALL_JPEG = media.make_jpeg(256, 256, (40, 90, 200))
 
 
-def _audio_and_cover(bot: Bot) -> list[tuple[OutgoingFile, OutgoingFile]]:
+def _audio_and_cover(harness: Bot) -> list[tuple[OutgoingFile, OutgoingFile]]:
     pairs = []
-    for event in bot.recorder.sent():
+    for event in harness.recorder.sent():
         files = event.reply.files
         audio = [f for f in files if f.kind == "audio"]
         if audio:
@@ -32,13 +32,13 @@ def _audio_and_cover(bot: Bot) -> list[tuple[OutgoingFile, OutgoingFile]]:
 
 
 async def test_each_clip_carries_title_performer_duration_and_cover_thumbnail(
-    bot: Bot, sim: SimRelay
+    harness: Bot, sim: SimRelay
 ) -> None:
-    await bot.command("/music a happy song about cats")
-    await bot.settle()
+    await harness.command("/music a happy song about cats")
+    await harness.settle()
     [task_id] = list(sim.context.suno.tasks)
     clips = list(sim.suno_task(task_id)["clips"].values())
-    pairs = _audio_and_cover(bot)
+    pairs = _audio_and_cover(harness)
     assert len(pairs) == 2
     for (audio, cover), clip in zip(pairs, clips, strict=True):
         assert audio.title == clip["title"] and audio.title
@@ -98,26 +98,26 @@ async def covers() -> AsyncIterator[Covers]:
         await runner.cleanup()
 
 
-async def _finished_job(bot: Bot, clip: dict[str, JsonValue]) -> Job:
-    job = await bot.store.create_job(kind="suno", platform=CHAT.platform, user_id=ALICE.id,
+async def _finished_job(harness: Bot, clip: dict[str, JsonValue]) -> Job:
+    job = await harness.store.create_job(kind="suno", platform=CHAT.platform, user_id=ALICE.id,
                                      chat_id=CHAT.chat_id, request={"locale": "en"},
                                      relay_task_id="t-1", relay_version="v3.0")
     full: dict[str, JsonValue] = {"id": "c-1", "status": "complete", "title": "Tea Time",
                                   "tags": "lofi", "duration": 61.4, "lyrics": "", **clip}
-    done = await bot.store.update_job(job.id, state=JobState.SUCCEEDED,
+    done = await harness.store.update_job(job.id, state=JobState.SUCCEEDED,
                                       result={"clips": [full]})
     assert done is not None
     return done
 
 
-async def _delivered_audio(bot: Bot, covers: Covers, image: str, small: str | None
+async def _delivered_audio(harness: Bot, covers: Covers, image: str, small: str | None
                            ) -> OutgoingFile:
     clip: dict[str, JsonValue] = {"audio_url": f"{covers.base}/song.mp3",
                                   "image_url": f"{covers.base}/{image}"}
     if small is not None:
         clip["thumbnail_url"] = f"{covers.base}/{small}"
-    job = await _finished_job(bot, clip)
-    [reply] = await ResultBuilder(bot.services, platform_limits()).replies(job)
+    job = await _finished_job(harness, clip)
+    [reply] = await ResultBuilder(harness.services, platform_limits()).replies(job)
     [audio] = [f for f in reply.files if f.kind == "audio"]
     assert [f.kind for f in reply.files] == ["audio", "image"]  # the cover still as an image
     assert (audio.title, audio.duration_s) == ("Tea Time", 61.4)
@@ -126,30 +126,30 @@ async def _delivered_audio(bot: Bot, covers: Covers, image: str, small: str | No
 
 @pytest.mark.parametrize("small", ["wide.jpeg", "heavy.jpeg", "cover.png"])
 async def test_a_cover_telegram_would_drop_is_no_thumbnail(
-    bot: Bot, covers: Covers, small: str
+    harness: Bot, covers: Covers, small: str
 ) -> None:
-    audio = await _delivered_audio(bot, covers, image="wide.jpeg", small=small)
+    audio = await _delivered_audio(harness, covers, image="wide.jpeg", small=small)
     assert audio.thumbnail is None
 
 
 async def test_a_png_cover_without_a_small_one_is_no_thumbnail(
-    bot: Bot, covers: Covers
+    harness: Bot, covers: Covers
 ) -> None:
-    audio = await _delivered_audio(bot, covers, image="cover.png", small=None)
+    audio = await _delivered_audio(harness, covers, image="cover.png", small=None)
     assert audio.thumbnail is None
     assert covers.hits.count("cover.png") == 1
 
 
 async def test_a_cover_that_fits_is_the_thumbnail_without_a_second_download(
-    bot: Bot, covers: Covers
+    harness: Bot, covers: Covers
 ) -> None:
-    audio = await _delivered_audio(bot, covers, image="fits.jpeg", small="small.jpeg")
+    audio = await _delivered_audio(harness, covers, image="fits.jpeg", small="small.jpeg")
     assert audio.thumbnail == covers.files["fits.jpeg"][0]
     assert "small.jpeg" not in covers.hits
 
 
-async def test_a_too_big_cover_falls_back_to_the_small_one(bot: Bot, covers: Covers) -> None:
-    audio = await _delivered_audio(bot, covers, image="wide.jpeg", small="small.jpeg")
+async def test_a_too_big_cover_falls_back_to_the_small_one(harness: Bot, covers: Covers) -> None:
+    audio = await _delivered_audio(harness, covers, image="wide.jpeg", small="small.jpeg")
     assert audio.thumbnail == SMALL_JPEG
 
 

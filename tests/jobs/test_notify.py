@@ -80,16 +80,16 @@ async def test_a_taken_port_is_one_clear_startup_error() -> None:
 
 
 async def test_a_callback_gets_the_finished_job_delivered_before_its_next_poll(
-    bot: Bot, sim: SimRelay
+    harness: Bot, sim: SimRelay
 ) -> None:
-    await bot.command("/imagine a lighthouse")
+    await harness.command("/imagine a lighthouse")
     (task_id,) = sim.mj_task_ids()
-    bot.clock.now += bot.services.config.relay.poll_interval_s
-    await bot.tracker.run_once()  # polled: the next poll is a full interval away
-    (job,) = await bot.store.list_active_jobs(limit=10)
-    assert job.next_poll_at > bot.clock.now
+    harness.clock.now += harness.services.config.relay.poll_interval_s
+    await harness.tracker.run_once()  # polled: the next poll is a full interval away
+    (job,) = await harness.store.list_active_jobs(limit=10)
+    assert job.next_poll_at > harness.clock.now
     sim.finish_mj_task(task_id)
-    listener = NotifyListener("127.0.0.1", 0, "/mj/notify", bot.tracker.wake)
+    listener = NotifyListener("127.0.0.1", 0, "/mj/notify", harness.tracker.wake)
     await listener.start()
     try:
         async with aiohttp.ClientSession() as session:
@@ -98,6 +98,6 @@ async def test_a_callback_gets_the_finished_job_delivered_before_its_next_poll(
                 assert resp.status == 200
     finally:
         await listener.stop()
-    await bot.tracker.run_once()  # the tick the callback woke, clock unchanged
-    stored = await bot.store.get_job(job.id)
+    await harness.tracker.run_once()  # the tick the callback woke, clock unchanged
+    stored = await harness.store.get_job(job.id)
     assert stored is not None and stored.state is JobState.DELIVERED

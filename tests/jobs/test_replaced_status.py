@@ -44,19 +44,19 @@ class ReplacingResponder(RecordingResponder):
         return MessageRef(ref.chat_id, message_id)
 
 
-def replacing(bot: Bot) -> ReplacingResponder:
-    responder = ReplacingResponder(bot.recorder)
-    bot.outlet.responder = responder
+def replacing(harness: Bot) -> ReplacingResponder:
+    responder = ReplacingResponder(harness.recorder)
+    harness.outlet.responder = responder
     return responder
 
 
-async def tick(bot: Bot) -> None:
-    bot.clock.now += bot.services.config.relay.poll_interval_s
-    await bot.tracker.run_once()
+async def tick(harness: Bot) -> None:
+    harness.clock.now += harness.services.config.relay.poll_interval_s
+    await harness.tracker.run_once()
 
 
-async def the_job(bot: Bot) -> Job:
-    [job] = await bot.store.list_jobs_for_owner("test", "alice")
+async def the_job(harness: Bot) -> Job:
+    [job] = await harness.store.list_jobs_for_owner("test", "alice")
     return job
 
 
@@ -64,28 +64,28 @@ def stored(message_id: str) -> str:
     return encode_message_ref(MessageRef(CHAT.chat_id, message_id))
 
 
-async def test_after_a_replacement_every_edit_goes_to_the_new_message(bot: Bot) -> None:
-    responder = replacing(bot)
-    await bot.command("/imagine a fox")
-    [status] = bot.recorder.sent()
+async def test_after_a_replacement_every_edit_goes_to_the_new_message(harness: Bot) -> None:
+    responder = replacing(harness)
+    await harness.command("/imagine a fox")
+    [status] = harness.recorder.sent()
 
-    await tick(bot)  # 33 % with the first preview: the platform replaces the message
-    replacement = bot.recorder.sent()[-1]
+    await tick(harness)  # 33 % with the first preview: the platform replaces the message
+    replacement = harness.recorder.sent()[-1]
     assert responder.removed == [status.message_id]
     assert replacement.message_id == "m2+pic" and "33%" in replacement.reply.text
     assert replacement.reply.files, "the new message shows the preview"
-    assert (await the_job(bot)).status_message_ref == stored("m2+pic")
+    assert (await the_job(harness)).status_message_ref == stored("m2+pic")
 
-    await bot.settle()
-    assert bot.recorder.edits_of(status.message_id) == [], "the old message is not edited"
-    edits = bot.recorder.edits_of("m2+pic")
+    await harness.settle()
+    assert harness.recorder.edits_of(status.message_id) == [], "the old message is not edited"
+    edits = harness.recorder.edits_of("m2+pic")
     assert "67%" in edits[0].reply.text and "Done" in edits[-1].reply.text
     assert all(e.at - replacement.at >= 3.0 for e in edits), "throttled like any edit"
     texts = [e.reply.text for e in edits]
     assert len(texts) == len(set(texts)), "never an unchanged edit"
-    [result] = [e for e in bot.recorder.sent() if e.reply.buttons]
+    [result] = [e for e in harness.recorder.sent() if e.reply.buttons]
     assert result.reply.reply_to == MessageRef(CHAT.chat_id, "m2+pic")
-    assert (await the_job(bot)).status_message_ref == stored("m2+pic")
+    assert (await the_job(harness)).status_message_ref == stored("m2+pic")
 
 
 async def test_a_restart_keeps_editing_the_replacement(sim: SimRelay, tmp_path: Path) -> None:

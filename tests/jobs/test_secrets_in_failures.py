@@ -20,15 +20,15 @@ async def _database_bytes(folder: Path) -> bytes:
 
 
 async def test_a_fail_reason_echoing_secrets_is_redacted_in_chat_and_in_the_database(
-    bot: Bot, sim: SimRelay, tmp_path: Path
+    harness: Bot, sim: SimRelay, tmp_path: Path
 ) -> None:
-    await bot.command("/imagine a lighthouse")
-    (job,) = await bot.store.list_active_jobs(limit=10)
+    await harness.command("/imagine a lighthouse")
+    (job,) = await harness.store.list_active_jobs(limit=10)
     reason = (f"upstream refused: Authorization: Bearer {API_KEY} (key {API_KEY}); "
               f"callback https://api.telegram.org/bot{BOT_TOKEN}/sendMessage")
     sim.set_mj_task_status(job.relay_task_id or "", "FAILURE", fail_reason=reason)
-    await bot.settle()
-    texts = bot.recorder.texts()
+    await harness.settle()
+    texts = harness.recorder.texts()
     failure = next(text for text in texts if "upstream refused" in text)
     assert "***" in failure
     for text in texts:

@@ -20,11 +20,11 @@ from tests.jobs.harness import Bot, FakeClock, Recorder, open_bot
 BATCH = "/mj/task/list-by-condition"
 
 
-async def _add_jobs(bot: Bot, sim: SimRelay, count: int) -> list[int]:
+async def _add_jobs(harness: Bot, sim: SimRelay, count: int) -> list[int]:
     ids = []
     for n in range(count):
         task_id = sim.add_mj_task(f"cat {n}", finished=False)
-        job = await bot.store.create_job(kind="mj", platform="test", user_id="alice",
+        job = await harness.store.create_job(kind="mj", platform="test", user_id="alice",
                                          chat_id="chat-1", relay_task_id=task_id,
                                          request={"title": "imagine", "prompt": f"cat {n}"})
         ids.append(job.id)

@@ -9,104 +9,104 @@ from bot.store.base import JobState
 from tests.jobs.harness import Bot
 
 
-async def _add_jobs(bot: Bot, sim: SimRelay, count: int) -> list[int]:
+async def _add_jobs(harness: Bot, sim: SimRelay, count: int) -> list[int]:
     ids = []
     for n in range(count):
         task_id = sim.add_mj_task(f"cat {n}", finished=False)
-        job = await bot.store.create_job(kind="mj", platform="test", user_id="alice",
+        job = await harness.store.create_job(kind="mj", platform="test", user_id="alice",
                                          chat_id="chat-1", relay_task_id=task_id,
                                          request={"title": "imagine", "prompt": f"cat {n}"})
         ids.append(job.id)
     return ids
 
 
-async def test_200_jobs_take_two_requests_per_tick(bot: Bot, sim: SimRelay) -> None:
-    await _add_jobs(bot, sim, 200)
+async def test_200_jobs_take_two_requests_per_tick(harness: Bot, sim: SimRelay) -> None:
+    await _add_jobs(harness, sim, 200)
     before = len(sim.requests)
-    bot.clock.now += 1
-    await bot.tracker.run_once()
+    harness.clock.now += 1
+    await harness.tracker.run_once()
     made = sim.requests[before:]
     assert [r.path for r in made] == ["/mj/task/list-by-condition"] * 2
     assert sorted(len(r.json["ids"]) for r in made) == [100, 100]
-    running = await bot.store.list_active_jobs(limit=300)
+    running = await harness.store.list_active_jobs(limit=300)
     assert len(running) == 200 and all(j.state is JobState.RUNNING for j in running)
     assert all(j.progress == 33 for j in running)
 
 
-async def test_refused_batch_endpoint_falls_back_to_fetch(bot: Bot, sim: SimRelay) -> None:
+async def test_refused_batch_endpoint_falls_back_to_fetch(harness: Bot, sim: SimRelay) -> None:
     sim.add_fault(Fault("POST", "/mj/task/list-by-condition", status=404, times=None))
-    await _add_jobs(bot, sim, 3)
-    await bot.settle()
+    await _add_jobs(harness, sim, 3)
+    await harness.settle()
     assert len(sim.requests_to("/mj/task/list-by-condition")) == 1  # tried once, then no more
     assert len(sim.requests_to("/mj/task/*/fetch")) == 9  # 3 polls per job
-    assert sum(bool(e.reply.files) for e in bot.recorder.sent()) == 3
+    assert sum(bool(e.reply.files) for e in harness.recorder.sent()) == 3
 
 
-async def test_refused_batch_endpoint_is_tried_again_later(bot: Bot, sim: SimRelay) -> None:
+async def test_refused_batch_endpoint_is_tried_again_later(harness: Bot, sim: SimRelay) -> None:
     sim.add_fault(Fault("POST", "/mj/task/list-by-condition", status=404, times=1))
-    await _add_jobs(bot, sim, 2)
-    bot.clock.now += bot.services.config.relay.poll_interval_s
-    await bot.tracker.run_once()  # refused: these polls go one by one
+    await _add_jobs(harness, sim, 2)
+    harness.clock.now += harness.services.config.relay.poll_interval_s
+    await harness.tracker.run_once()  # refused: these polls go one by one
     assert len(sim.requests_to("/mj/task/*/fetch")) == 2
-    bot.clock.now += 601  # the refusal may have been passing
+    harness.clock.now += 601  # the refusal may have been passing
     for _ in range(4):  # jobs this old are asked about on every 4th tick
-        bot.clock.now += bot.services.config.relay.poll_interval_s
-        await bot.tracker.run_once()
+        harness.clock.now += harness.services.config.relay.poll_interval_s
+        await harness.tracker.run_once()
     assert len(sim.requests_to("/mj/task/list-by-condition")) == 2
     assert len(sim.requests_to("/mj/task/*/fetch")) == 2  # batched again
 
 
-async def test_deadline_reports_timeout_with_ids(bot: Bot, sim: SimRelay) -> None:
-    await bot.command("/imagine a stuck job")
-    (job,) = await bot.store.list_jobs_for_owner("test", "alice")
+async def test_deadline_reports_timeout_with_ids(harness: Bot, sim: SimRelay) -> None:
+    await harness.command("/imagine a stuck job")
+    (job,) = await harness.store.list_jobs_for_owner("test", "alice")
     sim.set_mj_task_status(job.relay_task_id or "", "IN_PROGRESS", progress="10%")
     for _ in range(400):  # 3 s ticks, slower for old jobs, until the 15-minute deadline
-        bot.clock.now += 3.0
-        await bot.tracker.run_once()
-        seen = await bot.store.get_job(job.id)
+        harness.clock.now += 3.0
+        await harness.tracker.run_once()
+        seen = await harness.store.get_job(job.id)
         assert seen is not None
         job = seen
         if job.state is JobState.DELIVERED:
             break
     assert job.outcome is JobState.TIMED_OUT
     assert 15 * 60 <= (job.finished_at or 0) - job.created_at < 16 * 60
-    text = bot.recorder.texts()[-1]
+    text = harness.recorder.texts()[-1]
     assert "did not finish in time" in text and f"{job.relay_task_id}" in text
     assert f"#{job.id}" in text
     polls = len(sim.requests_to("/mj/task/list-by-condition"))
     assert polls < 15 * 60 / 3  # old jobs are polled less often
 
 
-async def test_a_slow_preview_does_not_hold_up_other_jobs(bot: Bot, sim: SimRelay) -> None:
-    await bot.command("/imagine a slow lighthouse")
-    await bot.command("/imagine a quick harbour")
+async def test_a_slow_preview_does_not_hold_up_other_jobs(harness: Bot, sim: SimRelay) -> None:
+    await harness.command("/imagine a slow lighthouse")
+    await harness.command("/imagine a quick harbour")
     slow_id, _quick_id = sim.mj_task_ids()
     # The first job's preview takes a while to download; the second one's does not.
     sim.add_fault(Fault("GET", f"/sim/media/image/*/{slow_id}-preview-1.png", delay_s=0.3,
                         passthrough=True))
-    bot.clock.now += bot.services.config.relay.poll_interval_s
-    await bot.tracker.run_once()
-    previews = [e.message_id for e in bot.recorder.events
+    harness.clock.now += harness.services.config.relay.poll_interval_s
+    await harness.tracker.run_once()
+    previews = [e.message_id for e in harness.recorder.events
                 if e.kind == "edit" and e.reply.files and "%" in e.reply.text]
-    status_of = {text: e.message_id for e in bot.recorder.sent() for text in
+    status_of = {text: e.message_id for e in harness.recorder.sent() for text in
                  ("slow lighthouse", "quick harbour") if text in e.reply.text}
     assert previews == [status_of["quick harbour"], status_of["slow lighthouse"]]
 
 
 @pytest.mark.sim(steps=50, new_api_mode=True)
 async def test_a_preview_that_cannot_be_fetched_causes_no_unchanged_edits(
-    bot: Bot, sim: SimRelay
+    harness: Bot, sim: SimRelay
 ) -> None:
     sim.add_fault(Fault("GET", "/mj/image/*", status=404, times=None))
-    await bot.command("/imagine a lighthouse")
-    (job,) = await bot.store.list_jobs_for_owner("test", "alice")
+    await harness.command("/imagine a lighthouse")
+    (job,) = await harness.store.list_jobs_for_owner("test", "alice")
     sim.set_mj_task_status(job.relay_task_id or "", "IN_PROGRESS", progress=50)
-    status_id = bot.recorder.sent()[-1].message_id
+    status_id = harness.recorder.sent()[-1].message_id
     for _ in range(6):
-        bot.clock.now += 10
-        await bot.tracker.run_once()
+        harness.clock.now += 10
+        await harness.tracker.run_once()
 
-    edits = bot.recorder.edits_of(status_id)
+    edits = harness.recorder.edits_of(status_id)
     assert edits, "the 50 % progress is shown"
     texts = [e.reply.text for e in edits]
     assert len(texts) == len(set(texts)), texts  # never an edit with unchanged text

@@ -56,7 +56,7 @@ class Running:
 
 
 @pytest.fixture
-async def bot(config: AppConfig, tg: FakeTelegram, clock: JumpingClock
+async def tgbot(config: AppConfig, tg: FakeTelegram, clock: JumpingClock
               ) -> AsyncIterator[Running]:
     app = await start_app(config, clock)
     alice = tg.user(1001, "Alice", username="alice")
@@ -73,9 +73,9 @@ async def ptb(tg: FakeTelegram) -> AsyncIterator[Bot]:
         yield bot
 
 
-def responder(bot: Bot, chat: TgChat, clock: JumpingClock) -> TelegramResponder:
+def responder(tgbot: Bot, chat: TgChat, clock: JumpingClock) -> TelegramResponder:
     """The adapter's responder for one chat, paced on virtual time, without the core."""
     pacer = Pacer(clock=clock, sleep=clock.sleep)
     ref = ChatRef("telegram", str(chat.id), is_private=chat.is_private)
-    return TelegramResponder(Outbox(bot, pacer, sleep=clock.sleep), ref,
+    return TelegramResponder(Outbox(tgbot, pacer, sleep=clock.sleep), ref,
                              limits=telegram_limits(), locale="en")

@@ -37,41 +37,41 @@ def bob(tg: FakeTelegram) -> tuple[TgUser, TgChat]:
     return user, tg.private_chat(user)
 
 
-async def said(bot: Running, text: str, *, by: tuple[TgUser, TgChat] | None = None,
+async def said(tgbot: Running, text: str, *, by: tuple[TgUser, TgChat] | None = None,
                containing: str = "") -> str:
-    user, chat = by or (bot.alice, bot.dm)
-    before = len(bot.fake.messages_in(chat))
-    await bot.say(text, chat=chat, user=user)
-    answer = await bot.answer(chat, after=before, containing=containing)
-    await bot.adapter.settled()
+    user, chat = by or (tgbot.alice, tgbot.dm)
+    before = len(tgbot.fake.messages_in(chat))
+    await tgbot.say(text, chat=chat, user=user)
+    answer = await tgbot.answer(chat, after=before, containing=containing)
+    await tgbot.adapter.settled()
     return answer.text
 
 
 async def test_deny_and_allow_apply_at_once(
-    bot: Running, bob: tuple[TgUser, TgChat], sim: SimRelay
+    tgbot: Running, bob: tuple[TgUser, TgChat], sim: SimRelay
 ) -> None:
-    assert await said(bot, "/admin deny telegram:1002") == "Denied telegram:1002."
-    assert await said(bot, "/chat hi", by=bob) == "Sorry, you are not allowed to use this bot."
+    assert await said(tgbot, "/admin deny telegram:1002") == "Denied telegram:1002."
+    assert await said(tgbot, "/chat hi", by=bob) == "Sorry, you are not allowed to use this bot."
     assert sim.requests_to("/v1/chat/completions") == []
-    assert await said(bot, "/admin allow telegram:1002") == "Allowed telegram:1002."
-    assert "simulated" in await said(bot, "/chat hi", by=bob, containing="simulated")
+    assert await said(tgbot, "/admin allow telegram:1002") == "Allowed telegram:1002."
+    assert "simulated" in await said(tgbot, "/chat hi", by=bob, containing="simulated")
 
 
 async def test_everyone_else_is_refused_and_bad_input_is_explained(
-    bot: Running, bob: tuple[TgUser, TgChat]
+    tgbot: Running, bob: tuple[TgUser, TgChat]
 ) -> None:
-    assert await said(bot, "/admin deny telegram:1001", by=bob) == (
+    assert await said(tgbot, "/admin deny telegram:1001", by=bob) == (
         "Only the bot's admins may use /admin."
     )
-    assert await said(bot, "/admin deny bob") == (
+    assert await said(tgbot, "/admin deny bob") == (
         "“bob” is not an identity: write telegram:<id> or discord:<id>."
     )
-    assert "needs one of: allow, deny, grant" in await said(bot, "/admin frobnicate")
-    assert "credits" in await said(bot, "/admin grant telegram:1002")
+    assert "needs one of: allow, deny, grant" in await said(tgbot, "/admin frobnicate")
+    assert "credits" in await said(tgbot, "/admin grant telegram:1002")
 
 
 @pytest.fixture
-async def restartable(bot: Running) -> AsyncIterator[list[App]]:
+async def restartable(tgbot: Running) -> AsyncIterator[list[App]]:
     """Apps a test starts after stopping the first; stopped at the end."""
     started: list[App] = []
     yield started
@@ -80,44 +80,46 @@ async def restartable(bot: Running) -> AsyncIterator[list[App]]:
 
 
 async def test_admin_changes_survive_a_restart(
-    bot: Running, bob: tuple[TgUser, TgChat], config: AppConfig, clock: JumpingClock,
+    tgbot: Running, bob: tuple[TgUser, TgChat], config: AppConfig, clock: JumpingClock,
     restartable: list[App],
 ) -> None:
-    await said(bot, "/admin deny telegram:1002")
-    await said(bot, "/admin grant telegram:1001 50", containing="Granted")
-    await said(bot, "/admin allowance telegram:1001 5", containing="5 credits a day")
-    await bot.app.stop()
+    await said(tgbot, "/admin deny telegram:1002")
+    await said(tgbot, "/admin grant telegram:1001 50", containing="Granted")
+    await said(tgbot, "/admin allowance telegram:1001 5", containing="5 credits a day")
+    await tgbot.app.stop()
 
     app = await start_app(config, clock)
     restartable.append(app)
-    bot.app = app
-    assert await said(bot, "/chat hi", by=bob) == "Sorry, you are not allowed to use this bot."
-    usage = await said(bot, "/usage", containing="Left")
+    tgbot.app = app
+    assert await said(tgbot, "/chat hi", by=bob) == "Sorry, you are not allowed to use this bot."
+    usage = await said(tgbot, "/usage", containing="Left")
     for line in ("Daily allowance: 5", "Extra credits: 50", "Left: 55"):
         assert line in usage
 
 
-async def test_granted_credits_are_spent_after_the_allowance(bot: Running) -> None:
-    await said(bot, "/admin allowance telegram:1001 10")
-    await said(bot, "/admin grant telegram:1001 6")
-    await said(bot, "/dalle one", containing="one")
-    await said(bot, "/dalle two", containing="two")
-    await said(bot, "/dalle three", containing="three")
-    assert "/dalle costs 5 credits; you have 1 left" in await said(bot, "/dalle four",
+async def test_granted_credits_are_spent_after_the_allowance(tgbot: Running) -> None:
+    await said(tgbot, "/admin allowance telegram:1001 10")
+    await said(tgbot, "/admin grant telegram:1001 6")
+    await said(tgbot, "/dalle one", containing="one")
+    await said(tgbot, "/dalle two", containing="two")
+    await said(tgbot, "/dalle three", containing="three")
+    assert "/dalle costs 5 credits; you have 1 left" in await said(tgbot, "/dalle four",
                                                                    containing="costs")
-    usage = await said(bot, "/usage", containing="Left")
+    usage = await said(tgbot, "/usage", containing="Left")
     assert "Extra credits: 1" in usage and "Charged today: 15" in usage
 
 
 async def test_stats_summarise_the_days_with_a_png_chart(
-    bot: Running, bob: tuple[TgUser, TgChat], jobs: Jobs
+    tgbot: Running, bob: tuple[TgUser, TgChat], jobs: Jobs
 ) -> None:
-    await said(bot, "/dalle a lighthouse", containing="lighthouse")
-    await said(bot, "/imagine a fox", by=bob, containing="a fox")
+    await said(tgbot, "/dalle a lighthouse", containing="lighthouse")
+    await said(tgbot, "/imagine a fox", by=bob, containing="a fox")
     for _ in range(3):
         await jobs.tick()
-    await bot.say("/admin stats 3")
-    chart = await bot.answer(after=len(bot.fake.messages_in(bot.dm)), containing="Last 3 days")
+    await tgbot.say("/admin stats 3")
+    chart = await tgbot.answer(
+        after=len(tgbot.fake.messages_in(tgbot.dm)), containing="Last 3 days"
+    )
     assert chart.kind == "photo" and chart.file is not None
     data = chart.file.data
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
@@ -131,28 +133,28 @@ async def test_stats_summarise_the_days_with_a_png_chart(
     assert text.index("telegram:1002: 8 credits") < text.index("telegram:1001: 5 credits")
 
 
-async def test_stats_name_what_was_used_in_the_admins_language(bot: Running) -> None:
-    await said(bot, "/dalle a lighthouse", containing="lighthouse")
-    li = bot.fake.user(1003, "Li", language_code="zh-CN")
-    text = await said(bot, "/admin stats 3", by=(li, bot.fake.private_chat(li)),
+async def test_stats_name_what_was_used_in_the_admins_language(tgbot: Running) -> None:
+    await said(tgbot, "/dalle a lighthouse", containing="lighthouse")
+    li = tgbot.fake.user(1003, "Li", language_code="zh-CN")
+    text = await said(tgbot, "/admin stats 3", by=(li, tgbot.fake.private_chat(li)),
                       containing=t("admin.stats_header", "zh", days=3))
     assert f"{t('capability.image', 'zh')}：5 额度" in text
     assert "image" not in text
 
 
 async def test_admins_list_and_cancel_everyones_jobs(
-    bot: Running, bob: tuple[TgUser, TgChat], jobs: Jobs, sim: SimRelay
+    tgbot: Running, bob: tuple[TgUser, TgChat], jobs: Jobs, sim: SimRelay
 ) -> None:
-    assert await said(bot, "/admin jobs") == "No job is running."
-    await said(bot, "/imagine a slow owl", by=bob, containing="a slow owl")
+    assert await said(tgbot, "/admin jobs") == "No job is running."
+    await said(tgbot, "/imagine a slow owl", by=bob, containing="a slow owl")
     [task_id] = sim.mj_task_ids()
     sim.set_mj_task_status(task_id, "SUBMITTED")
-    listing = await said(bot, "/admin jobs", containing="Running jobs")
+    listing = await said(tgbot, "/admin jobs", containing="Running jobs")
     assert "telegram:1002" in listing and "a slow owl" in listing
-    [job] = await bot.app.core.services.store.list_active_jobs()
-    await said(bot, f"/admin cancel {job.id}", containing=f"#{job.id}")
+    [job] = await tgbot.app.core.services.store.list_active_jobs()
+    await said(tgbot, f"/admin cancel {job.id}", containing=f"#{job.id}")
     assert len(sim.requests_to("/mj/task/*/cancel")) == 1
     await jobs.tick()
     await jobs.tick()
-    entries = await bot.app.core.services.store.ledger_entries("telegram:1002")
+    entries = await tgbot.app.core.services.store.ledger_entries("telegram:1002")
     assert [e.kind for e in entries] == ["reserve", "refund"]

@@ -28,12 +28,12 @@ def thumbnail_of(call: ApiCall, params: dict[str, object] | None = None) -> byte
 
 
 async def test_music_clips_arrive_as_audio_with_title_performer_duration_and_cover(
-    bot: Running, jobs: Jobs, sim: SimRelay
+    tgbot: Running, jobs: Jobs, sim: SimRelay
 ) -> None:
-    fake = bot.fake
-    await bot.say("/music a song about tea")
-    await bot.answer(containing="tea")
-    await bot.adapter.settled()
+    fake = tgbot.fake
+    await tgbot.say("/music a song about tea")
+    await tgbot.answer(containing="tea")
+    await tgbot.adapter.settled()
     for _ in range(4):
         await jobs.tick()
     calls = await fake.wait_for("sendAudio", 2)
@@ -53,7 +53,7 @@ async def test_music_clips_arrive_as_audio_with_title_performer_duration_and_cov
     # large cover is still shown once per clip as a photo; the buttons follow.
     status, *covers = fake.sent("sendPhoto")
     assert "tea" in status.params["caption"] and len(covers) == 2
-    assert sum("Extend" in label for m in fake.messages_in(bot.dm) for label in m.labels) == 2
+    assert sum("Extend" in label for m in fake.messages_in(tgbot.dm) for label in m.labels) == 2
 
 
 async def test_a_lone_audio_carries_caption_buttons_and_metadata(

@@ -10,35 +10,35 @@ from tests.telegram.conftest import Running
 pytestmark = pytest.mark.sim(chunk_delay_s=0.002)
 
 
-async def test_commands_are_registered_with_their_descriptions(bot: Running) -> None:
-    [call] = [c for c in bot.fake.sent("setMyCommands") if "language_code" not in c.params]
+async def test_commands_are_registered_with_their_descriptions(tgbot: Running) -> None:
+    [call] = [c for c in tgbot.fake.sent("setMyCommands") if "language_code" not in c.params]
     commands = {c["command"]: c["description"] for c in call.params["commands"]}
     assert "chat" in commands and "help" in commands
     assert commands["help"] == "List every command"
 
 
-async def test_help_answers_a_command(bot: Running) -> None:
-    await bot.say("/help")
-    answer = await bot.answer(containing="Here is what I can do")
+async def test_help_answers_a_command(tgbot: Running) -> None:
+    await tgbot.say("/help")
+    answer = await tgbot.answer(containing="Here is what I can do")
     assert "/chat" in answer.text
     assert answer.parse_mode == "HTML"
 
 
-async def test_start_shows_help(bot: Running) -> None:
-    await bot.say("/start")
-    await bot.answer(containing="Here is what I can do")
+async def test_start_shows_help(tgbot: Running) -> None:
+    await tgbot.say("/start")
+    await tgbot.answer(containing="Here is what I can do")
 
 
 async def test_plain_text_is_chat_streamed_by_editing_one_message(
-    bot: Running, sim: SimRelay
+    tgbot: Running, sim: SimRelay
 ) -> None:
-    await bot.say("hello there")
-    await bot.fake.wait_until(
+    await tgbot.say("hello there")
+    await tgbot.fake.wait_until(
         lambda: any("simulated" in m.text and "still writing" not in m.text
-                    for m in bot.fake.messages_in(bot.dm)),
+                    for m in tgbot.fake.messages_in(tgbot.dm)),
         what="the finished answer",
     )
-    [answer] = bot.fake.messages_in(bot.dm)
+    [answer] = tgbot.fake.messages_in(tgbot.dm)
     assert answer.edits >= 1, "the answer is streamed: sent once, then edited"
     assert "still writing" in answer.history[0]
     assert answer.reply_to is not None  # it answers the user's message
@@ -46,57 +46,57 @@ async def test_plain_text_is_chat_streamed_by_editing_one_message(
     assert request.json["messages"][-1]["content"] == "hello there"
 
 
-async def test_a_long_answer_is_split_and_code_stays_formatted(bot: Running) -> None:
-    await bot.say("/chat tell me everything [long]")
-    fake = bot.fake
+async def test_a_long_answer_is_split_and_code_stays_formatted(tgbot: Running) -> None:
+    await tgbot.say("/chat tell me everything [long]")
+    fake = tgbot.fake
     await fake.wait_until(
-        lambda: len(fake.messages_in(bot.dm)) >= 3
-        and "still writing" not in fake.messages_in(bot.dm)[-1].text,
+        lambda: len(fake.messages_in(tgbot.dm)) >= 3
+        and "still writing" not in fake.messages_in(tgbot.dm)[-1].text,
         what="a long answer in several messages",
     )
-    messages = fake.messages_in(bot.dm)
+    messages = fake.messages_in(tgbot.dm)
     assert all(len(m.text) <= 4096 for m in messages)
     assert sum(len(m.text) for m in messages) > 8000
     assert any("<pre>" in m.raw for m in messages), "the code block is shown as code"
     assert not any("```" in m.text for m in messages)
 
 
-async def test_html_telegram_rejects_is_resent_as_plain_text(bot: Running) -> None:
-    bot.fake.reject_html("sendMessage")
-    await bot.say("/help")
-    answer = await bot.answer(containing="Here is what I can do")
+async def test_html_telegram_rejects_is_resent_as_plain_text(tgbot: Running) -> None:
+    tgbot.fake.reject_html("sendMessage")
+    await tgbot.say("/help")
+    answer = await tgbot.answer(containing="Here is what I can do")
     assert answer.parse_mode is None
-    [refused] = [c for c in bot.fake.calls if c.method == "sendMessage" and not c.ok]
+    [refused] = [c for c in tgbot.fake.calls if c.method == "sendMessage" and not c.ok]
     assert "can't parse entities" in (refused.error or "")
 
 
-async def test_flood_control_on_an_edit_is_waited_out(bot: Running) -> None:
-    fake = bot.fake
+async def test_flood_control_on_an_edit_is_waited_out(tgbot: Running) -> None:
+    fake = tgbot.fake
     fake.flood("editMessageText", 7)
-    await bot.say("hello again")
+    await tgbot.say("hello again")
     await fake.wait_until(
         lambda: any("simulated" in m.text and "still writing" not in m.text
-                    for m in fake.messages_in(bot.dm)),
+                    for m in fake.messages_in(tgbot.dm)),
         what="the finished answer",
     )
-    assert 7 in bot.clock.slept, "the bot waited the retry_after Telegram asked for"
+    assert 7 in tgbot.clock.slept, "the bot waited the retry_after Telegram asked for"
     first_edit = next(c for c in fake.calls if c.method == "editMessageText")
     assert first_edit.error is not None and "Too Many Requests" in first_edit.error
 
 
 async def test_a_formatted_answer_with_emoji_is_not_cut_when_it_fits_once_parsed(
-    bot: Running, sim: SimRelay
+    tgbot: Running, sim: SimRelay
 ) -> None:
     # 4,079 UTF-16 units: a message a user can send. The simulated model echoes it with a
     # short prefix, so the raw markdown is just over 4,096 units, while what Telegram
     # counts (bold markers gone) is less than half of that.
     question = "**w😀** " * 510
-    await bot.say(question.strip())
-    fake = bot.fake
+    await tgbot.say(question.strip())
+    fake = tgbot.fake
     # The core splits by the raw markdown's UTF-16 length (on the safe side), so the
     # answer may take two messages; what matters is that nothing is lost.
     def shown() -> str:
-        return "".join(m.text for m in fake.messages_in(bot.dm))
+        return "".join(m.text for m in fake.messages_in(tgbot.dm))
 
     await fake.wait_until(
         lambda: "reply #1" in shown() and "still writing" not in shown()

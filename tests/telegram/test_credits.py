@@ -36,111 +36,111 @@ def config(config: AppConfig, limits: LimitsConfig, bot_daily: float) -> AppConf
     return dataclasses.replace(config, credits=credits, limits=limits)
 
 
-async def ledger(bot: Running) -> list[tuple[str, str, float]]:
-    entries: list[LedgerEntry] = await bot.app.core.services.store.ledger_entries(ALICE)
+async def ledger(tgbot: Running) -> list[tuple[str, str, float]]:
+    entries: list[LedgerEntry] = await tgbot.app.core.services.store.ledger_entries(ALICE)
     return [(e.kind, e.capability, e.amount) for e in entries]
 
 
-async def submit(bot: Running, command: str, *, containing: str) -> None:
-    before = len(bot.fake.messages_in(bot.dm))
-    await bot.say(command)
-    await bot.answer(after=before, containing=containing)
-    await bot.adapter.settled()
+async def submit(tgbot: Running, command: str, *, containing: str) -> None:
+    before = len(tgbot.fake.messages_in(tgbot.dm))
+    await tgbot.say(command)
+    await tgbot.answer(after=before, containing=containing)
+    await tgbot.adapter.settled()
 
 
 async def test_a_job_is_reserved_then_charged_when_it_succeeds(
-    bot: Running, jobs: Jobs, sim: SimRelay
+    tgbot: Running, jobs: Jobs, sim: SimRelay
 ) -> None:
-    await submit(bot, "/imagine a red fox", containing="a red fox")
-    assert await ledger(bot) == [("reserve", "midjourney", 8.0)]
-    await submit(bot, "/usage", containing="Left")
-    usage = bot.fake.messages_in(bot.dm)[-1].text
+    await submit(tgbot, "/imagine a red fox", containing="a red fox")
+    assert await ledger(tgbot) == [("reserve", "midjourney", 8.0)]
+    await submit(tgbot, "/usage", containing="Left")
+    usage = tgbot.fake.messages_in(tgbot.dm)[-1].text
     assert "Reserved by running jobs: 8" in usage and "Left: 12" in usage
     for _ in range(3):
         await jobs.tick()
-    assert await ledger(bot) == [("reserve", "midjourney", 8.0), ("charge", "midjourney", 8.0)]
+    assert await ledger(tgbot) == [("reserve", "midjourney", 8.0), ("charge", "midjourney", 8.0)]
     await jobs.tick()  # a later tick (or restart) settles nothing again
-    assert len(await ledger(bot)) == 2
+    assert len(await ledger(tgbot)) == 2
 
 
 async def test_too_few_credits_are_refused_with_the_numbers_and_nothing_is_sent(
-    bot: Running, sim: SimRelay
+    tgbot: Running, sim: SimRelay
 ) -> None:
-    await submit(bot, "/imagine one", containing="one")
-    await submit(bot, "/imagine two", containing="two")
-    await submit(bot, "/imagine three", containing="costs")
-    refusal = bot.fake.messages_in(bot.dm)[-1].text
+    await submit(tgbot, "/imagine one", containing="one")
+    await submit(tgbot, "/imagine two", containing="two")
+    await submit(tgbot, "/imagine three", containing="costs")
+    refusal = tgbot.fake.messages_in(tgbot.dm)[-1].text
     assert refusal == "/imagine costs 8 credits; you have 4 left until 00:00 UTC."
     assert len(sim.requests_to("/mj/submit/imagine")) == 2
 
 
-async def test_a_refused_submit_is_refunded(bot: Running, sim: SimRelay) -> None:
+async def test_a_refused_submit_is_refunded(tgbot: Running, sim: SimRelay) -> None:
     sim.add_fault(Fault("POST", "/mj/submit/imagine", status=500))
-    await submit(bot, "/imagine a fox", containing="")
-    assert await ledger(bot) == [("reserve", "midjourney", 8.0), ("refund", "midjourney", 8.0)]
+    await submit(tgbot, "/imagine a fox", containing="")
+    assert await ledger(tgbot) == [("reserve", "midjourney", 8.0), ("refund", "midjourney", 8.0)]
 
 
-async def test_a_failed_job_is_refunded(bot: Running, jobs: Jobs) -> None:
-    await submit(bot, "/imagine [fail] a fox", containing="a fox")
+async def test_a_failed_job_is_refunded(tgbot: Running, jobs: Jobs) -> None:
+    await submit(tgbot, "/imagine [fail] a fox", containing="a fox")
     for _ in range(3):
         await jobs.tick()
-    assert await ledger(bot) == [("reserve", "midjourney", 8.0), ("refund", "midjourney", 8.0)]
+    assert await ledger(tgbot) == [("reserve", "midjourney", 8.0), ("refund", "midjourney", 8.0)]
 
 
-async def test_a_timed_out_job_is_refunded(bot: Running, jobs: Jobs, sim: SimRelay) -> None:
-    await submit(bot, "/imagine a slow fox", containing="a slow fox")
+async def test_a_timed_out_job_is_refunded(tgbot: Running, jobs: Jobs, sim: SimRelay) -> None:
+    await submit(tgbot, "/imagine a slow fox", containing="a slow fox")
     [task_id] = sim.mj_task_ids()
     sim.set_mj_task_status(task_id, "IN_PROGRESS", progress="10%")
     await jobs.tick()
     await jobs.tick(7 * 24 * 3600)  # far past any deadline
     await jobs.tick()
-    assert await ledger(bot) == [("reserve", "midjourney", 8.0), ("refund", "midjourney", 8.0)]
+    assert await ledger(tgbot) == [("reserve", "midjourney", 8.0), ("refund", "midjourney", 8.0)]
 
 
-async def test_a_cancelled_job_is_refunded(bot: Running, jobs: Jobs, sim: SimRelay) -> None:
-    await submit(bot, "/imagine a fox", containing="a fox")
+async def test_a_cancelled_job_is_refunded(tgbot: Running, jobs: Jobs, sim: SimRelay) -> None:
+    await submit(tgbot, "/imagine a fox", containing="a fox")
     [task_id] = sim.mj_task_ids()
     sim.set_mj_task_status(task_id, "SUBMITTED")
-    job = (await bot.app.core.services.store.list_jobs_for_owner("telegram", "1001"))[0]
-    await submit(bot, f"/cancel {job.id}", containing="")
+    job = (await tgbot.app.core.services.store.list_jobs_for_owner("telegram", "1001"))[0]
+    await submit(tgbot, f"/cancel {job.id}", containing="")
     await jobs.tick()
     await jobs.tick()
-    assert await ledger(bot) == [("reserve", "midjourney", 8.0), ("refund", "midjourney", 8.0)]
+    assert await ledger(tgbot) == [("reserve", "midjourney", 8.0), ("refund", "midjourney", 8.0)]
 
 
 async def test_an_answer_given_at_once_is_charged_and_a_failed_one_refunded(
-    bot: Running, sim: SimRelay
+    tgbot: Running, sim: SimRelay
 ) -> None:
-    await submit(bot, "/dalle a lighthouse", containing="lighthouse")
+    await submit(tgbot, "/dalle a lighthouse", containing="lighthouse")
     sim.add_fault(Fault("POST", "/v1/images/generations", status=400))
-    await submit(bot, "/dalle a second lighthouse", containing="")
-    assert await ledger(bot) == [
+    await submit(tgbot, "/dalle a second lighthouse", containing="")
+    assert await ledger(tgbot) == [
         ("reserve", "image", 10.0), ("charge", "image", 10.0),
         ("reserve", "image", 10.0), ("refund", "image", 10.0),
     ]
 
 
 async def test_chat_is_charged_after_the_answer_by_its_usage_and_may_go_below_zero_once(
-    bot: Running, sim: SimRelay
+    tgbot: Running, sim: SimRelay
 ) -> None:
-    await submit(bot, "hello", containing="simulated")
-    [reserve, (kind, capability, amount)] = await ledger(bot)
+    await submit(tgbot, "hello", containing="simulated")
+    [reserve, (kind, capability, amount)] = await ledger(tgbot)
     assert reserve == ("reserve", "chat", 5000.0)  # one unit held while the answer ran
     assert (kind, capability) == ("charge", "chat")
     assert amount > 20  # 5 credits a token: one answer overdraws the day
-    await submit(bot, "and again?", containing="no credits left")
+    await submit(tgbot, "and again?", containing="no credits left")
     assert len(sim.requests_to("/v1/chat/completions")) == 1
 
 
 async def test_usage_shows_allowance_charged_reserved_left_and_capabilities(
-    bot: Running, jobs: Jobs
+    tgbot: Running, jobs: Jobs
 ) -> None:
-    await submit(bot, "/imagine a fox", containing="a fox")
+    await submit(tgbot, "/imagine a fox", containing="a fox")
     for _ in range(3):
         await jobs.tick()
-    await submit(bot, "/imagine an owl", containing="an owl")
-    await submit(bot, "/usage", containing="Left")
-    text = bot.fake.messages_in(bot.dm)[-1].text
+    await submit(tgbot, "/imagine an owl", containing="an owl")
+    await submit(tgbot, "/usage", containing="Left")
+    text = tgbot.fake.messages_in(tgbot.dm)[-1].text
     assert "the day resets at 00:00 UTC" in text
     for line in ("Daily allowance: 20", "Extra credits: 0", "Charged today: 8",
                  "Reserved by running jobs: 8", "Left: 4",
@@ -148,43 +148,43 @@ async def test_usage_shows_allowance_charged_reserved_left_and_capabilities(
         assert line in text
 
 
-async def test_running_jobs_are_limited_per_user(bot: Running, sim: SimRelay) -> None:
-    await bot.app.core.services.store.set_allowance(ALICE, 1000, at=bot.clock())
+async def test_running_jobs_are_limited_per_user(tgbot: Running, sim: SimRelay) -> None:
+    await tgbot.app.core.services.store.set_allowance(ALICE, 1000, at=tgbot.clock())
     for prompt in ("one", "two", "three"):
-        await submit(bot, f"/imagine {prompt}", containing=prompt)
-    await submit(bot, "/imagine four", containing="running")
-    text = bot.fake.messages_in(bot.dm)[-1].text
+        await submit(tgbot, f"/imagine {prompt}", containing=prompt)
+    await submit(tgbot, "/imagine four", containing="running")
+    text = tgbot.fake.messages_in(tgbot.dm)[-1].text
     assert text == ("You already have 3 jobs running (at most 3). "
                     "Try again when one of them has finished.")
     assert len(sim.requests_to("/mj/submit/imagine")) == 3
 
 
 @pytest.mark.parametrize("limits", [LimitsConfig(cooldown_s=30)])
-async def test_a_cooldown_answers_when_to_try_again(bot: Running, sim: SimRelay) -> None:
-    await submit(bot, "/dalle a lighthouse", containing="lighthouse")
-    bot.clock.now += 10
-    await submit(bot, "/dalle another lighthouse", containing="wait")
-    assert bot.fake.messages_in(bot.dm)[-1].text == (
+async def test_a_cooldown_answers_when_to_try_again(tgbot: Running, sim: SimRelay) -> None:
+    await submit(tgbot, "/dalle a lighthouse", containing="lighthouse")
+    tgbot.clock.now += 10
+    await submit(tgbot, "/dalle another lighthouse", containing="wait")
+    assert tgbot.fake.messages_in(tgbot.dm)[-1].text == (
         "Please wait 20 s before the next paid command."
     )
     assert len(sim.requests_to("/v1/images/generations")) == 1
-    await submit(bot, "/usage", containing="Left")  # free commands are not held back
-    bot.clock.now += 21
-    await submit(bot, "/dalle a third lighthouse", containing="third lighthouse")
+    await submit(tgbot, "/usage", containing="Left")  # free commands are not held back
+    tgbot.clock.now += 21
+    await submit(tgbot, "/dalle a third lighthouse", containing="third lighthouse")
     assert len(sim.requests_to("/v1/images/generations")) == 2
 
 
 async def test_a_button_that_asks_first_is_paid_by_the_answer_that_starts_the_job(
-    bot: Running, jobs: Jobs, sim: SimRelay
+    tgbot: Running, jobs: Jobs, sim: SimRelay
 ) -> None:
-    await bot.app.core.services.store.set_allowance(ALICE, 100, at=bot.clock())
-    await zoom_question(bot, jobs)  # /imagine, U1, then Custom Zoom asks for the prompt
-    await bot.say("a lighthouse --zoom 1.2")
+    await tgbot.app.core.services.store.set_allowance(ALICE, 100, at=tgbot.clock())
+    await zoom_question(tgbot, jobs)  # /imagine, U1, then Custom Zoom asks for the prompt
+    await tgbot.say("a lighthouse --zoom 1.2")
     await sim.wait_for_requests("/mj/submit/modal", 1)
-    await bot.adapter.settled()
+    await tgbot.adapter.settled()
     for _ in range(3):
         await jobs.tick()
-    kinds = [(kind, amount) for kind, _, amount in await ledger(bot)]
+    kinds = [(kind, amount) for kind, _, amount in await ledger(tgbot)]
     assert kinds == [
         ("reserve", 8.0), ("charge", 8.0),  # /imagine
         ("reserve", 4.0), ("charge", 4.0),  # U1
@@ -194,18 +194,18 @@ async def test_a_button_that_asks_first_is_paid_by_the_answer_that_starts_the_jo
 
 
 async def test_chats_sent_at_once_with_credits_for_one_overdraw_by_one_answer_only(
-    bot: Running, sim: SimRelay
+    tgbot: Running, sim: SimRelay
 ) -> None:
-    groups = [bot.fake.group(-500 - n, "Group") for n in range(20)]
+    groups = [tgbot.fake.group(-500 - n, "Group") for n in range(20)]
     for group in groups:
-        await bot.say("/chat hello", chat=group)
-    await bot.fake.wait_until(
-        lambda: all(bot.fake.messages_in(group) for group in groups), what="20 answers"
+        await tgbot.say("/chat hello", chat=group)
+    await tgbot.fake.wait_until(
+        lambda: all(tgbot.fake.messages_in(group) for group in groups), what="20 answers"
     )
-    await bot.adapter.settled()
+    await tgbot.adapter.settled()
     assert len(sim.requests_to("/v1/chat/completions")) == 1
-    assert [e[:2] for e in await ledger(bot) if e[0] == "charge"] == [("charge", "chat")]
-    refused = [m.text for g in groups for m in bot.fake.messages_in(g)
+    assert [e[:2] for e in await ledger(tgbot) if e[0] == "charge"] == [("charge", "chat")]
+    refused = [m.text for g in groups for m in tgbot.fake.messages_in(g)
                if "no credits left" in m.text]
     assert len(refused) == 19
 
@@ -225,32 +225,32 @@ def _answer_with_usage(total_tokens: str) -> Fault:
 @pytest.mark.parametrize("total_tokens", ["Infinity", "NaN", "-Infinity", "1e400", "-5000",
                                           "1e30", '"9e99"'])
 async def test_a_hostile_usage_is_charged_a_bounded_amount_and_usage_still_answers(
-    bot: Running, sim: SimRelay, total_tokens: str
+    tgbot: Running, sim: SimRelay, total_tokens: str
 ) -> None:
-    await bot.app.core.services.store.set_allowance(ALICE, 1e9, at=bot.clock())
+    await tgbot.app.core.services.store.set_allowance(ALICE, 1e9, at=tgbot.clock())
     sim.add_fault(_answer_with_usage(total_tokens))
-    await submit(bot, "hello", containing="hostile answer")
-    [charge] = [amount for kind, _, amount in await ledger(bot) if kind == "charge"]
+    await submit(tgbot, "hello", containing="hostile answer")
+    [charge] = [amount for kind, _, amount in await ledger(tgbot) if kind == "charge"]
     assert 0 < charge <= 2_000 * COSTS["chat_1k_tokens"]  # at most 2M tokens, never below 0
-    await submit(bot, "/usage", containing="Left")
+    await submit(tgbot, "/usage", containing="Left")
 
 
 async def test_answering_suno_extend_is_paid_like_a_music_command(
-    bot: Running, jobs: Jobs, sim: SimRelay
+    tgbot: Running, jobs: Jobs, sim: SimRelay
 ) -> None:
-    store = bot.app.core.services.store
-    await store.set_allowance(ALICE, 100, at=bot.clock())
-    await submit(bot, "/music a song about rain", containing="rain")
+    store = tgbot.app.core.services.store
+    await store.set_allowance(ALICE, 100, at=tgbot.clock())
+    await submit(tgbot, "/music a song about rain", containing="rain")
     for _ in range(4):
         await jobs.tick()
-    clip = next(m for m in bot.fake.messages_in(bot.dm) if any("Extend" in x for x in m.labels))
+    clip = next(m for m in tgbot.fake.messages_in(tgbot.dm) if any("Extend" in x for x in m.labels))
     extend = next(x for x in clip.labels if "Extend" in x)
 
     async def ask() -> None:
-        asked = sum(1 for m in bot.fake.messages_in(bot.dm) if m.force_reply)
-        bot.fake.press(bot.alice, clip, extend)
-        await bot.fake.wait_until(
-            lambda: sum(1 for m in bot.fake.messages_in(bot.dm) if m.force_reply) > asked,
+        asked = sum(1 for m in tgbot.fake.messages_in(tgbot.dm) if m.force_reply)
+        tgbot.fake.press(tgbot.alice, clip, extend)
+        await tgbot.fake.wait_until(
+            lambda: sum(1 for m in tgbot.fake.messages_in(tgbot.dm) if m.force_reply) > asked,
             what="the Extend question")
 
     def extensions() -> int:
@@ -258,17 +258,17 @@ async def test_answering_suno_extend_is_paid_like_a_music_command(
                    if r.json["input"].get("continue_clip_id"))
 
     await ask()
-    await store.set_allowance(ALICE, 0, at=bot.clock())  # spent elsewhere meanwhile
-    await submit(bot, "30", containing="credits")
+    await store.set_allowance(ALICE, 0, at=tgbot.clock())  # spent elsewhere meanwhile
+    await submit(tgbot, "30", containing="credits")
     assert extensions() == 0, "an unpaid answer started no extension"
-    await store.set_allowance(ALICE, 100, at=bot.clock())
+    await store.set_allowance(ALICE, 100, at=tgbot.clock())
     await ask()
-    await submit(bot, "30", containing="")
+    await submit(tgbot, "30", containing="")
     await sim.wait_for_requests("/suno/v1/v3.0/music", 2)
     assert extensions() == 1
     for _ in range(4):
         await jobs.tick()
-    music = [(kind, amount) for kind, capability, amount in await ledger(bot)
+    music = [(kind, amount) for kind, capability, amount in await ledger(tgbot)
              if capability == "music"]
     assert music == [
         ("reserve", 15.0), ("charge", 15.0),  # /music
@@ -279,39 +279,39 @@ async def test_answering_suno_extend_is_paid_like_a_music_command(
 
 
 async def test_jobs_sent_at_once_stop_at_the_running_jobs_limit(
-    bot: Running, sim: SimRelay
+    tgbot: Running, sim: SimRelay
 ) -> None:
-    await bot.app.core.services.store.set_allowance(ALICE, 1000, at=bot.clock())
-    groups = [bot.fake.group(-700 - n, "Group") for n in range(12)]
+    await tgbot.app.core.services.store.set_allowance(ALICE, 1000, at=tgbot.clock())
+    groups = [tgbot.fake.group(-700 - n, "Group") for n in range(12)]
     for n, group in enumerate(groups):
-        await bot.say(f"/imagine fox {n}", chat=group)
-    await bot.fake.wait_until(
-        lambda: all(bot.fake.messages_in(group) for group in groups), what="12 answers"
+        await tgbot.say(f"/imagine fox {n}", chat=group)
+    await tgbot.fake.wait_until(
+        lambda: all(tgbot.fake.messages_in(group) for group in groups), what="12 answers"
     )
-    await bot.adapter.settled()
+    await tgbot.adapter.settled()
     assert len(sim.requests_to("/mj/submit/imagine")) == 3
-    refused = [m.text for g in groups for m in bot.fake.messages_in(g) if "running" in m.text]
+    refused = [m.text for g in groups for m in tgbot.fake.messages_in(g) if "running" in m.text]
     assert len(refused) == 9
 
 
 async def test_an_overdrawn_day_is_forgotten_at_the_reset_not_owed_every_day_after(
-    bot: Running, sim: SimRelay
+    tgbot: Running, sim: SimRelay
 ) -> None:
-    await submit(bot, "hello", containing="simulated")  # one answer overdraws the day
-    await submit(bot, "again", containing="no credits left")
+    await submit(tgbot, "hello", containing="simulated")  # one answer overdraws the day
+    await submit(tgbot, "again", containing="no credits left")
     for _ in range(2):
-        bot.clock.now += 86_400
-        await submit(bot, "/usage", containing="Left")
-        text = bot.fake.messages_in(bot.dm)[-1].text
+        tgbot.clock.now += 86_400
+        await submit(tgbot, "/usage", containing="Left")
+        text = tgbot.fake.messages_in(tgbot.dm)[-1].text
         assert "Left: 20" in text and "Extra credits: 0" in text
-    await submit(bot, "a new day", containing="simulated")
+    await submit(tgbot, "a new day", containing="simulated")
     assert len(sim.requests_to("/v1/chat/completions")) == 2
 
 
 @pytest.mark.parametrize("bot_daily", [20.0])
-async def test_once_the_bot_cap_is_spent_chat_is_refused_too(bot: Running, sim: SimRelay) -> None:
-    await bot.app.core.services.store.set_allowance(ALICE, 10**6, at=bot.clock())
-    await submit(bot, "/dalle a lighthouse", containing="lighthouse")
-    await submit(bot, "/dalle a second lighthouse", containing="lighthouse")
-    await submit(bot, "hello", containing="spent all of today")
+async def test_once_the_bot_cap_is_spent_chat_is_refused_too(tgbot: Running, sim: SimRelay) -> None:
+    await tgbot.app.core.services.store.set_allowance(ALICE, 10**6, at=tgbot.clock())
+    await submit(tgbot, "/dalle a lighthouse", containing="lighthouse")
+    await submit(tgbot, "/dalle a second lighthouse", containing="lighthouse")
+    await submit(tgbot, "hello", containing="spent all of today")
     assert sim.requests_to("/v1/chat/completions") == []

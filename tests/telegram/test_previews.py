@@ -29,23 +29,23 @@ def photo_ref(chat: TgChat, photo: BotMessage) -> str:
 
 
 async def test_the_first_preview_turns_the_status_into_a_photo_edited_from_then_on(
-    bot: Running, jobs: Jobs
+    tgbot: Running, jobs: Jobs
 ) -> None:
-    fake = bot.fake
-    bot.fake.send_text(bot.dm, bot.alice, "/imagine a fox in the snow")
-    queued = await bot.answer(containing="a fox in the snow")
+    fake = tgbot.fake
+    tgbot.fake.send_text(tgbot.dm, tgbot.alice, "/imagine a fox in the snow")
+    queued = await tgbot.answer(containing="a fox in the snow")
     [command] = [u for u in fake.world.messages.values() if u.get("text", "").startswith("/")]
-    await bot.adapter.settled()
+    await tgbot.adapter.settled()
 
     await jobs.tick()  # 25 %, the first preview
-    [status] = fake.messages_in(bot.dm)
+    [status] = fake.messages_in(tgbot.dm)
     assert queued.deleted and status is not queued
     [delete] = fake.sent("deleteMessage")
     assert delete.params["message_id"] == queued.message_id
     assert status.kind == "photo" and "25%" in status.text
     assert status.reply_to == command["message_id"], "answers the command, as the text did"
     assert status.file is not None and status.file.data.startswith(b"\x89PNG")
-    assert (await stored_job(bot.app)).status_message_ref == photo_ref(bot.dm, status)
+    assert (await stored_job(tgbot.app)).status_message_ref == photo_ref(tgbot.dm, status)
     assert status.file.filename.endswith("preview-1.png")
 
     await jobs.tick()  # 50 %, a new preview: the photo itself changes
@@ -56,23 +56,23 @@ async def test_the_first_preview_turns_the_status_into_a_photo_edited_from_then_
 
     for _ in range(4):
         await jobs.tick()
-    status_now, result = fake.messages_in(bot.dm)
+    status_now, result = fake.messages_in(tgbot.dm)
     assert status_now is status
     assert result.kind == "photo" and "U1" in result.labels
     assert result.reply_to == status.message_id, "the result answers the photo"
     assert "%" not in status.text and "Done" in status.text, "the final edit reached it"
     assert fake.sent("editMessageText") == [], "nothing edited the deleted text message"
     assert queued.history == [queued.text]
-    assert (await stored_job(bot.app)).status_message_ref == photo_ref(bot.dm, status)
+    assert (await stored_job(tgbot.app)).status_message_ref == photo_ref(tgbot.dm, status)
 
 
-async def test_in_a_topic_the_photo_stays_in_the_topic(bot: Running, jobs: Jobs) -> None:
-    fake = bot.fake
+async def test_in_a_topic_the_photo_stays_in_the_topic(tgbot: Running, jobs: Jobs) -> None:
+    fake = tgbot.fake
     group = fake.group(forum=True)
-    topic = fake.topic(group, bot.alice, "art")
-    asked = fake.send_text(group, bot.alice, "/imagine a harbour at dawn", thread=topic)
-    queued = await bot.answer(group, containing="a harbour at dawn")
-    await bot.adapter.settled()
+    topic = fake.topic(group, tgbot.alice, "art")
+    asked = fake.send_text(group, tgbot.alice, "/imagine a harbour at dawn", thread=topic)
+    queued = await tgbot.answer(group, containing="a harbour at dawn")
+    await tgbot.adapter.settled()
     await jobs.tick()
     [status] = fake.messages_in(group, thread=topic)
     assert queued.deleted and status.kind == "photo"

@@ -136,7 +136,6 @@ async def _start_mj(
                     press_key=press_key)
 
 
-@once_per_button
 async def press_action(ctx: ButtonContext) -> None:
     button = ctx.button
     payload = MjButtonPayload.of(button.payload)
@@ -374,7 +373,8 @@ COMMANDS = (
     ), main=("prompt",), capability="midjourney", price=ACTION_PRICE),
 )
 BUTTONS = (
-    ButtonRoute(MJ_ACTION, press_action, capability="midjourney", price=ACTION_PRICE),
+    ButtonRoute(MJ_ACTION, press_action, capability="midjourney", price=ACTION_PRICE,
+                claim=once_per_button),
     # The job asking for a prompt is already paid for: answering it starts nothing new.
     ButtonRoute(MJ_MODAL_PROMPT, press_modal_prompt, capability="midjourney"),
 )

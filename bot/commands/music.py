@@ -91,7 +91,6 @@ def parse_extend(answer: str) -> tuple[float, str | None] | None:
     return at, lyrics or None
 
 
-@once_per_button
 async def press_extend(ctx: ButtonContext) -> None:
     await _ask_extend(ctx, SunoExtendPayload.of(ctx.button.payload), attempt=1,
                       press=ctx.button.key)
@@ -158,7 +157,6 @@ async def _extend(
         await release_press(ctx, press)  # only if no job was attached to it
 
 
-@once_per_button
 async def press_concat(ctx: ButtonContext) -> None:
     clip_id = SunoConcatPayload.of(ctx.button.payload).clip
     suno = ctx.services.relay.suno
@@ -183,8 +181,10 @@ COMMANDS = (
     ), main=("prompt",), answer="music", capability="music", price=_PRICE),
 )
 BUTTONS = (
-    ButtonRoute(SUNO_EXTEND, press_extend, capability="music", price=_PRICE),
-    ButtonRoute(SUNO_CONCAT, press_concat, capability="music", price=_PRICE),
+    ButtonRoute(SUNO_EXTEND, press_extend, capability="music", price=_PRICE,
+                claim=once_per_button),
+    ButtonRoute(SUNO_CONCAT, press_concat, capability="music", price=_PRICE,
+                claim=once_per_button),
 )
 # The answer submits the extension (the press that asked was refunded): it pays as a button.
 QUESTIONS = (QuestionRoute(ASK_EXTEND, answer_extend, capability="music", price=_PRICE),)

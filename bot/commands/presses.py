@@ -4,9 +4,11 @@ The claim lives in the store (``Store.claim_button``, an atomic insert on the bu
 key), not in process memory, so concurrent presses in several processes sharing the
 database still make one relay call. Later presses are answered privately: "already
 working on it" while the job runs, "done" once it succeeded, pointing at the progress
-message or the result (see :func:`_answer_taken`). A
+message or the result (see :func:`_answer_taken`), without reaching the credits: the
+claim is taken before the reservation, so repeats reserve and refund nothing. A
 job that failed, was cancelled or timed out frees the button for a retry; so does a press
-that started nothing (refused input, a cancelled question, an error).
+that started nothing (refused credits or limits, refused input, a cancelled question, an
+error).
 
 A press that asks a question first (Extend, Custom Zoom, Vary (Region), remix) holds the
 claim only while it asks: pressing again asks anew (a dismissed Discord form must be
@@ -17,7 +19,6 @@ answers to several questions of one button still start one job.
 
 from __future__ import annotations
 
-import functools
 import logging
 import secrets
 from collections.abc import Mapping
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from bot.core.context import BaseContext, ButtonContext
-from bot.core.dispatcher import ButtonHandler
+from bot.core.dispatcher import Next
 from bot.core.models import DeliveryError, MessageRef, Reply
 from bot.jobs.outlets import decode_message_ref
 from bot.store.base import Job, JobState
@@ -41,23 +42,21 @@ PRESS: Final = "press"  # the key of the pressed button, in a question's data
 # and message this often, however many presses, so a busy group is not flooded.
 REPLY_WINDOW_S: Final = 10 * 60
 
-def once_per_button(handler: ButtonHandler) -> ButtonHandler:
-    """Run ``handler`` for the first press of a button only (see the module docstring)."""
-
-    @functools.wraps(handler)
-    async def guarded(ctx: ButtonContext) -> None:
-        store = ctx.services.store
-        key = ctx.button.key
-        claim = await store.claim_button(key, stale_after_s=PRESS_STALE_S)
-        if not claim.won:
-            await _answer_taken(ctx, claim.job_id)
-            return
-        try:
-            await handler(ctx)
-        finally:
-            await store.release_button(key)  # only if no job was attached to the press
-
-    return guarded
+async def once_per_button(ctx: ButtonContext, proceed: Next) -> None:
+    """A ``ButtonRoute.claim``: go on (reserve, run the handler) for the first press of a
+    button only (see the module docstring). The dispatcher takes it after the access checks
+    and before the credits: a repeat is answered here and reserves nothing; a press the
+    credits or limits refuse frees the button again, like any press that started nothing."""
+    store = ctx.services.store
+    key = ctx.button.key
+    claim = await store.claim_button(key, stale_after_s=PRESS_STALE_S)
+    if not claim.won:
+        await _answer_taken(ctx, claim.job_id)
+        return
+    try:
+        await proceed()
+    finally:
+        await store.release_button(key)  # only if no job was attached to the press
 
 
 def press_key_of(data: Mapping[str, object]) -> str | None:

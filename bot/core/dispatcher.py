@@ -71,6 +71,9 @@ ButtonHandler = Callable[[ButtonContext], Awaitable[None]]
 AnswerHandler = Callable[[AnswerContext], Awaitable[None]]
 Next = Callable[[], Awaitable[None]]
 Middleware = Callable[[BaseContext, Next], Awaitable[None]]
+# Runs a press between the access checks and the reservation: ``proceed`` reserves, runs
+# the handler and settles (see ButtonRoute.claim).
+PressClaim = Callable[[ButtonContext, Next], Awaitable[None]]
 
 _NAME_RE: Final = re.compile(r"^[a-z0-9_]{1,32}$")  # Discord's and Telegram's rule
 # The kind of a question already answered (see Dispatcher._remember_answered).
@@ -172,6 +175,10 @@ class ButtonRoute:
     handler: ButtonHandler
     capability: str | None = None
     price: Price | None = None
+    # Taken after the access checks and before anything is reserved (the one-press claim,
+    # bot.commands.presses.once_per_button): a repeated press is answered by it without
+    # reaching the credits or limits, and a refused user never holds the button.
+    claim: PressClaim | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -297,8 +304,15 @@ class Dispatcher:
                 press=press,
                 button=button,
             )
-            guard = Guard(button.label or button.kind, route.capability, route.price)
-            await self._guarded(guard, ctx, press.roles, {}, lambda: route.handler(ctx))
+            # Presses count the jobs being submitted like commands do: a repeat of this
+            # button is answered by its claim before it reaches the gate's reservation.
+            guard = Guard(button.label or button.kind, route.capability, route.price,
+                          count_submitting=True)
+            claim = route.claim
+            await self._guarded(
+                guard, ctx, press.roles, {}, lambda: route.handler(ctx),
+                around=(lambda proceed: claim(ctx, proceed)) if claim is not None else None,
+            )
         except Exception as exc:  # noqa: BLE001 - the one boundary; see _answer_failure
             self._count("button", exc)
             await self._answer_failure(exc, responder, locale, None)
@@ -488,15 +502,23 @@ class Dispatcher:
         roles: tuple[str, ...],
         options: Mapping[str, OptionValue],
         handler: Next,
+        *,
+        around: Callable[[Next], Awaitable[None]] | None = None,
     ) -> None:
-        """The gate, the handler, then settling what the gate reserved."""
-        await self._gate.admit(guard, ctx.user, ctx.chat, roles, options, ctx.bill)
-        try:
-            await self._run(ctx, handler)
-        except BaseException:
-            await self._gate.finish(guard, ctx.user, ctx.chat, ctx.bill, failed=True)
-            raise
-        await self._gate.finish(guard, ctx.user, ctx.chat, ctx.bill, failed=False)
+        """The gate's access checks, ``around`` (a press's claim) if any, then the gate's
+        reservation, the handler, and settling what the gate reserved."""
+        await self._gate.check_access(guard, ctx.user, ctx.chat, roles)
+
+        async def reserved() -> None:
+            await self._gate.reserve(guard, ctx.user, ctx.chat, options, ctx.bill)
+            try:
+                await self._run(ctx, handler)
+            except BaseException:
+                await self._gate.finish(guard, ctx.user, ctx.chat, ctx.bill, failed=True)
+                raise
+            await self._gate.finish(guard, ctx.user, ctx.chat, ctx.bill, failed=False)
+
+        await (reserved() if around is None else around(reserved))
 
     async def _run(self, ctx: BaseContext, handler: Next) -> None:
         async def call(index: int) -> None:

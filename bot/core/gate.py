@@ -64,8 +64,9 @@ class Guard:
     price: Price | None = None
     admin: bool = False
     # Judge ``[limits] concurrent_jobs`` again inside the reservation, counting the jobs
-    # being submitted at this moment (commands). Presses and answers are not: their repeats
-    # must reach the button's one-press claim (bot.commands.presses), which runs after.
+    # being submitted at this moment (commands; presses, whose one-press claim is taken
+    # before the reservation). Answers are not: an answer claims its button only in its
+    # handler, and a repeat must reach that claim.
     count_submitting: bool = False
 
 
@@ -89,6 +90,14 @@ class Gate:
     ) -> None:
         """Raise ``UserError`` when the user may not go on; otherwise reserve the price on
         ``bill``."""
+        await self.check_access(guard, user, chat, roles)
+        await self.reserve(guard, user, chat, options, bill)
+
+    async def check_access(
+        self, guard: Guard, user: UserRef, chat: ChatRef, roles: tuple[str, ...]
+    ) -> None:
+        """The first half of :meth:`admit`: raise ``UserError`` when the access rules
+        refuse the user here (admins only, denied, not allowed this capability)."""
         if guard.admin and not self.access.is_admin(user, chat):
             raise UserError("access.admin_only", command=guard.label)
         refusal = await self.access.check(user, chat, roles, guard.capability)
@@ -97,6 +106,17 @@ class Gate:
                 word = CatalogueWord(f"capability.{refusal.capability}")
                 raise UserError(refusal.key, capability=word)
             raise UserError(refusal.key)
+
+    async def reserve(
+        self,
+        guard: Guard,
+        user: UserRef,
+        chat: ChatRef,
+        options: Mapping[str, OptionValue],
+        bill: Bill,
+    ) -> None:
+        """The second half of :meth:`admit`: the limits, then the price reserved on
+        ``bill``; raise ``UserError`` when they refuse (nothing reserved then)."""
         price = guard.price
         if price is None:
             return

@@ -4,13 +4,15 @@ reaches the relay."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
 
 from bot.config import AccessConfig, AppConfig, CreditsConfig
-from bot.sim import SimRelay
+from bot.sim import Fault, SimRelay
 from tests.discord.conftest import Running
+from tests.discord.test_buttons import buttons_of
 from tests.fakes.clock import Jobs
 from tests.fakes.discord_api import FakeDiscord
 from tests.fakes.discord_payloads import ARTIST_ROLE_ID
@@ -29,7 +31,7 @@ def config(config: AppConfig, chats: frozenset[str]) -> AppConfig:
         config,
         access=AccessConfig(deny_users=frozenset({BOB}), chats=chats,
                             only={"midjourney": frozenset({f"discord:role:{ARTIST_ROLE_ID}"})}),
-        credits=CreditsConfig(enabled=True, daily=10, cost={"mj_imagine": 8}),
+        credits=CreditsConfig(enabled=True, daily=10, cost={"mj_imagine": 8, "mj_action": 2}),
     )
 
 
@@ -96,3 +98,38 @@ async def test_a_server_outside_the_chats_allowlist_is_refused(
         "Sorry, this bot is not allowed to answer here."
     )
     assert sim.requests_to("/v1/chat/completions") == []
+
+
+async def test_fifty_clicks_with_credits_for_one_reserve_once_after_a_refused_member(
+    bot: Running, sim: SimRelay, jobs: Jobs
+) -> None:
+    """The access rules come before the one-press claim (a member without the role holds
+    nothing), the claim before the credits (49 repeats are told it is running, not that
+    credits are short, and reserve nothing)."""
+    fake = bot.fake
+    asked = await fake.slash("imagine", {"prompt": "a windmill"}, roles=[ARTIST_ROLE_ID])
+    await fake.wait_for("PATCH", f"/webhooks/*/{asked.token}/messages/@original")
+    for _ in range(3):
+        await jobs.tick()
+    [grid] = [m for m in fake.messages.values()
+              if m.get("attachments") and m.get("components")]
+    u1 = buttons_of(grid)["U1"]["custom_id"]
+    clicked = await fake.click(grid["id"], u1)
+    assert "not allowed to use Midjourney" in await refusal(fake, clicked.token)
+
+    release = asyncio.Event()
+    sim.add_fault(Fault("POST", "/mj/submit/action", hold=release, times=None))
+    clicks = [asyncio.ensure_future(fake.click(grid["id"], u1, roles=[ARTIST_ROLE_ID]))
+              for _ in range(50)]
+    await sim.wait_for_requests("/mj/submit/action", 1)
+    release.set()
+    await asyncio.gather(*clicks)
+    notices = await fake.wait_for(
+        "POST", "/webhooks/*/*", 49, timeout_s=30,
+        where=lambda c: "Already working on it" in (c.content or ""),
+    )
+    assert len(notices) == 49
+    assert len(sim.requests_to("/mj/submit/action")) == 1
+    store = bot.app.core.services.store
+    kinds = [(e.kind, e.amount) for e in await store.ledger_entries()]
+    assert kinds == [("reserve", 8), ("charge", 8), ("reserve", 2)]

@@ -130,12 +130,13 @@ class GatewayPart(FakeWorld):
 
     async def click(
         self, message_id: str, custom_id: str, *, user: Json | None = None,
-        locale: str = "en-US",
+        locale: str = "en-US", roles: Sequence[str] = (),
     ) -> InteractionState:
         message = self.messages[message_id]
         data = {"custom_id": custom_id, "component_type": 2}
         return await self._interact(
-            3, data, user=user, channel_id=message["channel_id"], message=message, locale=locale
+            3, data, user=user, channel_id=message["channel_id"], message=message, locale=locale,
+            roles=roles,
         )
 
     async def submit_modal(

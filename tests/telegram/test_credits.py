@@ -3,6 +3,7 @@ on every failure, exactly once; /usage shows the numbers."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 
 import pytest
@@ -13,11 +14,12 @@ from bot.sim.faults import Fault
 from bot.store.community import LedgerEntry
 from tests.fakes.clock import Jobs
 from tests.telegram.conftest import Running
-from tests.telegram.test_jobs import zoom_question
+from tests.telegram.test_jobs import imagine, zoom_question
 
 ALICE = "telegram:1001"
 COSTS = {"mj_imagine": 8.0, "mj_action": 4.0, "dalle": 10.0, "chat_1k_tokens": 5000.0,
          "music": 15.0, "video": 30.0}
+PRESSES = 50
 
 
 @pytest.fixture
@@ -31,9 +33,18 @@ def bot_daily() -> float:
 
 
 @pytest.fixture
-def config(config: AppConfig, limits: LimitsConfig, bot_daily: float) -> AppConfig:
+def anyone_can_press() -> bool:
+    return False
+
+
+@pytest.fixture
+def config(config: AppConfig, limits: LimitsConfig, bot_daily: float,
+           anyone_can_press: bool) -> AppConfig:
     credits = CreditsConfig(enabled=True, daily=20, cost=COSTS, bot_daily=bot_daily)
-    return dataclasses.replace(config, credits=credits, limits=limits)
+    return dataclasses.replace(
+        config, credits=credits, limits=limits,
+        bot=dataclasses.replace(config.bot, anyone_can_press=anyone_can_press),
+    )
 
 
 async def ledger(tgbot: Running) -> list[tuple[str, str, float]]:
@@ -315,3 +326,86 @@ async def test_once_the_bot_cap_is_spent_chat_is_refused_too(tgbot: Running, sim
     await submit(tgbot, "/dalle a second lighthouse", containing="lighthouse")
     await submit(tgbot, "hello", containing="spent all of today")
     assert sim.requests_to("/v1/chat/completions") == []
+
+
+# -- presses: the one-press claim comes before the credits and limits -------------------
+
+
+def toasts(bot: Running, after: int) -> list[str]:
+    return [str(c.params.get("text", "")) for c in bot.fake.sent("answerCallbackQuery")[after:]]
+
+
+async def test_fifty_presses_with_credits_for_one_reserve_once_and_are_told_it_is_running(
+    bot: Running, jobs: Jobs, sim: SimRelay
+) -> None:
+    grid = await imagine(bot, jobs, "a lighthouse")
+    # /imagine was charged 8 of 12: exactly one U1 (4) is left.
+    await bot.app.core.services.store.set_allowance(ALICE, 12, at=bot.clock())
+    release = asyncio.Event()
+    sim.add_fault(Fault("POST", "/mj/submit/action", hold=release, times=None))
+    answered = len(bot.fake.sent("answerCallbackQuery"))
+    for _ in range(PRESSES):
+        bot.fake.press(bot.alice, grid, "U1")
+    await sim.wait_for_requests("/mj/submit/action", 1)
+    release.set()
+    await bot.fake.wait_for("answerCallbackQuery", answered + PRESSES)
+    await bot.adapter.settled()
+    assert len(sim.requests_to("/mj/submit/action")) == 1
+    notices = toasts(bot, answered)
+    assert sum("Already working on it" in text for text in notices) == PRESSES - 1
+    assert not any("credits" in text for text in notices)
+    assert not any("credits" in m.text for m in bot.fake.messages_in(bot.dm))
+    assert await ledger(bot) == [
+        ("reserve", "midjourney", 8.0), ("charge", "midjourney", 8.0),  # /imagine
+        ("reserve", "midjourney", 4.0),  # U1, once; no refunds
+    ]
+
+
+@pytest.mark.parametrize("anyone_can_press", [True])
+async def test_a_press_refused_for_credits_leaves_the_button_to_someone_who_has_them(
+    bot: Running, jobs: Jobs, sim: SimRelay
+) -> None:
+    grid = await imagine(bot, jobs, "a lighthouse")
+    bob_id = "telegram:1002"
+    await bot.app.core.services.store.set_allowance(bob_id, 0, at=bot.clock())
+    bob = bot.fake.user(1002, "Bob")
+    answered = len(bot.fake.sent("answerCallbackQuery"))
+    bot.fake.press(bob, grid, "U1")
+    await bot.fake.wait_for("answerCallbackQuery", answered + 1)
+    await bot.adapter.settled()
+    refused = toasts(bot, answered) + [m.text for m in bot.fake.messages_in(bot.dm)]
+    assert any("costs 4 credits; you have 0 left" in text for text in refused)
+    assert sim.requests_to("/mj/submit/action") == []
+    assert await bot.app.core.services.store.ledger_entries(bob_id) == [], "nothing reserved"
+
+    bot.fake.press(bot.alice, grid, "U1")
+    await sim.wait_for_requests("/mj/submit/action", 1)
+    await bot.fake.wait_for("answerCallbackQuery", answered + 2)
+    assert not any("Already" in text for text in toasts(bot, answered))
+    assert ("reserve", "midjourney", 4.0) in await ledger(bot)
+
+
+async def test_different_buttons_pressed_at_once_stop_at_the_running_jobs_limit(
+    bot: Running, jobs: Jobs, sim: SimRelay
+) -> None:
+    grid = await imagine(bot, jobs, "a lighthouse")
+    await bot.app.core.services.store.set_allowance(ALICE, 1000, at=bot.clock())
+    release = asyncio.Event()
+    sim.add_fault(Fault("POST", "/mj/submit/action", hold=release, times=None))
+    answered = len(bot.fake.sent("answerCallbackQuery"))
+    for label in ("U1", "U2", "U3", "U4"):
+        bot.fake.press(bot.alice, grid, label)
+    await sim.wait_for_requests("/mj/submit/action", 3)
+    await bot.fake.wait_until(
+        lambda: any("running" in text for text in toasts(bot, answered))
+        or any("running" in m.text for m in bot.fake.messages_in(bot.dm)),
+        what="the fourth press refused")
+    release.set()
+    await bot.fake.wait_for("answerCallbackQuery", answered + 4)
+    await bot.adapter.settled()
+    assert len(sim.requests_to("/mj/submit/action")) == 3
+    jobs_now = await bot.app.core.services.store.list_jobs_for_owner("telegram", "1001")
+    assert len(jobs_now) == 1 + 3, "the grid and three upscales"
+    refusals = [t for t in toasts(bot, answered) + [m.text for m in bot.fake.messages_in(bot.dm)]
+                if "You already have 3 jobs running (at most 3)" in t]
+    assert len(refusals) == 1

@@ -101,12 +101,12 @@ async def test_a_server_outside_the_chats_allowlist_is_refused(
 
 
 async def test_fifty_clicks_with_credits_for_one_reserve_once_after_a_refused_member(
-    bot: Running, sim: SimRelay, jobs: Jobs
+    dcbot: Running, sim: SimRelay, jobs: Jobs
 ) -> None:
     """The access rules come before the one-press claim (a member without the role holds
     nothing), the claim before the credits (49 repeats are told it is running, not that
     credits are short, and reserve nothing)."""
-    fake = bot.fake
+    fake = dcbot.fake
     asked = await fake.slash("imagine", {"prompt": "a windmill"}, roles=[ARTIST_ROLE_ID])
     await fake.wait_for("PATCH", f"/webhooks/*/{asked.token}/messages/@original")
     for _ in range(3):
@@ -130,6 +130,6 @@ async def test_fifty_clicks_with_credits_for_one_reserve_once_after_a_refused_me
     )
     assert len(notices) == 49
     assert len(sim.requests_to("/mj/submit/action")) == 1
-    store = bot.app.core.services.store
+    store = dcbot.app.core.services.store
     kinds = [(e.kind, e.amount) for e in await store.ledger_entries()]
     assert kinds == [("reserve", 8), ("charge", 8), ("reserve", 2)]

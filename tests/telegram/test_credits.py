@@ -331,31 +331,31 @@ async def test_once_the_bot_cap_is_spent_chat_is_refused_too(tgbot: Running, sim
 # -- presses: the one-press claim comes before the credits and limits -------------------
 
 
-def toasts(bot: Running, after: int) -> list[str]:
-    return [str(c.params.get("text", "")) for c in bot.fake.sent("answerCallbackQuery")[after:]]
+def toasts(tgbot: Running, after: int) -> list[str]:
+    return [str(c.params.get("text", "")) for c in tgbot.fake.sent("answerCallbackQuery")[after:]]
 
 
 async def test_fifty_presses_with_credits_for_one_reserve_once_and_are_told_it_is_running(
-    bot: Running, jobs: Jobs, sim: SimRelay
+    tgbot: Running, jobs: Jobs, sim: SimRelay
 ) -> None:
-    grid = await imagine(bot, jobs, "a lighthouse")
+    grid = await imagine(tgbot, jobs, "a lighthouse")
     # /imagine was charged 8 of 12: exactly one U1 (4) is left.
-    await bot.app.core.services.store.set_allowance(ALICE, 12, at=bot.clock())
+    await tgbot.app.core.services.store.set_allowance(ALICE, 12, at=tgbot.clock())
     release = asyncio.Event()
     sim.add_fault(Fault("POST", "/mj/submit/action", hold=release, times=None))
-    answered = len(bot.fake.sent("answerCallbackQuery"))
+    answered = len(tgbot.fake.sent("answerCallbackQuery"))
     for _ in range(PRESSES):
-        bot.fake.press(bot.alice, grid, "U1")
+        tgbot.fake.press(tgbot.alice, grid, "U1")
     await sim.wait_for_requests("/mj/submit/action", 1)
     release.set()
-    await bot.fake.wait_for("answerCallbackQuery", answered + PRESSES)
-    await bot.adapter.settled()
+    await tgbot.fake.wait_for("answerCallbackQuery", answered + PRESSES)
+    await tgbot.adapter.settled()
     assert len(sim.requests_to("/mj/submit/action")) == 1
-    notices = toasts(bot, answered)
+    notices = toasts(tgbot, answered)
     assert sum("Already working on it" in text for text in notices) == PRESSES - 1
     assert not any("credits" in text for text in notices)
-    assert not any("credits" in m.text for m in bot.fake.messages_in(bot.dm))
-    assert await ledger(bot) == [
+    assert not any("credits" in m.text for m in tgbot.fake.messages_in(tgbot.dm))
+    assert await ledger(tgbot) == [
         ("reserve", "midjourney", 8.0), ("charge", "midjourney", 8.0),  # /imagine
         ("reserve", "midjourney", 4.0),  # U1, once; no refunds
     ]
@@ -363,49 +363,52 @@ async def test_fifty_presses_with_credits_for_one_reserve_once_and_are_told_it_i
 
 @pytest.mark.parametrize("anyone_can_press", [True])
 async def test_a_press_refused_for_credits_leaves_the_button_to_someone_who_has_them(
-    bot: Running, jobs: Jobs, sim: SimRelay
+    tgbot: Running, jobs: Jobs, sim: SimRelay
 ) -> None:
-    grid = await imagine(bot, jobs, "a lighthouse")
+    grid = await imagine(tgbot, jobs, "a lighthouse")
     bob_id = "telegram:1002"
-    await bot.app.core.services.store.set_allowance(bob_id, 0, at=bot.clock())
-    bob = bot.fake.user(1002, "Bob")
-    answered = len(bot.fake.sent("answerCallbackQuery"))
-    bot.fake.press(bob, grid, "U1")
-    await bot.fake.wait_for("answerCallbackQuery", answered + 1)
-    await bot.adapter.settled()
-    refused = toasts(bot, answered) + [m.text for m in bot.fake.messages_in(bot.dm)]
+    await tgbot.app.core.services.store.set_allowance(bob_id, 0, at=tgbot.clock())
+    bob = tgbot.fake.user(1002, "Bob")
+    answered = len(tgbot.fake.sent("answerCallbackQuery"))
+    tgbot.fake.press(bob, grid, "U1")
+    await tgbot.fake.wait_for("answerCallbackQuery", answered + 1)
+    await tgbot.adapter.settled()
+    refused = toasts(tgbot, answered) + [m.text for m in tgbot.fake.messages_in(tgbot.dm)]
     assert any("costs 4 credits; you have 0 left" in text for text in refused)
     assert sim.requests_to("/mj/submit/action") == []
-    assert await bot.app.core.services.store.ledger_entries(bob_id) == [], "nothing reserved"
+    assert await tgbot.app.core.services.store.ledger_entries(bob_id) == [], "nothing reserved"
 
-    bot.fake.press(bot.alice, grid, "U1")
+    tgbot.fake.press(tgbot.alice, grid, "U1")
     await sim.wait_for_requests("/mj/submit/action", 1)
-    await bot.fake.wait_for("answerCallbackQuery", answered + 2)
-    assert not any("Already" in text for text in toasts(bot, answered))
-    assert ("reserve", "midjourney", 4.0) in await ledger(bot)
+    await tgbot.fake.wait_for("answerCallbackQuery", answered + 2)
+    assert not any("Already" in text for text in toasts(tgbot, answered))
+    assert ("reserve", "midjourney", 4.0) in await ledger(tgbot)
 
 
 async def test_different_buttons_pressed_at_once_stop_at_the_running_jobs_limit(
-    bot: Running, jobs: Jobs, sim: SimRelay
+    tgbot: Running, jobs: Jobs, sim: SimRelay
 ) -> None:
-    grid = await imagine(bot, jobs, "a lighthouse")
-    await bot.app.core.services.store.set_allowance(ALICE, 1000, at=bot.clock())
+    grid = await imagine(tgbot, jobs, "a lighthouse")
+    await tgbot.app.core.services.store.set_allowance(ALICE, 1000, at=tgbot.clock())
     release = asyncio.Event()
     sim.add_fault(Fault("POST", "/mj/submit/action", hold=release, times=None))
-    answered = len(bot.fake.sent("answerCallbackQuery"))
+    answered = len(tgbot.fake.sent("answerCallbackQuery"))
     for label in ("U1", "U2", "U3", "U4"):
-        bot.fake.press(bot.alice, grid, label)
+        tgbot.fake.press(tgbot.alice, grid, label)
     await sim.wait_for_requests("/mj/submit/action", 3)
-    await bot.fake.wait_until(
-        lambda: any("running" in text for text in toasts(bot, answered))
-        or any("running" in m.text for m in bot.fake.messages_in(bot.dm)),
+    await tgbot.fake.wait_until(
+        lambda: any("running" in text for text in toasts(tgbot, answered))
+        or any("running" in m.text for m in tgbot.fake.messages_in(tgbot.dm)),
         what="the fourth press refused")
     release.set()
-    await bot.fake.wait_for("answerCallbackQuery", answered + 4)
-    await bot.adapter.settled()
+    await tgbot.fake.wait_for("answerCallbackQuery", answered + 4)
+    await tgbot.adapter.settled()
     assert len(sim.requests_to("/mj/submit/action")) == 3
-    jobs_now = await bot.app.core.services.store.list_jobs_for_owner("telegram", "1001")
+    jobs_now = await tgbot.app.core.services.store.list_jobs_for_owner("telegram", "1001")
     assert len(jobs_now) == 1 + 3, "the grid and three upscales"
-    refusals = [t for t in toasts(bot, answered) + [m.text for m in bot.fake.messages_in(bot.dm)]
-                if "You already have 3 jobs running (at most 3)" in t]
+    refusals = [
+        t
+        for t in toasts(tgbot, answered) + [m.text for m in tgbot.fake.messages_in(tgbot.dm)]
+        if "You already have 3 jobs running (at most 3)" in t
+    ]
     assert len(refusals) == 1

@@ -188,7 +188,9 @@ def _details(document: Mapping[str, Any]) -> list[str]:
             f"submitted jobs delivered; {case.get('updates')} job updates; baseline "
             f"{case.get('baseline_requests_per_interval')} requests per interval; delivery p50 "
             f"{case.get('delivery_p50_s')} s; {case.get('virtual_s')} s of virtual time in "
-            f"{case.get('real_s')} s of real time."
+            f"{case.get('real_s')} s of real time; CPU per update with the simulator's "
+            f"{case.get('simulator_cpu_s')} s counted in: "
+            f"{case.get('process_cpu_ms_per_update')} ms."
         )
     dispatch = document.get("dispatch", {})
     lines.append(

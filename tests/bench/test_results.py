@@ -21,7 +21,8 @@ REQUIRED_TRACKING = {
 def _tracking(jobs: int, arrival_s: float, delivered: int, requests: int) -> TrackingResult:
     return TrackingResult(
         case=TrackingCase(jobs, arrival_s), status_requests_max_per_interval=requests,
-        baseline_requests_per_interval=jobs // 2, cpu_ms_per_update=0.1, peak_rss_mb=90.0,
+        baseline_requests_per_interval=jobs // 2, cpu_ms_per_update=0.1,
+        process_cpu_ms_per_update=0.3, simulator_cpu_s=2.0, peak_rss_mb=90.0,
         delivery_p50_s=1.5, delivery_p99_s=3.5, updates=jobs * 10, submitted=jobs,
         delivered=delivered, virtual_s=200.0, real_s=50.0,
     )

@@ -380,13 +380,14 @@ class JobTracker:
     # -- delivery ------------------------------------------------------------------
 
     async def _start_deliveries(self) -> None:
-        due = await self._services.store.list_due_deliveries(limit=_MAX_DUE_PER_TICK)
+        due = await self._services.store.list_due_delivery_ids(limit=_MAX_DUE_PER_TICK)
         for job in due:
-            if job.id in self._deliveries or job.platform not in self._outlets:
+            if job.job_id in self._deliveries or job.platform not in self._outlets:
                 continue
-            task = asyncio.create_task(self._deliver(job.id), name=f"deliver-job-{job.id}")
-            self._deliveries[job.id] = task
-            task.add_done_callback(functools.partial(self._delivery_done, job.id))
+            task = asyncio.create_task(self._deliver(job.job_id),
+                                       name=f"deliver-job-{job.job_id}")
+            self._deliveries[job.job_id] = task
+            task.add_done_callback(functools.partial(self._delivery_done, job.job_id))
 
     def _delivery_done(self, job_id: int, _task: asyncio.Task[None]) -> None:
         task = self._deliveries.pop(job_id, None)
@@ -497,5 +498,5 @@ class JobTracker:
         store = self._services.store
         if await store.list_active_jobs(limit=1):
             return False
-        due = await store.list_due_deliveries(limit=_MAX_DUE_PER_TICK)
+        due = await store.list_due_delivery_ids(limit=_MAX_DUE_PER_TICK)
         return not any(job.platform in self._outlets for job in due)

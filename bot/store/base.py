@@ -35,6 +35,7 @@ from bot.store.records import (
     ButtonKey,
     ButtonSpec,
     Conversation,
+    DueDelivery,
     DuplicateJobError,
     Job,
     JobState,
@@ -61,6 +62,7 @@ __all__ = [
     "ButtonStore",
     "Conversation",
     "ConversationStore",
+    "DueDelivery",
     "DuplicateJobError",
     "Job",
     "JobState",
@@ -251,6 +253,10 @@ class JobStore(Protocol):
 
     async def list_due_deliveries(self, *, limit: int = 100) -> list[Job]:
         """Jobs in OUTCOME_STATES, or DELIVERING with an expired lease; oldest finish first."""
+
+    async def list_due_delivery_ids(self, *, limit: int = 100) -> list[DueDelivery]:
+        """The same jobs as :meth:`list_due_deliveries`, in the same order, as ids and
+        platforms only: no row is decoded (the tracker asks on every tick and wake-up)."""
 
     async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> bool:
         """CAS: move an outcome-state job (or one whose delivery lease expired) to

@@ -75,6 +75,7 @@ class ComposedStore:
         self.list_jobs_for_owner = jobs.list_jobs_for_owner
         self.replace_status_message = jobs.replace_status_message
         self.list_due_deliveries = jobs.list_due_deliveries
+        self.list_due_delivery_ids = jobs.list_due_delivery_ids
         self.claim_delivery = jobs.claim_delivery
         self.finish_delivery = jobs.finish_delivery
         self.release_delivery = jobs.release_delivery

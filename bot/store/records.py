@@ -142,6 +142,15 @@ class Job:
 
 
 @dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """A job whose result waits to go out: what it takes to start delivering it (the
+    delivery reads the whole job once it holds the claim)."""
+
+    job_id: int
+    platform: str
+
+
+@dataclass(frozen=True, slots=True)
 class JobUpdate:
     """What one poll changed about an active job: one item of ``apply_job_updates``.
 

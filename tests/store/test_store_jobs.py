@@ -226,6 +226,28 @@ async def test_an_expired_but_unclaimed_lease_still_finishes(
     assert await store.finish_delivery(job.id, "worker-a")
 
 
+async def test_due_delivery_ids_name_the_due_jobs_in_delivery_order(
+    store: Store, advance: Callable[[float], None]
+) -> None:
+    first = await _finished(store, "ids1")
+    advance(1)
+    failed = await _job(store, "ids2")
+    await store.update_job(failed.id, state=JobState.FAILED, error="relay said no")
+    advance(1)
+    lapsed = await _finished(store, "ids3")
+    await _job(store, "ids4")  # still running: not due
+    assert await store.claim_delivery(lapsed.id, "worker-a", lease_s=30)
+    assert await store.claim_delivery(first.id, "worker-a", lease_s=60)
+
+    assert [d.job_id for d in await store.list_due_delivery_ids()] == [failed.id]
+    advance(30)  # lapsed's claim runs out, first's does not
+    due = await store.list_due_delivery_ids()
+    assert [(d.job_id, d.platform) for d in due] == [(failed.id, "telegram"),
+                                                     (lapsed.id, "telegram")]
+    assert [d.job_id for d in due] == [j.id for j in await store.list_due_deliveries()]
+    assert [d.job_id for d in await store.list_due_delivery_ids(limit=1)] == [failed.id]
+
+
 async def test_released_delivery_is_due_again_with_its_outcome(store: Store) -> None:
     job = await _job(store)
     await store.update_job(job.id, state=JobState.FAILED, error="relay said no")

@@ -20,6 +20,7 @@ from bot.store.postgres.db import PgDatabase, now_sql
 from bot.store.records import (
     ACTIVE_STATES,
     OUTCOME_STATES,
+    DueDelivery,
     DuplicateJobError,
     Job,
     JobState,
@@ -239,6 +240,18 @@ class PgJobs:
             (_OUTCOMES, self._db.now(), limit),
         )
         return [rows.job(row) for row in found]
+
+    async def list_due_delivery_ids(self, *, limit: int = 100) -> list[DueDelivery]:
+        found = await self._db.fetch_all(
+            f"""
+            SELECT id, platform FROM jobs
+            WHERE state = ANY($1::text[])
+               OR (state = 'delivering' AND delivery_lease_until <= {now_sql(2)})
+            ORDER BY finished_at, id LIMIT $3
+            """,
+            (_OUTCOMES, self._db.now(), limit),
+        )
+        return [DueDelivery(row["id"], row["platform"]) for row in found]
 
     async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> bool:
         changed = await self._db.execute(

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import aiosqlite
+
 from bot.store import rows
 from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, StoreError
 from bot.store.rows import Clock, KeyFactory, checked_key, dump_json
-from bot.store.sqlite.db import Database, tx_fetch_one
+from bot.store.sqlite.db import Database, placeholders
 
 _KEY_ATTEMPTS = 8
 # A press whose job failed frees its button; so does one that never started a job.
@@ -35,31 +37,55 @@ class SqliteButtons:
         if not buttons:
             return []
         now = self._clock()
-        created: list[ButtonKey] = []
         async with self._db.transaction() as conn:
+            # All buttons in one statement: one hand-off to aiosqlite's thread, not one per
+            # button. A key that collides (rare) undoes the batch, and the buttons are then
+            # inserted one by one, each retried with fresh keys, in order (ids follow positions).
+            batch = await self._insert(conn, job_id, list(enumerate(buttons)), message_ref, now)
+            if len(batch) == len(buttons):
+                return sorted(batch, key=lambda button: button.position)
+            if batch:
+                await conn.execute_fetchall(
+                    f"DELETE FROM button_keys WHERE key IN ({placeholders(len(batch))})",
+                    [button.key for button in batch],
+                )
+            created: list[ButtonKey] = []
             for position, spec in enumerate(buttons):
                 for _ in range(_KEY_ATTEMPTS):
-                    key = checked_key(self._key_factory)
-                    row = await tx_fetch_one(
-                        conn,
-                        """
-                        INSERT INTO button_keys (key, job_id, position, kind, label, emoji,
-                            custom_id, payload, message_ref, created_at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        ON CONFLICT (key) DO NOTHING
-                        RETURNING *
-                        """,
-                        (
-                            key, job_id, position, spec.kind, spec.label, spec.emoji,
-                            spec.custom_id, dump_json(spec.payload), message_ref, now,
-                        ),
-                    )  # fmt: skip
-                    if row is not None:
-                        created.append(rows.button(row))
+                    found = await self._insert(conn, job_id, [(position, spec)], message_ref, now)
+                    if found:
+                        created += found
                         break
                 else:
                     raise StoreError(f"no free button key after {_KEY_ATTEMPTS} attempts")
         return created
+
+    async def _insert(
+        self,
+        conn: aiosqlite.Connection,
+        job_id: int | None,
+        buttons: Sequence[tuple[int, ButtonSpec]],
+        message_ref: str | None,
+        now: float,
+    ) -> list[ButtonKey]:
+        """Insert ``(position, spec)`` pairs with fresh keys; those whose key was free."""
+        values: list[object] = []
+        for position, spec in buttons:
+            values += [
+                checked_key(self._key_factory), job_id, position, spec.kind, spec.label,
+                spec.emoji, spec.custom_id, dump_json(spec.payload), message_ref, now,
+            ]  # fmt: skip
+        inserted = await conn.execute_fetchall(
+            f"""
+            INSERT INTO button_keys (key, job_id, position, kind, label, emoji,
+                custom_id, payload, message_ref, created_at)
+            VALUES {", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(buttons))}
+            ON CONFLICT (key) DO NOTHING
+            RETURNING *
+            """,
+            values,
+        )  # fmt: skip
+        return [rows.button(row) for row in inserted]
 
     async def get_button(self, key: str) -> ButtonKey | None:
         row = await self._db.fetch_one("SELECT * FROM button_keys WHERE key = ?", (key,))

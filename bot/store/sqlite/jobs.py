@@ -17,6 +17,7 @@ from bot.store import rows
 from bot.store.records import (
     ACTIVE_STATES,
     OUTCOME_STATES,
+    DueDelivery,
     DuplicateJobError,
     Job,
     JobState,
@@ -256,6 +257,18 @@ class SqliteJobs:
             (*_OUTCOMES, self._clock(), limit),
         )
         return [rows.job(row) for row in found]
+
+    async def list_due_delivery_ids(self, *, limit: int = 100) -> list[DueDelivery]:
+        found = await self._db.fetch_all(
+            f"""
+            SELECT id, platform FROM jobs
+            WHERE state IN ({placeholders(len(_OUTCOMES))})
+               OR (state = 'delivering' AND delivery_lease_until <= ?)
+            ORDER BY finished_at, id LIMIT ?
+            """,
+            (*_OUTCOMES, self._clock(), limit),
+        )
+        return [DueDelivery(row["id"], row["platform"]) for row in found]
 
     async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> bool:
         now = self._clock()

@@ -14,6 +14,7 @@ bookkeeping) stays on the bot's side, so the bot's share is an upper bound.
 from __future__ import annotations
 
 import asyncio.events
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -37,6 +38,19 @@ def attributed(side: str) -> Iterator[None]:
 def spent_s(side: str) -> float:
     """Main-thread CPU seconds spent so far in callbacks of ``side``."""
     return _SPENT.get(side, 0.0)
+
+
+def other_threads_s() -> float:
+    """CPU seconds of every live thread but this one (aiosqlite's connection threads)."""
+    total = 0.0
+    for thread in threading.enumerate():
+        if thread is threading.current_thread() or thread.ident is None:
+            continue
+        try:
+            total += time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
+        except (OSError, ProcessLookupError):  # ended in the meantime
+            continue
+    return total
 
 
 def install() -> None:

@@ -19,9 +19,9 @@ import resource
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,10 @@ from bot.sim import RecordedRequest, SimRelay
 from tests.jobs.harness import Outlet, Recorder, platform_limits
 
 PLATFORM = "test"  # the recording outlet's platform name (tests.jobs.harness)
-SIMULATOR = "simulator"  # cpu_share's name for the relay simulator's callbacks
+SIMULATOR = "simulator"  # cpu_share's names: the relay simulator's callbacks,
+COMMANDS = "commands"  # the /imagine handlers (submit, job row, status message),
+TRACKER = "tracker"  # and the job tracker's loop with every task it starts;
+THREADS = "threads"  # CPU of threads other than the loop's (aiosqlite's connection)
 MJ_STATUS_PATHS = ("/mj/task/list-by-condition", "/mj/task/*/fetch")
 _PROMPT = re.compile(r"bench job (\d+) ")
 _SETTLE_S = 600.0  # virtual seconds after the last arrival before giving up on a job
@@ -69,6 +72,8 @@ class TrackingResult:
     delivered: int
     virtual_s: float
     real_s: float
+    # Where the bot's CPU went: commands, tracker, threads, other (the loop's own work, bench).
+    bot_cpu_s_by_part: Mapping[str, float] = field(default_factory=dict)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -88,6 +93,7 @@ class TrackingResult:
             "delivered": self.delivered,
             "virtual_s": round(self.virtual_s, 1),
             "real_s": round(self.real_s, 1),
+            "bot_cpu_s_by_part": {k: round(v, 2) for k, v in self.bot_cpu_s_by_part.items()},
         }
 
 
@@ -161,7 +167,8 @@ async def _bot(sim: SimRelay, case: TrackingCase) -> AsyncIterator[tuple[Any, Re
                          store_clock=wall_clock) as core:
         tracker = JobTracker(core.services, {PLATFORM: outlet}, clock=wall_clock,
                              sleep=asyncio.sleep, worker_id="bench")
-        await tracker.start()
+        with cpu_share.attributed(TRACKER):
+            await tracker.start()
         try:
             yield core, recorder
         finally:
@@ -176,7 +183,8 @@ async def run_tracking(case: TrackingCase) -> TrackingResult:
     async with _simulator() as sim, _bot(sim, case) as (core, recorder):
         chat = ChatRef(PLATFORM, "chat-1")
         cpu0, real0, start = time.process_time(), time.perf_counter(), loop.time()
-        sim_cpu0 = cpu_share.spent_s(SIMULATOR)
+        parts0 = {part: cpu_share.spent_s(part) for part in (SIMULATOR, COMMANDS, TRACKER)}
+        parts0[THREADS] = cpu_share.other_threads_s()
         real_deadline = real0 + case.budget_s
         submitted: list[asyncio.Task[None]] = []
         for n, (at, duration) in enumerate(zip(arrivals, durations, strict=True)):
@@ -188,14 +196,18 @@ async def run_tracking(case: TrackingCase) -> TrackingResult:
             invocation = Invocation(UserRef(f"user{n}", f"User {n}"), chat,
                                     text=f"/imagine bench job {n} [takes {duration:.1f}s]")
             # Users do not wait for each other: each message is handled on its own.
-            submitted.append(asyncio.create_task(
-                core.dispatcher.handle(invocation, recorder_responder(recorder))
-            ))
+            with cpu_share.attributed(COMMANDS):
+                submitted.append(asyncio.create_task(
+                    core.dispatcher.handle(invocation, recorder_responder(recorder))
+                ))
         await asyncio.gather(*submitted)
         delivered = await _wait_delivered(recorder, len(submitted), loop.time() + _SETTLE_S,
                                           real_deadline)
         cpu_s = time.process_time() - cpu0
-        sim_cpu_s = cpu_share.spent_s(SIMULATOR) - sim_cpu0
+        parts = {part: cpu_share.spent_s(part) - spent for part, spent in parts0.items()}
+        parts[THREADS] = cpu_share.other_threads_s() - parts0[THREADS]
+        sim_cpu_s = parts.pop(SIMULATOR)
+        parts["other"] = cpu_s - sim_cpu_s - sum(parts.values())
         real_s = time.perf_counter() - real0
         virtual_s = loop.time() - start
         status = [r for p in MJ_STATUS_PATHS for r in sim.requests_to(p, "GET" if "*" in p
@@ -210,6 +222,7 @@ async def run_tracking(case: TrackingCase) -> TrackingResult:
         cpu_ms_per_update=(cpu_s - sim_cpu_s) * 1000 / max(1, updates),
         process_cpu_ms_per_update=cpu_s * 1000 / max(1, updates),
         simulator_cpu_s=sim_cpu_s,
+        bot_cpu_s_by_part=parts,
         peak_rss_mb=peak_rss_mb(),
         delivery_p50_s=statistics.median(delays) if delays else math.nan,
         delivery_p99_s=percentile(delays, 0.99),

@@ -101,14 +101,21 @@ class StatusEditor:
         last = self._edited_at.get(job.status_message_ref or "")
         return 0.0 if last is None else max(0.0, last + self._interval_s - self._clock())
 
-    def needs_edit(self, job: Job) -> bool:
+    def pending_text(self, job: Job) -> str | None:
+        """The text the status message should show when it is out of date, else None
+        (built once per look: the tracker asks for every polled job on every tick)."""
         shown = self._shown.get(job.id)
         if shown is None:
             # The command's own first message already says "queued".
-            return not (job.state is JobState.SUBMITTED and job.progress == 0)
-        return shown.text != status_text(job) or (
+            if job.state is JobState.SUBMITTED and job.progress == 0:
+                return None
+            return status_text(job)
+        text = status_text(job)
+        if shown.text != text or (
             job.preview_url is not None and shown.preview_url != job.preview_url
-        )
+        ):
+            return text
+        return None
 
     async def show_progress(
         self,
@@ -118,17 +125,22 @@ class StatusEditor:
         fetch_preview: PreviewFetcher,
         *,
         buttons: tuple[tuple[Button, ...], ...] = (),
+        text: str | None = None,
     ) -> None:
         """Edit the status message if it is out of date and the throttle allows
-        (``buttons``: what the job needs pressed now, e.g. to answer a MODAL)."""
-        if not self.needs_edit(job) or self.wait_needed(job) > 0:
+        (``buttons``: what the job needs pressed now, e.g. to answer a MODAL; ``text``:
+        what :meth:`pending_text` just said for this job, if the caller asked)."""
+        if self.wait_needed(job) > 0:
             return
+        if text is None:
+            text = self.pending_text(job)
+            if text is None:
+                return
         shown = self._shown.get(job.id)
         files: tuple[OutgoingFile, ...] = ()
         if job.preview_url and (shown is None or shown.preview_url != job.preview_url):
             preview = await fetch_preview(job.preview_url)
             files = (preview,) if preview is not None else ()
-        text = status_text(job)
         if not files and shown is not None and shown.text == text:
             # Only the preview link changed (new-api adds ?rand= each poll) and it could
             # not be fetched: an edit would show exactly what is already there.

@@ -359,7 +359,10 @@ class JobTracker:
         self._services.metrics.jobs.labels(job.kind, job.state.value).inc()
 
     async def _show_progress(self, job: Job) -> None:
-        if not self._status.needs_edit(job):
+        if self._status.wait_needed(job) > 0:
+            return  # throttled: not even the text is built
+        text = self._status.pending_text(job)
+        if text is None:
             return
         ref = decode_message_ref(job.status_message_ref)
         responder = self._responder(job)
@@ -370,7 +373,8 @@ class JobTracker:
         if job.state is JobState.MODAL and job.kind == MJ:
             buttons = await modal_buttons(self._services.store, job, job_locale(job))
         await self._status.show_progress(
-            job, responder, ref, lambda url: builder.fetch(url, "image"), buttons=buttons
+            job, responder, ref, lambda url: builder.fetch(url, "image"), buttons=buttons,
+            text=text,
         )
 
     def _responder(self, job: Job) -> Responder | None:

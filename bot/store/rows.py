@@ -118,8 +118,24 @@ def pending(row: Row, *, expired: bool = False) -> PendingInput:
     )
 
 
+# Rows are read for every active job on every tick: the common cases skip the decoders.
+_STATES: dict[str, JobState] = {state.value: state for state in JobState}
+_NO_REFS = (None, "[]")
+
+
+def _state(value: str) -> JobState:
+    found = _STATES.get(value)
+    return found if found is not None else JobState(value)  # an unknown one still fails
+
+
+def _refs(text: str | None) -> tuple[str, ...]:
+    if text in _NO_REFS:
+        return ()
+    refs = load_json(text)
+    return tuple(str(ref) for ref in refs) if isinstance(refs, list) else ()
+
+
 def job(row: Row) -> Job:
-    refs = load_json(row["delivered_refs"])
     return Job(
         id=row["id"],
         kind=row["kind"],
@@ -131,8 +147,8 @@ def job(row: Row) -> Job:
         chat_id=row["chat_id"],
         thread_id=row["thread_id"],
         status_message_ref=row["status_message_ref"],
-        state=JobState(row["state"]),
-        outcome=JobState(row["outcome"]) if row["outcome"] is not None else None,
+        state=_state(row["state"]),
+        outcome=_state(row["outcome"]) if row["outcome"] is not None else None,
         progress=row["progress"],
         progress_text=row["progress_text"],
         preview_url=row["preview_url"],
@@ -148,7 +164,7 @@ def job(row: Row) -> Job:
         delivery_lease_until=row["delivery_lease_until"],
         delivery_attempts=row["delivery_attempts"],
         delivered_at=row["delivered_at"],
-        delivered_refs=tuple(str(ref) for ref in refs) if isinstance(refs, list) else (),
+        delivered_refs=_refs(row["delivered_refs"]),
         submit_tag=row["submit_tag"],
         pieces_sent=row["pieces_sent"],
     )

@@ -205,12 +205,12 @@ class SqliteJobs:
             # The rows this batch changed carry its timestamp (a CAS miss left them alone).
             for start in range(0, len(ids), _READ_BACK_CHUNK):
                 chunk = ids[start : start + _READ_BACK_CHUNK]
-                async with conn.execute(
+                found = await conn.execute_fetchall(  # one hand-off, not three
                     f"SELECT * FROM jobs WHERE id IN ({placeholders(len(chunk))})"
                     " AND updated_at = ?",
                     (*chunk, now),
-                ) as cursor:
-                    applied += [rows.job(row) for row in await cursor.fetchall()]
+                )
+                applied += [rows.job(row) for row in found]
         return applied
 
     async def list_active_jobs(

@@ -79,6 +79,9 @@ _APPLY_CONCURRENCY: Final = 8  # progress updates (with preview downloads) at on
 _MAX_HINTS: Final = 100  # relay callbacks remembered between two ticks (one batch)
 _PARALLEL_DELIVERIES: Final = 4
 _MIN_NAP_S: Final = 0.05
+# Between ticks, due deliveries are listed at most this often: every new job rings the
+# bell, and a burst of them must not re-read a delivery backlog once per job.
+_WAKE_LISTING_GAP_S: Final = 0.25
 
 
 def _name_and_pid(worker_id: str) -> tuple[str | None, int | None]:
@@ -137,6 +140,8 @@ class JobTracker:
         self._changed = asyncio.Event()
         self._hinted: set[str] = set()  # relay task ids named by callbacks
         self._hints_polled_at = -math.inf
+        self._listed_between_ticks_at = -math.inf
+        self._deferred_listing_at = math.inf  # a wake-up's listing put off by the gap
         self._ticks = 0  # ticks so far: older jobs are polled on every 2nd / 4th of them
         self._next_tick_at = -math.inf
         self._lease_s = services.config.jobs.lease_s  # delivery claims
@@ -221,7 +226,8 @@ class JobTracker:
                     await self._between_ticks()
             except Exception:  # a bug in one tick must not stop all jobs (logged)
                 log.exception("job tracker tick failed")
-            await self._nap(max(_MIN_NAP_S, self._next_tick_at - self._clock()))
+            wake_at = min(self._next_tick_at, self._deferred_listing_at)
+            await self._nap(max(_MIN_NAP_S, wake_at - self._clock()))
 
     async def _nap(self, delay: float) -> None:
         if not self._bell.rung:
@@ -288,6 +294,12 @@ class JobTracker:
             self._hints_polled_at = math.inf  # until this poll's requests are answered
             await self._poll_and_apply(await self._hinted_jobs(self._take_hints()), now,
                                        then=self._hints_polled)
+        elif now < self._listed_between_ticks_at + _WAKE_LISTING_GAP_S:
+            # Listed a moment ago: list again once the gap has passed (see _run's nap).
+            self._deferred_listing_at = self._listed_between_ticks_at + _WAKE_LISTING_GAP_S
+            return
+        self._deferred_listing_at = math.inf
+        self._listed_between_ticks_at = now
         await self._start_deliveries()
         self._notify()
 

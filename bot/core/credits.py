@@ -203,11 +203,6 @@ class Credits:
                       hold.amount if amount is None else amount, hold.identity, hold.capability)
         return done
 
-    async def attach(self, bill: Bill, job_id: int) -> None:
-        if bill.hold is not None:
-            await self._store.attach_hold(bill.hold.hold, job_id)
-            bill.job_id = job_id
-
     async def charge(self, who: str, capability: str, amount: float) -> None:
         if await self._store.charge_credits(
             hold=new_hold(), identity=who, capability=capability, amount=amount,

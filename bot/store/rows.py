@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Collection
-from typing import Any, Protocol
+from collections.abc import Callable, Collection, Iterable
+from typing import Any, Final, Protocol
 
+from bot.store.community import LedgerEntry
 from bot.store.records import (
     ACTIVE_STATES,
     BUTTON_KEY_MAX_LEN,
@@ -218,3 +219,30 @@ def job_changes(
         "request": dump_json(request) if request is not None else None,
     }
     return {column: value for column, value in changes.items() if value is not None}
+
+
+# A reserve is open while no settlement row shares its hold (SQL both backends accept).
+OPEN_HOLD_SQL: Final = (
+    "kind = 'reserve' AND NOT EXISTS (SELECT 1 FROM credit_ledger s"
+    " WHERE s.hold = credit_ledger.hold AND s.kind IN ('charge', 'refund'))"
+)
+
+
+def ledger_entry(row: Row) -> LedgerEntry:
+    return LedgerEntry(hold=row["hold"], identity=row["identity"], capability=row["capability"],
+                       kind=row["kind"], amount=row["amount"], job_id=row["job_id"],
+                       day=row["day"], created_at=row["created_at"])
+
+
+def charged_and_reserved(rows: Iterable[Row]) -> tuple[dict[str, float], dict[str, float]]:
+    """Today's charges and open holds per capability, from rows of (capability, kind,
+    is_open, amount) sums."""
+    charged: dict[str, float] = {}
+    reserved: dict[str, float] = {}
+    for row in rows:
+        capability = row["capability"]
+        if row["kind"] == "charge":
+            charged[capability] = charged.get(capability, 0.0) + float(row["amount"])
+        elif row["is_open"]:
+            reserved[capability] = reserved.get(capability, 0.0) + float(row["amount"])
+    return charged, reserved

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Final
 
-import asyncpg
-
 from bot.store.community import (
     AccessRule,
     Admit,
@@ -23,22 +21,13 @@ from bot.store.community import (
     Settlement,
 )
 from bot.store.postgres.db import PgDatabase
+from bot.store.rows import OPEN_HOLD_SQL, charged_and_reserved, ledger_entry
 
 if TYPE_CHECKING:
     from bot.store.postgres.migrations import Connection
 
-_OPEN: Final = (
-    "kind = 'reserve' AND NOT EXISTS (SELECT 1 FROM credit_ledger s"
-    " WHERE s.hold = credit_ledger.hold AND s.kind IN ('charge', 'refund'))"
-)
 # A 32-bit namespace for the advisory locks of reservations (the key is the identity's hash).
 _LOCK_SPACE: Final = 0x52424352
-
-
-def _entry(row: asyncpg.Record) -> LedgerEntry:
-    return LedgerEntry(hold=row["hold"], identity=row["identity"], capability=row["capability"],
-                       kind=row["kind"], amount=row["amount"], job_id=row["job_id"],
-                       day=row["day"], created_at=row["created_at"])
 
 
 async def _totals(conn: Connection, identity: str, day: int) -> CreditTotals:
@@ -46,23 +35,16 @@ async def _totals(conn: Connection, identity: str, day: int) -> CreditTotals:
         row["day"]: float(row["amount"])
         for row in await conn.fetch(
             f"SELECT day, SUM(amount) AS amount FROM credit_ledger WHERE identity = $1"
-            f" AND day <= $2 AND (kind = 'charge' OR ({_OPEN})) GROUP BY day",
+            f" AND day <= $2 AND (kind = 'charge' OR ({OPEN_HOLD_SQL})) GROUP BY day",
             identity, day,
         )
     }
-    charged: dict[str, float] = {}
-    reserved: dict[str, float] = {}
-    for row in await conn.fetch(
-        f"SELECT capability, kind, ({_OPEN}) AS is_open, SUM(amount) AS amount"
+    charged, reserved = charged_and_reserved(await conn.fetch(
+        f"SELECT capability, kind, ({OPEN_HOLD_SQL}) AS is_open, SUM(amount) AS amount"
         " FROM credit_ledger WHERE identity = $1 AND day = $2"
         " AND kind IN ('reserve', 'charge') GROUP BY capability, kind, is_open",
         identity, day,
-    ):
-        capability = row["capability"]
-        if row["kind"] == "charge":
-            charged[capability] = charged.get(capability, 0.0) + float(row["amount"])
-        elif row["is_open"]:
-            reserved[capability] = reserved.get(capability, 0.0) + float(row["amount"])
+    ))
     uses = {
         row["capability"]: int(row["n"])
         for row in await conn.fetch(
@@ -82,14 +64,14 @@ async def _totals(conn: Connection, identity: str, day: int) -> CreditTotals:
     )
     bot_spent = await conn.fetchval(
         f"SELECT COALESCE(SUM(amount), 0) FROM credit_ledger WHERE day = $1"
-        f" AND (kind = 'charge' OR ({_OPEN}))",
+        f" AND (kind = 'charge' OR ({OPEN_HOLD_SQL}))",
         day,
     )
     open_holds = {
         row["capability"]: int(row["n"])
         for row in await conn.fetch(
             f"SELECT capability, COUNT(*) AS n FROM credit_ledger WHERE identity = $1"
-            f" AND {_OPEN} GROUP BY capability",
+            f" AND {OPEN_HOLD_SQL} GROUP BY capability",
             identity,
         )
     }
@@ -148,7 +130,7 @@ class PgLedger:
             " ON CONFLICT DO NOTHING RETURNING *",
             (kind, at, hold, amount),
         )
-        return _entry(rows[0]) if rows else None
+        return ledger_entry(rows[0]) if rows else None
 
     async def charge_credits(
         self, *, hold: str, identity: str, capability: str, amount: float, day: int, at: float
@@ -170,7 +152,7 @@ class PgLedger:
 
     async def open_holds(self, *, created_before: float | None = None) -> list[OpenHold]:
         rows = await self._db.fetch_all(
-            f"SELECT * FROM credit_ledger WHERE {_OPEN}"
+            f"SELECT * FROM credit_ledger WHERE {OPEN_HOLD_SQL}"
             " AND ($1::float8 IS NULL OR created_at < $1::float8) ORDER BY id",
             (created_before,),
         )
@@ -184,7 +166,7 @@ class PgLedger:
             " ORDER BY id",
             (identity,),
         )
-        return [_entry(row) for row in rows]
+        return [ledger_entry(row) for row in rows]
 
     async def ledger_days(self, first_day: int, last_day: int) -> list[LedgerDay]:
         rows = await self._db.fetch_all(

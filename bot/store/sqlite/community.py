@@ -7,7 +7,6 @@ most once per hold; the same statement shape works on PostgreSQL.
 from __future__ import annotations
 
 import sqlite3
-from typing import Final
 
 import aiosqlite
 
@@ -20,19 +19,8 @@ from bot.store.community import (
     OpenHold,
     Settlement,
 )
+from bot.store.rows import OPEN_HOLD_SQL, charged_and_reserved, ledger_entry
 from bot.store.sqlite.db import Database, placeholders
-
-# A reserve is open while no settlement row shares its hold.
-_OPEN: Final = (
-    "kind = 'reserve' AND NOT EXISTS (SELECT 1 FROM credit_ledger s"
-    " WHERE s.hold = credit_ledger.hold AND s.kind IN ('charge', 'refund'))"
-)
-
-
-def _entry(row: sqlite3.Row) -> LedgerEntry:
-    return LedgerEntry(hold=row["hold"], identity=row["identity"], capability=row["capability"],
-                       kind=row["kind"], amount=row["amount"], job_id=row["job_id"],
-                       day=row["day"], created_at=row["created_at"])
 
 
 async def _rows(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]
@@ -46,25 +34,18 @@ async def _totals(conn: aiosqlite.Connection, identity: str, day: int) -> Credit
     for row in await _rows(
         conn,
         f"SELECT day, SUM(amount) AS amount FROM credit_ledger WHERE identity = ? AND day <= ?"
-        f" AND (kind = 'charge' OR ({_OPEN})) GROUP BY day",
+        f" AND (kind = 'charge' OR ({OPEN_HOLD_SQL})) GROUP BY day",
         (identity, day),
     ):
         spent[row["day"]] = float(row["amount"])
-    charged: dict[str, float] = {}
-    reserved: dict[str, float] = {}
-    uses: dict[str, int] = {}
-    for row in await _rows(
+    charged, reserved = charged_and_reserved(await _rows(
         conn,
-        f"SELECT capability, kind, ({_OPEN}) AS is_open, SUM(amount) AS amount, COUNT(*) AS n"
+        f"SELECT capability, kind, ({OPEN_HOLD_SQL}) AS is_open, SUM(amount) AS amount"
         " FROM credit_ledger WHERE identity = ? AND day = ?"
         " AND kind IN ('reserve', 'charge') GROUP BY capability, kind, is_open",
         (identity, day),
-    ):
-        capability = row["capability"]
-        if row["kind"] == "charge":
-            charged[capability] = charged.get(capability, 0.0) + float(row["amount"])
-        elif row["is_open"]:
-            reserved[capability] = reserved.get(capability, 0.0) + float(row["amount"])
+    ))
+    uses: dict[str, int] = {}
     for row in await _rows(
         conn,
         "SELECT capability, COUNT(*) AS n FROM credit_ledger r WHERE identity = ? AND day = ?"
@@ -85,7 +66,7 @@ async def _totals(conn: aiosqlite.Connection, identity: str, day: int) -> Credit
     (bot_row,) = await _rows(
         conn,
         f"SELECT COALESCE(SUM(amount), 0) AS s FROM credit_ledger WHERE day = ?"
-        f" AND (kind = 'charge' OR ({_OPEN}))",
+        f" AND (kind = 'charge' OR ({OPEN_HOLD_SQL}))",
         (day,),
     )
     open_holds = {
@@ -93,7 +74,7 @@ async def _totals(conn: aiosqlite.Connection, identity: str, day: int) -> Credit
         for row in await _rows(
             conn,
             f"SELECT capability, COUNT(*) AS n FROM credit_ledger WHERE identity = ?"
-            f" AND {_OPEN} GROUP BY capability",
+            f" AND {OPEN_HOLD_SQL} GROUP BY capability",
             (identity,),
         )
     }
@@ -148,7 +129,7 @@ class SqliteLedger:
             " ON CONFLICT DO NOTHING RETURNING *",
             (kind, amount, at, hold),
         )
-        return _entry(rows[0]) if rows else None
+        return ledger_entry(rows[0]) if rows else None
 
     async def charge_credits(
         self, *, hold: str, identity: str, capability: str, amount: float, day: int, at: float
@@ -169,7 +150,7 @@ class SqliteLedger:
         )
 
     async def open_holds(self, *, created_before: float | None = None) -> list[OpenHold]:
-        sql = f"SELECT * FROM credit_ledger WHERE {_OPEN}"
+        sql = f"SELECT * FROM credit_ledger WHERE {OPEN_HOLD_SQL}"
         params: tuple[object, ...] = ()
         if created_before is not None:
             sql += " AND created_at < ?"
@@ -186,7 +167,7 @@ class SqliteLedger:
             rows = await self._db.fetch_all(
                 "SELECT * FROM credit_ledger WHERE identity = ? ORDER BY id", (identity,)
             )
-        return [_entry(row) for row in rows]
+        return [ledger_entry(row) for row in rows]
 
     async def ledger_days(self, first_day: int, last_day: int) -> list[LedgerDay]:
         rows = await self._db.fetch_all(

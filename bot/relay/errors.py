@@ -32,11 +32,22 @@ quota bodies too: both mean "the operator must top up", which is what the user h
 
 from __future__ import annotations
 
+# A relay may put a whole page (up to relay.max_response_mb) into an error's message; the
+# message goes into log lines, stored job errors and replies, so it is cut here, once.
+MESSAGE_CHARS = 1000
+
+
+def _bounded(message: str) -> str:
+    if len(message) <= MESSAGE_CHARS:
+        return message
+    return f"{message[:MESSAGE_CHARS]}… ({len(message) - MESSAGE_CHARS} more characters)"
+
 
 class RelayError(Exception):
-    """Base of every relay failure."""
+    """Base of every relay failure. ``message`` is at most ``MESSAGE_CHARS`` characters."""
 
     def __init__(self, message: str) -> None:
+        message = _bounded(message)
         super().__init__(message)
         self.message = message
 

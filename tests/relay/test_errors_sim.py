@@ -139,3 +139,17 @@ async def test_json_nested_too_deep_to_parse_is_a_decode_error(
     sim.add_fault(Fault("POST", CHAT, status=400, text_body=deep))
     with pytest.raises(errors.BadRequestError):
         await client.chat.complete("gpt-4o", HELLO)
+
+
+async def test_a_page_long_error_message_is_cut_but_still_classified(
+    client: RelayClient, sim: SimRelay
+) -> None:
+    # The message lands in log lines, stored job errors and replies: a relay answering
+    # with a whole page as its message must not put the page into each of them.
+    page = "blah " * 200_000 + "content_policy_violation"
+    sim.add_fault(Fault("POST", CHAT, status=400, json_body={"error": {"message": page}}))
+    with pytest.raises(errors.ContentPolicyError) as caught:
+        await client.chat.complete("gpt-4o", HELLO)
+    assert caught.value.message.startswith("blah blah")
+    assert len(caught.value.message) < 1100 and len(str(caught.value)) < 1100
+    assert "more characters" in caught.value.message

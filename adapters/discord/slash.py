@@ -8,9 +8,11 @@ whose values depend on configuration (``choices_from``, ``suggest_from``) or tha
 more than 25 choices. discord.py reads a callback's signature to learn its options, so each
 command gets a generic callback with a synthesised ``__signature__``.
 
-Descriptions are in the default locale, with ``description_localizations`` for every
-other catalogue language (:class:`CatalogueTranslator`: ``zh`` for Discord's ``zh-CN``
-and ``zh-TW``, ``en`` for ``en-US``/``en-GB`` when the default is another language).
+Descriptions and the names of fixed choices (``choice.<option>.<value>`` in the
+catalogue; a value without a name shows as itself) are in the default locale, with
+``description_localizations`` / ``name_localizations`` for every other catalogue
+language (:class:`CatalogueTranslator`: ``zh`` for Discord's ``zh-CN`` and ``zh-TW``,
+``en`` for ``en-US``/``en-GB`` when the default is another language).
 
 Registration with Discord (:func:`sync_tree`) is explicit: ``relaybot sync-commands``
 or ``run --sync-commands``, never on every start (it is rate limited and global
@@ -30,7 +32,7 @@ from discord import app_commands
 from bot.core.dispatcher import CommandSpec
 from bot.core.models import OptionValue
 from bot.core.options import OptionSpec
-from bot.core.texts import normalise_locale, supported_locale, t
+from bot.core.texts import has_text, normalise_locale, supported_locale, t
 
 CommandCallback = Callable[
     [discord.Interaction[Any], CommandSpec, Mapping[str, object], str | None], Awaitable[None]
@@ -114,7 +116,7 @@ def _command(
     if descriptions:
         app_commands.describe(**descriptions)(callback)
     fixed = {
-        o.name: [app_commands.Choice(name=c, value=c) for c in o.choices]
+        o.name: [_choice(o.name, c, locale) for c in o.choices]
         for o in spec.options
         if o.choices and not _autocompleted(o)
     }
@@ -128,6 +130,15 @@ def _command(
         description=_described(spec.description_key, locale),
         callback=callback,
     )
+
+
+def _choice(option: str, value: str, locale: str) -> app_commands.Choice[str]:
+    """A fixed choice shown by its catalogue name (``choice.<option>.<value>``, translated
+    like descriptions) when it has one; the value sent back is always the raw one."""
+    key = f"choice.{option}.{value}"
+    if not has_text(key):
+        return app_commands.Choice(name=value, value=value)
+    return app_commands.Choice(name=_described(key, locale), value=value)
 
 
 def _described(key: str, locale: str) -> app_commands.locale_str:

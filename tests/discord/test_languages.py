@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.core.texts import t
+from bot.sim import SimRelay
 from tests.discord.conftest import Running
 from tests.fakes.discord_api import FakeDiscord
 
@@ -59,3 +60,21 @@ async def test_commands_carry_chinese_description_localizations(dcbot: Running) 
     for command in call.json:
         localized = command["description_localizations"]["zh-CN"]
         assert 0 < len(localized) <= 100 and localized != command["description"]
+
+
+async def test_fixed_choices_show_names_in_both_languages_and_send_raw_values(
+    dcbot: Running, sim: SimRelay
+) -> None:
+    await dcbot.adapter.sync_commands()
+    fake = dcbot.fake
+    [call] = fake.calls_to("PUT", f"/applications/{fake.application_id}/guilds/*/commands")
+    imagine = {c["name"]: c for c in call.json}["imagine"]
+    mode = {o["name"]: o for o in imagine["options"]}["mode"]
+    relax = {c["value"]: c for c in mode["choices"]}["relax"]
+    assert relax["name"] == "Relax (slower, cheaper)"
+    assert relax["name_localizations"]["zh-CN"] == "慢速（更便宜）"
+    voice = {o["name"]: o for o in {c["name"]: c for c in call.json}["tts"]["options"]}["voice"]
+    assert all(c["name"] == c["value"] for c in voice["choices"])  # names, not translated
+    asked = await fake.slash("imagine", {"prompt": "a castle", "mode": "relax"})
+    await fake.wait_for("PATCH", f"/webhooks/*/{asked.token}/messages/@original")
+    assert len(sim.requests_to("/mj-relax/mj/submit/imagine")) == 1  # the raw value, relax

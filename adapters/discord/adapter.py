@@ -29,14 +29,14 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from typing import Any, Final
+from typing import Any
 
 import aiohttp
 import discord
 
-from adapters.base import CoreHandler, Host, PlatformStartError
+from adapters.base import CoreHandler, Host
 from adapters.discord.channel import ChannelResponder, Shared
 from adapters.discord.client import (
     RelayDiscordClient,
@@ -44,6 +44,7 @@ from adapters.discord.client import (
     ShardedRelayDiscordClient,
     point_at,
 )
+from adapters.discord.connect import DiscordStartError, discord_proxy, explained_start_failures
 from adapters.discord.convert import (
     PLATFORM,
     attachment_of,
@@ -71,36 +72,9 @@ from bot.core.models import (
     TypedAnswer,
 )
 from bot.core.texts import normalise_locale
-from bot.proxy import client_session, effective_proxy
+from bot.proxy import client_session
 
 log = logging.getLogger(__name__)
-
-DISCORD_API: Final = "https://discord.com/api/v10"  # where discord.py connects by default
-
-
-class DiscordStartError(PlatformStartError):
-    """Discord could not be reached or refused the bot (bad token, no network...)."""
-
-
-@contextlib.contextmanager
-def _explained_start_failures() -> Iterator[None]:
-    """Turn discord.py's and the network's start failures into one operator message."""
-    try:
-        yield
-    except discord.LoginFailure:
-        raise DiscordStartError(
-            "Discord refused the bot token: check discord.token / discord.token_env"
-        ) from None
-    except discord.HTTPException as exc:
-        raise DiscordStartError(
-            f"Discord answered HTTP {exc.status} while connecting: {exc.text or exc}"
-        ) from None
-    except (aiohttp.ClientError, OSError) as exc:
-        raise DiscordStartError(
-            f"cannot reach Discord ({type(exc).__name__}); check the network and "
-            "discord.api_base_url / discord.gateway_url"
-        ) from None
-
 
 class DiscordAdapter:
     name = PLATFORM
@@ -154,7 +128,7 @@ class DiscordAdapter:
             self._shared, enabled=self._config.thread_per_conversation, locale=self._locale
         )
         try:
-            with _explained_start_failures():
+            with explained_start_failures():
                 await client.login(self._config.token.reveal())
                 if not self._config.receive:
                     # REST is all sending needs; the gateway (events) is another process's.
@@ -452,50 +426,3 @@ def build(config: AppConfig, core: CoreHandler, host: Host) -> DiscordAdapter:
         clock=host.clock,
         proxy=discord_proxy(config),
     )
-
-
-def discord_proxy(config: AppConfig) -> str | None:
-    """The proxy URL every Discord connection goes through (None: direct)."""
-    target = (config.discord.api_base_url if config.discord else None) or DISCORD_API
-    return effective_proxy(
-        config.proxy_for("discord"), trust_env=config.network.trust_env, target_url=target
-    )
-
-
-def _no_choices(name: str) -> Sequence[str]:
-    return ()
-
-
-async def sync_commands(
-    config: DiscordConfig,
-    commands: Sequence[CommandSpec],
-    *,
-    guild_ids: Sequence[int] | None = None,
-    locale: str = "en",
-    proxy: str | None = None,
-) -> int:
-    """Register the slash commands without connecting to the gateway (``relaybot
-    sync-commands``): to ``guild_ids`` (default: config) instantly, else globally.
-
-    Returns the number of commands registered."""
-    restore = point_at(config.api_base_url, config.gateway_url)
-    client = RelayDiscordClient(
-        build_commands(commands, _not_running, _no_choices, locale), proxy=proxy
-    )
-    try:
-        with _explained_start_failures():
-            await client.login(config.token.reveal())
-            ids = tuple(guild_ids if guild_ids is not None else config.guild_ids)
-            return await sync_tree(client.tree, ids)
-    finally:
-        await client.close()
-        restore()
-
-
-async def _not_running(
-    interaction: discord.Interaction[Any],
-    spec: CommandSpec,
-    values: Mapping[str, object],
-    subcommand: str | None,
-) -> None:
-    raise RuntimeError("commands only run in a started DiscordAdapter")

@@ -30,7 +30,7 @@ def run_cli(tmp_path: Path, *lines: str) -> list[dict[str, Any]]:
         check=False,
     )
     if "not built yet" in done.stderr:
-        pytest.skip("relaybot console is not wired in bot/cli.py yet")
+        pytest.skip("relaybot console is not wired in bot/cli yet")
     assert done.returncode == 0, done.stderr
     events = [json.loads(line) for line in done.stdout.splitlines()]
     for event in events:

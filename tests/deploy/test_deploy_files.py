@@ -102,7 +102,7 @@ def test_scale_compose_has_one_telegram_receiver_and_shard_ranges_all_tracking_j
     commands = [json.loads(line) for line in re.findall(r"^\s+command: (\[.*\])$", text, re.M)]
     assert len(commands) == 3
     parsed = [_build_parser().parse_args(command[1:]) for command in commands]
-    assert all(command[0] == "relaybot" and args.handler.__name__ == "_cmd_run"
+    assert all(command[0] == "relaybot" and args.handler.__name__ == "cmd_run"
                for command, args in zip(commands, parsed, strict=True))
     roles = [set(args.only) for args in parsed]
     assert all("jobs" in r for r in roles), "every process tracks jobs"

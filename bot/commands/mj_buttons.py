@@ -344,7 +344,7 @@ async def mask(ctx: CommandContext) -> None:
     data = await attachment.read(MAX_IMAGE_BYTES)
     if sniff_content_type(data) != "image/png":
         raise UserError("mj.mask_not_png")
-    taken = await store.pop_pending(ctx.chat.platform, scope, ctx.user.id)
+    taken = await store.pop_pending(ctx.chat.platform, scope, ctx.user.id, only=pending)
     if taken is None or taken.kind != MASK_PENDING:
         raise UserError("mj.no_mask_pending")
     payload = MaskPending.of(taken.payload)

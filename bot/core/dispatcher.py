@@ -352,17 +352,18 @@ class Dispatcher:
         elif text.startswith("/"):
             if pending.expired:
                 return False
-            await store.pop_pending(*key)
+            await store.pop_pending(*key, only=pending)
             if _CANCEL_RE.match(text) is None:
                 return False  # another command: it runs, and the question is dropped
             await self._notify(responder, "questions.cancelled", answer)
             return True
         elif not _answers(answer, pending.expired, stored.get("asked_in")):
             return False
-        taken = await store.pop_pending(*key, include_expired=True)
+        taken = await store.pop_pending(*key, include_expired=True, only=pending)
         if taken is None:
-            # A concurrent answer took it first (a double send, another process): this
-            # one answered the same question, so it is no chat message either.
+            # A concurrent answer took it first (a double send, another process), or a
+            # newer question replaced it (which stays for its own answer): this one
+            # answered the question it saw, so it is no chat message either.
             if _answers_exactly(answer, stored):
                 await self._notify(responder, "questions.answered", answer)
                 return True

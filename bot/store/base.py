@@ -342,11 +342,19 @@ class PendingStore(Protocol):
         ``include_expired`` (then ``PendingInput.expired`` says which it is)."""
 
     async def pop_pending(
-        self, platform: str, chat_id: str, user_id: str, *, include_expired: bool = False
+        self,
+        platform: str,
+        chat_id: str,
+        user_id: str,
+        *,
+        include_expired: bool = False,
+        only: PendingInput | None = None,
     ) -> PendingInput | None:
         """Atomically take the pending input: of two concurrent pops one gets it.
         An expired one is removed too, and returned only with ``include_expired`` (marked
-        ``expired``, so a late answer can be told its question expired)."""
+        ``expired``, so a late answer can be told its question expired). With ``only``,
+        it is taken only if it is still that one (same kind, asked at the same moment):
+        a question another process asked in the meantime stays."""
 
 
 class UsageStore(Protocol):

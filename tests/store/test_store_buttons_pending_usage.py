@@ -114,6 +114,20 @@ async def test_pending_input_pop_takes_it_once(store: Store) -> None:
     assert await store.get_pending("telegram", "c", "u") is None
 
 
+async def test_a_pop_of_the_question_seen_leaves_a_newer_one_in_place(
+    store: Store, advance: Callable[[float], None]
+) -> None:
+    seen = await store.put_pending("telegram", "c", "u", kind="zoom", payload={"n": 1},
+                                   ttl_s=60)
+    advance(1)  # another process asks the same user a new question
+    newer = await store.put_pending("telegram", "c", "u", kind="zoom", payload={"n": 2},
+                                    ttl_s=60)
+    assert await store.pop_pending("telegram", "c", "u", only=seen) is None
+    assert await store.get_pending("telegram", "c", "u") == newer
+    assert await store.pop_pending("telegram", "c", "u", only=newer) == newer
+    assert await store.get_pending("telegram", "c", "u") is None
+
+
 async def test_concurrent_pops_from_two_processes_deliver_once(open_store: OpenStore) -> None:
     first, second = await open_store(), await open_store()
     for n in range(20):

@@ -94,14 +94,23 @@ class PgPending:
         return rows.pending(row, expired=bool(row["stale"]))
 
     async def pop_pending(
-        self, platform: str, chat_id: str, user_id: str, *, include_expired: bool = False
+        self,
+        platform: str,
+        chat_id: str,
+        user_id: str,
+        *,
+        include_expired: bool = False,
+        only: PendingInput | None = None,
     ) -> PendingInput | None:
         # One DELETE ... RETURNING: of two concurrent pops only one sees the row; the
         # expiry is judged by the same statement, so by the database's clock.
+        sql = "DELETE FROM pending_inputs WHERE platform = $1 AND chat_id = $2 AND user_id = $3"
+        params: tuple[object, ...] = (platform, chat_id, user_id, self._db.now())
+        if only is not None:
+            sql += " AND kind = $5 AND created_at = $6 AND expires_at = $7"
+            params += (only.kind, only.created_at, only.expires_at)
         row = await self._db.fetch_one(
-            "DELETE FROM pending_inputs WHERE platform = $1 AND chat_id = $2 AND user_id = $3"
-            f" RETURNING *, expires_at <= {now_sql(4)} AS stale",
-            (platform, chat_id, user_id, self._db.now()),
+            sql + f" RETURNING *, expires_at <= {now_sql(4)} AS stale", params
         )
         if row is None or (row["stale"] and not include_expired):
             return None

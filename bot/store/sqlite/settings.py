@@ -99,14 +99,21 @@ class SqlitePending:
         return rows.pending(row, expired=expired)
 
     async def pop_pending(
-        self, platform: str, chat_id: str, user_id: str, *, include_expired: bool = False
+        self,
+        platform: str,
+        chat_id: str,
+        user_id: str,
+        *,
+        include_expired: bool = False,
+        only: PendingInput | None = None,
     ) -> PendingInput | None:
         # One DELETE ... RETURNING: of two concurrent pops only one sees the row.
-        row = await self._db.fetch_one(
-            "DELETE FROM pending_inputs WHERE platform = ? AND chat_id = ? AND user_id = ?"
-            " RETURNING *",
-            (platform, chat_id, user_id),
-        )
+        sql = "DELETE FROM pending_inputs WHERE platform = ? AND chat_id = ? AND user_id = ?"
+        params: tuple[object, ...] = (platform, chat_id, user_id)
+        if only is not None:
+            sql += " AND kind = ? AND created_at = ? AND expires_at = ?"
+            params += (only.kind, only.created_at, only.expires_at)
+        row = await self._db.fetch_one(sql + " RETURNING *", params)
         if row is None:
             return None
         expired = row["expires_at"] <= self._clock()

@@ -10,6 +10,7 @@ a name it would not recognise (Telegram's ``.oga``) gets the sniffed type's exte
 
 from __future__ import annotations
 
+import math
 import os
 from typing import Final
 
@@ -29,6 +30,7 @@ WHISPER_EXTENSIONS: Final = frozenset(
 )
 _SOUND_KINDS: Final[tuple[AttachmentKind, ...]] = ("audio", "video")
 _BYTES_PER_SECOND: Final = 16_000
+_LOWEST_BYTES_PER_SECOND: Final = 500  # 4 kbit/s, below Opus' lowest speech bitrate
 
 
 def audio_limit(ctx: CommandContext) -> int:
@@ -49,6 +51,17 @@ async def read_audio(ctx: CommandContext, attachment: Attachment) -> tuple[bytes
     return data, f"{stem or 'audio'}{extension}", content_type
 
 
+def charged_seconds(reported: float | None, size: int) -> float:
+    """The seconds a transcription is charged for: Whisper's ``duration`` when the relay
+    gives a plausible one, else a guess from the size (~16 kB/s). No file of ``size``
+    bytes plays longer than at the lowest bitrate speech is sent at, so a larger
+    (or negative, infinite, NaN) duration is not believed."""
+    longest = size / _LOWEST_BYTES_PER_SECOND
+    if reported is None or not math.isfinite(reported) or reported <= 0:
+        return min(size / _BYTES_PER_SECOND, longest)
+    return min(reported, longest)
+
+
 async def transcribe(ctx: CommandContext, attachment: Attachment, *, translate: bool) -> Transcript:
     """Send ``attachment`` to Whisper (translated to English when ``translate``)."""
     services = ctx.services
@@ -62,9 +75,7 @@ async def transcribe(ctx: CommandContext, attachment: Attachment, *, translate: 
         else:
             result = await audio.transcribe(data, filename=filename, content_type=content_type,
                                             model=model)
-    # Whisper's duration when the relay gives one, else a guess from the size (~16 kB/s).
-    seconds = result.duration or len(data) / _BYTES_PER_SECOND
-    ctx.bill.add_units("transcription_minute", seconds / 60)
+    ctx.bill.add_units("transcription_minute", charged_seconds(result.duration, len(data)) / 60)
     await services.store.record_usage(
         ctx.chat.platform, ctx.user.id, ctx.chat.chat_id,
         kind="translation" if translate else "transcription", model=model,

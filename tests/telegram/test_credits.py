@@ -9,7 +9,7 @@ import dataclasses
 import pytest
 
 from bot.config import AppConfig, CreditsConfig, LimitsConfig
-from bot.sim import SimRelay
+from bot.sim import SimRelay, media
 from bot.sim.faults import Fault
 from bot.store.community import LedgerEntry
 from tests.fakes.clock import Jobs
@@ -18,7 +18,7 @@ from tests.telegram.test_jobs import imagine, zoom_question
 
 ALICE = "telegram:1001"
 COSTS = {"mj_imagine": 8.0, "mj_action": 4.0, "dalle": 10.0, "chat_1k_tokens": 5000.0,
-         "music": 15.0, "video": 30.0}
+         "music": 15.0, "video": 30.0, "transcription_minute": 60.0}
 PRESSES = 50
 
 
@@ -412,3 +412,17 @@ async def test_different_buttons_pressed_at_once_stop_at_the_running_jobs_limit(
         if "You already have 3 jobs running (at most 3)" in t
     ]
     assert len(refusals) == 1
+
+
+async def test_a_hostile_transcription_duration_is_charged_what_the_file_can_hold(
+    tgbot: Running, sim: SimRelay
+) -> None:
+    voice = media.make_ogg_opus()
+    sim.add_fault(Fault("POST", "/v1/audio/transcriptions", status=200,
+                        json_body={"text": "hello", "duration": 1e12}))
+    tgbot.fake.send_voice(tgbot.dm, tgbot.alice, voice, caption="/transcribe")
+    await tgbot.answer(containing="hello")
+    await tgbot.adapter.settled()
+    [(kind, _, amount)] = (await ledger(tgbot))[1:]
+    # 60 credits a minute: a file of len(voice) bytes plays at most len(voice)/500 seconds.
+    assert kind == "charge" and 0 < amount <= len(voice) / 500

@@ -10,6 +10,11 @@ nothing sent to the relay). Admitted paid work holds a reservation on the contex
 * a ``job`` price but no job was started (a question was cancelled): refund;
 * otherwise the answer was given: charge. Metered prices (tokens, minutes) charge the
   units the handler reported.
+
+A metered use that nothing could refuse (credits off, no cooldown) holds nothing before
+the handler: the ledger is then only statistics, so the answer does not wait for a write
+transaction, and what it used is charged after it, once (a crash in between leaves it
+uncharged, as the refund of its hold at the next start would have).
 """
 
 from __future__ import annotations
@@ -126,6 +131,10 @@ class Gate:
         capability = guard.capability or price.cost
         amount = self._amount(price, options)
         if price.metered:
+            if self._never_refuses():
+                # Nothing can refuse it, so no answer needs to wait for the ledger: what it
+                # used is charged after it (``finish``, from ``bill.units``), once.
+                return
             # One unit (1k tokens, a minute) is held while the answer runs, so answers sent
             # at once cannot all pass a balance that only has room for the first one.
             amount = self._config.credits.price(price.cost)
@@ -205,6 +214,11 @@ class Gate:
             return UserError("credits.not_enough", command="", cost=amount_text(amount),
                              left=amount_text(max(0.0, balance.left)), reset=reset)
         return None
+
+    def _never_refuses(self) -> bool:
+        """True when no balance could refuse a metered use: credits off (the ledger is
+        only kept for ``/usage`` and the statistics) and no cooldown to judge."""
+        return not self._config.credits.enabled and self._config.limits.cooldown_s <= 0
 
     def _running_refusal(self, balance: Balance) -> UserError | None:
         """The running-jobs limit judged in the reservation's transaction: jobs whose

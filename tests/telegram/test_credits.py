@@ -38,9 +38,14 @@ def anyone_can_press() -> bool:
 
 
 @pytest.fixture
+def credits_on() -> bool:
+    return True
+
+
+@pytest.fixture
 def config(config: AppConfig, limits: LimitsConfig, bot_daily: float,
-           anyone_can_press: bool) -> AppConfig:
-    credits = CreditsConfig(enabled=True, daily=20, cost=COSTS, bot_daily=bot_daily)
+           anyone_can_press: bool, credits_on: bool) -> AppConfig:
+    credits = CreditsConfig(enabled=credits_on, daily=20, cost=COSTS, bot_daily=bot_daily)
     return dataclasses.replace(
         config, credits=credits, limits=limits,
         bot=dataclasses.replace(config.bot, anyone_can_press=anyone_can_press),
@@ -140,6 +145,64 @@ async def test_chat_is_charged_after_the_answer_by_its_usage_and_may_go_below_ze
     assert (kind, capability) == ("charge", "chat")
     assert amount > 20  # 5 credits a token: one answer overdraws the day
     await submit(tgbot, "and again?", containing="no credits left")
+    assert len(sim.requests_to("/v1/chat/completions")) == 1
+
+
+async def held_chat(tgbot: Running, sim: SimRelay, text: str) -> asyncio.Event:
+    """Send ``text`` and return once the relay has the chat request, its answer held."""
+    release = asyncio.Event()
+    sim.add_fault(Fault("POST", "/v1/chat/completions", hold=release))
+    before = len(sim.requests_to("/v1/chat/completions"))
+    await tgbot.say(text)
+    await sim.wait_for_requests("/v1/chat/completions", before + 1)
+    return release
+
+
+async def test_a_paid_chat_holds_its_unit_before_the_relay_is_asked(
+    tgbot: Running, sim: SimRelay
+) -> None:
+    release = await held_chat(tgbot, sim, "hello")
+    assert await ledger(tgbot) == [("reserve", "chat", 5000.0)]
+    release.set()
+    await tgbot.answer(containing="simulated")
+    await tgbot.adapter.settled()
+    assert [kind for kind, _, _ in await ledger(tgbot)] == ["reserve", "charge"]
+
+
+@pytest.mark.parametrize("credits_on", [False])
+async def test_with_credits_off_a_chat_waits_for_no_ledger_and_is_recorded_once_after(
+    tgbot: Running, sim: SimRelay
+) -> None:
+    release = await held_chat(tgbot, sim, "hello")
+    assert await ledger(tgbot) == []  # nobody can be refused: nothing held before the relay
+    release.set()
+    await tgbot.answer(containing="simulated")
+    await tgbot.adapter.settled()
+    [(kind, capability, amount)] = await ledger(tgbot)
+    assert (kind, capability) == ("charge", "chat") and amount > 0
+    await submit(tgbot, "/usage", containing="Left")
+    assert "chat: 1 uses" in tgbot.fake.messages_in(tgbot.dm)[-1].text
+
+
+@pytest.mark.parametrize("credits_on", [False])
+async def test_with_credits_off_a_failed_chat_records_nothing(
+    tgbot: Running, sim: SimRelay
+) -> None:
+    sim.add_fault(Fault("POST", "/v1/chat/completions", status=500, times=None))
+    await submit(tgbot, "hello", containing="")
+    assert await ledger(tgbot) == []
+
+
+@pytest.mark.parametrize(("credits_on", "limits"), [(False, LimitsConfig(cooldown_s=30))])
+async def test_with_credits_off_a_cooldown_still_holds_the_chat_before_the_relay(
+    tgbot: Running, sim: SimRelay
+) -> None:
+    release = await held_chat(tgbot, sim, "hello")
+    assert await ledger(tgbot) == [("reserve", "chat", 5000.0)]
+    release.set()
+    await tgbot.answer(containing="simulated")
+    await tgbot.adapter.settled()
+    await submit(tgbot, "hello again", containing="wait")
     assert len(sim.requests_to("/v1/chat/completions")) == 1
 
 

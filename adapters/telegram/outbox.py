@@ -92,6 +92,11 @@ class Outbox:
         self._pacer = pacer
         self._sleep = sleep
 
+    @property
+    def sleep(self) -> Sleep:
+        """The injected sleep (real in production, jumped over in tests)."""
+        return self._sleep
+
     # -- sending ---------------------------------------------------------------------
 
     async def send_text(

@@ -48,6 +48,8 @@ from bot.core.texts import t
 log = logging.getLogger(__name__)
 
 ACTION_REPEAT_S: Final = 4.5  # Telegram shows a chat action for about 5 s
+# Telegram advises chat actions only for waits a user notices; this one is not.
+ACTION_DELAY_S: Final = 0.1
 _ALBUM_MAX: Final = 10
 _TOAST_MAX: Final = 200
 _FAMILIES: Final = {"photo": "visual", "video": "visual", "audio": "audio",
@@ -260,14 +262,24 @@ class TelegramResponder:
     @contextlib.asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:
         done = asyncio.Event()
-        task = asyncio.create_task(self._show_action(done))
+        shown = asyncio.Event()
+        task = asyncio.create_task(self._show_action(done, shown))
         try:
             yield
         finally:
             done.set()
-            await task
+            if not shown.is_set():
+                task.cancel()  # still in its pause: the work ended before any action
+            await asyncio.wait({task})
+            if not task.cancelled():
+                task.result()
 
-    async def _show_action(self, done: asyncio.Event) -> None:
+    async def _show_action(self, done: asyncio.Event, shown: asyncio.Event) -> None:
+        # The first action waits a moment (on the injected sleep, which tests jump over):
+        # the work's own first request (the relay call) goes out before it instead of
+        # queueing behind it, and work done by then needs no "typing…" at all.
+        await self._outbox.sleep(ACTION_DELAY_S)
+        shown.set()
         # Real time on purpose: this repeats while work runs and must not spin on an
         # instant test sleep.
         while not done.is_set():

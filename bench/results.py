@@ -194,10 +194,15 @@ def _details(document: Mapping[str, Any]) -> list[str]:
         )
     dispatch = document.get("dispatch", {})
     lines.append(
-        f"- dispatch: added p50 {dispatch.get('added_p50_ms')} ms (update → relay request p50 "
-        f"{dispatch.get('inbound_p50_ms')} ms, relay answer → sendMessage p50 "
-        f"{dispatch.get('outbound_p50_ms')} ms), {dispatch.get('answered')} users answered; "
-        f"one user alone: {dispatch.get('single_user_added_ms')} ms added."
+        f"- dispatch: {dispatch.get('users')} users chatting, {dispatch.get('rounds')} messages"
+        f" each ({dispatch.get('answered')} answered): added p50 {dispatch.get('added_p50_ms')}"
+        f" ms (update → relay request p50 {dispatch.get('inbound_p50_ms')} ms, relay answer →"
+        f" sendMessage p50 {dispatch.get('outbound_p50_ms')} ms); CPU per message"
+        f" {dispatch.get('cpu_ms_per_message')} ms, the bot's"
+        f" {dispatch.get('bot_cpu_ms_per_message')} ms; one user alone:"
+        f" {dispatch.get('single_user_added_ms')} ms added; not a target, all"
+        f" {dispatch.get('burst_users')} sending in one instant: added p50"
+        f" {dispatch.get('burst_added_p50_ms')} ms, p99 {dispatch.get('burst_added_p99_ms')} ms."
     )
     streaming = document.get("streaming", {})
     lines.append(

@@ -16,8 +16,9 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from bench import cpu_share
 from bench.vloop import wall_clock
-from bot.app import App
+from bot.app import App, freeze_startup_objects
 from bot.config import (
     AppConfig,
     BotConfig,
@@ -31,6 +32,8 @@ from bot.sim import SimRelay
 from tests.fakes.telegram_api import FakeTelegram
 
 SIM_KEY = "sk-bench-relay"
+SIMULATOR = "simulator"  # bench.cpu_share's names for the relay simulator's CPU
+TELEGRAM = "telegram fake"  # and the fake Bot API's (with the users it plays)
 
 
 def loop_clock() -> float:
@@ -57,10 +60,15 @@ async def running_world(
     # PTB warns on every RetryAfter unless opted in to timedelta periods (the adapter does).
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     workdir = Path(tempfile.mkdtemp(prefix="relaybot-bench-"))
-    async with (
-        SimRelay(SIM_KEY, steps=sim_steps, clock=loop_clock, chunk_delay_s=chunk_delay_s) as sim,
-        FakeTelegram(edit_interval_s=edit_interval_s) as telegram,
-    ):
+    cpu_share.install()
+    sim = SimRelay(SIM_KEY, steps=sim_steps, clock=loop_clock, chunk_delay_s=chunk_delay_s)
+    telegram = FakeTelegram(edit_interval_s=edit_interval_s)
+    # Every callback of their servers counts as theirs, not the bot's (bench.cpu_share).
+    with cpu_share.attributed(SIMULATOR):
+        await sim.start()
+    with cpu_share.attributed(TELEGRAM):
+        await telegram.start()
+    try:
         config = AppConfig(
             relay=RelayConfig(
                 base_url=sim.base_url,
@@ -86,7 +94,11 @@ async def running_world(
             platforms=("telegram",),
         )
         await app.start()
+        freeze_startup_objects()  # as ``relaybot run`` does once started
         try:
             yield World(app, sim, telegram, workdir)
         finally:
             await app.stop()
+    finally:
+        await telegram.stop()
+        await sim.stop()

@@ -8,7 +8,7 @@ from telegram import Bot
 
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.pacing import Pacer
-from adapters.telegram.responder import TelegramResponder, telegram_limits
+from adapters.telegram.responder import ACTION_DELAY_S, TelegramResponder, telegram_limits
 from bot.core.models import (
     Button,
     ChatRef,
@@ -20,7 +20,7 @@ from bot.core.models import (
     UserRef,
 )
 from bot.sim import media
-from tests.fakes.clock import JumpingClock
+from tests.fakes.clock import JumpingClock, SchedulingClock
 from tests.fakes.telegram_api import FakeTelegram
 from tests.telegram.conftest import responder
 
@@ -246,3 +246,39 @@ async def test_a_question_in_a_group_addresses_its_user_in_the_users_language(
     await out.ask(Question("请输入缩放比例", "1.5", "token-1"))
     [asked] = tg.messages_in(group)
     assert asked.text.startswith("Li，✏️ 请输入缩放比例")
+
+
+def paced_on(ptb: Bot, chat_id: int, clock: SchedulingClock) -> TelegramResponder:
+    """A responder whose pauses wait for ``clock`` (nothing moves it unless it runs)."""
+    outbox = Outbox(ptb, Pacer(clock=clock, sleep=clock.sleep), sleep=clock.sleep)
+    return TelegramResponder(outbox, ChatRef("telegram", str(chat_id), is_private=True),
+                             limits=telegram_limits(), locale="en")
+
+
+async def test_work_answered_within_the_pause_shows_no_chat_action(
+    tg: FakeTelegram, ptb: Bot
+) -> None:
+    chat = tg.private_chat(tg.user())
+    out = paced_on(ptb, chat.id, SchedulingClock())
+    async with out.typing():
+        await out.send(Reply("at once"))
+    assert [m.text for m in tg.messages_in(chat)] == ["at once"]
+    assert not tg.sent("sendChatAction")
+
+
+async def test_slower_work_shows_the_chat_action_before_its_answer(
+    tg: FakeTelegram, ptb: Bot
+) -> None:
+    chat = tg.private_chat(tg.user())
+    clock = SchedulingClock()
+    out = paced_on(ptb, chat.id, clock)
+
+    async def slow_answer() -> None:
+        async with out.typing():
+            await clock.sleep(ACTION_DELAY_S + 2)  # the relay thinks
+            await out.send(Reply("after a while"))
+
+    await clock.run(slow_answer())
+    [action] = tg.sent("sendChatAction")
+    [answer] = tg.sent("sendMessage")
+    assert action.params["action"] == "typing" and action.at <= answer.at

@@ -160,6 +160,11 @@ class Credits:
         self._clock = clock
         self._metrics = metrics
 
+    @property
+    def _bot_capped(self) -> bool:
+        """Whether refusals look at the whole bot's spending (summing it reads the day)."""
+        return self.config.enabled and self.config.bot_daily > 0
+
     def today(self) -> int:
         return credit_day(self._clock(), self.config.reset_hour_utc)
 
@@ -171,7 +176,7 @@ class Credits:
         return self.config.daily if stored is None else stored
 
     async def balance(self, who: str) -> Balance:
-        totals = await self._store.credit_totals(who, self.today())
+        totals = await self._store.credit_totals(who, self.today(), bot_total=self._bot_capped)
         return balance_of(totals, await self.allowance(who), self.config.reset_hour_utc)
 
     async def reserve(
@@ -190,7 +195,7 @@ class Credits:
         hold = Hold(new_hold(), who, capability, amount)
         inserted, _ = await self._store.reserve_credits(
             hold=hold.hold, identity=who, capability=capability, amount=amount,
-            day=self.today(), at=self._clock(), admit=admit,
+            day=self.today(), at=self._clock(), admit=admit, bot_total=self._bot_capped,
         )
         return (hold if inserted else None), judged[-1]
 

@@ -59,7 +59,7 @@ class CreditTotals:
     reserved: Mapping[str, float] = field(default_factory=dict)  # today's open holds
     uses: Mapping[str, int] = field(default_factory=dict)  # today, per capability
     last_use_at: float | None = None  # the newest reserve or charge, any day
-    bot_spent: float = 0.0  # today, every identity together
+    bot_spent: float = 0.0  # today, every identity together (0 unless asked: ``bot_total``)
     open_holds: Mapping[str, int] = field(default_factory=dict)  # per capability, any day
 
 
@@ -79,7 +79,10 @@ Admit = Callable[[CreditTotals], bool]
 
 
 class LedgerStore(Protocol):
-    async def credit_totals(self, identity: str, day: int) -> CreditTotals: ...
+    async def credit_totals(self, identity: str, day: int, *, bot_total: bool = True
+                            ) -> CreditTotals:
+        """``bot_total``: also sum the whole bot's spending today (``bot_spent``), which
+        reads every entry of the day; a bot without a bot-wide cap leaves it out."""
 
     async def reserve_credits(
         self,
@@ -91,10 +94,12 @@ class LedgerStore(Protocol):
         day: int,
         at: float,
         admit: Admit,
+        bot_total: bool = True,
     ) -> tuple[bool, CreditTotals]:
         """Insert the reserve entry if ``admit(totals)`` is true for the totals read in the
         same write transaction (so two racing reserves cannot both spend the last credits).
-        Returns whether it was inserted and the totals it was judged on."""
+        Returns whether it was inserted and the totals it was judged on. ``bot_total`` as
+        in :meth:`credit_totals`."""
 
     async def attach_hold(self, hold: str, job_id: int) -> None:
         """Record the job a reservation paid for (the job row records the hold as well)."""

@@ -88,6 +88,15 @@ async def test_totals_count_charges_open_holds_grants_and_uses(store: Store) -> 
     assert totals.uses == {"midjourney": 2, "chat": 1}
     assert totals.granted == 50 and totals.last_use_at == START + 5
     assert totals.bot_spent == 18.5
+    # Another user's spending counts for the bot, not for Alice.
+    await store.charge_credits(hold="bob1", identity="telegram:2", capability="chat",
+                               amount=1.5, day=5, at=START)
+    assert (await store.credit_totals(ALICE, 5)).bot_spent == 20
+    # A bot without a bot-wide cap skips that sum; everything of Alice's is the same.
+    without = await store.credit_totals(ALICE, 5, bot_total=False)
+    assert without.bot_spent == 0 and without.spent_by_day == totals.spent_by_day
+    assert (without.charged, without.reserved, without.uses, without.open_holds) == (
+        totals.charged, totals.reserved, totals.uses, totals.open_holds)
 
 
 async def test_admin_rules_and_allowances_are_stored(store: Store) -> None:

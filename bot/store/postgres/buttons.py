@@ -76,8 +76,8 @@ class PgButtons:
                 ON CONFLICT (key) DO UPDATE SET job_id = NULL, pressed_at = excluded.pressed_at
                 WHERE (button_presses.job_id IS NULL
                        AND button_presses.pressed_at <= {now_sql(2)} - $3)
-                   OR button_presses.job_id IN (
-                        SELECT id FROM jobs WHERE outcome = ANY($4::text[]))
+                   OR EXISTS (SELECT 1 FROM jobs WHERE jobs.id = button_presses.job_id
+                              AND jobs.outcome = ANY($4::text[]))
                 RETURNING key
                 """,
                 key, self._db.now(), stale_after_s, _RETRYABLE_OUTCOMES,

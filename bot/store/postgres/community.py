@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 _LOCK_SPACE: Final = 0x52424352
 
 
-async def _totals(conn: Connection, identity: str, day: int) -> CreditTotals:
+async def _totals(conn: Connection, identity: str, day: int, bot_total: bool) -> CreditTotals:
     spent = {
         row["day"]: float(row["amount"])
         for row in await conn.fetch(
@@ -62,11 +62,13 @@ async def _totals(conn: Connection, identity: str, day: int) -> CreditTotals:
         " FROM credit_ledger WHERE identity = $1 AND kind = 'grant'",
         identity,
     )
-    bot_spent = await conn.fetchval(
-        f"SELECT COALESCE(SUM(amount), 0) FROM credit_ledger WHERE day = $1"
-        f" AND (kind = 'charge' OR ({OPEN_HOLD_SQL}))",
-        day,
-    )
+    bot_spent = 0.0
+    if bot_total:  # every entry of the day: its cost grows with the day's traffic
+        bot_spent = await conn.fetchval(
+            f"SELECT COALESCE(SUM(amount), 0) FROM credit_ledger WHERE day = $1"
+            f" AND (kind = 'charge' OR ({OPEN_HOLD_SQL}))",
+            day,
+        )
     open_holds = {
         row["capability"]: int(row["n"])
         for row in await conn.fetch(
@@ -86,9 +88,10 @@ class PgLedger:
     def __init__(self, db: PgDatabase) -> None:
         self._db = db
 
-    async def credit_totals(self, identity: str, day: int) -> CreditTotals:
+    async def credit_totals(self, identity: str, day: int, *, bot_total: bool = True
+                            ) -> CreditTotals:
         async with self._db.transaction() as conn:
-            return await _totals(conn, identity, day)
+            return await _totals(conn, identity, day, bot_total)
 
     async def reserve_credits(
         self,
@@ -100,11 +103,12 @@ class PgLedger:
         day: int,
         at: float,
         admit: Admit,
+        bot_total: bool = True,
     ) -> tuple[bool, CreditTotals]:
         async with self._db.transaction() as conn:
             await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))",
                                _LOCK_SPACE, identity)
-            totals = await _totals(conn, identity, day)
+            totals = await _totals(conn, identity, day, bot_total)
             if not admit(totals):
                 return False, totals
             await conn.execute(

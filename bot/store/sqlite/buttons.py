@@ -7,14 +7,14 @@ in one process or several sharing the file, exactly one gets a row back.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
-
-import aiosqlite
+from functools import partial
 
 from bot.store import rows
 from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, StoreError
 from bot.store.rows import Clock, KeyFactory, checked_key, dump_json
-from bot.store.sqlite.db import Database, placeholders
+from bot.store.sqlite.db import Database, fetch_all, fetch_one, placeholders
 
 _KEY_ATTEMPTS = 8
 # A press whose job failed frees its button; so does one that never started a job.
@@ -37,32 +37,41 @@ class SqliteButtons:
         if not buttons:
             return []
         now = self._clock()
-        async with self._db.transaction() as conn:
-            # All buttons in one statement: one hand-off to aiosqlite's thread, not one per
-            # button. A key that collides (rare) undoes the batch, and the buttons are then
-            # inserted one by one, each retried with fresh keys, in order (ids follow positions).
-            batch = await self._insert(conn, job_id, list(enumerate(buttons)), message_ref, now)
-            if len(batch) == len(buttons):
-                return sorted(batch, key=lambda button: button.position)
-            if batch:
-                await conn.execute_fetchall(
-                    f"DELETE FROM button_keys WHERE key IN ({placeholders(len(batch))})",
-                    [button.key for button in batch],
-                )
-            created: list[ButtonKey] = []
-            for position, spec in enumerate(buttons):
-                for _ in range(_KEY_ATTEMPTS):
-                    found = await self._insert(conn, job_id, [(position, spec)], message_ref, now)
-                    if found:
-                        created += found
-                        break
-                else:
-                    raise StoreError(f"no free button key after {_KEY_ATTEMPTS} attempts")
+        return await self._db.write(partial(self._create, job_id, buttons, message_ref, now))
+
+    def _create(
+        self,
+        job_id: int | None,
+        buttons: Sequence[ButtonSpec],
+        message_ref: str | None,
+        now: float,
+        conn: sqlite3.Connection,
+    ) -> list[ButtonKey]:
+        """On the connection thread, in one transaction. All buttons in one statement; a
+        key that collides (rare) undoes the batch, and the buttons are then inserted one by
+        one, each retried with fresh keys, in order (ids follow positions)."""
+        batch = self._insert(conn, job_id, list(enumerate(buttons)), message_ref, now)
+        if len(batch) == len(buttons):
+            return sorted(batch, key=lambda button: button.position)
+        if batch:
+            conn.execute(
+                f"DELETE FROM button_keys WHERE key IN ({placeholders(len(batch))})",
+                [button.key for button in batch],
+            )
+        created: list[ButtonKey] = []
+        for position, spec in enumerate(buttons):
+            for _ in range(_KEY_ATTEMPTS):
+                found = self._insert(conn, job_id, [(position, spec)], message_ref, now)
+                if found:
+                    created += found
+                    break
+            else:
+                raise StoreError(f"no free button key after {_KEY_ATTEMPTS} attempts")
         return created
 
-    async def _insert(
+    def _insert(
         self,
-        conn: aiosqlite.Connection,
+        conn: sqlite3.Connection,
         job_id: int | None,
         buttons: Sequence[tuple[int, ButtonSpec]],
         message_ref: str | None,
@@ -75,7 +84,8 @@ class SqliteButtons:
                 checked_key(self._key_factory), job_id, position, spec.kind, spec.label,
                 spec.emoji, spec.custom_id, dump_json(spec.payload), message_ref, now,
             ]  # fmt: skip
-        inserted = await conn.execute_fetchall(
+        inserted = fetch_all(
+            conn,
             f"""
             INSERT INTO button_keys (key, job_id, position, kind, label, emoji,
                 custom_id, payload, message_ref, created_at)
@@ -100,26 +110,26 @@ class SqliteButtons:
     # -- presses: one press, one action ---------------------------------------------------
     async def claim_button(self, key: str, *, stale_after_s: float) -> ButtonClaim:
         now = self._clock()
-        async with self._db.transaction() as conn:
-            async with conn.execute(
+
+        def claim(conn: sqlite3.Connection) -> ButtonClaim:
+            won = fetch_one(
+                conn,
                 """
                 INSERT INTO button_presses (key, job_id, pressed_at) VALUES (?, NULL, ?)
                 ON CONFLICT (key) DO UPDATE SET job_id = NULL, pressed_at = excluded.pressed_at
                 WHERE (button_presses.job_id IS NULL AND button_presses.pressed_at <= ?)
-                   OR button_presses.job_id IN (
-                        SELECT id FROM jobs WHERE outcome IN (?, ?, ?))
+                   OR EXISTS (SELECT 1 FROM jobs WHERE jobs.id = button_presses.job_id
+                              AND jobs.outcome IN (?, ?, ?))
                 RETURNING key
                 """,
                 (key, now, now - stale_after_s, *RETRYABLE_OUTCOMES),
-            ) as cursor:
-                won = await cursor.fetchone() is not None
-            if won:
+            )
+            if won is not None:
                 return ButtonClaim(won=True, job_id=None)
-            async with conn.execute(
-                "SELECT job_id FROM button_presses WHERE key = ?", (key,)
-            ) as cursor:
-                row = await cursor.fetchone()
-        return ButtonClaim(won=False, job_id=row["job_id"] if row is not None else None)
+            row = fetch_one(conn, "SELECT job_id FROM button_presses WHERE key = ?", (key,))
+            return ButtonClaim(won=False, job_id=row["job_id"] if row is not None else None)
+
+        return await self._db.write(claim)
 
     async def attach_button_job(self, key: str, job_id: int | None) -> None:
         await self._db.execute(

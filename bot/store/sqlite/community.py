@@ -7,8 +7,7 @@ most once per hold; the same statement shape works on PostgreSQL.
 from __future__ import annotations
 
 import sqlite3
-
-import aiosqlite
+from functools import partial
 
 from bot.store.community import (
     AccessRule,
@@ -20,25 +19,21 @@ from bot.store.community import (
     Settlement,
 )
 from bot.store.rows import OPEN_HOLD_SQL, charged_and_reserved, ledger_entry
-from bot.store.sqlite.db import Database, placeholders
+from bot.store.sqlite.db import Database, execute, fetch_all, placeholders
 
 
-async def _rows(conn: aiosqlite.Connection, sql: str, params: tuple[object, ...]
-                ) -> list[sqlite3.Row]:
-    # One hand-off to aiosqlite's thread instead of three (execute, fetch, close).
-    return list(await conn.execute_fetchall(sql, params))
-
-
-async def _totals(conn: aiosqlite.Connection, identity: str, day: int) -> CreditTotals:
+def _totals(identity: str, day: int, bot_total: bool, conn: sqlite3.Connection
+            ) -> CreditTotals:
+    """Runs on the connection thread (all six reads in one hand-off)."""
     spent: dict[int, float] = {}
-    for row in await _rows(
+    for row in fetch_all(
         conn,
         f"SELECT day, SUM(amount) AS amount FROM credit_ledger WHERE identity = ? AND day <= ?"
         f" AND (kind = 'charge' OR ({OPEN_HOLD_SQL})) GROUP BY day",
         (identity, day),
     ):
         spent[row["day"]] = float(row["amount"])
-    charged, reserved = charged_and_reserved(await _rows(
+    charged, reserved = charged_and_reserved(fetch_all(
         conn,
         f"SELECT capability, kind, ({OPEN_HOLD_SQL}) AS is_open, SUM(amount) AS amount"
         " FROM credit_ledger WHERE identity = ? AND day = ?"
@@ -46,7 +41,7 @@ async def _totals(conn: aiosqlite.Connection, identity: str, day: int) -> Credit
         (identity, day),
     ))
     uses: dict[str, int] = {}
-    for row in await _rows(
+    for row in fetch_all(
         conn,
         "SELECT capability, COUNT(*) AS n FROM credit_ledger r WHERE identity = ? AND day = ?"
         " AND (kind = 'reserve' OR (kind = 'charge' AND NOT EXISTS (SELECT 1 FROM credit_ledger"
@@ -56,22 +51,25 @@ async def _totals(conn: aiosqlite.Connection, identity: str, day: int) -> Credit
         (identity, day),
     ):
         uses[row["capability"]] = int(row["n"])
-    (granted_row,) = await _rows(
+    (granted_row,) = fetch_all(
         conn,
         "SELECT COALESCE(SUM(amount), 0) AS g, (SELECT MAX(created_at) FROM credit_ledger"
         " WHERE identity = ? AND kind IN ('reserve', 'charge')) AS last"
         " FROM credit_ledger WHERE identity = ? AND kind = 'grant'",
         (identity, identity),
     )
-    (bot_row,) = await _rows(
-        conn,
-        f"SELECT COALESCE(SUM(amount), 0) AS s FROM credit_ledger WHERE day = ?"
-        f" AND (kind = 'charge' OR ({OPEN_HOLD_SQL}))",
-        (day,),
-    )
+    bot_spent = 0.0
+    if bot_total:  # every entry of the day: its cost grows with the day's traffic
+        (bot_row,) = fetch_all(
+            conn,
+            f"SELECT COALESCE(SUM(amount), 0) AS s FROM credit_ledger WHERE day = ?"
+            f" AND (kind = 'charge' OR ({OPEN_HOLD_SQL}))",
+            (day,),
+        )
+        bot_spent = float(bot_row["s"])
     open_holds = {
         row["capability"]: int(row["n"])
-        for row in await _rows(
+        for row in fetch_all(
             conn,
             f"SELECT capability, COUNT(*) AS n FROM credit_ledger WHERE identity = ?"
             f" AND {OPEN_HOLD_SQL} GROUP BY capability",
@@ -80,7 +78,7 @@ async def _totals(conn: aiosqlite.Connection, identity: str, day: int) -> Credit
     }
     return CreditTotals(day=day, spent_by_day=spent, granted=float(granted_row["g"]),
                         charged=charged, reserved=reserved, uses=uses,
-                        last_use_at=granted_row["last"], bot_spent=float(bot_row["s"]),
+                        last_use_at=granted_row["last"], bot_spent=bot_spent,
                         open_holds=open_holds)
 
 
@@ -88,9 +86,9 @@ class SqliteLedger:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def credit_totals(self, identity: str, day: int) -> CreditTotals:
-        async with self._db.transaction() as conn:
-            return await _totals(conn, identity, day)
+    async def credit_totals(self, identity: str, day: int, *, bot_total: bool = True
+                            ) -> CreditTotals:
+        return await self._db.write(partial(_totals, identity, day, bot_total))
 
     async def reserve_credits(
         self,
@@ -102,16 +100,20 @@ class SqliteLedger:
         day: int,
         at: float,
         admit: Admit,
+        bot_total: bool = True,
     ) -> tuple[bool, CreditTotals]:
-        async with self._db.transaction() as conn:
-            totals = await _totals(conn, identity, day)
+        # Two hand-offs under one transaction: ``admit`` is the caller's and runs on the
+        # event loop, between reading the totals and inserting the reserve.
+        async with self._db.transaction() as tx:
+            totals = await tx.run(partial(_totals, identity, day, bot_total))
             if not admit(totals):
                 return False, totals
-            await conn.execute(
-                "INSERT INTO credit_ledger (hold, identity, capability, kind, amount, day,"
+            await tx.finish(partial(
+                execute,
+                sql="INSERT INTO credit_ledger (hold, identity, capability, kind, amount, day,"
                 " created_at) VALUES (?, ?, ?, 'reserve', ?, ?, ?)",
-                (hold, identity, capability, amount, day, at),
-            )
+                params=(hold, identity, capability, amount, day, at),
+            ))
             return True, totals
 
     async def attach_hold(self, hold: str, job_id: int) -> None:

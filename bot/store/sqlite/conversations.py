@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+from functools import partial
 from typing import Final
 
 from bot.store import rows
 from bot.store.records import Conversation, JsonValue, Message
 from bot.store.rows import Clock, dump_json
-from bot.store.sqlite.db import Database, tx_fetch_one
+from bot.store.sqlite.db import Database, fetch_all, fetch_one
 
 _HISTORY_PAGE: Final = 64
 _NO_ID_LIMIT: Final = 2**63 - 1
@@ -50,8 +51,9 @@ class SqliteConversations:
     ) -> Conversation:
         scope = (platform, chat_id, thread_id)
         now = self._clock()
-        async with self._db.transaction() as conn:
-            old = await tx_fetch_one(
+
+        def reset(conn: sqlite3.Connection) -> sqlite3.Row | None:
+            old = fetch_one(
                 conn,
                 "UPDATE conversations SET active = 0, ended_at = ?"
                 " WHERE platform = ? AND chat_id = ? AND thread_id = ? AND active = 1"
@@ -61,12 +63,14 @@ class SqliteConversations:
             model, persona = (
                 (old["model"], old["persona"]) if old and keep_settings else (None, None)
             )
-            row = await tx_fetch_one(
+            return fetch_one(
                 conn,
                 "INSERT INTO conversations (platform, chat_id, thread_id, model, persona,"
                 " active, created_at) VALUES (?, ?, ?, ?, ?, 1, ?) RETURNING *",
                 (*scope, model, persona, now),
             )
+
+        row = await self._db.write(reset)
         assert row is not None
         return rows.conversation(row)
 
@@ -113,21 +117,26 @@ class SqliteConversations:
     async def history(self, conversation_id: int, max_chars: int) -> list[Message]:
         # The messages within budget are a newest-end suffix of the conversation, so read
         # newest first, a page at a time, and stop at the budget: the cost follows the
-        # budget, not the length of the conversation.
-        kept: list[sqlite3.Row] = []
-        spent = 0
-        before = _NO_ID_LIMIT
-        while True:
-            page = await self._db.fetch_all(
-                "SELECT * FROM messages WHERE conversation_id = ? AND id < ?"
-                " ORDER BY id DESC LIMIT ?",
-                (conversation_id, before, _HISTORY_PAGE),
-            )
-            for row in page:
-                spent += row["chars"]
-                if spent > max_chars:
-                    return [rows.message(r) for r in reversed(kept)]
-                kept.append(row)
-            if len(page) < _HISTORY_PAGE:
+        # budget, not the length of the conversation. All pages in one hand-off.
+        return await self._db.run(partial(_history, conversation_id, max_chars))
+
+
+def _history(conversation_id: int, max_chars: int, conn: sqlite3.Connection) -> list[Message]:
+    kept: list[sqlite3.Row] = []
+    spent = 0
+    before = _NO_ID_LIMIT
+    while True:
+        page = fetch_all(
+            conn,
+            "SELECT * FROM messages WHERE conversation_id = ? AND id < ?"
+            " ORDER BY id DESC LIMIT ?",
+            (conversation_id, before, _HISTORY_PAGE),
+        )
+        for row in page:
+            spent += row["chars"]
+            if spent > max_chars:
                 return [rows.message(r) for r in reversed(kept)]
-            before = page[-1]["id"]
+            kept.append(row)
+        if len(page) < _HISTORY_PAGE:
+            return [rows.message(r) for r in reversed(kept)]
+        before = page[-1]["id"]

@@ -1,20 +1,27 @@
 """The one aiosqlite connection behind the SQLite store, shared by its parts.
 
-aiosqlite runs every call on one worker thread, but an ``await`` between two statements of a
-transaction lets another coroutine slip its own statement in between. ``Database`` therefore
-serialises access with an ``asyncio.Lock``: a transaction holds it from ``BEGIN`` to ``COMMIT``
-and single statements take it too. The connection is in autocommit mode, so a single
-statement (including ``UPDATE ... RETURNING``) is its own atomic transaction.
+Every call into aiosqlite is a hand-off to its connection thread and back: a queue put, a
+wake-up of the loop through its self-pipe, a GIL switch each way. So the parts do not send
+statements one by one: each store operation is a plain function over the ``sqlite3``
+connection (:data:`Work`), sent to that thread in one hand-off with :meth:`Database.run`
+(autocommit: each statement is its own transaction) or :meth:`Database.write` (the whole
+function inside ``BEGIN IMMEDIATE`` … ``COMMIT``). SQLite still runs only on that thread,
+never on the event loop's.
+
+An ``asyncio.Lock`` orders the calls: :meth:`Database.transaction` holds it across several
+hand-offs, for the one operation that must go back to the event loop between its
+statements (a credit reservation asks the caller whether the totals admit it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 from os import PathLike, fspath
-from typing import Final
+from typing import Final, TypeVar, cast
 
 import aiosqlite
 
@@ -23,6 +30,8 @@ from bot.store.records import StoreError
 from bot.store.sqlite.migrations import migrate
 
 Params = Sequence[object]
+T = TypeVar("T")
+Work = Callable[[sqlite3.Connection], T]
 
 _SYNCHRONOUS: Final[dict[SqliteSynchronous, str]] = {"normal": "NORMAL", "full": "FULL"}
 
@@ -100,44 +109,123 @@ class Database:
         async with self._lock:
             await self._conn.close()
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction; ``IMMEDIATE`` takes the write lock up front so two
-        processes never deadlock upgrading read locks."""
+    async def run(self, work: Work[T]) -> T:
+        """``work(connection)`` on the connection thread, in one hand-off, in autocommit
+        mode (each statement commits on its own)."""
         async with self._lock:
-            try:
-                await self._conn.execute("BEGIN IMMEDIATE")
-                yield self._conn
-            except BaseException:
-                # Also reached when cancelled while BEGIN was queued: the worker thread runs
-                # calls in order, so this ROLLBACK still follows it and clears the transaction.
-                with suppress(sqlite3.OperationalError):  # BEGIN itself failed: nothing open
-                    await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
+            return await self._hand_off(work)
 
-    # Reads go through ``execute_fetchall``: one hand-off to aiosqlite's thread instead of
-    # three (execute, fetch, close), each of which costs a thread switch under the GIL.
+    async def write(self, work: Work[T]) -> T:
+        """``work(connection)`` inside one ``BEGIN IMMEDIATE`` … ``COMMIT``, in one
+        hand-off; rolled back if it raises. ``IMMEDIATE`` takes the write lock up front so
+        two processes never deadlock upgrading read locks."""
+        async with self._lock:
+            return await self._hand_off(partial(_in_transaction, work))
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[Transaction]:
+        """A write transaction spanning several hand-offs (each ``Transaction.run``), for
+        work that must return to the event loop between its statements; no other call
+        runs in between. Commits on leaving the block, rolls back if it raises (also when
+        cancelled: the thread runs calls in order, so the rollback follows what was sent)."""
+        async with self._lock:
+            tx = Transaction(self._hand_off)
+            try:
+                yield tx
+            except BaseException:
+                if tx.open:
+                    await self._hand_off(_rollback)
+                raise
+            if tx.open:
+                await self._hand_off(_commit)
+
+    async def _hand_off(self, work: Work[T]) -> T:
+        # aiosqlite's own way of running a function on its thread (its cursors use it);
+        # it has no public one. One call: one queue put, one wake-up of the loop.
+        result = await self._conn._execute(work, self._conn._conn)  # type: ignore[no-untyped-call]
+        return cast(T, result)
+
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """The first row; meant for statements that return at most one."""
-        async with self._lock:
-            return _first(await self._conn.execute_fetchall(sql, params))
+        return await self.run(partial(fetch_one, sql=sql, params=params))
 
     async def fetch_all(self, sql: str, params: Params = ()) -> list[sqlite3.Row]:
-        async with self._lock:
-            return list(await self._conn.execute_fetchall(sql, params))
+        return await self.run(partial(fetch_all, sql=sql, params=params))
 
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement on its own; returns the number of rows it changed."""
-        async with self._lock, self._conn.execute(sql, params) as cursor:
-            return cursor.rowcount
+        return await self.run(partial(execute, sql=sql, params=params))
 
 
-async def tx_fetch_one(
-    conn: aiosqlite.Connection, sql: str, params: Params = ()
-) -> sqlite3.Row | None:
-    """``fetch_one`` for use inside ``Database.transaction`` (which already holds the lock)."""
-    return _first(await conn.execute_fetchall(sql, params))
+class Transaction:
+    """The open transaction of :meth:`Database.transaction`; ``BEGIN IMMEDIATE`` goes with
+    the first ``run``, ``COMMIT`` with ``finish`` (or on leaving the block)."""
+
+    def __init__(self, hand_off: Callable[[Work[object]], Awaitable[object]]) -> None:
+        self._hand_off = hand_off
+        self._begun = False
+        self.open = False
+
+    async def run(self, work: Work[T]) -> T:
+        if not self._begun:
+            work = partial(_begun, work)
+            self._begun = self.open = True
+        return cast(T, await self._hand_off(work))
+
+    async def finish(self, work: Work[T]) -> T:
+        """The last ``work`` and the ``COMMIT``, in one hand-off."""
+        if not self._begun:
+            raise RuntimeError("finish() needs a transaction begun by run()")
+        result = cast(T, await self._hand_off(partial(_committed, work)))
+        self.open = False
+        return result
+
+
+# -- plain functions that run on the connection thread --------------------------------------
+
+def fetch_one(conn: sqlite3.Connection, sql: str, params: Params = ()) -> sqlite3.Row | None:
+    return _first(conn.execute(sql, params).fetchall())
+
+
+def fetch_all(conn: sqlite3.Connection, sql: str, params: Params = ()) -> list[sqlite3.Row]:
+    return conn.execute(sql, params).fetchall()
+
+
+def execute(conn: sqlite3.Connection, sql: str, params: Params = ()) -> int:
+    """One statement; the number of rows it changed."""
+    return conn.execute(sql, params).rowcount
+
+
+def _in_transaction(work: Work[T], conn: sqlite3.Connection) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = work(conn)
+        conn.execute("COMMIT")
+    except BaseException:
+        _rollback(conn)
+        raise
+    return result
+
+
+def _begun(work: Work[T], conn: sqlite3.Connection) -> T:
+    conn.execute("BEGIN IMMEDIATE")
+    return work(conn)
+
+
+def _committed(work: Work[T], conn: sqlite3.Connection) -> T:
+    result = work(conn)
+    conn.execute("COMMIT")
+    return result
+
+
+def _commit(conn: sqlite3.Connection) -> None:
+    conn.execute("COMMIT")
+
+
+def _rollback(conn: sqlite3.Connection) -> None:
+    if conn.in_transaction:
+        with suppress(sqlite3.OperationalError):  # SQLite rolled it back itself already
+            conn.execute("ROLLBACK")
 
 
 def _first(rows: Iterable[sqlite3.Row]) -> sqlite3.Row | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Collection, Sequence
+from functools import partial
 
 from bot.store import rows
 from bot.store.records import (
@@ -25,12 +26,11 @@ from bot.store.records import (
     JsonValue,
 )
 from bot.store.rows import Clock, dump_json
-from bot.store.sqlite.db import Database, Params, placeholders
+from bot.store.sqlite.db import Database, Params, execute, placeholders
 
 _ACTIVE = tuple(sorted(ACTIVE_STATES))
 _OUTCOMES = tuple(sorted(OUTCOME_STATES))
-_READ_BACK_CHUNK = 500  # ids per SELECT ... IN (...), well within SQLite's parameter limit
-# One statement for every update of a tick (executemany): the CAS keeps it to active jobs.
+# One statement for every update of a tick: the CAS keeps it to active jobs.
 _APPLY_UPDATE = f"""
     UPDATE jobs SET state = ?, progress = ?, progress_text = ?,
         preview_url = COALESCE(?, preview_url), result = COALESCE(?, result),
@@ -39,7 +39,19 @@ _APPLY_UPDATE = f"""
         outcome = COALESCE(?, outcome),
         finished_at = CASE WHEN ? IS NULL THEN finished_at ELSE COALESCE(finished_at, ?) END
     WHERE id = ? AND state IN ({placeholders(len(_ACTIVE))})
+    RETURNING *
 """
+
+
+def _apply_all(values: Sequence[tuple[object, ...]], conn: sqlite3.Connection) -> list[Job]:
+    """Every update of a tick on the connection thread; each changed row once, as stored
+    last (a CAS miss returns none)."""
+    applied: dict[int, sqlite3.Row] = {}
+    for params in values:
+        row = conn.execute(_APPLY_UPDATE, params).fetchone()
+        if row is not None:
+            applied[row["id"]] = row
+    return [rows.job(row) for row in applied.values()]
 
 
 async def _fetch_job(
@@ -198,20 +210,8 @@ class SqliteJobs:
                 dump_json(u.result) if u.result is not None else None, u.error,
                 u.next_poll_at, u.deadline, now, outcome, outcome, now, u.job_id, *_ACTIVE,
             ))  # fmt: skip
-        ids = [u.job_id for u in updates]
-        applied: list[Job] = []
-        async with self._db.transaction() as conn:
-            await conn.executemany(_APPLY_UPDATE, values)
-            # The rows this batch changed carry its timestamp (a CAS miss left them alone).
-            for start in range(0, len(ids), _READ_BACK_CHUNK):
-                chunk = ids[start : start + _READ_BACK_CHUNK]
-                found = await conn.execute_fetchall(  # one hand-off, not three
-                    f"SELECT * FROM jobs WHERE id IN ({placeholders(len(chunk))})"
-                    " AND updated_at = ?",
-                    (*chunk, now),
-                )
-                applied += [rows.job(row) for row in found]
-        return applied
+        # One transaction, one hand-off for the whole tick.
+        return await self._db.write(partial(_apply_all, values))
 
     async def list_active_jobs(
         self, *, limit: int = 100, due_before: float | None = None
@@ -348,18 +348,23 @@ class SqliteJobs:
 
     async def take_over(self, worker_id: str) -> int:
         now = self._clock()
-        async with self._db.transaction() as conn:
-            leases = await conn.execute(
+
+        def take(conn: sqlite3.Connection) -> int:
+            leases = execute(
+                conn,
                 "UPDATE jobs SET delivery_lease_until = ?, updated_at = ?"
                 " WHERE state = 'delivering' AND delivery_worker = ?",
                 (now, now, worker_id),
             )
-            submits = await conn.execute(
+            submits = execute(
+                conn,
                 "UPDATE jobs SET next_poll_at = ?, updated_at = ?"
                 " WHERE state = 'submitting' AND submit_worker = ?",
                 (now, now, worker_id),
             )
-            return max(0, leases.rowcount) + max(0, submits.rowcount)
+            return max(0, leases) + max(0, submits)
+
+        return await self._db.write(take)
 
     async def release_delivery(self, job_id: int, worker_id: str) -> bool:
         changed = await self._db.execute(

@@ -268,8 +268,19 @@ _V4_CRASH_SAFE_JOBS: Migration = (
     """,
 )
 
+# Lookups that scanned a whole table once per job (quadratic over a bot's life):
+# - a hold's entries by hold and one kind (attaching a job to a reserve, settling it, the
+#   "is this hold settled?" tests of the credit totals); the partial unique indexes above
+#   cover only a pair of kinds each;
+# - the presses of a job: the foreign key from ``button_presses`` is checked against every
+#   press when a job row is deleted (a discarded submit).
+_V5_LOOKUP_INDEXES: Migration = (
+    "CREATE INDEX credit_ledger_by_hold ON credit_ledger (hold, kind)",
+    "CREATE INDEX button_presses_by_job ON button_presses (job_id)",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
-    _V1_INITIAL, _V2_LEASES, _V3_COMMUNITY, _V4_CRASH_SAFE_JOBS,
+    _V1_INITIAL, _V2_LEASES, _V3_COMMUNITY, _V4_CRASH_SAFE_JOBS, _V5_LOOKUP_INDEXES,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -221,6 +221,21 @@ def job_changes(
     return {column: value for column, value in changes.items() if value is not None}
 
 
+# Jobs whose result is due: an outcome state, or a delivery whose lease ran out (``?`` /
+# ``$n``: "now"). Written as the predicate of the partial index ``jobs_due_for_delivery``
+# (schema v5, both backends) AND-ed with the lease test, so the index can serve it: the due
+# jobs are read in ``finished_at`` order and the listing stops at its limit, however many
+# are due.
+DUE_STATES_SQL: Final = (
+    "state IN ('cancelled', 'delivering', 'failed', 'succeeded', 'timed_out')"
+)
+
+
+def due_delivery_sql(now: str) -> str:
+    """The WHERE condition of the due deliveries, ``now`` a placeholder for "now"."""
+    return f"{DUE_STATES_SQL} AND (state <> 'delivering' OR delivery_lease_until <= {now})"
+
+
 # A reserve is open while no settlement row shares its hold (SQL both backends accept).
 OPEN_HOLD_SQL: Final = (
     "kind = 'reserve' AND NOT EXISTS (SELECT 1 FROM credit_ledger s"

@@ -125,7 +125,8 @@ async def test_a_jobs_life_finds_every_row_through_an_index(
     await jobs.list_active_jobs(limit=100, due_before=clock())
     await jobs.apply_job_updates([JobUpdate(job.id, JobState.SUCCEEDED, 100, "SUCCESS",
                                             result={"image_url": "x"})])
-    await jobs.list_due_delivery_ids(limit=100)
+    assert [due.job_id for due in await jobs.list_due_delivery_ids(limit=100)] == [job.id]
+    assert [due.id for due in await jobs.list_due_deliveries(limit=100)] == [job.id]
     assert await jobs.claim_delivery(job.id, "w1", 60)
     assert await jobs.record_delivered_piece(job.id, "w1", "m1", 60)
     assert await jobs.finish_delivery(job.id, "w1")
@@ -147,6 +148,8 @@ def _scans(conn: sqlite3.Connection, statements: list[str]) -> list[str]:
             continue
         for row in conn.execute("EXPLAIN QUERY PLAN " + sql):
             detail = str(row[-1])
-            if detail.startswith("SCAN ") and "CONSTANT ROW" not in detail:
+            # The due deliveries read their partial index in order up to the limit.
+            ordered = detail.endswith("USING INDEX jobs_due_for_delivery")
+            if detail.startswith("SCAN ") and "CONSTANT ROW" not in detail and not ordered:
                 found.append(f"{detail}: {' '.join(sql.split())[:160]}")
     return found

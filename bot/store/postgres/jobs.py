@@ -27,7 +27,7 @@ from bot.store.records import (
     JobUpdate,
     JsonValue,
 )
-from bot.store.rows import dump_json
+from bot.store.rows import due_delivery_sql, dump_json
 
 _ACTIVE = sorted(ACTIVE_STATES)
 _OUTCOMES = sorted(OUTCOME_STATES)
@@ -232,24 +232,20 @@ class PgJobs:
     async def list_due_deliveries(self, *, limit: int = 100) -> list[Job]:
         found = await self._db.fetch_all(
             f"""
-            SELECT * FROM jobs
-            WHERE state = ANY($1::text[])
-               OR (state = 'delivering' AND delivery_lease_until <= {now_sql(2)})
-            ORDER BY finished_at, id LIMIT $3
+            SELECT * FROM jobs WHERE {due_delivery_sql(now_sql(1))}
+            ORDER BY finished_at, id LIMIT $2
             """,
-            (_OUTCOMES, self._db.now(), limit),
+            (self._db.now(), limit),
         )
         return [rows.job(row) for row in found]
 
     async def list_due_delivery_ids(self, *, limit: int = 100) -> list[DueDelivery]:
         found = await self._db.fetch_all(
             f"""
-            SELECT id, platform FROM jobs
-            WHERE state = ANY($1::text[])
-               OR (state = 'delivering' AND delivery_lease_until <= {now_sql(2)})
-            ORDER BY finished_at, id LIMIT $3
+            SELECT id, platform FROM jobs WHERE {due_delivery_sql(now_sql(1))}
+            ORDER BY finished_at, id LIMIT $2
             """,
-            (_OUTCOMES, self._db.now(), limit),
+            (self._db.now(), limit),
         )
         return [DueDelivery(row["id"], row["platform"]) for row in found]
 

@@ -13,7 +13,7 @@ from functools import partial
 
 from bot.store import rows
 from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, StoreError
-from bot.store.rows import Clock, KeyFactory, checked_key, dump_json
+from bot.store.rows import Clock, KeyFactory, checked_key, dump_json, load_json
 from bot.store.sqlite.db import Database, fetch_all, fetch_one, placeholders
 
 _KEY_ATTEMPTS = 8
@@ -77,25 +77,41 @@ class SqliteButtons:
         message_ref: str | None,
         now: float,
     ) -> list[ButtonKey]:
-        """Insert ``(position, spec)`` pairs with fresh keys; those whose key was free."""
+        """Insert ``(position, spec)`` pairs with fresh keys; those whose key was free.
+        Only the keys come back from SQLite: the records are built from what was written."""
+        candidates: list[ButtonKey] = []
         values: list[object] = []
         for position, spec in buttons:
+            key, payload = checked_key(self._key_factory), dump_json(spec.payload)
             values += [
-                checked_key(self._key_factory), job_id, position, spec.kind, spec.label,
-                spec.emoji, spec.custom_id, dump_json(spec.payload), message_ref, now,
+                key, job_id, position, spec.kind, spec.label, spec.emoji, spec.custom_id,
+                payload, message_ref, now,
             ]  # fmt: skip
-        inserted = fetch_all(
-            conn,
-            f"""
-            INSERT INTO button_keys (key, job_id, position, kind, label, emoji,
-                custom_id, payload, message_ref, created_at)
-            VALUES {", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(buttons))}
-            ON CONFLICT (key) DO NOTHING
-            RETURNING *
-            """,
-            values,
-        )  # fmt: skip
-        return [rows.button(row) for row in inserted]
+            candidates.append(ButtonKey(
+                key=key, job_id=job_id, position=position, kind=spec.kind, label=spec.label,
+                emoji=spec.emoji, custom_id=spec.custom_id, payload=load_json(payload),
+                message_ref=message_ref, created_at=now,
+            ))  # fmt: skip
+        landed = {
+            row[0]
+            for row in fetch_all(
+                conn,
+                f"""
+                INSERT INTO button_keys (key, job_id, position, kind, label, emoji,
+                    custom_id, payload, message_ref, created_at)
+                VALUES {", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(buttons))}
+                ON CONFLICT (key) DO NOTHING
+                RETURNING key
+                """,
+                values,
+            )
+        }  # fmt: skip
+        created: list[ButtonKey] = []
+        for button in candidates:  # a key twice in one batch: its first row went in
+            if button.key in landed:
+                landed.discard(button.key)
+                created.append(button)
+        return created
 
     async def get_button(self, key: str) -> ButtonKey | None:
         row = await self._db.fetch_one("SELECT * FROM button_keys WHERE key = ?", (key,))

@@ -25,7 +25,7 @@ from bot.store.records import (
     JobUpdate,
     JsonValue,
 )
-from bot.store.rows import Clock, dump_json
+from bot.store.rows import Clock, due_delivery_sql, dump_json
 from bot.store.sqlite.db import Database, Params, execute, placeholders
 
 _ACTIVE = tuple(sorted(ACTIVE_STATES))
@@ -249,24 +249,22 @@ class SqliteJobs:
     async def list_due_deliveries(self, *, limit: int = 100) -> list[Job]:
         found = await self._db.fetch_all(
             f"""
-            SELECT * FROM jobs
-            WHERE state IN ({placeholders(len(_OUTCOMES))})
-               OR (state = 'delivering' AND delivery_lease_until <= ?)
+            SELECT * FROM jobs INDEXED BY jobs_due_for_delivery
+            WHERE {due_delivery_sql("?")}
             ORDER BY finished_at, id LIMIT ?
             """,
-            (*_OUTCOMES, self._clock(), limit),
+            (self._clock(), limit),
         )
         return [rows.job(row) for row in found]
 
     async def list_due_delivery_ids(self, *, limit: int = 100) -> list[DueDelivery]:
         found = await self._db.fetch_all(
             f"""
-            SELECT id, platform FROM jobs
-            WHERE state IN ({placeholders(len(_OUTCOMES))})
-               OR (state = 'delivering' AND delivery_lease_until <= ?)
+            SELECT id, platform FROM jobs INDEXED BY jobs_due_for_delivery
+            WHERE {due_delivery_sql("?")}
             ORDER BY finished_at, id LIMIT ?
             """,
-            (*_OUTCOMES, self._clock(), limit),
+            (self._clock(), limit),
         )
         return [DueDelivery(row["id"], row["platform"]) for row in found]
 

@@ -218,6 +218,7 @@ async def test_describe_and_shorten_choices(harness: Bot, sim: SimRelay) -> None
     assert shown[:4] == ["1️⃣", "2️⃣", "3️⃣", "4️⃣"]
     await harness.press("3️⃣", event=result)
     assert sim.requests_to("/mj/submit/action")[-1].json["customId"] == "MJ::Job::PicReader::3"
+    await harness.settle()  # its job's grid out first: concurrent deliveries keep no order
 
     await harness.command("/shorten a very long prompt about a cat sitting on a mat in the sun")
     await harness.settle()

@@ -45,13 +45,14 @@ _APPLY_UPDATE = f"""
 
 def _apply_all(values: Sequence[tuple[object, ...]], conn: sqlite3.Connection) -> list[Job]:
     """Every update of a tick on the connection thread; each changed row once, as stored
-    last (a CAS miss returns none)."""
+    last (a CAS miss returns none), in id order as before (the tracker starts the
+    deliveries of the jobs that finished in the order it gets them)."""
     applied: dict[int, sqlite3.Row] = {}
     for params in values:
         row = conn.execute(_APPLY_UPDATE, params).fetchone()
         if row is not None:
             applied[row["id"]] = row
-    return [rows.job(row) for row in applied.values()]
+    return [rows.job(row) for _, row in sorted(applied.items())]
 
 
 async def _fetch_job(

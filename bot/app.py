@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from adapters.base import Adapter, BuildAdapter, Host, SyncsCommands
 from bot.config import AppConfig
 from bot.core.context import Clock, Sleep
-from bot.core.credits import Credits
+from bot.core.credits import Credits, HoldSweep
 from bot.core.errors import StartupError
 from bot.jobs.notify import NotifyListener
 from bot.jobs.tracker import JobTracker
@@ -228,10 +228,12 @@ class App:
         # After the adapters (it sends through them), and stopped before them. Its
         # clock is the wall clock: deadlines and leases are compared across restarts.
         credits = Credits(self.config.credits, core.services.store, self._wall_clock,
-                          core.services.metrics)
+                          core.services.metrics, holder=core.services.instance)
         self.tracker = JobTracker(
             core.services, self.adapters, clock=self._wall_clock, sleep=self._sleep,
             outcome_hooks=(credits,),
+            # The poller also refunds the holds of processes that died and never restart.
+            poller_chores=(HoldSweep(credits, self._wall_clock),),
         )
         await self.tracker.take_over()
         if self._start_tracker:

@@ -13,7 +13,7 @@ from typing import TextIO
 from adapters.base import Host, Terminal
 from adapters.console import build
 from bot.config import AppConfig, RelayConfig, Secret, StorageConfig
-from bot.core.credits import Credits
+from bot.core.credits import Credits, HoldSweep
 from bot.core.models import PlatformLimits
 from bot.core.texts import t
 from bot.jobs.tracker import JobTracker
@@ -58,8 +58,9 @@ async def run_console(
         # Long jobs (Midjourney, Suno, Luma) report back through the tracker.
         services = core.services
         credits = Credits(effective.credits, services.store, services.wall_clock,
-                          services.metrics)
-        tracker = JobTracker(services, {console.name: console}, outcome_hooks=(credits,))
+                          services.metrics, holder=services.instance)
+        tracker = JobTracker(services, {console.name: console}, outcome_hooks=(credits,),
+                             poller_chores=(HoldSweep(credits, services.wall_clock),))
         await console.start()
         await tracker.take_over()
         await tracker.start()

@@ -104,8 +104,11 @@ async def open_core(
     )
     try:
         # Reservations the last run left without a job (it died between reserving and
-        # tracking) are refunded before anyone can spend again.
-        await Credits(config.credits, store, wall_clock, metrics).recover(wall_clock())
+        # tracking) are refunded before anyone can spend again; those of other live
+        # processes sharing the database stay theirs.
+        instance = process_identity(config, role)
+        await Credits(config.credits, store, wall_clock, metrics,
+                      holder=instance).recover(wall_clock())
         session = client_session(proxy, resolver=egress.resolver())
         async with session as http:
             relay = RelayClient(
@@ -130,7 +133,7 @@ async def open_core(
                 metrics=metrics,
                 # Submit deadlines are compared with stored times: the store's clock if injected.
                 wall_clock=store_clock if store_clock is not None else wall_clock,
-                instance=process_identity(config, role),
+                instance=instance,
             )
             yield Core(services, build_dispatcher(services))
     finally:

@@ -10,6 +10,10 @@ past them is not carried into the next day). A credit day starts at
 A reservation is settled by :meth:`Credits.settle` (the dispatcher, for answers given at
 once) or :meth:`Credits.job_finished` (the job tracker, when a job reaches its outcome);
 both may run any number of times for one hold: the store inserts the first settlement only.
+A reservation records the process that made it (its worker id, the ``holder``): a hold
+whose job never got a row is refunded (:meth:`Credits.recover` at start,
+:meth:`Credits.sweep` periodically) only when its process is gone or it is stale, never
+while another process sharing the database is still using it.
 Every charge the ledger records goes through :meth:`Credits._settle` or
 :meth:`Credits.charge`, which count it in ``relaybot_credits_spent_total`` by capability.
 """
@@ -21,17 +25,26 @@ import math
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Final
 
 from bot.config import CreditsConfig
+from bot.core.workers import replaced_by
 from bot.metrics import Metrics
 from bot.store.base import OUTCOME_STATES, Job, JobState, Store
-from bot.store.community import CreditTotals, LedgerEntry, Settlement
+from bot.store.community import CreditTotals, LedgerEntry, OpenHold, Settlement
 
 log = logging.getLogger(__name__)
 
 DAY_S = 86_400
 HOLD_KEY = "credit_hold"  # where a job's request records the reservation it settles
 _SETTLED_STATES = OUTCOME_STATES | {JobState.DELIVERING, JobState.DELIVERED}
+# A jobless hold lives for one use: the relay call before its job gets a row, or the answer
+# it pays for. One relay call lasts at most ``[relay] timeout_s`` (an hour at most), so a
+# hold still open and jobless twice that long after it was made belongs to a process that
+# died, wherever it ran (another host's pid cannot be looked up from here).
+STALE_HOLD_S: Final = 2 * 3600.0
+# How often the job poller looks for abandoned holds (bot.jobs.tracker runs it).
+SWEEP_EVERY_S: Final = 300.0
 
 
 def new_hold() -> str:
@@ -152,13 +165,18 @@ class Credits:
         store: Store,
         clock: Callable[[], float],
         metrics: Metrics | None = None,
+        *,
+        holder: str = "",
     ) -> None:
         """``metrics``: the App's counters, where charges are counted (None: not counted,
-        for code that only reads balances or grants)."""
+        for code that only reads balances or grants). ``holder``: this process's worker
+        id (:func:`bot.runtime.process_identity`), recorded on its reservations; code that
+        never reserves leaves it empty."""
         self.config = config
         self._store = store
         self._clock = clock
         self._metrics = metrics
+        self._holder = holder
 
     @property
     def _bot_capped(self) -> bool:
@@ -196,6 +214,7 @@ class Credits:
         inserted, _ = await self._store.reserve_credits(
             hold=hold.hold, identity=who, capability=capability, amount=amount,
             day=self.today(), at=self._clock(), admit=admit, bot_total=self._bot_capped,
+            holder=self._holder,
         )
         return (hold if inserted else None), judged[-1]
 
@@ -231,15 +250,17 @@ class Credits:
         await self._settle(hold, kind)
 
     async def recover(self, started_at: float) -> int:
-        """At start: refund reservations whose job never got a row (the process died
-        between reserving and tracking), and settle those whose job finished meanwhile.
-        Returns how many were settled."""
+        """At start: refund the abandoned reservations whose job never got a row (their
+        process died between reserving and tracking, see :meth:`_abandoned`), and settle
+        those whose job finished meanwhile. Returns how many were settled."""
         settled = 0
         for open_hold in await self._store.open_holds(created_before=started_at):
             job = (await self._store.get_job(open_hold.job_id)
                    if open_hold.job_id is not None else None)
             kind: Settlement
             if job is None:
+                if open_hold.job_id is None and not self._abandoned(open_hold, started_at):
+                    continue  # another live process is using it: it settles it
                 kind = "refund"
             elif job.state in _SETTLED_STATES and job.outcome is not None:
                 kind = "charge" if job.outcome is JobState.SUCCEEDED else "refund"
@@ -250,6 +271,30 @@ class Credits:
         if settled:
             log.info("credits: settled %d reservation(s) left open by the last run", settled)
         return settled
+
+    async def sweep(self) -> int:
+        """Refund the abandoned reservations that never got a job (:meth:`_abandoned`),
+        whenever they were made: a process on another host that died and never restarts
+        would otherwise keep its holds counted against users' balances for good. The job
+        poller runs it (:class:`HoldSweep`). Returns how many were refunded."""
+        now = self._clock()
+        refunded = 0
+        for open_hold in await self._store.open_holds(created_before=now):
+            if open_hold.job_id is None and self._abandoned(open_hold, now):
+                refunded += await self._settle(open_hold.hold, "refund")
+        if refunded:
+            log.info("credits: refunded %d reservation(s) of processes that are gone",
+                     refunded)
+        return refunded
+
+    def _abandoned(self, open_hold: OpenHold, now: float) -> bool:
+        """Whether a jobless hold's use is over for good: it is stale, its holder is
+        unknown (made before holders were recorded), or its holder had this process's
+        name and is no longer running on this host (the rule of the tracker's
+        take-over, :func:`bot.core.workers.replaced_by`). Holds of live processes stay."""
+        if now - open_hold.created_at >= STALE_HOLD_S or not open_hold.holder:
+            return True
+        return bool(self._holder) and replaced_by(open_hold.holder, self._holder, named=False)
 
     async def _settle(self, hold: str, kind: Settlement, *, amount: float | None = None) -> bool:
         """Write the settlement (at most once per hold, whoever calls) and count a charge
@@ -263,6 +308,25 @@ class Credits:
     def _count_charge(self, capability: str, amount: float) -> None:
         if self._metrics is not None:
             self._metrics.credits_spent.labels(capability).inc(max(0.0, amount))
+
+
+class HoldSweep:
+    """:meth:`Credits.sweep` at most once every ``SWEEP_EVERY_S``: the job tracker calls it
+    on every tick it polls (one process at a time holds the poll lease)."""
+
+    def __init__(self, credits: Credits, clock: Callable[[], float],
+                 every_s: float = SWEEP_EVERY_S) -> None:
+        self._credits = credits
+        self._clock = clock
+        self._every_s = every_s
+        self._last_at = -math.inf
+
+    async def __call__(self) -> None:
+        now = self._clock()
+        if now - self._last_at < self._every_s:
+            return
+        self._last_at = now
+        await self._credits.sweep()
 
 
 def _hold_of(job: Job) -> str | None:

@@ -214,7 +214,7 @@ class Dispatcher:
         self._questions = {route.kind: route for route in questions}
         self._middleware = tuple(middleware)
         self._gate = Gate(services.config, services.store, services.wall_clock,
-                          services.metrics)
+                          services.metrics, holder=services.instance)
         models = services.config.models
         self._choices: Mapping[str, Sequence[str]] = {
             "chat_models": models.chat_choices,

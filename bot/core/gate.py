@@ -77,12 +77,13 @@ class Guard:
 
 class Gate:
     def __init__(self, config: AppConfig, store: Store, clock: Callable[[], float],
-                 metrics: Metrics) -> None:
+                 metrics: Metrics, *, holder: str) -> None:
+        """``holder``: this process's worker id, recorded on the reservations it makes."""
         self._config = config
         self._store = store
         self._clock = clock
         self.access = AccessPolicy(config.access, store)
-        self.credits = Credits(config.credits, store, clock, metrics)
+        self.credits = Credits(config.credits, store, clock, metrics, holder=holder)
 
     async def admit(
         self,

@@ -45,7 +45,6 @@ import dataclasses
 import functools
 import logging
 import math
-import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Final
@@ -54,6 +53,7 @@ from bot.core.bell import TrackerBell
 from bot.core.context import Services
 from bot.core.models import Button, DeliveryError, MessageRef, Reply, Responder
 from bot.core.texts import t
+from bot.core.workers import name_and_pid, replaced_by
 from bot.jobs.hooks import JobOutcomeHook
 from bot.jobs.kinds import KINDS
 from bot.jobs.kinds.midjourney import NAME as MJ
@@ -84,27 +84,6 @@ _MIN_NAP_S: Final = 0.05
 _WAKE_LISTING_GAP_S: Final = 0.25
 
 
-def _name_and_pid(worker_id: str) -> tuple[str | None, int | None]:
-    """``"host:/data/bot.db:4242:a1b2c3"`` → (``"host:/data/bot.db"``, 4242)."""
-    parts = worker_id.rsplit(":", 2)
-    if len(parts) != 3 or not parts[1].isdigit():
-        return None, None
-    return parts[0], int(parts[1])
-
-
-def _running(pid: int | None) -> bool:
-    """Whether a process with ``pid`` runs on this host (unknown: assume it does)."""
-    if pid is None:
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:
-        return True  # exists, but is someone else's
-    return True
-
-
 def poll_lease_s(poll_interval_s: float, lease_s: float) -> float:
     """How long the poll lease lasts: three poll intervals, or ``[jobs] lease_s`` if that
     is shorter, but never under two intervals (it is renewed once per interval)."""
@@ -121,7 +100,11 @@ class JobTracker:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         worker_id: str | None = None,
         outcome_hooks: Sequence[JobOutcomeHook] = (),
+        poller_chores: Sequence[Callable[[], Awaitable[None]]] = (),
     ) -> None:
+        """``poller_chores`` run after every tick in which this process polls (holds the
+        ``job-poller`` lease): housekeeping that one process of those sharing the store
+        does (the credits' sweep of abandoned holds, which limits its own pace)."""
         self._services = services
         self._outlets = dict(outlets)
         self._clock = clock
@@ -130,6 +113,7 @@ class JobTracker:
         # a restarted process must recognise its predecessor's (see take_over).
         self._worker_id = worker_id or services.instance
         self._outcome_hooks = tuple(outcome_hooks)
+        self._poller_chores = tuple(poller_chores)
         self._bell: TrackerBell = services.jobs
         self._poller = Poller(services.relay, clock=clock)
         self._status = StatusEditor(clock, services.config.bot.progress_interval_s,
@@ -158,14 +142,11 @@ class JobTracker:
         when no process with its pid runs on this host any more."""
         store = self._services.store
         taken = await store.take_over(self._worker_id)
-        name, pid = _name_and_pid(self._worker_id)
+        name, _ = name_and_pid(self._worker_id)
         if name is not None:
             named = bool(self._services.config.bot.instance_name)
             for worker in await store.workers_with_prefix(f"{name}:"):
-                other = _name_and_pid(worker)
-                if worker != self._worker_id and other[0] == name and (
-                    named or other[1] == pid or not _running(other[1])
-                ):
+                if replaced_by(worker, self._worker_id, named=named):
                     taken += await store.take_over(worker)
         if taken:
             log.info("resuming %d job(s) left by an earlier run of %s", taken, name or "it")
@@ -271,6 +252,8 @@ class JobTracker:
         await self._poll_and_apply(due, now, late, then=self._schedule_next_tick)
         await self._start_deliveries()
         self._notify()
+        for chore in self._poller_chores:
+            await chore()
 
     async def _resolve_lost_submits(self, jobs: Sequence[Job]) -> None:
         for job in jobs:

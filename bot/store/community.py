@@ -46,6 +46,7 @@ class OpenHold:
     job_id: int | None
     day: int
     created_at: float
+    holder: str = ""  # the worker id of the process that reserved it ('': unknown)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +96,12 @@ class LedgerStore(Protocol):
         at: float,
         admit: Admit,
         bot_total: bool = True,
+        holder: str = "",
     ) -> tuple[bool, CreditTotals]:
         """Insert the reserve entry if ``admit(totals)`` is true for the totals read in the
         same write transaction (so two racing reserves cannot both spend the last credits).
         Returns whether it was inserted and the totals it was judged on. ``bot_total`` as
-        in :meth:`credit_totals`."""
+        in :meth:`credit_totals`; ``holder`` is the reserving process's worker id."""
 
     async def attach_hold(self, hold: str, job_id: int) -> None:
         """Record the job a reservation paid for (the job row records the hold as well)."""

@@ -1,5 +1,7 @@
-"""Credits across ``kill -9``: a reservation whose job never reached the bot's records is
-refunded at the next start, and a job that was tracked is charged exactly once after it."""
+"""Credits across processes: a reservation whose job never reached the bot's records is
+refunded at the next start after a ``kill -9``, a job that was tracked is charged exactly
+once after it, and a second process starting on the same database leaves alone the
+reservation a live first process is still using."""
 
 from __future__ import annotations
 
@@ -21,6 +23,7 @@ daily = 20
 
 [credits.cost]
 mj_imagine = 8
+dalle = 10
 """
 
 
@@ -101,3 +104,43 @@ async def _has(db: Path, kind: str, count: int) -> bool:
 
 async def _tracked(db: Path) -> bool:
     return any(e.kind == "reserve" and e.job_id is not None for e in await ledger(db))
+
+
+async def test_a_process_starting_beside_a_live_one_leaves_its_reservation_alone(
+    tmp_path: Path, tg_run: FakeTelegram, run_sim: SimRelay
+) -> None:
+    tg, sim = tg_run, run_sim
+    config = write_config(tmp_path, relay_url=sim.base_url, tg=tg, dc=None, extra=CREDITS)
+    # /dalle holds its credits while the relay draws (no job row): the relay answers only
+    # once the second process has started, so the first must wait that long.
+    config.write_text(config.read_text().replace("timeout_s = 10", "timeout_s = 120"))
+    db = tmp_path / "relaybot.sqlite3"
+    alice: TgUser = tg.user(1001, "Alice")
+    dm = tg.private_chat(alice)
+    answer = asyncio.Event()
+    sim.add_fault(Fault("POST", "/v1/images/generations", hold=answer))
+
+    async with running_relaybot(config, ENV, _own_dir(tmp_path, "a")) as first:
+        tg.send_text(dm, alice, "/dalle a fox on the ice")
+        await until(first, lambda: _has(db, "reserve", 1), "the reservation")
+        async with running_relaybot(config, ENV, _own_dir(tmp_path, "b"),
+                                    ["--only", "jobs"]) as second:
+            await until(second, lambda: _started(second), "the second process")
+            assert [e.kind for e in await ledger(db)] == ["reserve"]
+            answer.set()  # the relay answers the first process now
+            await said(first, tg, dm, "a fox on the ice")
+            await until(first, lambda: _has(db, "charge", 1), "the charge")
+    entries = await ledger(db)
+    assert [(e.kind, e.amount, e.job_id) for e in entries] == [
+        ("reserve", 10, None), ("charge", 10, None)]
+
+
+def _own_dir(tmp_path: Path, name: str) -> Path:
+    """A working directory (and stderr file) of one process; the config stays shared."""
+    path = tmp_path / name
+    path.mkdir()
+    return path
+
+
+async def _started(bot: Relaybot) -> bool:
+    return "this process:" in bot.stderr

@@ -9,6 +9,7 @@ import dataclasses
 import pytest
 
 from bot.config import AppConfig, CreditsConfig, LimitsConfig
+from bot.core.credits import STALE_HOLD_S, SWEEP_EVERY_S, Credits
 from bot.sim import SimRelay, media
 from bot.sim.faults import Fault
 from bot.store.community import LedgerEntry
@@ -220,6 +221,33 @@ async def test_usage_shows_allowance_charged_reserved_left_and_capabilities(
                  "Reserved by running jobs: 8", "Left: 4",
                  "Midjourney: 2 uses, 8 charged, 8 reserved"):
         assert line in text
+
+
+async def test_the_poller_refunds_the_holds_a_vanished_host_left_once_they_go_stale(
+    tgbot: Running, jobs: Jobs
+) -> None:
+    # A process on another host reserved for Alice, then died and never came back.
+    services = tgbot.app.core.services
+    vanished = "other-host:/data/relaybot.db:4242:abcdef"
+    young = Credits(services.config.credits, services.store, tgbot.clock, holder=vanished)
+    hold, _ = await young.reserve(ALICE, "midjourney", 8, lambda balance: False)
+    assert hold is not None
+    await jobs.tick()  # polls and sweeps: a hold this young may still be in use
+    await jobs.tick(SWEEP_EVERY_S)
+    await submit(tgbot, "/usage", containing="Left")
+    assert "Left: 12" in tgbot.fake.messages_in(tgbot.dm)[-1].text
+    await jobs.tick(STALE_HOLD_S)
+    assert await ledger(tgbot) == [("reserve", "midjourney", 8.0), ("refund", "midjourney", 8.0)]
+
+    # Sweeps run every few minutes, not on every tick.
+    old = Credits(services.config.credits, services.store,
+                  lambda: tgbot.clock() - STALE_HOLD_S, holder=vanished)
+    hold, _ = await old.reserve(ALICE, "midjourney", 8, lambda balance: False)
+    assert hold is not None
+    await jobs.tick()  # seconds after the last sweep: not looked at yet
+    assert len(await ledger(tgbot)) == 3
+    await jobs.tick(SWEEP_EVERY_S)
+    assert [kind for kind, _, _ in await ledger(tgbot)] == ["reserve", "refund"] * 2
 
 
 async def test_running_jobs_are_limited_per_user(tgbot: Running, sim: SimRelay) -> None:

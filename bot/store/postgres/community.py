@@ -104,6 +104,7 @@ class PgLedger:
         at: float,
         admit: Admit,
         bot_total: bool = True,
+        holder: str = "",
     ) -> tuple[bool, CreditTotals]:
         async with self._db.transaction() as conn:
             await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))",
@@ -113,8 +114,8 @@ class PgLedger:
                 return False, totals
             await conn.execute(
                 "INSERT INTO credit_ledger (hold, identity, capability, kind, amount, day,"
-                " created_at) VALUES ($1, $2, $3, 'reserve', $4, $5, $6)",
-                hold, identity, capability, amount, day, at,
+                " created_at, holder) VALUES ($1, $2, $3, 'reserve', $4, $5, $6, $7)",
+                hold, identity, capability, amount, day, at, holder,
             )
             return True, totals
 
@@ -162,7 +163,7 @@ class PgLedger:
         )
         return [OpenHold(hold=r["hold"], identity=r["identity"], capability=r["capability"],
                          amount=r["amount"], job_id=r["job_id"], day=r["day"],
-                         created_at=r["created_at"]) for r in rows]
+                         created_at=r["created_at"], holder=r["holder"]) for r in rows]
 
     async def ledger_entries(self, identity: str | None = None) -> list[LedgerEntry]:
         rows = await self._db.fetch_all(

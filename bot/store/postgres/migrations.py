@@ -245,8 +245,16 @@ _V5_LOOKUP_INDEXES: Migration = (
     """,
 )
 
+# v6: which process made each reservation (its worker id, bot.runtime.process_identity),
+# so a process that starts refunds only the holds of processes that are gone, never those
+# of a live one sharing the database. Older rows get '' (unknown).
+_V6_HOLD_HOLDERS: Migration = (
+    "ALTER TABLE credit_ledger ADD COLUMN holder TEXT NOT NULL DEFAULT ''",
+)
+
 MIGRATIONS: tuple[Migration, ...] = (
     _V1_INITIAL, _V2_LEASES, _V3_COMMUNITY, _V4_CRASH_SAFE_JOBS, _V5_LOOKUP_INDEXES,
+    _V6_HOLD_HOLDERS,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

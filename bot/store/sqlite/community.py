@@ -101,6 +101,7 @@ class SqliteLedger:
         at: float,
         admit: Admit,
         bot_total: bool = True,
+        holder: str = "",
     ) -> tuple[bool, CreditTotals]:
         # Two hand-offs under one transaction: ``admit`` is the caller's and runs on the
         # event loop, between reading the totals and inserting the reserve.
@@ -111,8 +112,8 @@ class SqliteLedger:
             await tx.finish(partial(
                 execute,
                 sql="INSERT INTO credit_ledger (hold, identity, capability, kind, amount, day,"
-                " created_at) VALUES (?, ?, ?, 'reserve', ?, ?, ?)",
-                params=(hold, identity, capability, amount, day, at),
+                " created_at, holder) VALUES (?, ?, ?, 'reserve', ?, ?, ?, ?)",
+                params=(hold, identity, capability, amount, day, at, holder),
             ))
             return True, totals
 
@@ -160,7 +161,7 @@ class SqliteLedger:
         rows = await self._db.fetch_all(sql + " ORDER BY id", params)
         return [OpenHold(hold=r["hold"], identity=r["identity"], capability=r["capability"],
                          amount=r["amount"], job_id=r["job_id"], day=r["day"],
-                         created_at=r["created_at"]) for r in rows]
+                         created_at=r["created_at"], holder=r["holder"]) for r in rows]
 
     async def ledger_entries(self, identity: str | None = None) -> list[LedgerEntry]:
         if identity is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
+from urllib.parse import urlsplit, urlunsplit
 
 from bot.jobs.kinds import UnknownJobKindError, kind_of
 from bot.jobs.kinds.base import DEFAULT_DEADLINE_S, KindPoller, Observation, PollOutcome
@@ -109,8 +110,27 @@ def changes(job: Job, obs: Observation) -> bool:
     return not (
         obs.state is job.state and obs.progress == job.progress
         and obs.status_text == job.progress_text
-        and (obs.preview_url is None or obs.preview_url == job.preview_url)
+        and (obs.preview_url is None or same_preview(obs.preview_url, job.preview_url))
     )
+
+
+def same_preview(url: str, stored: str | None) -> bool:
+    """Whether ``url`` names the preview ``stored`` names. new-api's image proxy adds
+    ``?rand=<ns>`` to a running task's link in every answer (to defeat caches), so
+    links differing only there are the same preview until the progress moves: the
+    update that carries the new progress stores the new link, and the status message
+    then downloads the image again (:mod:`bot.jobs.status`)."""
+    if url == stored:
+        return True
+    if stored is None or "rand=" not in url:
+        return False
+    return _without_rand(url) == _without_rand(stored)
+
+
+def _without_rand(url: str) -> str:
+    parts = urlsplit(url)
+    query = "&".join(p for p in parts.query.split("&") if p and not p.startswith("rand="))
+    return urlunsplit(parts._replace(query=query))
 
 
 def timed_out(job: Job, reason: str | None = None) -> JobUpdate:

@@ -111,3 +111,29 @@ async def test_a_preview_that_cannot_be_fetched_causes_no_unchanged_edits(
     texts = [e.reply.text for e in edits]
     assert len(texts) == len(set(texts)), texts  # never an edit with unchanged text
 
+
+
+@pytest.mark.sim(steps=50, new_api_mode=True)
+async def test_a_preview_link_that_changes_only_its_rand_is_not_downloaded_again(
+    harness: Bot, sim: SimRelay
+) -> None:
+    # new-api's image proxy adds ?rand=<ns> to a running task's link in every answer.
+    await harness.command("/imagine a lighthouse")
+    (job,) = await harness.store.list_jobs_for_owner("test", "alice")
+    task_id = job.relay_task_id or ""
+    sim.set_mj_task_status(task_id, "IN_PROGRESS", progress="50%")
+    status_id = harness.recorder.sent()[-1].message_id
+    for _ in range(6):
+        harness.clock.now += 10
+        await harness.tracker.run_once()
+
+    assert len(sim.requests_to("/mj/image/*")) == 1
+    shown = [e for e in harness.recorder.edits_of(status_id) if e.reply.files]
+    assert len(shown) == 1 and "50%" in shown[0].reply.text
+
+    sim.set_mj_task_status(task_id, "IN_PROGRESS", progress="60%")  # the image moves on too
+    harness.clock.now += 10
+    await harness.tracker.run_once()
+    assert len(sim.requests_to("/mj/image/*")) == 2
+    shown = [e for e in harness.recorder.edits_of(status_id) if e.reply.files]
+    assert len(shown) == 2 and "60%" in shown[1].reply.text

@@ -71,10 +71,21 @@ def status_text(job: Job, state: JobState | None = None) -> str:
     return "\n".join(lines)
 
 
+StatusBasis = tuple[object, ...]
+
+
+def status_basis(job: Job) -> StatusBasis:
+    """Every field of ``job`` that :func:`status_text` reads (the request and result as
+    a whole): equal bases render equal texts, so an unchanged job is not rendered again."""
+    return (job.kind, job.state, job.outcome, job.progress, job.progress_text, job.error,
+            job.id, job.relay_task_id, job.request, job.result)
+
+
 @dataclass(slots=True)
 class _Shown:
     text: str
     preview_url: str | None
+    basis: StatusBasis
 
 
 PreviewFetcher = Callable[[str], Awaitable[OutgoingFile | None]]
@@ -103,18 +114,22 @@ class StatusEditor:
 
     def pending_text(self, job: Job) -> str | None:
         """The text the status message should show when it is out of date, else None
-        (built once per look: the tracker asks for every polled job on every tick)."""
+        (built only when the job changed since the last edit: the tracker asks for every
+        polled job on every tick, and most polls find nothing new)."""
         shown = self._shown.get(job.id)
         if shown is None:
             # The command's own first message already says "queued".
             if job.state is JobState.SUBMITTED and job.progress == 0:
                 return None
             return status_text(job)
+        new_preview = job.preview_url is not None and shown.preview_url != job.preview_url
+        basis = status_basis(job)
+        if basis == shown.basis and not new_preview:
+            return None
         text = status_text(job)
-        if shown.text != text or (
-            job.preview_url is not None and shown.preview_url != job.preview_url
-        ):
+        if shown.text != text or new_preview:
             return text
+        shown.basis = basis  # a change the message does not show (e.g. a relay word)
         return None
 
     async def show_progress(
@@ -145,9 +160,10 @@ class StatusEditor:
             # Only the preview link changed (new-api adds ?rand= each poll) and it could
             # not be fetched: an edit would show exactly what is already there.
             shown.preview_url = job.preview_url
+            shown.basis = status_basis(job)
             return
         await self._edit(job, responder, ref, Reply(text, files=files, buttons=buttons))
-        self._shown[job.id] = _Shown(text, job.preview_url)
+        self._shown[job.id] = _Shown(text, job.preview_url, status_basis(job))
 
     async def show_final(self, job: Job, responder: Responder, ref: MessageRef) -> None:
         """The last edit, after the result went out (caller waits for the throttle)."""

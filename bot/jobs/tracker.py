@@ -334,7 +334,7 @@ class JobTracker:
             if job.state in OUTCOME_STATES:
                 self._count_state(job)
         # Results first: a tick of many progress edits must not hold up finished jobs.
-        await self._start_deliveries()
+        await self._start_deliveries(stored)
         # Status messages: changed jobs, and unchanged ones whose last edit was throttled.
         shown = [stored.get(o.job.id, o.job) for o in outcomes if o.observation is not None]
         slots = asyncio.Semaphore(_APPLY_CONCURRENCY)
@@ -378,12 +378,17 @@ class JobTracker:
 
     # -- delivery ------------------------------------------------------------------
 
-    async def _start_deliveries(self) -> None:
+    async def _start_deliveries(self, just_stored: Mapping[int, Job] | None = None) -> None:
+        """Start a delivery for every due job not being delivered (``just_stored``: rows
+        this tick wrote, so a job that just finished is not read again to build its result)."""
         due = await self._services.store.list_due_delivery_ids(limit=_MAX_DUE_PER_TICK)
         for job in due:
             if job.job_id in self._deliveries or job.platform not in self._outlets:
                 continue
-            task = asyncio.create_task(self._deliver(job.job_id),
+            known = just_stored.get(job.job_id) if just_stored else None
+            if known is not None and known.state not in OUTCOME_STATES:
+                known = None
+            task = asyncio.create_task(self._deliver(job.job_id, known),
                                        name=f"deliver-job-{job.job_id}")
             self._deliveries[job.job_id] = task
             task.add_done_callback(functools.partial(self._delivery_done, job.job_id))
@@ -394,10 +399,12 @@ class JobTracker:
             log.error("delivery of job %s failed", job_id, exc_info=task.exception())
         self._notify()
 
-    async def _deliver(self, job_id: int) -> None:
+    async def _deliver(self, job_id: int, known: Job | None = None) -> None:
+        """``known``: the job's row as this tick stored it (its outcome), else read here.
+        Either way it is read again under the claim before anything is sent."""
         store = self._services.store
         async with self._delivery_slots:
-            job = await store.get_job(job_id)
+            job = known or await store.get_job(job_id)
             if job is None or job.state is JobState.DELIVERED:
                 return
             for hook in self._outcome_hooks:

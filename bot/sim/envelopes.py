@@ -46,6 +46,10 @@ class Samples:
     def get(self, name: str) -> Any:
         return copy.deepcopy(self.by_name[name])
 
+    def part(self, name: str, key: str) -> Any:
+        """A deep copy of one top-level value of a sample (cheaper than :meth:`get`)."""
+        return copy.deepcopy(self.by_name[name][key])
+
 
 def load_samples() -> Samples:
     """Read the packaged samples (blocking: call it through ``asyncio.to_thread``)."""
@@ -70,7 +74,13 @@ def json_response(
     body: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> web.Response:
     """JSON with ``Content-Type: application/json`` exactly (no charset suffix)."""
-    text = json.dumps(body, ensure_ascii=False)
+    return json_text_response(json.dumps(body, ensure_ascii=False), status, headers)
+
+
+def json_text_response(
+    text: str, status: int = 200, headers: dict[str, str] | None = None
+) -> web.Response:
+    """Text that is JSON already, sent as :func:`json_response` sends a body."""
     return web.Response(
         body=text.encode("utf-8"), status=status, content_type="application/json", headers=headers
     )

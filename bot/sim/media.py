@@ -16,6 +16,7 @@ Other code may import these builders for its own tests (e.g. a fake Telegram upl
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import struct
 import zlib
@@ -58,6 +59,7 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
+@functools.lru_cache(maxsize=256)  # a task's previews share their colour and size
 def make_png(width: int = MAX_SIDE, height: int = MAX_SIDE, rgb: RGB = (128, 128, 128)) -> bytes:
     """A solid-colour 8-bit RGB PNG of exactly ``width`` x ``height`` pixels."""
     if width < 1 or height < 1:

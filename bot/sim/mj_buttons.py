@@ -77,17 +77,18 @@ def _with_hash(
 
 def buttons_for(samples: Samples, action: str, message_hash: str) -> list[dict[str, Any]]:
     """The buttons a finished task of ``action`` carries."""
+    # _with_hash builds new lists from JSON text: the samples themselves are only read.
     if action in GRID_ACTIONS:
-        sample = samples.get("mj_task_success_imagine.json")
+        sample = samples.by_name["mj_task_success_imagine.json"]
         return _with_hash(sample["buttons"], _IMAGINE_SAMPLE_HASH, message_hash)
     if action == "UPSCALE":
-        sample = samples.get("mj_task_success_upscale.json")
+        sample = samples.by_name["mj_task_success_upscale.json"]
         return _with_hash(sample["buttons"], _UPSCALE_SAMPLE_HASH, message_hash)
     if action == "DESCRIBE":
-        buttons: list[dict[str, Any]] = samples.get("mj_describe_success.json")["buttons"]
+        buttons: list[dict[str, Any]] = samples.part("mj_describe_success.json", "buttons")
         return buttons
     if action == "SHORTEN":
-        shorten: list[dict[str, Any]] = samples.get("mj_shorten_success.json")["buttons"]
+        shorten: list[dict[str, Any]] = samples.part("mj_shorten_success.json", "buttons")
         return shorten
     return []
 

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from bot.lenient import as_int
 from bot.sim.context import add_mj_route, context_of
-from bot.sim.envelopes import json_response, mj_relay_error, mj_result
+from bot.sim.envelopes import json_response, json_text_response, mj_relay_error, mj_result
 from bot.sim.media_routes import base_of, png_response
 from bot.sim.mj_routes import mj_body
 from bot.sim.mj_tasks import FINAL_STATUSES, QUEUE_STATUSES, MjTask
@@ -25,7 +25,7 @@ async def fetch(request: web.Request) -> web.Response:
     if task is None:
         return mj_relay_error("task_no_found")
     ctx.mj.observe(task)
-    return json_response(ctx.mj.render(task, base_of(request)))
+    return json_text_response(ctx.mj.render_json(task, base_of(request)))
 
 
 async def list_by_condition(request: web.Request) -> web.Response:
@@ -43,7 +43,7 @@ async def list_by_condition(request: web.Request) -> web.Response:
             ctx.mj.observe(task)
             tasks.append(task)
     base = base_of(request)
-    return json_response([ctx.mj.render(task, base) for task in tasks])
+    return json_text_response("[" + ", ".join(ctx.mj.render_json(t, base) for t in tasks) + "]")
 
 
 async def list_all(request: web.Request) -> web.Response:

@@ -59,7 +59,8 @@ def _png_chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
-@functools.lru_cache(maxsize=256)  # a task's previews share their colour and size
+# A task's previews share their colour and size, seconds apart; a solid PNG is ~1.3 kB.
+@functools.lru_cache(maxsize=4096)
 def make_png(width: int = MAX_SIDE, height: int = MAX_SIDE, rgb: RGB = (128, 128, 128)) -> bytes:
     """A solid-colour 8-bit RGB PNG of exactly ``width`` x ``height`` pixels."""
     if width < 1 or height < 1:

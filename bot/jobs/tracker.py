@@ -77,7 +77,7 @@ _MIN_LEASE_TICKS: Final = 2  # renewed every tick: a shorter lease would lapse b
 _MAX_DELIVERY_ATTEMPTS: Final = 5
 _APPLY_CONCURRENCY: Final = 8  # progress updates (with preview downloads) at once
 _MAX_HINTS: Final = 100  # relay callbacks remembered between two ticks (one batch)
-_PARALLEL_DELIVERIES: Final = 4
+PARALLEL_DELIVERIES: Final = 4
 _MIN_NAP_S: Final = 0.05
 # Between ticks, due deliveries are listed at most this often: every new job rings the
 # bell, and a burst of them must not re-read a delivery backlog once per job.
@@ -88,6 +88,19 @@ def poll_lease_s(poll_interval_s: float, lease_s: float) -> float:
     """How long the poll lease lasts: three poll intervals, or ``[jobs] lease_s`` if that
     is shorter, but never under two intervals (it is renewed once per interval)."""
     return max(_MIN_LEASE_TICKS * poll_interval_s, min(_LEASE_TICKS * poll_interval_s, lease_s))
+
+
+class _Slot:
+    """One delivery slot of the tracker, given back once (early, or when the task ends)."""
+
+    def __init__(self, slots: asyncio.Semaphore) -> None:
+        self._slots = slots
+        self._held = True
+
+    def release(self) -> None:
+        if self._held:
+            self._held = False
+            self._slots.release()
 
 
 class JobTracker:
@@ -120,7 +133,7 @@ class JobTracker:
                                     services.store)
         self._loop_task: asyncio.Task[None] | None = None
         self._deliveries: dict[int, asyncio.Task[None]] = {}
-        self._delivery_slots = asyncio.Semaphore(_PARALLEL_DELIVERIES)
+        self._delivery_slots = asyncio.Semaphore(PARALLEL_DELIVERIES)
         self._changed = asyncio.Event()
         self._hinted: set[str] = set()  # relay task ids named by callbacks
         self._hints_polled_at = -math.inf
@@ -403,7 +416,9 @@ class JobTracker:
         """``known``: the job's row as this tick stored it (its outcome), else read here.
         Either way it is read again under the claim before anything is sent."""
         store = self._services.store
-        async with self._delivery_slots:
+        await self._delivery_slots.acquire()
+        slot = _Slot(self._delivery_slots)
+        try:
             job = known or await store.get_job(job_id)
             if job is None or job.state is JobState.DELIVERED:
                 return
@@ -422,14 +437,23 @@ class JobTracker:
             job = await store.get_job(job_id) or job
             # Once the first message is out, finish even if the tracker is being stopped:
             # an interrupted send would be repeated after a restart.
-            sending = asyncio.ensure_future(self._send_all(job, responder, replies))
+            sending = asyncio.ensure_future(self._send_all(job, responder, replies,
+                                                           sent=slot.release))
             try:
                 await asyncio.shield(sending)
             except asyncio.CancelledError:
                 await asyncio.wait({sending})
                 raise
+        finally:
+            slot.release()
 
-    async def _send_all(self, job: Job, responder: Responder, replies: Sequence[Reply]) -> None:
+    async def _send_all(
+        self, job: Job, responder: Responder, replies: Sequence[Reply],
+        *, sent: Callable[[], None] = lambda: None,
+    ) -> None:
+        """Send the result's pieces and record them; ``sent`` is called once the delivery
+        is recorded, before the last status edit waits for its throttle (the caller's
+        delivery slot is free for the next result by then)."""
         store = self._services.store
         status_ref = decode_message_ref(job.status_message_ref)
         refs: list[str] = []
@@ -466,6 +490,7 @@ class JobTracker:
         else:
             self._count_delivery(job, "delivered")
         await store.finish_delivery(job.id, self._worker_id, refs)
+        sent()
         if status_ref is not None:
             await self._sleep(self._status.wait_needed(job))
             await self._status.show_final(job, responder, status_ref)

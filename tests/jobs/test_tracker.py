@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 
+from bot.jobs.tracker import PARALLEL_DELIVERIES, JobTracker
 from bot.sim import Fault, SimRelay
 from bot.store.base import JobState
-from tests.jobs.harness import Bot
+from tests.jobs.harness import PLATFORM, Bot, FakeClock, open_bot
 
 
 async def _add_jobs(harness: Bot, sim: SimRelay, count: int) -> list[int]:
@@ -137,3 +141,41 @@ async def test_a_preview_link_that_changes_only_its_rand_is_not_downloaded_again
     assert len(sim.requests_to("/mj/image/*")) == 2
     shown = [e for e in harness.recorder.edits_of(status_id) if e.reply.files]
     assert len(shown) == 2 and "60%" in shown[1].reply.text
+
+
+async def test_a_final_status_edit_waiting_for_its_throttle_holds_up_no_other_result(
+    sim: SimRelay, tmp_path: Path
+) -> None:
+    async with open_bot(sim, tmp_path / "bot.sqlite3", FakeClock(),
+                        progress_interval_s=10.0) as bot:
+        throttles_held = False
+        throttles_over = asyncio.Event()
+
+        async def sleep(seconds: float) -> None:  # throttles end when the test says so
+            if throttles_held and seconds > 0:
+                await throttles_over.wait()
+            await bot.clock.sleep(seconds)
+
+        tracker = JobTracker(bot.services, {PLATFORM: bot.outlet}, clock=bot.clock,
+                             sleep=sleep, worker_id="w1")
+        try:
+            for n in range(PARALLEL_DELIVERIES + 1):
+                await bot.command(f"/imagine a lighthouse {n}")
+            for _ in range(2):  # 33 %, then 67 %: each status message edited
+                bot.clock.now += 10
+                await tracker.run_once()
+            throttles_held = True
+            bot.clock.now += 3  # the results are in, 3 s after the last edits
+            ticking = asyncio.create_task(tracker.run_once())
+            async with asyncio.timeout(5), bot.recorder.updated:
+                await bot.recorder.updated.wait_for(lambda: len(
+                    [e for e in bot.recorder.sent() if e.reply.files]) > PARALLEL_DELIVERIES)
+            assert not [e for e in bot.recorder.events if e.kind == "edit"
+                        and "Done" in e.reply.text], "the final edits wait for the throttle"
+            throttles_over.set()
+            await ticking
+        finally:
+            throttles_over.set()
+            await tracker.stop()
+        finals = [e for e in bot.recorder.events if e.kind == "edit" and "Done" in e.reply.text]
+        assert len(finals) == PARALLEL_DELIVERIES + 1

@@ -3,10 +3,10 @@
 The bot is the real core (store on a SQLite file, relay client, dispatcher) and the real
 :class:`~bot.jobs.tracker.JobTracker` with its own loop; jobs enter through the
 ``/imagine`` command (``Dispatcher.handle`` with an invocation, as every adapter calls
-it) and results leave through a recording outlet that stamps each message with the
-loop time. Each job asks the simulator for ``[takes Ns]`` (20–60 s). Time is the
-virtual loop's (:mod:`bench.vloop`), so a 3-minute scenario takes only the real time
-its work takes.
+it) and results leave through an outlet that stamps each job's result with the loop
+time (:class:`StampingOutlet`: nothing else of a message is kept). Each job asks the
+simulator for ``[takes Ns]`` (20–60 s). Time is the virtual loop's
+(:mod:`bench.vloop`), so a 3-minute scenario takes only the real time its work takes.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import resource
 import statistics
 import tempfile
 import time
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,18 +29,27 @@ from bench import cpu_share
 from bench.vloop import wall_clock
 from bench.world import SIM_KEY, loop_clock
 from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
-from bot.core.models import ChatRef, Invocation, UserRef
+from bot.core.models import (
+    ChatRef,
+    Invocation,
+    MessageRef,
+    PlatformLimits,
+    Question,
+    Reply,
+    UserRef,
+)
 from bot.jobs.tracker import JobTracker
 from bot.runtime import open_core
 from bot.sim import RecordedRequest, SimRelay
-from tests.jobs.harness import Outlet, Recorder, platform_limits
+from tests.jobs.harness import platform_limits
 
-PLATFORM = "test"  # the recording outlet's platform name (tests.jobs.harness)
+PLATFORM = "test"  # the stamping outlet's platform name
 SIMULATOR = "simulator"  # cpu_share's names: the relay simulator's callbacks,
 COMMANDS = "commands"  # the /imagine handlers (submit, job row, status message),
 TRACKER = "tracker"  # and the job tracker's loop with every task it starts;
 THREADS = "threads"  # CPU of threads other than the loop's (aiosqlite's connection)
 MJ_STATUS_PATHS = ("/mj/task/list-by-condition", "/mj/task/*/fetch")
+STATUS_REQUESTS = MJ_STATUS_PATHS
 _PROMPT = re.compile(r"bench job (\d+) ")
 _SETTLE_S = 600.0  # virtual seconds after the last arrival before giving up on a job
 
@@ -139,11 +148,53 @@ def _status_updates(request: RecordedRequest) -> int:
     return 1
 
 
+class StampingOutlet:
+    """Where the bench's results arrive: one chat whose messages are numbered, and the
+    loop time each job's result (the first message with files naming ``bench job N``)
+    arrived. Replies are not kept: at 10,000 jobs their images alone would be ~40 MB of
+    the process's peak RSS, and none of it the bot's."""
+
+    def __init__(self, clock: Callable[[], float], limits: PlatformLimits) -> None:
+        self._clock = clock
+        self._limits = limits
+        self.sent = 0
+        self.edits = 0
+        self.delivered: dict[int, float] = {}  # job number -> loop time
+
+    def responder_for(self, chat: ChatRef) -> StampingOutlet:
+        return self
+
+    @property
+    def limits(self) -> PlatformLimits:
+        return self._limits
+
+    async def send(self, reply: Reply) -> MessageRef:
+        self.sent += 1
+        if reply.files and (match := _PROMPT.search(reply.text)) is not None:
+            self.delivered.setdefault(int(match.group(1)), self._clock())
+        return MessageRef("chat-1", f"m{self.sent}")
+
+    async def edit(self, ref: MessageRef, reply: Reply) -> MessageRef | None:
+        self.edits += 1
+        return None
+
+    async def ask(self, question: Question) -> str | None:
+        return None
+
+    @asynccontextmanager
+    async def typing(self) -> AsyncIterator[None]:
+        yield
+
+    def link_to(self, ref: MessageRef) -> str | None:
+        return None
+
+
 @asynccontextmanager
 async def _simulator() -> AsyncIterator[SimRelay]:
     """The relay simulator, its CPU time counted apart from the bot's (:mod:`bench.cpu_share`)."""
     cpu_share.install()
-    sim = SimRelay(SIM_KEY, steps=3, clock=loop_clock)
+    # Only the status requests are counted: the simulator keeps no other request.
+    sim = SimRelay(SIM_KEY, steps=3, clock=loop_clock, recorded=STATUS_REQUESTS)
     with cpu_share.attributed(SIMULATOR):  # every callback of its server: the simulator's
         await sim.start()
     try:
@@ -153,7 +204,7 @@ async def _simulator() -> AsyncIterator[SimRelay]:
 
 
 @asynccontextmanager
-async def _bot(sim: SimRelay, case: TrackingCase) -> AsyncIterator[tuple[Any, Recorder]]:
+async def _bot(sim: SimRelay, case: TrackingCase) -> AsyncIterator[tuple[Any, StampingOutlet]]:
     workdir = Path(tempfile.mkdtemp(prefix="relaybot-bench-"))
     config = AppConfig(
         relay=RelayConfig(base_url=sim.base_url, api_key=Secret(SIM_KEY), timeout_s=60.0,
@@ -161,8 +212,7 @@ async def _bot(sim: SimRelay, case: TrackingCase) -> AsyncIterator[tuple[Any, Re
         storage=StorageConfig(path=workdir / "bench.sqlite3"),
         bot=BotConfig(),
     )
-    recorder = Recorder(loop_clock)  # type: ignore[arg-type]  # any clock callable will do
-    outlet = Outlet(recorder, platform_limits())
+    outlet = StampingOutlet(loop_clock, platform_limits())
     async with open_core(config, clock=loop_clock, sleep=asyncio.sleep,
                          store_clock=wall_clock) as core:
         tracker = JobTracker(core.services, {PLATFORM: outlet}, clock=wall_clock,
@@ -170,7 +220,7 @@ async def _bot(sim: SimRelay, case: TrackingCase) -> AsyncIterator[tuple[Any, Re
         with cpu_share.attributed(TRACKER):
             await tracker.start()
         try:
-            yield core, recorder
+            yield core, outlet
         finally:
             await tracker.stop()
 
@@ -180,7 +230,7 @@ async def run_tracking(case: TrackingCase) -> TrackingResult:
     arrivals = sorted(rng.uniform(0, case.arrival_s) for _ in range(case.jobs))
     durations = [rng.uniform(case.min_duration_s, case.max_duration_s) for _ in range(case.jobs)]
     loop = asyncio.get_running_loop()
-    async with _simulator() as sim, _bot(sim, case) as (core, recorder):
+    async with _simulator() as sim, _bot(sim, case) as (core, outlet):
         chat = ChatRef(PLATFORM, "chat-1")
         cpu0, real0, start = time.process_time(), time.perf_counter(), loop.time()
         parts0 = {part: cpu_share.spent_s(part) for part in (SIMULATOR, COMMANDS, TRACKER)}
@@ -198,10 +248,10 @@ async def run_tracking(case: TrackingCase) -> TrackingResult:
             # Users do not wait for each other: each message is handled on its own.
             with cpu_share.attributed(COMMANDS):
                 submitted.append(asyncio.create_task(
-                    core.dispatcher.handle(invocation, recorder_responder(recorder))
+                    core.dispatcher.handle(invocation, outlet)
                 ))
         await asyncio.gather(*submitted)
-        delivered = await _wait_delivered(recorder, len(submitted), loop.time() + _SETTLE_S,
+        delivered = await _wait_delivered(outlet, len(submitted), loop.time() + _SETTLE_S,
                                           real_deadline)
         cpu_s = time.process_time() - cpu0
         parts = {part: cpu_share.spent_s(part) - spent for part, spent in parts0.items()}
@@ -234,27 +284,16 @@ async def run_tracking(case: TrackingCase) -> TrackingResult:
     )
 
 
-def recorder_responder(recorder: Recorder) -> Any:
-    return Outlet(recorder, platform_limits()).responder
-
-
 async def _wait_delivered(
-    recorder: Recorder, jobs: int, give_up_at: float, real_deadline: float
+    outlet: StampingOutlet, jobs: int, give_up_at: float, real_deadline: float
 ) -> dict[int, float]:
-    """Job number -> loop time its result reached the outlet (the first message with files)."""
+    """Job number -> loop time its result reached the outlet."""
     loop = asyncio.get_running_loop()
-    delivered: dict[int, float] = {}
-    seen = 0
     while True:
-        for event in recorder.events[seen:]:
-            match = _PROMPT.search(event.reply.text)
-            if event.kind == "send" and event.reply.files and match:
-                delivered.setdefault(int(match.group(1)), event.at)
-        seen = len(recorder.events)
-        if len(delivered) >= jobs or loop.time() >= give_up_at:
-            return delivered
+        if len(outlet.delivered) >= jobs or loop.time() >= give_up_at:
+            return dict(outlet.delivered)
         if time.perf_counter() >= real_deadline:
-            return delivered
+            return dict(outlet.delivered)
         await asyncio.sleep(0.5)  # virtual: costs nothing; the stamps come from the outlet
 
 

@@ -2,7 +2,8 @@
 
 Every request passes one middleware, in this order:
 
-1. it is recorded (:class:`~bot.sim.recording.RecordedRequest`), speed prefix stripped;
+1. it is recorded (:class:`~bot.sim.recording.RecordedRequest`), speed prefix stripped
+   (unless ``SimRelay(recorded=...)`` leaves its path out);
 2. an armed :class:`~bot.sim.faults.Fault` may answer instead (or delay, cut, drop);
 3. an unknown route gets a clear 404 (405 for a wrong method);
 4. the API key is checked (``Authorization: Bearer``; ``mj-api-secret`` on ``/mj``);
@@ -191,7 +192,8 @@ async def _apply_fault(
 async def _sim_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     ctx = context_of(request)
     path, mode = split_mode(request.path)
-    await ctx.log.add(await _record(request, path, mode, ctx.config.clock()))
+    if ctx.log.keeps(path):
+        await ctx.log.add(await _record(request, path, mode, ctx.config.clock()))
     fault = ctx.faults.take(request.method, path)
     if fault is not None:
         return await _apply_fault(request, handler, path, fault)

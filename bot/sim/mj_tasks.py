@@ -228,7 +228,8 @@ class MjBook:
         if cached is not None and cached[0] == key:
             return cached[1]
         text = json.dumps(self.render(task, base), ensure_ascii=False)
-        task.answered = (key, text)
+        # A finished task is rarely asked about again: thousands of them keep no copy.
+        task.answered = (key, text) if status not in FINAL_STATUSES else None
         return text
 
     def _fill_text_results(self, task: MjTask, body: dict[str, Any]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,13 +34,21 @@ class RecordedRequest:
 
 
 class RequestLog:
-    """Append-only list of requests with a condition tests can wait on."""
+    """Append-only list of requests with a condition tests can wait on.
 
-    def __init__(self) -> None:
+    ``only``: path patterns (as :meth:`matching` takes them) of the requests worth keeping;
+    None keeps every request. A benchmark sending tens of thousands of requests keeps only
+    the ones it counts."""
+
+    def __init__(self, only: Sequence[str] | None = None) -> None:
+        self.only = tuple(only) if only is not None else None
         self.requests: list[RecordedRequest] = []
         # Each streamed answer: when its first and last chunk with text went out (sim clock).
         self.streams: list[tuple[float, float]] = []
         self._changed = asyncio.Condition()
+
+    def keeps(self, path: str) -> bool:
+        return self.only is None or any(path_matches(p, path) for p in self.only)
 
     async def add(self, request: RecordedRequest) -> None:
         async with self._changed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -26,7 +26,8 @@ class SimRelay:
     ``step_seconds > 0`` moves jobs by elapsed ``clock()`` time instead. ``new_api_mode``
     behaves like a new-api relay (reduced MJ tasks, ``unknown_action`` for PicReader & co.).
     ``luma_array`` answers Luma generate with a one-element array. ``chunk_delay_s`` pauses
-    between SSE chunks (for the interactive demo).
+    between SSE chunks (for the interactive demo). ``recorded``: path patterns of the
+    requests :attr:`requests` keeps (None, the default: every request).
     """
 
     def __init__(
@@ -39,6 +40,7 @@ class SimRelay:
         new_api_mode: bool = False,
         luma_array: bool = False,
         chunk_delay_s: float = 0.0,
+        recorded: Sequence[str] | None = None,
     ) -> None:
         self.config = SimConfig(
             api_key=api_key,
@@ -51,7 +53,7 @@ class SimRelay:
         )
         self.base_url = ""
         self._faults = FaultBook()
-        self._log = RequestLog()
+        self._log = RequestLog(recorded)
         self._ctx: SimContext | None = None
         self._runner: web.AppRunner | None = None
 

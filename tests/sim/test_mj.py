@@ -345,6 +345,19 @@ async def test_list_by_condition_moves_each_listed_task_once(
     assert sim.mj_task(second)["progress"] == "33%"
 
 
+@pytest.mark.sim(recorded=["/mj/task/list-by-condition"])
+async def test_a_simulator_can_keep_only_the_requests_it_is_asked_to(
+    sim: SimRelay, http: aiohttp.ClientSession
+) -> None:
+    task_id = (await imagine(sim, http, "a", prefix="/mj-relax"))["result"]
+    await get(http, f"{sim.base_url}/mj/task/{task_id}/fetch")
+    await post(http, f"{sim.base_url}/mj/task/list-by-condition", {"ids": [task_id]})
+    assert [(r.method, r.path) for r in sim.requests] == [
+        ("POST", "/mj/task/list-by-condition")
+    ]
+    assert sim.mj_task(task_id)["progress"] == "67%"  # unrecorded requests still count
+
+
 async def test_queue_list_and_paged_query(sim: SimRelay, http: aiohttp.ClientSession) -> None:
     done_id = sim.add_mj_task("finished one")
     running = (await imagine(sim, http, "running one"))["result"]

@@ -205,24 +205,24 @@ async def _simulator() -> AsyncIterator[SimRelay]:
 
 @asynccontextmanager
 async def _bot(sim: SimRelay, case: TrackingCase) -> AsyncIterator[tuple[Any, StampingOutlet]]:
-    workdir = Path(tempfile.mkdtemp(prefix="relaybot-bench-"))
-    config = AppConfig(
-        relay=RelayConfig(base_url=sim.base_url, api_key=Secret(SIM_KEY), timeout_s=60.0,
-                          poll_interval_s=case.poll_interval_s),
-        storage=StorageConfig(path=workdir / "bench.sqlite3"),
-        bot=BotConfig(),
-    )
-    outlet = StampingOutlet(loop_clock, platform_limits())
-    async with open_core(config, clock=loop_clock, sleep=asyncio.sleep,
-                         store_clock=wall_clock) as core:
-        tracker = JobTracker(core.services, {PLATFORM: outlet}, clock=wall_clock,
-                             sleep=asyncio.sleep, worker_id="bench")
-        with cpu_share.attributed(TRACKER):
-            await tracker.start()
-        try:
-            yield core, outlet
-        finally:
-            await tracker.stop()
+    with tempfile.TemporaryDirectory(prefix="relaybot-bench-") as workdir:
+        config = AppConfig(
+            relay=RelayConfig(base_url=sim.base_url, api_key=Secret(SIM_KEY), timeout_s=60.0,
+                              poll_interval_s=case.poll_interval_s),
+            storage=StorageConfig(path=Path(workdir) / "bench.sqlite3"),
+            bot=BotConfig(),
+        )
+        outlet = StampingOutlet(loop_clock, platform_limits())
+        async with open_core(config, clock=loop_clock, sleep=asyncio.sleep,
+                             store_clock=wall_clock) as core:
+            tracker = JobTracker(core.services, {PLATFORM: outlet}, clock=wall_clock,
+                                 sleep=asyncio.sleep, worker_id="bench")
+            with cpu_share.attributed(TRACKER):
+                await tracker.start()
+            try:
+                yield core, outlet
+            finally:
+                await tracker.stop()
 
 
 async def run_tracking(case: TrackingCase) -> TrackingResult:

@@ -348,6 +348,12 @@ class JobTracker:
                 self._count_state(job)
         # Results first: a tick of many progress edits must not hold up finished jobs.
         await self._start_deliveries(stored)
+        if len(self._deliveries) > PARALLEL_DELIVERIES:
+            # Finished jobs wait for a delivery slot (a saturated process): their results
+            # get the CPU, and each status message catches up, with its newest state and
+            # preview, on the first tick after that polls its job again.
+            log.info("%d results waiting: no progress edits this tick", len(self._deliveries))
+            return
         # Status messages: changed jobs, and unchanged ones whose last edit was throttled.
         shown = [stored.get(o.job.id, o.job) for o in outcomes if o.observation is not None]
         slots = asyncio.Semaphore(_APPLY_CONCURRENCY)

@@ -179,3 +179,33 @@ async def test_a_final_status_edit_waiting_for_its_throttle_holds_up_no_other_re
             await tracker.stop()
         finals = [e for e in bot.recorder.events if e.kind == "edit" and "Done" in e.reply.text]
         assert len(finals) == PARALLEL_DELIVERIES + 1
+
+
+async def test_while_results_wait_for_a_delivery_slot_progress_edits_wait(
+    harness: Bot, sim: SimRelay
+) -> None:
+    for n in range(PARALLEL_DELIVERIES + 1):
+        await harness.command(f"/imagine a finished lighthouse {n}")
+    for _ in range(2):  # 33 %, 67 %
+        harness.clock.now += 3
+        await harness.tracker.run_once()
+    await harness.command("/imagine a running harbour")
+    finished_ids = sim.mj_task_ids()[:-1]
+    for task_id in finished_ids:  # the results take a moment to download
+        sim.add_fault(Fault("GET", f"/sim/media/image/*/{task_id}.png", delay_s=0.05,
+                            passthrough=True))
+    harness.clock.now += 3
+    await harness.tracker.run_once()  # the lighthouses finish; the harbour is at 33 %
+
+    events = harness.recorder.events
+    results = [i for i, e in enumerate(events) if e.kind == "send" and e.reply.files]
+    assert len(results) == PARALLEL_DELIVERIES + 1
+    harbour = [i for i, e in enumerate(events)
+               if e.kind == "edit" and "running harbour" in e.reply.text]
+    assert not harbour, "no progress edit while results wait for a slot"
+
+    harness.clock.now += 3
+    await harness.tracker.run_once()  # no result waits: the harbour's status catches up
+    (edit,) = [e for e in harness.recorder.events
+               if e.kind == "edit" and "running harbour" in e.reply.text]
+    assert "67%" in edit.reply.text and edit.reply.files  # its newest state and preview

@@ -83,6 +83,7 @@ class TrackingResult:
     real_s: float
     # Where the bot's CPU went: commands, tracker, threads, other (the loop's own work, bench).
     bot_cpu_s_by_part: Mapping[str, float] = field(default_factory=dict)
+    status_edits: int = 0  # progress and final edits of the jobs' status messages
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -103,6 +104,7 @@ class TrackingResult:
             "virtual_s": round(self.virtual_s, 1),
             "real_s": round(self.real_s, 1),
             "bot_cpu_s_by_part": {k: round(v, 2) for k, v in self.bot_cpu_s_by_part.items()},
+            "status_edits": self.status_edits,
         }
 
 
@@ -264,6 +266,7 @@ async def run_tracking(case: TrackingCase) -> TrackingResult:
                                                                           else "POST")]
         updates = sum(_status_updates(r) for r in status)
         spans, delays = _spans_and_delays(sim, delivered)
+        edits = outlet.edits
     return TrackingResult(
         case=case,
         status_requests_max_per_interval=max_in_window([r.at for r in status],
@@ -281,6 +284,7 @@ async def run_tracking(case: TrackingCase) -> TrackingResult:
         delivered=len(delivered),
         virtual_s=virtual_s,
         real_s=real_s,
+        status_edits=edits,
     )
 
 

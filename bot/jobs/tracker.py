@@ -134,6 +134,7 @@ class JobTracker:
         self._loop_task: asyncio.Task[None] | None = None
         self._deliveries: dict[int, asyncio.Task[None]] = {}
         self._delivery_slots = asyncio.Semaphore(PARALLEL_DELIVERIES)
+        self._waiting_for_slot = 0  # deliveries started but not yet sending
         self._changed = asyncio.Event()
         self._hinted: set[str] = set()  # relay task ids named by callbacks
         self._hints_polled_at = -math.inf
@@ -347,12 +348,13 @@ class JobTracker:
             if job.state in OUTCOME_STATES:
                 self._count_state(job)
         # Results first: a tick of many progress edits must not hold up finished jobs.
+        backlog = self._waiting_for_slot  # results due before this tick, not yet sending
         await self._start_deliveries(stored)
-        if len(self._deliveries) > PARALLEL_DELIVERIES:
-            # Finished jobs wait for a delivery slot (a saturated process): their results
-            # get the CPU, and each status message catches up, with its newest state and
-            # preview, on the first tick after that polls its job again.
-            log.info("%d results waiting: no progress edits this tick", len(self._deliveries))
+        if backlog:
+            # The process is not keeping up with its results: they get the CPU, and each
+            # status message catches up, with its newest state and preview, on the first
+            # tick after this one that polls its job again.
+            log.info("%d results waiting: no progress edits this tick", backlog)
             return
         # Status messages: changed jobs, and unchanged ones whose last edit was throttled.
         shown = [stored.get(o.job.id, o.job) for o in outcomes if o.observation is not None]
@@ -422,7 +424,11 @@ class JobTracker:
         """``known``: the job's row as this tick stored it (its outcome), else read here.
         Either way it is read again under the claim before anything is sent."""
         store = self._services.store
-        await self._delivery_slots.acquire()
+        self._waiting_for_slot += 1
+        try:
+            await self._delivery_slots.acquire()
+        finally:
+            self._waiting_for_slot -= 1
         slot = _Slot(self._delivery_slots)
         try:
             job = known or await store.get_job(job_id)

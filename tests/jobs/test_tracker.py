@@ -181,31 +181,48 @@ async def test_a_final_status_edit_waiting_for_its_throttle_holds_up_no_other_re
         assert len(finals) == PARALLEL_DELIVERIES + 1
 
 
-async def test_while_results_wait_for_a_delivery_slot_progress_edits_wait(
+def _edits_of(harness: Bot, text: str) -> list[str]:
+    return [e.reply.text for e in harness.recorder.events
+            if e.kind == "edit" and text in e.reply.text]
+
+
+@pytest.mark.sim(steps=6)
+async def test_while_earlier_results_wait_for_a_delivery_slot_progress_edits_wait(
     harness: Bot, sim: SimRelay
 ) -> None:
     for n in range(PARALLEL_DELIVERIES + 1):
         await harness.command(f"/imagine a finished lighthouse {n}")
-    for _ in range(2):  # 33 %, 67 %
+    for _ in range(5):  # 83 %
         harness.clock.now += 3
         await harness.tracker.run_once()
     await harness.command("/imagine a running harbour")
-    finished_ids = sim.mj_task_ids()[:-1]
-    for task_id in finished_ids:  # the results take a moment to download
-        sim.add_fault(Fault("GET", f"/sim/media/image/*/{task_id}.png", delay_s=0.05,
-                            passthrough=True))
+    downloads_held = asyncio.Event()
+    faults = [sim.add_fault(Fault("GET", f"/sim/media/image/*/{task_id}.png",
+                                  hold=downloads_held, passthrough=True))
+              for task_id in sim.mj_task_ids()[:-1]]
     harness.clock.now += 3
-    await harness.tracker.run_once()  # the lighthouses finish; the harbour is at 33 %
+    finishing = asyncio.create_task(harness.tracker.run_once())  # the lighthouses finish
+    for _ in range(500):  # until every slot holds a result whose download is held
+        if sum(f.held for f in faults) == PARALLEL_DELIVERIES:
+            break
+        await asyncio.sleep(0.01)
+    assert [t.split("\n")[2] for t in _edits_of(harness, "harbour")] == ["▰▰▱▱▱▱▱▱▱▱ 17%"]
 
-    events = harness.recorder.events
-    results = [i for i, e in enumerate(events) if e.kind == "send" and e.reply.files]
-    assert len(results) == PARALLEL_DELIVERIES + 1
-    harbour = [i for i, e in enumerate(events)
-               if e.kind == "edit" and "running harbour" in e.reply.text]
-    assert not harbour, "no progress edit while results wait for a slot"
+    polls = len(sim.requests_to("/mj/task/list-by-condition"))
+    harness.clock.now += 3
+    busy = asyncio.create_task(harness.tracker.run_once())  # one result waits for a slot
+    for _ in range(500):
+        if len(sim.requests_to("/mj/task/list-by-condition")) > polls:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.2)  # time enough for an edit, had the tick made one
+    assert len(_edits_of(harness, "harbour")) == 1, "no progress edit while results wait"
 
+    downloads_held.set()
+    await finishing
+    await busy
     harness.clock.now += 3
     await harness.tracker.run_once()  # no result waits: the harbour's status catches up
-    (edit,) = [e for e in harness.recorder.events
-               if e.kind == "edit" and "running harbour" in e.reply.text]
-    assert "67%" in edit.reply.text and edit.reply.files  # its newest state and preview
+    latest = [e for e in harness.recorder.events if e.kind == "edit"
+              and "harbour" in e.reply.text][-1]
+    assert "50%" in latest.reply.text and latest.reply.files  # its newest state and preview

@@ -275,10 +275,10 @@ _LABEL_KEYS: Final[Mapping[str, str]] = MappingProxyType({
 def button_label(label: str, emoji: str, custom_id: str = "", locale: str = "en") -> str:
     """``emoji + label`` (a label Midjourney is known to send in the reader's language);
     custom emoji names such as ``upscale_1`` are left out."""
-    shown = emoji if any(not c.isascii() for c in emoji) else ""
+    shown = emoji if not emoji.isascii() else ""
     key = _LABEL_KEYS.get(label.strip())
-    label = t(key, locale) if key is not None else label
-    text = " ".join(part for part in (shown, label.strip()) if part)
+    label = (t(key, locale) if key is not None else label).strip()
+    text = f"{shown} {label}" if shown and label else shown or label
     return text or custom_id.split("::")[-1] or "?"
 
 

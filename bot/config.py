@@ -140,6 +140,9 @@ class JobsConfig:
     # How long a process's claim on a job (one poll, or one delivery) lasts: when a process
     # dies, the other processes sharing the store take its jobs over once it runs out.
     lease_s: float = 300.0
+    # Results downloaded and sent at once; each holds its files (up to bot.max_download_mb
+    # each) in memory. At 10,000 jobs, 4 or 16 left finished jobs queueing for a slot.
+    parallel_deliveries: int = 32
 
 
 @dataclass(frozen=True, slots=True)
@@ -390,7 +393,11 @@ def _bot(s: SectionReader) -> BotConfig:
 
 def _jobs(s: SectionReader) -> JobsConfig:
     d = JobsConfig()
-    jobs = JobsConfig(lease_s=s.number("lease_s", d.lease_s, minimum=1.0, maximum=86_400.0))
+    jobs = JobsConfig(
+        lease_s=s.number("lease_s", d.lease_s, minimum=1.0, maximum=86_400.0),
+        parallel_deliveries=int(s.number("parallel_deliveries", d.parallel_deliveries,
+                                         minimum=1, maximum=256)),
+    )
     s.finish()
     return jobs
 

@@ -77,9 +77,6 @@ _MIN_LEASE_TICKS: Final = 2  # renewed every tick: a shorter lease would lapse b
 _MAX_DELIVERY_ATTEMPTS: Final = 5
 _APPLY_CONCURRENCY: Final = 8  # progress updates (with preview downloads) at once
 _MAX_HINTS: Final = 100  # relay callbacks remembered between two ticks (one batch)
-# Results built and being sent at once; each holds its files (up to bot.max_download_mb
-# each) in memory. At 10,000 jobs, 4 or 16 left finished jobs queueing for a slot.
-PARALLEL_DELIVERIES: Final = 32
 _MIN_NAP_S: Final = 0.05
 # Between ticks, due deliveries are listed at most this often: every new job rings the
 # bell, and a burst of them must not re-read a delivery backlog once per job.
@@ -135,7 +132,7 @@ class JobTracker:
                                     services.store)
         self._loop_task: asyncio.Task[None] | None = None
         self._deliveries: dict[int, asyncio.Task[None]] = {}
-        self._delivery_slots = asyncio.Semaphore(PARALLEL_DELIVERIES)
+        self._delivery_slots = asyncio.Semaphore(services.config.jobs.parallel_deliveries)
         self._waiting_for_slot = 0  # deliveries started but not yet sending
         self._changed = asyncio.Event()
         self._hinted: set[str] = set()  # relay task ids named by callbacks

@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.jobs.tracker import PARALLEL_DELIVERIES, JobTracker
+from bot.config import JobsConfig
+from bot.jobs.tracker import JobTracker
 from bot.sim import Fault, SimRelay
 from bot.store.base import JobState
 from tests.jobs.harness import PLATFORM, Bot, FakeClock, open_bot
+
+SLOTS = JobsConfig().parallel_deliveries  # results sent at once, by default
 
 
 async def _add_jobs(harness: Bot, sim: SimRelay, count: int) -> list[int]:
@@ -159,7 +162,7 @@ async def test_a_final_status_edit_waiting_for_its_throttle_holds_up_no_other_re
         tracker = JobTracker(bot.services, {PLATFORM: bot.outlet}, clock=bot.clock,
                              sleep=sleep, worker_id="w1")
         try:
-            for n in range(PARALLEL_DELIVERIES + 1):
+            for n in range(SLOTS + 1):
                 await bot.command(f"/imagine a lighthouse {n}")
             for _ in range(2):  # 33 %, then 67 %: each status message edited
                 bot.clock.now += 10
@@ -169,7 +172,7 @@ async def test_a_final_status_edit_waiting_for_its_throttle_holds_up_no_other_re
             ticking = asyncio.create_task(tracker.run_once())
             async with asyncio.timeout(5), bot.recorder.updated:
                 await bot.recorder.updated.wait_for(lambda: len(
-                    [e for e in bot.recorder.sent() if e.reply.files]) > PARALLEL_DELIVERIES)
+                    [e for e in bot.recorder.sent() if e.reply.files]) > SLOTS)
             assert not [e for e in bot.recorder.events if e.kind == "edit"
                         and "Done" in e.reply.text], "the final edits wait for the throttle"
             throttles_over.set()
@@ -178,7 +181,7 @@ async def test_a_final_status_edit_waiting_for_its_throttle_holds_up_no_other_re
             throttles_over.set()
             await tracker.stop()
         finals = [e for e in bot.recorder.events if e.kind == "edit" and "Done" in e.reply.text]
-        assert len(finals) == PARALLEL_DELIVERIES + 1
+        assert len(finals) == SLOTS + 1
 
 
 def _edits_of(harness: Bot, text: str) -> list[str]:
@@ -190,7 +193,7 @@ def _edits_of(harness: Bot, text: str) -> list[str]:
 async def test_while_earlier_results_wait_for_a_delivery_slot_progress_edits_wait(
     harness: Bot, sim: SimRelay
 ) -> None:
-    for n in range(PARALLEL_DELIVERIES + 1):
+    for n in range(SLOTS + 1):
         await harness.command(f"/imagine a finished lighthouse {n}")
     for _ in range(5):  # 83 %
         harness.clock.now += 3
@@ -203,7 +206,7 @@ async def test_while_earlier_results_wait_for_a_delivery_slot_progress_edits_wai
     harness.clock.now += 3
     finishing = asyncio.create_task(harness.tracker.run_once())  # the lighthouses finish
     for _ in range(500):  # until every slot holds a result whose download is held
-        if sum(f.held for f in faults) == PARALLEL_DELIVERIES:
+        if sum(f.held for f in faults) == SLOTS:
             break
         await asyncio.sleep(0.01)
     assert [t.split("\n")[2] for t in _edits_of(harness, "harbour")] == ["▰▰▱▱▱▱▱▱▱▱ 17%"]

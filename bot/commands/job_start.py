@@ -102,19 +102,19 @@ async def start_job(
     if hold is not None:
         request[HOLD_KEY] = hold.hold  # the tracker settles it when the job finishes
     lost_after = services.wall_clock() + services.config.relay.timeout_s + SUBMIT_GRACE_S
+    # With the row, the reservation records the job (one transaction): from now on the job
+    # settles it (also if this process dies: the tracker resolves the row, and credits'
+    # recovery leaves a running job alone).
     job = await store.create_job(
         kind=kind, platform=ctx.chat.platform, user_id=ctx.user.id, chat_id=ctx.chat.chat_id,
         thread_id=ctx.chat.thread_id, request=request, relay_mode=mode, relay_version=version,
         state=JobState.SUBMITTING, next_poll_at=lost_after, submit_tag=new_submit_tag(),
-        submit_worker=services.instance,
+        submit_worker=services.instance, hold=hold.hold if hold is not None else None,
     )
+    if hold is not None:
+        ctx.bill.job_id = job.id
     if press_key is not None:
         await store.attach_button_job(press_key, job.id)
-    if hold is not None:
-        # From now on the job settles the reservation (also if this process dies: the
-        # tracker resolves the row, and credits' recovery leaves a running job alone).
-        await store.attach_hold(hold.hold, job.id)
-        ctx.bill.job_id = job.id
     assert job.submit_tag is not None
     try:
         accepted = await submit(job.submit_tag)

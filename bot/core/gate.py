@@ -257,7 +257,6 @@ class Gate:
         limit = self._config.limits.concurrent_jobs
         if limit <= 0:
             return
-        jobs = await self._store.list_jobs_for_owner(chat.platform, user.id, limit=limit + 50)
-        running = sum(1 for job in jobs if job.is_active)
+        running = await self._store.count_active_jobs(chat.platform, user.id)
         if running >= limit:
             raise UserError("limits.concurrent", count=running, limit=limit)

@@ -421,7 +421,7 @@ class JobTracker:
 
     async def _deliver(self, job_id: int, known: Job | None = None) -> None:
         """``known``: the job's row as this tick stored it (its outcome), else read here.
-        Either way it is read again under the claim before anything is sent."""
+        Either way the claim returns it afresh before anything is sent."""
         store = self._services.store
         self._waiting_for_slot += 1
         try:
@@ -442,10 +442,12 @@ class JobTracker:
             # the sends, so a slow download cannot outlive it and let another worker
             # deliver the same result again. Cancelled here, nothing is claimed or sent.
             replies = await ResultBuilder(self._services, responder.limits).replies(job)
-            if not await store.claim_delivery(job_id, self._worker_id, self._lease_s):
+            # The claimed row, read under the claim: an interrupted earlier attempt may
+            # have sent pieces.
+            claimed = await store.claim_delivery(job_id, self._worker_id, self._lease_s)
+            if claimed is None:
                 return  # another worker has it, or it was delivered meanwhile
-            # Re-read under the claim: an interrupted earlier attempt may have sent pieces.
-            job = await store.get_job(job_id) or job
+            job = claimed
             # Once the first message is out, finish even if the tracker is being stopped:
             # an interrupted send would be repeated after a restart.
             sending = asyncio.ensure_future(self._send_all(job, responder, replies,

@@ -167,8 +167,12 @@ class JobStore(Protocol):
         deadline: float | None = None,
         submit_tag: str | None = None,
         submit_worker: str | None = None,
+        hold: str | None = None,
     ) -> Job:
         """Insert a job; ``next_poll_at`` defaults to now. ``state`` must be active.
+
+        ``hold``: the credit reservation the job pays with records the new job's id in
+        the same transaction (as ``attach_hold``; a crash leaves both or neither).
 
         A write-ahead row (``state=SUBMITTING``) carries a unique ``submit_tag`` and the
         ``submit_worker`` (process identity) that is submitting it; ``next_poll_at`` is
@@ -229,6 +233,9 @@ class JobStore(Protocol):
     ) -> list[Job]:
         """The owner's jobs, newest first."""
 
+    async def count_active_jobs(self, platform: str, user_id: str) -> int:
+        """How many of the owner's jobs are in ACTIVE_STATES (no row is read out)."""
+
     async def replace_status_message(self, job_id: int, *, expected: str | None, new: str) -> bool:
         """CAS: point the job at a new status message only if it still points at
         ``expected``. Of two trackers replacing the same message, one wins."""
@@ -258,10 +265,11 @@ class JobStore(Protocol):
         """The same jobs as :meth:`list_due_deliveries`, in the same order, as ids and
         platforms only: no row is decoded (the tracker asks on every tick and wake-up)."""
 
-    async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> bool:
+    async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> Job | None:
         """CAS: move an outcome-state job (or one whose delivery lease expired) to
         DELIVERING held by ``worker_id`` until now + ``lease_s`` (now from the database's
-        clock). Exactly one racer wins."""
+        clock). Exactly one racer wins: it gets the claimed row (as of the claim, with the
+        pieces an interrupted earlier attempt sent); the others get None."""
 
     async def finish_delivery(
         self, job_id: int, worker_id: str, message_refs: Sequence[str] = ()

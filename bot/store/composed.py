@@ -73,6 +73,7 @@ class ComposedStore:
         self.apply_job_updates = jobs.apply_job_updates
         self.list_active_jobs = jobs.list_active_jobs
         self.list_jobs_for_owner = jobs.list_jobs_for_owner
+        self.count_active_jobs = jobs.count_active_jobs
         self.replace_status_message = jobs.replace_status_message
         self.list_due_deliveries = jobs.list_due_deliveries
         self.list_due_delivery_ids = jobs.list_due_delivery_ids

@@ -116,10 +116,10 @@ async def test_a_jobs_life_finds_every_row_through_an_index(
     ok, _ = await ledger.reserve_credits(hold="h1", identity="test:u1", capability="midjourney",
                                          amount=1, day=1, at=clock(), admit=lambda t: True)
     assert ok
-    await jobs.list_jobs_for_owner("test", "u1", limit=10)
+    assert await jobs.count_active_jobs("test", "u1") == 0
     job = await jobs.create_job(kind="mj", platform="test", user_id="u1", chat_id="c1",
-                                state=JobState.SUBMITTING, submit_tag="tag-1")
-    await ledger.attach_hold("h1", job.id)
+                                state=JobState.SUBMITTING, submit_tag="tag-1", hold="h1")
+    assert await jobs.count_active_jobs("test", "u1") == 1
     await jobs.update_job(job.id, only_from={JobState.SUBMITTING}, state=JobState.SUBMITTED,
                           relay_task_id="task-1")
     await jobs.list_active_jobs(limit=100, due_before=clock())

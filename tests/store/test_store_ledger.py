@@ -12,12 +12,13 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.config import CreditsConfig
 from bot.core.credits import Credits, Hold
-from bot.store.base import JobState, Store
+from bot.store.base import DuplicateJobError, JobState, Store
 from bot.store.community import LedgerEntry
 from bot.store.sqlite import open_sqlite_store
 from tests.fakes.clock import JumpingClock
@@ -39,6 +40,22 @@ async def test_a_hold_is_settled_once_whichever_way_comes_second(store: Store) -
     assert not await store.settle_hold("never-reserved", "refund", at=START)
     kinds = [(e.kind, e.amount) for e in await store.ledger_entries(ALICE)]
     assert kinds == [("reserve", 10), ("charge", 10)]
+
+
+async def test_a_job_created_with_its_hold_is_recorded_on_the_reservation(store: Store) -> None:
+    for hold in ("h1", "h2"):
+        ok, _ = await store.reserve_credits(hold=hold, identity=ALICE, capability="midjourney",
+                                            amount=5, day=1, at=START, admit=lambda t: True)
+        assert ok
+    job = await store.create_job(kind="mj", platform="telegram", user_id="1", chat_id="1",
+                                 relay_task_id="t1", request={"credit_hold": "h1"}, hold="h1")
+    # A job that is not created (its relay task is tracked already) takes no hold.
+    with pytest.raises(DuplicateJobError):
+        await store.create_job(kind="mj", platform="telegram", user_id="1", chat_id="1",
+                               relay_task_id="t1", hold="h2")
+    jobs = {h.hold: h.job_id for h in await store.open_holds()}
+    assert jobs == {"h1": job.id, "h2": None}
+    assert [e.job_id for e in await store.ledger_entries(ALICE)] == [job.id, None]
 
 
 async def test_a_metered_hold_is_charged_what_was_used_once(store: Store) -> None:
@@ -174,8 +191,8 @@ async def scenario(path: Path, ops: list[tuple[str, float, bool]]) -> None:
                 model.reserved[hold.hold] = value
                 if flag:  # the relay accepted it: a job row records the hold
                     job = await store.create_job(kind="mj", platform="telegram", user_id="1",
-                                                 chat_id="1", request={"credit_hold": hold.hold})
-                    await store.attach_hold(hold.hold, job.id)
+                                                 chat_id="1", request={"credit_hold": hold.hold},
+                                                 hold=hold.hold)
                     model.jobs[hold.hold] = job.id
             elif op == "crash":
                 await store.close()

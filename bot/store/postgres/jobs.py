@@ -11,7 +11,7 @@ updated row and changes nothing. Each delivered piece is appended to ``delivered
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Collection, Sequence
 
 import asyncpg
 
@@ -30,6 +30,8 @@ from bot.store.records import (
 from bot.store.rows import due_delivery_sql, dump_json
 
 _ACTIVE = sorted(ACTIVE_STATES)
+# As ``attach_hold`` (credits), for the job row that a reservation pays for.
+_ATTACH_HOLD = "UPDATE credit_ledger SET job_id = $1 WHERE hold = $2 AND kind = 'reserve'"
 _OUTCOMES = sorted(OUTCOME_STATES)
 _RELAY_ID_INDEX = "jobs_by_relay_id"
 
@@ -41,8 +43,23 @@ class PgJobs:
     async def _fetch_job(
         self, sql: str, params: Sequence[object], relay_task_id: str | None
     ) -> Job | None:
+        return await self._guarded(self._db.fetch_one(sql, params), relay_task_id)
+
+    async def _inserted(self, sql: str, params: Sequence[object], hold: str) -> asyncpg.Record:
+        """The new job's row, and the reservation it pays with recording the job, in one
+        transaction (a crash leaves both or neither)."""
+        async with self._db.transaction() as conn:
+            row = await conn.fetchrow(sql, *params)
+            assert row is not None  # INSERT ... RETURNING always yields the row
+            await conn.execute(_ATTACH_HOLD, row["id"], hold)
+        return row
+
+    @staticmethod
+    async def _guarded(
+        found: Awaitable[asyncpg.Record | None], relay_task_id: str | None
+    ) -> Job | None:
         try:
-            row = await self._db.fetch_one(sql, params)
+            row = await found
         except asyncpg.UniqueViolationError as error:
             if relay_task_id is not None and error.constraint_name == _RELAY_ID_INDEX:
                 raise DuplicateJobError(f"relay task {relay_task_id} is already tracked") from error
@@ -67,24 +84,25 @@ class PgJobs:
         deadline: float | None = None,
         submit_tag: str | None = None,
         submit_worker: str | None = None,
+        hold: str | None = None,
     ) -> Job:
         rows.check_new_state(state)
-        job = await self._fetch_job(
-            f"""
+        sql = f"""
             INSERT INTO jobs (kind, relay_task_id, relay_mode, relay_version, platform,
                 user_id, chat_id, thread_id, status_message_ref, state, request,
                 created_at, updated_at, next_poll_at, deadline, submit_tag, submit_worker)
             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, {now_sql(12)}, {now_sql(12)},
                 COALESCE($13::float8, {now_sql(12)}), $14, $15, $16)
             RETURNING *
-            """,
-            (
-                kind, relay_task_id, relay_mode, relay_version, platform, user_id, chat_id,
-                thread_id, status_message_ref, state.value, dump_json(request),
-                self._db.now(), next_poll_at, deadline, submit_tag, submit_worker,
-            ),
-            relay_task_id,
+            """
+        params = (
+            kind, relay_task_id, relay_mode, relay_version, platform, user_id, chat_id,
+            thread_id, status_message_ref, state.value, dump_json(request),
+            self._db.now(), next_poll_at, deadline, submit_tag, submit_worker,
         )  # fmt: skip
+        found = (self._inserted(sql, params, hold) if hold is not None
+                 else self._db.fetch_one(sql, params))
+        job = await self._guarded(found, relay_task_id)
         assert job is not None  # INSERT ... RETURNING always yields the row
         return job
 
@@ -220,6 +238,15 @@ class PgJobs:
         )
         return [rows.job(row) for row in found]
 
+    async def count_active_jobs(self, platform: str, user_id: str) -> int:
+        found = await self._db.fetch_one(
+            "SELECT COUNT(*) FROM jobs"
+            " WHERE platform = $1 AND user_id = $2 AND state = ANY($3::text[])",
+            (platform, user_id, _ACTIVE),
+        )
+        assert found is not None  # COUNT(*) always yields a row
+        return int(found[0])
+
     async def replace_status_message(self, job_id: int, *, expected: str | None, new: str) -> bool:
         changed = await self._db.execute(
             f"UPDATE jobs SET status_message_ref = $3, updated_at = {now_sql(4)}"
@@ -249,18 +276,19 @@ class PgJobs:
         )
         return [DueDelivery(row["id"], row["platform"]) for row in found]
 
-    async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> bool:
-        changed = await self._db.execute(
+    async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> Job | None:
+        row = await self._db.fetch_one(
             f"""
             UPDATE jobs SET state = 'delivering', delivery_worker = $2,
                 delivery_lease_until = {now_sql(4)} + $3,
                 delivery_attempts = delivery_attempts + 1, updated_at = {now_sql(4)}
             WHERE id = $1 AND (state = ANY($5::text[])
                 OR (state = 'delivering' AND delivery_lease_until <= {now_sql(4)}))
+            RETURNING *
             """,
             (job_id, worker_id, lease_s, self._db.now(), _OUTCOMES),
         )
-        return changed == 1
+        return rows.job(row) if row is not None else None
 
     async def finish_delivery(
         self, job_id: int, worker_id: str, message_refs: Sequence[str] = ()

@@ -11,7 +11,7 @@ same claim check, so a resumed delivery knows where to go on.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Collection, Sequence
+from collections.abc import Awaitable, Collection, Sequence
 from functools import partial
 
 from bot.store import rows
@@ -26,10 +26,12 @@ from bot.store.records import (
     JsonValue,
 )
 from bot.store.rows import Clock, due_delivery_sql, dump_json
-from bot.store.sqlite.db import Database, Params, execute, placeholders
+from bot.store.sqlite.db import Database, Params, execute, fetch_one, placeholders
 
 _ACTIVE = tuple(sorted(ACTIVE_STATES))
 _OUTCOMES = tuple(sorted(OUTCOME_STATES))
+# As ``attach_hold`` (credits), for the job row that a reservation pays for.
+_ATTACH_HOLD = "UPDATE credit_ledger SET job_id = ? WHERE hold = ? AND kind = 'reserve'"
 # One statement for every update of a tick: the CAS keeps it to active jobs.
 _APPLY_UPDATE = f"""
     UPDATE jobs SET state = ?, progress = ?, progress_text = ?,
@@ -58,8 +60,22 @@ def _apply_all(values: Sequence[tuple[object, ...]], conn: sqlite3.Connection) -
 async def _fetch_job(
     db: Database, sql: str, params: Params, relay_task_id: str | None
 ) -> Job | None:
+    return await _guarded(db.fetch_one(sql, params), relay_task_id)
+
+
+def _inserted(sql: str, params: Params, hold: str | None, conn: sqlite3.Connection) -> sqlite3.Row:
+    """The new job's row; with ``hold``, the reservation it pays with records the job in
+    the same transaction (a crash leaves both or neither)."""
+    row = fetch_one(conn, sql, params)
+    assert row is not None  # INSERT ... RETURNING always yields the row
+    if hold is not None:
+        conn.execute(_ATTACH_HOLD, (row["id"], hold))
+    return row
+
+
+async def _guarded(found: Awaitable[sqlite3.Row | None], relay_task_id: str | None) -> Job | None:
     try:
-        row = await db.fetch_one(sql, params)
+        row = await found
     except sqlite3.IntegrityError as error:
         if relay_task_id is not None and "relay_task_id" in str(error):
             raise DuplicateJobError(f"relay task {relay_task_id} is already tracked") from error
@@ -100,11 +116,12 @@ class SqliteJobs:
         deadline: float | None = None,
         submit_tag: str | None = None,
         submit_worker: str | None = None,
+        hold: str | None = None,
     ) -> Job:
         rows.check_new_state(state)
         now = self._clock()
-        job = await _fetch_job(
-            self._db,
+        insert = partial(
+            _inserted,
             """
             INSERT INTO jobs (kind, relay_task_id, relay_mode, relay_version, platform,
                 user_id, chat_id, thread_id, status_message_ref, state, request,
@@ -118,9 +135,11 @@ class SqliteJobs:
                 now if next_poll_at is None else next_poll_at, deadline, submit_tag,
                 submit_worker,
             ),
-            relay_task_id,
+            hold,
         )  # fmt: skip
-        assert job is not None  # INSERT ... RETURNING always yields the row
+        found = self._db.write(insert) if hold is not None else self._db.run(insert)
+        job = await _guarded(found, relay_task_id)
+        assert job is not None
         return job
 
     async def get_job(self, job_id: int) -> Job | None:
@@ -238,6 +257,17 @@ class SqliteJobs:
         )
         return [rows.job(row) for row in found]
 
+    async def count_active_jobs(self, platform: str, user_id: str) -> int:
+        found = await self._db.fetch_one(
+            f"""
+            SELECT COUNT(*) FROM jobs
+            WHERE platform = ? AND user_id = ? AND state IN ({placeholders(len(_ACTIVE))})
+            """,
+            (platform, user_id, *_ACTIVE),
+        )
+        assert found is not None  # COUNT(*) always yields a row
+        return int(found[0])
+
     async def replace_status_message(self, job_id: int, *, expected: str | None, new: str) -> bool:
         changed = await self._db.execute(
             "UPDATE jobs SET status_message_ref = ?, updated_at = ?"
@@ -269,19 +299,20 @@ class SqliteJobs:
         )
         return [DueDelivery(row["id"], row["platform"]) for row in found]
 
-    async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> bool:
+    async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> Job | None:
         now = self._clock()
-        changed = await self._db.execute(
+        row = await self._db.fetch_one(
             f"""
             UPDATE jobs SET state = 'delivering', delivery_worker = ?,
                 delivery_lease_until = ?, delivery_attempts = delivery_attempts + 1,
                 updated_at = ?
             WHERE id = ? AND (state IN ({placeholders(len(_OUTCOMES))})
                 OR (state = 'delivering' AND delivery_lease_until <= ?))
+            RETURNING *
             """,
             (worker_id, now + lease_s, now, job_id, *_OUTCOMES, now),
         )
-        return changed == 1
+        return rows.job(row) if row is not None else None
 
     async def finish_delivery(
         self, job_id: int, worker_id: str, message_refs: Sequence[str] = ()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any, Final, Protocol
 
 from bot.store.community import LedgerEntry
@@ -32,6 +32,11 @@ class Row(Protocol):
     """A database row read by column name (``sqlite3.Row``, ``asyncpg.Record``)."""
 
     def __getitem__(self, key: str, /) -> Any: ...
+
+    def keys(self) -> Iterable[str]: ...
+
+    def __iter__(self) -> Iterator[Any]:
+        """The values, in the order of ``keys()``."""
 
 
 def new_button_key() -> str:
@@ -137,37 +142,41 @@ def _refs(text: str | None) -> tuple[str, ...]:
 
 
 def job(row: Row) -> Job:
+    # One pass over the columns: ``sqlite3.Row`` looks a name up with a linear,
+    # case-insensitive scan, which for 31 columns was a third of this decode (every active
+    # job is decoded on every tick).
+    column = dict(zip(row.keys(), row, strict=True))
     return Job(
-        id=row["id"],
-        kind=row["kind"],
-        relay_task_id=row["relay_task_id"],
-        relay_mode=row["relay_mode"],
-        relay_version=row["relay_version"],
-        platform=row["platform"],
-        user_id=row["user_id"],
-        chat_id=row["chat_id"],
-        thread_id=row["thread_id"],
-        status_message_ref=row["status_message_ref"],
-        state=_state(row["state"]),
-        outcome=_state(row["outcome"]) if row["outcome"] is not None else None,
-        progress=row["progress"],
-        progress_text=row["progress_text"],
-        preview_url=row["preview_url"],
-        request=load_json(row["request"]),
-        result=load_json(row["result"]),
-        error=row["error"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        finished_at=row["finished_at"],
-        next_poll_at=row["next_poll_at"],
-        deadline=row["deadline"],
-        delivery_worker=row["delivery_worker"],
-        delivery_lease_until=row["delivery_lease_until"],
-        delivery_attempts=row["delivery_attempts"],
-        delivered_at=row["delivered_at"],
-        delivered_refs=_refs(row["delivered_refs"]),
-        submit_tag=row["submit_tag"],
-        pieces_sent=row["pieces_sent"],
+        id=column["id"],
+        kind=column["kind"],
+        relay_task_id=column["relay_task_id"],
+        relay_mode=column["relay_mode"],
+        relay_version=column["relay_version"],
+        platform=column["platform"],
+        user_id=column["user_id"],
+        chat_id=column["chat_id"],
+        thread_id=column["thread_id"],
+        status_message_ref=column["status_message_ref"],
+        state=_state(column["state"]),
+        outcome=_state(column["outcome"]) if column["outcome"] is not None else None,
+        progress=column["progress"],
+        progress_text=column["progress_text"],
+        preview_url=column["preview_url"],
+        request=load_json(column["request"]),
+        result=load_json(column["result"]),
+        error=column["error"],
+        created_at=column["created_at"],
+        updated_at=column["updated_at"],
+        finished_at=column["finished_at"],
+        next_poll_at=column["next_poll_at"],
+        deadline=column["deadline"],
+        delivery_worker=column["delivery_worker"],
+        delivery_lease_until=column["delivery_lease_until"],
+        delivery_attempts=column["delivery_attempts"],
+        delivered_at=column["delivered_at"],
+        delivered_refs=_refs(column["delivered_refs"]),
+        submit_tag=column["submit_tag"],
+        pieces_sent=column["pieces_sent"],
     )
 
 

@@ -143,7 +143,7 @@ def _refs(text: str | None) -> tuple[str, ...]:
 
 def job(row: Row) -> Job:
     # One pass over the columns: ``sqlite3.Row`` looks a name up with a linear,
-    # case-insensitive scan, which for 31 columns was a third of this decode (every active
+    # case-insensitive scan: 31 such lookups were ~40 % of this decode (every active
     # job is decoded on every tick).
     column = dict(zip(row.keys(), row, strict=True))
     return Job(

@@ -85,7 +85,7 @@ class DeltaStream:
         finished = False
         received = 0
         try:
-            async for raw_line in response.content:
+            async for raw_line in _lines(response.content, self._max_bytes):
                 # Keep-alive comments or a runaway answer must not stream forever.
                 received += len(raw_line)
                 if received > self._max_bytes:
@@ -124,6 +124,25 @@ class DeltaStream:
         if (error := error_in_body(body)) is not None:
             raise error
         return body
+
+
+async def _lines(content: aiohttp.StreamReader, max_bytes: int) -> AsyncIterator[bytes]:
+    """The stream's lines, each with its ``\\n`` (the last one may lack it), split from
+    whatever arrived at once: an answer's chunks come in a few reads, and asking aiohttp
+    for one line at a time costs a buffer search and an await per line. A line still
+    unfinished after ``max_bytes`` is a runaway answer."""
+    pending = b""
+    async for data in content.iter_any():
+        pending += data
+        start = 0
+        while (end := pending.find(b"\n", start)) >= 0:
+            yield pending[start:end + 1]
+            start = end + 1
+        pending = pending[start:]
+        if len(pending) > max_bytes:
+            raise errors.ResponseTooLargeError(max_bytes)
+    if pending:
+        yield pending
 
 
 def _data_of(raw_line: bytes) -> str | None:

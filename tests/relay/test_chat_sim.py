@@ -13,6 +13,7 @@ from tests.relay.conftest import MakeClient
 from tests.relay_samples import sample_text
 
 HELLO = [ChatMessage(role="user", content="hello there")]
+CHAT_PATH = "/v1/chat/completions"
 
 
 async def test_complete_sends_auth_and_returns_the_answer(
@@ -152,3 +153,41 @@ async def test_stream_stalling_midway_times_out(session: aiohttp.ClientSession) 
         with pytest.raises(errors.RelayTimeoutError):
             async for _ in client.chat.stream("gpt-4o", HELLO):
                 pass
+
+
+def _sse(*events: str, newline: str = "\n") -> bytes:
+    return "".join(f"data: {event}{newline}{newline}" for event in events).encode()
+
+
+def _text_chunk(text: str, finish: str | None = None) -> str:
+    return json.dumps({"choices": [{"delta": {"content": text}, "finish_reason": finish}]})
+
+
+async def test_stream_lines_split_across_reads_keep_every_piece(
+    client: RelayClient, sim: SimRelay
+) -> None:
+    # ~300 KB of CRLF-separated events: the body reaches the client in many reads, cut at
+    # arbitrary points inside lines; the last line (the one that finishes the answer) has
+    # no line break at all.
+    pieces = [f"piece {n:05d} " for n in range(4000)]
+    body = _sse(*map(_text_chunk, pieces), newline="\r\n")
+    body += f"data: {_text_chunk('', 'stop')}".encode()
+    sim.add_fault(Fault("POST", CHAT_PATH, status=200, raw_body=body,
+                        headers={"Content-Type": "text/event-stream"}))
+    deltas = [d async for d in client.chat.stream("gpt-4o", HELLO)]
+    assert "".join(d.text for d in deltas) == "".join(pieces)
+    assert deltas[-1].finish_reason == "stop"
+
+
+async def test_a_line_that_never_ends_stops_at_the_response_cap(
+    make_client: MakeClient, sim: SimRelay
+) -> None:
+    client = make_client(max_response_bytes=100_000)
+    body = _sse(_text_chunk("Hel")) + b"data: " + b"x" * 300_000
+    sim.add_fault(Fault("POST", CHAT_PATH, status=200, raw_body=body,
+                        headers={"Content-Type": "text/event-stream"}))
+    texts: list[str] = []
+    with pytest.raises(errors.ResponseTooLargeError):
+        async for delta in client.chat.stream("gpt-4o", HELLO):
+            texts.append(delta.text)
+    assert texts == ["Hel"]

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Final
 
 from bot.commands.conversation import (
-    current_conversation,
     effective_chat_model,
     resolve_chat_model,
 )
@@ -30,7 +29,7 @@ from bot.core.options import OptionSpec
 from bot.core.streaming import streaming_reply
 from bot.media import data_uri, sniff_content_type
 from bot.relay import ChatMessage, DeltaStream, ImagePart, TextPart, extract_images
-from bot.store.base import Conversation, JsonValue
+from bot.store.base import Conversation, JsonValue, Message
 
 INLINE_URL_MODELS: Final = frozenset({"gpt-4-all"})
 # Models known to take image parts; anything else is swapped for models.vision.
@@ -71,10 +70,13 @@ async def converse(
 ) -> None:
     """Answer ``prompt`` in this conversation, streamed, and remember both sides."""
     services = ctx.services
-    conversation = await current_conversation(ctx)
+    chat = ctx.chat
+    conversation, history = await services.store.active_conversation_and_history(
+        chat.platform, chat.chat_id, chat.thread_id, services.config.bot.history_chars
+    )
     model = model or await effective_chat_model(ctx, conversation)
     user_message, model = await _user_message(ctx, prompt, image, model)
-    messages = await _request_messages(ctx, conversation, user_message)
+    messages = _request_messages(conversation, history, user_message)
     max_tokens = _PREVIEW_MAX_TOKENS if model == "gpt-4-vision-preview" else None
     streamer = streaming_reply(ctx)
     async with ctx.responder.typing():
@@ -141,11 +143,9 @@ def _takes_image_parts(model: str) -> bool:
     return model.startswith(_VISION_PREFIXES) or "vision" in model
 
 
-async def _request_messages(
-    ctx: CommandContext, conversation: Conversation, user_message: ChatMessage
+def _request_messages(
+    conversation: Conversation, history: Sequence[Message], user_message: ChatMessage
 ) -> list[ChatMessage]:
-    budget = ctx.services.config.bot.history_chars
-    history = await ctx.services.store.history(conversation.id, budget)
     messages: list[ChatMessage] = []
     if conversation.persona:
         messages.append(ChatMessage(role="system", content=conversation.persona))

@@ -123,6 +123,12 @@ class ConversationStore(Protocol):
         Whole messages are dropped from the oldest end; if the newest alone is over
         budget the result is empty."""
 
+    async def active_conversation_and_history(
+        self, platform: str, chat_id: str, thread_id: str, max_chars: int
+    ) -> tuple[Conversation, list[Message]]:
+        """:meth:`active_conversation` and its :meth:`history`, read together: what one
+        chat turn needs before its relay request, in one trip where the backend can."""
+
 
 class SettingsStore(Protocol):
     """Per-user and per-chat settings: JSON values under string keys."""

@@ -60,6 +60,7 @@ class ComposedStore:
         self.set_conversation_persona = conversations.set_conversation_persona
         self.append_message = conversations.append_message
         self.history = conversations.history
+        self.active_conversation_and_history = conversations.active_conversation_and_history
 
         self.get_setting = settings.get_setting
         self.set_setting = settings.set_setting

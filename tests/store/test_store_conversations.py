@@ -111,6 +111,24 @@ async def test_history_keeps_the_newest_messages_within_budget(store: Store) -> 
     assert (newest.role, newest.chars) == ("user", 40)
 
 
+async def test_conversation_and_history_read_together(store: Store) -> None:
+    # The first turn in a scope creates its conversation, with no history yet.
+    created, none_yet = await store.active_conversation_and_history("telegram", "3", "", 1000)
+    assert none_yet == []
+    assert await store.active_conversation("telegram", "3") == created
+    for role, text in [("user", "a" * 10), ("assistant", "b" * 20), ("user", "c" * 30)]:
+        await store.append_message(created.id, role, text)
+
+    again, history = await store.active_conversation_and_history("telegram", "3", "", 50)
+
+    assert again == created
+    assert contents(history) == ["b" * 20, "c" * 30]  # the same budget rule as history()
+    other, elsewhere = await store.active_conversation_and_history("telegram", "3", "9", 1000)
+    assert other.id != created.id and elsewhere == []
+    reset = await store.reset_conversation("telegram", "3")
+    assert await store.active_conversation_and_history("telegram", "3", "", 1000) == (reset, [])
+
+
 async def test_history_is_per_conversation(store: Store) -> None:
     one = await store.active_conversation("telegram", "1")
     two = await store.active_conversation("telegram", "2")

@@ -139,3 +139,10 @@ class PgConversations:
             if len(page) < _HISTORY_PAGE:
                 return [rows.message(r) for r in reversed(kept)]
             before = page[-1]["id"]
+
+    async def active_conversation_and_history(
+        self, platform: str, chat_id: str, thread_id: str, max_chars: int
+    ) -> tuple[Conversation, list[Message]]:
+        # Two round trips to the server; PostgreSQL has no thread hand-off to save.
+        conversation = await self.active_conversation(platform, chat_id, thread_id)
+        return conversation, await self.history(conversation.id, max_chars)

@@ -18,6 +18,12 @@ _ACTIVE_IN_SCOPE = (
     "SELECT * FROM conversations"
     " WHERE platform = ? AND chat_id = ? AND thread_id = ? AND active = 1"
 )
+_CREATE_IN_SCOPE = (
+    "INSERT INTO conversations (platform, chat_id, thread_id, active, created_at)"
+    " VALUES (?, ?, ?, 1, ?)"
+    " ON CONFLICT (platform, chat_id, thread_id) WHERE active = 1 DO NOTHING"
+    " RETURNING *"
+)
 
 
 class SqliteConversations:
@@ -36,13 +42,7 @@ class SqliteConversations:
             row = await self._db.fetch_one(_ACTIVE_IN_SCOPE, scope)
             if row is not None:
                 return rows.conversation(row)
-            row = await self._db.fetch_one(
-                "INSERT INTO conversations (platform, chat_id, thread_id, active, created_at)"
-                " VALUES (?, ?, ?, 1, ?)"
-                " ON CONFLICT (platform, chat_id, thread_id) WHERE active = 1 DO NOTHING"
-                " RETURNING *",
-                (*scope, self._clock()),
-            )
+            row = await self._db.fetch_one(_CREATE_IN_SCOPE, (*scope, self._clock()))
             if row is not None:  # None: another inserted it, or a reset ended it, meanwhile
                 return rows.conversation(row)
 
@@ -119,6 +119,28 @@ class SqliteConversations:
         # newest first, a page at a time, and stop at the budget: the cost follows the
         # budget, not the length of the conversation. All pages in one hand-off.
         return await self._db.run(partial(_history, conversation_id, max_chars))
+
+    async def active_conversation_and_history(
+        self, platform: str, chat_id: str, thread_id: str, max_chars: int
+    ) -> tuple[Conversation, list[Message]]:
+        scope = (platform, chat_id, thread_id)
+
+        def read(conn: sqlite3.Connection) -> tuple[Conversation, list[Message]] | None:
+            row = fetch_one(conn, _ACTIVE_IN_SCOPE, scope)
+            if row is None:
+                return None
+            return rows.conversation(row), _history(row["id"], max_chars, conn)
+
+        # Usually the conversation exists: one hand-off for both (each hand-off lets the
+        # other messages' work run first on a busy loop). The first turn creates it.
+        found = await self._db.run(read)
+        if found is not None:
+            return found
+        created = await self._db.fetch_one(_CREATE_IN_SCOPE, (*scope, self._clock()))
+        if created is not None:
+            return rows.conversation(created), []  # created just now: no messages yet
+        conversation = await self.active_conversation(platform, chat_id, thread_id)
+        return conversation, await self.history(conversation.id, max_chars)
 
 
 def _history(conversation_id: int, max_chars: int, conn: sqlite3.Connection) -> list[Message]:

@@ -48,7 +48,7 @@ from bot.store.base import ButtonKey, JsonValue, Store
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from bot.core.dispatcher import CommandSpec
+    from bot.core.routes import CommandSpec
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], Awaitable[None]]

@@ -1,4 +1,4 @@
-"""The command registry and the one path every event takes through the core.
+"""The one path every event takes through the core.
 
 An adapter calls :meth:`Dispatcher.handle` with an :class:`Invocation` (or
 :meth:`Dispatcher.press` with a :class:`ButtonPress`, :meth:`Dispatcher.answer` with a
@@ -16,16 +16,15 @@ An adapter calls :meth:`Dispatcher.handle` with an :class:`Invocation` (or
 
 Commands are declared, not registered at import: each ``bot/commands/<feature>.py``
 exposes tuples of :class:`CommandSpec` / :class:`MessageRoute` / :class:`ButtonRoute` /
-:class:`QuestionRoute`, and the composition root hands them to the dispatcher.
+:class:`QuestionRoute` (:mod:`bot.core.routes`, re-exported here), and the composition
+root hands them to the dispatcher. Whether typed text answers a pending question is
+decided in :mod:`bot.core.questions`; its continuation runs here like any handler.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Final, Literal
 
 from bot.core.context import (
     AnswerContext,
@@ -33,11 +32,10 @@ from bot.core.context import (
     ButtonContext,
     CommandContext,
     Services,
-    question_scope,
 )
 from bot.core.errors import UserError
 from bot.core.failures import describe_failure
-from bot.core.gate import Gate, Guard, Price
+from bot.core.gate import Gate, Guard
 from bot.core.language import platform_locale, resolve_preferences
 from bot.core.models import (
     ButtonPress,
@@ -52,147 +50,36 @@ from bot.core.models import (
     UserRef,
 )
 from bot.core.options import (
-    OptionSpec,
     assign_attachments,
     parse_command,
     parse_text_options,
     parse_word_options,
-    placeholder,
     validate_options,
 )
-from bot.core.texts import DEFAULT_LOCALE, has_text, t
+from bot.core.questions import take_answer
+from bot.core.routes import (
+    AnswerHint,
+    ButtonRoute,
+    CommandHandler,
+    CommandSpec,
+    MessageRoute,
+    Next,
+    QuestionRoute,
+    index_commands,
+)
+from bot.core.texts import t
 from bot.relay.errors import RelayError
-from bot.store.base import PendingInput
+
+# Features and adapters import the registry's types from here (they lived here before
+# bot.core.routes): one import for everything a feature hands to the dispatcher.
+__all__ = [
+    "AnswerHint", "ButtonRoute", "CommandHandler", "CommandSpec", "Dispatcher", "MessageRoute",
+    "Middleware", "Next", "QuestionRoute",
+]
 
 log = logging.getLogger(__name__)
 
-CommandHandler = Callable[[CommandContext], Awaitable[None]]
-ButtonHandler = Callable[[ButtonContext], Awaitable[None]]
-AnswerHandler = Callable[[AnswerContext], Awaitable[None]]
-Next = Callable[[], Awaitable[None]]
 Middleware = Callable[[BaseContext, Next], Awaitable[None]]
-# Runs a press between the access checks and the reservation: ``proceed`` reserves, runs
-# the handler and settles (see ButtonRoute.claim).
-PressClaim = Callable[[ButtonContext, Next], Awaitable[None]]
-
-_NAME_RE: Final = re.compile(r"^[a-z0-9_]{1,32}$")  # Discord's and Telegram's rule
-# The kind of a question already answered (see Dispatcher._remember_answered).
-_ANSWERED: Final = "answered"
-_CANCEL_RE: Final = re.compile(r"^/cancel(?:@\w+)?(?:\s|$)", re.IGNORECASE)
-
-AnswerHint = Literal["text", "image", "speech", "music", "video"]
-
-
-@dataclass(frozen=True, slots=True)
-class CommandSpec:
-    """A command. Its texts live in the catalogue: ``cmd.<name>`` is the one-line
-    description (``/help``, platform menus) and ``cmd.<name>.<option>`` describes each
-    option. ``main`` names the option(s) free text goes to; with two or more, the text
-    is split at ``|`` (``/similar a | b``).
-
-    The hints tell adapters how to present the command without knowing its name:
-    ``answer`` is what the answer mostly is (Telegram shows "sending photo…",
-    "recording voice…" while it runs); ``conversation`` marks a turn of a conversation
-    (Discord opens a thread for it when ``thread_per_conversation`` is on, named after
-    the main text)."""
-
-    name: str
-    handler: CommandHandler
-    options: tuple[OptionSpec, ...] = ()
-    main: tuple[str, ...] = ()
-    answer: AnswerHint = "text"
-    conversation: bool = False
-    capability: str | None = None  # what [access.only] and statistics count it as
-    price: Price | None = None  # None: free
-    admin: bool = False  # only [access] admins may run it
-    # A command made of subcommands (``/admin grant <who> <credits>``): each is a
-    # CommandSpec with ``parent`` set; the parent's handler is not used then. Typed as text
-    # ``/admin grant telegram:42 50``: one word per option, in order.
-    subcommands: tuple[CommandSpec, ...] = ()
-    parent: str = ""
-
-    @property
-    def guard(self) -> Guard:
-        return Guard(f"/{self.name}", self.capability, self.price, self.admin,
-                     count_submitting=True)
-
-    @property
-    def qualified_name(self) -> str:
-        return f"{self.parent} {self.name}" if self.parent else self.name
-
-    @property
-    def description_key(self) -> str:
-        return f"cmd.{self.qualified_name.replace(' ', '.')}"
-
-    def option_key(self, option: str) -> str:
-        return f"{self.description_key}.{option}"
-
-    def subcommand(self, name: str | None) -> CommandSpec | None:
-        return next((s for s in self.subcommands if s.name == name), None)
-
-    def usage(self, locale: str = DEFAULT_LOCALE) -> str:
-        """``<prompt> [model=…]``, ``<a> | <b>``: main text options come first, without
-        their name, separated by ``|`` as they are typed; subcommands as ``a|b|c``.
-        Placeholders are words of ``locale`` (``<提示词> [image=文件]``); option and
-        subcommand names stay as they are typed."""
-        if self.subcommands:
-            return "|".join(s.name for s in self.subcommands) + " …"
-
-        def bare(o: OptionSpec) -> str:
-            word = placeholder(o.name, locale)
-            return f"<{word}>" if o.required else f"[{word}]"
-
-        if self.parent:
-            return " ".join(bare(o) for o in self.options)
-        main = [bare(o) for o in self.options if o.name in self.main and o.type != "attachment"]
-        rest = [
-            o.usage(locale)
-            for o in self.options
-            if o.name not in self.main or o.type == "attachment"
-        ]
-        return " ".join(part for part in (" | ".join(main), *rest) if part)
-
-
-@dataclass(frozen=True, slots=True)
-class MessageRoute:
-    """Handles plain messages addressed to the bot (private chat, mention or reply).
-
-    Routes are tried in order; the first whose ``accepts`` is true handles the message
-    (e.g. voice messages → transcribe-then-chat before text → chat)."""
-
-    name: str
-    accepts: Callable[[Invocation], bool]
-    handler: CommandHandler
-    capability: str | None = None
-    price: Price | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ButtonRoute:
-    """Handles presses of stored buttons whose ``ButtonKey.kind`` is ``kind``."""
-
-    kind: str
-    handler: ButtonHandler
-    capability: str | None = None
-    price: Price | None = None
-    # Taken after the access checks and before anything is reserved (the one-press claim,
-    # bot.commands.presses.once_per_button): a repeated press is answered by it without
-    # reaching the credits or limits, and a refused user never holds the button.
-    claim: PressClaim | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class QuestionRoute:
-    """Continues a command when the answer to a question of ``kind`` arrives
-    (``ctx.ask(kind, ...)``): the continuation registry, as ``ButtonRoute`` is for
-    buttons. The question lives in the store, so the answer may come to another process
-    or after a restart; the handler gets only what the asker stored with it."""
-
-    kind: str
-    handler: AnswerHandler
-    # An answer that starts paid work passes the gate like a command (a remix prompt).
-    capability: str | None = None
-    price: Price | None = None
 
 
 class Dispatcher:
@@ -208,7 +95,7 @@ class Dispatcher:
         dynamic_choices: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
         self._services = services
-        self._commands = _index_commands(commands)
+        self._commands = index_commands(commands)
         self._messages = tuple(messages)
         self._buttons = {route.kind: route for route in buttons}
         self._questions = {route.kind: route for route in questions}
@@ -326,56 +213,14 @@ class Dispatcher:
         was cancelled with ``/cancel``, or it had expired and the user was told so);
         False when the text is not an answer and should be handled as usual. Never
         raises (but cancellation)."""
-        store = self._services.store
-        key = (answer.chat.platform, question_scope(answer.chat), answer.user.id)
-        try:
-            pending = await store.get_pending(*key, include_expired=True)
-        except Exception:  # a store failure must not swallow the text: it is handled as usual
-            log.warning("could not read pending questions", exc_info=True)
-            return False
-        route = self._questions.get(pending.kind) if pending is not None else None
-        payload = pending.payload if pending is not None else None
-        stored = payload if isinstance(payload, dict) else {}
-        text = answer.text.strip()
-        if pending is not None and pending.kind == _ANSWERED:
-            if _answers_exactly(answer, stored) and not text.startswith("/"):
-                await self._notify(responder, "questions.answered", answer)
-                return True
-            return False
-        if answer.token is not None:
-            if pending is None or route is None or answer.token != stored.get("token"):
-                # A form filled in for a question already answered, replaced or gone.
-                await self._notify(responder, "questions.expired", answer)
-                return True
-        elif pending is None or route is None:
-            return False  # nothing asked, or an input the user gives otherwise (/mask)
-        elif text.startswith("/"):
-            if pending.expired:
-                return False
-            await store.pop_pending(*key, only=pending)
-            if _CANCEL_RE.match(text) is None:
-                return False  # another command: it runs, and the question is dropped
-            await self._notify(responder, "questions.cancelled", answer)
-            return True
-        elif not _answers(answer, pending.expired, stored.get("asked_in")):
-            return False
-        taken = await store.pop_pending(*key, include_expired=True, only=pending)
-        if taken is None:
-            # A concurrent answer took it first (a double send, another process), or a
-            # newer question replaced it (which stays for its own answer): this one
-            # answered the question it saw, so it is no chat message either.
-            if _answers_exactly(answer, stored):
-                await self._notify(responder, "questions.answered", answer)
-                return True
-            return False
-        if taken.expired or not text:
-            key_text = "questions.expired" if taken.expired else "questions.cancelled"
-            await self._notify(responder, key_text, answer)
-            return True
-        await self._remember_answered(key, taken)
+        taken = await take_answer(answer, responder, store=self._services.store,
+                                  routes=self._questions, preferences_for=self.preferences_for)
+        if isinstance(taken, bool):
+            return taken
+        route = taken.route
         preferences = answer.preferences or await self.preferences_for(answer.user, answer.chat)
         locale = preferences.locale
-        prefill = stored.get("prefill")
+        prefill = taken.stored.get("prefill")
         ctx = AnswerContext(
             user=answer.user,
             chat=answer.chat,
@@ -384,8 +229,8 @@ class Dispatcher:
             locale=locale,
             commands=self.commands,
             user_settings=preferences.user_settings,
-            answer=text,
-            data=stored.get("data"),
+            answer=taken.text,
+            data=taken.stored.get("data"),
             prefill=prefill if isinstance(prefill, str) else "",
         )
         guard = Guard(route.kind, route.capability, route.price)
@@ -397,27 +242,6 @@ class Dispatcher:
         else:
             self._count("answer", None)
         return True
-
-    async def _remember_answered(self, key: tuple[str, str, str], taken: PendingInput) -> None:
-        """Keep what identifies an answered question for as long as it was open, so a
-        second reply to it (a double send) is told so instead of being chatted. A question
-        the continuation asks next replaces it."""
-        stored = taken.payload if isinstance(taken.payload, dict) else {}
-        try:
-            await self._services.store.put_pending(
-                *key, kind=_ANSWERED, ttl_s=max(1.0, taken.expires_at - taken.created_at),
-                payload={"token": stored.get("token"), "asked_in": stored.get("asked_in")},
-            )
-        except Exception:  # only a courtesy: the answer itself goes on
-            log.warning("could not remember an answered question", exc_info=True)
-
-    async def _notify(self, responder: Responder, key: str, answer: TypedAnswer) -> None:
-        preferences = answer.preferences or await self.preferences_for(answer.user, answer.chat)
-        text = t(key, preferences.locale)
-        try:
-            await responder.send(Reply(text, reply_to=answer.message, ephemeral=True))
-        except DeliveryError as exc:
-            log.warning("could not deliver a notice: %s", exc)
 
     # -- internals -----------------------------------------------------------------
 
@@ -570,23 +394,6 @@ class Dispatcher:
             log.warning("could not deliver an error message: %s", delivery)
 
 
-def _answers_exactly(answer: TypedAnswer, stored: Mapping[str, object]) -> bool:
-    """Whether the answer names this very question: a reply to its message or its form."""
-    if answer.token is not None:
-        return answer.token == stored.get("token")
-    asked_in = stored.get("asked_in")
-    return bool(asked_in) and answer.replied_to == asked_in
-
-
-def _answers(answer: TypedAnswer, expired: bool, asked_in: object) -> bool:
-    """Whether typed text answers the question: a reply to the message that asked (also
-    when expired: it is told so), or any text where the platform allows, while it is
-    open (an expired question does not swallow later chatter)."""
-    if answer.replied_to is not None and answer.replied_to == asked_in:
-        return True
-    return answer.anywhere and not expired
-
-
 def _unknown(name: str) -> UserError:
     return UserError("generic.unknown_command", command=name)
 
@@ -595,31 +402,3 @@ def _describe(invocation: Invocation | None, what: str) -> str:
     if invocation is None:
         return what
     return f"/{invocation.command}" if invocation.command else "a message"
-
-
-def _index_commands(commands: Sequence[CommandSpec]) -> dict[str, CommandSpec]:
-    """Refuse duplicate or invalid names and commands without catalogue texts."""
-    index: dict[str, CommandSpec] = {}
-    for spec in commands:
-        if spec.name in index:
-            raise ValueError(f"command /{spec.name} registered twice")
-        _check_spec(spec)
-        for sub in spec.subcommands:
-            if sub.parent != spec.name:
-                raise ValueError(f"/{spec.name} {sub.name}: its parent must be {spec.name!r}")
-        _index_commands(spec.subcommands)
-        index[spec.name] = spec
-    return index
-
-
-def _check_spec(spec: CommandSpec) -> None:
-    if not _NAME_RE.match(spec.name):
-        raise ValueError(f"invalid command name {spec.name!r}")
-    names = {o.name for o in spec.options}
-    missing = [m for m in spec.main if m not in names]
-    if missing:
-        raise ValueError(f"/{spec.qualified_name}: main option(s) {missing} are not options")
-    keys = [spec.description_key, *(spec.option_key(o.name) for o in spec.options)]
-    absent = [k for k in keys if not has_text(k)]
-    if absent:
-        raise ValueError(f"/{spec.qualified_name}: texts missing from the catalogue: {absent}")

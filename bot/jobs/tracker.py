@@ -14,24 +14,18 @@ moments share requests), writes what changed in one transaction, edits status me
 (:mod:`bot.jobs.status`) and starts deliveries for jobs that reached an outcome. Between
 ticks, only jobs named by relay callbacks are asked about (at most once per interval). The
 store is the source of truth, so a restart loses nothing: jobs keep their relay ids and
-deadlines, and deliveries are claimed with a lease (``claim_delivery`` /
-``finish_delivery``), which makes each result go out once. Each piece of a result is
-recorded as it is sent (``record_delivered_piece``), so a delivery interrupted by a crash
-continues from the first unsent piece: at most the piece in flight is sent twice.
+deadlines, and each result goes out once (:mod:`bot.jobs.delivery`: claimed with a lease,
+recorded piece by piece).
 
 The tracker's ``worker_id`` is the process identity (``Services.instance``, from
 ``[bot] instance_name`` or host and storage path): stable across restarts, so
 :meth:`JobTracker.take_over` lets a restarted process resume its predecessor's deliveries
 and lost submits at once instead of waiting for the lease to expire.
 
-Several processes may track the jobs of one store. One of them polls: each tick it
-claims or renews the named lease ``job-poller`` (``claim_lease``, on the store's clock),
-so a tick's Midjourney batches stay whole and unchanged tasks write nothing; the others
-skip polling and only deliver. The poll lease lasts :func:`poll_lease_s` (three poll
-intervals, shortened by a smaller ``[jobs] lease_s`` but never under two intervals): a
-poller that dies is replaced that long after its last tick, one that stops cleanly at
-once. Delivery claims last ``[jobs] lease_s``. Jobs are never claimed one by one for
-polling: that would split a tick's Midjourney batches between processes.
+Several processes may track the jobs of one store. One of them polls, the one holding
+the poll lease (:mod:`bot.jobs.leases`); the others skip polling and only deliver.
+Delivery claims last ``[jobs] lease_s``. Jobs are never claimed one by one for polling:
+that would split a tick's Midjourney batches between processes.
 
 ``clock`` must be the same wall clock the store uses (``time.time`` by default): job
 creation times, deadlines and leases are compared with it across restarts.
@@ -42,7 +36,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import functools
 import logging
 import math
 import time
@@ -51,16 +44,16 @@ from typing import Final
 
 from bot.core.bell import TrackerBell
 from bot.core.context import Services
-from bot.core.models import Button, DeliveryError, MessageRef, Reply, Responder
-from bot.core.texts import t
-from bot.core.workers import name_and_pid, replaced_by
+from bot.core.models import Button
+from bot.jobs.delivery import Deliveries
 from bot.jobs.hooks import JobOutcomeHook
 from bot.jobs.kinds import KINDS
 from bot.jobs.kinds.midjourney import NAME as MJ
+from bot.jobs.leases import POLL_LEASE, poll_lease_s, take_over_predecessors
 from bot.jobs.modal import modal_buttons
-from bot.jobs.outlets import ChatOutlet, decode_message_ref, encode_message_ref
+from bot.jobs.outlets import ChatOutlet, decode_message_ref, job_responder
 from bot.jobs.polling import Poller, deadline_of, is_due, timed_out, update_for
-from bot.jobs.records import job_chat, job_locale
+from bot.jobs.records import job_locale
 from bot.jobs.results import ResultBuilder
 from bot.jobs.status import StatusEditor
 from bot.jobs.submits import resolve_lost_submit
@@ -68,38 +61,14 @@ from bot.store.base import ACTIVE_STATES, OUTCOME_STATES, Job, JobState, JobUpda
 
 log = logging.getLogger(__name__)
 
-_MAX_DUE_PER_TICK: Final = 1000  # deliveries started per tick
 _MAX_ACTIVE_PER_TICK: Final = 50_000
 _TICK_SLACK_S: Final = 0.001  # a nap may end a hair early
-POLL_LEASE: Final = "job-poller"
-_LEASE_TICKS: Final = 3  # a poller that missed this many ticks is replaced
-_MIN_LEASE_TICKS: Final = 2  # renewed every tick: a shorter lease would lapse between ticks
-_MAX_DELIVERY_ATTEMPTS: Final = 5
 _APPLY_CONCURRENCY: Final = 8  # progress updates (with preview downloads) at once
 _MAX_HINTS: Final = 100  # relay callbacks remembered between two ticks (one batch)
 _MIN_NAP_S: Final = 0.05
 # Between ticks, due deliveries are listed at most this often: every new job rings the
 # bell, and a burst of them must not re-read a delivery backlog once per job.
 _WAKE_LISTING_GAP_S: Final = 0.25
-
-
-def poll_lease_s(poll_interval_s: float, lease_s: float) -> float:
-    """How long the poll lease lasts: three poll intervals, or ``[jobs] lease_s`` if that
-    is shorter, but never under two intervals (it is renewed once per interval)."""
-    return max(_MIN_LEASE_TICKS * poll_interval_s, min(_LEASE_TICKS * poll_interval_s, lease_s))
-
-
-class _Slot:
-    """One delivery slot of the tracker, given back once (early, or when the task ends)."""
-
-    def __init__(self, slots: asyncio.Semaphore) -> None:
-        self._slots = slots
-        self._held = True
-
-    def release(self) -> None:
-        if self._held:
-            self._held = False
-            self._slots.release()
 
 
 class JobTracker:
@@ -124,16 +93,16 @@ class JobTracker:
         # Several processes may share one store: delivery claims must tell them apart, and
         # a restarted process must recognise its predecessor's (see take_over).
         self._worker_id = worker_id or services.instance
-        self._outcome_hooks = tuple(outcome_hooks)
         self._poller_chores = tuple(poller_chores)
         self._bell: TrackerBell = services.jobs
         self._poller = Poller(services.relay, clock=clock)
         self._status = StatusEditor(clock, services.config.bot.progress_interval_s,
                                     services.store)
+        self._deliveries = Deliveries(
+            services, self._outlets, self._status, worker_id=self._worker_id, sleep=sleep,
+            outcome_hooks=outcome_hooks, on_done=self._notify,
+        )
         self._loop_task: asyncio.Task[None] | None = None
-        self._deliveries: dict[int, asyncio.Task[None]] = {}
-        self._delivery_slots = asyncio.Semaphore(services.config.jobs.parallel_deliveries)
-        self._waiting_for_slot = 0  # deliveries started but not yet sending
         self._changed = asyncio.Event()
         self._hinted: set[str] = set()  # relay task ids named by callbacks
         self._hints_polled_at = -math.inf
@@ -141,28 +110,15 @@ class JobTracker:
         self._deferred_listing_at = math.inf  # a wake-up's listing put off by the gap
         self._ticks = 0  # ticks so far: older jobs are polled on every 2nd / 4th of them
         self._next_tick_at = -math.inf
-        self._lease_s = services.config.jobs.lease_s  # delivery claims
+        self._lease_s = services.config.jobs.lease_s  # shortens the poll lease
 
     # -- lifecycle -----------------------------------------------------------------
 
     async def take_over(self) -> None:
         """At start: the delivery leases and submits in flight of the processes this one
-        replaces are resumed now, not when their leases run out.
-
-        Worker ids are ``<name>:<pid>:<random>`` (:func:`bot.runtime.process_identity`). A
-        predecessor has the same name; it is gone when ``[bot] instance_name`` is set (the
-        operator gives each process its own) or, with the default name (host and storage),
-        when no process with its pid runs on this host any more."""
-        store = self._services.store
-        taken = await store.take_over(self._worker_id)
-        name, _ = name_and_pid(self._worker_id)
-        if name is not None:
-            named = bool(self._services.config.bot.instance_name)
-            for worker in await store.workers_with_prefix(f"{name}:"):
-                if replaced_by(worker, self._worker_id, named=named):
-                    taken += await store.take_over(worker)
-        if taken:
-            log.info("resuming %d job(s) left by an earlier run of %s", taken, name or "it")
+        replaces are resumed now, not when their leases run out (see
+        :func:`bot.jobs.leases.take_over_predecessors`)."""
+        await take_over_predecessors(self._services, self._worker_id)
 
     async def start(self) -> None:
         if self._loop_task is None or self._loop_task.done():
@@ -170,7 +126,7 @@ class JobTracker:
 
     async def stop(self) -> None:
         """Stop polling and delivering; returns when every task of the tracker has ended."""
-        tasks = [t for t in (self._loop_task, *self._deliveries.values()) if t is not None]
+        tasks = [t for t in (self._loop_task, *self._deliveries.running) if t is not None]
         for task in tasks:
             task.cancel()
         for task in tasks:
@@ -206,8 +162,7 @@ class JobTracker:
     async def run_once(self) -> None:
         """One tick, deliveries included (tests and tools; the loop calls :meth:`_tick`)."""
         await self._tick()
-        while self._deliveries:
-            await asyncio.wait(set(self._deliveries.values()))
+        await self._deliveries.finish_running()
 
     # -- the loop ------------------------------------------------------------------
 
@@ -245,7 +200,7 @@ class JobTracker:
         # Several processes may share the store: one of them polls, the rest only deliver.
         ttl = poll_lease_s(base, self._lease_s)
         if not await store.claim_lease(POLL_LEASE, self._worker_id, ttl):
-            await self._start_deliveries()
+            await self._deliveries.start_due()
             self._notify()
             return
         self._ticks += 1
@@ -263,7 +218,7 @@ class JobTracker:
         late = [timed_out(job, None if job.relay_task_id else "not submitted")
                 for job in active if job.id not in polled and now >= deadline_of(job)]
         await self._poll_and_apply(due, now, late, then=self._schedule_next_tick)
-        await self._start_deliveries()
+        await self._deliveries.start_due()
         self._notify()
         for chore in self._poller_chores:
             await chore()
@@ -271,7 +226,7 @@ class JobTracker:
     async def _resolve_lost_submits(self, jobs: Sequence[Job]) -> None:
         for job in jobs:
             try:
-                await resolve_lost_submit(self._services, job, self._responder(job))
+                await resolve_lost_submit(self._services, job, job_responder(self._outlets, job))
             except Exception:  # one job's failure must not stall the others (logged)
                 log.exception("could not resolve the submit of job %s", job.id)
 
@@ -296,7 +251,7 @@ class JobTracker:
             return
         self._deferred_listing_at = math.inf
         self._listed_between_ticks_at = now
-        await self._start_deliveries()
+        await self._deliveries.start_due()
         self._notify()
 
     def _hints_polled(self) -> None:
@@ -347,8 +302,9 @@ class JobTracker:
             if job.state in OUTCOME_STATES:
                 self._count_state(job)
         # Results first: a tick of many progress edits must not hold up finished jobs.
-        backlog = self._waiting_for_slot  # results due before this tick, not yet sending
-        await self._start_deliveries(stored)
+        # Results due before this tick, not yet sending:
+        backlog = self._deliveries.waiting_for_slot
+        await self._deliveries.start_due(stored)
         if backlog:
             # The process is not keeping up with its results: they get the CPU, and each
             # status message catches up, with its newest state and preview, on the first
@@ -380,7 +336,7 @@ class JobTracker:
         if text is None:
             return
         ref = decode_message_ref(job.status_message_ref)
-        responder = self._responder(job)
+        responder = job_responder(self._outlets, job)
         if ref is None or responder is None:
             return
         builder = ResultBuilder(self._services, responder.limits)
@@ -392,144 +348,6 @@ class JobTracker:
             text=text,
         )
 
-    def _responder(self, job: Job) -> Responder | None:
-        outlet = self._outlets.get(job.platform)
-        return outlet.responder_for(job_chat(job)) if outlet is not None else None
-
-    # -- delivery ------------------------------------------------------------------
-
-    async def _start_deliveries(self, just_stored: Mapping[int, Job] | None = None) -> None:
-        """Start a delivery for every due job not being delivered (``just_stored``: rows
-        this tick wrote, so a job that just finished is not read again to build its result)."""
-        due = await self._services.store.list_due_delivery_ids(limit=_MAX_DUE_PER_TICK)
-        for job in due:
-            if job.job_id in self._deliveries or job.platform not in self._outlets:
-                continue
-            known = just_stored.get(job.job_id) if just_stored else None
-            if known is not None and known.state not in OUTCOME_STATES:
-                known = None
-            task = asyncio.create_task(self._deliver(job.job_id, known),
-                                       name=f"deliver-job-{job.job_id}")
-            self._deliveries[job.job_id] = task
-            task.add_done_callback(functools.partial(self._delivery_done, job.job_id))
-
-    def _delivery_done(self, job_id: int, _task: asyncio.Task[None]) -> None:
-        task = self._deliveries.pop(job_id, None)
-        if task is not None and not task.cancelled() and task.exception() is not None:
-            log.error("delivery of job %s failed", job_id, exc_info=task.exception())
-        self._notify()
-
-    async def _deliver(self, job_id: int, known: Job | None = None) -> None:
-        """``known``: the job's row as this tick stored it (its outcome), else read here.
-        Either way the claim returns it afresh before anything is sent."""
-        store = self._services.store
-        self._waiting_for_slot += 1
-        try:
-            await self._delivery_slots.acquire()
-        finally:
-            self._waiting_for_slot -= 1
-        slot = _Slot(self._delivery_slots)
-        try:
-            job = known or await store.get_job(job_id)
-            if job is None or job.state is JobState.DELIVERED:
-                return
-            for hook in self._outcome_hooks:
-                await hook.job_finished(job)
-            responder = self._responder(job)
-            if responder is None:
-                return
-            # Download and build everything before claiming: the lease then covers only
-            # the sends, so a slow download cannot outlive it and let another worker
-            # deliver the same result again. Cancelled here, nothing is claimed or sent.
-            replies = await ResultBuilder(self._services, responder.limits).replies(job)
-            # The claimed row, read under the claim: an interrupted earlier attempt may
-            # have sent pieces.
-            claimed = await store.claim_delivery(job_id, self._worker_id, self._lease_s)
-            if claimed is None:
-                return  # another worker has it, or it was delivered meanwhile
-            job = claimed
-            # Once the first message is out, finish even if the tracker is being stopped:
-            # an interrupted send would be repeated after a restart.
-            sending = asyncio.ensure_future(self._send_all(job, responder, replies,
-                                                           sent=slot.release))
-            try:
-                await asyncio.shield(sending)
-            except asyncio.CancelledError:
-                await asyncio.wait({sending})
-                raise
-        finally:
-            slot.release()
-
-    async def _send_all(
-        self, job: Job, responder: Responder, replies: Sequence[Reply],
-        *, sent: Callable[[], None] = lambda: None,
-    ) -> None:
-        """Send the result's pieces and record them; ``sent`` is called once the delivery
-        is recorded, before the last status edit waits for its throttle (the caller's
-        delivery slot is free for the next result by then)."""
-        store = self._services.store
-        status_ref = decode_message_ref(job.status_message_ref)
-        refs: list[str] = []
-        if job.pieces_sent:
-            log.info("job %s: resuming its delivery at piece %d of %d", job.id,
-                     job.pieces_sent + 1, len(replies))
-        try:
-            # Each piece is recorded once sent: after a crash the next attempt (this
-            # process or another) starts at the first unsent one. The last goes in with
-            # finish_delivery, one write fewer: a crash between the two repeats only it.
-            last = len(replies) - 1
-            for index in range(job.pieces_sent, len(replies)):
-                reply = replies[index]
-                if status_ref is not None and reply.reply_to is None:
-                    reply = dataclasses.replace(reply, reply_to=status_ref)
-                ref = encode_message_ref(await responder.send(reply))
-                if index == last:
-                    refs.append(ref)
-                elif not await store.record_delivered_piece(job.id, self._worker_id, ref,
-                                                            self._lease_s):
-                    log.warning("job %s: lost its delivery claim; another worker goes on",
-                                job.id)
-                    return
-        except DeliveryError as exc:
-            # ``job`` was read after this attempt's claim, which counted it.
-            if job.delivery_attempts < _MAX_DELIVERY_ATTEMPTS:
-                log.warning("delivery of job %s failed, will retry: %s", job.id, exc)
-                await store.release_delivery(job.id, self._worker_id)
-                self._count_delivery(job, "retry")
-                return
-            log.error("delivery of job %s failed, giving up: %s", job.id, exc)
-            refs += await self._send_undeliverable_notice(job, responder, status_ref)
-            self._count_delivery(job, "failed")
-        else:
-            self._count_delivery(job, "delivered")
-        await store.finish_delivery(job.id, self._worker_id, refs)
-        sent()
-        if status_ref is not None:
-            await self._sleep(self._status.wait_needed(job))
-            await self._status.show_final(job, responder, status_ref)
-
-    def _count_delivery(self, job: Job, outcome: str) -> None:
-        self._services.metrics.deliveries.labels(job.platform, outcome).inc()
-
-    async def _send_undeliverable_notice(
-        self, job: Job, responder: Responder, status_ref: MessageRef | None
-    ) -> list[str]:
-        """The platform keeps refusing the result: tell the user in plain text at least."""
-        notice = Reply(
-            t(
-                "jobs.undeliverable",
-                job_locale(job),
-                id=job.id,
-                relay_id=job.relay_task_id or "?",
-            ),
-            reply_to=status_ref,
-        )
-        try:
-            return [encode_message_ref(await responder.send(notice))]
-        except DeliveryError as exc:
-            log.error("could not tell the owner of job %s either: %s", job.id, exc)
-            return []
-
     # -- idleness ------------------------------------------------------------------
 
     def _notify(self) -> None:
@@ -537,10 +355,8 @@ class JobTracker:
         self._changed = asyncio.Event()
 
     async def _is_idle(self) -> bool:
-        if self._deliveries:
+        if self._deliveries.running:
             return False
-        store = self._services.store
-        if await store.list_active_jobs(limit=1):
+        if await self._services.store.list_active_jobs(limit=1):
             return False
-        due = await store.list_due_delivery_ids(limit=_MAX_DUE_PER_TICK)
-        return not any(job.platform in self._outlets for job in due)
+        return not await self._deliveries.any_due()

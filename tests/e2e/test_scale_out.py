@@ -27,7 +27,7 @@ from pathlib import Path
 
 import asyncpg
 
-from bot.jobs.tracker import POLL_LEASE
+from bot.jobs.leases import POLL_LEASE
 from bot.sim import SimRelay
 from tests.e2e.process import Relaybot, running_relaybot, write_config
 from tests.e2e.test_relaybot_run import ENV, RELAY_KEY, STARTUP_S, TELEGRAM_TOKEN

@@ -12,7 +12,7 @@ import asyncio
 import math
 from pathlib import Path
 
-from bot.jobs.tracker import POLL_LEASE, poll_lease_s
+from bot.jobs.leases import POLL_LEASE, poll_lease_s
 from bot.sim import SimRelay
 from bot.store.base import JobState
 from tests.jobs.harness import Bot, FakeClock, Recorder, open_bot

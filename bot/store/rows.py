@@ -11,7 +11,7 @@ import secrets
 from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import Any, Final, Protocol
 
-from bot.store.community import LedgerEntry
+from bot.store.community import LedgerEntry, OpenHold
 from bot.store.records import (
     ACTIVE_STATES,
     BUTTON_KEY_MAX_LEN,
@@ -256,6 +256,12 @@ def ledger_entry(row: Row) -> LedgerEntry:
     return LedgerEntry(hold=row["hold"], identity=row["identity"], capability=row["capability"],
                        kind=row["kind"], amount=row["amount"], job_id=row["job_id"],
                        day=row["day"], created_at=row["created_at"])
+
+
+def open_hold(row: Row) -> OpenHold:
+    return OpenHold(hold=row["hold"], identity=row["identity"], capability=row["capability"],
+                    amount=row["amount"], job_id=row["job_id"], day=row["day"],
+                    created_at=row["created_at"], holder=row["holder"])
 
 
 def charged_and_reserved(rows: Iterable[Row]) -> tuple[dict[str, float], dict[str, float]]:

@@ -21,7 +21,7 @@ from bot.store.community import (
     Settlement,
 )
 from bot.store.postgres.db import PgDatabase
-from bot.store.rows import OPEN_HOLD_SQL, charged_and_reserved, ledger_entry
+from bot.store.rows import OPEN_HOLD_SQL, charged_and_reserved, ledger_entry, open_hold
 
 if TYPE_CHECKING:
     from bot.store.postgres.migrations import Connection
@@ -161,9 +161,7 @@ class PgLedger:
             " AND ($1::float8 IS NULL OR created_at < $1::float8) ORDER BY id",
             (created_before,),
         )
-        return [OpenHold(hold=r["hold"], identity=r["identity"], capability=r["capability"],
-                         amount=r["amount"], job_id=r["job_id"], day=r["day"],
-                         created_at=r["created_at"], holder=r["holder"]) for r in rows]
+        return [open_hold(row) for row in rows]
 
     async def ledger_entries(self, identity: str | None = None) -> list[LedgerEntry]:
         rows = await self._db.fetch_all(

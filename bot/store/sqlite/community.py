@@ -18,7 +18,7 @@ from bot.store.community import (
     OpenHold,
     Settlement,
 )
-from bot.store.rows import OPEN_HOLD_SQL, charged_and_reserved, ledger_entry
+from bot.store.rows import OPEN_HOLD_SQL, charged_and_reserved, ledger_entry, open_hold
 from bot.store.sqlite.db import Database, execute, fetch_all, placeholders
 
 
@@ -159,9 +159,7 @@ class SqliteLedger:
             sql += " AND created_at < ?"
             params = (created_before,)
         rows = await self._db.fetch_all(sql + " ORDER BY id", params)
-        return [OpenHold(hold=r["hold"], identity=r["identity"], capability=r["capability"],
-                         amount=r["amount"], job_id=r["job_id"], day=r["day"],
-                         created_at=r["created_at"], holder=r["holder"]) for r in rows]
+        return [open_hold(row) for row in rows]
 
     async def ledger_entries(self, identity: str | None = None) -> list[LedgerEntry]:
         if identity is None:

@@ -10,11 +10,11 @@ a name it would not recognise (Telegram's ``.oga``) gets the sniffed type's exte
 
 from __future__ import annotations
 
-import math
 import os
 from typing import Final
 
 from bot.core.context import CommandContext
+from bot.core.credits import charged_audio_seconds
 from bot.core.dispatcher import CommandSpec
 from bot.core.errors import AttachmentKinds, UserError
 from bot.core.gate import Price
@@ -29,8 +29,6 @@ WHISPER_EXTENSIONS: Final = frozenset(
     {".flac", ".mp3", ".mp4", ".mpeg", ".mpga", ".m4a", ".ogg", ".wav", ".webm"}
 )
 _SOUND_KINDS: Final[tuple[AttachmentKind, ...]] = ("audio", "video")
-_BYTES_PER_SECOND: Final = 16_000
-_LOWEST_BYTES_PER_SECOND: Final = 500  # 4 kbit/s, below Opus' lowest speech bitrate
 
 
 def audio_limit(ctx: CommandContext) -> int:
@@ -51,17 +49,6 @@ async def read_audio(ctx: CommandContext, attachment: Attachment) -> tuple[bytes
     return data, f"{stem or 'audio'}{extension}", content_type
 
 
-def charged_seconds(reported: float | None, size: int) -> float:
-    """The seconds a transcription is charged for: Whisper's ``duration`` when the relay
-    gives a plausible one, else a guess from the size (~16 kB/s). No file of ``size``
-    bytes plays longer than at the lowest bitrate speech is sent at, so a larger
-    (or negative, infinite, NaN) duration is not believed."""
-    longest = size / _LOWEST_BYTES_PER_SECOND
-    if reported is None or not math.isfinite(reported) or reported <= 0:
-        return min(size / _BYTES_PER_SECOND, longest)
-    return min(reported, longest)
-
-
 async def transcribe(ctx: CommandContext, attachment: Attachment, *, translate: bool) -> Transcript:
     """Send ``attachment`` to Whisper (translated to English when ``translate``)."""
     services = ctx.services
@@ -75,7 +62,8 @@ async def transcribe(ctx: CommandContext, attachment: Attachment, *, translate: 
         else:
             result = await audio.transcribe(data, filename=filename, content_type=content_type,
                                             model=model)
-    ctx.bill.add_units("transcription_minute", charged_seconds(result.duration, len(data)) / 60)
+    seconds = charged_audio_seconds(result.duration, len(data))
+    ctx.bill.add_units("transcription_minute", seconds / 60)
     await services.store.record_usage(
         ctx.chat.platform, ctx.user.id, ctx.chat.chat_id,
         kind="translation" if translate else "transcription", model=model,

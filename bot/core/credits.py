@@ -149,6 +149,23 @@ def charged_tokens(reported: int | None, *texts: str) -> int:
     return min(reported, MAX_REPORTED_TOKENS)
 
 
+# A transcription without a plausible duration is charged by size at about 16 kB/s; no file
+# plays longer than at 4 kbit/s, below Opus' lowest speech bitrate.
+_AUDIO_BYTES_PER_SECOND = 16_000
+_LOWEST_AUDIO_BYTES_PER_SECOND = 500
+
+
+def charged_audio_seconds(reported: float | None, size: int) -> float:
+    """The seconds a transcription is charged for: Whisper's ``duration`` when the relay
+    gives a plausible one, else a guess from the size (~16 kB/s). No file of ``size``
+    bytes plays longer than at the lowest bitrate speech is sent at, so a larger
+    (or negative, infinite, NaN) duration is not believed."""
+    longest = size / _LOWEST_AUDIO_BYTES_PER_SECOND
+    if reported is None or not math.isfinite(reported) or reported <= 0:
+        return min(size / _AUDIO_BYTES_PER_SECOND, longest)
+    return min(reported, longest)
+
+
 def metered_amount(config: CreditsConfig, units: dict[str, float]) -> float:
     return sum(
         config.price(cost) * count / (1000.0 if "_1k_" in cost else 1.0)

@@ -44,7 +44,11 @@ def rss_mb(pid: int) -> float:
 
 
 async def run_memory() -> MemoryResult:
-    workdir = Path(tempfile.mkdtemp(prefix="relaybot-bench-"))
+    with tempfile.TemporaryDirectory(prefix="relaybot-bench-") as workdir:
+        return await _run_memory(Path(workdir))
+
+
+async def _run_memory(workdir: Path) -> MemoryResult:
     env = {
         "E2E_TELEGRAM_TOKEN": "5012345678:AAEbenchTelegramToken_relaybot-00x",
         "E2E_DISCORD_TOKEN": DISCORD_TOKEN,

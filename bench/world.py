@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -102,3 +103,4 @@ async def running_world(
     finally:
         await telegram.stop()
         await sim.stop()
+        shutil.rmtree(workdir, ignore_errors=True)

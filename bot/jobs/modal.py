@@ -13,7 +13,7 @@ from typing import Final
 
 from bot.core.models import Button
 from bot.core.texts import t
-from bot.store.base import ButtonSpec, ButtonStore, Job, JobState, JobStore
+from bot.store.base import ButtonSpec, ButtonStore, Job, JobState, JobStore, PolledJob
 
 MJ_MODAL_PROMPT: Final = "mj_modal_prompt"
 MODAL_GRACE_S: Final = 30 * 60.0  # the question's 15 minutes, then the job's own run
@@ -33,7 +33,7 @@ async def modal_buttons(
     return ((Button(label, key.key, style="primary", names=("prompt",)),),)
 
 
-def modal_deadline(job: Job, deadline: float, now: float) -> float:
+def modal_deadline(job: PolledJob, deadline: float, now: float) -> float:
     """The deadline of a job seen in MODAL: long enough for someone to answer."""
     if job.state is JobState.MODAL:
         return deadline

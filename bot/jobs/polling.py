@@ -17,7 +17,7 @@ from bot.jobs.kinds.base import DEFAULT_DEADLINE_S, KindPoller, Observation, Pol
 from bot.jobs.modal import modal_deadline
 from bot.jobs.records import poll_factor
 from bot.relay import RelayClient
-from bot.store.base import OUTCOME_STATES, Job, JobState, JobUpdate
+from bot.store.base import OUTCOME_STATES, JobState, JobUpdate, PolledJob
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +35,9 @@ class Poller:
             poller = self._pollers[kind] = kind_of(kind).poller(self._relay, self._clock)
         return poller
 
-    async def poll(self, jobs: Sequence[Job]) -> list[PollOutcome]:
+    async def poll(self, jobs: Sequence[PolledJob]) -> list[PollOutcome]:
         """An outcome for every job with a relay task id; kinds are polled concurrently."""
-        by_kind: dict[str, list[Job]] = {}
+        by_kind: dict[str, list[PolledJob]] = {}
         for job in jobs:
             if job.relay_task_id:
                 by_kind.setdefault(job.kind, []).append(job)
@@ -64,7 +64,7 @@ class Poller:
 # no write at all.
 
 
-def deadline_of(job: Job) -> float:
+def deadline_of(job: PolledJob) -> float:
     """When the job times out: fixed at its creation by its kind's rule."""
     if job.deadline is not None:
         return job.deadline
@@ -74,7 +74,7 @@ def deadline_of(job: Job) -> float:
         return job.created_at + DEFAULT_DEADLINE_S
 
 
-def is_due(job: Job, tick: int, now: float, base: float) -> bool:
+def is_due(job: PolledJob, tick: int, now: float, base: float) -> bool:
     """Whether tick number ``tick`` asks about ``job``."""
     if not job.relay_task_id:
         return False  # never accepted by the relay: it only waits for its deadline
@@ -105,7 +105,7 @@ def update_for(outcome: PollOutcome, now: float, base: float) -> JobUpdate | Non
                      preview_url=obs.preview_url, next_poll_at=next_poll, deadline=deadline)
 
 
-def changes(job: Job, obs: Observation) -> bool:
+def changes(job: PolledJob, obs: Observation) -> bool:
     """Whether ``obs`` says something the stored job does not."""
     return not (
         obs.state is job.state and obs.progress == job.progress
@@ -133,6 +133,6 @@ def _without_rand(url: str) -> str:
     return urlunsplit(parts._replace(query=query))
 
 
-def timed_out(job: Job, reason: str | None = None) -> JobUpdate:
+def timed_out(job: PolledJob, reason: str | None = None) -> JobUpdate:
     return JobUpdate(job.id, JobState.TIMED_OUT, job.progress, job.progress_text or "",
                      error=reason)

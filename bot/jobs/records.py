@@ -7,6 +7,7 @@ the kind's result type, written by the tracker and read back at delivery.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Final
 
@@ -53,13 +54,30 @@ class JobRequest:
         return data
 
 
+# Ages (seconds) up to which a job is polled on every tick, then every 2nd; older: every 4th.
+_AGE_STEPS: Final = ((120.0, 1), (600.0, 2), (math.inf, 4))
+
+
 def poll_factor(base: float, age_s: float) -> int:
     """Poll young jobs every tick, older ones every 2nd or 4th (they rarely end soon).
 
     A whole number of ticks, so jobs of every age share the same ticks."""
-    factor = 1 if age_s < 120 else 2 if age_s < 600 else 4
+    factor = next(factor for below, factor in _AGE_STEPS if age_s < below)
     most = max(1, int(MAX_POLL_INTERVAL_S // base)) if base > 0 else factor
     return max(1, min(factor, most))
+
+
+def due_age_limit(base: float, tick: int) -> float:
+    """An age below which every job that tick number ``tick`` asks about by age is
+    (``math.inf``: any age): the store then lists only jobs younger than that, or never
+    seen. The tick still decides each listed job with :func:`bot.jobs.polling.is_due`."""
+    limit = 0.0
+    start = 0.0
+    for below, _ in _AGE_STEPS:
+        if tick % poll_factor(base, start) == 0:
+            limit = below
+        start = below
+    return limit
 
 
 def job_locale(job: Job) -> str:

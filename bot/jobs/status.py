@@ -20,7 +20,7 @@ from bot.jobs.kinds import KINDS
 from bot.jobs.kinds.base import relay_words
 from bot.jobs.outlets import encode_message_ref
 from bot.jobs.records import JobRequest, failure_reason, short
-from bot.store.base import Job, JobState, JobStore
+from bot.store.base import Job, JobState, JobStore, PolledJob
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +74,12 @@ def status_text(job: Job, state: JobState | None = None) -> str:
 StatusBasis = tuple[object, ...]
 
 
+def _version(job: PolledJob) -> tuple[object, ...]:
+    """What a tick's poll view tells of a job: when equal, the job was not written since."""
+    return (job.state, job.progress, job.progress_text, job.preview_url, job.relay_task_id,
+            job.status_message_ref, job.updated_at)
+
+
 def status_basis(job: Job) -> StatusBasis:
     """Every field of ``job`` that :func:`status_text` reads (the request and result as
     a whole): equal bases render equal texts, so an unchanged job is not rendered again."""
@@ -106,6 +112,17 @@ class StatusEditor:
         self._store = store
         self._shown: dict[int, _Shown] = {}
         self._edited_at: dict[str, float] = {}
+        # Jobs whose message was up to date when last looked at, as they were then.
+        self._settled: dict[int, tuple[object, ...]] = {}
+
+    def settle(self, job: Job) -> None:
+        """``job``'s message shows what it should (edited, or nothing to show)."""
+        self._settled[job.id] = _version(job)
+
+    def is_settled(self, job: PolledJob) -> bool:
+        """Whether the message of ``job`` was settled and the job not written since: then
+        it needs no edit, and the tracker need not read the whole job."""
+        return self._settled.get(job.id) == _version(job)
 
     def wait_needed(self, job: Job) -> float:
         """Seconds until this job's status message may be edited again."""
@@ -211,5 +228,6 @@ class StatusEditor:
 
     def forget(self, job_id: int, ref: str | None) -> None:
         self._shown.pop(job_id, None)
+        self._settled.pop(job_id, None)
         if ref is not None:
             self._edited_at.pop(ref, None)

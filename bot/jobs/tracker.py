@@ -53,11 +53,11 @@ from bot.jobs.leases import POLL_LEASE, poll_lease_s, take_over_predecessors
 from bot.jobs.modal import modal_buttons
 from bot.jobs.outlets import ChatOutlet, decode_message_ref, job_responder
 from bot.jobs.polling import Poller, deadline_of, is_due, timed_out, update_for
-from bot.jobs.records import job_locale
+from bot.jobs.records import due_age_limit, job_locale
 from bot.jobs.results import ResultBuilder
 from bot.jobs.status import StatusEditor
 from bot.jobs.submits import resolve_lost_submit
-from bot.store.base import ACTIVE_STATES, OUTCOME_STATES, Job, JobState, JobUpdate
+from bot.store.base import ACTIVE_STATES, OUTCOME_STATES, Job, JobState, JobUpdate, PolledJob
 
 log = logging.getLogger(__name__)
 
@@ -204,15 +204,27 @@ class JobTracker:
             self._notify()
             return
         self._ticks += 1
-        active = await store.list_active_jobs(limit=_MAX_ACTIVE_PER_TICK)
-        # A submit whose answer never came: found by its tag, or reported (bot.jobs.submits).
-        await self._resolve_lost_submits(
-            [job for job in active if job.state is JobState.SUBMITTING and job.next_poll_at <= now]
+        # Only the jobs this tick may ask about or time out, and overdue submits: the
+        # database picks them, and a tick reads a few columns of each (no JSON).
+        age_limit = due_age_limit(base, self._ticks)
+        listed = await store.list_tick_jobs(
+            now=now, created_after=None if math.isinf(age_limit) else now - age_limit,
+            limit=_MAX_ACTIVE_PER_TICK,
         )
-        active = [job for job in active if job.state is not JobState.SUBMITTING]
+        # A submit whose answer never came: found by its tag, or reported (bot.jobs.submits).
+        lost = [job.id for job in listed
+                if job.state is JobState.SUBMITTING and job.next_poll_at <= now]
+        if lost:
+            await self._resolve_lost_submits(await store.get_jobs(lost))
+        active = [job for job in listed if job.state is not JobState.SUBMITTING]
         hinted = self._take_hints()
-        due = [job for job in active
-               if job.relay_task_id in hinted or is_due(job, self._ticks, now, base)]
+        due: list[PolledJob] = [job for job in active if job.relay_task_id in hinted
+                                or is_due(job, self._ticks, now, base)]
+        polled = {job.id for job in due}
+        listed_tasks = {job.relay_task_id for job in active}
+        # Named by a callback but not listed (an older job between its ticks): read whole.
+        due += [job for job in await self._hinted_jobs(hinted - listed_tasks)
+                if job.id not in polled]
         polled = {job.id for job in due}
         # A job that is not asked about still times out on time.
         late = [timed_out(job, None if job.relay_task_id else "not submitted")
@@ -274,7 +286,7 @@ class JobTracker:
 
     async def _poll_and_apply(
         self,
-        due: Sequence[Job],
+        due: Sequence[PolledJob],
         now: float,
         extra: Sequence[JobUpdate] = (),
         *,
@@ -311,8 +323,23 @@ class JobTracker:
             # tick after this one that polls its job again.
             log.info("%d results waiting: no progress edits this tick", backlog)
             return
-        # Status messages: changed jobs, and unchanged ones whose last edit was throttled.
-        shown = [stored.get(o.job.id, o.job) for o in outcomes if o.observation is not None]
+        # Status messages: changed jobs, and unchanged ones whose message may be behind
+        # (an edit throttled or skipped, or not shown by this process yet): only these
+        # are read whole.
+        shown: list[Job] = []
+        behind: list[int] = []
+        for outcome in outcomes:
+            polled = outcome.job
+            if outcome.observation is None:
+                continue
+            if polled.id in stored:
+                shown.append(stored[polled.id])
+            elif isinstance(polled, Job):
+                shown.append(polled)
+            elif not self._status.is_settled(polled):
+                behind.append(polled.id)
+        if behind:
+            shown += await self._services.store.get_jobs(behind)
         slots = asyncio.Semaphore(_APPLY_CONCURRENCY)
 
         async def show(job: Job) -> None:
@@ -331,22 +358,20 @@ class JobTracker:
 
     async def _show_progress(self, job: Job) -> None:
         if self._status.wait_needed(job) > 0:
-            return  # throttled: not even the text is built
+            return  # throttled: not even the text is built (the job is read again)
         text = self._status.pending_text(job)
-        if text is None:
-            return
         ref = decode_message_ref(job.status_message_ref)
         responder = job_responder(self._outlets, job)
-        if ref is None or responder is None:
-            return
-        builder = ResultBuilder(self._services, responder.limits)
-        buttons: tuple[tuple[Button, ...], ...] = ()
-        if job.state is JobState.MODAL and job.kind == MJ:
-            buttons = await modal_buttons(self._services.store, job, job_locale(job))
-        await self._status.show_progress(
-            job, responder, ref, lambda url: builder.fetch(url, "image"), buttons=buttons,
-            text=text,
-        )
+        if text is not None and ref is not None and responder is not None:
+            builder = ResultBuilder(self._services, responder.limits)
+            buttons: tuple[tuple[Button, ...], ...] = ()
+            if job.state is JobState.MODAL and job.kind == MJ:
+                buttons = await modal_buttons(self._services.store, job, job_locale(job))
+            await self._status.show_progress(
+                job, responder, ref, lambda url: builder.fetch(url, "image"), buttons=buttons,
+                text=text,
+            )
+        self._status.settle(job)
 
     # -- idleness ------------------------------------------------------------------
 

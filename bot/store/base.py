@@ -38,11 +38,13 @@ from bot.store.records import (
     DueDelivery,
     DuplicateJobError,
     Job,
+    JobPollView,
     JobState,
     JobUpdate,
     JsonValue,
     Message,
     PendingInput,
+    PolledJob,
     SchemaTooNewError,
     SettingScope,
     StoreError,
@@ -65,6 +67,7 @@ __all__ = [
     "DueDelivery",
     "DuplicateJobError",
     "Job",
+    "JobPollView",
     "JobState",
     "JobStore",
     "JobUpdate",
@@ -73,6 +76,7 @@ __all__ = [
     "Message",
     "PendingInput",
     "PendingStore",
+    "PolledJob",
     "SchemaTooNewError",
     "SettingScope",
     "SettingsStore",
@@ -233,6 +237,19 @@ class JobStore(Protocol):
     ) -> list[Job]:
         """Jobs in ACTIVE_STATES by ``next_poll_at`` (then id); with ``due_before`` only
         those whose ``next_poll_at`` <= it."""
+
+    async def list_tick_jobs(
+        self, *, now: float, created_after: float | None, limit: int
+    ) -> list[JobPollView]:
+        """The active jobs a tracker tick at ``now`` may have to look at, as poll views,
+        by ``next_poll_at`` (then id): SUBMITTING ones whose ``next_poll_at`` <= ``now``
+        (a submit's answer is overdue); of the others, those whose ``deadline`` is unset or
+        <= ``now``, and those with a relay task id that are due by age: never seen yet
+        (``next_poll_at`` <= ``created_at``) or created after ``created_after`` (None: all
+        of them). The database picks them: rows of other jobs are not read."""
+
+    async def get_jobs(self, job_ids: Collection[int]) -> list[Job]:
+        """The jobs of ``job_ids`` that exist, by id."""
 
     async def list_jobs_for_owner(
         self, platform: str, user_id: str, *, limit: int = 20

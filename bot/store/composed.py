@@ -73,6 +73,8 @@ class ComposedStore:
         self.update_job = jobs.update_job
         self.apply_job_updates = jobs.apply_job_updates
         self.list_active_jobs = jobs.list_active_jobs
+        self.list_tick_jobs = jobs.list_tick_jobs
+        self.get_jobs = jobs.get_jobs
         self.list_jobs_for_owner = jobs.list_jobs_for_owner
         self.count_active_jobs = jobs.count_active_jobs
         self.replace_status_message = jobs.replace_status_message

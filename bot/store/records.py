@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import Protocol
 
 JsonValue = None | bool | int | float | str | list["JsonValue"] | dict[str, "JsonValue"]
 
@@ -139,6 +140,66 @@ class Job:
     @property
     def is_active(self) -> bool:
         return self.state in ACTIVE_STATES
+
+
+class PolledJob(Protocol):
+    """What polling reads of a job: a :class:`Job`, or the :class:`JobPollView` a tick
+    lists (read-only, so both are one)."""
+
+    @property
+    def id(self) -> int: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def relay_task_id(self) -> str | None: ...
+    @property
+    def relay_mode(self) -> str | None: ...
+    @property
+    def relay_version(self) -> str | None: ...
+    @property
+    def status_message_ref(self) -> str | None: ...
+    @property
+    def state(self) -> JobState: ...
+    @property
+    def progress(self) -> int: ...
+    @property
+    def progress_text(self) -> str | None: ...
+    @property
+    def preview_url(self) -> str | None: ...
+    @property
+    def created_at(self) -> float: ...
+    @property
+    def updated_at(self) -> float: ...
+    @property
+    def next_poll_at(self) -> float: ...
+    @property
+    def deadline(self) -> float | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class JobPollView:
+    """The columns of an active job that a tracker tick reads: no JSON, no delivery
+    columns. A tick lists these for the jobs it may ask about; the whole :class:`Job` is
+    read only for those whose status message or result needs it."""
+
+    id: int
+    kind: str
+    relay_task_id: str | None
+    relay_mode: str | None
+    relay_version: str | None
+    status_message_ref: str | None
+    state: JobState
+    progress: int
+    progress_text: str | None
+    preview_url: str | None
+    created_at: float
+    updated_at: float
+    next_poll_at: float
+    deadline: float | None
+
+
+POLL_VIEW_COLUMNS = tuple(JobPollView.__dataclass_fields__)
+"""The ``jobs`` columns of a :class:`JobPollView`, in its fields' order."""
 
 
 @dataclass(frozen=True, slots=True)

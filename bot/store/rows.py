@@ -18,6 +18,7 @@ from bot.store.records import (
     ButtonKey,
     Conversation,
     Job,
+    JobPollView,
     JobState,
     JsonValue,
     Message,
@@ -178,6 +179,29 @@ def job(row: Row) -> Job:
         submit_tag=column["submit_tag"],
         pieces_sent=column["pieces_sent"],
     )
+
+
+def poll_view(row: Row) -> JobPollView:
+    """A row of the :data:`~bot.store.records.POLL_VIEW_COLUMNS`, selected in that order."""
+    (id_, kind, relay_task_id, relay_mode, relay_version, status_message_ref, state, progress,
+     progress_text, preview_url, created_at, updated_at, next_poll_at, deadline) = row
+    return JobPollView(id_, kind, relay_task_id, relay_mode, relay_version, status_message_ref,
+                       _state(state), progress, progress_text, preview_url, created_at,
+                       updated_at, next_poll_at, deadline)
+
+
+# The active jobs a tracker tick looks at (placeholders: the tick's "now", then, when
+# given, the creation time after which jobs are due by age): overdue submits, jobs due
+# (never seen, or young enough for this tick) and jobs whose deadline is unknown or past.
+# Evaluated by the database: a tick reads no row of a job it will neither ask about nor
+# time out.
+def tick_jobs_sql(now: str, created_after: str | None) -> str:
+    due = "relay_task_id IS NOT NULL"
+    if created_after is not None:
+        due += f" AND (next_poll_at <= created_at OR created_at > {created_after})"
+    return f"""
+        CASE WHEN state = 'submitting' THEN next_poll_at <= {now}
+        ELSE deadline IS NULL OR deadline <= {now} OR ({due}) END"""
 
 
 def button(row: Row) -> ButtonKey:

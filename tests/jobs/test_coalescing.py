@@ -15,7 +15,7 @@ import pytest
 
 from bot.jobs.tracker import JobTracker
 from bot.sim import Fault, SimRelay
-from bot.store.base import Job
+from bot.store.base import Job, JobState
 from tests.jobs.harness import PLATFORM, START, Bot, FakeClock, open_bot
 
 BATCH = "/mj/task/list-by-condition"
@@ -88,6 +88,39 @@ async def test_older_jobs_are_asked_less_often_on_shared_ticks(
     assert len(ticks_of["young"]) == 8
     assert len(ticks_of["middle"]) == 4 and len(ticks_of["old"]) == 2
     assert set(ticks_of["old"]) <= set(ticks_of["middle"])
+
+
+async def test_a_job_between_its_ticks_is_not_asked_about_yet_times_out_on_time(
+    harness: Bot, sim: SimRelay
+) -> None:
+    base = harness.services.config.relay.poll_interval_s
+    harness.clock.now = START - 700.0  # old: asked about on every 4th tick
+    job = await _add_job(harness, sim, 0)
+    task_id = job.relay_task_id or ""
+    sim.set_mj_task_status(task_id, "IN_PROGRESS", progress="10%")
+    harness.clock.now = START
+    young = await _add_job(harness, sim, 1)  # asked about on every tick
+    polled_at: list[int] = []
+    for tick in range(8):
+        harness.clock.now += base
+        before = len(sim.requests)
+        await harness.tracker.run_once()
+        if task_id in {i for ids in _batched_ids(sim, before) for i in ids}:
+            polled_at.append(tick)
+    assert polled_at == [0, 3, 7]  # the first look, then every 4th tick
+    # Its deadline passes just before the second tick after its last poll.
+    deadline = harness.clock.now + 2 * base - 1.0
+    assert await harness.store.update_job(job.id, deadline=deadline)
+    for _ in range(2):
+        harness.clock.now += base
+        before = len(sim.requests)
+        await harness.tracker.run_once()
+        asked = {i for ids in _batched_ids(sim, before) for i in ids}
+        assert task_id not in asked and young.relay_task_id in asked
+    seen = await harness.store.get_job(job.id)
+    assert seen is not None and seen.outcome is JobState.TIMED_OUT
+    assert seen.finished_at == harness.clock.now
+    assert "did not finish in time" in harness.recorder.texts()[-1]
 
 
 async def test_a_relay_refusing_batches_gets_one_fetch_per_job_per_tick(

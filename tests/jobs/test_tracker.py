@@ -184,6 +184,31 @@ async def test_a_final_status_edit_waiting_for_its_throttle_holds_up_no_other_re
         assert len(finals) == SLOTS + 1
 
 
+async def test_a_throttled_progress_edit_is_shown_later_though_the_job_did_not_change(
+    sim: SimRelay, tmp_path: Path
+) -> None:
+    async with open_bot(sim, tmp_path / "bot.sqlite3", FakeClock(),
+                        progress_interval_s=10.0) as bot:
+        await bot.command("/imagine a slow lighthouse")
+        (job,) = await bot.store.list_jobs_for_owner("test", "alice")
+        task_id = job.relay_task_id or ""
+        status_id = bot.recorder.sent()[-1].message_id
+        sim.set_mj_task_status(task_id, "IN_PROGRESS", progress="30%")
+        bot.clock.now += 3
+        await bot.tracker.run_once()  # shown at once
+        sim.set_mj_task_status(task_id, "IN_PROGRESS", progress="60%")
+        bot.clock.now += 3
+        await bot.tracker.run_once()  # stored, but the message waits for its throttle
+        assert [e.reply.text for e in bot.recorder.edits_of(status_id) if "60%" in e.reply.text
+                ] == []
+        for _ in range(3):  # the relay says the same: nothing is written, the edit comes
+            bot.clock.now += 3
+            await bot.tracker.run_once()
+        shown = [e for e in bot.recorder.edits_of(status_id) if "60%" in e.reply.text]
+        assert len(shown) == 1
+        assert shown[0].at - bot.recorder.edits_of(status_id)[0].at >= 10.0
+
+
 def _edits_of(harness: Bot, text: str) -> list[str]:
     return [e.reply.text for e in harness.recorder.events
             if e.kind == "edit" and text in e.reply.text]

@@ -123,6 +123,9 @@ async def test_a_jobs_life_finds_every_row_through_an_index(
     await jobs.update_job(job.id, only_from={JobState.SUBMITTING}, state=JobState.SUBMITTED,
                           relay_task_id="task-1")
     await jobs.list_active_jobs(limit=100, due_before=clock())
+    await jobs.list_tick_jobs(now=clock(), created_after=clock() - 120, limit=100)
+    await jobs.list_tick_jobs(now=clock(), created_after=None, limit=100)
+    assert [j.id for j in await jobs.get_jobs([job.id])] == [job.id]
     await jobs.apply_job_updates([JobUpdate(job.id, JobState.SUCCEEDED, 100, "SUCCESS",
                                             result={"image_url": "x"})])
     assert [due.job_id for due in await jobs.list_due_delivery_ids(limit=100)] == [job.id]

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from bot.store.base import ACTIVE_STATES, DuplicateJobError, Job, JobState, JobUpdate, Store
+from bot.store.records import POLL_VIEW_COLUMNS
 
 OpenStore = Callable[..., Awaitable[Store]]
 
@@ -142,6 +143,50 @@ async def test_list_active_orders_by_next_poll_and_honours_limit_and_due(
     assert [j.id for j in await store.list_active_jobs(limit=2)] == [soon.id, modal.id]
     due = await store.list_active_jobs(due_before=now + 20)
     assert [j.id for j in due] == [soon.id, modal.id]
+
+
+async def test_a_tick_lists_only_the_jobs_it_may_ask_about_or_time_out(
+    store: Store, clock: Callable[[], float], advance: Callable[[float], None]
+) -> None:
+    far = clock() + 10_000
+    old_seen = await _job(store, "r1", deadline=far, next_poll_at=clock() + 10)
+    old_late = await _job(store, "r2", deadline=clock() + 50, next_poll_at=clock() + 10)
+    old_no_deadline = await _job(store, "r3", next_poll_at=clock() + 10)
+    unsubmitted = await store.create_job(kind="mj", platform="telegram", user_id="u1",
+                                         chat_id="c1", deadline=far, next_poll_at=clock() + 10)
+    advance(100)
+    created_after = clock() - 1
+    young_seen = await _job(store, "r4", deadline=far, next_poll_at=clock() + 10)
+    never_seen = await _job(store, "r5", deadline=far, next_poll_at=0.0)
+    finished = await _job(store, "r6", deadline=clock())
+    await store.update_job(finished.id, state=JobState.FAILED)
+    lost = await store.create_job(kind="mj", platform="telegram", user_id="u1", chat_id="c1",
+                                  state=JobState.SUBMITTING, next_poll_at=clock() - 1,
+                                  submit_tag="lost", deadline=far)
+    await store.create_job(kind="mj", platform="telegram", user_id="u1", chat_id="c1",
+                           state=JobState.SUBMITTING, next_poll_at=clock() + 60,
+                           submit_tag="in-flight", deadline=0.0)
+    advance(1)
+    now = clock()
+
+    by_age = await store.list_tick_jobs(now=now, created_after=created_after, limit=100)
+    assert {j.id for j in by_age} == {
+        old_late.id, old_no_deadline.id, young_seen.id, never_seen.id, lost.id}
+    every = await store.list_tick_jobs(now=now, created_after=None, limit=100)
+    assert {j.id for j in every} == {j.id for j in by_age} | {old_seen.id}
+    assert [j.id for j in every] == [j.id for j in sorted(every, key=lambda j: (
+        j.next_poll_at, j.id))]
+    assert len(await store.list_tick_jobs(now=now, created_after=None, limit=2)) == 2
+    assert unsubmitted.id not in {j.id for j in every}
+
+    (view,) = [j for j in every if j.id == young_seen.id]
+    (whole,) = await store.get_jobs([young_seen.id])
+    assert {name: getattr(whole, name) for name in POLL_VIEW_COLUMNS} == {
+        name: getattr(view, name) for name in POLL_VIEW_COLUMNS}
+    found = await store.get_jobs([lost.id, old_seen.id, 999_999, lost.id])
+    assert [j.id for j in found] == sorted([old_seen.id, lost.id])
+    assert found[1].request is None and found[0].request == {"prompt": "a cat",
+                                                               "action": "IMAGINE"}
 
 
 async def test_list_for_owner_is_newest_first(

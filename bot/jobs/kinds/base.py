@@ -19,7 +19,7 @@ from bot.core.models import AttachmentKind, Button, OutgoingFile, PlatformLimits
 from bot.core.texts import has_text, t
 from bot.jobs.records import LOST_PREFIX, UNKNOWN_KIND_PREFIX
 from bot.relay import RelayClient
-from bot.store.base import ButtonSpec, Job, JobState, JsonValue
+from bot.store.base import ButtonSpec, Job, JobState, JsonValue, PolledJob
 
 PARALLEL_FETCHES: Final = 8  # single-task status requests in flight at once, per kind
 DEFAULT_DEADLINE_S: Final = 15 * 60.0
@@ -61,12 +61,12 @@ class Observation:
 class PollOutcome:
     """What one poll of one job found: an observation, or a reason to try again later."""
 
-    job: Job
+    job: PolledJob
     observation: Observation | None = None
     retry_reason: str | None = None
 
 
-def lost(job: Job, reason: str) -> PollOutcome:
+def lost(job: PolledJob, reason: str) -> PollOutcome:
     """The relay no longer knows the task: the job failed."""
     return PollOutcome(job, Observation(JobState.FAILED, job.progress, "lost",
                                         error=f"{LOST_PREFIX}{reason}"))
@@ -75,7 +75,7 @@ def lost(job: Job, reason: str) -> PollOutcome:
 class KindPoller(Protocol):
     """Asks the relay about jobs of one kind; one per tracker (it may remember relay quirks)."""
 
-    async def poll(self, jobs: Sequence[Job]) -> list[PollOutcome]:
+    async def poll(self, jobs: Sequence[PolledJob]) -> list[PollOutcome]:
         """An outcome for every job given (each has a relay task id)."""
         ...
 
@@ -113,7 +113,7 @@ class JobKind(Protocol):
         """Whether relay callbacks (``notifyHook``) name tasks of this kind."""
         ...
 
-    def deadline_s(self, job: Job) -> float:
+    def deadline_s(self, job: PolledJob) -> float:
         """Seconds after creation when the job is reported as timed out."""
         ...
 
@@ -137,12 +137,12 @@ class JobKind(Protocol):
 
 
 async def bounded(
-    jobs: Sequence[Job], poll: Callable[[Job], Awaitable[PollOutcome]]
+    jobs: Sequence[PolledJob], poll: Callable[[PolledJob], Awaitable[PollOutcome]]
 ) -> list[PollOutcome]:
     """``poll`` every job, at most :data:`PARALLEL_FETCHES` at once."""
     slots = asyncio.Semaphore(PARALLEL_FETCHES)
 
-    async def one(job: Job) -> PollOutcome:
+    async def one(job: PolledJob) -> PollOutcome:
         async with slots:
             return await poll(job)
 

@@ -23,7 +23,7 @@ from bot.lenient import as_dict, as_str, opt_str
 from bot.relay import RelayClient
 from bot.relay.errors import NotFoundError, RelayError
 from bot.relay.types import LumaGeneration, LumaState
-from bot.store.base import Job, JobState, JsonValue
+from bot.store.base import Job, JobState, JsonValue, PolledJob
 
 log = logging.getLogger(__name__)
 
@@ -93,10 +93,10 @@ class LumaPoller:
     def __init__(self, relay: RelayClient) -> None:
         self._relay = relay
 
-    async def poll(self, jobs: Sequence[Job]) -> list[PollOutcome]:
+    async def poll(self, jobs: Sequence[PolledJob]) -> list[PollOutcome]:
         return await bounded(jobs, self._poll_one)
 
-    async def _poll_one(self, job: Job) -> PollOutcome:
+    async def _poll_one(self, job: PolledJob) -> PollOutcome:
         task_id = job.relay_task_id or ""
         try:
             return PollOutcome(job, observe(await self._relay.luma.task(task_id)))
@@ -111,7 +111,7 @@ class Luma:
     name: Final = NAME
     takes_callbacks: Final = False
 
-    def deadline_s(self, job: Job) -> float:
+    def deadline_s(self, job: PolledJob) -> float:
         return DEADLINE_S
 
     def title(self, action: str, locale: str) -> str:

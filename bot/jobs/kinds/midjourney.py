@@ -35,7 +35,7 @@ from bot.lenient import as_dict, as_list, as_str, opt_str
 from bot.relay import RelayClient
 from bot.relay.errors import BadRequestError, NotFoundError, RelayError
 from bot.relay.types import MjStatus, MjTask
-from bot.store.base import ButtonSpec, Job, JobState, JsonValue
+from bot.store.base import ButtonSpec, Job, JobState, JsonValue, PolledJob
 
 log = logging.getLogger(__name__)
 
@@ -189,7 +189,7 @@ class MidjourneyPoller:
         refused = self._batch_refused_at
         return refused is None or self._clock() - refused >= self._batch_retry_s
 
-    async def poll(self, jobs: Sequence[Job]) -> list[PollOutcome]:
+    async def poll(self, jobs: Sequence[PolledJob]) -> list[PollOutcome]:
         size = self._batch_size
         chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
         # One answer per chunk; None: refused or not asked, so its jobs are fetched one by one.
@@ -204,7 +204,7 @@ class MidjourneyPoller:
                 answers[start:] = await asyncio.gather(*map(self._fetch_batch, chunks[start:]))
         found: dict[str, MjTask] = {}
         outcomes: list[PollOutcome] = []
-        singles: list[Job] = []
+        singles: list[PolledJob] = []
         for chunk, answer in zip(chunks, answers, strict=True):
             if answer is None:
                 singles += chunk
@@ -220,7 +220,7 @@ class MidjourneyPoller:
         outcomes += await bounded(singles, self._poll_one)
         return outcomes
 
-    async def _fetch_batch(self, chunk: Sequence[Job]) -> tuple[MjTask, ...] | str | None:
+    async def _fetch_batch(self, chunk: Sequence[PolledJob]) -> tuple[MjTask, ...] | str | None:
         """The tasks; None when the endpoint is refused; a reason string on other errors."""
         ids = [job.relay_task_id for job in chunk if job.relay_task_id]
         try:
@@ -237,7 +237,7 @@ class MidjourneyPoller:
         self._batches_taken = True
         return tasks
 
-    async def _poll_one(self, job: Job) -> PollOutcome:
+    async def _poll_one(self, job: PolledJob) -> PollOutcome:
         task_id = job.relay_task_id or ""
         try:
             return PollOutcome(job, observe(await self._relay.mj.fetch(task_id)))
@@ -315,7 +315,7 @@ class Midjourney:
     name: Final = NAME
     takes_callbacks: Final = True
 
-    def deadline_s(self, job: Job) -> float:
+    def deadline_s(self, job: PolledJob) -> float:
         return _DEADLINES.get(job.relay_mode or "", DEFAULT_DEADLINE_S)
 
     def title(self, action: str, locale: str) -> str:

@@ -30,7 +30,7 @@ from bot.media import image_size
 from bot.relay import RelayClient
 from bot.relay.errors import NotFoundError, RelayError
 from bot.relay.types import SunoClip, SunoClipStatus, SunoTask, SunoTaskStatus, SunoVersion
-from bot.store.base import ButtonSpec, Job, JobState, JsonValue
+from bot.store.base import ButtonSpec, Job, JobState, JsonValue, PolledJob
 
 log = logging.getLogger(__name__)
 
@@ -197,10 +197,10 @@ class SunoPoller:
     def __init__(self, relay: RelayClient) -> None:
         self._relay = relay
 
-    async def poll(self, jobs: Sequence[Job]) -> list[PollOutcome]:
+    async def poll(self, jobs: Sequence[PolledJob]) -> list[PollOutcome]:
         return await bounded(jobs, self._poll_one)
 
-    async def _poll_one(self, job: Job) -> PollOutcome:
+    async def _poll_one(self, job: PolledJob) -> PollOutcome:
         task_id = job.relay_task_id or ""
         version: SunoVersion = "v3.0" if job.relay_version == "v3.0" else "v3.5"
         try:
@@ -232,7 +232,7 @@ class Suno:
     name: Final = NAME
     takes_callbacks: Final = False
 
-    def deadline_s(self, job: Job) -> float:
+    def deadline_s(self, job: PolledJob) -> float:
         return DEFAULT_DEADLINE_S
 
     def title(self, action: str, locale: str) -> str:

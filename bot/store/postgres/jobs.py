@@ -20,20 +20,23 @@ from bot.store.postgres.db import PgDatabase, now_sql
 from bot.store.records import (
     ACTIVE_STATES,
     OUTCOME_STATES,
+    POLL_VIEW_COLUMNS,
     DueDelivery,
     DuplicateJobError,
     Job,
+    JobPollView,
     JobState,
     JobUpdate,
     JsonValue,
 )
-from bot.store.rows import due_delivery_sql, dump_json
+from bot.store.rows import due_delivery_sql, dump_json, tick_jobs_sql
 
 _ACTIVE = sorted(ACTIVE_STATES)
 # As ``attach_hold`` (credits), for the job row that a reservation pays for.
 _ATTACH_HOLD = "UPDATE credit_ledger SET job_id = $1 WHERE hold = $2 AND kind = 'reserve'"
 _OUTCOMES = sorted(OUTCOME_STATES)
 _RELAY_ID_INDEX = "jobs_by_relay_id"
+_POLL_VIEW = ", ".join(POLL_VIEW_COLUMNS)
 
 
 class PgJobs:
@@ -225,6 +228,26 @@ class PgJobs:
             " AND ($2::float8 IS NULL OR next_poll_at <= $2)"
             " ORDER BY next_poll_at, id LIMIT $3",
             (_ACTIVE, due_before, limit),
+        )
+        return [rows.job(row) for row in found]
+
+    async def list_tick_jobs(
+        self, *, now: float, created_after: float | None, limit: int
+    ) -> list[JobPollView]:
+        wanted = tick_jobs_sql("$2::float8", None if created_after is None else "$4::float8")
+        found = await self._db.fetch_all(
+            f"""
+            SELECT {_POLL_VIEW} FROM jobs WHERE state = ANY($1::text[]) AND {wanted}
+            ORDER BY next_poll_at, id LIMIT $3
+            """,
+            (_ACTIVE, now, limit) if created_after is None
+            else (_ACTIVE, now, limit, created_after),
+        )
+        return [rows.poll_view(row) for row in found]
+
+    async def get_jobs(self, job_ids: Collection[int]) -> list[Job]:
+        found = await self._db.fetch_all(
+            "SELECT * FROM jobs WHERE id = ANY($1::bigint[]) ORDER BY id", (sorted(set(job_ids)),)
         )
         return [rows.job(row) for row in found]
 

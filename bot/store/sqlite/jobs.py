@@ -18,17 +18,21 @@ from bot.store import rows
 from bot.store.records import (
     ACTIVE_STATES,
     OUTCOME_STATES,
+    POLL_VIEW_COLUMNS,
     DueDelivery,
     DuplicateJobError,
     Job,
+    JobPollView,
     JobState,
     JobUpdate,
     JsonValue,
 )
-from bot.store.rows import Clock, due_delivery_sql, dump_json
+from bot.store.rows import Clock, due_delivery_sql, dump_json, tick_jobs_sql
 from bot.store.sqlite.db import Database, Params, execute, fetch_one, placeholders
 
 _ACTIVE = tuple(sorted(ACTIVE_STATES))
+_POLL_VIEW = ", ".join(POLL_VIEW_COLUMNS)
+_IDS_PER_QUERY = 500  # bound parameters per statement stay far below SQLite's limit
 _OUTCOMES = tuple(sorted(OUTCOME_STATES))
 # As ``attach_hold`` (credits), for the job row that a reservation pays for.
 _ATTACH_HOLD = "UPDATE credit_ledger SET job_id = ? WHERE hold = ? AND kind = 'reserve'"
@@ -244,6 +248,31 @@ class SqliteJobs:
         sql += " ORDER BY next_poll_at, id LIMIT ?"
         params.append(limit)
         return [rows.job(row) for row in await self._db.fetch_all(sql, params)]
+
+    async def list_tick_jobs(
+        self, *, now: float, created_after: float | None, limit: int
+    ) -> list[JobPollView]:
+        wanted = tick_jobs_sql("?", None if created_after is None else "?")
+        sql = f"""
+            SELECT {_POLL_VIEW} FROM jobs
+            WHERE state IN ({placeholders(len(_ACTIVE))}) AND {wanted}
+            ORDER BY next_poll_at, id LIMIT ?
+        """
+        params: list[object] = [*_ACTIVE, now, now]
+        if created_after is not None:
+            params.append(created_after)
+        params.append(limit)
+        return [rows.poll_view(row) for row in await self._db.fetch_all(sql, params)]
+
+    async def get_jobs(self, job_ids: Collection[int]) -> list[Job]:
+        ids = sorted(set(job_ids))
+        found: list[Job] = []
+        for start in range(0, len(ids), _IDS_PER_QUERY):
+            chunk = ids[start:start + _IDS_PER_QUERY]
+            found += [rows.job(row) for row in await self._db.fetch_all(
+                f"SELECT * FROM jobs WHERE id IN ({placeholders(len(chunk))}) ORDER BY id", chunk
+            )]
+        return found
 
     async def list_jobs_for_owner(
         self, platform: str, user_id: str, *, limit: int = 20

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.jobs.records import due_age_limit, poll_factor
 from bot.jobs.tracker import JobTracker
 from bot.sim import Fault, SimRelay
 from bot.store.base import Job, JobState
@@ -121,6 +122,19 @@ async def test_a_job_between_its_ticks_is_not_asked_about_yet_times_out_on_time(
     assert seen is not None and seen.outcome is JobState.TIMED_OUT
     assert seen.finished_at == harness.clock.now
     assert "did not finish in time" in harness.recorder.texts()[-1]
+
+
+@pytest.mark.parametrize("base", [1.0, 3.0, 20.0, 30.0, 45.0, 60.0, 90.0])
+def test_the_store_lists_every_job_a_tick_asks_about_by_age(base: float) -> None:
+    """The tick asks the store only for jobs younger than ``due_age_limit``: no job that
+    :func:`poll_factor` makes due on that tick may be older (whatever the interval caps)."""
+    ages = [0.0, 60.0, 119.9, 120.0, 300.0, 599.9, 600.0, 3600.0, 86_400.0]
+    for tick in range(1, 25):
+        limit = due_age_limit(base, tick)
+        due = [age for age in ages if tick % poll_factor(base, age) == 0]
+        assert all(age < limit for age in due)
+    if base == 3.0:  # and old jobs between their ticks are left out
+        assert [due_age_limit(base, tick) for tick in (1, 2, 3, 4)] == [120, 600, 120, math.inf]
 
 
 async def test_a_relay_refusing_batches_gets_one_fetch_per_job_per_tick(

@@ -11,7 +11,9 @@ Lifecycle (composition root)::
 One tick per poll interval asks the relay about every job due in that interval
 (:mod:`bot.jobs.polling`: Midjourney in batches of 100, so jobs that arrived at different
 moments share requests), writes what changed in one transaction, edits status messages
-(:mod:`bot.jobs.status`) and starts deliveries for jobs that reached an outcome. Between
+(:mod:`bot.jobs.status`) and starts deliveries for jobs that reached an outcome. A tick
+reads only the jobs it may ask about or time out (the store picks them), as narrow poll
+views; whole rows only for the status messages and results that need them. Between
 ticks, only jobs named by relay callbacks are asked about (at most once per interval). The
 store is the source of truth, so a restart loses nothing: jobs keep their relay ids and
 deadlines, and each result goes out once (:mod:`bot.jobs.delivery`: claimed with a lease,
@@ -360,18 +362,24 @@ class JobTracker:
         if self._status.wait_needed(job) > 0:
             return  # throttled: not even the text is built (the job is read again)
         text = self._status.pending_text(job)
+        if text is not None:
+            await self._show_text(job, text)
+        # Shown, or nothing to show: not read whole again until the job is written.
+        self._status.settle(job)
+
+    async def _show_text(self, job: Job, text: str) -> None:
         ref = decode_message_ref(job.status_message_ref)
         responder = job_responder(self._outlets, job)
-        if text is not None and ref is not None and responder is not None:
-            builder = ResultBuilder(self._services, responder.limits)
-            buttons: tuple[tuple[Button, ...], ...] = ()
-            if job.state is JobState.MODAL and job.kind == MJ:
-                buttons = await modal_buttons(self._services.store, job, job_locale(job))
-            await self._status.show_progress(
-                job, responder, ref, lambda url: builder.fetch(url, "image"), buttons=buttons,
-                text=text,
-            )
-        self._status.settle(job)
+        if ref is None or responder is None:
+            return
+        builder = ResultBuilder(self._services, responder.limits)
+        buttons: tuple[tuple[Button, ...], ...] = ()
+        if job.state is JobState.MODAL and job.kind == MJ:
+            buttons = await modal_buttons(self._services.store, job, job_locale(job))
+        await self._status.show_progress(
+            job, responder, ref, lambda url: builder.fetch(url, "image"), buttons=buttons,
+            text=text,
+        )
 
     # -- idleness ------------------------------------------------------------------
 

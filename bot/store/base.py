@@ -27,6 +27,7 @@ from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from bot.store.community import AccessStore, LedgerStore
+from bot.store.event_reads import EventQuery, EventReads, EventReadStore
 from bot.store.records import (
     ACTIVE_STATES,
     BUTTON_KEY_MAX_LEN,
@@ -66,6 +67,9 @@ __all__ = [
     "ConversationStore",
     "DueDelivery",
     "DuplicateJobError",
+    "EventQuery",
+    "EventReadStore",
+    "EventReads",
     "Job",
     "JobPollView",
     "JobState",
@@ -417,6 +421,7 @@ class Store(
     UsageStore,
     LedgerStore,
     AccessStore,
+    EventReadStore,
     Protocol,
 ):
     """Durable state of the bot: every part. All methods are coroutines; records are

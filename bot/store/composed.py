@@ -16,6 +16,7 @@ from bot.store.base import (
     AccessStore,
     ButtonStore,
     ConversationStore,
+    EventReadStore,
     JobStore,
     LedgerStore,
     PendingStore,
@@ -39,6 +40,7 @@ class ComposedStore:
         usage: UsageStore,
         ledger: LedgerStore,
         access: AccessStore,
+        events: EventReadStore,
         close: Callable[[], Awaitable[None]],
         description: str,
     ) -> None:
@@ -50,6 +52,7 @@ class ComposedStore:
         self.usage = usage
         self.ledger = ledger
         self.access = access
+        self.events = events
         self.description = description  # for logs: never holds a password
         self._close = close
 
@@ -119,6 +122,8 @@ class ComposedStore:
         self.access_rules = access.access_rules
         self.set_allowance = access.set_allowance
         self.allowance = access.allowance
+
+        self.read_for_event = events.read_for_event
 
     async def close(self) -> None:
         await self._close()

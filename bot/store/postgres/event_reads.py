@@ -1,0 +1,55 @@
+"""One event's reads on PostgreSQL: one statement (see ``bot.store.event_reads``)."""
+
+from __future__ import annotations
+
+from bot.store import rows
+from bot.store.event_reads import EventQuery, EventReads
+from bot.store.postgres.db import PgDatabase, now_sql
+from bot.store.records import SettingScope
+from bot.store.rows import load_json
+
+# Every part is a scalar subquery (arrays for the lists, in the same order), so the whole
+# read is one round trip on one pooled connection; the pending input is joined to a single
+# row so that the statement returns one row whether or not a question is pending.
+_READ = f"""
+SELECT
+    ARRAY(SELECT key FROM settings WHERE scope = $1 AND platform = $3 AND owner_id = $4
+          ORDER BY key) AS setting_keys,
+    ARRAY(SELECT value FROM settings WHERE scope = $1 AND platform = $3 AND owner_id = $4
+          ORDER BY key) AS setting_values,
+    (SELECT value FROM settings WHERE scope = $2 AND platform = $3 AND owner_id = $5
+       AND key = $6) AS chat_setting,
+    ARRAY(SELECT identity FROM access_rules WHERE identity = ANY($8::text[])
+          ORDER BY identity) AS rule_identities,
+    ARRAY(SELECT rule FROM access_rules WHERE identity = ANY($8::text[])
+          ORDER BY identity) AS rules,
+    (SELECT daily FROM credit_allowances WHERE identity = $9) AS allowance,
+    p.platform, p.chat_id, p.user_id, p.kind, p.payload, p.created_at, p.expires_at,
+    p.expires_at <= {now_sql(10)} AS stale
+FROM (SELECT 1) AS one
+LEFT JOIN pending_inputs AS p ON p.platform = $3 AND p.chat_id = $7 AND p.user_id = $4
+"""
+
+
+class PgEventReads:
+    def __init__(self, db: PgDatabase) -> None:
+        self._db = db
+
+    async def read_for_event(self, query: EventQuery) -> EventReads:
+        row = await self._db.fetch_one(_READ, (
+            SettingScope.USER.value, SettingScope.CHAT.value, query.platform, query.user_id,
+            query.chat_id, query.chat_key, query.question_chat_id, list(query.identities),
+            query.allowance_of, self._db.now(),
+        ))
+        assert row is not None
+        return EventReads(
+            query=query,
+            user_settings={key: load_json(value) for key, value
+                           in zip(row["setting_keys"], row["setting_values"], strict=True)},
+            chat_setting=load_json(row["chat_setting"]),
+            pending=(rows.pending(row, expired=bool(row["stale"]))
+                     if row["kind"] is not None else None),
+            access_rules={identity: "deny" if rule == "deny" else "allow" for identity, rule
+                          in zip(row["rule_identities"], row["rules"], strict=True)},
+            allowance=float(row["allowance"]) if row["allowance"] is not None else None,
+        )

@@ -1,0 +1,65 @@
+"""One event's reads on SQLite: several SELECTs in one hand-off (see ``bot.store.event_reads``)."""
+
+from __future__ import annotations
+
+import sqlite3
+
+from bot.store import rows
+from bot.store.event_reads import EventQuery, EventReads
+from bot.store.records import SettingScope
+from bot.store.rows import Clock, load_json
+from bot.store.sqlite.db import Database, fetch_all, fetch_one, placeholders
+
+
+class SqliteEventReads:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self._db = db
+        self._clock = clock
+
+    async def read_for_event(self, query: EventQuery) -> EventReads:
+        now = self._clock()
+
+        def read(conn: sqlite3.Connection) -> EventReads:
+            # Autocommit reads, as the parts' own methods make them one by one.
+            settings = fetch_all(
+                conn,
+                "SELECT key, value FROM settings WHERE scope = ? AND platform = ?"
+                " AND owner_id = ? ORDER BY key",
+                (SettingScope.USER.value, query.platform, query.user_id),
+            )
+            chat_setting = None
+            if query.chat_id is not None:
+                row = fetch_one(
+                    conn,
+                    "SELECT value FROM settings"
+                    " WHERE scope = ? AND platform = ? AND owner_id = ? AND key = ?",
+                    (SettingScope.CHAT.value, query.platform, query.chat_id, query.chat_key),
+                )
+                chat_setting = load_json(row["value"]) if row is not None else None
+            pending = fetch_one(
+                conn,
+                "SELECT * FROM pending_inputs WHERE platform = ? AND chat_id = ? AND user_id = ?",
+                (query.platform, query.question_chat_id, query.user_id),
+            )
+            rules = fetch_all(
+                conn,
+                "SELECT identity, rule FROM access_rules"
+                f" WHERE identity IN ({placeholders(len(query.identities))})",
+                query.identities,
+            ) if query.identities else []
+            allowance = fetch_one(
+                conn, "SELECT daily FROM credit_allowances WHERE identity = ?",
+                (query.allowance_of,),
+            ) if query.allowance_of is not None else None
+            return EventReads(
+                query=query,
+                user_settings={row["key"]: load_json(row["value"]) for row in settings},
+                chat_setting=chat_setting,
+                pending=(rows.pending(pending, expired=pending["expires_at"] <= now)
+                         if pending is not None else None),
+                access_rules={row["identity"]: "deny" if row["rule"] == "deny" else "allow"
+                              for row in rules},
+                allowance=float(allowance["daily"]) if allowance is not None else None,
+            )
+
+        return await self._db.run(read)

@@ -16,12 +16,14 @@ Order of the checks (the first refusal is the answer):
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Final
 
 from bot.config import AccessConfig
 from bot.core.models import ChatRef, UserRef
 from bot.store.base import Store
+from bot.store.community import AccessRule
 
 ROLE_PREFIX: Final = "role:"
 
@@ -51,15 +53,17 @@ class AccessPolicy:
         return user_identity(user, chat) in self._config.admins
 
     async def check(
-        self, user: UserRef, chat: ChatRef, roles: tuple[str, ...], capability: str | None
+        self, user: UserRef, chat: ChatRef, roles: tuple[str, ...], capability: str | None,
+        *, read: Mapping[str, AccessRule] | None = None,
     ) -> Refusal | None:
-        """None when allowed, else why not."""
+        """None when allowed, else why not. ``read``: the stored rules of
+        :func:`access_identities`, read already for this event (else they are read here)."""
         if self.is_admin(user, chat):
             return None
         config = self._config
         me = user_identity(user, chat)
         places = _places(chat)
-        rules = await self._store.access_rules((me, *places))
+        rules = read if read is not None else await self._store.access_rules((me, *places))
         mine = rules.get(me)
         if mine == "deny" or (mine is None and (
             me in config.deny_users or (config.users and me not in config.users)
@@ -80,6 +84,11 @@ class AccessPolicy:
             if me not in allowed and not allowed.intersection(mine_roles):
                 return Refusal("access.capability", capability)
         return None
+
+
+def access_identities(user: UserRef, chat: ChatRef) -> tuple[str, ...]:
+    """Whose stored rules :meth:`AccessPolicy.check` judges ``user`` in ``chat`` by."""
+    return (user_identity(user, chat), *_places(chat))
 
 
 def _places(chat: ChatRef) -> tuple[str, ...]:

@@ -30,7 +30,7 @@ from typing import Final
 from bot.config import CreditsConfig
 from bot.core.workers import replaced_by
 from bot.metrics import Metrics
-from bot.store.base import OUTCOME_STATES, Job, JobState, Store
+from bot.store.base import OUTCOME_STATES, EventReads, Job, JobState, Store
 from bot.store.community import CreditTotals, LedgerEntry, OpenHold, Settlement
 
 log = logging.getLogger(__name__)
@@ -206,8 +206,13 @@ class Credits:
     def reset_time_text(self) -> str:
         return f"{self.config.reset_hour_utc:02d}:00"
 
-    async def allowance(self, who: str) -> float:
-        stored = await self._store.allowance(who)
+    async def allowance(self, who: str, reads: EventReads | None = None) -> float:
+        """``reads``: the event's reads (:mod:`bot.core.prefetch`), used when they hold
+        ``who``'s stored allowance."""
+        if reads is not None and reads.query.allowance_of == who:
+            stored = reads.allowance
+        else:
+            stored = await self._store.allowance(who)
         return self.config.daily if stored is None else stored
 
     async def balance(self, who: str) -> Balance:
@@ -216,11 +221,11 @@ class Credits:
 
     async def reserve(
         self, who: str, capability: str, amount: float,
-        refuse: Callable[[Balance], bool],
+        refuse: Callable[[Balance], bool], *, reads: EventReads | None = None,
     ) -> tuple[Hold | None, Balance]:
         """Reserve ``amount`` unless ``refuse(balance)``; returns the hold (None when refused)
-        and the balance it was judged on."""
-        allowance = await self.allowance(who)
+        and the balance it was judged on. ``reads`` as in :meth:`allowance`."""
+        allowance = await self.allowance(who, reads)
         judged: list[Balance] = []
 
         def admit(totals: CreditTotals) -> bool:

@@ -56,6 +56,7 @@ from bot.core.options import (
     parse_word_options,
     validate_options,
 )
+from bot.core.prefetch import read_preferences
 from bot.core.questions import take_answer
 from bot.core.routes import (
     AnswerHint,
@@ -69,6 +70,7 @@ from bot.core.routes import (
 )
 from bot.core.texts import t
 from bot.relay.errors import RelayError
+from bot.store.base import EventReads
 
 # Features and adapters import the registry's types from here (they lived here before
 # bot.core.routes): one import for everything a feature hands to the dispatcher.
@@ -119,14 +121,15 @@ class Dispatcher:
 
     async def preferences_for(self, user: UserRef, chat: ChatRef) -> Preferences:
         """The user's settings and the language they are answered in, read once for one
-        event (see :mod:`bot.core.language`).
+        event (see :mod:`bot.core.language`), with everything else the event will read
+        about its user and place, in the same trip (:mod:`bot.core.prefetch`).
 
         Adapters read them for their own texts and hand them on with the event, so the
         store is not asked twice. A store failure falls back to the user's platform locale
         and no settings rather than failing the event."""
         default = self._services.config.bot.locale
         try:
-            return await resolve_preferences(self._services.store, user, chat, default)
+            return await read_preferences(self._services.store, user, chat, default)
         except Exception:  # a language is never worth failing a command over
             log.warning("could not read the language settings; using the platform's",
                         exc_info=True)
@@ -134,7 +137,14 @@ class Dispatcher:
 
     async def locale_for(self, user: UserRef, chat: ChatRef) -> str:
         """Only the language of :meth:`preferences_for` (for texts outside an event)."""
-        return (await self.preferences_for(user, chat)).locale
+        default = self._services.config.bot.locale
+        try:
+            return (await resolve_preferences(self._services.store, user, chat,
+                                              default)).locale
+        except Exception:  # as in preferences_for
+            log.warning("could not read the language settings; using the platform's",
+                        exc_info=True)
+            return platform_locale(user, default)
 
     async def handle(self, invocation: Invocation, responder: Responder) -> None:
         """Run the command or message handler for ``invocation``; never raises (but
@@ -160,7 +170,8 @@ class Dispatcher:
                 invocation=invocation,
                 options=options,
             )
-            await self._guarded(guard, ctx, invocation.roles, options, lambda: handler(ctx))
+            await self._guarded(guard, ctx, invocation.roles, options, lambda: handler(ctx),
+                                reads=preferences.reads)
         except Exception as exc:  # noqa: BLE001 - the one boundary; see _answer_failure
             self._count(name, exc)
             await self._answer_failure(exc, responder, locale, invocation)
@@ -199,6 +210,7 @@ class Dispatcher:
             await self._guarded(
                 guard, ctx, press.roles, {}, lambda: route.handler(ctx),
                 around=(lambda proceed: claim(ctx, proceed)) if claim is not None else None,
+                reads=preferences.reads,
             )
         except Exception as exc:  # noqa: BLE001 - the one boundary; see _answer_failure
             self._count("button", exc)
@@ -235,7 +247,8 @@ class Dispatcher:
         )
         guard = Guard(route.kind, route.capability, route.price)
         try:
-            await self._guarded(guard, ctx, answer.roles, {}, lambda: route.handler(ctx))
+            await self._guarded(guard, ctx, answer.roles, {}, lambda: route.handler(ctx),
+                                reads=preferences.reads)
         except Exception as exc:  # noqa: BLE001 - the one boundary; see _answer_failure
             self._count("answer", exc)
             await self._answer_failure(exc, responder, locale, None, what="an answer")
@@ -329,13 +342,15 @@ class Dispatcher:
         handler: Next,
         *,
         around: Callable[[Next], Awaitable[None]] | None = None,
+        reads: EventReads | None = None,
     ) -> None:
         """The gate's access checks, ``around`` (a press's claim) if any, then the gate's
-        reservation, the handler, and settling what the gate reserved."""
-        await self._gate.check_access(guard, ctx.user, ctx.chat, roles)
+        reservation, the handler, and settling what the gate reserved. ``reads``: what was
+        read for the event with its preferences (the gate reads what they do not hold)."""
+        await self._gate.check_access(guard, ctx.user, ctx.chat, roles, reads)
 
         async def reserved() -> None:
-            await self._gate.reserve(guard, ctx.user, ctx.chat, options, ctx.bill)
+            await self._gate.reserve(guard, ctx.user, ctx.chat, options, ctx.bill, reads)
             try:
                 await self._run(ctx, handler)
             except BaseException:

@@ -26,12 +26,12 @@ from dataclasses import dataclass
 from typing import Final, Literal
 
 from bot.config import AppConfig
-from bot.core.access import AccessPolicy, user_identity
+from bot.core.access import AccessPolicy, access_identities, user_identity
 from bot.core.credits import Balance, Bill, Credits, amount_text, metered_amount
 from bot.core.errors import CatalogueWord, UserError
 from bot.core.models import ChatRef, OptionValue, UserRef
 from bot.metrics import Metrics
-from bot.store.base import Store
+from bot.store.base import EventReads, Store
 
 log = logging.getLogger(__name__)
 
@@ -100,13 +100,19 @@ class Gate:
         await self.reserve(guard, user, chat, options, bill)
 
     async def check_access(
-        self, guard: Guard, user: UserRef, chat: ChatRef, roles: tuple[str, ...]
+        self, guard: Guard, user: UserRef, chat: ChatRef, roles: tuple[str, ...],
+        reads: EventReads | None = None,
     ) -> None:
         """The first half of :meth:`admit`: raise ``UserError`` when the access rules
-        refuse the user here (admins only, denied, not allowed this capability)."""
+        refuse the user here (admins only, denied, not allowed this capability).
+        ``reads``: the event's reads (:mod:`bot.core.prefetch`), used when they hold the
+        rules this check needs; otherwise the rules are read here."""
         if guard.admin and not self.access.is_admin(user, chat):
             raise UserError("access.admin_only", command=guard.label)
-        refusal = await self.access.check(user, chat, roles, guard.capability)
+        rules = (reads.access_rules
+                 if reads is not None and reads.query.identities == access_identities(user, chat)
+                 else None)
+        refusal = await self.access.check(user, chat, roles, guard.capability, read=rules)
         if refusal is not None:
             if refusal.capability is not None:
                 word = CatalogueWord(f"capability.{refusal.capability}")
@@ -120,9 +126,11 @@ class Gate:
         chat: ChatRef,
         options: Mapping[str, OptionValue],
         bill: Bill,
+        reads: EventReads | None = None,
     ) -> None:
         """The second half of :meth:`admit`: the limits, then the price reserved on
-        ``bill``; raise ``UserError`` when they refuse (nothing reserved then)."""
+        ``bill``; raise ``UserError`` when they refuse (nothing reserved then). ``reads``
+        as in :meth:`check_access` (for the stored allowance)."""
         price = guard.price
         if price is None:
             return
@@ -140,7 +148,8 @@ class Gate:
             # at once cannot all pass a balance that only has room for the first one.
             amount = self._config.credits.price(price.cost)
             hold, balance = await self.credits.reserve(
-                who, capability, amount, lambda b: self._metered_refusal(b) is not None
+                who, capability, amount, lambda b: self._metered_refusal(b) is not None,
+                reads=reads,
             )
             if hold is None:
                 refusal_error = self._metered_refusal(balance)
@@ -155,7 +164,7 @@ class Gate:
             return running or self._refusal(balance, amount)
 
         hold, balance = await self.credits.reserve(
-            who, capability, amount, lambda b: refused(b) is not None
+            who, capability, amount, lambda b: refused(b) is not None, reads=reads
         )
         if hold is None:
             refusal_error = refused(balance)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
 from bot.media import AttachmentKind as AttachmentKind  # re-exported: the neutral values use it
+from bot.store.event_reads import EventReads
 from bot.store.records import JsonValue
 
 ButtonStyle = Literal["primary", "secondary", "success", "danger"]
@@ -103,10 +104,16 @@ class Preferences:
     """The user's stored choices as read once for one event: their user settings and the
     language resolved from them (see :mod:`bot.core.language`). Carried along the event so
     the adapter, the dispatcher and the handler do not each read the store again; never kept
-    across events, since another process sharing the store may change them."""
+    across events, since another process sharing the store may change them.
+
+    ``reads``: everything the core reads before handling the event, fetched in the same trip
+    as the settings (the pending question, the access rules, the allowance; see
+    :mod:`bot.core.prefetch`); None when they were not read (a store failure), and then the
+    question check and the gate read what they need themselves."""
 
     locale: str
     user_settings: Mapping[str, JsonValue] = field(default_factory=dict)
+    reads: EventReads | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,6 +26,7 @@ from bot.core.models import (
     TypedAnswer,
     UserRef,
 )
+from bot.core.prefetch import event_query, reads_for
 from bot.core.routes import QuestionRoute
 from bot.core.texts import t
 from bot.store.base import JsonValue, PendingInput, Store
@@ -63,8 +64,12 @@ async def take_answer(
     was already answered and the user was told so); False when the text is not an answer
     and should be handled as usual."""
     key = (answer.chat.platform, question_scope(answer.chat), answer.user.id)
+    reads = reads_for(answer.preferences, event_query(answer.user, answer.chat))
     try:
-        pending = await store.get_pending(*key, include_expired=True)
+        # Read with the event's preferences when the adapter read them (one trip for
+        # both); the take below is compare-and-set, so a question replaced since is safe.
+        pending = (reads.pending if reads is not None
+                   else await store.get_pending(*key, include_expired=True))
     except Exception:  # a store failure must not swallow the text: it is handled as usual
         log.warning("could not read pending questions", exc_info=True)
         return False

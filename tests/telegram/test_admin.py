@@ -14,6 +14,7 @@ from bot.app import App
 from bot.config import AccessConfig, AppConfig, CreditsConfig
 from bot.core.texts import t
 from bot.sim import SimRelay
+from bot.store import open_store
 from tests.fakes.clock import Jobs, JumpingClock, start_app
 from tests.fakes.telegram_api import FakeTelegram, TgChat, TgUser
 from tests.telegram.conftest import Running
@@ -55,6 +56,28 @@ async def test_deny_and_allow_apply_at_once(
     assert sim.requests_to("/v1/chat/completions") == []
     assert await said(tgbot, "/admin allow telegram:1002") == "Allowed telegram:1002."
     assert "simulated" in await said(tgbot, "/chat hi", by=bob, containing="simulated")
+
+
+async def test_rules_another_process_stores_apply_to_the_next_message(
+    tgbot: Running, bob: tuple[TgUser, TgChat], config: AppConfig, clock: JumpingClock,
+    sim: SimRelay,
+) -> None:
+    # What a second bot process sharing the database stores is read by this one's next
+    # event: nothing about access, allowances or questions is kept between events.
+    other = await open_store(config.storage, clock=clock)
+    try:
+        await other.set_access_rule("telegram:1002", "deny", at=clock())
+        assert await said(tgbot, "/chat hi", by=bob) == (
+            "Sorry, you are not allowed to use this bot.")
+        assert sim.requests_to("/v1/chat/completions") == []
+        await other.set_access_rule("telegram:1002", "allow", at=clock())
+        await other.set_allowance("telegram:1002", 4, at=clock())
+        assert "/dalle costs 5 credits; you have 4 left" in await said(
+            tgbot, "/dalle a fox", by=bob, containing="costs")
+        await other.set_allowance("telegram:1002", 5, at=clock())
+        assert "a fox" in await said(tgbot, "/dalle a fox", by=bob, containing="a fox")
+    finally:
+        await other.close()
 
 
 async def test_everyone_else_is_refused_and_bad_input_is_explained(

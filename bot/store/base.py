@@ -27,7 +27,14 @@ from collections.abc import Collection, Sequence
 from typing import Protocol
 
 from bot.store.community import AccessStore, LedgerStore
-from bot.store.event_reads import EventQuery, EventReads, EventReadStore
+from bot.store.events import (
+    EventQuery,
+    EventReads,
+    EventStore,
+    NewMessage,
+    NewUsage,
+    TurnWritten,
+)
 from bot.store.records import (
     ACTIVE_STATES,
     BUTTON_KEY_MAX_LEN,
@@ -68,8 +75,8 @@ __all__ = [
     "DueDelivery",
     "DuplicateJobError",
     "EventQuery",
-    "EventReadStore",
     "EventReads",
+    "EventStore",
     "Job",
     "JobPollView",
     "JobState",
@@ -78,6 +85,8 @@ __all__ = [
     "JsonValue",
     "LedgerStore",
     "Message",
+    "NewMessage",
+    "NewUsage",
     "PendingInput",
     "PendingStore",
     "PolledJob",
@@ -88,6 +97,7 @@ __all__ = [
     "StoreError",
     "StoreUnavailableError",
     "TargetNotEmptyError",
+    "TurnWritten",
     "UsageStore",
     "UsageTotals",
 ]
@@ -421,7 +431,7 @@ class Store(
     UsageStore,
     LedgerStore,
     AccessStore,
-    EventReadStore,
+    EventStore,
     Protocol,
 ):
     """Durable state of the bot: every part. All methods are coroutines; records are

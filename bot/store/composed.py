@@ -16,7 +16,7 @@ from bot.store.base import (
     AccessStore,
     ButtonStore,
     ConversationStore,
-    EventReadStore,
+    EventStore,
     JobStore,
     LedgerStore,
     PendingStore,
@@ -40,7 +40,7 @@ class ComposedStore:
         usage: UsageStore,
         ledger: LedgerStore,
         access: AccessStore,
-        events: EventReadStore,
+        events: EventStore,
         close: Callable[[], Awaitable[None]],
         description: str,
     ) -> None:
@@ -124,6 +124,7 @@ class ComposedStore:
         self.allowance = access.allowance
 
         self.read_for_event = events.read_for_event
+        self.record_chat_turn = events.record_chat_turn
 
     async def close(self) -> None:
         await self._close()

@@ -59,6 +59,16 @@ def dump_json(value: JsonValue) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+def message_params(
+    conversation_id: int, role: str, content: str, extra: JsonValue, chars: int | None,
+    now: float | None,
+) -> tuple[object, ...]:
+    """The parameters of both backends' message insert, in column order (conversation_id,
+    role, content, extra, chars, created_at); ``chars`` defaults to ``len(content)``."""
+    return (conversation_id, role, content, dump_json(extra) if extra is not None else None,
+            len(content) if chars is None else chars, now)
+
+
 def load_json(text: str | None) -> JsonValue:
     if text is None:
         return None

@@ -12,7 +12,7 @@ from bot.store.postgres.buttons import PgButtons
 from bot.store.postgres.community import PgAccess, PgLedger
 from bot.store.postgres.conversations import PgConversations
 from bot.store.postgres.db import PgDatabase
-from bot.store.postgres.event_reads import PgEventReads
+from bot.store.postgres.events import PgEvents
 from bot.store.postgres.jobs import PgJobs
 from bot.store.postgres.settings import PgPending, PgSettings, PgUsage
 from bot.store.rows import Clock, KeyFactory, new_button_key
@@ -37,7 +37,7 @@ async def open_postgres_store(
         usage=PgUsage(db),
         ledger=PgLedger(db),
         access=PgAccess(db),
-        events=PgEventReads(db),
+        events=PgEvents(db),
         close=db.close,
         description=db.description,
     )

@@ -9,11 +9,16 @@ import asyncpg
 from bot.store import rows
 from bot.store.postgres.db import PgDatabase, now_sql
 from bot.store.records import Conversation, JsonValue, Message
-from bot.store.rows import dump_json
 
 _HISTORY_PAGE: Final = 64
 _NO_ID_LIMIT: Final = 2**63 - 1
 _RESET_ATTEMPTS: Final = 5
+
+
+INSERT_MESSAGE = (
+    "INSERT INTO messages (conversation_id, role, content, extra, chars, created_at)"
+    f" VALUES ($1, $2, $3, $4, $5, {now_sql(6)})"
+)
 
 
 class PgConversations:
@@ -106,16 +111,8 @@ class PgConversations:
         chars: int | None = None,
     ) -> Message:
         row = await self._db.fetch_one(
-            "INSERT INTO messages (conversation_id, role, content, extra, chars, created_at)"
-            f" VALUES ($1, $2, $3, $4, $5, {now_sql(6)}) RETURNING *",
-            (
-                conversation_id,
-                role,
-                content,
-                dump_json(extra) if extra is not None else None,
-                len(content) if chars is None else chars,
-                self._db.now(),
-            ),
+            INSERT_MESSAGE + " RETURNING *",
+            rows.message_params(conversation_id, role, content, extra, chars, self._db.now()),
         )
         assert row is not None
         return rows.message(row)

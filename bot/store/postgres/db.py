@@ -66,6 +66,12 @@ class PgDatabase:
         await self._pool.close()
 
     @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Connection]:
+        """One pooled connection for several statements, each committed on its own."""
+        async with self._pool.acquire() as conn:
+            yield conn
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Connection]:
         async with self._pool.acquire() as conn, conn.transaction():
             yield conn

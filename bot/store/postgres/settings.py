@@ -7,6 +7,11 @@ from bot.store.postgres.db import PgDatabase, now_sql
 from bot.store.records import JsonValue, PendingInput, SettingScope, UsageTotals
 from bot.store.rows import dump_json, load_json
 
+INSERT_USAGE = (
+    "INSERT INTO usage (platform, user_id, chat_id, kind, model, units, created_at)"
+    f" VALUES ($1, $2, $3, $4, $5, $6, {now_sql(7)})"
+)
+
 
 class PgSettings:
     def __init__(self, db: PgDatabase) -> None:
@@ -132,9 +137,7 @@ class PgUsage:
         units: int = 1,
     ) -> None:
         await self._db.execute(
-            "INSERT INTO usage (platform, user_id, chat_id, kind, model, units, created_at)"
-            f" VALUES ($1, $2, $3, $4, $5, $6, {now_sql(7)})",
-            (platform, user_id, chat_id, kind, model, units, self._db.now()),
+            INSERT_USAGE, (platform, user_id, chat_id, kind, model, units, self._db.now())
         )
 
     async def usage_summary(

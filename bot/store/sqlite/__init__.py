@@ -20,7 +20,7 @@ from bot.store.sqlite.buttons import SqliteButtons
 from bot.store.sqlite.community import SqliteAccess, SqliteLedger
 from bot.store.sqlite.conversations import SqliteConversations
 from bot.store.sqlite.db import Database
-from bot.store.sqlite.event_reads import SqliteEventReads
+from bot.store.sqlite.events import SqliteEvents
 from bot.store.sqlite.jobs import SqliteJobs
 from bot.store.sqlite.settings import SqlitePending, SqliteSettings, SqliteUsage
 
@@ -45,7 +45,7 @@ async def open_sqlite_store(
         usage=SqliteUsage(db, clock),
         ledger=SqliteLedger(db),
         access=SqliteAccess(db),
-        events=SqliteEventReads(db, clock),
+        events=SqliteEvents(db, clock),
         close=db.close,
         description=f"SQLite {db.path}",
     )

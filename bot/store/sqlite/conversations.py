@@ -8,7 +8,7 @@ from typing import Final
 
 from bot.store import rows
 from bot.store.records import Conversation, JsonValue, Message
-from bot.store.rows import Clock, dump_json
+from bot.store.rows import Clock
 from bot.store.sqlite.db import Database, fetch_all, fetch_one
 
 _HISTORY_PAGE: Final = 64
@@ -23,6 +23,11 @@ _CREATE_IN_SCOPE = (
     " VALUES (?, ?, ?, 1, ?)"
     " ON CONFLICT (platform, chat_id, thread_id) WHERE active = 1 DO NOTHING"
     " RETURNING *"
+)
+
+INSERT_MESSAGE = (
+    "INSERT INTO messages (conversation_id, role, content, extra, chars, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?)"
 )
 
 
@@ -100,16 +105,8 @@ class SqliteConversations:
         chars: int | None = None,
     ) -> Message:
         row = await self._db.fetch_one(
-            "INSERT INTO messages (conversation_id, role, content, extra, chars, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
-            (
-                conversation_id,
-                role,
-                content,
-                dump_json(extra) if extra is not None else None,
-                len(content) if chars is None else chars,
-                self._clock(),
-            ),
+            INSERT_MESSAGE + " RETURNING *",
+            rows.message_params(conversation_id, role, content, extra, chars, self._clock()),
         )
         assert row is not None
         return rows.message(row)

@@ -7,6 +7,11 @@ from bot.store.records import JsonValue, PendingInput, SettingScope, UsageTotals
 from bot.store.rows import Clock, dump_json, load_json
 from bot.store.sqlite.db import Database
 
+INSERT_USAGE = (
+    "INSERT INTO usage (platform, user_id, chat_id, kind, model, units, created_at)"
+    " VALUES (?, ?, ?, ?, ?, ?, ?)"
+)
+
 
 class SqliteSettings:
     def __init__(self, db: Database, clock: Clock) -> None:
@@ -138,9 +143,7 @@ class SqliteUsage:
         units: int = 1,
     ) -> None:
         await self._db.execute(
-            "INSERT INTO usage (platform, user_id, chat_id, kind, model, units, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (platform, user_id, chat_id, kind, model, units, self._clock()),
+            INSERT_USAGE, (platform, user_id, chat_id, kind, model, units, self._clock()),
         )
 
     async def usage_summary(

@@ -1,19 +1,24 @@
-"""What the core reads about a user and a place before it handles one event, in one trip.
+"""What one event reads before it is handled, and what a chat turn writes after its answer,
+each in one trip.
 
 Every update (a message, a command, a press, an answer) first needs the sender's settings
 (their language), the question pending for them, the ``/admin`` access rules of the user and
 the place and, with credits on, their stored allowance. These belong to four store parts,
 but asking each on its own costs one hand-off to SQLite's connection thread (one round trip
 to PostgreSQL) apiece, and on a busy loop every hand-off is a moment where the event waits
-behind other work. :meth:`EventReadStore.read_for_event` reads them together.
+behind other work. :meth:`EventStore.read_for_event` reads them together.
 
 Nothing here is cached: the reads are made anew for every event, so a rule an admin stored
 in another process applies to that process's next event.
+
+After a chat answer was shown, the turn's question and answer go into the conversation's
+history and an entry into the usage records: :meth:`EventStore.record_chat_turn` writes them
+in one trip too, each still committed on its own (see there).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -47,9 +52,51 @@ class EventReads:
     allowance: float | None = None  # None when none is stored (or not asked)
 
 
-class EventReadStore(Protocol):
+@dataclass(frozen=True, slots=True)
+class NewMessage:
+    """A message to add to a conversation (as ``append_message``'s arguments)."""
+
+    role: str
+    content: str
+    extra: JsonValue = None
+    chars: int | None = None  # defaults to ``len(content)``
+
+
+@dataclass(frozen=True, slots=True)
+class NewUsage:
+    """A usage entry to record (as ``record_usage``'s arguments)."""
+
+    platform: str
+    user_id: str
+    chat_id: str
+    kind: str
+    model: str | None = None
+    units: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class TurnWritten:
+    """What :meth:`EventStore.record_chat_turn` wrote, and what failed."""
+
+    messages: int  # how many of the messages were written: always the first ones
+    usage: bool  # whether the usage entry was written (False also when none was given)
+    failures: tuple[Exception, ...] = ()  # why the others were not, for the log
+
+
+class EventStore(Protocol):
     async def read_for_event(self, query: EventQuery) -> EventReads:
         """Everything ``query`` names, read together: on SQLite in one hand-off to the
         connection thread, on PostgreSQL in one statement. Each part is what its own part's
         method returns (``all_settings``, ``get_setting``, ``get_pending(include_expired=True)``,
         ``access_rules``, ``allowance``)."""
+
+    async def record_chat_turn(
+        self, conversation_id: int, messages: Sequence[NewMessage], usage: NewUsage | None
+    ) -> TurnWritten:
+        """Add ``messages`` to the conversation, in order, and record ``usage``, in one trip
+        (one hand-off on SQLite; one pooled connection on PostgreSQL, a statement after
+        another). Each write is committed on its own, exactly as ``append_message`` and
+        ``record_usage`` would commit it: a failed one keeps the others, and is reported in
+        the result instead of raised, so the caller can try again what is missing. A message
+        that fails stops the messages after it (a history keeps its order), not the usage
+        entry. Raises only when nothing could be written (the database is unreachable)."""

@@ -1,10 +1,15 @@
-"""One event's reads on PostgreSQL: one statement (see ``bot.store.event_reads``)."""
+"""One event's reads (one statement) and a chat turn's writes (one pooled connection) on
+PostgreSQL, see ``bot.store.events``."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from bot.store import rows
-from bot.store.event_reads import EventQuery, EventReads
+from bot.store.events import EventQuery, EventReads, NewMessage, NewUsage, TurnWritten
+from bot.store.postgres.conversations import INSERT_MESSAGE
 from bot.store.postgres.db import PgDatabase, now_sql
+from bot.store.postgres.settings import INSERT_USAGE
 from bot.store.records import SettingScope
 from bot.store.rows import load_json
 
@@ -31,7 +36,7 @@ LEFT JOIN pending_inputs AS p ON p.platform = $3 AND p.chat_id = $7 AND p.user_i
 """
 
 
-class PgEventReads:
+class PgEvents:
     def __init__(self, db: PgDatabase) -> None:
         self._db = db
 
@@ -53,3 +58,30 @@ class PgEventReads:
                           in zip(row["rule_identities"], row["rules"], strict=True)},
             allowance=float(row["allowance"]) if row["allowance"] is not None else None,
         )
+
+    async def record_chat_turn(
+        self, conversation_id: int, messages: Sequence[NewMessage], usage: NewUsage | None
+    ) -> TurnWritten:
+        now = self._db.now()
+        failures: list[Exception] = []
+        written = 0
+        recorded = False
+        async with self._db.connection() as conn:
+            # No transaction: each INSERT commits on its own, as on SQLite.
+            for message in messages:
+                try:
+                    await conn.execute(INSERT_MESSAGE, *rows.message_params(
+                        conversation_id, message.role, message.content, message.extra,
+                        message.chars, now))
+                except Exception as error:  # noqa: BLE001 - reported in the result
+                    failures.append(error)
+                    break
+                written += 1
+            if usage is not None:
+                try:
+                    await conn.execute(INSERT_USAGE, usage.platform, usage.user_id,
+                                       usage.chat_id, usage.kind, usage.model, usage.units, now)
+                    recorded = True
+                except Exception as error:  # noqa: BLE001 - reported in the result
+                    failures.append(error)
+        return TurnWritten(written, recorded, tuple(failures))

@@ -1,10 +1,11 @@
-"""Contract: what one event reads about its user and place, read in one trip."""
+"""Contract: what one event reads about its user and place, and what a chat turn writes after
+its answer, each in one trip."""
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from bot.store.base import EventQuery, SettingScope, Store
+from bot.store.base import EventQuery, NewMessage, NewUsage, SettingScope, Store
 
 OpenStore = Callable[..., Awaitable[Store]]
 
@@ -87,3 +88,70 @@ async def test_another_process_s_change_is_read_by_the_next_event(open_store: Op
     assert reads.access_rules == {"telegram:7": "deny"}
     assert reads.user_settings == {"language": "en"}
     assert reads.pending is not None and reads.pending.kind == "mj_modal"
+
+
+USAGE = NewUsage(platform="telegram", user_id="7", chat_id="-100", kind="chat", model="gpt-4o")
+
+
+async def _history(store: Store, conversation_id: int) -> list[tuple[str, str, int]]:
+    return [(m.role, m.content, m.chars) for m in await store.history(conversation_id, 10_000)]
+
+
+async def test_a_chat_turn_is_written_in_order_with_its_usage(store: Store) -> None:
+    conversation = await store.active_conversation("telegram", "-100")
+    await store.append_message(conversation.id, "user", "earlier")
+
+    written = await store.record_chat_turn(conversation.id, [
+        NewMessage("user", "a question", extra={"image": "cat.png"}, chars=1010),
+        NewMessage("assistant", "an answer"),
+    ], USAGE)
+
+    assert (written.messages, written.usage, written.failures) == (2, True, ())
+    assert await _history(store, conversation.id) == [
+        ("user", "earlier", 7), ("user", "a question", 1010), ("assistant", "an answer", 9)]
+    stored = await store.history(conversation.id, 10_000)
+    assert stored[1].extra == {"image": "cat.png"}
+    usage = (await store.usage_summary("telegram", "7", since=0))["chat"]
+    assert (usage.count, usage.units) == (1, 1)
+
+
+async def test_a_turn_without_usage_or_messages_writes_only_what_it_has(store: Store) -> None:
+    conversation = await store.active_conversation("telegram", "-100")
+
+    only_messages = await store.record_chat_turn(conversation.id, [NewMessage("user", "q")], None)
+    only_usage = await store.record_chat_turn(conversation.id, [], USAGE)
+
+    assert (only_messages.messages, only_messages.usage) == (1, False)
+    assert (only_usage.messages, only_usage.usage) == (0, True)
+    assert await _history(store, conversation.id) == [("user", "q", 1)]
+    assert (await store.usage_summary("telegram", "7", since=0))["chat"].count == 1
+
+
+async def test_a_failed_write_keeps_the_others_and_is_reported(store: Store) -> None:
+    # Each write commits on its own: a message the database refuses (a negative size
+    # breaks a CHECK constraint) stops the messages after it, not those before it nor
+    # the usage entry, and the caller learns which to try again.
+    conversation = await store.active_conversation("telegram", "-100")
+
+    written = await store.record_chat_turn(conversation.id, [
+        NewMessage("user", "kept"),
+        NewMessage("assistant", "refused", chars=-1),
+        NewMessage("user", "not tried"),
+    ], USAGE)
+
+    assert (written.messages, written.usage, len(written.failures)) == (1, True, 1)
+    assert await _history(store, conversation.id) == [("user", "kept", 4)]
+    assert (await store.usage_summary("telegram", "7", since=0))["chat"].count == 1
+
+    missing = await store.record_chat_turn(conversation.id, [NewMessage("user", "x")],
+                                           NewUsage("telegram", "7", "-100", kind="chat"))
+    assert (missing.messages, missing.usage) == (1, True)
+
+
+async def test_a_turn_for_a_conversation_that_is_gone_still_records_its_usage(
+    store: Store,
+) -> None:
+    written = await store.record_chat_turn(987_654, [NewMessage("user", "q")], USAGE)
+
+    assert (written.messages, written.usage, len(written.failures)) == (0, True, 1)
+    assert (await store.usage_summary("telegram", "7", since=0))["chat"].count == 1

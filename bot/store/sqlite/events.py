@@ -1,17 +1,21 @@
-"""One event's reads on SQLite: several SELECTs in one hand-off (see ``bot.store.event_reads``)."""
+"""One event's reads and a chat turn's writes on SQLite, each in one hand-off (see
+``bot.store.events``)."""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Sequence
 
 from bot.store import rows
-from bot.store.event_reads import EventQuery, EventReads
+from bot.store.events import EventQuery, EventReads, NewMessage, NewUsage, TurnWritten
 from bot.store.records import SettingScope
 from bot.store.rows import Clock, load_json
+from bot.store.sqlite.conversations import INSERT_MESSAGE
 from bot.store.sqlite.db import Database, fetch_all, fetch_one, placeholders
+from bot.store.sqlite.settings import INSERT_USAGE
 
 
-class SqliteEventReads:
+class SqliteEvents:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
         self._clock = clock
@@ -63,3 +67,34 @@ class SqliteEventReads:
             )
 
         return await self._db.run(read)
+
+    async def record_chat_turn(
+        self, conversation_id: int, messages: Sequence[NewMessage], usage: NewUsage | None
+    ) -> TurnWritten:
+        now = self._clock()
+
+        def write(conn: sqlite3.Connection) -> TurnWritten:
+            # Autocommit: each INSERT is its own transaction, as append_message's and
+            # record_usage's, so one that fails takes nothing else back with it.
+            failures: list[Exception] = []
+            written = 0
+            for message in messages:
+                try:
+                    conn.execute(INSERT_MESSAGE, rows.message_params(
+                        conversation_id, message.role, message.content, message.extra,
+                        message.chars, now))
+                except Exception as error:  # noqa: BLE001 - reported in the result
+                    failures.append(error)
+                    break
+                written += 1
+            recorded = False
+            if usage is not None:
+                try:
+                    conn.execute(INSERT_USAGE, (usage.platform, usage.user_id, usage.chat_id,
+                                                usage.kind, usage.model, usage.units, now))
+                    recorded = True
+                except Exception as error:  # noqa: BLE001 - reported in the result
+                    failures.append(error)
+            return TurnWritten(written, recorded, tuple(failures))
+
+        return await self._db.run(write)

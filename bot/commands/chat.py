@@ -10,8 +10,9 @@ answer (gpt-4-all drawing, GPTs) are downloaded and sent as files.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Sequence
 from typing import Final
 
 from bot.commands.conversation import (
@@ -29,7 +30,7 @@ from bot.core.options import OptionSpec
 from bot.core.streaming import streaming_reply
 from bot.media import data_uri, sniff_content_type
 from bot.relay import ChatMessage, DeltaStream, ImagePart, TextPart, extract_images
-from bot.store.base import Conversation, JsonValue, Message
+from bot.store.base import Conversation, JsonValue, Message, NewMessage, NewUsage
 
 INLINE_URL_MODELS: Final = frozenset({"gpt-4-all"})
 # Models known to take image parts; anything else is swapped for models.vision.
@@ -87,37 +88,52 @@ async def converse(
             usage = _Usage()
             result = await streamer.run(usage.texts(stream))
     ctx.bill.add_units("chat_1k_tokens", usage.tokens(messages, result.text))
-    store = services.store
-    extra: JsonValue = {"image": image.filename} if image is not None else None
-    chars = len(prompt) + (_IMAGE_CHARS if image is not None else 0)
-    remembered = await _remember(
-        ctx, lambda: store.append_message(conversation.id, "user", prompt, extra=extra,
-                                          chars=chars))
-    if remembered and result.text.strip():
-        remembered = await _remember(
-            ctx, lambda: store.append_message(conversation.id, "assistant", result.text))
-    if not remembered:
-        # The answer is shown and stays: only the memory of this turn is missing.
-        await ctx.reply(ctx.t("chat.not_remembered"))
-    # Logged when it fails twice, never shown: the answer was delivered.
-    await _remember(ctx, lambda: store.record_usage(
-        ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind="chat", model=model))
-    await _send_answer_images(ctx, result.text)
+    # Images the answer links to are part of the answer: they are fetched and sent while the
+    # turn is written, not after (the history is written before the user could follow up).
+    images = _start_sending_images(ctx, result.text)
+    try:
+        extra: JsonValue = {"image": image.filename} if image is not None else None
+        chars = len(prompt) + (_IMAGE_CHARS if image is not None else 0)
+        turn = [NewMessage("user", prompt, extra=extra, chars=chars)]
+        if result.text.strip():
+            turn.append(NewMessage("assistant", result.text))
+        entry = NewUsage(ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind="chat",
+                         model=model)
+        if not await _remember(ctx, conversation.id, turn, entry):
+            # The answer is shown and stays: only the memory of this turn is missing.
+            await ctx.reply(ctx.t("chat.not_remembered"))
+        if images is not None:
+            await images
+    finally:
+        if images is not None and not images.done():
+            images.cancel()
 
 
-async def _remember(ctx: CommandContext, write: Callable[[], Awaitable[object]]) -> bool:
-    """One write after a shown answer, tried twice: a locked or briefly full database
-    must not turn the answer into "something went wrong". False when it failed."""
+async def _remember(
+    ctx: CommandContext, conversation_id: int, turn: list[NewMessage], entry: NewUsage
+) -> bool:
+    """The turn's messages and usage entry after a shown answer, in one trip; what failed
+    is tried once more, so a locked or briefly full database does not turn the answer into
+    "something went wrong". False when a message is still missing (a usage entry that
+    fails twice is logged, never shown: the answer was delivered)."""
+    missing: NewUsage | None = entry
     for attempt in (1, 2):
         try:
-            await write()
-            return True
+            written = await ctx.services.store.record_chat_turn(conversation_id, turn, missing)
         except Exception:
             log.warning("store write after an answer failed (attempt %d of 2)", attempt,
                         exc_info=True)
-            if attempt == 1:
-                await ctx.services.sleep(_HISTORY_RETRY_S)
-    return False
+        else:
+            turn = turn[written.messages:]
+            missing = None if written.usage else missing
+            for failure in written.failures:
+                log.warning("store write after an answer failed (attempt %d of 2)", attempt,
+                            exc_info=failure)
+        if not turn and missing is None:
+            return True
+        if attempt == 1:
+            await ctx.services.sleep(_HISTORY_RETRY_S)
+    return not turn
 
 
 async def _user_message(
@@ -180,10 +196,12 @@ class _Usage:
         return charged_tokens(self.reported, *sent, answer)
 
 
-async def _send_answer_images(ctx: CommandContext, answer: str) -> None:
+def _start_sending_images(ctx: CommandContext, answer: str) -> asyncio.Task[None] | None:
     urls = extract_images(answer).image_urls
-    if not urls:
-        return
+    return asyncio.ensure_future(_send_images(ctx, urls)) if urls else None
+
+
+async def _send_images(ctx: CommandContext, urls: Sequence[str]) -> None:
     fetched = await fetch_images(ctx.services, urls, ctx.responder.limits)
     if fetched.files:
         await ctx.reply(files=fetched.files)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Final, Literal, Protocol
 
 from bot.media import AttachmentKind as AttachmentKind  # re-exported: the neutral values use it
-from bot.store.event_reads import EventReads
+from bot.store.events import EventReads
 from bot.store.records import JsonValue
 
 ButtonStyle = Literal["primary", "secondary", "success", "danger"]

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from bot.commands import build_dispatcher
@@ -157,6 +160,31 @@ async def test_image_links_in_an_answer_become_attachments(world: World) -> None
     assert len(files) == 1 and files[0].content_type == "image/png"
 
 
+async def test_an_answers_images_are_sent_while_its_turn_waits_to_be_written(
+    world: World, tmp_path: Path
+) -> None:
+    # Another process holds the database's write lock: the turn's history waits for it
+    # (up to the busy timeout), and the pictures the answer links to go out meanwhile.
+    store = world.services.store
+    conversation = await store.active_conversation("test", "c1", "")
+    blocker = await asyncio.to_thread(_write_lock, tmp_path / "bot.sqlite3")
+    responder = RecordingResponder()
+    handled = asyncio.ensure_future(build_dispatcher(world.services).handle(
+        say("/chat please draw a cat model=gpt-4-all"), responder))
+    try:
+        async with asyncio.timeout(4):  # below the store's 5 s busy timeout
+            await responder.wait_until(lambda events: any(e.reply.files for e in events))
+        written = await asyncio.to_thread(blocker.execute, "SELECT COUNT(*) FROM messages")
+        assert written.fetchone() == (0,)  # the turn still waits for the lock
+    finally:
+        await asyncio.to_thread(blocker.close)  # rolls the lock back
+    await handled
+
+    turn = await store.history(conversation.id, 10_000)
+    assert [m.role for m in turn] == ["user", "assistant"]
+    assert t("chat.not_remembered") not in responder.sent_texts()
+
+
 async def test_cut_stream_keeps_the_text_and_says_so(world: World) -> None:
     world.sim.add_fault(Fault("POST", CHAT_PATH, truncate=True))
     answers = await chat_lines(world.services, "/chat tell me [long]")
@@ -207,3 +235,10 @@ async def test_an_absurd_retry_after_still_gets_a_rate_limit_answer(world: World
     assert len(texts) == 1 and "Too many requests" in texts[0]
     assert describe_failure(errors.RateLimitedError(
         "slow down", status=429, retry_after=float("inf"))) is not None
+
+
+def _write_lock(database: Path) -> sqlite3.Connection:
+    """A second connection holding the database's write lock until it is closed."""
+    conn = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    conn.execute("BEGIN IMMEDIATE")
+    return conn

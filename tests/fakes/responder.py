@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 
 from bot.core.models import MessageRef, PlatformLimits, Question, Reply
@@ -41,6 +42,7 @@ class RecordingResponder:
     clock: SchedulingClock | None = None
     events: list[Event] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)
+    _recorded: asyncio.Condition = field(default_factory=asyncio.Condition, repr=False)
 
     @property
     def limits(self) -> PlatformLimits:
@@ -51,11 +53,21 @@ class RecordingResponder:
 
     async def send(self, reply: Reply) -> MessageRef:
         message_id = f"m{sum(1 for e in self.events if e.kind == 'send') + 1}"
-        self.events.append(Event("send", message_id, reply, self._now()))
+        await self._record(Event("send", message_id, reply, self._now()))
         return MessageRef("chat", message_id)
 
     async def edit(self, ref: MessageRef, reply: Reply) -> None:
-        self.events.append(Event("edit", ref.message_id, reply, self._now()))
+        await self._record(Event("edit", ref.message_id, reply, self._now()))
+
+    async def _record(self, event: Event) -> None:
+        async with self._recorded:
+            self.events.append(event)
+            self._recorded.notify_all()
+
+    async def wait_until(self, done: Callable[[list[Event]], bool]) -> None:
+        """Until ``done(events)`` holds (judged again after every send and edit)."""
+        async with self._recorded:
+            await self._recorded.wait_for(lambda: done(self.events))
 
     async def ask(self, question: Question) -> str | None:
         self.asked.append(question.prompt)

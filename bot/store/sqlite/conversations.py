@@ -122,20 +122,22 @@ class SqliteConversations:
     ) -> tuple[Conversation, list[Message]]:
         scope = (platform, chat_id, thread_id)
 
+        now = self._clock()
+
         def read(conn: sqlite3.Connection) -> tuple[Conversation, list[Message]] | None:
             row = fetch_one(conn, _ACTIVE_IN_SCOPE, scope)
-            if row is None:
-                return None
-            return rows.conversation(row), _history(row["id"], max_chars, conn)
+            if row is not None:
+                return rows.conversation(row), _history(row["id"], max_chars, conn)
+            # The first turn creates it, in the same hand-off (each hand-off lets the other
+            # messages' work run first on a busy loop): the same race-safe insert as
+            # active_conversation's, committed on its own.
+            created = fetch_one(conn, _CREATE_IN_SCOPE, (*scope, now))
+            return (rows.conversation(created), []) if created is not None else None
 
-        # Usually the conversation exists: one hand-off for both (each hand-off lets the
-        # other messages' work run first on a busy loop). The first turn creates it.
         found = await self._db.run(read)
         if found is not None:
             return found
-        created = await self._db.fetch_one(_CREATE_IN_SCOPE, (*scope, self._clock()))
-        if created is not None:
-            return rows.conversation(created), []  # created just now: no messages yet
+        # Another store created it (or a reset ended it) between the two statements.
         conversation = await self.active_conversation(platform, chat_id, thread_id)
         return conversation, await self.history(conversation.id, max_chars)
 

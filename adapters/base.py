@@ -55,7 +55,9 @@ class CoreHandler(Protocol):
     in (their /settings choice, the chat's, their platform locale, the default): adapters
     use its ``locale`` for their own texts so a user reads one language, and put them on
     the ``Invocation`` / ``ButtonPress`` / ``TypedAnswer`` so the core does not read them
-    again; ``locale_for`` is only the language, for texts outside an event.
+    again (they carry the event's other reads too: its pending question, access rules and
+    allowance, fetched in the same trip); ``locale_for`` is only the language, for texts
+    outside an event.
     """
 
     @property

@@ -245,3 +245,24 @@ async def test_an_event_uses_the_preferences_its_adapter_read(world: World) -> N
         t("generic.unknown_command", "en", command="frobnicate"),
         t("generic.unknown_command", "zh", command="frobnicate"),
     ]
+
+
+async def test_access_is_judged_on_the_rules_read_when_the_event_arrived(world: World) -> None:
+    """The access rules come with the event's preferences (one trip to the store): the
+    rules as stored when the event arrived decide it, the next event reads them anew, and
+    preferences read for another chat do not decide access here."""
+    dispatcher = build_dispatcher(world.services)
+    store = world.services.store
+    arrived = await dispatcher.preferences_for(ALICE, GROUP)
+    read_in_private = await dispatcher.preferences_for(ALICE, PRIVATE)
+    await store.set_access_rule("test:g1", "deny", at=0.0)
+
+    responder = RecordingResponder()
+    await dispatcher.handle(say("/chat first", chat=GROUP, preferences=arrived), responder)
+    await dispatcher.handle(say("/chat second", chat=GROUP), responder)
+    await dispatcher.handle(say("/chat third", chat=GROUP, preferences=read_in_private),
+                            responder)
+
+    [answered] = world.sim.requests_to("/v1/chat/completions")
+    assert answered.json["messages"][-1]["content"] == "first"
+    assert responder.sent_texts()[-2:] == [t("access.not_here")] * 2

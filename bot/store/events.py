@@ -3,10 +3,10 @@ each in one trip.
 
 Every update (a message, a command, a press, an answer) first needs the sender's settings
 (their language), the question pending for them, the ``/admin`` access rules of the user and
-the place and, with credits on, their stored allowance. These belong to four store parts,
-but asking each on its own costs one hand-off to SQLite's connection thread (one round trip
-to PostgreSQL) apiece, and on a busy loop every hand-off is a moment where the event waits
-behind other work. :meth:`EventStore.read_for_event` reads them together.
+the place and, for a paid command, their stored credit allowance. These belong to four store
+parts, but asking each on its own costs one hand-off to SQLite's connection thread (one round
+trip to PostgreSQL) apiece, and on a busy loop every hand-off is a moment where the event
+waits behind other work. :meth:`EventStore.read_for_event` reads them together.
 
 Nothing here is cached: the reads are made anew for every event, so a rule an admin stored
 in another process applies to that process's next event.

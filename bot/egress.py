@@ -12,23 +12,36 @@ its own media (the ``/mj/image`` proxy, the simulator on loopback), and a relay 
 private network is a normal deployment, but other services on that machine (a database,
 an admin panel on another port) are not the relay. ``relay.media_hosts`` adds hosts
 (``host`` = any port, ``host:port`` = that port) for relays serving media elsewhere.
+
+Every download asks this module first, so the verdict on a literal address (a pure
+function of the host, the port and the trusted list) is remembered per policy. Nothing
+learnt from DNS is ever remembered here: a name is resolved and checked on every
+connection, so a name that starts resolving to a private address is refused at once.
 """
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import socket
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from typing import Final
 from urllib.parse import urlsplit
 
+import yarl
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
+
+# Distinct literal hosts a process meets are few (the relay, a CDN or two); the bound
+# only keeps a flood of crafted links from growing the memo without end.
+_MEMO_SIZE: Final = 1024
 
 
 class EgressRefusedError(OSError):
     """A fetch aimed at a private, loopback or otherwise non-public address."""
 
 
+@functools.lru_cache(maxsize=_MEMO_SIZE)
 def _is_public(address: str) -> bool:
     try:
         return ipaddress.ip_address(address.split("%", 1)[0]).is_global
@@ -36,7 +49,10 @@ def _is_public(address: str) -> bool:
         return False
 
 
+@functools.lru_cache(maxsize=_MEMO_SIZE)
 def _literal_ip(host: str) -> str | None:
+    """The address when ``host`` is an IP literal, else None (a name, resolved later).
+    Remembered: a name's failed parse raises and catches a ValueError, the costly part."""
     candidate = host.strip("[]")
     try:
         ipaddress.ip_address(candidate.split("%", 1)[0])
@@ -71,12 +87,20 @@ class EgressPolicy:
     their address."""
 
     def __init__(
-        self, trusted_hosts: Collection[str] = (), *, resolve_before_request: bool = False
+        self,
+        trusted_hosts: Collection[str] = (),
+        *,
+        resolve_before_request: bool = False,
+        dns: Callable[[], AbstractResolver] = DefaultResolver,
     ) -> None:
         """``resolve_before_request``: the session goes through a proxy, so its connector
-        never resolves the target's name (the proxy does); :meth:`vet` resolves it first."""
+        never resolves the target's name (the proxy does); :meth:`vet` resolves it first.
+        ``dns`` makes the resolver that names go to (aiohttp's default)."""
         self._trusted = frozenset(parse_host_port(h) for h in trusted_hosts if h)
         self._resolve_first = resolve_before_request
+        self._dns = dns
+        # Pure in (host, port) for a given trusted list, which never changes.
+        self._literal_refusal = functools.lru_cache(maxsize=_MEMO_SIZE)(self._refuse_literal)
 
     def trusts(self, host: str, port: int | None = None) -> bool:
         name = host.lower().strip("[]")
@@ -84,24 +108,36 @@ class EgressPolicy:
             port is not None and (name, port) in self._trusted
         )
 
-    def check_url(self, url: str) -> None:
-        """Refuse a URL whose host is a non-public IP literal (names go to the resolver)."""
-        host = urlsplit(url).hostname or ""
+    def _refuse_literal(self, host: str, port: int | None) -> str | None:
+        """Why ``host`` (an IP literal) may not be fetched from; None when it may, or
+        when it is a name (the resolver checks names)."""
         literal = _literal_ip(host)
-        if literal is not None and not self.trusts(host, url_port(url)) and not _is_public(
-            literal
-        ):
-            raise EgressRefusedError(f"refusing to fetch from the non-public address {host}")
+        if literal is None or self.trusts(host, port) or _is_public(literal):
+            return None
+        return f"refusing to fetch from the non-public address {host}"
 
-    async def vet(self, url: str) -> None:
+    def check_url(self, url: str | yarl.URL) -> None:
+        """Refuse a URL whose host is a non-public IP literal (names go to the resolver).
+
+        A string is read as aiohttp reads it (``yarl.URL``); give the ``URL`` object that
+        will be requested to check exactly the host the connection goes to."""
+        self._check(url if isinstance(url, yarl.URL) else yarl.URL(url))
+
+    def _check(self, url: yarl.URL) -> tuple[str, int | None]:
+        host, port = url.raw_host or "", url.port
+        refusal = self._literal_refusal(host, port)
+        if refusal is not None:
+            raise EgressRefusedError(refusal)
+        return host, port
+
+    async def vet(self, url: str | yarl.URL) -> None:
         """:meth:`check_url`, and behind a proxy also the name's addresses (the guarded
         resolver only sees names the connector resolves itself)."""
-        self.check_url(url)
-        host = urlsplit(url).hostname or ""
+        host, port = self._check(url if isinstance(url, yarl.URL) else yarl.URL(url))
         if self._resolve_first and host and _literal_ip(host) is None:
             resolver = self.resolver()
             try:
-                await resolver.resolve(host, url_port(url) or 0, socket.AF_UNSPEC)
+                await resolver.resolve(host, port or 0, socket.AF_UNSPEC)
             except EgressRefusedError:
                 raise
             except OSError:
@@ -112,7 +148,7 @@ class EgressPolicy:
                 await resolver.close()
 
     def resolver(self) -> GuardedResolver:
-        return GuardedResolver(self)
+        return GuardedResolver(self, self._dns())
 
 
 class GuardedResolver(AbstractResolver):

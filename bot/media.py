@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import functools
 import mimetypes
 import struct
 from collections.abc import Collection
@@ -199,15 +200,18 @@ async def download(
     non-public addresses, checked on every redirect hop too. Raises a
     :class:`MediaError`; never an aiohttp exception.
     """
-    timeout = aiohttp.ClientTimeout(total=timeout_s)
+    timeout = _timeout(timeout_s)
     try:
+        # Parsed once: the policy checks the very URL object that is requested.
+        target = yarl.URL(url)
         for _ in range(_MAX_REDIRECTS + 1):
             if policy is not None:
-                await policy.vet(url)
-            async with session.get(url, timeout=timeout, allow_redirects=False) as response:
+                await policy.vet(target)
+            async with session.get(target, timeout=timeout, allow_redirects=False) as response:
                 location = response.headers.get("Location")
                 if response.status in _REDIRECTS and location:
-                    url = str(response.url.join(yarl.URL(location)))
+                    target = response.url.join(yarl.URL(location))
+                    url = str(target)
                     continue
                 if response.status >= 400:
                     raise MediaDownloadError(f"HTTP {response.status}")
@@ -233,6 +237,12 @@ async def download(
         content_type = sniffed
     check_kind(content_type, allowed)
     return Media(data, content_type, filename_from_url(url, content_type))
+
+
+@functools.lru_cache(maxsize=16)
+def _timeout(total_s: float) -> aiohttp.ClientTimeout:
+    """One (immutable) timeout object per configured value, not one per download."""
+    return aiohttp.ClientTimeout(total=total_s)
 
 
 async def read_capped(stream: aiohttp.StreamReader, max_bytes: int) -> bytes:

@@ -151,3 +151,26 @@ async def test_the_relays_host_is_trusted_on_the_relays_port_only(relay_host: st
         widened.check_url(f"{other}/cat.png")
     finally:
         await other_runner.cleanup()
+
+
+async def test_remembered_verdicts_refuse_again_and_names_are_resolved_every_time() -> None:
+    # Verdicts on literal addresses are remembered: asked again, the answer is the same.
+    policy = EgressPolicy(trusted_hosts=["127.0.0.1:8080"])
+    for _ in range(3):
+        for url in ("http://10.0.0.5/a.png", "http://[::1]:8080/a.png", "http://127.0.0.1:81/"):
+            with pytest.raises(EgressRefusedError):
+                policy.check_url(url)
+        policy.check_url("http://127.0.0.1:8080/a.png")  # the relay, on its port
+        policy.check_url("http://93.184.216.34/a.png")  # a public address
+    # Behind a proxy a name is resolved before each request, never from memory: a name
+    # that answered with a public address and now answers with a private one (DNS
+    # rebinding) is refused the next time.
+    answers = [["93.184.216.34"], ["169.254.169.254"], ["93.184.216.34"]]
+    rebinding = EgressPolicy(
+        resolve_before_request=True, dns=lambda: _Resolver(answers.pop(0))
+    )
+    await rebinding.vet("http://cdn.example.com/a.png")
+    with pytest.raises(EgressRefusedError):
+        await rebinding.vet("http://cdn.example.com/a.png")
+    await rebinding.vet("http://cdn.example.com/a.png")
+    assert answers == [], "one resolution per request"

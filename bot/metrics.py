@@ -18,6 +18,7 @@ What is counted, and where:
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from typing import Final
@@ -56,6 +57,9 @@ class Metrics:
             "relaybot_deliveries", "Job results sent to a chat, by platform and outcome",
             ["platform", "outcome"], registry=r,
         )
+        # Every relay request observes its latency: the histogram of each endpoint is looked
+        # up once (``labels`` validates and locks on every call).
+        self._latency_of: dict[str, Histogram] = {}
         self.credits_spent = Counter(
             "relaybot_credits_spent", "Credits charged to users ([credits.cost]), by capability",
             ["capability"], registry=r,
@@ -65,11 +69,16 @@ class Metrics:
         return generate_latest(self.registry)
 
     def observe_relay(self, path: str, seconds: float, error: BaseException | None) -> None:
-        self.relay_latency.labels(endpoint_of(path)).observe(seconds)
+        endpoint = endpoint_of(path)
+        latency = self._latency_of.get(endpoint)
+        if latency is None:
+            latency = self._latency_of[endpoint] = self.relay_latency.labels(endpoint)
+        latency.observe(seconds)
         if error is not None:
             self.relay_errors.labels(error_kind(error)).inc()
 
 
+@functools.lru_cache(maxsize=256)
 def endpoint_of(path: str) -> str:
     """``/mj/task/1712345/fetch`` → ``/mj/task/{id}/fetch``: one series per route, not per
     task."""

@@ -129,3 +129,17 @@ async def test_connect_failure_is_retried_even_for_a_submit(
         async for _ in client.chat.stream("gpt-4o", []):
             pass
     assert len(sleeps.calls) == 2
+
+
+async def test_a_relay_url_that_cannot_be_parsed_fails_at_once(
+    make_client: MakeClient, sleeps: RecordingSleep
+) -> None:
+    client = make_client(base_url="http://[::1")  # an unclosed IPv6 bracket
+    for _ in range(2):  # the second time too: a failed parse is not remembered as a URL
+        with pytest.raises(errors.RelayConnectionError, match="invalid relay URL") as caught:
+            await client.mj.fetch_many(["1"])
+        assert caught.value.sent is False
+    with pytest.raises(errors.RelayConnectionError, match="invalid relay URL"):
+        async for _ in client.chat.stream("gpt-4o", []):
+            pass
+    assert sleeps.calls == [], "nothing to retry: the URL stays invalid"

@@ -9,12 +9,15 @@ of failing a whole poll or a button press.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Mapping
-from typing import cast
+from typing import Final, cast
 
 _NUMBER_IN_TEXT = re.compile(r"-?\d+(?:\.\d+)?")
+# Progress arrives as a handful of short texts ("40%"), read on every poll of every task.
+_SHORT_PERCENT: Final = 8
 
 
 def as_dict(value: object) -> dict[str, object]:
@@ -90,7 +93,14 @@ def as_bool(value: object, default: bool = False) -> bool:
 
 def percent(value: object) -> int:
     """``"46%"`` / ``46`` / ``"46"`` / ``0.46``-free input → an int clamped to 0..100."""
+    if isinstance(value, str) and len(value) <= _SHORT_PERCENT:
+        return _percent_text(value)
     return max(0, min(100, as_int(value)))
+
+
+@functools.lru_cache(maxsize=256)
+def _percent_text(text: str) -> int:
+    return max(0, min(100, as_int(text)))
 
 
 def epoch_ms(value: object) -> int | None:

@@ -86,13 +86,20 @@ def socks_connector(proxy: str, **connector_kwargs: Any) -> aiohttp.TCPConnector
     return ProxyConnector.from_url(url, rdns=rdns, **connector_kwargs)
 
 
-def client_session(proxy: str | None, **connector_kwargs: Any) -> aiohttp.ClientSession:
+def client_session(
+    proxy: str | None, *, cookies: bool = True, **connector_kwargs: Any
+) -> aiohttp.ClientSession:
     """A session whose every request goes through ``proxy`` (HTTP or SOCKS), else direct.
 
     aiohttp's own ``trust_env`` stays off: the environment was already weighed by
-    :func:`effective_proxy`, with the same NO_PROXY rules for every client."""
+    :func:`effective_proxy`, with the same NO_PROXY rules for every client.
+    ``cookies=False``: nothing set by a server is kept or sent back (an API that
+    authenticates by header, and media links from anywhere, need none)."""
+    jar = None if cookies else aiohttp.DummyCookieJar()
     if is_socks(proxy):
         assert proxy is not None
-        return aiohttp.ClientSession(connector=socks_connector(proxy, **connector_kwargs))
+        return aiohttp.ClientSession(
+            connector=socks_connector(proxy, **connector_kwargs), cookie_jar=jar
+        )
     connector = aiohttp.TCPConnector(**connector_kwargs)
-    return aiohttp.ClientSession(connector=connector, proxy=proxy)
+    return aiohttp.ClientSession(connector=connector, proxy=proxy, cookie_jar=jar)

@@ -109,7 +109,9 @@ async def open_core(
         instance = process_identity(config, role)
         await Credits(config.credits, store, wall_clock, metrics,
                       holder=instance).recover(wall_clock())
-        session = client_session(proxy, resolver=egress.resolver())
+        # The relay authenticates by header and media links come from anywhere: a cookie
+        # jar would only collect what CDNs set and filter it on every request.
+        session = client_session(proxy, cookies=False, resolver=egress.resolver())
         async with session as http:
             relay = RelayClient(
                 http,

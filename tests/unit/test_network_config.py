@@ -3,10 +3,15 @@ precedence and the environment rules every client shares."""
 
 from __future__ import annotations
 
-import pytest
+import dataclasses
 
-from bot.config import ConfigError, parse_config
-from bot.proxy import effective_proxy, proxy_from_env
+import aiohttp
+import pytest
+from aiohttp import web
+
+from bot.config import AppConfig, ConfigError, parse_config
+from bot.proxy import client_session, effective_proxy, proxy_from_env
+from bot.runtime import open_core
 
 RELAY = {"base_url": "http://relay.example", "api_key": "sk-direct-key-123"}
 
@@ -78,3 +83,44 @@ def test_trust_env_follows_https_proxy_and_no_proxy(
            "NO_PROXY": no_proxy}
     assert proxy_from_env(url, env) == expected
     assert effective_proxy(None, trust_env=True, target_url=url, env=env) == expected
+
+
+async def _cookie_server() -> tuple[web.AppRunner, str]:
+    """``/set`` sets a cookie, as a CDN in front of a relay may; ``/echo`` shows the
+    Cookie header it was sent. Reached by name (``localhost``): cookies are kept per name."""
+
+    async def set_cookie(request: web.Request) -> web.Response:
+        response = web.Response(text="set")
+        response.set_cookie("seen", "1")
+        return response
+
+    async def echo(request: web.Request) -> web.Response:
+        return web.Response(text=request.headers.get("Cookie", ""))
+
+    app = web.Application()
+    app.router.add_get("/set", set_cookie)
+    app.router.add_get("/echo", echo)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    return runner, f"http://localhost:{runner.addresses[0][1]}"
+
+
+async def _cookie_sent_back(http: aiohttp.ClientSession, base: str) -> str:
+    async with http.get(f"{base}/set") as response:
+        await response.read()
+    async with http.get(f"{base}/echo") as response:
+        return await response.text()
+
+
+async def test_the_relay_session_never_sends_back_cookies(config: AppConfig) -> None:
+    runner, base = await _cookie_server()
+    try:
+        async with client_session(None) as ordinary:  # the platforms' sessions keep them
+            assert await _cookie_sent_back(ordinary, base) == "seen=1"
+        # Trusted like a relay's own media host, so the egress policy lets it be reached.
+        relay = dataclasses.replace(config.relay, media_hosts=("localhost",))
+        async with open_core(dataclasses.replace(config, relay=relay)) as core:
+            assert await _cookie_sent_back(core.services.http, base) == ""
+    finally:
+        await runner.cleanup()

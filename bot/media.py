@@ -173,7 +173,12 @@ def data_uri(data: bytes, content_type: str) -> str:
 
 
 def filename_from_url(url: str, content_type: str) -> str:
-    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    return _filename_from_path(urlsplit(url).path, content_type)
+
+
+def _filename_from_path(path: str, content_type: str) -> str:
+    """The last segment of a URL's (still %-encoded) path, decoded, with an extension."""
+    name = unquote(path.rsplit("/", 1)[-1])
     if not name or "." not in name:
         name = (name or "file") + extension_for(content_type)
     return name[-100:]
@@ -211,7 +216,6 @@ async def download(
                 location = response.headers.get("Location")
                 if response.status in _REDIRECTS and location:
                     target = response.url.join(yarl.URL(location))
-                    url = str(target)
                     continue
                 if response.status >= 400:
                     raise MediaDownloadError(f"HTTP {response.status}")
@@ -227,7 +231,10 @@ async def download(
         raise MediaDownloadError(str(exc), "refused") from exc
     except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
         raise MediaDownloadError(type(exc).__name__, "network") from exc
-    content_type = guess_content_type(data, urlsplit(url).path, declared_type)
+    # The path as the URL object split it (a link is one new string per task: splitting
+    # it again would be work the lru cache of urlsplit never saves).
+    path = target.raw_path
+    content_type = guess_content_type(data, path, declared_type)
     if any(kind in _MEDIA_KINDS for kind in allowed):
         # A picture, sound or film must show it in its bytes: a text or error page
         # served as image/png is refused, never uploaded as an image.
@@ -236,7 +243,7 @@ async def download(
             raise MediaTypeError(content_type, allowed, unrecognised=True)
         content_type = sniffed
     check_kind(content_type, allowed)
-    return Media(data, content_type, filename_from_url(url, content_type))
+    return Media(data, content_type, _filename_from_path(path, content_type))
 
 
 @functools.lru_cache(maxsize=16)

@@ -43,11 +43,17 @@ async def _server() -> web.Application:
     async def missing(request: web.Request) -> web.Response:
         return web.Response(status=404)
 
+    async def moved(request: web.Request) -> web.Response:
+        raise web.HTTPFound("/files/r%C3%A9sultat%20final.png?sig=1")
+
     app = web.Application()
     app.router.add_get("/cat.bin", png_labelled_as_bytes)
     app.router.add_get("/page", html)
     app.router.add_get("/huge", huge_streamed)
     app.router.add_get("/missing.png", missing)
+    app.router.add_get("/files/{name}", png_labelled_as_bytes)
+    app.router.add_get("/files/", png_labelled_as_bytes)
+    app.router.add_get("/moved", moved)
     return app
 
 
@@ -71,6 +77,17 @@ async def test_sniffed_type_wins_over_the_declared_one(
     assert media.content_type == "image/png"
     assert media.kind == "image"
     assert media.data == PNG
+
+
+async def test_the_file_name_is_the_last_part_of_the_link_the_bytes_came_from(
+    base_url: str, session: aiohttp.ClientSession
+) -> None:
+    async def name_of(path: str) -> str:
+        return (await download(session, f"{base_url}{path}", max_bytes=10_000)).filename
+
+    assert await name_of("/files/a%20cat.bin?w=256") == "a cat.bin"
+    assert await name_of("/files/") == "file.png"  # no name: one from the type
+    assert await name_of("/moved") == "résultat final.png"  # after a redirect: the target's
 
 
 async def test_a_web_page_is_not_an_image(base_url: str, session: aiohttp.ClientSession) -> None:

@@ -21,22 +21,29 @@ class Measurement:
 
 @dataclass(frozen=True, slots=True)
 class Case:
-    """One comparison: ``subject`` against ``baseline``, both doing the same work."""
+    """One comparison: ``subject`` against ``baseline``, both doing the same work.
+
+    ``clock``: wall time by default; ``time.process_time`` for cases whose work is all
+    CPU in this process (client and simulator on one loop), which a machine busy with
+    other work then slows far less than it slows the wall clock."""
 
     name: str
     what: str
     setup: Callable[[], Awaitable[tuple[AsyncFn, AsyncFn, AsyncFn]]]  # subject, baseline, teardown
     repeats: int = 5
+    clock: Callable[[], float] = time.perf_counter
 
 
-async def measure(fn: AsyncFn, repeats: int) -> Measurement:
+async def measure(
+    fn: AsyncFn, repeats: int, clock: Callable[[], float] = time.perf_counter
+) -> Measurement:
     await fn()  # warm-up: imports, caches, connection pools
     times: list[float] = []
     for _ in range(repeats):
         gc.collect()
-        start = time.perf_counter()
+        start = clock()
         await fn()
-        times.append(time.perf_counter() - start)
+        times.append(clock() - start)
     gc.collect()
     tracemalloc.start()
     try:
@@ -50,8 +57,8 @@ async def measure(fn: AsyncFn, repeats: int) -> Measurement:
 async def run_case(case: Case) -> tuple[Measurement, Measurement]:
     subject, baseline, teardown = await case.setup()
     try:
-        base = await measure(baseline, case.repeats)
-        subj = await measure(subject, case.repeats)
+        base = await measure(baseline, case.repeats, case.clock)
+        subj = await measure(subject, case.repeats, case.clock)
     finally:
         await teardown()
     return subj, base

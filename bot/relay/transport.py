@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -18,7 +17,6 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import aiohttp
-import yarl
 
 from bot.metrics import Metrics
 from bot.relay import errors
@@ -146,17 +144,6 @@ class Transport:
         self._retry = retry
         self._sleep = sleep
         self._random = random
-        self._read_all = _read_all(max_response_bytes)
-        # The same few paths are requested all day (the poll, the submits): their URL
-        # objects are parsed once instead of by aiohttp on every request.
-        self._url = functools.lru_cache(maxsize=256)(self._parse_url)
-
-    def _parse_url(self, path: str) -> yarl.URL:
-        url = self.base_url + path
-        try:
-            return yarl.URL(url)
-        except ValueError as exc:  # what aiohttp raises for a URL string it cannot parse
-            raise aiohttp.InvalidUrlClientError(url) from exc
 
     def __repr__(self) -> str:
         return f"Transport(base_url={self.base_url!r})"
@@ -194,7 +181,7 @@ class Transport:
             form=form,
             idempotent=idempotent,
             client_timeout=self._timeout,
-            finish=self._read_all,
+            finish=_read_all(self.max_response_bytes),
         )
 
     async def open_stream(
@@ -224,6 +211,7 @@ class Transport:
         client_timeout: aiohttp.ClientTimeout,
         finish: Callable[[aiohttp.ClientResponse], Awaitable[T]],
     ) -> T:
+        url = self.base_url + path
         attempt = 1
         while True:
             # Latency until the answer starts (a stream's headers), per attempt.
@@ -232,7 +220,7 @@ class Transport:
                 async with self._slots:
                     started = time.perf_counter()  # the relay's time, not the queue's
                     result = await self._attempt(
-                        method, path, json_body, params, form, client_timeout, finish
+                        method, url, json_body, params, form, client_timeout, finish
                     )
             except _AttemptFailed as failed:
                 self._observe(path, started, failed.error)
@@ -266,7 +254,7 @@ class Transport:
     async def _attempt(
         self,
         method: str,
-        path: str,
+        url: str,
         json_body: object,
         params: Mapping[str, str] | None,
         form: FormFactory | None,
@@ -276,7 +264,7 @@ class Transport:
         try:
             response = await self._session.request(
                 method,
-                self._url(path),
+                url,
                 headers=self._headers,
                 json=json_body if form is None else None,
                 data=form() if form is not None else None,
@@ -289,7 +277,9 @@ class Transport:
             if response.status >= 400:
                 raw = await _read_prefix(response, self.max_response_bytes)
                 log.debug("relay %s %s -> HTTP %d", method, response.url.path, response.status)
-                error = error_from_response(response.status, raw, response.headers, path=path)
+                error = error_from_response(
+                    response.status, raw, response.headers, path=url.removeprefix(self.base_url)
+                )
                 raise _AttemptFailed(error, pre_send=False)
             return await finish(response)
         except (aiohttp.ClientError, TimeoutError) as exc:

@@ -137,7 +137,10 @@ def parse_task(value: object) -> MjTask:
     if not task_id:
         raise errors.RelayDecodeError("the Midjourney task has no id")
     props = as_dict(data.get("properties"))
-    buttons = tuple(b for b in map(parse_button, as_list(data.get("buttons"))) if b is not None)
+    raw_buttons = as_list(data.get("buttons"))  # none until the task has finished
+    buttons = (
+        tuple(b for b in map(parse_button, raw_buttons) if b is not None) if raw_buttons else ()
+    )
     return MjTask(
         id=task_id,
         action=_action(as_str(data.get("action"), "UNKNOWN")),

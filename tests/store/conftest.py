@@ -17,6 +17,7 @@ from bot.config import Secret, StorageConfig
 from bot.store import open_store as open_configured_store
 from bot.store.base import Store
 from bot.store.rows import KeyFactory, new_button_key
+from bot.store.sqlite.db import Database
 from tests.fakes.clock import JumpingClock
 
 BACKENDS = ("sqlite", "postgres")
@@ -64,3 +65,11 @@ async def open_store(
 @pytest.fixture
 async def store(open_store: OpenStore) -> Store:
     return await open_store()
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    """The SQLite backend's shared connection alone, on a fresh file."""
+    database = await Database.connect(tmp_path / "db.sqlite3", busy_timeout_ms=1000)
+    yield database
+    await database.close()

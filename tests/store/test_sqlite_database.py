@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
@@ -28,13 +26,6 @@ from tests.fakes.clock import JumpingClock
 @pytest.fixture
 def jumping() -> JumpingClock:
     return JumpingClock()
-
-
-@pytest.fixture
-async def db(tmp_path: Path) -> AsyncIterator[Database]:
-    database = await Database.connect(tmp_path / "db.sqlite3", busy_timeout_ms=1000)
-    yield database
-    await database.close()
 
 
 def _counts(conn: sqlite3.Connection) -> int:

@@ -1,24 +1,31 @@
 """The one aiosqlite connection behind the SQLite store, shared by its parts.
 
 Every call into aiosqlite is a hand-off to its connection thread and back: a queue put, a
-wake-up of the loop through its self-pipe, a GIL switch each way. So the parts do not send
-statements one by one: each store operation is a plain function over the ``sqlite3``
-connection (:data:`Work`), sent to that thread in one hand-off with :meth:`Database.run`
+wake-up of the thread, a wake-up of the loop through its self-pipe, the GIL taken each way.
+So the parts do not send statements one by one: each store operation is a plain function
+over the ``sqlite3`` connection (:data:`Work`), run on that thread with :meth:`Database.run`
 (autocommit: each statement is its own transaction) or :meth:`Database.write` (the whole
 function inside ``BEGIN IMMEDIATE`` … ``COMMIT``). SQLite still runs only on that thread,
 never on the event loop's.
 
-An ``asyncio.Lock`` orders the calls: :meth:`Database.transaction` holds it across several
-hand-offs, for the one operation that must go back to the event loop between its
-statements (a credit reservation asks the caller whether the totals admit it).
+And callers share hand-offs: every call waits in one queue, in the order it was made, and
+whatever is waiting when the thread is free (the calls made in the same loop iteration, or
+while the previous batch was on the thread) goes there in one hand-off and comes back with
+one wake-up of the loop; each caller still gets its own result or its own exception
+(:mod:`bot.store.sqlite.batch`). :meth:`Database.transaction` takes a turn in the same
+queue and keeps the connection to itself across several hand-offs, for the one operation
+that must go back to the event loop between its statements (a credit reservation asks the
+caller whether the totals admit it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from functools import partial
 from os import PathLike, fspath
 from typing import Final, TypeVar, cast
@@ -27,11 +34,12 @@ import aiosqlite
 
 from bot.config import SqliteSynchronous
 from bot.store.records import StoreError
+from bot.store.sqlite.batch import Outcome, Work, run_batch
+from bot.store.sqlite.batch import rollback as _rollback
 from bot.store.sqlite.migrations import migrate
 
 Params = Sequence[object]
 T = TypeVar("T")
-Work = Callable[[sqlite3.Connection], T]
 
 _SYNCHRONOUS: Final[dict[SqliteSynchronous, str]] = {"normal": "NORMAL", "full": "FULL"}
 
@@ -61,11 +69,12 @@ async def _switch_to_wal(conn: aiosqlite.Connection, patience_s: float) -> None:
 
 
 class Database:
-    """A locked aiosqlite connection; open with ``Database.connect``."""
+    """An aiosqlite connection whose callers share hand-offs; open with ``Database.connect``."""
 
     def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
         self._conn = conn
-        self._lock = asyncio.Lock()
+        self._queue: deque[_Call | _Slot] = deque()
+        self._busy = False  # a batch on the thread, a slot granted, or ``_next`` scheduled
         self.path = path
 
     @classmethod
@@ -106,21 +115,20 @@ class Database:
         return cls(conn, name)
 
     async def close(self) -> None:
-        async with self._lock:
+        """Close after every call queued before this one has run."""
+        async with self._exclusive():
             await self._conn.close()
 
     async def run(self, work: Work[T]) -> T:
-        """``work(connection)`` on the connection thread, in one hand-off, in autocommit
-        mode (each statement commits on its own)."""
-        async with self._lock:
-            return await self._hand_off(work)
+        """``work(connection)`` on the connection thread, in autocommit mode (each
+        statement commits on its own)."""
+        return await self._queued(work, atomic=False)
 
     async def write(self, work: Work[T]) -> T:
-        """``work(connection)`` inside one ``BEGIN IMMEDIATE`` … ``COMMIT``, in one
-        hand-off; rolled back if it raises. ``IMMEDIATE`` takes the write lock up front so
-        two processes never deadlock upgrading read locks."""
-        async with self._lock:
-            return await self._hand_off(partial(_in_transaction, work))
+        """``work(connection)`` inside one ``BEGIN IMMEDIATE`` … ``COMMIT``; rolled back if
+        it raises, and returned only once committed. ``IMMEDIATE`` takes the write lock up
+        front so two processes never deadlock upgrading read locks."""
+        return await self._queued(work, atomic=True)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Transaction]:
@@ -128,7 +136,7 @@ class Database:
         work that must return to the event loop between its statements; no other call
         runs in between. Commits on leaving the block, rolls back if it raises (also when
         cancelled: the thread runs calls in order, so the rollback follows what was sent)."""
-        async with self._lock:
+        async with self._exclusive():
             tx = Transaction(self._hand_off)
             try:
                 yield tx
@@ -138,12 +146,6 @@ class Database:
                 raise
             if tx.open:
                 await self._hand_off(_commit)
-
-    async def _hand_off(self, work: Work[T]) -> T:
-        # aiosqlite's own way of running a function on its thread (its cursors use it);
-        # it has no public one. One call: one queue put, one wake-up of the loop.
-        result = await self._conn._execute(work, self._conn._conn)  # type: ignore[no-untyped-call]
-        return cast(T, result)
 
     async def fetch_one(self, sql: str, params: Params = ()) -> sqlite3.Row | None:
         """The first row; meant for statements that return at most one."""
@@ -155,6 +157,112 @@ class Database:
     async def execute(self, sql: str, params: Params = ()) -> int:
         """Run one statement on its own; returns the number of rows it changed."""
         return await self.run(partial(execute, sql=sql, params=params))
+
+    # -- the queue: every call waits its turn, and whatever waits goes to the thread together.
+    # Plain callbacks, not a worker task: a task's steps would cost more than the hand-off
+    # they save when a call is alone (the common case).
+
+    async def _queued(self, work: Work[T], *, atomic: bool) -> T:
+        call = _Call(cast("Work[object]", work), atomic, asyncio.get_running_loop().create_future())
+        self._enqueue(call)
+        # Cancelled while queued: the future is cancelled, and ``_next`` skips the call.
+        return cast(T, await call.future)
+
+    @asynccontextmanager
+    async def _exclusive(self) -> AsyncIterator[None]:
+        """The connection to this caller alone, once every call queued before it has run."""
+        loop = asyncio.get_running_loop()
+        slot = _Slot(loop.create_future(), loop.create_future())
+        self._enqueue(slot)
+        try:
+            await slot.granted
+        except asyncio.CancelledError:
+            if slot.granted.done() and not slot.granted.cancelled():
+                slot.released.set_result(None)  # granted in the same moment: give it back
+            raise
+        try:
+            yield
+        finally:
+            slot.released.set_result(None)
+
+    def _enqueue(self, item: _Call | _Slot) -> None:
+        self._queue.append(item)
+        if not self._busy:
+            self._busy = True
+            # On the loop's next iteration: the calls made in this one go along.
+            asyncio.get_running_loop().call_soon(self._next)
+
+    def _next(self, _: object = None) -> None:
+        """The connection is free: send everything queued up to the next slot in one
+        hand-off, or grant that slot; idle when nothing waits."""
+        while self._queue:
+            head = self._queue.popleft()
+            if isinstance(head, _Slot):
+                if not head.granted.done():  # else cancelled while queued
+                    head.granted.set_result(None)
+                    head.released.add_done_callback(self._next)
+                    return
+                continue
+            batch = [head]
+            while self._queue and isinstance(self._queue[0], _Call):
+                batch.append(cast(_Call, self._queue.popleft()))
+            batch = [call for call in batch if not call.future.done()]
+            if batch:
+                self._send(batch)
+                return
+        self._busy = False
+
+    def _send(self, batch: list[_Call]) -> None:
+        works = [(call.work, call.atomic) for call in batch]
+        # ``_hand_off`` driven by hand rather than by a task: it only waits for the thread.
+        self._resume(self._hand_off(partial(run_batch, works)), batch)
+
+    def _resume(
+        self, hand_off: Coroutine[object, None, list[Outcome]], batch: list[_Call],
+        _: object = None,
+    ) -> None:
+        try:
+            waiting_for = hand_off.send(None)
+        except StopIteration as returned:
+            outcomes: list[Outcome] = returned.value
+        except ValueError as error:  # aiosqlite refused the hand-off: the connection is closed
+            outcomes = [Outcome(error, failed=True)] * len(batch)
+        else:
+            cast(asyncio.Future[object], waiting_for).add_done_callback(
+                partial(self._resume, hand_off, batch)
+            )
+            return
+        for call, outcome in zip(batch, outcomes, strict=True):
+            if call.future.done():
+                continue  # its caller was cancelled while the batch was on the thread
+            if outcome.failed:
+                call.future.set_exception(cast(BaseException, outcome.value))
+            else:
+                call.future.set_result(outcome.value)
+        self._next()
+
+    async def _hand_off(self, work: Work[T]) -> T:
+        # aiosqlite's own way of running a function on its thread (its cursors use it);
+        # it has no public one. One call: one queue put, one wake-up of the loop.
+        result = await self._conn._execute(work, self._conn._conn)  # type: ignore[no-untyped-call]
+        return cast(T, result)
+
+
+@dataclass(frozen=True, slots=True)
+class _Call:
+    """One ``run`` / ``write`` waiting for the thread; ``atomic``: in its own transaction."""
+
+    work: Work[object]
+    atomic: bool
+    future: asyncio.Future[object]
+
+
+@dataclass(frozen=True, slots=True)
+class _Slot:
+    """A turn with the connection to itself (``transaction()``, ``close()``)."""
+
+    granted: asyncio.Future[None]
+    released: asyncio.Future[None]
 
 
 class Transaction:
@@ -196,17 +304,6 @@ def execute(conn: sqlite3.Connection, sql: str, params: Params = ()) -> int:
     return conn.execute(sql, params).rowcount
 
 
-def _in_transaction(work: Work[T], conn: sqlite3.Connection) -> T:
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        result = work(conn)
-        conn.execute("COMMIT")
-    except BaseException:
-        _rollback(conn)
-        raise
-    return result
-
-
 def _begun(work: Work[T], conn: sqlite3.Connection) -> T:
     conn.execute("BEGIN IMMEDIATE")
     return work(conn)
@@ -220,12 +317,6 @@ def _committed(work: Work[T], conn: sqlite3.Connection) -> T:
 
 def _commit(conn: sqlite3.Connection) -> None:
     conn.execute("COMMIT")
-
-
-def _rollback(conn: sqlite3.Connection) -> None:
-    if conn.in_transaction:
-        with suppress(sqlite3.OperationalError):  # SQLite rolled it back itself already
-            conn.execute("ROLLBACK")
 
 
 def _first(rows: Iterable[sqlite3.Row]) -> sqlite3.Row | None:

@@ -1,10 +1,11 @@
 """Callers sharing the SQLite connection's hand-offs.
 
-Calls made together (in one loop iteration, or while the connection thread is busy) go to
-the thread in one hand-off; each caller must still see exactly what it would have seen
-alone: its own result or its own error, in the order the calls were made, a failed write
-taking nothing with it, ``transaction()`` keeping the connection to itself, and a caller
-that gave up before its turn never run.
+A call made while the connection is free goes to its thread at once; the calls made while
+a batch is on the thread go there together, in one hand-off, when it comes back. Each
+caller must still see exactly what it would have seen alone: its own result or its own
+error, in the order the calls were made, a failed write taking nothing with it,
+``transaction()`` keeping the connection to itself, and a caller that gave up before its
+turn never run.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Any
 
@@ -74,6 +75,23 @@ async def their_first_step() -> None:
     await asyncio.sleep(0)
 
 
+async def in_one_batch(
+    db: Database, gate: ThreadGate, handoffs: HandOffs, *calls: Awaitable[Any]
+) -> list[Any]:
+    """``calls`` made while the thread is held, so that they go to it in one hand-off;
+    what each caller got (a result or an exception)."""
+    held = asyncio.create_task(db.run(gate.hold))
+    await gate.started
+    before = handoffs.count
+    tasks = [asyncio.ensure_future(call) for call in calls]
+    await their_first_step()
+    gate.release()
+    await held
+    outcomes = await asyncio.gather(*tasks, return_exceptions=True)
+    assert handoffs.count - before == 1
+    return outcomes
+
+
 def insert(name: str) -> Work:
     return partial(execute, sql="INSERT INTO leases (name, holder, until) VALUES (?, 'w', 1)",
                    params=(name,))
@@ -91,15 +109,16 @@ def count(conn: sqlite3.Connection) -> int:
 
 # -- one hand-off, each caller its own answer ---------------------------------------------
 
-async def test_calls_made_together_share_one_hand_off_each_with_its_own_result(
+async def test_calls_made_together_share_a_hand_off_each_with_its_own_result(
     db: Database, handoffs: HandOffs
 ) -> None:
+    """The first goes at once; the other 19, made while it is on the thread, together."""
     before = handoffs.count
     rows = await asyncio.gather(
         *(db.fetch_one("SELECT ? AS n", (n,)) for n in range(20))
     )
     assert [row["n"] for row in rows if row is not None] == list(range(20))
-    assert handoffs.count - before == 1
+    assert handoffs.count - before == 2
 
 
 async def test_calls_made_while_the_thread_is_busy_go_together_next(
@@ -120,21 +139,19 @@ async def test_calls_made_while_the_thread_is_busy_go_together_next(
 
 
 async def test_one_failing_write_leaves_the_others_in_its_batch_committed(
-    db: Database, handoffs: HandOffs
+    db: Database, gate: ThreadGate, handoffs: HandOffs
 ) -> None:
     def half_then_duplicate(conn: sqlite3.Connection) -> None:
         insert("b")(conn)
         insert("a")(conn)  # already there: the whole work must be undone, "b" too
 
-    before = handoffs.count
-    outcomes = await asyncio.gather(
+    outcomes = await in_one_batch(
+        db, gate, handoffs,
         db.write(insert("a")),
         db.write(half_then_duplicate),
         db.write(insert("c")),
         db.run(names),
-        return_exceptions=True,
     )
-    assert handoffs.count - before == 1
     assert outcomes[0] == 1
     assert isinstance(outcomes[1], sqlite3.IntegrityError)
     assert outcomes[2] == 1
@@ -143,7 +160,7 @@ async def test_one_failing_write_leaves_the_others_in_its_batch_committed(
 
 
 async def test_a_write_whose_commit_fails_gets_the_error_and_keeps_nothing(
-    db: Database, handoffs: HandOffs
+    db: Database, gate: ThreadGate, handoffs: HandOffs
 ) -> None:
     await db.run(lambda conn: conn.executescript(
         "CREATE TABLE parent (id INTEGER PRIMARY KEY);"
@@ -151,14 +168,12 @@ async def test_a_write_whose_commit_fails_gets_the_error_and_keeps_nothing(
         " DEFERRABLE INITIALLY DEFERRED);"
     ))
     orphan = partial(execute, sql="INSERT INTO child VALUES (7)")  # fails only at COMMIT
-    before = handoffs.count
-    outcomes = await asyncio.gather(
+    outcomes = await in_one_batch(
+        db, gate, handoffs,
         db.write(insert("before")),
         db.write(orphan),
         db.write(insert("after")),
-        return_exceptions=True,
     )
-    assert handoffs.count - before == 1
     assert isinstance(outcomes[1], sqlite3.IntegrityError)
     assert "FOREIGN KEY" in str(outcomes[1])
     assert [outcomes[0], outcomes[2]] == [1, 1]
@@ -166,12 +181,14 @@ async def test_a_write_whose_commit_fails_gets_the_error_and_keeps_nothing(
     assert await db.run(names) == ["before", "after"]
 
 
-async def test_a_failing_read_in_a_batch_fails_only_its_caller(db: Database) -> None:
-    outcomes = await asyncio.gather(
+async def test_a_failing_read_in_a_batch_fails_only_its_caller(
+    db: Database, gate: ThreadGate, handoffs: HandOffs
+) -> None:
+    outcomes = await in_one_batch(
+        db, gate, handoffs,
         db.fetch_one("SELECT 1 AS n"),
         db.fetch_one("SELECT * FROM no_such_table"),
         db.execute("INSERT INTO leases (name, holder, until) VALUES ('x', 'w', 1)"),
-        return_exceptions=True,
     )
     assert isinstance(outcomes[0], sqlite3.Row) and outcomes[0]["n"] == 1
     assert isinstance(outcomes[1], sqlite3.OperationalError)
@@ -280,14 +297,23 @@ async def test_a_caller_cancelled_after_its_batch_left_still_has_its_work_done(
 ) -> None:
     """As with any call already on the thread: the work runs and commits; only the caller
     stops waiting for it."""
-    held = asyncio.create_task(db.run(gate.hold))
-    gone = asyncio.create_task(db.write(insert("gone")))  # the same batch as the gate
+    first = ThreadGate()
+    held = asyncio.create_task(db.run(first.hold))
+    try:
+        await first.started
+        # The next batch: the gate, then the call, together on the thread.
+        holding = asyncio.create_task(db.run(gate.hold))
+        gone = asyncio.create_task(db.write(insert("gone")))
+        await their_first_step()
+    finally:
+        first.release()
+    await held
     await gate.started
     gone.cancel()
     with pytest.raises(asyncio.CancelledError):
         await gone
     gate.release()
-    await held
+    await holding
     assert await db.run(names) == ["gone"]
 
 

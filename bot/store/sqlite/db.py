@@ -230,9 +230,11 @@ class Database:
             # is closed): each caller gets the error, and the queue moves on.
             outcomes = [Outcome(error, failed=True)] * len(batch)
         else:
-            cast(asyncio.Future[object], waiting_for).add_done_callback(
-                partial(self._resume, hand_off, batch)
-            )
+            resume = partial(self._resume, hand_off, batch)
+            if waiting_for is None:  # a bare yield (a wrapper around aiosqlite): as a task would
+                asyncio.get_running_loop().call_soon(resume)
+            else:
+                cast(asyncio.Future[object], waiting_for).add_done_callback(resume)
             return
         for call, outcome in zip(batch, outcomes, strict=True):
             if call.future.done():

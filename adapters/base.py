@@ -56,8 +56,9 @@ class CoreHandler(Protocol):
     use its ``locale`` for their own texts so a user reads one language, and put them on
     the ``Invocation`` / ``ButtonPress`` / ``TypedAnswer`` so the core does not read them
     again (they carry the event's other reads too: its pending question, access rules and
-    allowance, fetched in the same trip); ``locale_for`` is only the language, for texts
-    outside an event.
+    allowance, fetched in the same trip; with ``chat_turn``, for a message that will most
+    likely be a chat turn, its conversation and history too); ``locale_for`` is only the
+    language, for texts outside an event.
     """
 
     @property
@@ -65,7 +66,9 @@ class CoreHandler(Protocol):
 
     def choices(self, name: str) -> tuple[str, ...]: ...
 
-    async def preferences_for(self, user: UserRef, chat: ChatRef) -> Preferences: ...
+    async def preferences_for(
+        self, user: UserRef, chat: ChatRef, *, chat_turn: bool = False
+    ) -> Preferences: ...
 
     async def locale_for(self, user: UserRef, chat: ChatRef) -> str: ...
 

@@ -29,6 +29,7 @@ from telegram.request import BaseRequest, HTTPXRequest
 from adapters.base import CoreHandler, Host, PlatformStartError
 from adapters.telegram.attachments import AlbumCollector, attachments_of
 from adapters.telegram.convert import (
+    Addressing,
     chat_action_for,
     chat_ref,
     message_ref,
@@ -253,7 +254,10 @@ class TelegramAdapter:
             replied = real_reply(message)
             chat = chat_ref(message.chat, thread_of(message))
             user = user_ref(message.from_user)
-            preferences = await self._core.preferences_for(user, chat)
+            addressing = read_addressing(message, self._running_me())
+            preferences = await self._core.preferences_for(
+                user, chat, chat_turn=self._likely_chat_turn(addressing, chat)
+            )
             answer = TypedAnswer(
                 user=user, chat=chat, text=message.text,
                 replied_to=str(replied.message_id) if replied is not None else None,
@@ -265,22 +269,34 @@ class TelegramAdapter:
             )
             if await self._core.answer(answer, responder):
                 return
-            await self._handle((message,), preferences)
+            await self._handle((message,), preferences, addressing)
             return
         await self._handle((message,))
+
+    def _likely_chat_turn(self, addressing: Addressing, chat: ChatRef) -> bool:
+        """Whether a text will most likely be a chat turn (a command that is one, such as
+        ``/chat``, or a plain message to the bot), so that its conversation is read with
+        its preferences in one trip. A wrong guess costs a read, never a wrong answer."""
+        if addressing.command is not None:
+            spec = self._commands.get(addressing.command)
+            return spec is not None and spec.conversation and not addressing.for_other_bot
+        return chat.is_private or addressing.mentioned or addressing.replied_to_bot
 
     def _on_album(self, messages: Sequence[Message]) -> None:
         self._spawn(self._handle(messages))
 
     async def _handle(
-        self, messages: Sequence[Message], preferences: Preferences | None = None
+        self, messages: Sequence[Message], preferences: Preferences | None = None,
+        addressing: Addressing | None = None,
     ) -> None:
-        """``preferences``: already read for this event (by ``_answer_or_handle``)."""
+        """``preferences`` and ``addressing``: already read for this event's one message
+        (by ``_answer_or_handle``)."""
         outbox, me = self._running_outbox(), self._running_me()
         lead = next((m for m in messages if m.text or m.caption), messages[0])
         if lead.from_user is None:
             return
-        addressing = read_addressing(lead, me)
+        if addressing is None:
+            addressing = read_addressing(lead, me)
         if addressing.for_other_bot:
             return
         attachments = [a for message in messages for a in attachments_of(message, outbox.bot)]

@@ -27,6 +27,7 @@ from bot.core.errors import UserError
 from bot.core.gate import Price
 from bot.core.models import Attachment, Invocation
 from bot.core.options import OptionSpec
+from bot.core.prefetch import prefetched_conversation
 from bot.core.streaming import streaming_reply
 from bot.media import data_uri, sniff_content_type
 from bot.relay import ChatMessage, DeltaStream, ImagePart, TextPart, extract_images
@@ -72,8 +73,14 @@ async def converse(
     """Answer ``prompt`` in this conversation, streamed, and remember both sides."""
     services = ctx.services
     chat = ctx.chat
-    conversation, history = await services.store.active_conversation_and_history(
-        chat.platform, chat.chat_id, chat.thread_id, services.config.bot.history_chars
+    budget = services.config.bot.history_chars
+    # Read with the event when the adapter saw a chat turn coming (bot.core.prefetch):
+    # then the relay request is the next thing this turn waits for.
+    found = prefetched_conversation(ctx.reads, chat, budget)
+    conversation, history = found if found is not None else (
+        await services.store.active_conversation_and_history(
+            chat.platform, chat.chat_id, chat.thread_id, budget
+        )
     )
     model = model or await effective_chat_model(ctx, conversation)
     user_message, model = await _user_message(ctx, prompt, image, model)

@@ -43,7 +43,7 @@ from bot.egress import EgressPolicy
 from bot.log import Redactor
 from bot.metrics import Metrics
 from bot.relay import RelayClient
-from bot.store.base import ButtonKey, JsonValue, Store
+from bot.store.base import ButtonKey, EventReads, JsonValue, Store
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +102,9 @@ class BaseContext:
     user_settings: Mapping[str, JsonValue]
     # What this event's work costs; the dispatcher reserves before and settles after.
     bill: Bill = field(default_factory=Bill, kw_only=True)
+    # Everything read with the event's preferences (``Preferences.reads``), for handlers
+    # that can use a part of it (a chat turn its conversation); None when not read.
+    reads: EventReads | None = field(default=None, kw_only=True)
 
     def t(self, key: str, /, **fmt: object) -> str:
         """The catalogue text for ``key`` in this user's language."""

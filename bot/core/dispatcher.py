@@ -119,17 +119,23 @@ class Dispatcher:
         """A configuration-dependent choice list (``OptionSpec.choices_from``)."""
         return tuple(self._choices.get(name, ()))
 
-    async def preferences_for(self, user: UserRef, chat: ChatRef) -> Preferences:
+    async def preferences_for(
+        self, user: UserRef, chat: ChatRef, *, chat_turn: bool = False
+    ) -> Preferences:
         """The user's settings and the language they are answered in, read once for one
         event (see :mod:`bot.core.language`), with everything else the event will read
-        about its user and place, in the same trip (:mod:`bot.core.prefetch`).
+        about its user and place, in the same trip (:mod:`bot.core.prefetch`);
+        ``chat_turn``: the event is most likely a chat message, so read the place's
+        conversation and history too.
 
         Adapters read them for their own texts and hand them on with the event, so the
         store is not asked twice. A store failure falls back to the user's platform locale
         and no settings rather than failing the event."""
         default = self._services.config.bot.locale
         try:
-            return await read_preferences(self._services.store, user, chat, default)
+            history = self._services.config.bot.history_chars if chat_turn else None
+            return await read_preferences(self._services.store, user, chat, default,
+                                          history_chars=history)
         except Exception:  # a language is never worth failing a command over
             log.warning("could not read the language settings; using the platform's",
                         exc_info=True)
@@ -169,6 +175,7 @@ class Dispatcher:
                 user_settings=preferences.user_settings,
                 invocation=invocation,
                 options=options,
+                reads=preferences.reads,
             )
             await self._guarded(guard, ctx, invocation.roles, options, lambda: handler(ctx),
                                 reads=preferences.reads)

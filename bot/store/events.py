@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from bot.store.community import AccessRule
-from bot.store.records import JsonValue, PendingInput
+from bot.store.records import Conversation, JsonValue, Message, PendingInput
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +37,10 @@ class EventQuery:
     chat_key: str = ""
     identities: tuple[str, ...] = ()  # whose access rules to read
     allowance_of: str | None = None  # whose stored allowance to read (None: nobody's)
+    # The place's active conversation and its history within ``history_chars``, for an
+    # event that will most likely be a chat turn: (platform, chat_id, thread_id), or None.
+    conversation_scope: tuple[str, str, str] | None = None
+    history_chars: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +54,9 @@ class EventReads:
     pending: PendingInput | None = None
     access_rules: Mapping[str, AccessRule] = field(default_factory=dict)
     allowance: float | None = None  # None when none is stored (or not asked)
+    # As ``active_conversation_and_history`` when asked and the place has an active
+    # conversation; None otherwise (never created here: the chat turn creates it).
+    conversation: tuple[Conversation, list[Message]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,7 +95,9 @@ class EventStore(Protocol):
         """Everything ``query`` names, read together: on SQLite in one hand-off to the
         connection thread, on PostgreSQL in one statement. Each part is what its own part's
         method returns (``all_settings``, ``get_setting``, ``get_pending(include_expired=True)``,
-        ``access_rules``, ``allowance``)."""
+        ``access_rules``, ``allowance``, and ``active_conversation_and_history`` without
+        creating one). PostgreSQL leaves the conversation out (None): its two reads would be
+        two more round trips either way, so the chat turn makes them itself."""
 
     async def record_chat_turn(
         self, conversation_id: int, messages: Sequence[NewMessage], usage: NewUsage | None

@@ -4,7 +4,9 @@ its answer, each in one trip."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
+from bot.config import StorageConfig
 from bot.store.base import EventQuery, NewMessage, NewUsage, SettingScope, Store
 
 OpenStore = Callable[..., Awaitable[Store]]
@@ -155,3 +157,26 @@ async def test_a_turn_for_a_conversation_that_is_gone_still_records_its_usage(
 
     assert (written.messages, written.usage, len(written.failures)) == (0, True, 1)
     assert (await store.usage_summary("telegram", "7", since=0))["chat"].count == 1
+
+
+async def test_a_chat_turn_s_conversation_is_read_along_as_its_own_method_does(
+    store: Store, storage_config: StorageConfig
+) -> None:
+    query = replace(QUERY, conversation_scope=("telegram", "-100", "5"), history_chars=16)
+    # None yet, and none created by reading: the chat turn creates it after the gate.
+    assert (await store.read_for_event(query)).conversation is None
+    assert (await store.read_for_event(query)).conversation is None
+    conversation, _ = await store.active_conversation_and_history("telegram", "-100", "5", 16)
+    for text in ("first q", "first a", "second q"):
+        await store.append_message(conversation.id, "user", text)
+    await store.active_conversation("telegram", "-100", "")  # another topic's
+
+    reads = await store.read_for_event(query)
+
+    if storage_config.url is not None:  # PostgreSQL: the turn reads it itself
+        assert reads.conversation is None
+        return
+    expected = await store.active_conversation_and_history("telegram", "-100", "5", 16)
+    assert reads.conversation == expected
+    assert [m.content for m in expected[1]] == ["first a", "second q"]  # within 16 chars
+    assert reads.user_settings == {} and reads.pending is None  # the rest as before

@@ -106,3 +106,28 @@ async def test_a_formatted_answer_with_emoji_is_not_cut_when_it_fits_once_parsed
     assert shown().count("😀") == 510, "every emoji of the answer is shown"
     assert not shown().endswith("…"), "the answer was not clipped"
     assert len(sim.requests_to("/v1/chat/completions")) == 1
+
+
+async def test_each_message_sends_the_conversation_as_stored_when_it_arrived(
+    tgbot: Running, sim: SimRelay
+) -> None:
+    # A chat message reads its conversation with its other reads, as it arrives: the turn
+    # before it is in its history, and nothing is kept for the next message, so a reset
+    # made elsewhere (another process, /chat new) between two messages applies at once.
+    await tgbot.say("/chat first question")
+    await tgbot.answer(containing="first question")
+    await tgbot.adapter.settled()
+    await tgbot.say("second question")
+    await tgbot.answer(after=1, containing="second question")
+    await tgbot.adapter.settled()
+    await tgbot.app.core.services.store.reset_conversation("telegram", str(tgbot.dm.id))
+    await tgbot.say("third question")
+    await tgbot.answer(after=2, containing="third question")
+    await tgbot.adapter.settled()
+
+    first, second, third = sim.requests_to("/v1/chat/completions")
+    asked = [[(m["role"], m["content"]) for m in r.json["messages"]] for r in (first, second)]
+    assert asked[0] == [("user", "first question")]
+    assert asked[1][0] == ("user", "first question") and asked[1][1][0] == "assistant"
+    assert asked[1][-1] == ("user", "second question") and len(asked[1]) == 3
+    assert [m["content"] for m in third.json["messages"]] == ["third question"]

@@ -125,9 +125,9 @@ class SqliteConversations:
         now = self._clock()
 
         def read(conn: sqlite3.Connection) -> tuple[Conversation, list[Message]] | None:
-            row = fetch_one(conn, _ACTIVE_IN_SCOPE, scope)
-            if row is not None:
-                return rows.conversation(row), _history(row["id"], max_chars, conn)
+            found = active_in_scope(conn, scope, max_chars)
+            if found is not None:
+                return found
             # The first turn creates it, in the same hand-off (each hand-off lets the other
             # messages' work run first on a busy loop): the same race-safe insert as
             # active_conversation's, committed on its own.
@@ -140,6 +140,17 @@ class SqliteConversations:
         # Another store created it (or a reset ended it) between the two statements.
         conversation = await self.active_conversation(platform, chat_id, thread_id)
         return conversation, await self.history(conversation.id, max_chars)
+
+
+def active_in_scope(
+    conn: sqlite3.Connection, scope: tuple[str, str, str], max_chars: int
+) -> tuple[Conversation, list[Message]] | None:
+    """The active conversation of (platform, chat_id, thread_id) with its history within
+    ``max_chars``; None when there is none (nothing is created)."""
+    row = fetch_one(conn, _ACTIVE_IN_SCOPE, scope)
+    if row is None:
+        return None
+    return rows.conversation(row), _history(row["id"], max_chars, conn)
 
 
 def _history(conversation_id: int, max_chars: int, conn: sqlite3.Connection) -> list[Message]:

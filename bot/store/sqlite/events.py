@@ -10,7 +10,7 @@ from bot.store import rows
 from bot.store.events import EventQuery, EventReads, NewMessage, NewUsage, TurnWritten
 from bot.store.records import SettingScope
 from bot.store.rows import Clock, load_json
-from bot.store.sqlite.conversations import INSERT_MESSAGE
+from bot.store.sqlite.conversations import INSERT_MESSAGE, active_in_scope
 from bot.store.sqlite.db import Database, fetch_all, fetch_one, placeholders
 from bot.store.sqlite.settings import INSERT_USAGE
 
@@ -55,6 +55,8 @@ class SqliteEvents:
                 conn, "SELECT daily FROM credit_allowances WHERE identity = ?",
                 (query.allowance_of,),
             ) if query.allowance_of is not None else None
+            conversation = (active_in_scope(conn, query.conversation_scope, query.history_chars)
+                            if query.conversation_scope is not None else None)
             return EventReads(
                 query=query,
                 user_settings={row["key"]: load_json(row["value"]) for row in settings},
@@ -64,6 +66,7 @@ class SqliteEvents:
                 access_rules={row["identity"]: "deny" if row["rule"] == "deny" else "allow"
                               for row in rules},
                 allowance=float(allowance["daily"]) if allowance is not None else None,
+                conversation=conversation,
             )
 
         return await self._db.run(read)

@@ -200,3 +200,43 @@ async def test_many_small_data_uris_send_a_bounded_number_of_files() -> None:
     assert 1 <= len(files) <= 10
     final = "\n".join(responder.final_texts().values())
     assert t("stream.inline_over_limit", count=60 - len(files)) in final
+
+
+@dataclass
+class SlowSendResponder(RecordingResponder):
+    """A first message that takes a while to be sent (a slow network), as edits do not."""
+
+    send_s: float = 0.5
+
+    async def send(self, reply: Reply) -> MessageRef:
+        assert self.clock is not None
+        await self.clock.sleep(self.send_s)
+        return await super().send(reply)
+
+
+async def test_an_answer_ending_while_its_first_message_is_sent_is_shown_once() -> None:
+    # The stream ends while the interim send of the first text is on its way: that send
+    # finishes and the final text edits the same message, never a second one.
+    clock = SchedulingClock()
+    responder = SlowSendResponder(limits(edit_interval_s=1.0), clock)
+
+    result = await _stream(responder, clock, _chunks(clock, ["Hello ", "there."], step_s=0.1))
+
+    assert [(e.kind, e.text) for e in responder.events] == [
+        ("send", "Hello\n\n" + MARKER), ("edit", "Hello there."),
+    ]
+    assert result.text == "Hello there." and len(result.messages) == 1
+
+
+async def test_an_answer_ending_before_any_flush_is_sent_once_without_marker() -> None:
+    clock = SchedulingClock()
+    responder = RecordingResponder(limits(edit_interval_s=1.0), clock)
+
+    async def all_at_once() -> AsyncIterator[str]:
+        for piece in ("One ", "go."):
+            yield piece  # no wait between pieces: the whole answer arrived together
+
+    result = await _stream(responder, clock, all_at_once())
+
+    assert [(e.kind, e.text) for e in responder.events] == [("send", "One go.")]
+    assert len(result.messages) == 1

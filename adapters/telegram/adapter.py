@@ -16,6 +16,7 @@ import datetime as dtm
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Final
@@ -132,6 +133,10 @@ class TelegramAdapter:
         self._limits = telegram_limits(edit_interval_s)
         self._albums = AlbumCollector(self._on_album, quiet_s=self._settings.album_wait_s)
         self._tasks: set[asyncio.Task[None]] = set()
+        # Updates being handled, per chat: a chat turn reads its conversation with its
+        # preferences only when no other update of its chat is under way (see
+        # _likely_chat_turn).
+        self._in_flight: Counter[int] = Counter()
         self._app: PtbApp | None = None
         self._outbox: Outbox | None = None
         self._me: User | None = None
@@ -235,7 +240,9 @@ class TelegramAdapter:
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
-            self._spawn(self._press(update.callback_query))
+            query = update.callback_query
+            self._spawn(self._press(query),
+                        query.message.chat.id if query.message is not None else None)
         elif update.message is not None:
             self._on_message(update.message)
 
@@ -245,7 +252,7 @@ class TelegramAdapter:
         if message.media_group_id is not None:
             self._albums.add(message)
             return
-        self._spawn(self._answer_or_handle(message))
+        self._spawn(self._answer_or_handle(message), message.chat.id)
 
     async def _answer_or_handle(self, message: Message) -> None:
         """A text may answer the sender's open question (stored by the core, so also one
@@ -256,7 +263,7 @@ class TelegramAdapter:
             user = user_ref(message.from_user)
             addressing = read_addressing(message, self._running_me())
             preferences = await self._core.preferences_for(
-                user, chat, chat_turn=self._likely_chat_turn(addressing, chat)
+                user, chat, chat_turn=self._likely_chat_turn(addressing, chat, message.chat.id)
             )
             answer = TypedAnswer(
                 user=user, chat=chat, text=message.text,
@@ -273,17 +280,23 @@ class TelegramAdapter:
             return
         await self._handle((message,))
 
-    def _likely_chat_turn(self, addressing: Addressing, chat: ChatRef) -> bool:
+    def _likely_chat_turn(self, addressing: Addressing, chat: ChatRef, chat_id: int) -> bool:
         """Whether a text will most likely be a chat turn (a command that is one, such as
         ``/chat``, or a plain message to the bot), so that its conversation is read with
-        its preferences in one trip. A wrong guess costs a read, never a wrong answer."""
+        its preferences in one trip. A wrong guess costs a read, never a wrong answer.
+
+        Not while another update of the chat is being handled (updates fetched together,
+        an answer still streaming): one of them may change the conversation (``/reset``,
+        ``/persona``), so the turn reads it after the gate, as it always did."""
+        if self._in_flight[chat_id] > 1:
+            return False
         if addressing.command is not None:
             spec = self._commands.get(addressing.command)
             return spec is not None and spec.conversation and not addressing.for_other_bot
         return chat.is_private or addressing.mentioned or addressing.replied_to_bot
 
     def _on_album(self, messages: Sequence[Message]) -> None:
-        self._spawn(self._handle(messages))
+        self._spawn(self._handle(messages), messages[0].chat.id)
 
     async def _handle(
         self, messages: Sequence[Message], preferences: Preferences | None = None,
@@ -395,10 +408,18 @@ class TelegramAdapter:
                             language_code or "default", exc)
                 return
 
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+    def _spawn(self, work: Coroutine[Any, Any, None], chat_id: int | None = None) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
+        if chat_id is not None:
+            self._in_flight[chat_id] += 1
+            task.add_done_callback(lambda _: self._left(chat_id))
         task.add_done_callback(self._finished)
+
+    def _left(self, chat_id: int) -> None:
+        self._in_flight[chat_id] -= 1
+        if self._in_flight[chat_id] <= 0:
+            del self._in_flight[chat_id]
 
     def _finished(self, task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

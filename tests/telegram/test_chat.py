@@ -131,3 +131,22 @@ async def test_each_message_sends_the_conversation_as_stored_when_it_arrived(
     assert asked[1][0] == ("user", "first question") and asked[1][1][0] == "assistant"
     assert asked[1][-1] == ("user", "second question") and len(asked[1]) == 3
     assert [m["content"] for m in third.json["messages"]] == ["third question"]
+
+
+async def test_a_reset_fetched_together_with_a_message_applies_to_that_message(
+    tgbot: Running, sim: SimRelay
+) -> None:
+    # Updates that arrive together (a bot catching up after a pause) are handled at the
+    # same time; the message after /reset is still answered in the new conversation.
+    await tgbot.say("/chat first question")
+    await tgbot.answer(containing="first question")
+    await tgbot.adapter.settled()
+    await tgbot.say("/reset")
+    await tgbot.say("hello again")  # no wait in between: one getUpdates answer
+    await tgbot.answer(after=1, containing="hello again")
+    await tgbot.adapter.settled()
+
+    [batch] = [c for c in tgbot.fake.calls if c.method == "getUpdates" and len(c.result) == 2]
+    assert [u["message"]["text"] for u in batch.result] == ["/reset", "hello again"]
+    _, again = sim.requests_to("/v1/chat/completions")
+    assert [m["content"] for m in again.json["messages"]] == ["hello again"]

@@ -339,18 +339,14 @@ class DiscordAdapter:
         author = str(message.author.id)
         chat = chat_of(message.channel)
         self._track()  # answering a question may run a paid continuation
-        mentioned = any(user.id == me.id for user in message.mentions)
-        replied = _replies_to(message, me.id)
-        addressed = chat.is_private or mentioned or replied
         preferences: Preferences | None = None
         if text.strip():
-            # A text to the bot is most likely a chat turn: its conversation is read along.
-            preferences = await self._core.preferences_for(
-                user_of(message.author), chat, chat_turn=addressed
-            )
+            preferences = await self._core.preferences_for(user_of(message.author), chat)
             if await self._answered(message, chat, text, preferences):
                 return
-        if not addressed:
+        mentioned = any(user.id == me.id for user in message.mentions)
+        replied = _replies_to(message, me.id)
+        if not (chat.is_private or mentioned or replied):
             return
         self._track()
         invocation = Invocation(

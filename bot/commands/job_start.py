@@ -30,7 +30,7 @@ from bot.jobs.submits import (
 )
 from bot.media import check_kind, data_uri, guess_content_type
 from bot.relay.types import MjSubmit
-from bot.store.base import DuplicateJobError, Job, JobState, JsonValue
+from bot.store.base import DuplicateJobError, Job, JobState, JsonValue, NewUsage
 
 log = logging.getLogger(__name__)
 
@@ -157,11 +157,13 @@ async def _accepted(
     # The first poll waits for the status message (post_status makes it due at once), or
     # comes one interval later without one.
     base = services.config.relay.poll_interval_s
+    usage = NewUsage(ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind=job.kind,
+                     model=job.relay_mode or job.relay_version)
     try:
-        tracked = await store.update_job(
-            job.id, only_from=_SUBMITTING, state=JobState.SUBMITTED,
-            relay_task_id=accepted.task_id, request=request,
-            next_poll_at=services.wall_clock() + base,
+        # One transaction: the task id and its usage entry (the entry only if it applies).
+        tracked = await store.accept_submit(
+            job.id, relay_task_id=accepted.task_id, request=request,
+            next_poll_at=services.wall_clock() + base, usage=usage,
         )
     except DuplicateJobError:
         if await store.discard_submitting_job(job.id):
@@ -173,8 +175,6 @@ async def _accepted(
     if tracked is None:  # the tracker decided meanwhile (this submit took very long)
         return await store.get_job(job.id)
     services.metrics.jobs.labels(job.kind, tracked.state.value).inc()
-    await store.record_usage(ctx.chat.platform, ctx.user.id, ctx.chat.chat_id, kind=job.kind,
-                             model=job.relay_mode or job.relay_version)
     reply_to = ctx.invocation.message if isinstance(ctx, CommandContext) else None
     tracked = await post_status(services, tracked, ctx.responder, reply_to)
     services.jobs.ring()

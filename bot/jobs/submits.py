@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from dataclasses import replace
 from typing import Final, Literal
 
 from bot.core.context import Services
@@ -36,7 +37,7 @@ from bot.relay.errors import (
     RelayTimeoutError,
 )
 from bot.relay.types import MjTask
-from bot.store.base import DuplicateJobError, Job, JobState
+from bot.store.base import DuplicateJobError, Job, JobState, NewUsage
 
 log = logging.getLogger(__name__)
 
@@ -87,11 +88,13 @@ async def post_status(
         log.exception("no status message for job %s (it goes on without)", job.id)
         return job
     # Polled from now on: until the status message exists the tracker leaves the job be, so a
-    # quick result cannot overtake it (and leave it saying "queued" for ever).
-    updated = await services.store.update_job(
-        job.id, status_message_ref=encode_message_ref(ref), next_poll_at=services.wall_clock()
-    )
-    return updated or job
+    # quick result cannot overtake it (and leave it saying "queued" for ever). The row is
+    # not read back: the caller holds it, and only these two fields change.
+    encoded = encode_message_ref(ref)
+    now = services.wall_clock()
+    if not await services.store.set_status_message(job.id, encoded, next_poll_at=now):
+        return job
+    return replace(job, status_message_ref=encoded, next_poll_at=now)
 
 
 async def resolve_lost_submit(services: Services, job: Job, responder: Responder | None) -> None:
@@ -99,18 +102,17 @@ async def resolve_lost_submit(services: Services, job: Job, responder: Responder
     store = services.store
     task = await _find_tagged_task(services, job) if job.kind == MJ and job.submit_tag else None
     if task is not None:
+        usage = NewUsage(job.platform, job.user_id, job.chat_id, kind=job.kind,
+                         model=job.relay_mode)
         try:
-            found = await store.update_job(
-                job.id, only_from={JobState.SUBMITTING}, state=JobState.SUBMITTED,
-                relay_task_id=task.id, next_poll_at=services.wall_clock(),
+            found = await store.accept_submit(
+                job.id, relay_task_id=task.id, next_poll_at=services.wall_clock(), usage=usage
             )
         except DuplicateJobError:
             found = None  # another job follows that task already
         if found is not None:
             log.info("job %s: lost submit answer found by its tag (task %s)", job.id, task.id)
             services.metrics.jobs.labels(found.kind, found.state.value).inc()
-            await store.record_usage(found.platform, found.user_id, found.chat_id,
-                                     kind=found.kind, model=found.relay_mode)
             if found.status_message_ref is None:
                 await post_status(services, found, responder, None)
             services.jobs.ring()

@@ -277,6 +277,25 @@ class JobStore(Protocol):
         """CAS: point the job at a new status message only if it still points at
         ``expected``. Of two trackers replacing the same message, one wins."""
 
+    async def accept_submit(
+        self,
+        job_id: int,
+        *,
+        relay_task_id: str,
+        next_poll_at: float,
+        request: JsonValue = None,
+        usage: NewUsage | None = None,
+    ) -> Job | None:
+        """CAS: SUBMITTING -> SUBMITTED with the relay's task id (and ``request`` when
+        given), and the submit's ``usage`` entry, in one transaction: the entry is written
+        only with the acceptance, and a crash leaves both or neither.
+        ``DuplicateJobError`` if the task id is taken (nothing written). The accepted job,
+        or None if it was no longer SUBMITTING (the tracker decided meanwhile)."""
+
+    async def set_status_message(self, job_id: int, ref: str, *, next_poll_at: float) -> bool:
+        """The job's first status message was sent: store its reference and make the job
+        due at ``next_poll_at``, without reading the row back. False if there is no job."""
+
     async def close_refused_submit(self, job_id: int, error: str) -> Job | None:
         """SUBMITTING -> DELIVERED with outcome FAILED: the relay refused the submit and the
         command showed the reason itself, so there is nothing to track or deliver.

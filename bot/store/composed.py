@@ -81,6 +81,8 @@ class ComposedStore:
         self.list_jobs_for_owner = jobs.list_jobs_for_owner
         self.count_active_jobs = jobs.count_active_jobs
         self.replace_status_message = jobs.replace_status_message
+        self.accept_submit = jobs.accept_submit
+        self.set_status_message = jobs.set_status_message
         self.list_due_deliveries = jobs.list_due_deliveries
         self.list_due_delivery_ids = jobs.list_due_delivery_ids
         self.claim_delivery = jobs.claim_delivery

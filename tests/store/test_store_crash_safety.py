@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from bot.store.base import ButtonSpec, DuplicateJobError, JobState, Store
+from bot.store.base import ButtonSpec, DuplicateJobError, JobState, NewUsage, Store
 from tests.store.conftest import OpenStore
 
 
@@ -45,6 +45,72 @@ async def test_a_write_ahead_job_is_active_and_unique_by_tag(store: Store) -> No
     again = await _submitting(store, tag="relaybot-t2")
     with pytest.raises(DuplicateJobError):
         await store.update_job(again, relay_task_id="T1")
+
+
+async def _usage_count(store: Store) -> int:
+    summary = await store.usage_summary("telegram", "u1", since=0.0)
+    return sum(totals.count for totals in summary.values())
+
+
+async def test_an_accepted_submit_is_tracked_with_its_usage_entry_in_one_step(
+    store: Store,
+) -> None:
+    usage = NewUsage("telegram", "u1", "c1", kind="mj", model="FAST")
+    job_id = await _submitting(store)
+    tracked = await store.accept_submit(
+        job_id, relay_task_id="T1", next_poll_at=5_000.0, usage=usage,
+        request={"prompt": "a cat", "queue_position": 2},
+    )
+    assert tracked is not None and tracked.state is JobState.SUBMITTED
+    assert tracked.relay_task_id == "T1" and tracked.next_poll_at == 5_000.0
+    assert tracked.request == {"prompt": "a cat", "queue_position": 2}
+    assert tracked == await store.get_job(job_id), "what it returns is what is stored"
+    assert await _usage_count(store) == 1
+    # Accepting again (a late duplicate answer) changes nothing and counts nothing.
+    assert await store.accept_submit(job_id, relay_task_id="T9", next_poll_at=1.0,
+                                     usage=usage) is None
+    assert await _usage_count(store) == 1
+
+    # The tracker decided first (the answer was given up as lost): the row stays decided.
+    decided = await _submitting(store, tag="relaybot-t2")
+    await store.update_job(decided, only_from={JobState.SUBMITTING}, state=JobState.FAILED,
+                           error="unconfirmed")
+    assert await store.accept_submit(decided, relay_task_id="T2", next_poll_at=1.0,
+                                     usage=usage) is None
+    job = await store.get_job(decided)
+    assert job is not None and job.state is JobState.FAILED and job.relay_task_id is None
+
+    # A task another job follows: nothing is written, the row waits to be discarded.
+    other = await _submitting(store, tag="relaybot-t3")
+    with pytest.raises(DuplicateJobError):
+        await store.accept_submit(other, relay_task_id="T1", next_poll_at=1.0, usage=usage)
+    job = await store.get_job(other)
+    assert job is not None and job.state is JobState.SUBMITTING and job.request == {
+        "prompt": "a cat"}, "a request not given is left as it was"
+    assert await _usage_count(store) == 1
+
+
+async def test_an_acceptance_whose_usage_entry_fails_is_taken_back_whole(store: Store) -> None:
+    """The window between the task id and the usage entry: a failure there (as a crash)
+    leaves the row SUBMITTING, for the tracker to find by its tag, and no entry."""
+    job_id = await _submitting(store)
+    broken = NewUsage("telegram", "u1", "c1", kind=None)  # type: ignore[arg-type]
+    with pytest.raises(Exception, match=r"(?i)null"):
+        await store.accept_submit(job_id, relay_task_id="T1", next_poll_at=1.0, usage=broken)
+    job = await store.get_job(job_id)
+    assert job is not None and job.state is JobState.SUBMITTING and job.relay_task_id is None
+    assert await _usage_count(store) == 0
+    assert await store.accept_submit(job_id, relay_task_id="T1", next_poll_at=1.0) is not None
+    assert await _usage_count(store) == 0, "no usage given, none recorded"
+
+
+async def test_the_first_status_message_is_stored_and_makes_the_job_due(store: Store) -> None:
+    job_id = await _submitting(store)
+    assert await store.set_status_message(job_id, "tg:c1:7", next_poll_at=1_234.0)
+    job = await store.get_job(job_id)
+    assert job is not None and job.status_message_ref == "tg:c1:7"
+    assert job.next_poll_at == 1_234.0 and job.state is JobState.SUBMITTING
+    assert not await store.set_status_message(job_id + 1000, "tg:c1:8", next_poll_at=1.0)
 
 
 async def test_a_refused_submit_is_closed_failed_without_a_delivery(store: Store) -> None:

@@ -16,7 +16,9 @@ from collections.abc import Awaitable, Collection, Sequence
 import asyncpg
 
 from bot.store import rows
+from bot.store.events import NewUsage
 from bot.store.postgres.db import PgDatabase, now_sql
+from bot.store.postgres.settings import INSERT_USAGE
 from bot.store.records import (
     ACTIVE_STATES,
     OUTCOME_STATES,
@@ -36,6 +38,13 @@ _ACTIVE = sorted(ACTIVE_STATES)
 _ATTACH_HOLD = "UPDATE credit_ledger SET job_id = $1 WHERE hold = $2 AND kind = 'reserve'"
 _OUTCOMES = sorted(OUTCOME_STATES)
 _RELAY_ID_INDEX = "jobs_by_relay_id"
+# The relay accepted a write-ahead submit (the CAS keeps a decided row as it is).
+_ACCEPT_SUBMIT = f"""
+    UPDATE jobs SET state = 'submitted', relay_task_id = $2, request = COALESCE($3, request),
+        next_poll_at = $4, updated_at = {now_sql(5)}
+    WHERE id = $1 AND state = 'submitting'
+    RETURNING *
+"""
 _POLL_VIEW = ", ".join(POLL_VIEW_COLUMNS)
 
 
@@ -269,6 +278,37 @@ class PgJobs:
         )
         assert found is not None  # COUNT(*) always yields a row
         return int(found[0])
+
+    async def accept_submit(
+        self,
+        job_id: int,
+        *,
+        relay_task_id: str,
+        next_poll_at: float,
+        request: JsonValue = None,
+        usage: NewUsage | None = None,
+    ) -> Job | None:
+        now = self._db.now()
+        params = (job_id, relay_task_id, None if request is None else dump_json(request),
+                  next_poll_at, now)
+
+        async def accept() -> asyncpg.Record | None:
+            async with self._db.transaction() as conn:
+                row = await conn.fetchrow(_ACCEPT_SUBMIT, *params)
+                if row is not None and usage is not None:
+                    await conn.execute(INSERT_USAGE, usage.platform, usage.user_id,
+                                       usage.chat_id, usage.kind, usage.model, usage.units, now)
+            return row
+
+        return await self._guarded(accept(), relay_task_id)
+
+    async def set_status_message(self, job_id: int, ref: str, *, next_poll_at: float) -> bool:
+        changed = await self._db.execute(
+            f"UPDATE jobs SET status_message_ref = $2, next_poll_at = $3,"
+            f" updated_at = {now_sql(4)} WHERE id = $1",
+            (job_id, ref, next_poll_at, self._db.now()),
+        )
+        return changed == 1
 
     async def replace_status_message(self, job_id: int, *, expected: str | None, new: str) -> bool:
         changed = await self._db.execute(

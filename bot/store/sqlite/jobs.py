@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Collection, Sequence
 from functools import partial
 
 from bot.store import rows
+from bot.store.events import NewUsage
 from bot.store.records import (
     ACTIVE_STATES,
     OUTCOME_STATES,
@@ -29,6 +30,7 @@ from bot.store.records import (
 )
 from bot.store.rows import Clock, due_delivery_sql, dump_json, tick_jobs_sql
 from bot.store.sqlite.db import Database, Params, execute, fetch_one, placeholders
+from bot.store.sqlite.settings import INSERT_USAGE
 
 _ACTIVE = tuple(sorted(ACTIVE_STATES))
 _POLL_VIEW = ", ".join(POLL_VIEW_COLUMNS)
@@ -36,6 +38,13 @@ _IDS_PER_QUERY = 500  # bound parameters per statement stay far below SQLite's l
 _OUTCOMES = tuple(sorted(OUTCOME_STATES))
 # As ``attach_hold`` (credits), for the job row that a reservation pays for.
 _ATTACH_HOLD = "UPDATE credit_ledger SET job_id = ? WHERE hold = ? AND kind = 'reserve'"
+# The relay accepted a write-ahead submit (the CAS keeps a decided row as it is).
+_ACCEPT_SUBMIT = """
+    UPDATE jobs SET state = 'submitted', relay_task_id = ?, request = COALESCE(?, request),
+        next_poll_at = ?, updated_at = ?
+    WHERE id = ? AND state = 'submitting'
+    RETURNING *
+"""
 # One statement for every update of a tick: the CAS keeps it to active jobs.
 _APPLY_UPDATE = f"""
     UPDATE jobs SET state = ?, progress = ?, progress_text = ?,
@@ -296,6 +305,36 @@ class SqliteJobs:
         )
         assert found is not None  # COUNT(*) always yields a row
         return int(found[0])
+
+    async def accept_submit(
+        self,
+        job_id: int,
+        *,
+        relay_task_id: str,
+        next_poll_at: float,
+        request: JsonValue = None,
+        usage: NewUsage | None = None,
+    ) -> Job | None:
+        now = self._clock()
+        params = (relay_task_id, None if request is None else dump_json(request), next_poll_at,
+                  now, job_id)
+
+        def accept(conn: sqlite3.Connection) -> sqlite3.Row | None:
+            row = fetch_one(conn, _ACCEPT_SUBMIT, params)
+            if row is not None and usage is not None:
+                conn.execute(INSERT_USAGE, (usage.platform, usage.user_id, usage.chat_id,
+                                            usage.kind, usage.model, usage.units, now))
+            return row
+
+        return await _guarded(self._db.write(accept), relay_task_id)
+
+    async def set_status_message(self, job_id: int, ref: str, *, next_poll_at: float) -> bool:
+        changed = await self._db.execute(
+            "UPDATE jobs SET status_message_ref = ?, next_poll_at = ?, updated_at = ?"
+            " WHERE id = ?",
+            (ref, next_poll_at, self._clock(), job_id),
+        )
+        return changed == 1
 
     async def replace_status_message(self, job_id: int, *, expected: str | None, new: str) -> bool:
         changed = await self._db.execute(

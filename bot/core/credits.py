@@ -222,9 +222,11 @@ class Credits:
     async def reserve(
         self, who: str, capability: str, amount: float,
         refuse: Callable[[Balance], bool], *, reads: EventReads | None = None,
+        jobs_of: tuple[str, str] | None = None,
     ) -> tuple[Hold | None, Balance]:
         """Reserve ``amount`` unless ``refuse(balance)``; returns the hold (None when refused)
-        and the balance it was judged on. ``reads`` as in :meth:`allowance`."""
+        and the balance it was judged on. ``reads`` as in :meth:`allowance`; ``jobs_of`` as
+        in ``LedgerStore.reserve_credits`` (``balance.totals.active_jobs``)."""
         allowance = await self.allowance(who, reads)
         judged: list[Balance] = []
 
@@ -236,7 +238,7 @@ class Credits:
         inserted, _ = await self._store.reserve_credits(
             hold=hold.hold, identity=who, capability=capability, amount=amount,
             day=self.today(), at=self._clock(), admit=admit, bot_total=self._bot_capped,
-            holder=self._holder,
+            holder=self._holder, jobs_of=jobs_of,
         )
         return (hold if inserted else None), judged[-1]
 

@@ -134,7 +134,9 @@ class Gate:
         price = guard.price
         if price is None:
             return
-        if price.job:
+        # A job's reservation counts the user's running jobs in its own transaction (one
+        # trip fewer); a metered price, which may reserve nothing, counts them on its own.
+        if price.job and price.metered:
             await self._check_running_jobs(user, chat)
         who = user_identity(user, chat)
         capability = guard.capability or price.cost
@@ -158,13 +160,17 @@ class Gate:
             bill.hold = hold
             return
         job = price.job and guard.count_submitting
+        limit = self._config.limits.concurrent_jobs
+        jobs_of = (chat.platform, user.id) if price.job and limit > 0 else None
 
         def refused(balance: Balance) -> UserError | None:
+            active = self._active_refusal(balance) if jobs_of is not None else None
             running = self._running_refusal(balance) if job else None
-            return running or self._refusal(balance, amount)
+            return active or running or self._refusal(balance, amount)
 
         hold, balance = await self.credits.reserve(
-            who, capability, amount, lambda b: refused(b) is not None, reads=reads
+            who, capability, amount, lambda b: refused(b) is not None, reads=reads,
+            jobs_of=jobs_of,
         )
         if hold is None:
             refusal_error = refused(balance)
@@ -229,6 +235,14 @@ class Gate:
         """True when no balance could refuse a metered use: credits off (the ledger is
         only kept for ``/usage`` and the statistics) and no cooldown to judge."""
         return not self._config.credits.enabled and self._config.limits.cooldown_s <= 0
+
+    def _active_refusal(self, balance: Balance) -> UserError | None:
+        """The running-jobs limit on the user's active jobs, read with the reservation."""
+        running = balance.totals.active_jobs
+        limit = self._config.limits.concurrent_jobs
+        if running >= limit:
+            return UserError("limits.concurrent", count=running, limit=limit)
+        return None
 
     def _running_refusal(self, balance: Balance) -> UserError | None:
         """The running-jobs limit judged in the reservation's transaction: jobs whose

@@ -62,6 +62,7 @@ class CreditTotals:
     last_use_at: float | None = None  # the newest reserve or charge, any day
     bot_spent: float = 0.0  # today, every identity together (0 unless asked: ``bot_total``)
     open_holds: Mapping[str, int] = field(default_factory=dict)  # per capability, any day
+    active_jobs: int = 0  # the owner's jobs in ACTIVE_STATES (0 unless asked: ``jobs_of``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,11 +98,14 @@ class LedgerStore(Protocol):
         admit: Admit,
         bot_total: bool = True,
         holder: str = "",
+        jobs_of: tuple[str, str] | None = None,
     ) -> tuple[bool, CreditTotals]:
         """Insert the reserve entry if ``admit(totals)`` is true for the totals read in the
         same write transaction (so two racing reserves cannot both spend the last credits).
         Returns whether it was inserted and the totals it was judged on. ``bot_total`` as
-        in :meth:`credit_totals`; ``holder`` is the reserving process's worker id."""
+        in :meth:`credit_totals`; ``holder`` is the reserving process's worker id;
+        ``jobs_of`` (platform, user id): the totals count that owner's active jobs too
+        (``active_jobs``), read with them (a paid job's running-jobs limit)."""
 
     async def attach_hold(self, hold: str, job_id: int) -> None:
         """Record the job a reservation paid for (the job row records the hold as well)."""

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from bot.config import CreditsConfig
 from bot.core.credits import Credits, Hold
 from bot.store.base import DuplicateJobError, JobState, Store
-from bot.store.community import LedgerEntry
+from bot.store.community import CreditTotals, LedgerEntry
 from bot.store.sqlite import open_sqlite_store
 from tests.fakes.clock import JumpingClock
 from tests.store.conftest import OpenStore
@@ -87,6 +87,42 @@ async def test_a_refused_reservation_writes_nothing(store: Store) -> None:
                                              admit=lambda t: False)
     assert not ok and totals.spent_by_day == {}
     assert await store.ledger_entries() == []
+
+
+async def test_a_reservation_can_count_the_owners_running_jobs_with_its_totals(
+    store: Store,
+) -> None:
+    """What a paid job's running-jobs limit is judged on, read in the reservation's own
+    transaction: the owner's active jobs (being submitted or tracked), nobody else's."""
+    owner = ("telegram", "1")
+    for n, state in enumerate((JobState.SUBMITTING, JobState.SUBMITTED, JobState.RUNNING)):
+        await store.create_job(kind="mj", platform="telegram", user_id="1", chat_id="1",
+                               relay_task_id=f"t{n}", state=state, submit_tag=f"tag{n}")
+    done = await store.create_job(kind="mj", platform="telegram", user_id="1", chat_id="1",
+                                  relay_task_id="t9")
+    await store.update_job(done.id, state=JobState.SUCCEEDED, result={"url": "u"})
+    for platform, user in (("telegram", "2"), ("discord", "1")):
+        await store.create_job(kind="mj", platform=platform, user_id=user, chat_id="1",
+                               relay_task_id=f"{platform}{user}")
+    seen: list[int] = []
+
+    def admit(totals: CreditTotals) -> bool:
+        seen.append(totals.active_jobs)
+        return totals.active_jobs < 3
+
+    ok, totals = await store.reserve_credits(hold="h1", identity=ALICE, capability="midjourney",
+                                             amount=1, day=1, at=START, admit=admit,
+                                             jobs_of=owner)
+    assert not ok and seen == [3] and totals.active_jobs == 3
+    assert await store.ledger_entries() == [], "refused on the count: nothing reserved"
+    await store.update_job(done.id - 1, state=JobState.FAILED, error="x")
+    ok, totals = await store.reserve_credits(hold="h1", identity=ALICE, capability="midjourney",
+                                             amount=1, day=1, at=START, admit=admit,
+                                             jobs_of=owner)
+    assert ok and totals.active_jobs == 2
+    _, unasked = await store.reserve_credits(hold="h2", identity=ALICE, capability="midjourney",
+                                             amount=1, day=1, at=START, admit=admit)
+    assert unasked.active_jobs == 0, "not counted unless asked"
 
 
 async def test_totals_count_charges_open_holds_grants_and_uses(store: Store) -> None:

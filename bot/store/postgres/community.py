@@ -9,6 +9,7 @@ index, so it lands at most once per hold whichever process runs it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING, Final
 
 from bot.store.community import (
@@ -21,6 +22,7 @@ from bot.store.community import (
     Settlement,
 )
 from bot.store.postgres.db import PgDatabase
+from bot.store.records import ACTIVE_STATES
 from bot.store.rows import OPEN_HOLD_SQL, charged_and_reserved, ledger_entry, open_hold
 
 if TYPE_CHECKING:
@@ -28,6 +30,11 @@ if TYPE_CHECKING:
 
 # A 32-bit namespace for the advisory locks of reservations (the key is the identity's hash).
 _LOCK_SPACE: Final = 0x52424352
+_ACTIVE: Final = sorted(ACTIVE_STATES)
+# As ``count_active_jobs`` (jobs), read with a job's reservation.
+_ACTIVE_JOBS: Final = (
+    "SELECT COUNT(*) FROM jobs WHERE platform = $1 AND user_id = $2 AND state = ANY($3::text[])"
+)
 
 
 async def _totals(conn: Connection, identity: str, day: int, bot_total: bool) -> CreditTotals:
@@ -105,11 +112,15 @@ class PgLedger:
         admit: Admit,
         bot_total: bool = True,
         holder: str = "",
+        jobs_of: tuple[str, str] | None = None,
     ) -> tuple[bool, CreditTotals]:
         async with self._db.transaction() as conn:
             await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))",
                                _LOCK_SPACE, identity)
             totals = await _totals(conn, identity, day, bot_total)
+            if jobs_of is not None:
+                active = await conn.fetchval(_ACTIVE_JOBS, *jobs_of, _ACTIVE)
+                totals = replace(totals, active_jobs=int(active))
             if not admit(totals):
                 return False, totals
             await conn.execute(

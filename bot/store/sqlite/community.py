@@ -18,13 +18,22 @@ from bot.store.community import (
     OpenHold,
     Settlement,
 )
+from bot.store.records import ACTIVE_STATES
 from bot.store.rows import OPEN_HOLD_SQL, charged_and_reserved, ledger_entry, open_hold
 from bot.store.sqlite.db import Database, execute, fetch_all, placeholders
 
+_ACTIVE = tuple(sorted(ACTIVE_STATES))
+# As ``count_active_jobs`` (jobs), read with a job's reservation.
+_ACTIVE_JOBS = (
+    "SELECT COUNT(*) FROM jobs WHERE platform = ? AND user_id = ?"
+    f" AND state IN ({placeholders(len(_ACTIVE))})"
+)
 
-def _totals(identity: str, day: int, bot_total: bool, conn: sqlite3.Connection
-            ) -> CreditTotals:
-    """Runs on the connection thread (all six reads in one hand-off)."""
+
+def _totals(identity: str, day: int, bot_total: bool, conn: sqlite3.Connection,
+            jobs_of: tuple[str, str] | None = None) -> CreditTotals:
+    """Runs on the connection thread (all six reads in one hand-off, seven with
+    ``jobs_of``)."""
     spent: dict[int, float] = {}
     for row in fetch_all(
         conn,
@@ -76,10 +85,14 @@ def _totals(identity: str, day: int, bot_total: bool, conn: sqlite3.Connection
             (identity,),
         )
     }
+    active_jobs = 0
+    if jobs_of is not None:
+        (jobs_row,) = fetch_all(conn, _ACTIVE_JOBS, (*jobs_of, *_ACTIVE))
+        active_jobs = int(jobs_row[0])
     return CreditTotals(day=day, spent_by_day=spent, granted=float(granted_row["g"]),
                         charged=charged, reserved=reserved, uses=uses,
                         last_use_at=granted_row["last"], bot_spent=bot_spent,
-                        open_holds=open_holds)
+                        open_holds=open_holds, active_jobs=active_jobs)
 
 
 class SqliteLedger:
@@ -102,11 +115,12 @@ class SqliteLedger:
         admit: Admit,
         bot_total: bool = True,
         holder: str = "",
+        jobs_of: tuple[str, str] | None = None,
     ) -> tuple[bool, CreditTotals]:
         # Two hand-offs under one transaction: ``admit`` is the caller's and runs on the
         # event loop, between reading the totals and inserting the reserve.
         async with self._db.transaction() as tx:
-            totals = await tx.run(partial(_totals, identity, day, bot_total))
+            totals = await tx.run(partial(_totals, identity, day, bot_total, jobs_of=jobs_of))
             if not admit(totals):
                 return False, totals
             await tx.finish(partial(

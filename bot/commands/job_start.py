@@ -152,8 +152,9 @@ async def _accepted(
         if await store.discard_submitting_job(job.id):
             await _abandoned(ctx, job, "needs_input")
         return None
-    if accepted.queue_position:
-        request = {**request, "queue_position": accepted.queue_position}
+    # The stored request changes only with a queue position (else it is not written again).
+    changed = ({**request, "queue_position": accepted.queue_position}
+               if accepted.queue_position else None)
     # The first poll waits for the status message (post_status makes it due at once), or
     # comes one interval later without one.
     base = services.config.relay.poll_interval_s
@@ -162,7 +163,7 @@ async def _accepted(
     try:
         # One transaction: the task id and its usage entry (the entry only if it applies).
         tracked = await store.accept_submit(
-            job.id, relay_task_id=accepted.task_id, request=request,
+            job.id, relay_task_id=accepted.task_id, request=changed,
             next_poll_at=services.wall_clock() + base, usage=usage,
         )
     except DuplicateJobError:

@@ -78,6 +78,9 @@ class LedgerDay:
 
 
 Admit = Callable[[CreditTotals], bool]
+"""Whether a reservation may go ahead on these totals. A computation only (no I/O, no
+awaiting, nothing bound to the event loop): a store may call it on its own thread, inside
+the reservation's write transaction (SQLite does, to reserve in one hand-off)."""
 
 
 class LedgerStore(Protocol):

@@ -89,6 +89,19 @@ async def test_a_refused_reservation_writes_nothing(store: Store) -> None:
     assert await store.ledger_entries() == []
 
 
+async def test_an_admit_that_fails_reserves_nothing_and_reports_its_error(store: Store) -> None:
+    def broken(totals: CreditTotals) -> bool:
+        raise ZeroDivisionError("a bug in the caller's rule")
+
+    with pytest.raises(ZeroDivisionError, match="caller's rule"):
+        await store.reserve_credits(hold="h", identity=ALICE, capability="video", amount=3,
+                                    day=1, at=START, admit=broken)
+    assert await store.ledger_entries() == []
+    ok, _ = await store.reserve_credits(hold="h", identity=ALICE, capability="video", amount=3,
+                                        day=1, at=START, admit=lambda t: True)
+    assert ok, "the store goes on (nothing was left half-open)"
+
+
 async def test_a_reservation_can_count_the_owners_running_jobs_with_its_totals(
     store: Store,
 ) -> None:

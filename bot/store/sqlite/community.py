@@ -20,7 +20,7 @@ from bot.store.community import (
 )
 from bot.store.records import ACTIVE_STATES
 from bot.store.rows import OPEN_HOLD_SQL, charged_and_reserved, ledger_entry, open_hold
-from bot.store.sqlite.db import Database, execute, fetch_all, placeholders
+from bot.store.sqlite.db import Database, fetch_all, placeholders
 
 _ACTIVE = tuple(sorted(ACTIVE_STATES))
 # As ``count_active_jobs`` (jobs), read with a job's reservation.
@@ -117,19 +117,20 @@ class SqliteLedger:
         holder: str = "",
         jobs_of: tuple[str, str] | None = None,
     ) -> tuple[bool, CreditTotals]:
-        # Two hand-offs under one transaction: ``admit`` is the caller's and runs on the
-        # event loop, between reading the totals and inserting the reserve.
-        async with self._db.transaction() as tx:
-            totals = await tx.run(partial(_totals, identity, day, bot_total, jobs_of=jobs_of))
+        # One hand-off, one write transaction: ``admit`` (a computation, see ``Admit``) runs
+        # on the connection thread between reading the totals and inserting the reserve.
+        def reserve(conn: sqlite3.Connection) -> tuple[bool, CreditTotals]:
+            totals = _totals(identity, day, bot_total, conn, jobs_of=jobs_of)
             if not admit(totals):
                 return False, totals
-            await tx.finish(partial(
-                execute,
-                sql="INSERT INTO credit_ledger (hold, identity, capability, kind, amount, day,"
+            conn.execute(
+                "INSERT INTO credit_ledger (hold, identity, capability, kind, amount, day,"
                 " created_at, holder) VALUES (?, ?, ?, 'reserve', ?, ?, ?, ?)",
-                params=(hold, identity, capability, amount, day, at, holder),
-            ))
+                (hold, identity, capability, amount, day, at, holder),
+            )
             return True, totals
+
+        return await self._db.write(reserve)
 
     async def attach_hold(self, hold: str, job_id: int) -> None:
         await self._db.execute(

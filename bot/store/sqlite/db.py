@@ -13,9 +13,9 @@ call made while the thread is free goes there at once; the calls made while a ba
 the thread go there together, in one hand-off, as soon as it comes back, and come back with
 one wake-up of the loop; each caller still gets its own result or its own exception
 (:mod:`bot.store.sqlite.batch`). :meth:`Database.transaction` takes a turn in the same
-queue and keeps the connection to itself across several hand-offs, for the one operation
-that must go back to the event loop between its statements (a credit reservation asks the
-caller whether the totals admit it).
+queue and keeps the connection to itself across several hand-offs, for work that would
+have to go back to the event loop between its statements (no part needs it today: a credit
+reservation asks the caller's ``admit`` on the thread, in one ``write``).
 """
 
 from __future__ import annotations

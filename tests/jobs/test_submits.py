@@ -4,14 +4,35 @@ never lost: not to a refused status message, not to a lost answer, not to a refu
 from __future__ import annotations
 
 from bot.core.models import DeliveryError, MessageRef, Reply
+from bot.jobs.outlets import encode_message_ref
 from bot.sim import Fault, SimRelay
 from bot.store.base import JobState
-from tests.jobs.harness import Bot
+from tests.jobs.harness import CHAT, Bot
 from tests.relay_sim import SIM_KEY as API_KEY
 
 
 def _photos(harness: Bot) -> list[Reply]:
     return [e.reply for e in harness.recorder.sent() if e.reply.files]
+
+
+async def test_an_accepted_submit_is_counted_once_and_its_status_message_followed(
+    harness: Bot, sim: SimRelay
+) -> None:
+    await harness.command("/imagine a lighthouse [queued]")
+    (job,) = await harness.store.list_jobs_for_owner("test", "alice")
+    [status] = harness.recorder.sent()
+    assert job.state is JobState.SUBMITTED and job.relay_task_id == sim.mj_task_ids()[0]
+    assert job.status_message_ref == encode_message_ref(MessageRef(CHAT.chat_id,
+                                                                   status.message_id))
+    assert "1 ahead" in status.reply.text, "the queue position is stored with the task id"
+    usage = await harness.store.usage_summary("test", "alice", since=0)
+    assert usage["mj"].count == 1
+    await harness.settle()
+    assert harness.recorder.edits_of(status.message_id), "the tracker edits that message"
+    [result] = _photos(harness)
+    assert "a lighthouse" in result.text
+    usage = await harness.store.usage_summary("test", "alice", since=0)
+    assert usage["mj"].count == 1, "one entry per accepted submit"
 
 
 async def test_a_refused_status_message_never_drops_the_job(harness: Bot, sim: SimRelay) -> None:

@@ -18,7 +18,6 @@ import asyncpg
 from bot.store import rows
 from bot.store.events import NewUsage
 from bot.store.postgres.db import PgDatabase, now_sql
-from bot.store.postgres.settings import INSERT_USAGE
 from bot.store.records import (
     ACTIVE_STATES,
     OUTCOME_STATES,
@@ -44,6 +43,16 @@ _ACCEPT_SUBMIT = f"""
         next_poll_at = $4, updated_at = {now_sql(5)}
     WHERE id = $1 AND state = 'submitting'
     RETURNING *
+"""
+# The same with the usage entry, in one statement (one round trip, one transaction): the
+# entry is inserted only for the row the update changed.
+_ACCEPT_SUBMIT_WITH_USAGE = f"""
+    WITH accepted AS ({_ACCEPT_SUBMIT}), used AS (
+        INSERT INTO usage (platform, user_id, chat_id, kind, model, units, created_at)
+        SELECT $6::text, $7::text, $8::text, $9::text, $10::text, $11::integer, {now_sql(5)}
+        FROM accepted
+    )
+    SELECT * FROM accepted
 """
 _POLL_VIEW = ", ".join(POLL_VIEW_COLUMNS)
 
@@ -288,19 +297,15 @@ class PgJobs:
         request: JsonValue = None,
         usage: NewUsage | None = None,
     ) -> Job | None:
-        now = self._db.now()
-        params = (job_id, relay_task_id, None if request is None else dump_json(request),
-                  next_poll_at, now)
-
-        async def accept() -> asyncpg.Record | None:
-            async with self._db.transaction() as conn:
-                row = await conn.fetchrow(_ACCEPT_SUBMIT, *params)
-                if row is not None and usage is not None:
-                    await conn.execute(INSERT_USAGE, usage.platform, usage.user_id,
-                                       usage.chat_id, usage.kind, usage.model, usage.units, now)
-            return row
-
-        return await self._guarded(accept(), relay_task_id)
+        params: tuple[object, ...] = (
+            job_id, relay_task_id, None if request is None else dump_json(request),
+            next_poll_at, self._db.now(),
+        )
+        if usage is None:
+            return await self._fetch_job(_ACCEPT_SUBMIT, params, relay_task_id)
+        params += (usage.platform, usage.user_id, usage.chat_id, usage.kind, usage.model,
+                   usage.units)
+        return await self._fetch_job(_ACCEPT_SUBMIT_WITH_USAGE, params, relay_task_id)
 
     async def set_status_message(self, job_id: int, ref: str, *, next_poll_at: float) -> bool:
         changed = await self._db.execute(

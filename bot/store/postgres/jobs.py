@@ -33,8 +33,6 @@ from bot.store.records import (
 from bot.store.rows import due_delivery_sql, dump_json, tick_jobs_sql
 
 _ACTIVE = sorted(ACTIVE_STATES)
-# As ``attach_hold`` (credits), for the job row that a reservation pays for.
-_ATTACH_HOLD = "UPDATE credit_ledger SET job_id = $1 WHERE hold = $2 AND kind = 'reserve'"
 _OUTCOMES = sorted(OUTCOME_STATES)
 _RELAY_ID_INDEX = "jobs_by_relay_id"
 # The relay accepted a write-ahead submit (the CAS keeps a decided row as it is).
@@ -65,15 +63,6 @@ class PgJobs:
         self, sql: str, params: Sequence[object], relay_task_id: str | None
     ) -> Job | None:
         return await self._guarded(self._db.fetch_one(sql, params), relay_task_id)
-
-    async def _inserted(self, sql: str, params: Sequence[object], hold: str) -> asyncpg.Record:
-        """The new job's row, and the reservation it pays with recording the job, in one
-        transaction (a crash leaves both or neither)."""
-        async with self._db.transaction() as conn:
-            row = await conn.fetchrow(sql, *params)
-            assert row is not None  # INSERT ... RETURNING always yields the row
-            await conn.execute(_ATTACH_HOLD, row["id"], hold)
-        return row
 
     @staticmethod
     async def _guarded(
@@ -116,14 +105,23 @@ class PgJobs:
                 COALESCE($13::float8, {now_sql(12)}), $14, $15, $16)
             RETURNING *
             """
-        params = (
+        params: tuple[object, ...] = (
             kind, relay_task_id, relay_mode, relay_version, platform, user_id, chat_id,
             thread_id, status_message_ref, state.value, dump_json(request),
             self._db.now(), next_poll_at, deadline, submit_tag, submit_worker,
         )  # fmt: skip
-        found = (self._inserted(sql, params, hold) if hold is not None
-                 else self._db.fetch_one(sql, params))
-        job = await self._guarded(found, relay_task_id)
+        if hold is not None:
+            # The reservation it pays with records the new job in the same statement (one
+            # round trip, one transaction: a crash leaves both or neither).
+            sql = f"""
+                WITH job AS ({sql}), held AS (
+                    UPDATE credit_ledger SET job_id = job.id FROM job
+                    WHERE credit_ledger.hold = $17 AND credit_ledger.kind = 'reserve'
+                )
+                SELECT * FROM job
+                """
+            params += (hold,)
+        job = await self._guarded(self._db.fetch_one(sql, params), relay_task_id)
         assert job is not None  # INSERT ... RETURNING always yields the row
         return job
 

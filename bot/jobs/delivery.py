@@ -2,9 +2,11 @@
 
 :class:`Deliveries` starts one task per job the store lists as due for delivery, at most
 ``[jobs] parallel_deliveries`` of them sending at once (delivery slots). A task builds the
-result's messages first, then claims the delivery with a lease (``claim_delivery``), sends
-the pieces and records each as it goes (``record_delivered_piece``), and closes it with
-``finish_delivery``. A delivery interrupted by a crash continues from the first unsent
+result's messages first (downloads included, buttons with placeholder keys), then claims
+the delivery with a lease, storing the result's buttons in the same transaction
+(``claim_delivery_with_buttons``: only the worker that sends a result stores its keys),
+sends the pieces and records each as it goes (``record_delivered_piece``), and closes it
+with ``finish_delivery``. A delivery interrupted by a crash continues from the first unsent
 piece: at most the piece in flight is sent twice. A platform that keeps refusing the result
 gets it retried a few times, then a plain-text notice instead.
 """
@@ -24,7 +26,7 @@ from bot.core.texts import t
 from bot.jobs.hooks import JobOutcomeHook
 from bot.jobs.outlets import ChatOutlet, decode_message_ref, encode_message_ref, job_responder
 from bot.jobs.records import job_locale
-from bot.jobs.results import ResultBuilder
+from bot.jobs.results import ResultBuilder, with_keys
 from bot.jobs.status import StatusEditor
 from bot.store.base import OUTCOME_STATES, Job, JobState
 
@@ -137,13 +139,23 @@ class Deliveries:
             # Download and build everything before claiming: the lease then covers only
             # the sends, so a slow download cannot outlive it and let another worker
             # deliver the same result again. Cancelled here, nothing is claimed or sent.
-            replies = await ResultBuilder(self._services, responder.limits).replies(job)
+            builder = ResultBuilder(self._services, responder.limits, defer_buttons=True)
+            replies = await builder.replies(job)
             # The claimed row, read under the claim: an interrupted earlier attempt may
-            # have sent pieces.
-            claimed = await store.claim_delivery(job_id, self._worker_id, self._lease_s)
-            if claimed is None:
-                return  # another worker has it, or it was delivered meanwhile
-            job = claimed
+            # have sent pieces. The result's buttons are stored in the same transaction,
+            # so only the worker that sends them stores any.
+            if builder.deferred_buttons:
+                claimed = await store.claim_delivery_with_buttons(
+                    job_id, self._worker_id, self._lease_s, builder.deferred_buttons)
+                if claimed is None:
+                    return  # another worker has it, or it was delivered meanwhile
+                job, keys = claimed
+                replies = with_keys(replies, keys)
+            else:
+                found = await store.claim_delivery(job_id, self._worker_id, self._lease_s)
+                if found is None:
+                    return
+                job = found
             # Once the first message is out, finish even if the tracker is being stopped:
             # an interrupted send would be repeated after a restart.
             sending = asyncio.ensure_future(self._send_all(job, responder, replies,

@@ -2,7 +2,8 @@
 
 Relay and Discord CDN links expire, so results are downloaded and uploaded as files. A
 link is shown instead only when the file cannot be fetched or is too large to upload.
-Buttons are stored first (:meth:`Store.create_buttons`) so each carries a short key.
+Buttons are stored (:meth:`Store.create_buttons`) so each carries a short key: at once, or,
+for a delivery, with its claim (``defer_buttons``, then :func:`with_keys`).
 Failures, cancellations and timeouts read the same for every kind; what a succeeded job
 delivers is up to its kind (:meth:`bot.jobs.kinds.base.JobKind.replies`).
 """
@@ -19,13 +20,28 @@ from bot.core.render import split_text
 from bot.core.texts import t
 from bot.jobs.kinds import kind_of
 from bot.jobs.records import failure_reason, job_locale
-from bot.store.base import ButtonSpec, Job, JobState
+from bot.store.base import ButtonKey, ButtonSpec, Job, JobState
+
+_PENDING_KEY = "pending:"  # a placeholder's prefix; real keys have no ':'
 
 
 class ResultBuilder:
-    def __init__(self, services: Services, limits: PlatformLimits) -> None:
+    def __init__(
+        self, services: Services, limits: PlatformLimits, *, defer_buttons: bool = False
+    ) -> None:
+        """``defer_buttons``: :meth:`rows` stores nothing and gives each button a
+        placeholder key; the caller stores :attr:`deferred_buttons` itself (the delivery,
+        with its claim: ``claim_delivery_with_buttons``) and puts the keys in with
+        :func:`with_keys` before anything is sent."""
         self._services = services
         self._limits = limits
+        self._defer = defer_buttons
+        self._deferred: list[ButtonSpec] = []
+
+    @property
+    def deferred_buttons(self) -> tuple[ButtonSpec, ...]:
+        """The buttons :meth:`rows` was asked for while deferring, in order."""
+        return tuple(self._deferred)
 
     @property
     def services(self) -> Services:
@@ -69,10 +85,17 @@ class ResultBuilder:
     async def rows(self, job: Job, specs: Sequence[ButtonSpec]) -> tuple[tuple[Button, ...], ...]:
         if not specs:
             return ()
-        keys = await self._services.store.create_buttons(job.id, specs)
         kind = kind_of(job.kind)
-        buttons = [Button(k.label, k.key, names=kind.button_names(k.custom_id or ""))
-                   for k in keys]
+        if self._defer:
+            first = len(self._deferred)
+            self._deferred += specs
+            buttons = [Button(spec.label, f"{_PENDING_KEY}{first + n}",
+                              names=kind.button_names(spec.custom_id or ""))
+                       for n, spec in enumerate(specs)]
+        else:
+            keys = await self._services.store.create_buttons(job.id, specs)
+            buttons = [Button(k.label, k.key, names=kind.button_names(k.custom_id or ""))
+                       for k in keys]
         return button_rows(buttons, self._limits)
 
     async def fetch(
@@ -81,3 +104,14 @@ class ResultBuilder:
         """Download ``url`` as a file of ``kind`` to upload here; None when it cannot be had."""
         return await fetch_file(self._services, url, kind, limits=self._limits,
                                 max_bytes=max_bytes)
+
+
+def with_keys(replies: Sequence[Reply], keys: Sequence[ButtonKey]) -> list[Reply]:
+    """``replies`` built with deferred buttons, each placeholder replaced by its stored
+    key (``keys`` in the order of :attr:`ResultBuilder.deferred_buttons`)."""
+    def keyed(button: Button) -> Button:
+        index = int(button.key.removeprefix(_PENDING_KEY))
+        return replace(button, key=keys[index].key)
+
+    return [replace(reply, buttons=tuple(tuple(keyed(b) for b in row) for row in reply.buttons))
+            if reply.buttons else reply for reply in replies]

@@ -364,6 +364,14 @@ class ButtonStore(Protocol):
     ) -> list[ButtonKey]:
         """Give each button a fresh random key (collisions retried), in order, atomically."""
 
+    async def claim_delivery_with_buttons(
+        self, job_id: int, worker_id: str, lease_s: float, buttons: Sequence[ButtonSpec]
+    ) -> tuple[Job, list[ButtonKey]] | None:
+        """``claim_delivery``, and when it wins, ``create_buttons(job_id, buttons)``, in
+        one transaction (one trip): the claimed row and the keys, or None (nothing
+        written) when another worker holds the delivery or it was delivered. A result's
+        buttons are stored only by the worker that sends it, the moment it claims it."""
+
     async def get_button(self, key: str) -> ButtonKey | None: ...
 
     async def buttons_for_job(self, job_id: int) -> list[ButtonKey]:

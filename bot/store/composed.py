@@ -97,6 +97,7 @@ class ComposedStore:
         self.workers_with_prefix = jobs.workers_with_prefix
 
         self.create_buttons = buttons.create_buttons
+        self.claim_delivery_with_buttons = buttons.claim_delivery_with_buttons
         self.get_button = buttons.get_button
         self.buttons_for_job = buttons.buttons_for_job
         self.claim_button = buttons.claim_button

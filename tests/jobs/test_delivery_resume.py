@@ -73,6 +73,10 @@ async def test_a_restart_under_the_same_identity_resumes_at_once(
         [second] = _clips(after)
         assert len(job.delivered_refs) == 2 and job.delivered_refs[0] == "c1:m-first"
         assert "(simulated)" in second.text
+        # Its buttons were stored with the resuming claim: each leads back to the job.
+        keys = [b.key for row in second.buttons for b in row]
+        assert keys and [(await after.store.get_button(k)).job_id  # type: ignore[union-attr]
+                         for k in keys] == [job_id] * len(keys)
 
 
 async def test_another_identity_waits_for_the_lease(sim: SimRelay, tmp_path: Path) -> None:

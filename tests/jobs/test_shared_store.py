@@ -13,6 +13,7 @@ import math
 from pathlib import Path
 
 from bot.jobs.leases import POLL_LEASE, poll_lease_s
+from bot.jobs.tracker import JobTracker
 from bot.sim import SimRelay
 from bot.store.base import JobState
 from tests.jobs.harness import Bot, FakeClock, Recorder, open_bot
@@ -62,6 +63,31 @@ async def test_trackers_ticking_together_poll_each_job_once_and_deliver_it_once(
     results = [e.reply.text for e in recorder.sent() if e.reply.files]
     assert len(results) == 150
     assert sorted(results) == sorted(set(results)), "each result delivered once"
+
+
+async def test_two_trackers_starting_one_result_together_store_one_set_of_buttons(
+    sim: SimRelay, tmp_path: Path
+) -> None:
+    clock = FakeClock()
+    db = tmp_path / "shared.sqlite3"
+    async with open_bot(sim, db, clock, worker_id="a") as first, open_bot(
+        sim, db, clock, first.recorder, worker_id="b"
+    ) as second:
+        ids = await _add_jobs(first, sim, 3)
+        for task_id in sim.mj_task_ids():  # finished before either tracker looks
+            sim.finish_mj_task(task_id)
+        poller = JobTracker(first.services, {}, clock=clock, sleep=clock.sleep,
+                            worker_id="poller")
+        clock.now += first.services.config.relay.poll_interval_s
+        await poller.run_once()
+        await asyncio.gather(first.tracker.run_once(), second.tracker.run_once())
+        sent = [e.reply for e in first.recorder.sent() if e.reply.files]
+        assert len(sent) == 3, "each result once"
+        # Both built each result; only the claim's winner stored its buttons, so every
+        # key stored is one a user was shown (no orphan keys from the loser).
+        shown = [b.key for reply in sent for row in reply.buttons for b in row]
+        stored = [b.key for job_id in ids for b in await second.store.buttons_for_job(job_id)]
+        assert shown and sorted(stored) == sorted(shown)
 
 
 async def test_a_dead_pollers_lease_is_taken_over_once_it_runs_out(

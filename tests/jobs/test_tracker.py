@@ -230,8 +230,10 @@ async def test_while_earlier_results_wait_for_a_delivery_slot_progress_edits_wai
               for task_id in sim.mj_task_ids()[:-1]]
     harness.clock.now += 3
     finishing = asyncio.create_task(harness.tracker.run_once())  # the lighthouses finish
-    for _ in range(500):  # until every slot holds a result whose download is held
-        if sum(f.held for f in faults) == SLOTS:
+    # Until every slot holds a result whose download is held, and the harbour's progress
+    # (shown in the same tick, after the deliveries started) is out.
+    for _ in range(500):
+        if sum(f.held for f in faults) == SLOTS and _edits_of(harness, "harbour"):
             break
         await asyncio.sleep(0.01)
     assert [t.split("\n")[2] for t in _edits_of(harness, "harbour")] == ["▰▰▱▱▱▱▱▱▱▱ 17%"]

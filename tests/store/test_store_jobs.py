@@ -7,7 +7,16 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from bot.store.base import ACTIVE_STATES, DuplicateJobError, Job, JobState, JobUpdate, Store
+from bot.store.base import (
+    ACTIVE_STATES,
+    ButtonSpec,
+    DuplicateJobError,
+    Job,
+    JobState,
+    JobUpdate,
+    Store,
+    StoreError,
+)
 from bot.store.records import POLL_VIEW_COLUMNS
 
 OpenStore = Callable[..., Awaitable[Store]]
@@ -426,3 +435,70 @@ async def test_running_jobs_are_counted_per_owner(store: Store) -> None:
     assert await store.count_active_jobs("telegram", "u2") == 1
     assert await store.count_active_jobs("discord", "u1") == 1
     assert await store.count_active_jobs("telegram", "nobody") == 0
+
+
+async def test_the_claim_stores_the_results_buttons_only_for_its_winner(
+    open_store: OpenStore, advance: Callable[[float], None]
+) -> None:
+    first, second = await open_store(), await open_store()
+    done = await _finished(first, "with-buttons")
+    specs = [ButtonSpec("mj_action", label=f"U{n}", custom_id=f"MJ::JOB::upsample::{n}")
+             for n in range(1, 5)]
+
+    won = await asyncio.gather(
+        first.claim_delivery_with_buttons(done.id, "worker-a", 30, specs),
+        second.claim_delivery_with_buttons(done.id, "worker-b", 30, specs[:1]),
+    )
+    (winner,) = [claim for claim in won if claim is not None]
+    job, keys = winner
+    assert (job.state, job.outcome, job.delivery_attempts) == (JobState.DELIVERING,
+                                                               JobState.SUCCEEDED, 1)
+    assert job == await second.get_job(done.id)
+    # Only the winner's buttons exist, each with its own key, in order, on the job.
+    assert await first.buttons_for_job(done.id) == keys
+    assert len(keys) == len(specs if won[0] is not None else specs[:1])
+    assert [(k.label, k.position, k.job_id) for k in keys] == [
+        (s.label, n, done.id) for n, s in enumerate(specs[:len(keys)])]
+    assert [await second.get_button(k.key) for k in keys] == keys
+
+    # The lease lapses mid-delivery: the next claim hands back the pieces sent and its
+    # own buttons; the earlier ones (on a message already sent) stay valid.
+    holder = job.delivery_worker
+    assert holder is not None
+    assert await first.record_delivered_piece(done.id, holder, "tg:c1:61", 30)
+    advance(31)
+    again = await second.claim_delivery_with_buttons(done.id, "worker-c", 30, specs[:2])
+    assert again is not None
+    resumed, more = again
+    assert (resumed.pieces_sent, resumed.delivered_refs) == (1, ("tg:c1:61",))
+    assert resumed.delivery_attempts == 2 and len(more) == 2
+    assert await first.buttons_for_job(done.id) == [*keys, *more]
+
+
+async def test_a_lost_claim_or_a_delivered_job_stores_no_buttons(store: Store) -> None:
+    done = await _finished(store, "lost-claim")
+    assert await store.claim_delivery(done.id, "worker-a", 30)
+    specs = [ButtonSpec("mj_action", label="U1")]
+    assert await store.claim_delivery_with_buttons(done.id, "worker-b", 30, specs) is None
+    assert await store.finish_delivery(done.id, "worker-a", ["tg:c1:70"])
+    assert await store.claim_delivery_with_buttons(done.id, "worker-b", 30, specs) is None
+    running = await _job(store, "still-running")
+    assert await store.claim_delivery_with_buttons(running.id, "worker-b", 30, specs) is None
+    assert await store.buttons_for_job(done.id) == []
+    assert await store.buttons_for_job(running.id) == []
+    assert (await store.get_job(running.id)).state is JobState.SUBMITTED  # type: ignore[union-attr]
+
+
+async def test_a_claim_whose_buttons_find_no_free_key_claims_nothing(
+    open_store: OpenStore,
+) -> None:
+    store = await open_store(key_factory=lambda: "same")
+    done = await _finished(store, "no-free-key")
+    await store.create_buttons(done.id, [ButtonSpec("taken")])
+    with pytest.raises(StoreError):
+        await store.claim_delivery_with_buttons(done.id, "worker-a", 30, [ButtonSpec("b")])
+    # Rolled back whole: still due, unclaimed, no new button; a plain claim still wins.
+    assert [d.job_id for d in await store.list_due_delivery_ids()] == [done.id]
+    assert [b.kind for b in await store.buttons_for_job(done.id)] == ["taken"]
+    claimed = await store.claim_delivery(done.id, "worker-b", 30)
+    assert claimed is not None and claimed.delivery_attempts == 1

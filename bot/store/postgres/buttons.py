@@ -8,11 +8,16 @@ nothing, so exactly one press wins.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from bot.store import rows
 from bot.store.postgres.db import PgDatabase, now_sql
-from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, StoreError
+from bot.store.postgres.jobs import CLAIM_DELIVERY_SQL, claim_params
+from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, Job, StoreError
 from bot.store.rows import KeyFactory, checked_key, dump_json
+
+if TYPE_CHECKING:
+    from bot.store.postgres.migrations import Connection
 
 _KEY_ATTEMPTS = 8
 _RETRYABLE_OUTCOMES = ["failed", "cancelled", "timed_out"]  # such a job frees its button
@@ -32,28 +37,50 @@ class PgButtons:
     ) -> list[ButtonKey]:
         if not buttons:
             return []
+        async with self._db.transaction() as conn:
+            return await self._create(conn, job_id, buttons, message_ref)
+
+    async def claim_delivery_with_buttons(
+        self, job_id: int, worker_id: str, lease_s: float, buttons: Sequence[ButtonSpec]
+    ) -> tuple[Job, list[ButtonKey]] | None:
+        async with self._db.transaction() as conn:
+            row = await conn.fetchrow(
+                CLAIM_DELIVERY_SQL, *claim_params(job_id, worker_id, lease_s, self._db.now())
+            )
+            if row is None:
+                return None  # nothing written: the buttons belong to the claim's winner
+            keys = await self._create(conn, job_id, buttons, None) if buttons else []
+        return rows.job(row), keys
+
+    async def _create(
+        self,
+        conn: Connection,
+        job_id: int | None,
+        buttons: Sequence[ButtonSpec],
+        message_ref: str | None,
+    ) -> list[ButtonKey]:
+        """Inside the caller's transaction: each button in order, retried with fresh keys."""
         created: list[ButtonKey] = []
         now = self._db.now()
-        async with self._db.transaction() as conn:
-            for position, spec in enumerate(buttons):
-                for _ in range(_KEY_ATTEMPTS):
-                    row = await conn.fetchrow(
-                        f"""
-                        INSERT INTO button_keys (key, job_id, position, kind, label, emoji,
-                            custom_id, payload, message_ref, created_at)
-                        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {now_sql(10)})
-                        ON CONFLICT (key) DO NOTHING
-                        RETURNING *
-                        """,
-                        checked_key(self._key_factory), job_id, position, spec.kind,
-                        spec.label, spec.emoji, spec.custom_id, dump_json(spec.payload),
-                        message_ref, now,
-                    )  # fmt: skip
-                    if row is not None:
-                        created.append(rows.button(row))
-                        break
-                else:
-                    raise StoreError(f"no free button key after {_KEY_ATTEMPTS} attempts")
+        for position, spec in enumerate(buttons):
+            for _ in range(_KEY_ATTEMPTS):
+                row = await conn.fetchrow(
+                    f"""
+                    INSERT INTO button_keys (key, job_id, position, kind, label, emoji,
+                        custom_id, payload, message_ref, created_at)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, {now_sql(10)})
+                    ON CONFLICT (key) DO NOTHING
+                    RETURNING *
+                    """,
+                    checked_key(self._key_factory), job_id, position, spec.kind,
+                    spec.label, spec.emoji, spec.custom_id, dump_json(spec.payload),
+                    message_ref, now,
+                )  # fmt: skip
+                if row is not None:
+                    created.append(rows.button(row))
+                    break
+            else:
+                raise StoreError(f"no free button key after {_KEY_ATTEMPTS} attempts")
         return created
 
     async def get_button(self, key: str) -> ButtonKey | None:

@@ -53,6 +53,22 @@ _ACCEPT_SUBMIT_WITH_USAGE = f"""
     SELECT * FROM accepted
 """
 _POLL_VIEW = ", ".join(POLL_VIEW_COLUMNS)
+# The delivery claim's compare-and-set (also run inside the transaction that stores a
+# result's buttons with its claim): parameters from :func:`claim_params`.
+CLAIM_DELIVERY_SQL = f"""
+    UPDATE jobs SET state = 'delivering', delivery_worker = $2,
+        delivery_lease_until = {now_sql(4)} + $3,
+        delivery_attempts = delivery_attempts + 1, updated_at = {now_sql(4)}
+    WHERE id = $1 AND (state = ANY($5::text[])
+        OR (state = 'delivering' AND delivery_lease_until <= {now_sql(4)}))
+    RETURNING *
+"""
+
+
+def claim_params(
+    job_id: int, worker_id: str, lease_s: float, now: float | None
+) -> tuple[object, ...]:
+    return (job_id, worker_id, lease_s, now, _OUTCOMES)
 
 
 class PgJobs:
@@ -343,17 +359,8 @@ class PgJobs:
         return [DueDelivery(row["id"], row["platform"]) for row in found]
 
     async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> Job | None:
-        row = await self._db.fetch_one(
-            f"""
-            UPDATE jobs SET state = 'delivering', delivery_worker = $2,
-                delivery_lease_until = {now_sql(4)} + $3,
-                delivery_attempts = delivery_attempts + 1, updated_at = {now_sql(4)}
-            WHERE id = $1 AND (state = ANY($5::text[])
-                OR (state = 'delivering' AND delivery_lease_until <= {now_sql(4)}))
-            RETURNING *
-            """,
-            (job_id, worker_id, lease_s, self._db.now(), _OUTCOMES),
-        )
+        row = await self._db.fetch_one(CLAIM_DELIVERY_SQL,
+                                       claim_params(job_id, worker_id, lease_s, self._db.now()))
         return rows.job(row) if row is not None else None
 
     async def finish_delivery(

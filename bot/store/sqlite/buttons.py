@@ -12,9 +12,10 @@ from collections.abc import Sequence
 from functools import partial
 
 from bot.store import rows
-from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, StoreError
+from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, Job, StoreError
 from bot.store.rows import Clock, KeyFactory, checked_key, dump_json, load_json
 from bot.store.sqlite.db import Database, fetch_all, fetch_one, placeholders
+from bot.store.sqlite.jobs import claimed_row
 
 _KEY_ATTEMPTS = 8
 # A press whose job failed frees its button; so does one that never started a job.
@@ -38,6 +39,20 @@ class SqliteButtons:
             return []
         now = self._clock()
         return await self._db.write(partial(self._create, job_id, buttons, message_ref, now))
+
+    async def claim_delivery_with_buttons(
+        self, job_id: int, worker_id: str, lease_s: float, buttons: Sequence[ButtonSpec]
+    ) -> tuple[Job, list[ButtonKey]] | None:
+        now = self._clock()
+
+        def claim(conn: sqlite3.Connection) -> tuple[Job, list[ButtonKey]] | None:
+            row = claimed_row(job_id, worker_id, lease_s, now, conn)
+            if row is None:
+                return None  # nothing written: the buttons belong to the claim's winner
+            keys = self._create(job_id, buttons, None, now, conn) if buttons else []
+            return rows.job(row), keys
+
+        return await self._db.write(claim)
 
     def _create(
         self,

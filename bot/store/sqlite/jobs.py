@@ -105,6 +105,26 @@ def _appended(count: int) -> str:
     return f"json_insert(delivered_refs{pairs})"
 
 
+_CLAIM_DELIVERY = f"""
+    UPDATE jobs SET state = 'delivering', delivery_worker = ?,
+        delivery_lease_until = ?, delivery_attempts = delivery_attempts + 1,
+        updated_at = ?
+    WHERE id = ? AND (state IN ({placeholders(len(_OUTCOMES))})
+        OR (state = 'delivering' AND delivery_lease_until <= ?))
+    RETURNING *
+"""
+
+
+def claimed_row(
+    job_id: int, worker_id: str, lease_s: float, now: float, conn: sqlite3.Connection
+) -> sqlite3.Row | None:
+    """The delivery claim's compare-and-set on the connection thread: the claimed row, or
+    None when another worker holds it or it was delivered (also used inside the
+    transaction that stores a result's buttons with its claim)."""
+    return fetch_one(conn, _CLAIM_DELIVERY, (worker_id, now + lease_s, now, job_id,
+                                             *_OUTCOMES, now))
+
+
 class SqliteJobs:
     def __init__(self, db: Database, clock: Clock) -> None:
         self._db = db
@@ -368,18 +388,8 @@ class SqliteJobs:
         return [DueDelivery(row["id"], row["platform"]) for row in found]
 
     async def claim_delivery(self, job_id: int, worker_id: str, lease_s: float) -> Job | None:
-        now = self._clock()
-        row = await self._db.fetch_one(
-            f"""
-            UPDATE jobs SET state = 'delivering', delivery_worker = ?,
-                delivery_lease_until = ?, delivery_attempts = delivery_attempts + 1,
-                updated_at = ?
-            WHERE id = ? AND (state IN ({placeholders(len(_OUTCOMES))})
-                OR (state = 'delivering' AND delivery_lease_until <= ?))
-            RETURNING *
-            """,
-            (worker_id, now + lease_s, now, job_id, *_OUTCOMES, now),
-        )
+        row = await self._db.run(partial(claimed_row, job_id, worker_id, lease_s,
+                                         self._clock()))
         return rows.job(row) if row is not None else None
 
     async def finish_delivery(

@@ -342,30 +342,41 @@ class JobTracker:
                 behind.append(polled.id)
         if behind:
             shown += await self._services.store.get_jobs(behind)
+        # Only a message that needs an edit now gets a task: a throttled one is looked at
+        # again on a later tick (not even its text is built), one with nothing new to
+        # show is settled here.
+        edits: list[tuple[Job, str]] = []
+        for job in shown:
+            if job.state not in ACTIVE_STATES:
+                continue
+            try:
+                if self._status.wait_needed(job) > 0:
+                    continue
+                text = self._status.pending_text(job)
+            except Exception:  # one job's bug must not stall the others (logged)
+                log.exception("could not show the progress of job %s", job.id)
+                continue
+            if text is None:
+                self._status.settle(job)  # not read whole again until the job is written
+            else:
+                edits.append((job, text))
         slots = asyncio.Semaphore(_APPLY_CONCURRENCY)
 
-        async def show(job: Job) -> None:
+        async def show(job: Job, text: str) -> None:
             async with slots:
                 try:
-                    await self._show_progress(job)
+                    await self._show_text(job, text)
                 except Exception:  # one job's bug must not stall the others (logged)
                     log.exception("could not show the progress of job %s", job.id)
+                else:
+                    self._status.settle(job)
 
         # Concurrently: one slow preview download must not hold up every other job.
-        await asyncio.gather(*(show(job) for job in shown if job.state in ACTIVE_STATES))
+        await asyncio.gather(*(show(job, text) for job, text in edits))
 
     def _count_state(self, job: Job) -> None:
         """Count a job entering its final state."""
         self._services.metrics.jobs.labels(job.kind, job.state.value).inc()
-
-    async def _show_progress(self, job: Job) -> None:
-        if self._status.wait_needed(job) > 0:
-            return  # throttled: not even the text is built (the job is read again)
-        text = self._status.pending_text(job)
-        if text is not None:
-            await self._show_text(job, text)
-        # Shown, or nothing to show: not read whole again until the job is written.
-        self._status.settle(job)
 
     async def _show_text(self, job: Job, text: str) -> None:
         ref = decode_message_ref(job.status_message_ref)

@@ -45,14 +45,17 @@ class SqliteButtons:
     ) -> tuple[Job, list[ButtonKey]] | None:
         now = self._clock()
 
-        def claim(conn: sqlite3.Connection) -> tuple[Job, list[ButtonKey]] | None:
+        def claim(conn: sqlite3.Connection) -> tuple[sqlite3.Row, list[ButtonKey]] | None:
             row = claimed_row(job_id, worker_id, lease_s, now, conn)
             if row is None:
                 return None  # nothing written: the buttons belong to the claim's winner
-            keys = self._create(job_id, buttons, None, now, conn) if buttons else []
-            return rows.job(row), keys
+            return row, self._create(job_id, buttons, None, now, conn) if buttons else []
 
-        return await self._db.write(claim)
+        claimed = await self._db.write(claim)
+        if claimed is None:
+            return None
+        row, keys = claimed
+        return rows.job(row), keys  # decoded on the event loop, as claim_delivery does
 
     def _create(
         self,

@@ -50,7 +50,7 @@ _URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01234
 
 def checked_key(key_factory: KeyFactory) -> str:
     key = key_factory()
-    if not 0 < len(key) <= BUTTON_KEY_MAX_LEN or not all(c in _URL_SAFE for c in key):
+    if not 0 < len(key) <= BUTTON_KEY_MAX_LEN or not _URL_SAFE.issuperset(key):
         raise ValueError(f"button key factory produced an unusable key: {key!r}")
     return key
 

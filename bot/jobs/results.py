@@ -110,6 +110,8 @@ def with_keys(replies: Sequence[Reply], keys: Sequence[ButtonKey]) -> list[Reply
     """``replies`` built with deferred buttons, each placeholder replaced by its stored
     key (``keys`` in the order of :attr:`ResultBuilder.deferred_buttons`)."""
     def keyed(button: Button) -> Button:
+        if not button.key.startswith(_PENDING_KEY):
+            return button  # stored already (not built by a deferring builder)
         index = int(button.key.removeprefix(_PENDING_KEY))
         return replace(button, key=keys[index].key)
 

@@ -72,6 +72,7 @@ __all__ = [
     "ButtonStore",
     "Conversation",
     "ConversationStore",
+    "DeliveryStore",
     "DueDelivery",
     "DuplicateJobError",
     "EventQuery",
@@ -171,7 +172,8 @@ class SettingsStore(Protocol):
 
 
 class JobStore(Protocol):
-    """Long jobs at the relay: their lifecycle, polling leases and exactly-once delivery."""
+    """Long jobs at the relay, up to their outcome: written ahead of the paid submit,
+    accepted, polled, and listed for the tracker's ticks (delivery: ``DeliveryStore``)."""
 
     async def create_job(
         self,
@@ -306,13 +308,10 @@ class JobStore(Protocol):
         another job's, or waits for more input that starts its own job). False if the job
         was not SUBMITTING."""
 
-    async def take_over(self, worker_id: str) -> int:
-        """At start, for a process that is known to be gone: its delivery leases expire now
-        and its SUBMITTING jobs become due now. Returns how many jobs."""
 
-    async def workers_with_prefix(self, prefix: str) -> list[str]:
-        """The distinct worker ids starting with ``prefix`` that hold a delivery or a
-        submit (the candidates for ``take_over``)."""
+class DeliveryStore(Protocol):
+    """Exactly-once delivery of finished jobs, the named leases that let one process
+    poll for all, and taking over the work of a process that is gone."""
 
     async def list_due_deliveries(self, *, limit: int = 100) -> list[Job]:
         """Jobs in OUTCOME_STATES, or DELIVERING with an expired lease; oldest finish first."""
@@ -344,12 +343,21 @@ class JobStore(Protocol):
         """Give the claim back (delivery failed): the job returns to its outcome state and
         is due again at once. False if ``worker_id`` did not hold it."""
 
+    async def workers_with_prefix(self, prefix: str) -> list[str]:
+        """The distinct worker ids starting with ``prefix`` that hold a delivery or a
+        submit (the candidates for ``take_over``)."""
+
+    async def take_over(self, worker_id: str) -> int:
+        """At start, for a process that is known to be gone: its delivery leases expire now
+        and its SUBMITTING jobs become due now. Returns how many jobs."""
+
     async def claim_lease(self, name: str, holder: str, ttl_s: float) -> bool:
         """Hold lease ``name`` until now + ``ttl_s`` if it is free, expired or already
         ``holder``'s (a renewal). Compare-and-set: of two racers exactly one wins."""
 
     async def release_lease(self, name: str, holder: str) -> bool:
         """Give lease ``name`` up at once (a clean stop); False if ``holder`` did not hold it."""
+
 
 class ButtonStore(Protocol):
     """Short random keys standing for the buttons under a message, and the presses that
@@ -453,6 +461,7 @@ class Store(
     ConversationStore,
     SettingsStore,
     JobStore,
+    DeliveryStore,
     ButtonStore,
     PendingStore,
     UsageStore,

@@ -16,6 +16,7 @@ from bot.store.base import (
     AccessStore,
     ButtonStore,
     ConversationStore,
+    DeliveryStore,
     EventStore,
     JobStore,
     LedgerStore,
@@ -35,6 +36,7 @@ class ComposedStore:
         conversations: ConversationStore,
         settings: SettingsStore,
         jobs: JobStore,
+        deliveries: DeliveryStore,
         buttons: ButtonStore,
         pending: PendingStore,
         usage: UsageStore,
@@ -47,6 +49,7 @@ class ComposedStore:
         self.conversations = conversations
         self.settings = settings
         self.jobs = jobs
+        self.deliveries = deliveries
         self.buttons = buttons
         self.pending = pending
         self.usage = usage
@@ -83,18 +86,19 @@ class ComposedStore:
         self.replace_status_message = jobs.replace_status_message
         self.accept_submit = jobs.accept_submit
         self.set_status_message = jobs.set_status_message
-        self.list_due_deliveries = jobs.list_due_deliveries
-        self.list_due_delivery_ids = jobs.list_due_delivery_ids
-        self.claim_delivery = jobs.claim_delivery
-        self.finish_delivery = jobs.finish_delivery
-        self.release_delivery = jobs.release_delivery
-        self.claim_lease = jobs.claim_lease
-        self.release_lease = jobs.release_lease
-        self.record_delivered_piece = jobs.record_delivered_piece
         self.close_refused_submit = jobs.close_refused_submit
         self.discard_submitting_job = jobs.discard_submitting_job
-        self.take_over = jobs.take_over
-        self.workers_with_prefix = jobs.workers_with_prefix
+
+        self.list_due_deliveries = deliveries.list_due_deliveries
+        self.list_due_delivery_ids = deliveries.list_due_delivery_ids
+        self.claim_delivery = deliveries.claim_delivery
+        self.finish_delivery = deliveries.finish_delivery
+        self.record_delivered_piece = deliveries.record_delivered_piece
+        self.release_delivery = deliveries.release_delivery
+        self.workers_with_prefix = deliveries.workers_with_prefix
+        self.take_over = deliveries.take_over
+        self.claim_lease = deliveries.claim_lease
+        self.release_lease = deliveries.release_lease
 
         self.create_buttons = buttons.create_buttons
         self.claim_delivery_with_buttons = buttons.claim_delivery_with_buttons

@@ -18,6 +18,7 @@ from bot.store.rows import new_button_key
 from bot.store.sqlite.buttons import SqliteButtons
 from bot.store.sqlite.community import SqliteAccess, SqliteLedger
 from bot.store.sqlite.db import Database, execute, fetch_all
+from bot.store.sqlite.deliveries import SqliteDeliveries
 from bot.store.sqlite.jobs import SqliteJobs
 from bot.store.sqlite.settings import SqliteSettings
 from tests.fakes.clock import JumpingClock
@@ -98,7 +99,8 @@ async def test_a_jobs_life_finds_every_row_through_an_index(
     clock = jumping
     statements: list[str] = []
     await db.run(lambda c: c.set_trace_callback(statements.append))
-    jobs, ledger = SqliteJobs(db, clock), SqliteLedger(db)
+    jobs, deliveries = SqliteJobs(db, clock), SqliteDeliveries(db, clock)
+    ledger = SqliteLedger(db)
     buttons, settings = SqliteButtons(db, clock, new_button_key), SqliteSettings(db, clock)
 
     await settings.all_settings(SettingScope.USER, "test", "u1")
@@ -119,11 +121,11 @@ async def test_a_jobs_life_finds_every_row_through_an_index(
     assert [j.id for j in await jobs.get_jobs([job.id])] == [job.id]
     await jobs.apply_job_updates([JobUpdate(job.id, JobState.SUCCEEDED, 100, "SUCCESS",
                                             result={"image_url": "x"})])
-    assert [due.job_id for due in await jobs.list_due_delivery_ids(limit=100)] == [job.id]
-    assert [due.id for due in await jobs.list_due_deliveries(limit=100)] == [job.id]
-    assert await jobs.claim_delivery(job.id, "w1", 60)
-    assert await jobs.record_delivered_piece(job.id, "w1", "m1", 60)
-    assert await jobs.finish_delivery(job.id, "w1")
+    assert [due.job_id for due in await deliveries.list_due_delivery_ids(limit=100)] == [job.id]
+    assert [due.id for due in await deliveries.list_due_deliveries(limit=100)] == [job.id]
+    assert await deliveries.claim_delivery(job.id, "w1", 60)
+    assert await deliveries.record_delivered_piece(job.id, "w1", "m1", 60)
+    assert await deliveries.finish_delivery(job.id, "w1")
     (key,) = await buttons.create_buttons(job.id, [ButtonSpec("mj_action", "U1")])
     assert (await buttons.claim_button(key.key, stale_after_s=60)).won
     assert not (await buttons.claim_button(key.key, stale_after_s=60)).won  # the conflict path

@@ -12,6 +12,7 @@ from bot.store.postgres.buttons import PgButtons
 from bot.store.postgres.community import PgAccess, PgLedger
 from bot.store.postgres.conversations import PgConversations
 from bot.store.postgres.db import PgDatabase
+from bot.store.postgres.deliveries import PgDeliveries
 from bot.store.postgres.events import PgEvents
 from bot.store.postgres.jobs import PgJobs
 from bot.store.postgres.settings import PgPending, PgSettings, PgUsage
@@ -32,6 +33,7 @@ async def open_postgres_store(
         conversations=PgConversations(db),
         settings=PgSettings(db),
         jobs=PgJobs(db),
+        deliveries=PgDeliveries(db),
         buttons=PgButtons(db, key_factory),
         pending=PgPending(db),
         usage=PgUsage(db),

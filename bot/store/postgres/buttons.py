@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from bot.store import rows
 from bot.store.postgres.db import PgDatabase, now_sql
-from bot.store.postgres.jobs import CLAIM_DELIVERY_SQL, claim_params
+from bot.store.postgres.deliveries import CLAIM_DELIVERY_SQL, claim_params
 from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, Job, StoreError
 from bot.store.rows import KeyFactory, checked_key, dump_json
 

@@ -1,7 +1,7 @@
 """The ``Store`` on one SQLite file (WAL, foreign keys on): the default, and the demo.
 
-One part class per protocol part (``conversations``, ``settings``, ``jobs``, ``buttons``,
-``ledger``, ``access``...), all
+One part class per protocol part (``conversations``, ``settings``, ``jobs``, ``deliveries``,
+``buttons``, ``ledger``, ``access``...), all
 over one ``Database`` connection; the schema is in ``migrations``. Several stores (even in
 several processes) may share a file: writes that must not race are single conditional
 statements or ``BEGIN IMMEDIATE`` transactions, and ``busy_timeout`` makes a blocked writer
@@ -20,6 +20,7 @@ from bot.store.sqlite.buttons import SqliteButtons
 from bot.store.sqlite.community import SqliteAccess, SqliteLedger
 from bot.store.sqlite.conversations import SqliteConversations
 from bot.store.sqlite.db import Database
+from bot.store.sqlite.deliveries import SqliteDeliveries
 from bot.store.sqlite.events import SqliteEvents
 from bot.store.sqlite.jobs import SqliteJobs
 from bot.store.sqlite.settings import SqlitePending, SqliteSettings, SqliteUsage
@@ -40,6 +41,7 @@ async def open_sqlite_store(
         conversations=SqliteConversations(db, clock),
         settings=SqliteSettings(db, clock),
         jobs=SqliteJobs(db, clock),
+        deliveries=SqliteDeliveries(db, clock),
         buttons=SqliteButtons(db, clock, key_factory),
         pending=SqlitePending(db, clock),
         usage=SqliteUsage(db, clock),

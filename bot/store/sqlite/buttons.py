@@ -15,7 +15,7 @@ from bot.store import rows
 from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, Job, StoreError
 from bot.store.rows import Clock, KeyFactory, checked_key, dump_json, load_json
 from bot.store.sqlite.db import Database, fetch_all, fetch_one, placeholders
-from bot.store.sqlite.jobs import claimed_row
+from bot.store.sqlite.deliveries import claimed_row
 
 _KEY_ATTEMPTS = 8
 # A press whose job failed frees its button; so does one that never started a job.

@@ -2,9 +2,10 @@
 
 The PTB :class:`~telegram.ext.Application` is driven by hand (``initialize``/``start``
 and ``updater.start_polling``, or our webhook server) so it runs beside discord.py in
-one loop. Each update starts its own task, so a long answer in one chat never holds up
-another chat, and a question asked with ForceReply can be answered while its command
-waits. Messages become :class:`Invocation` values (albums first gathered into one),
+one loop (it is built and logged in by :mod:`adapters.telegram.connect`). Each update
+starts its own task (:mod:`adapters.telegram.tasks`), so a long answer in one chat never
+holds up another chat, and a question asked with ForceReply can be answered while its
+command waits. Messages become :class:`Invocation` values (albums first gathered into one),
 callback queries become :class:`ButtonPress` values; replies go out through
 :class:`~adapters.telegram.responder.TelegramResponder`.
 """
@@ -14,21 +15,23 @@ from __future__ import annotations
 import asyncio
 import datetime as dtm
 import logging
-import os
 import time
-from collections import Counter
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final
 
-from telegram import BotCommand, CallbackQuery, Message, Update, User
+from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ChatAction
-from telegram.error import InvalidToken, NetworkError, TelegramError
-from telegram.ext import Application, ContextTypes, TypeHandler
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.ext import ContextTypes, TypeHandler
 
-from adapters.base import CoreHandler, Host, PlatformStartError
+from adapters.base import CoreHandler, Host
 from adapters.telegram.attachments import AlbumCollector, attachments_of
+from adapters.telegram.connect import (
+    PtbApp,
+    initialize_or_explain,
+    ptb_application,
+    register_commands,
+)
+from adapters.telegram.connect import bot_api_request as bot_api_request  # its former home
 from adapters.telegram.convert import (
     Addressing,
     chat_action_for,
@@ -44,7 +47,7 @@ from adapters.telegram.convert import (
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.pacing import Pacer
 from adapters.telegram.responder import PressResponder, TelegramResponder, telegram_limits
-from adapters.telegram.transport import AiohttpRequest
+from adapters.telegram.tasks import UpdateTasks
 from adapters.telegram.webhook import ALLOWED_UPDATES, WebhookServer, WebhookSettings
 from bot.config import AppConfig, TelegramConfig
 from bot.core.context import Clock, Sleep
@@ -58,14 +61,10 @@ from bot.core.models import (
     TypedAnswer,
     UserRef,
 )
-from bot.core.texts import LANGUAGES, normalise_locale, t
+from bot.core.texts import normalise_locale
 from bot.proxy import effective_proxy
 
 log = logging.getLogger(__name__)
-
-_MAX_COMMANDS: Final = 100
-_MAX_DESCRIPTION: Final = 256
-PtbApp = Application[Any, Any, Any, Any, Any, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,31 +81,6 @@ class TelegramSettings:
     # False: send only (job results from a process sharing the store); another process
     # receives the updates, by polling or by the webhook.
     receive: bool = True
-
-
-def _start_failure(exc: TelegramError) -> PlatformStartError:
-    # PTB's InvalidToken message quotes the token: never pass it on.
-    if isinstance(exc, InvalidToken):
-        return PlatformStartError(
-            "Telegram refused the bot token: check telegram.token / telegram.token_env"
-        )
-    return PlatformStartError(
-        f"cannot reach the Telegram Bot API ({type(exc).__name__}); check the network and "
-        "telegram.base_url"
-    )
-
-
-def bot_api_request(proxy: str | None, *, pool_size: int) -> BaseRequest:
-    """The Bot API's HTTP client: direct on aiohttp (a third of the CPU per call, see
-    :mod:`adapters.telegram.transport`), through ``proxy`` on PTB's own httpx request.
-
-    Neither reads HTTPS_PROXY by itself; the environment is already weighed in ``proxy``
-    (``[network] trust_env``), so it is not consulted a second time."""
-    if proxy is None:
-        return AiohttpRequest(pool_size=pool_size)
-    return HTTPXRequest(
-        connection_pool_size=pool_size, proxy=proxy, httpx_kwargs={"trust_env": False}
-    )
 
 
 class TelegramAdapter:
@@ -132,11 +106,7 @@ class TelegramAdapter:
         self._clock = clock
         self._limits = telegram_limits(edit_interval_s)
         self._albums = AlbumCollector(self._on_album, quiet_s=self._settings.album_wait_s)
-        self._tasks: set[asyncio.Task[None]] = set()
-        # Updates being handled, per chat: a chat turn reads its conversation with its
-        # preferences only when no other update of its chat is under way (see
-        # _likely_chat_turn).
-        self._in_flight: Counter[int] = Counter()
+        self._tasks = UpdateTasks(shutdown_grace_s=self._settings.shutdown_grace_s, log=log)
         self._app: PtbApp | None = None
         self._outbox: Outbox | None = None
         self._me: User | None = None
@@ -154,27 +124,11 @@ class TelegramAdapter:
     # -- lifecycle -------------------------------------------------------------------
 
     async def start(self) -> None:
-        # PTB 22 warns on every flood-control error unless opted in to timedelta periods;
-        # pacing.retry_after_seconds reads both forms.
-        os.environ.setdefault("PTB_TIMEDELTA", "true")
-        builder = (
-            Application.builder()
-            .token(self._config.token.reveal())
-            .base_url(self._config.base_url)
-            .base_file_url(self._config.base_file_url)
-            .request(bot_api_request(self._settings.proxy, pool_size=256))
-            .get_updates_request(bot_api_request(self._settings.proxy, pool_size=1))
-        )
         receive = self._settings.receive
-        if self._settings.webhook is not None or not receive:
-            builder = builder.updater(None)
-        app = builder.build()
+        app = ptb_application(self._config, proxy=self._settings.proxy,
+                              polls=receive and self._settings.webhook is None)
         app.add_handler(TypeHandler(Update, self._on_update))
-        try:
-            await app.initialize()
-        except (InvalidToken, NetworkError) as exc:
-            await app.bot.shutdown()  # initialize() leaves the HTTP clients open on failure
-            raise _start_failure(exc) from None
+        await initialize_or_explain(app)
         self._me = app.bot.bot
         pacer = Pacer(clock=self._clock, sleep=self._sleep,
                       edit_interval_s=self._limits.edit_interval_s)
@@ -186,7 +140,7 @@ class TelegramAdapter:
             log.info("Telegram bot @%s: sending only (receive = false)", self._me.username)
             return
         if self._settings.register_commands:
-            await self._register_commands()
+            await register_commands(app.bot, self._commands.values(), self._locale, log=log)
         await app.start()
         self._app = app
         if self._settings.webhook is not None:
@@ -214,22 +168,12 @@ class TelegramAdapter:
         if app.running:
             await app.stop()
         await self._albums.close()
-        await self._finish_tasks()
+        await self._tasks.finish()
         await app.shutdown()
-
-    async def _finish_tasks(self) -> None:
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=self._settings.shutdown_grace_s)
-        for task in pending:
-            task.cancel()
-        if pending:
-            await asyncio.wait(pending)
 
     async def settled(self) -> None:
         """Wait until the work of every update received so far is done (tests use it)."""
-        while self._tasks:
-            await asyncio.wait(set(self._tasks))
+        await self._tasks.settled()
 
     def responder_for(self, chat: ChatRef) -> TelegramResponder:
         """A responder for messages outside any invocation (job progress and results)."""
@@ -241,7 +185,7 @@ class TelegramAdapter:
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.callback_query is not None:
             query = update.callback_query
-            self._spawn(self._press(query),
+            self._tasks.spawn(self._press(query),
                         query.message.chat.id if query.message is not None else None)
         elif update.message is not None:
             self._on_message(update.message)
@@ -252,7 +196,7 @@ class TelegramAdapter:
         if message.media_group_id is not None:
             self._albums.add(message)
             return
-        self._spawn(self._answer_or_handle(message), message.chat.id)
+        self._tasks.spawn(self._answer_or_handle(message), message.chat.id)
 
     async def _answer_or_handle(self, message: Message) -> None:
         """A text may answer the sender's open question (stored by the core, so also one
@@ -288,7 +232,7 @@ class TelegramAdapter:
         Not while another update of the chat is being handled (updates fetched together,
         an answer still streaming): one of them may change the conversation (``/reset``,
         ``/persona``), so the turn reads it after the gate, as it always did."""
-        if self._in_flight[chat_id] > 1:
+        if self._tasks.in_flight(chat_id) > 1:
             return False
         if addressing.command is not None:
             spec = self._commands.get(addressing.command)
@@ -296,7 +240,7 @@ class TelegramAdapter:
         return chat.is_private or addressing.mentioned or addressing.replied_to_bot
 
     def _on_album(self, messages: Sequence[Message]) -> None:
-        self._spawn(self._handle(messages), messages[0].chat.id)
+        self._tasks.spawn(self._handle(messages), messages[0].chat.id)
 
     async def _handle(
         self, messages: Sequence[Message], preferences: Preferences | None = None,
@@ -382,49 +326,6 @@ class TelegramAdapter:
             action=action,
             public_name=public,
         )
-
-    async def _register_commands(self) -> None:
-        """setMyCommands once per language, only where the list changed.
-
-        The list without a language code (everyone else) is in the default locale; each
-        catalogue language also gets its own list (``language_code`` ``en``, ``zh``), so
-        a Chinese app shows Chinese descriptions whatever the default is."""
-        bot = self._running_outbox().bot
-        languages: list[tuple[str | None, str]] = [(None, self._locale)]
-        languages += [(language, language) for language in LANGUAGES]
-        for language_code, locale in languages:
-            wanted = [
-                BotCommand(spec.name, t(spec.description_key, locale)[:_MAX_DESCRIPTION])
-                for spec in list(self._commands.values())[:_MAX_COMMANDS]
-            ]
-            try:
-                current = await bot.get_my_commands(language_code=language_code)
-                if [(c.command, c.description) for c in current] != [
-                    (c.command, c.description) for c in wanted
-                ]:
-                    await bot.set_my_commands(wanted, language_code=language_code)
-            except TelegramError as exc:
-                log.warning("could not register the bot's commands with Telegram (%s): %s",
-                            language_code or "default", exc)
-                return
-
-    def _spawn(self, work: Coroutine[Any, Any, None], chat_id: int | None = None) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)
-        if chat_id is not None:
-            self._in_flight[chat_id] += 1
-            task.add_done_callback(lambda _: self._left(chat_id))
-        task.add_done_callback(self._finished)
-
-    def _left(self, chat_id: int) -> None:
-        self._in_flight[chat_id] -= 1
-        if self._in_flight[chat_id] <= 0:
-            del self._in_flight[chat_id]
-
-    def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Telegram update failed", exc_info=task.exception())
 
     def _running_outbox(self) -> Outbox:
         if self._outbox is None:

@@ -72,12 +72,13 @@ async def test_an_album_being_collected_at_stop_is_still_handled(
 ) -> None:
     # A slow album (items arriving seconds apart) is still being collected when the
     # operator stops the bot.
-    settings = adapters.telegram.TelegramSettings
+    settings = adapters.telegram.adapter.TelegramSettings
 
-    def slow_albums(**kwargs: Any) -> adapters.telegram.TelegramSettings:
+    def slow_albums(**kwargs: Any) -> adapters.telegram.adapter.TelegramSettings:
         return dataclasses.replace(settings(**kwargs), album_wait_s=30.0)
 
-    monkeypatch.setattr(adapters.telegram, "TelegramSettings", slow_albums)
+    # Where ``build`` looks the settings up (the package's re-export is another name).
+    monkeypatch.setattr(adapters.telegram.adapter, "TelegramSettings", slow_albums)
     app = App(config, clock=clock, sleep=clock.sleep, platforms=("telegram",),
               start_tracker=False)
     await app.start()
@@ -88,6 +89,7 @@ async def test_an_album_being_collected_at_stop_is_still_handled(
         # PTB fetched both items and its next getUpdates confirmed them to Telegram: they
         # will never be delivered again, whatever happens to the bot now.
         await tg.wait_until(lambda: tg.pending_updates == 0, what="updates confirmed")
+        assert not sim.requests_to("/mj/submit/blend"), "the album is still being collected"
     finally:
         await app.stop()
     assert len(sim.requests_to("/mj/submit/blend")) == 1, "the /blend album was not lost"

@@ -20,7 +20,7 @@ from bot.store.community import (
 )
 from bot.store.records import ACTIVE_STATES
 from bot.store.rows import OPEN_HOLD_SQL, charged_and_reserved, ledger_entry, open_hold
-from bot.store.sqlite.db import Database, fetch_all, placeholders
+from bot.store.sqlite.db import Database, fetch_all, fetch_one, placeholders
 
 _ACTIVE = tuple(sorted(ACTIVE_STATES))
 # As ``count_active_jobs`` (jobs), read with a job's reservation.
@@ -218,12 +218,7 @@ class SqliteAccess:
     async def access_rules(self, identities: tuple[str, ...]) -> dict[str, AccessRule]:
         if not identities:
             return {}
-        rows = await self._db.fetch_all(
-            f"SELECT identity, rule FROM access_rules WHERE identity IN"
-            f" ({placeholders(len(identities))})",
-            identities,
-        )
-        return {row["identity"]: "deny" if row["rule"] == "deny" else "allow" for row in rows}
+        return await self._db.run(partial(read_access_rules, identities=identities))
 
     async def set_allowance(self, identity: str, daily: float, *, at: float) -> None:
         await self._db.execute(
@@ -234,7 +229,25 @@ class SqliteAccess:
         )
 
     async def allowance(self, identity: str) -> float | None:
-        row = await self._db.fetch_one(
-            "SELECT daily FROM credit_allowances WHERE identity = ?", (identity,)
-        )
-        return float(row["daily"]) if row is not None else None
+        return await self._db.run(partial(read_allowance, identity=identity))
+
+
+# Reads on the connection thread, shared with the event's one-trip read (bot.store.sqlite.events).
+
+def read_access_rules(
+    conn: sqlite3.Connection, identities: tuple[str, ...]
+) -> dict[str, AccessRule]:
+    if not identities:
+        return {}
+    found = fetch_all(
+        conn,
+        f"SELECT identity, rule FROM access_rules WHERE identity IN"
+        f" ({placeholders(len(identities))})",
+        identities,
+    )
+    return {row["identity"]: "deny" if row["rule"] == "deny" else "allow" for row in found}
+
+
+def read_allowance(conn: sqlite3.Connection, identity: str) -> float | None:
+    row = fetch_one(conn, "SELECT daily FROM credit_allowances WHERE identity = ?", (identity,))
+    return float(row["daily"]) if row is not None else None

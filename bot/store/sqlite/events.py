@@ -9,10 +9,11 @@ from collections.abc import Sequence
 from bot.store import rows
 from bot.store.events import EventQuery, EventReads, NewMessage, NewUsage, TurnWritten
 from bot.store.records import SettingScope
-from bot.store.rows import Clock, load_json
+from bot.store.rows import Clock
+from bot.store.sqlite.community import read_access_rules, read_allowance
 from bot.store.sqlite.conversations import INSERT_MESSAGE, active_in_scope
-from bot.store.sqlite.db import Database, fetch_all, fetch_one, placeholders
-from bot.store.sqlite.settings import INSERT_USAGE
+from bot.store.sqlite.db import Database
+from bot.store.sqlite.settings import INSERT_USAGE, read_all_settings, read_pending, read_setting
 
 
 class SqliteEvents:
@@ -24,48 +25,22 @@ class SqliteEvents:
         now = self._clock()
 
         def read(conn: sqlite3.Connection) -> EventReads:
-            # Autocommit reads, as the parts' own methods make them one by one.
-            settings = fetch_all(
-                conn,
-                "SELECT key, value FROM settings WHERE scope = ? AND platform = ?"
-                " AND owner_id = ? ORDER BY key",
-                (SettingScope.USER.value, query.platform, query.user_id),
-            )
-            chat_setting = None
-            if query.chat_id is not None:
-                row = fetch_one(
-                    conn,
-                    "SELECT value FROM settings"
-                    " WHERE scope = ? AND platform = ? AND owner_id = ? AND key = ?",
-                    (SettingScope.CHAT.value, query.platform, query.chat_id, query.chat_key),
-                )
-                chat_setting = load_json(row["value"]) if row is not None else None
-            pending = fetch_one(
-                conn,
-                "SELECT * FROM pending_inputs WHERE platform = ? AND chat_id = ? AND user_id = ?",
-                (query.platform, query.question_chat_id, query.user_id),
-            )
-            rules = fetch_all(
-                conn,
-                "SELECT identity, rule FROM access_rules"
-                f" WHERE identity IN ({placeholders(len(query.identities))})",
-                query.identities,
-            ) if query.identities else []
-            allowance = fetch_one(
-                conn, "SELECT daily FROM credit_allowances WHERE identity = ?",
-                (query.allowance_of,),
-            ) if query.allowance_of is not None else None
+            # Autocommit reads, the parts' own, one after another on the thread.
+            user_settings = read_all_settings(conn, SettingScope.USER, query.platform,
+                                              query.user_id)
+            chat_setting = (read_setting(conn, SettingScope.CHAT, query.platform, query.chat_id,
+                                         query.chat_key)
+                            if query.chat_id is not None else None)
+            pending = read_pending(conn, query.platform, query.question_chat_id, query.user_id,
+                                   now)
+            access_rules = read_access_rules(conn, query.identities)
+            allowance = (read_allowance(conn, query.allowance_of)
+                         if query.allowance_of is not None else None)
             conversation = (active_in_scope(conn, query.conversation_scope, query.history_chars)
                             if query.conversation_scope is not None else None)
             return EventReads(
-                query=query,
-                user_settings={row["key"]: load_json(row["value"]) for row in settings},
-                chat_setting=chat_setting,
-                pending=(rows.pending(pending, expired=pending["expires_at"] <= now)
-                         if pending is not None else None),
-                access_rules={row["identity"]: "deny" if row["rule"] == "deny" else "allow"
-                              for row in rules},
-                allowance=float(allowance["daily"]) if allowance is not None else None,
+                query=query, user_settings=user_settings, chat_setting=chat_setting,
+                pending=pending, access_rules=access_rules, allowance=allowance,
                 conversation=conversation,
             )
 

@@ -2,15 +2,56 @@
 
 from __future__ import annotations
 
+import sqlite3
+from functools import partial
+
 from bot.store import rows
 from bot.store.records import JsonValue, PendingInput, SettingScope, UsageTotals
 from bot.store.rows import Clock, dump_json, load_json
-from bot.store.sqlite.db import Database
+from bot.store.sqlite.db import Database, fetch_all, fetch_one
 
 INSERT_USAGE = (
     "INSERT INTO usage (platform, user_id, chat_id, kind, model, units, created_at)"
     " VALUES (?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+# Reads on the connection thread, shared with the event's one-trip read (bot.store.sqlite.events).
+
+def read_setting(
+    conn: sqlite3.Connection, scope: SettingScope, platform: str, owner_id: str, key: str
+) -> JsonValue:
+    row = fetch_one(
+        conn,
+        "SELECT value FROM settings"
+        " WHERE scope = ? AND platform = ? AND owner_id = ? AND key = ?",
+        (scope.value, platform, owner_id, key),
+    )
+    return load_json(row["value"]) if row is not None else None
+
+
+def read_all_settings(
+    conn: sqlite3.Connection, scope: SettingScope, platform: str, owner_id: str
+) -> dict[str, JsonValue]:
+    found = fetch_all(
+        conn,
+        "SELECT key, value FROM settings WHERE scope = ? AND platform = ? AND owner_id = ?"
+        " ORDER BY key",
+        (scope.value, platform, owner_id),
+    )
+    return {row["key"]: load_json(row["value"]) for row in found}
+
+
+def read_pending(
+    conn: sqlite3.Connection, platform: str, chat_id: str, user_id: str, now: float
+) -> PendingInput | None:
+    """The pending input, an expired one too (marked ``expired``)."""
+    row = fetch_one(
+        conn,
+        "SELECT * FROM pending_inputs WHERE platform = ? AND chat_id = ? AND user_id = ?",
+        (platform, chat_id, user_id),
+    )
+    return rows.pending(row, expired=row["expires_at"] <= now) if row is not None else None
 
 
 class SqliteSettings:
@@ -21,12 +62,8 @@ class SqliteSettings:
     async def get_setting(
         self, scope: SettingScope, platform: str, owner_id: str, key: str
     ) -> JsonValue:
-        row = await self._db.fetch_one(
-            "SELECT value FROM settings"
-            " WHERE scope = ? AND platform = ? AND owner_id = ? AND key = ?",
-            (scope.value, platform, owner_id, key),
-        )
-        return load_json(row["value"]) if row is not None else None
+        return await self._db.run(partial(read_setting, scope=scope, platform=platform,
+                                          owner_id=owner_id, key=key))
 
     async def set_setting(
         self, scope: SettingScope, platform: str, owner_id: str, key: str, value: JsonValue
@@ -51,12 +88,8 @@ class SqliteSettings:
     async def all_settings(
         self, scope: SettingScope, platform: str, owner_id: str
     ) -> dict[str, JsonValue]:
-        found = await self._db.fetch_all(
-            "SELECT key, value FROM settings WHERE scope = ? AND platform = ? AND owner_id = ?"
-            " ORDER BY key",
-            (scope.value, platform, owner_id),
-        )
-        return {row["key"]: load_json(row["value"]) for row in found}
+        return await self._db.run(partial(read_all_settings, scope=scope, platform=platform,
+                                          owner_id=owner_id))
 
 
 class SqlitePending:
@@ -91,17 +124,11 @@ class SqlitePending:
     async def get_pending(
         self, platform: str, chat_id: str, user_id: str, *, include_expired: bool = False
     ) -> PendingInput | None:
-        now = self._clock()
-        row = await self._db.fetch_one(
-            "SELECT * FROM pending_inputs WHERE platform = ? AND chat_id = ? AND user_id = ?",
-            (platform, chat_id, user_id),
-        )
-        if row is None:
+        found = await self._db.run(partial(read_pending, platform=platform, chat_id=chat_id,
+                                           user_id=user_id, now=self._clock()))
+        if found is None or (found.expired and not include_expired):
             return None
-        expired = row["expires_at"] <= now
-        if expired and not include_expired:
-            return None
-        return rows.pending(row, expired=expired)
+        return found
 
     async def pop_pending(
         self,

@@ -1,5 +1,5 @@
 """What commands share when they start a tracked job: the write-ahead row, the submit, the
-status message, the wake-up.
+status message.
 
 :func:`start_job` stores the job (``submitting``, with a unique tag) *before* the paid
 submit, stores the relay's task id the moment it answers, and only then posts the status
@@ -177,9 +177,9 @@ async def _accepted(
         return await store.get_job(job.id)
     services.metrics.jobs.labels(job.kind, tracked.state.value).inc()
     reply_to = ctx.invocation.message if isinstance(ctx, CommandContext) else None
-    tracked = await post_status(services, tracked, ctx.responder, reply_to)
-    services.jobs.ring()
-    return tracked
+    # No wake-up: the tracker's next tick asks about the job with every other one (a ring
+    # here would only make it list due deliveries once more per submit).
+    return await post_status(services, tracked, ctx.responder, reply_to)
 
 
 async def image_data_uri(attachment: Attachment, max_bytes: int = MAX_IMAGE_BYTES) -> str:

@@ -1,8 +1,10 @@
 """A wake-up signal shared by commands and the job tracker.
 
-Commands ring it after storing a new job so the tracker polls at once instead of at its
-next scheduled tick; the optional notify hook rings it on a relay callback. It is only a
-hint: the tracker polls on its schedule whether or not the bell rings. It lives in the
+A ring makes the tracker look now rather than at its next tick: the relay's notify hook
+rings it on a callback (that job is asked about at once), commands after a cancel or a
+MODAL answer (due deliveries start). A new job does not ring it: polling is coalesced, so
+the job waits for the next tick anyway. It is only a hint: the tracker polls on its
+schedule whether or not the bell rings. It lives in the
 core because :class:`bot.core.context.Services` carries it to both sides.
 """
 

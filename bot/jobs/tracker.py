@@ -68,8 +68,8 @@ _TICK_SLACK_S: Final = 0.001  # a nap may end a hair early
 _APPLY_CONCURRENCY: Final = 8  # progress updates (with preview downloads) at once
 _MAX_HINTS: Final = 100  # relay callbacks remembered between two ticks (one batch)
 _MIN_NAP_S: Final = 0.05
-# Between ticks, due deliveries are listed at most this often: every new job rings the
-# bell, and a burst of them must not re-read a delivery backlog once per job.
+# Between ticks, due deliveries are listed at most this often: a burst of rings (relay
+# callbacks, cancels) must not re-read a delivery backlog once per ring.
 _WAKE_LISTING_GAP_S: Final = 0.25
 
 

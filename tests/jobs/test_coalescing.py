@@ -225,7 +225,7 @@ async def test_a_callback_makes_its_job_due_at_once_but_once_per_interval(
     assert all(j is not None and len(j.delivered_refs) == 1 for j in delivered)
 
 
-async def test_a_new_job_rings_the_bell_but_waits_for_the_next_tick(
+async def test_new_jobs_leave_the_tracker_asleep_until_the_next_tick(
     harness: Bot, sim: SimRelay
 ) -> None:
     await _add_job(harness, sim, 1)
@@ -236,16 +236,40 @@ async def test_a_new_job_rings_the_bell_but_waits_for_the_next_tick(
     try:
         await gate.next_nap(0)
         assert len(_batched_ids(sim, 0)) == 1
-        for n in range(2, 5):  # newcomers within the same interval
+        for n in range(2, 5):  # newcomers within the same interval, as users send them
+            harness.clock.now += 0.5
+            await harness.command(f"/imagine cat {n}")
+        await asyncio.sleep(0.05)  # time for a woken tracker to run (it must not)
+        assert gate.naps == 1, "a new job does not wake the tracker"
+        assert not harness.services.jobs.rung
+        assert len(_batched_ids(sim, 0)) == 1, "no request between ticks"
+        statuses = [text for text in harness.recorder.texts() if "cat 4" in text]
+        assert statuses, "the newcomer's status message was posted"
+        harness.clock.now = START + harness.services.config.relay.poll_interval_s
+        tracker.wake()  # the gated sleep never ends by itself: the tick is due now
+        await gate.next_nap(1)
+        assert [len(ids) for ids in _batched_ids(sim, 0)] == [1, 4], "all joined the tick"
+    finally:
+        await tracker.stop()
+
+
+async def test_a_wake_between_ticks_sends_no_status_request(
+    harness: Bot, sim: SimRelay
+) -> None:
+    """A cancel or a MODAL answer rings the bell: due deliveries start, nothing is polled."""
+    await _add_job(harness, sim, 1)
+    gate = GatedSleep()
+    tracker = JobTracker(harness.services, {PLATFORM: harness.outlet}, clock=harness.clock,
+                         sleep=gate.sleep, worker_id="loop")
+    await tracker.start()
+    try:
+        await gate.next_nap(0)
+        for n in range(2, 5):
             harness.clock.now += 0.5
             await _add_job(harness, sim, n)
             harness.services.jobs.ring()
             await gate.next_nap(n - 1)
         assert len(_batched_ids(sim, 0)) == 1, "no request between ticks"
-        harness.clock.now = START + harness.services.config.relay.poll_interval_s
-        harness.services.jobs.ring()
-        await gate.next_nap(4)
-        assert [len(ids) for ids in _batched_ids(sim, 0)] == [1, 4]
     finally:
         await tracker.stop()
 

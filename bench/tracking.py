@@ -28,6 +28,7 @@ from typing import Any
 from bench import cpu_share
 from bench.vloop import wall_clock
 from bench.world import SIM_KEY, loop_clock
+from bot.app import freeze_startup_objects
 from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
 from bot.core.models import (
     ChatRef,
@@ -221,6 +222,7 @@ async def _bot(sim: SimRelay, case: TrackingCase) -> AsyncIterator[tuple[Any, St
                                  sleep=asyncio.sleep, worker_id="bench")
             with cpu_share.attributed(TRACKER):
                 await tracker.start()
+            freeze_startup_objects()  # as ``relaybot run`` does once started
             try:
                 yield core, outlet
             finally:

@@ -360,10 +360,10 @@ class JobTracker:
                 self._status.settle(job)  # not read whole again until the job is written
             else:
                 edits.append((job, text))
-        slots = asyncio.Semaphore(_APPLY_CONCURRENCY)
+        waiting = iter(edits)
 
-        async def show(job: Job, text: str) -> None:
-            async with slots:
+        async def show() -> None:
+            for job, text in waiting:  # shared: each worker takes the next edit in order
                 try:
                     await self._show_text(job, text)
                 except Exception:  # one job's bug must not stall the others (logged)
@@ -371,8 +371,13 @@ class JobTracker:
                 else:
                     self._status.settle(job)
 
-        # Concurrently: one slow preview download must not hold up every other job.
-        await asyncio.gather(*(show(job, text) for job, text in edits))
+        # Concurrently, so one slow preview download does not hold up every other job;
+        # by a few workers rather than a task per edit (tasks cost CPU at every tick).
+        workers = min(_APPLY_CONCURRENCY, len(edits))
+        if workers == 1:
+            await show()
+        elif workers:
+            await asyncio.gather(*(show() for _ in range(workers)))
 
     def _count_state(self, job: Job) -> None:
         """Count a job entering its final state."""

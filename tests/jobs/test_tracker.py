@@ -100,6 +100,29 @@ async def test_a_slow_preview_does_not_hold_up_other_jobs(harness: Bot, sim: Sim
     assert previews == [status_of["quick harbour"], status_of["slow lighthouse"]]
 
 
+async def test_progress_edits_go_out_eight_at_a_time_and_every_one_is_shown(
+    harness: Bot, sim: SimRelay
+) -> None:
+    for n in range(12):
+        await harness.command(f"/imagine a busy harbour {n}")
+    previews_held = asyncio.Event()
+    fault = sim.add_fault(Fault("GET", "/sim/media/image/*/*", hold=previews_held,
+                                passthrough=True, times=None))
+    harness.clock.now += harness.services.config.relay.poll_interval_s
+    ticking = asyncio.create_task(harness.tracker.run_once())
+    for _ in range(500):
+        if fault.held >= 8:
+            break
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(0.1)  # time enough for a ninth download, had one started
+    assert fault.held == 8, "at most eight progress edits (preview downloads) at once"
+    previews_held.set()
+    await ticking
+    edited = {e.message_id for e in harness.recorder.events
+              if e.kind == "edit" and e.reply.files and "%" in e.reply.text}
+    assert len(edited) == 12, "every job's progress is shown in the same tick"
+
+
 @pytest.mark.sim(steps=50, new_api_mode=True)
 async def test_a_preview_that_cannot_be_fetched_causes_no_unchanged_edits(
     harness: Bot, sim: SimRelay

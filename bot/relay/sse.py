@@ -13,7 +13,8 @@ raised so the caller can keep the text and say it was cut off.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from types import TracebackType
 
 import aiohttp
@@ -85,25 +86,29 @@ class DeltaStream:
         finished = False
         received = 0
         try:
-            async for raw_line in _lines(response.content, self._max_bytes):
-                # Keep-alive comments or a runaway answer must not stream forever.
-                received += len(raw_line)
-                if received > self._max_bytes:
-                    raise errors.ResponseTooLargeError(self._max_bytes)
-                data = _data_of(raw_line)
-                if data is None:
-                    continue
-                if data == _DONE:
-                    return
-                chunk = decode_json(data.encode())
-                if (error := error_in_body(chunk)) is not None:
-                    # The HTTP status was 200 long ago: this line is the only record.
-                    log.warning("relay sent an error inside the answer stream: %.500s", data)
-                    raise error
-                delta = self._parse_chunk(chunk)
-                if delta is not None:
-                    finished = finished or delta.finish_reason is not None
-                    yield delta
+            # Closed here when the answer ends at [DONE] with the line reader suspended:
+            # left to the garbage collector, asyncio's finalizer hook would close it later
+            # in a task of its own, woken through the loop's self-pipe.
+            async with aclosing(_lines(response.content, self._max_bytes)) as lines:
+                async for raw_line in lines:
+                    # Keep-alive comments or a runaway answer must not stream forever.
+                    received += len(raw_line)
+                    if received > self._max_bytes:
+                        raise errors.ResponseTooLargeError(self._max_bytes)
+                    data = _data_of(raw_line)
+                    if data is None:
+                        continue
+                    if data == _DONE:
+                        return
+                    chunk = decode_json(data.encode())
+                    if (error := error_in_body(chunk)) is not None:
+                        # The HTTP status was 200 long ago: this line is the only record.
+                        log.warning("relay sent an error inside the answer stream: %.500s", data)
+                        raise error
+                    delta = self._parse_chunk(chunk)
+                    if delta is not None:
+                        finished = finished or delta.finish_reason is not None
+                        yield delta
         except TimeoutError as exc:  # before ClientError: aiohttp's read timeout is both
             raise errors.RelayTimeoutError("the answer stream went silent") from exc
         except (aiohttp.ClientError, ConnectionError) as exc:
@@ -126,7 +131,7 @@ class DeltaStream:
         return body
 
 
-async def _lines(content: aiohttp.StreamReader, max_bytes: int) -> AsyncIterator[bytes]:
+async def _lines(content: aiohttp.StreamReader, max_bytes: int) -> AsyncGenerator[bytes, None]:
     """The stream's lines, each with its ``\\n`` (the last one may lack it), split from
     whatever arrived at once: an answer's chunks come in a few reads, and asking aiohttp
     for one line at a time costs a buffer search and an await per line. A line still

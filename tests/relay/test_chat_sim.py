@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import sys
+from typing import Any
 
 import aiohttp
 import pytest
@@ -50,6 +52,28 @@ async def test_stream_yields_the_same_text_as_complete(client: RelayClient) -> N
     deltas = [d async for d in client.chat.stream("gpt-4o", HELLO)]
     assert "".join(d.text for d in deltas) == whole.text
     assert deltas[-1].finish_reason == "stop" or any(d.finish_reason for d in deltas)
+
+
+async def test_a_stream_read_to_done_leaves_nothing_for_asyncio_to_close_later(
+    client: RelayClient,
+) -> None:
+    # An async generator dropped while suspended is closed by asyncio's finalizer hook in a
+    # task of its own, woken through the loop's self-pipe: work on the loop after the answer.
+    first_iteration, finalizer = sys.get_asyncgen_hooks()
+    left_over: list[str] = []
+
+    def record(generator: Any) -> None:
+        left_over.append(generator.__qualname__)
+        if finalizer is not None:
+            finalizer(generator)
+
+    sys.set_asyncgen_hooks(firstiter=first_iteration, finalizer=record)
+    try:
+        deltas = [d async for d in client.chat.stream("gpt-4o", HELLO)]
+    finally:
+        sys.set_asyncgen_hooks(firstiter=first_iteration, finalizer=finalizer)
+    assert "".join(d.text for d in deltas)
+    assert left_over == []
 
 
 async def test_stream_ignores_comments_and_reads_usage(client: RelayClient, sim: SimRelay) -> None:

@@ -331,3 +331,37 @@ async def test_close_first_runs_every_call_made_before_it(db: Database) -> None:
         assert await reopened.run(names) == ["a", "b"]
     finally:
         await reopened.close()
+
+
+# -- the way back ---------------------------------------------------------------------------
+
+async def test_a_caller_continues_in_the_loop_turn_after_its_answer_arrives(
+    db: Database,
+) -> None:
+    # Every turn of the loop between the thread's answer and the caller lets all other
+    # ready work run first; on a busy loop each costs the caller that much waiting.
+    loop = asyncio.get_running_loop()
+    turns = 0
+
+    async def count_turns() -> None:
+        nonlocal turns
+        while True:
+            turns += 1
+            await asyncio.sleep(0)
+
+    answered_at: list[int] = []
+
+    def answer(conn: sqlite3.Connection) -> int:
+        # Reaches the loop just before the call's own answer does.
+        loop.call_soon_threadsafe(lambda: answered_at.append(turns))
+        return 1
+
+    counting = asyncio.create_task(count_turns())
+    try:
+        waited = []
+        for _ in range(5):
+            assert await db.run(answer) == 1
+            waited.append(turns - answered_at[-1])
+    finally:
+        counting.cancel()
+    assert waited == [1] * 5

@@ -215,27 +215,37 @@ class Database:
 
     def _send(self, batch: list[_Call]) -> None:
         works = [(call.work, call.atomic) for call in batch]
+        loop = asyncio.get_running_loop()
+
+        def run_and_answer(conn: sqlite3.Connection) -> None:
+            # On the thread: the answers go to the loop from here, so the callers wake one
+            # turn after the loop picks them up. Through aiosqlite's future they would wake
+            # three turns later (its result set, then ``_resume``, then the callers), each
+            # turn letting every other ready callback run first.
+            outcomes = run_batch(works, conn)
+            loop.call_soon_threadsafe(self._answer, batch, outcomes)
+
         # ``_hand_off`` driven by hand rather than by a task: it only waits for the thread.
-        self._resume(self._hand_off(partial(run_batch, works)), batch)
+        self._resume(self._hand_off(run_and_answer), batch)
 
     def _resume(
-        self, hand_off: Coroutine[object, None, list[Outcome]], batch: list[_Call],
-        _: object = None,
+        self, hand_off: Coroutine[object, None, None], batch: list[_Call], _: object = None,
     ) -> None:
         try:
             waiting_for = hand_off.send(None)
-        except StopIteration as returned:
-            outcomes: list[Outcome] = returned.value
+        except StopIteration:
+            return  # the thread has answered the callers (``_answer``)
         except Exception as error:  # noqa: BLE001 - the hand-off itself failed (the connection
             # is closed): each caller gets the error, and the queue moves on.
-            outcomes = [Outcome(error, failed=True)] * len(batch)
-        else:
-            resume = partial(self._resume, hand_off, batch)
-            if waiting_for is None:  # a bare yield (a wrapper around aiosqlite): as a task would
-                asyncio.get_running_loop().call_soon(resume)
-            else:
-                cast(asyncio.Future[object], waiting_for).add_done_callback(resume)
+            self._answer(batch, [Outcome(error, failed=True)] * len(batch))
             return
+        resume = partial(self._resume, hand_off, batch)
+        if waiting_for is None:  # a bare yield (a wrapper around aiosqlite): as a task would
+            asyncio.get_running_loop().call_soon(resume)
+        else:
+            cast(asyncio.Future[object], waiting_for).add_done_callback(resume)
+
+    def _answer(self, batch: list[_Call], outcomes: list[Outcome]) -> None:
         for call, outcome in zip(batch, outcomes, strict=True):
             if call.future.done():
                 continue  # its caller was cancelled while the batch was on the thread

@@ -85,7 +85,9 @@ class StreamingReply:
         self._inline = DataUriFilter(max_uri_chars=limits.max_upload_bytes * 4 // 3 + 1024)
 
     async def run(self, chunks: AsyncIterable[str]) -> StreamResult:
-        flusher = asyncio.create_task(self._flush_while_streaming())
+        # Started with the first text, not before the relay request: its first step would
+        # run ahead of the request's write, and an answer that arrives whole never needs it.
+        flusher: asyncio.Task[None] | None = None
         error: RelayError | None = None
         capped = False
         try:
@@ -93,6 +95,8 @@ class StreamingReply:
                 if chunk:
                     self._buffer += self._inline.feed(chunk)
                     self._changed.set()
+                    if flusher is None:
+                        flusher = asyncio.create_task(self._flush_while_streaming())
                 if self._max_chars is not None and len(self._buffer) >= self._max_chars:
                     # An endless or runaway answer: stop reading (the caller's stream
                     # context closes the connection) and keep what fits.
@@ -117,10 +121,10 @@ class StreamingReply:
         # cost the final flush two turns of the event loop (on a busy loop, each lets
         # every other ready message's work run first).
         self._finished = True
-        if self._flushing:
+        if flusher is not None and self._flushing:
             self._changed.set()
             await flusher
-        else:
+        elif flusher is not None:
             flusher.cancel()
         text = self._buffer
         files, dropped, over_limit = await self._inline_files()
@@ -242,7 +246,9 @@ def streaming_reply(ctx: CommandContext) -> StreamingReply:
     )
 
 
-async def _stop(task: asyncio.Task[None]) -> None:
+async def _stop(task: asyncio.Task[None] | None) -> None:
+    if task is None:
+        return
     task.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await task

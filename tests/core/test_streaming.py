@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import dataclasses
 import itertools
@@ -240,3 +241,22 @@ async def test_an_answer_ending_before_any_flush_is_sent_once_without_marker() -
 
     assert [(e.kind, e.text) for e in responder.events] == [("send", "One go.")]
     assert len(result.messages) == 1
+
+
+async def test_nothing_of_the_reply_runs_before_the_answer_s_first_text() -> None:
+    # The relay request goes out on the first read of the chunks: a flusher task started
+    # before it would take a step of the loop ahead of the request's write.
+    clock = SchedulingClock()
+    responder = RecordingResponder(limits(edit_interval_s=1.0), clock)
+    tasks_before_text: list[str] = []
+
+    async def answer() -> AsyncIterator[str]:
+        tasks_before_text.extend(task.get_coro().__qualname__ for task in asyncio.all_tasks())
+        await clock.sleep(0.1)
+        yield "Hello."
+
+    result = await _stream(responder, clock, answer())
+
+    assert not [name for name in tasks_before_text if "flush" in name]
+    assert [(e.kind, e.text) for e in responder.events] == [("send", "Hello.")]
+    assert result.text == "Hello."

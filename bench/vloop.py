@@ -115,12 +115,31 @@ def wall_clock() -> float:
 
 
 def install_thread_accounting() -> None:
-    """Count aiosqlite calls as threads in flight (they finish on its connection thread)."""
+    """Count aiosqlite calls as threads in flight (they finish on its connection thread):
+    those made through ``aiosqlite.Connection._execute`` and the SQLite store's batches,
+    which go on its queue directly and come back through ``Database._answer``."""
     import aiosqlite.core
+
+    from bot.store.sqlite.db import Database
 
     connection = aiosqlite.core.Connection
     if getattr(connection._execute, "_bench_counted", False):
         return
+    send: Callable[..., None] = Database._send
+    answer: Callable[..., None] = Database._answer
+
+    @wraps(send)
+    def counted_send(self: Any, batch: Any) -> None:
+        _CLOCK.threads_in_flight += 1
+        send(self, batch)
+
+    @wraps(answer)
+    def counted_answer(self: Any, batch: Any, outcomes: Any) -> None:
+        _CLOCK.threads_in_flight -= 1
+        answer(self, batch, outcomes)
+
+    Database._send = counted_send  # type: ignore[method-assign]
+    Database._answer = counted_answer  # type: ignore[method-assign]
     original: Callable[..., Any] = connection._execute
 
     @wraps(original)

@@ -26,7 +26,8 @@ Work = Callable[[sqlite3.Connection], Any]
 
 
 class HandOffs:
-    """Counts hand-offs to aiosqlite's connection thread (its one way in, ``_execute``)."""
+    """Counts hand-offs to aiosqlite's connection thread: the store's batches (which go on
+    its queue directly) and everything else through aiosqlite's ``_execute``."""
 
     def __init__(self) -> None:
         self.count = 0
@@ -35,13 +36,19 @@ class HandOffs:
 @pytest.fixture
 def handoffs(monkeypatch: pytest.MonkeyPatch) -> HandOffs:
     counter = HandOffs()
-    original = aiosqlite.core.Connection._execute
+    execute = aiosqlite.core.Connection._execute
+    send = Database._send
 
     async def counted(self: aiosqlite.core.Connection, fn: Any, *args: Any, **kwargs: Any) -> Any:
         counter.count += 1
-        return await original(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+        return await execute(self, fn, *args, **kwargs)  # type: ignore[no-untyped-call]
+
+    def counted_send(self: Database, batch: Any) -> None:
+        counter.count += 1
+        send(self, batch)
 
     monkeypatch.setattr(aiosqlite.core.Connection, "_execute", counted)
+    monkeypatch.setattr(Database, "_send", counted_send)
     return counter
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -214,36 +214,30 @@ class Database:
         self._busy = False
 
     def _send(self, batch: list[_Call]) -> None:
+        """One hand-off: the batch goes on aiosqlite's queue with no future of its own; the
+        thread gives the answers to the loop itself, so the callers continue one loop turn
+        after the loop picks them up. Through aiosqlite's future (``_execute``) they would
+        continue three turns later (its result set, the coroutine resumed, the callers),
+        each turn letting every other ready callback run first, and the thread would wake
+        the loop twice."""
         works = [(call.work, call.atomic) for call in batch]
         loop = asyncio.get_running_loop()
-
-        def run_and_answer(conn: sqlite3.Connection) -> None:
-            # On the thread: the answers go to the loop from here, so the callers wake one
-            # turn after the loop picks them up. Through aiosqlite's future they would wake
-            # three turns later (its result set, then ``_resume``, then the callers), each
-            # turn letting every other ready callback run first.
-            outcomes = run_batch(works, conn)
-            loop.call_soon_threadsafe(self._answer, batch, outcomes)
-
-        # ``_hand_off`` driven by hand rather than by a task: it only waits for the thread.
-        self._resume(self._hand_off(run_and_answer), batch)
-
-    def _resume(
-        self, hand_off: Coroutine[object, None, None], batch: list[_Call], _: object = None,
-    ) -> None:
         try:
-            waiting_for = hand_off.send(None)
-        except StopIteration:
-            return  # the thread has answered the callers (``_answer``)
-        except Exception as error:  # noqa: BLE001 - the hand-off itself failed (the connection
-            # is closed): each caller gets the error, and the queue moves on.
+            if not self._conn._running:  # what aiosqlite's own ``_execute`` refuses
+                raise ValueError("no active connection")
+            conn: sqlite3.Connection = self._conn._conn  # ValueError once closed
+        except ValueError as error:
             self._answer(batch, [Outcome(error, failed=True)] * len(batch))
             return
-        resume = partial(self._resume, hand_off, batch)
-        if waiting_for is None:  # a bare yield (a wrapper around aiosqlite): as a task would
-            asyncio.get_running_loop().call_soon(resume)
-        else:
-            cast(asyncio.Future[object], waiting_for).add_done_callback(resume)
+
+        def run_and_answer() -> None:  # on the connection thread
+            try:
+                outcomes = run_batch(works, conn)
+            except BaseException as error:  # noqa: BLE001 - each caller gets it
+                outcomes = [Outcome(error, failed=True)] * len(batch)
+            loop.call_soon_threadsafe(self._answer, batch, outcomes)
+
+        self._conn._tx.put_nowait((None, run_and_answer))
 
     def _answer(self, batch: list[_Call], outcomes: list[Outcome]) -> None:
         for call, outcome in zip(batch, outcomes, strict=True):

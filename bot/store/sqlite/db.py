@@ -214,12 +214,13 @@ class Database:
         self._busy = False
 
     def _send(self, batch: list[_Call]) -> None:
-        """One hand-off: the batch goes on aiosqlite's queue with no future of its own; the
-        thread gives the answers to the loop itself, so the callers continue one loop turn
-        after the loop picks them up. Through aiosqlite's future (``_execute``) they would
-        continue three turns later (its result set, the coroutine resumed, the callers),
-        each turn letting every other ready callback run first, and the thread would wake
-        the loop twice."""
+        """One hand-off: the batch goes on aiosqlite's queue with no future of its own (its
+        worker skips the result of an item without one; pyproject asks for aiosqlite 0.22,
+        whose worker does); the thread gives the answers to the loop itself, so the callers
+        continue in the loop iteration after the one that picks them up. Through aiosqlite's
+        future (``_execute``) they would continue in the third (its result set, the coroutine
+        resumed, the callers), each iteration letting every other ready callback run first,
+        and the thread would wake the loop twice."""
         works = [(call.work, call.atomic) for call in batch]
         loop = asyncio.get_running_loop()
         try:

@@ -31,7 +31,6 @@ from adapters.telegram.connect import (
     ptb_application,
     register_commands,
 )
-from adapters.telegram.connect import bot_api_request as bot_api_request  # its former home
 from adapters.telegram.convert import (
     Addressing,
     chat_action_for,

@@ -12,7 +12,7 @@ from telegram import Bot, InputMediaPhoto
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
-from adapters.telegram.adapter import bot_api_request
+from adapters.telegram.connect import bot_api_request
 from adapters.telegram.transport import AiohttpRequest
 from tests.fakes.telegram_api import FakeTelegram
 

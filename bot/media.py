@@ -20,6 +20,7 @@ import asyncio
 import base64
 import functools
 import mimetypes
+import re
 import struct
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -172,13 +173,18 @@ def data_uri(data: bytes, content_type: str) -> str:
     return f"data:{content_type};base64,{base64.b64encode(data).decode('ascii')}"
 
 
+_UNSAFE_IN_NAME: Final = re.compile(r"[/\\\x00-\x1f\x7f]")
+
+
 def filename_from_url(url: str, content_type: str) -> str:
     return _filename_from_path(urlsplit(url).path, content_type)
 
 
 def _filename_from_path(path: str, content_type: str) -> str:
-    """The last segment of a URL's (still %-encoded) path, decoded, with an extension."""
-    name = unquote(path.rsplit("/", 1)[-1])
+    """The last segment of a URL's (still %-encoded) path, decoded, with an extension.
+    A separator or control character decoded from it (``%2F``, ``%00``) becomes ``_``: the
+    name is shown to users and handed to platforms as one file's name, never a path."""
+    name = _UNSAFE_IN_NAME.sub("_", unquote(path.rsplit("/", 1)[-1])).strip(".")
     if not name or "." not in name:
         name = (name or "file") + extension_for(content_type)
     return name[-100:]

@@ -88,6 +88,9 @@ async def test_the_file_name_is_the_last_part_of_the_link_the_bytes_came_from(
     assert await name_of("/files/a%20cat.bin?w=256") == "a cat.bin"
     assert await name_of("/files/") == "file.png"  # no name: one from the type
     assert await name_of("/moved") == "résultat final.png"  # after a redirect: the target's
+    # Decoded separators and control characters never make a path out of the name.
+    assert await name_of("/files/..%2F..%2Fetc%2Fpasswd") == "_.._etc_passwd"
+    assert await name_of("/files/a%5Cb%00c.png") == "a_b_c.png"
 
 
 async def test_a_web_page_is_not_an_image(base_url: str, session: aiohttp.ClientSession) -> None:

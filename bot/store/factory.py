@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.config import StorageConfig
 from bot.store.base import Store
 from bot.store.postgres import open_postgres_store
-from bot.store.rows import Clock, KeyFactory, new_button_key
+from bot.store.rows import Clock, KeyFactory, new_button_keys
 from bot.store.sqlite import open_sqlite_store
 
 
@@ -13,7 +13,7 @@ async def open_store(
     config: StorageConfig,
     *,
     clock: Clock | None = None,
-    key_factory: KeyFactory = new_button_key,
+    key_factory: KeyFactory = new_button_keys,
 ) -> Store:
     """PostgreSQL when ``config.url`` is set, else the SQLite file at ``config.path``;
     migrated to the current schema either way.

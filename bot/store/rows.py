@@ -26,7 +26,8 @@ from bot.store.records import (
 )
 
 Clock = Callable[[], float]
-KeyFactory = Callable[[], str]
+# Keys for the buttons of one message (the argument: how many).
+KeyFactory = Callable[[int], list[str]]
 
 
 class Row(Protocol):
@@ -40,23 +41,37 @@ class Row(Protocol):
         """The values, in the order of ``keys()``."""
 
 
-def new_button_key() -> str:
-    """12 url-safe characters: 72 random bits, far below Telegram's 64-byte limit."""
-    return secrets.token_urlsafe(9)
+def new_button_keys(count: int) -> list[str]:
+    """Keys for one message's buttons: 12 url-safe characters each, 72 random bits (far
+    below Telegram's 64-byte limit). The first 24 bits are shared by the batch, so a
+    message's keys sit side by side in the unique key index: a result's nine buttons
+    write one or two index pages instead of nine scattered ones. Each key is still
+    uniformly random; what the shared part tells is only that the keys belong to one
+    message, whose keys anyone who can see it can read anyway."""
+    shared = secrets.token_urlsafe(3)
+    own = secrets.token_urlsafe(6 * count)  # 6 bytes = 8 characters each, no padding
+    return [shared + own[i:i + 8] for i in range(0, 8 * count, 8)]
 
 
 _URL_SAFE = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 
 
-def checked_key(key_factory: KeyFactory) -> str:
-    key = key_factory()
-    if not 0 < len(key) <= BUTTON_KEY_MAX_LEN or not _URL_SAFE.issuperset(key):
-        raise ValueError(f"button key factory produced an unusable key: {key!r}")
-    return key
+def checked_keys(key_factory: KeyFactory, count: int) -> list[str]:
+    keys = key_factory(count)
+    if len(keys) != count:
+        raise ValueError(f"button key factory made {len(keys)} keys for {count} buttons")
+    for key in keys:
+        if not 0 < len(key) <= BUTTON_KEY_MAX_LEN or not _URL_SAFE.issuperset(key):
+            raise ValueError(f"button key factory produced an unusable key: {key!r}")
+    return keys
+
+
+# One encoder for every dump: ``json.dumps`` with options builds a new one per call.
+_ENCODER: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"))
 
 
 def dump_json(value: JsonValue) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return _ENCODER.encode(value)
 
 
 def message_params(

@@ -16,7 +16,7 @@ import pytest
 from bot.config import Secret, StorageConfig
 from bot.store import open_store as open_configured_store
 from bot.store.base import Store
-from bot.store.rows import KeyFactory, new_button_key
+from bot.store.rows import KeyFactory, new_button_keys
 from bot.store.sqlite.db import Database
 from tests.fakes.clock import JumpingClock
 
@@ -52,7 +52,7 @@ async def open_store(
     process would); everything opened is closed at teardown."""
     opened: list[Store] = []
 
-    async def open_one(*, key_factory: KeyFactory = new_button_key) -> Store:
+    async def open_one(*, key_factory: KeyFactory = new_button_keys) -> Store:
         store = await open_configured_store(storage_config, clock=clock, key_factory=key_factory)
         opened.append(store)
         return store

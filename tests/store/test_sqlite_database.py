@@ -14,7 +14,7 @@ import sqlite3
 import pytest
 
 from bot.store.records import ButtonSpec, JobState, JobUpdate, SettingScope
-from bot.store.rows import new_button_key
+from bot.store.rows import new_button_keys
 from bot.store.sqlite.buttons import SqliteButtons
 from bot.store.sqlite.community import SqliteAccess, SqliteLedger
 from bot.store.sqlite.db import Database, execute, fetch_all
@@ -101,7 +101,7 @@ async def test_a_jobs_life_finds_every_row_through_an_index(
     await db.run(lambda c: c.set_trace_callback(statements.append))
     jobs, deliveries = SqliteJobs(db, clock), SqliteDeliveries(db, clock)
     ledger = SqliteLedger(db)
-    buttons, settings = SqliteButtons(db, clock, new_button_key), SqliteSettings(db, clock)
+    buttons, settings = SqliteButtons(db, clock, new_button_keys), SqliteSettings(db, clock)
 
     await settings.all_settings(SettingScope.USER, "test", "u1")
     await SqliteAccess(db).access_rules(("test:u1",))

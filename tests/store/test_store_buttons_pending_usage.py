@@ -37,6 +37,33 @@ async def test_buttons_get_short_unique_url_safe_keys(store: Store) -> None:
     assert [b.position for b in created] == list(range(100))
 
 
+async def test_one_messages_keys_share_a_random_prefix_and_differ_after_it(
+    store: Store,
+) -> None:
+    """A message's keys sit together in the key index (one page written, not nine); each
+    is still 72 random bits, and another message's keys start elsewhere."""
+    job_id = await _job_id(store)
+    specs = [ButtonSpec("mj_action", label=f"U{n}") for n in range(9)]
+    first = [b.key for b in await store.create_buttons(job_id, specs)]
+    second = [b.key for b in await store.create_buttons(job_id, specs)]
+
+    for keys in (first, second):
+        assert all(len(key) == 12 and URL_SAFE_KEY.fullmatch(key) for key in keys)
+        assert len({key[:4] for key in keys}) == 1
+        assert len({key[4:] for key in keys}) == 9
+    assert first[0][:4] != second[0][:4]  # a 24-bit coincidence would fail this (2**-24)
+
+
+async def test_a_key_factory_that_miscounts_fails_and_writes_nothing(
+    open_store: OpenStore,
+) -> None:
+    short = await open_store(key_factory=lambda n: ["only-one"])
+    job_id = await _job_id(short)
+    with pytest.raises(ValueError, match="1 keys for 2 buttons"):
+        await short.create_buttons(job_id, [ButtonSpec("a"), ButtonSpec("b")])
+    assert await short.buttons_for_job(job_id) == []
+
+
 async def test_a_button_key_leads_back_to_its_job_and_custom_id(store: Store) -> None:
     job_id = await _job_id(store)
     upscale, reroll = await store.create_buttons(
@@ -71,7 +98,7 @@ async def test_key_collisions_are_retried(open_store: OpenStore) -> None:
         yield from ["dup", "dup", "dup", "fresh"]
 
     source = keys()
-    store = await open_store(key_factory=lambda: next(source))
+    store = await open_store(key_factory=lambda n: [next(source) for _ in range(n)])
     job_id = await _job_id(store)
 
     first, second = await store.create_buttons(job_id, [ButtonSpec("a"), ButtonSpec("b")])
@@ -79,13 +106,13 @@ async def test_key_collisions_are_retried(open_store: OpenStore) -> None:
 
 
 async def test_unusable_or_exhausted_keys_fail_the_whole_batch(open_store: OpenStore) -> None:
-    always_same = await open_store(key_factory=lambda: "same")
+    always_same = await open_store(key_factory=lambda n: ["same"] * n)
     job_id = await _job_id(always_same)
     await always_same.create_buttons(job_id, [ButtonSpec("a")])
     with pytest.raises(StoreError):
         await always_same.create_buttons(job_id, [ButtonSpec("b")])
 
-    too_long = await open_store(key_factory=lambda: "x" * (BUTTON_KEY_MAX_LEN + 1))
+    too_long = await open_store(key_factory=lambda n: ["x" * (BUTTON_KEY_MAX_LEN + 1)] * n)
     with pytest.raises(ValueError):
         await too_long.create_buttons(job_id, [ButtonSpec("c")])
     assert [b.kind for b in await always_same.buttons_for_job(job_id)] == ["a"]

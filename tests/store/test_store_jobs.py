@@ -492,7 +492,7 @@ async def test_a_lost_claim_or_a_delivered_job_stores_no_buttons(store: Store) -
 async def test_a_claim_whose_buttons_find_no_free_key_claims_nothing(
     open_store: OpenStore,
 ) -> None:
-    store = await open_store(key_factory=lambda: "same")
+    store = await open_store(key_factory=lambda n: ["same"] * n)
     done = await _finished(store, "no-free-key")
     await store.create_buttons(done.id, [ButtonSpec("taken")])
     with pytest.raises(StoreError):

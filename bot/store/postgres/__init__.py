@@ -16,7 +16,7 @@ from bot.store.postgres.deliveries import PgDeliveries
 from bot.store.postgres.events import PgEvents
 from bot.store.postgres.jobs import PgJobs
 from bot.store.postgres.settings import PgPending, PgSettings, PgUsage
-from bot.store.rows import Clock, KeyFactory, new_button_key
+from bot.store.rows import Clock, KeyFactory, new_button_keys
 
 
 async def open_postgres_store(
@@ -24,7 +24,7 @@ async def open_postgres_store(
     *,
     clock: Clock | None = None,
     pool_size: int = 10,
-    key_factory: KeyFactory = new_button_key,
+    key_factory: KeyFactory = new_button_keys,
 ) -> ComposedStore:
     """Connect (creating or migrating the schema); ``SchemaTooNewError`` if the database
     comes from a newer relaybot. Without ``clock`` "now" is the database server's clock."""

@@ -14,7 +14,7 @@ from bot.store import rows
 from bot.store.postgres.db import PgDatabase, now_sql
 from bot.store.postgres.deliveries import CLAIM_DELIVERY_SQL, claim_params
 from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, Job, StoreError
-from bot.store.rows import KeyFactory, checked_key, dump_json
+from bot.store.rows import KeyFactory, checked_keys, dump_json
 
 if TYPE_CHECKING:
     from bot.store.postgres.migrations import Connection
@@ -62,8 +62,11 @@ class PgButtons:
         """Inside the caller's transaction: each button in order, retried with fresh keys."""
         created: list[ButtonKey] = []
         now = self._db.now()
+        # The batch's keys first (side by side in the key index), fresh ones on a collision.
+        batch = checked_keys(self._key_factory, len(buttons))
         for position, spec in enumerate(buttons):
-            for _ in range(_KEY_ATTEMPTS):
+            for attempt in range(_KEY_ATTEMPTS):
+                key = batch[position] if attempt == 0 else checked_keys(self._key_factory, 1)[0]
                 row = await conn.fetchrow(
                     f"""
                     INSERT INTO button_keys (key, job_id, position, kind, label, emoji,
@@ -72,7 +75,7 @@ class PgButtons:
                     ON CONFLICT (key) DO NOTHING
                     RETURNING *
                     """,
-                    checked_key(self._key_factory), job_id, position, spec.kind,
+                    key, job_id, position, spec.kind,
                     spec.label, spec.emoji, spec.custom_id, dump_json(spec.payload),
                     message_ref, now,
                 )  # fmt: skip

@@ -15,7 +15,7 @@ from os import PathLike
 
 from bot.config import SqliteSynchronous
 from bot.store.composed import ComposedStore
-from bot.store.rows import Clock, KeyFactory, new_button_key
+from bot.store.rows import Clock, KeyFactory, new_button_keys
 from bot.store.sqlite.buttons import SqliteButtons
 from bot.store.sqlite.community import SqliteAccess, SqliteLedger
 from bot.store.sqlite.conversations import SqliteConversations
@@ -32,7 +32,7 @@ async def open_sqlite_store(
     clock: Clock = time.time,
     busy_timeout_ms: int = 5000,
     synchronous: SqliteSynchronous = "normal",
-    key_factory: KeyFactory = new_button_key,
+    key_factory: KeyFactory = new_button_keys,
 ) -> ComposedStore:
     """Open (creating or migrating) the database; ``SchemaTooNewError`` if the file
     comes from a newer relaybot. ``synchronous``: see ``Database.connect``."""

@@ -1,5 +1,8 @@
 """Button keys on SQLite: short random keys, collisions retried inside one transaction.
 
+A message's buttons get their keys together (``KeyFactory``): the default keys of one
+batch share a random prefix, so they land in one place of the unique index.
+
 ``claim_button`` is one ``INSERT … ON CONFLICT DO UPDATE … WHERE`` (an atomic
 compare-and-set on the ``button_presses`` primary key): of any number of concurrent presses,
 in one process or several sharing the file, exactly one gets a row back.
@@ -13,7 +16,7 @@ from functools import partial
 
 from bot.store import rows
 from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, Job, StoreError
-from bot.store.rows import Clock, KeyFactory, checked_key, dump_json, load_json
+from bot.store.rows import Clock, KeyFactory, checked_keys, dump_json, load_json
 from bot.store.sqlite.db import Database, fetch_all, fetch_one, placeholders
 from bot.store.sqlite.deliveries import claimed_row
 
@@ -99,8 +102,9 @@ class SqliteButtons:
         Only the keys come back from SQLite: the records are built from what was written."""
         candidates: list[ButtonKey] = []
         values: list[object] = []
-        for position, spec in buttons:
-            key, payload = checked_key(self._key_factory), dump_json(spec.payload)
+        keys = checked_keys(self._key_factory, len(buttons))
+        for key, (position, spec) in zip(keys, buttons, strict=True):
+            payload = dump_json(spec.payload)
             values += [
                 key, job_id, position, spec.kind, spec.label, spec.emoji, spec.custom_id,
                 payload, message_ref, now,

@@ -231,8 +231,8 @@ class JobTracker:
         # A job that is not asked about still times out on time.
         late = [timed_out(job, None if job.relay_task_id else "not submitted")
                 for job in active if job.id not in polled and now >= deadline_of(job)]
+        # It starts the due deliveries itself, right after storing the tick's updates.
         await self._poll_and_apply(due, now, late, then=self._schedule_next_tick)
-        await self._deliveries.start_due()
         self._notify()
         for chore in self._poller_chores:
             await chore()

@@ -36,6 +36,7 @@ from bot.config import SqliteSynchronous
 from bot.store.records import StoreError
 from bot.store.sqlite.batch import Outcome, Work, run_batch
 from bot.store.sqlite.batch import rollback as _rollback
+from bot.store.sqlite.checkpoints import BACKSTOP_PAGES, EVERY_S, Checkpointer
 from bot.store.sqlite.migrations import migrate
 
 Params = Sequence[object]
@@ -71,10 +72,13 @@ async def _switch_to_wal(conn: aiosqlite.Connection, patience_s: float) -> None:
 class Database:
     """An aiosqlite connection whose callers share hand-offs; open with ``Database.connect``."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: str) -> None:
+    def __init__(
+        self, conn: aiosqlite.Connection, path: str, checkpointer: Checkpointer | None = None
+    ) -> None:
         self._conn = conn
         self._queue: deque[_Call | _Slot] = deque()
         self._busy = False  # a batch on the thread, or a slot granted
+        self.checkpointer = checkpointer
         self.path = path
 
     @classmethod
@@ -84,8 +88,13 @@ class Database:
         *,
         busy_timeout_ms: int,
         synchronous: SqliteSynchronous = "normal",
+        checkpoint_every_s: float | None = EVERY_S,
     ) -> Database:
         """Open, configure and migrate; the connection is closed again if anything fails.
+
+        ``checkpoint_every_s``: WAL checkpoints run on a second connection, at most this
+        often (:mod:`bot.store.sqlite.checkpoints`); None leaves them to SQLite's automatic
+        checkpoint on the store's connection.
 
         ``synchronous`` is SQLite's ``PRAGMA synchronous`` (per connection). Under WAL,
         ``normal`` syncs the log only at checkpoints: a commit no longer waits for the disk
@@ -109,15 +118,26 @@ class Database:
             await conn.execute("PRAGMA foreign_keys = OFF")
             await migrate(conn, name)
             await conn.execute("PRAGMA foreign_keys = ON")
+            checkpointer = None
+            if checkpoint_every_s is not None:
+                await conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
+                checkpointer = await Checkpointer.open(
+                    name, synchronous=_SYNCHRONOUS[synchronous], every_s=checkpoint_every_s
+                )
         except BaseException:
             await conn.close()
             raise
-        return cls(conn, name)
+        return cls(conn, name, checkpointer)
 
     async def close(self) -> None:
-        """Close after every call queued before this one has run."""
+        """Close after every call queued before this one has run (the checkpointer's
+        connection first: its thread would keep the process from exiting)."""
         async with self._exclusive():
-            await self._conn.close()
+            try:
+                if self.checkpointer is not None:
+                    await self.checkpointer.close()
+            finally:
+                await self._conn.close()
 
     async def run(self, work: Work[T]) -> T:
         """``work(connection)`` on the connection thread, in autocommit mode (each
@@ -248,6 +268,8 @@ class Database:
                 call.future.set_exception(cast(BaseException, outcome.value))
             else:
                 call.future.set_result(outcome.value)
+        if self.checkpointer is not None:
+            self.checkpointer.poke()
         self._next()
 
     async def _hand_off(self, work: Work[T]) -> T:

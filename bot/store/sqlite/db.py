@@ -118,16 +118,21 @@ class Database:
             await conn.execute("PRAGMA foreign_keys = OFF")
             await migrate(conn, name)
             await conn.execute("PRAGMA foreign_keys = ON")
-            checkpointer = None
-            if checkpoint_every_s is not None:
-                await conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
-                checkpointer = await Checkpointer.open(
-                    name, synchronous=_SYNCHRONOUS[synchronous], every_s=checkpoint_every_s
-                )
+            if checkpoint_every_s is None:
+                return cls(conn, name)
+            await conn.execute(f"PRAGMA wal_autocheckpoint = {BACKSTOP_PAGES}")
+            checkpointer = await Checkpointer.open(
+                name, synchronous=_SYNCHRONOUS[synchronous], every_s=checkpoint_every_s
+            )
         except BaseException:
             await conn.close()
             raise
-        return cls(conn, name, checkpointer)
+        try:
+            return cls(conn, name, checkpointer)
+        except BaseException:
+            await checkpointer.close()
+            await conn.close()
+            raise
 
     async def close(self) -> None:
         """Close after every call queued before this one has run (the checkpointer's

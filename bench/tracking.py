@@ -30,6 +30,7 @@ from bench.vloop import wall_clock
 from bench.world import SIM_KEY, loop_clock
 from bot.app import freeze_startup_objects
 from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
+from bot.core.credits import Credits
 from bot.core.models import (
     ChatRef,
     Invocation,
@@ -218,8 +219,13 @@ async def _bot(sim: SimRelay, case: TrackingCase) -> AsyncIterator[tuple[Any, St
         outlet = StampingOutlet(loop_clock, platform_limits())
         async with open_core(config, clock=loop_clock, sleep=asyncio.sleep,
                              store_clock=wall_clock) as core:
+            # As the app's: each job's credit reservation is charged (or refunded) when
+            # its outcome is known.
+            credits = Credits(config.credits, core.services.store, wall_clock,
+                              core.services.metrics, holder=core.services.instance)
             tracker = JobTracker(core.services, {PLATFORM: outlet}, clock=wall_clock,
-                                 sleep=asyncio.sleep, worker_id="bench")
+                                 sleep=asyncio.sleep, worker_id="bench",
+                                 outcome_hooks=(credits,))
             with cpu_share.attributed(TRACKER):
                 await tracker.start()
             freeze_startup_objects()  # as ``relaybot run`` does once started

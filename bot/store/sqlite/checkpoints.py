@@ -1,10 +1,11 @@
 """WAL checkpoints on a connection of their own, off the store connection's queue.
 
 Under WAL, commits append to the ``-wal`` file, and a checkpoint copies what it holds back
-into the database file, syncing both (with ``synchronous = normal`` the only syncs there
-are). SQLite runs one automatically in the connection whose commit takes the log past
-``wal_autocheckpoint`` pages: on the store's one connection, every call queued behind that
-commit waited for the copy and its syncs, up to 20 ms at a time in the tracking benchmark.
+into the database file, syncing both (with ``synchronous = normal``, besides the log's
+header when it starts over, the only syncs there are). SQLite runs one automatically in
+the connection whose commit takes the log past ``wal_autocheckpoint`` pages: on the store's
+one connection, every call queued behind that commit waited for the copy and its syncs, up
+to 20 ms at a time in the tracking benchmark.
 
 So the store opens a second connection, used for nothing else, and after a batch of calls
 (at most every ``every_s``) starts a ``PASSIVE`` checkpoint there: it copies what no reader

@@ -120,8 +120,8 @@ async def test_ok_json_without_the_expected_fields(client: RelayClient, sim: Sim
 
 
 async def test_slow_answer_times_out(make_client: MakeClient, sim: SimRelay) -> None:
-    client = make_client(timeout_s=0.1)
-    sim.add_fault(Fault("POST", "/mj/submit/imagine", delay_s=0.4, passthrough=True))
+    client = make_client(timeout_s=0.3)
+    sim.add_fault(Fault("POST", "/mj/submit/imagine", delay_s=1.5, passthrough=True))
     with pytest.raises(errors.RelayTimeoutError):
         await client.mj.imagine("a cat")
     assert len(sim.requests_to("/mj/submit/imagine")) == 1

@@ -10,9 +10,9 @@ restart) and which message a text message answers, and buttons to inline keyboar
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from telegram import (
     Chat,
@@ -87,6 +87,26 @@ def encode_message_id(message: Message) -> str:
     if replied is not None:
         return f"{message.message_id}{_REPLY_MARK}{replied.message_id}"
     return str(message.message_id)
+
+
+def sent_text_ref(answer: Mapping[str, Any]) -> MessageRef | None:
+    """:func:`message_ref` of a sent text message, read from the Bot API's raw answer.
+
+    The same reference as from the parsed :class:`~telegram.Message` (the replied-to
+    message named, the topic root left out); None when the answer is not a text message,
+    for the caller to parse it whole."""
+    if not isinstance(answer.get("text"), str):
+        return None
+    chat_id, message_id = answer["chat"]["id"], answer["message_id"]
+    replied = answer.get("reply_to_message")
+    if (
+        replied is not None
+        and replied.get("forum_topic_created") is None
+        and not (answer.get("is_topic_message")
+                 and replied["message_id"] == answer.get("message_thread_id"))
+    ):
+        return MessageRef(str(chat_id), f"{message_id}{_REPLY_MARK}{replied['message_id']}")
+    return MessageRef(str(chat_id), str(message_id))
 
 
 def public_name(chat: Chat) -> str | None:

@@ -118,7 +118,7 @@ class TelegramResponder:
             if markup is None:
                 raise DeliveryError("nothing to send: the reply has no text, files or buttons")
             pieces = [t("telegram.see_above", self._locale)]
-        sent: Message | None = None
+        sent: MessageRef | None = None
         for index, piece in enumerate(pieces):
             last = index == len(pieces) - 1
             sent = await self._outbox.send_text(
@@ -128,7 +128,7 @@ class TelegramResponder:
                 reply_to=reply_to if index == 0 else None,
             )
         assert sent is not None
-        return message_ref(sent)
+        return sent
 
     async def _send_files(
         self, reply: Reply, markup: InlineKeyboardMarkup | None, reply_to: int | None
@@ -257,7 +257,7 @@ class TelegramResponder:
         asked = await self._outbox.send_text(
             self._target, plain, html=html, markup=markup, reply_to=self._reply_id(self._origin)
         )
-        return str(asked.message_id)
+        return str(decode_message_ref(asked)[1])
 
     @contextlib.asynccontextmanager
     async def typing(self) -> AsyncIterator[None]:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from telegram import Message, User
 
-from adapters.telegram.convert import read_addressing, real_reply, thread_of
+from adapters.telegram.convert import (
+    message_ref,
+    read_addressing,
+    real_reply,
+    sent_text_ref,
+    thread_of,
+)
 from tests.fakes.telegram_api import FakeTelegram
 
 BOT = User(777_000, "Relay Test Bot", is_bot=True, username="relay_test_bot")
@@ -43,3 +49,27 @@ async def test_the_topic_root_is_not_a_reply(tg: FakeTelegram) -> None:
     assert thread_of(general) == ""
 
 
+
+
+async def test_a_sent_texts_reference_read_from_the_raw_answer_is_the_parsed_ones(
+    tg: FakeTelegram,
+) -> None:
+    alice, bob = tg.user(1001, "Alice"), tg.user(1002, "Bob")
+    dm, group, forum = tg.private_chat(alice), tg.group(), tg.group(-100555, forum=True)
+    topic = tg.topic(forum, bob, "Ideas")
+    first = tg.send_text(group, bob, "first")
+    in_topic = tg.send_text(forum, bob, "in the topic", thread=topic)
+    answers = [
+        tg.send_text(dm, alice, "plain"),
+        tg.send_text(group, alice, "a reply", reply_to=first["message_id"]),
+        in_topic,  # points at the topic root, which is no reply
+        tg.send_text(forum, alice, "a reply in the topic", reply_to=in_topic["message_id"],
+                     thread=topic),
+        tg.send_text(forum, alice, "a reply to the root itself", reply_to=topic),
+    ]
+    refs = [sent_text_ref(answer) for answer in answers]
+    assert refs == [message_ref(parsed(answer)) for answer in answers]
+    assert [ref.message_id.partition("r")[2] for ref in refs if ref is not None] == [
+        "", str(first["message_id"]), "", str(in_topic["message_id"]), ""]
+    photo = tg.send_photo(group, bob, b"jpg", caption="no text")
+    assert sent_text_ref(photo) is None, "left to the parsed message"

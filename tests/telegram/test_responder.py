@@ -4,8 +4,11 @@ out in Telegram messages, edits, pacing and flood control."""
 from __future__ import annotations
 
 import pytest
-from telegram import Bot
+from telegram import Bot, LinkPreviewOptions, Message, ReplyParameters
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
 
+from adapters.telegram.convert import keyboard, message_ref
 from adapters.telegram.outbox import Outbox
 from adapters.telegram.pacing import Pacer
 from adapters.telegram.responder import ACTION_DELAY_S, TelegramResponder, telegram_limits
@@ -282,3 +285,43 @@ async def test_slower_work_shows_the_chat_action_before_its_answer(
     [action] = tg.sent("sendChatAction")
     [answer] = tg.sent("sendMessage")
     assert action.params["action"] == "typing" and action.at <= answer.at
+
+
+async def test_a_text_is_the_request_send_message_makes_and_its_reference_the_same(
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock
+) -> None:
+    alice = tg.user()
+    forum = tg.group(forum=True)
+    topic = tg.topic(forum, alice, "ideas")
+    asked = tg.send_text(forum, alice, "what now?", thread=topic)
+    where = ChatRef("telegram", str(forum.id), str(topic), is_private=False)
+    out = TelegramResponder(Outbox(ptb, Pacer(clock=clock, sleep=clock.sleep),
+                                   sleep=clock.sleep),
+                            where, limits=telegram_limits(), locale="en")
+    ref = await out.send(Reply("**this**", buttons=BUTTONS,
+                               reply_to=MessageRef(str(forum.id), str(asked["message_id"]))))
+    sent = await ptb.send_message(
+        forum.id, "<b>this</b>", parse_mode=ParseMode.HTML, reply_markup=keyboard(BUTTONS),
+        message_thread_id=topic, link_preview_options=LinkPreviewOptions(is_disabled=True),
+        reply_parameters=ReplyParameters(asked["message_id"], allow_sending_without_reply=True),
+    )
+    ours, theirs = tg.sent("sendMessage")
+    assert ours.params == theirs.params
+    assert ref == message_ref(Message.de_json(ours.result, ptb))
+    assert ref.message_id == f"{ours.result['message_id']}r{asked['message_id']}"
+    assert message_ref(sent).message_id == f"{sent.message_id}r{asked['message_id']}"
+
+
+@pytest.mark.parametrize("code", [400, 403, 404])
+async def test_a_refused_text_is_reported_with_telegrams_error(
+    tg: FakeTelegram, ptb: Bot, clock: JumpingClock, code: int
+) -> None:
+    chat = tg.private_chat(tg.user())
+    tg.fail("sendMessage", code=code, description="Refused: scripted", times=2)
+    with pytest.raises(TelegramError) as direct:
+        await ptb.send_message(chat.id, "hello")
+    with pytest.raises(DeliveryError) as ours:
+        await responder(ptb, chat, clock).send(Reply("hello"))
+    assert type(ours.value.__cause__) is type(direct.value)
+    assert str(ours.value) == f"Telegram refused sendMessage: {direct.value.message}"
+    assert tg.messages_in(chat) == []

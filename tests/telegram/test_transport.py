@@ -1,5 +1,5 @@
 """The Bot API on aiohttp (adapters.telegram.transport) behaves like PTB's own httpx request:
-form and multipart bodies, long polls, downloads, Bot API errors, timeouts, failures."""
+JSON and multipart bodies, long polls, downloads, Bot API errors, timeouts, failures."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ import socket
 from collections.abc import AsyncIterator
 
 import pytest
-from telegram import Bot, InputMediaPhoto
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    LinkPreviewOptions,
+    ReplyParameters,
+)
+from telegram.constants import ChatAction
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 from telegram.request import HTTPXRequest
 
@@ -80,3 +88,30 @@ async def test_an_unreachable_bot_api_is_a_network_error() -> None:
 def test_a_proxy_keeps_ptbs_own_request() -> None:
     """httpx speaks every proxy form the config allows (SOCKS too); aiohttp alone does not."""
     assert isinstance(bot_api_request("socks5://127.0.0.1:1080", pool_size=1), HTTPXRequest)
+
+
+async def test_the_bot_api_gets_the_parameters_ptbs_own_request_sends(
+    tg: FakeTelegram, direct: Bot
+) -> None:
+    """A JSON body here, PTB's urlencoded form there: the same values at the Bot API."""
+    alice = tg.user()
+    chat = tg.private_chat(alice)
+    markup = InlineKeyboardMarkup([[InlineKeyboardButton("Again 🔁", callback_data="k-1")]])
+
+    async def calls(bot: Bot) -> None:
+        await bot.send_message(
+            chat.id, "<b>你好</b> &amp; 12 \"quotes\" 😀", parse_mode="HTML", reply_markup=markup,
+            reply_parameters=ReplyParameters(7, allow_sending_without_reply=True),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+            disable_notification=True,
+        )
+        await bot.send_chat_action(chat.id, ChatAction.TYPING)
+        await bot.get_updates(offset=3, timeout=0, allowed_updates=["message"])
+
+    await calls(direct)
+    async with Bot(tg.token, base_url=tg.base_url, request=HTTPXRequest()) as ptbs:
+        await calls(ptbs)
+    for method in ("sendMessage", "sendChatAction", "getUpdates"):
+        ours, theirs = [call.params for call in tg.calls if call.method == method]
+        assert ours == theirs, method
+    assert [m.text for m in tg.messages_in(chat)] == ['你好 & 12 "quotes" 😀'] * 2

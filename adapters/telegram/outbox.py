@@ -56,6 +56,10 @@ warnings.filterwarnings(
 SendKind = Literal["photo", "document", "audio", "voice", "video"]
 T = TypeVar("T")
 _NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
+# The same two objects as the Bot API's JSON, for texts sent through ``do_api_request``
+# (which serialises what it is given): building and serialising PTB objects per message
+# costs more than the message needs.
+_NO_PREVIEW_JSON: Final = {"is_disabled": True}
 _PHOTO_LIMIT: Final = 10 * 1024 * 1024
 Media = InputMediaPhoto | InputMediaVideo | InputMediaAudio | InputMediaDocument
 
@@ -136,8 +140,9 @@ class Outbox:
                 "parse_mode": ParseMode.HTML if as_html else None,
                 "reply_markup": markup,
                 "message_thread_id": target.thread_id,
-                "reply_parameters": _reply(reply_to),
-                "link_preview_options": _NO_PREVIEW,
+                "reply_parameters": None if reply_to is None else {
+                    "message_id": reply_to, "allow_sending_without_reply": True},
+                "link_preview_options": _NO_PREVIEW_JSON,
             })
             ref = sent_text_ref(answer) if isinstance(answer, dict) else None
             if ref is None:  # not what sendMessage answers: parse it as PTB would

@@ -502,3 +502,24 @@ async def test_a_claim_whose_buttons_find_no_free_key_claims_nothing(
     assert [b.kind for b in await store.buttons_for_job(done.id)] == ["taken"]
     claimed = await store.claim_delivery(done.id, "worker-b", 30)
     assert claimed is not None and claimed.delivery_attempts == 1
+
+
+async def test_a_claim_whose_button_key_collides_keeps_the_claim_and_the_order(
+    open_store: OpenStore,
+) -> None:
+    # The keys the store gets, in order: the second batch's first key is already taken,
+    # so that batch goes in again one button at a time, with fresh keys.
+    source = iter(["taken", "taken", "k2", "k1", "k2"])
+    store = await open_store(key_factory=lambda n: [next(source) for _ in range(n)])
+    done = await _finished(store, "one-key-taken")
+    (taken,) = await store.create_buttons(done.id, [ButtonSpec("earlier")])
+    specs = [ButtonSpec("mj_action", label=f"U{n}", payload={"n": n}) for n in (1, 2)]
+    claimed = await store.claim_delivery_with_buttons(done.id, "worker-a", 30, specs)
+    assert claimed is not None
+    job, keys = claimed
+    assert (job.state, job.delivery_worker) == (JobState.DELIVERING, "worker-a")
+    assert [(k.key, k.label, k.payload, k.position) for k in keys] == [
+        ("k1", "U1", {"n": 1}, 0), ("k2", "U2", {"n": 2}, 1),
+    ]  # fmt: skip
+    assert await store.buttons_for_job(done.id) == [taken, *keys]
+    assert await store.claim_delivery(done.id, "worker-b", 30) is None

@@ -12,17 +12,29 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
-from functools import partial
+from functools import cache, partial
 
 from bot.store import rows
 from bot.store.records import ButtonClaim, ButtonKey, ButtonSpec, Job, StoreError
 from bot.store.rows import Clock, KeyFactory, checked_keys, dump_json, load_json
-from bot.store.sqlite.db import Database, fetch_all, fetch_one, placeholders
+from bot.store.sqlite.db import Database, fetch_one
 from bot.store.sqlite.deliveries import claimed_row
 
 _KEY_ATTEMPTS = 8
 # A press whose job failed frees its button; so does one that never started a job.
 RETRYABLE_OUTCOMES = ("failed", "cancelled", "timed_out")
+
+
+@cache
+def _insert_sql(count: int) -> str:
+    return (
+        "INSERT INTO button_keys (key, job_id, position, kind, label, emoji, custom_id,"
+        " payload, message_ref, created_at) VALUES "
+        + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * count)
+    )
+
+
+_INSERT_ONE_IF_FREE = f"{_insert_sql(1)} ON CONFLICT (key) DO NOTHING RETURNING key"
 
 
 class SqliteButtons:
@@ -68,72 +80,62 @@ class SqliteButtons:
         now: float,
         conn: sqlite3.Connection,
     ) -> list[ButtonKey]:
-        """On the connection thread, in one transaction. All buttons in one statement; a
-        key that collides (rare) undoes the batch, and the buttons are then inserted one by
-        one, each retried with fresh keys, in order (ids follow positions)."""
-        batch = self._insert(conn, job_id, list(enumerate(buttons)), message_ref, now)
-        if len(batch) == len(buttons):
-            return sorted(batch, key=lambda button: button.position)
-        if batch:
-            conn.execute(
-                f"DELETE FROM button_keys WHERE key IN ({placeholders(len(batch))})",
-                [button.key for button in batch],
-            )
+        """On the connection thread, in one transaction. All buttons in one plain
+        ``INSERT``; a key that collides (rare) fails that statement alone, which SQLite
+        undoes whole while the transaction and anything it did before stay (the delivery's
+        claim), and the buttons are then inserted one by one, each retried with fresh
+        keys, in order (ids follow positions)."""
+        batch, values = self._records(job_id, list(enumerate(buttons)), message_ref, now)
+        try:
+            conn.execute(_insert_sql(len(batch)), values)
+        except sqlite3.IntegrityError:  # none of the batch went in
+            return self._one_by_one(job_id, buttons, message_ref, now, conn)
+        return batch
+
+    def _one_by_one(
+        self,
+        job_id: int | None,
+        buttons: Sequence[ButtonSpec],
+        message_ref: str | None,
+        now: float,
+        conn: sqlite3.Connection,
+    ) -> list[ButtonKey]:
         created: list[ButtonKey] = []
         for position, spec in enumerate(buttons):
             for _ in range(_KEY_ATTEMPTS):
-                found = self._insert(conn, job_id, [(position, spec)], message_ref, now)
-                if found:
-                    created += found
+                (button,), values = self._records(job_id, [(position, spec)], message_ref,
+                                                  now)
+                if fetch_one(conn, _INSERT_ONE_IF_FREE, values) is not None:
+                    created.append(button)
                     break
             else:
                 raise StoreError(f"no free button key after {_KEY_ATTEMPTS} attempts")
         return created
 
-    def _insert(
+    def _records(
         self,
-        conn: sqlite3.Connection,
         job_id: int | None,
         buttons: Sequence[tuple[int, ButtonSpec]],
         message_ref: str | None,
         now: float,
-    ) -> list[ButtonKey]:
-        """Insert ``(position, spec)`` pairs with fresh keys; those whose key was free.
-        Only the keys come back from SQLite: the records are built from what was written."""
-        candidates: list[ButtonKey] = []
-        values: list[object] = []
+    ) -> tuple[list[ButtonKey], list[object]]:
+        """``(position, spec)`` pairs with fresh keys: the records as ``get_button`` will
+        read them back (the payload through its JSON), and the ``INSERT``'s values."""
         keys = checked_keys(self._key_factory, len(buttons))
+        records: list[ButtonKey] = []
+        values: list[object] = []
         for key, (position, spec) in zip(keys, buttons, strict=True):
             payload = dump_json(spec.payload)
             values += [
                 key, job_id, position, spec.kind, spec.label, spec.emoji, spec.custom_id,
                 payload, message_ref, now,
             ]  # fmt: skip
-            candidates.append(ButtonKey(
+            records.append(ButtonKey(
                 key=key, job_id=job_id, position=position, kind=spec.kind, label=spec.label,
                 emoji=spec.emoji, custom_id=spec.custom_id, payload=load_json(payload),
                 message_ref=message_ref, created_at=now,
             ))  # fmt: skip
-        landed = {
-            row[0]
-            for row in fetch_all(
-                conn,
-                f"""
-                INSERT INTO button_keys (key, job_id, position, kind, label, emoji,
-                    custom_id, payload, message_ref, created_at)
-                VALUES {", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(buttons))}
-                ON CONFLICT (key) DO NOTHING
-                RETURNING key
-                """,
-                values,
-            )
-        }  # fmt: skip
-        created: list[ButtonKey] = []
-        for button in candidates:  # a key twice in one batch: its first row went in
-            if button.key in landed:
-                landed.discard(button.key)
-                created.append(button)
-        return created
+        return records, values
 
     async def get_button(self, key: str) -> ButtonKey | None:
         row = await self._db.fetch_one("SELECT * FROM button_keys WHERE key = ?", (key,))

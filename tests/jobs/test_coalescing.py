@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import math
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -191,17 +193,26 @@ class GatedSleep:
             await asyncio.wait_for(self.napping.wait_for(lambda: self.naps > after), 5)
 
 
+@asynccontextmanager
+async def _gated_tracker(harness: Bot) -> AsyncIterator[tuple[JobTracker, GatedSleep]]:
+    """A started tracker whose naps only the bell ends; stopped on the way out."""
+    gate = GatedSleep()
+    tracker = JobTracker(harness.services, {PLATFORM: harness.outlet}, clock=harness.clock,
+                         sleep=gate.sleep, worker_id="loop")
+    await tracker.start()
+    try:
+        yield tracker, gate
+    finally:
+        await tracker.stop()
+
+
 async def test_a_callback_makes_its_job_due_at_once_but_once_per_interval(
     harness: Bot, sim: SimRelay
 ) -> None:
     harness.clock.now = START - 700  # old jobs: asked about on every 4th tick only
     first, second = await _add_job(harness, sim, 1), await _add_job(harness, sim, 2)
     harness.clock.now = START
-    gate = GatedSleep()
-    tracker = JobTracker(harness.services, {PLATFORM: harness.outlet}, clock=harness.clock,
-                         sleep=gate.sleep, worker_id="loop")
-    await tracker.start()
-    try:
+    async with _gated_tracker(harness) as (tracker, gate):
         await gate.next_nap(0)  # the first tick looked at both jobs
         assert len(_batched_ids(sim, 0)) == 1
         sim.finish_mj_task(first.relay_task_id or "")
@@ -219,8 +230,6 @@ async def test_a_callback_makes_its_job_due_at_once_but_once_per_interval(
         await gate.next_nap(3)
         assert _batched_ids(sim, 0)[2:] == [[second.relay_task_id]]
         assert await tracker.wait_idle(5)
-    finally:
-        await tracker.stop()
     delivered = [await harness.store.get_job(job.id) for job in (first, second)]
     assert all(j is not None and len(j.delivered_refs) == 1 for j in delivered)
 
@@ -229,11 +238,7 @@ async def test_new_jobs_leave_the_tracker_asleep_until_the_next_tick(
     harness: Bot, sim: SimRelay
 ) -> None:
     await _add_job(harness, sim, 1)
-    gate = GatedSleep()
-    tracker = JobTracker(harness.services, {PLATFORM: harness.outlet}, clock=harness.clock,
-                         sleep=gate.sleep, worker_id="loop")
-    await tracker.start()
-    try:
+    async with _gated_tracker(harness) as (tracker, gate):
         await gate.next_nap(0)
         assert len(_batched_ids(sim, 0)) == 1
         for n in range(2, 5):  # newcomers within the same interval, as users send them
@@ -249,8 +254,6 @@ async def test_new_jobs_leave_the_tracker_asleep_until_the_next_tick(
         tracker.wake()  # the gated sleep never ends by itself: the tick is due now
         await gate.next_nap(1)
         assert [len(ids) for ids in _batched_ids(sim, 0)] == [1, 4], "all joined the tick"
-    finally:
-        await tracker.stop()
 
 
 async def test_a_wake_between_ticks_sends_no_status_request(
@@ -258,11 +261,7 @@ async def test_a_wake_between_ticks_sends_no_status_request(
 ) -> None:
     """A cancel or a MODAL answer rings the bell: due deliveries start, nothing is polled."""
     await _add_job(harness, sim, 1)
-    gate = GatedSleep()
-    tracker = JobTracker(harness.services, {PLATFORM: harness.outlet}, clock=harness.clock,
-                         sleep=gate.sleep, worker_id="loop")
-    await tracker.start()
-    try:
+    async with _gated_tracker(harness) as (_tracker, gate):
         await gate.next_nap(0)
         for n in range(2, 5):
             harness.clock.now += 0.5
@@ -270,8 +269,6 @@ async def test_a_wake_between_ticks_sends_no_status_request(
             harness.services.jobs.ring()
             await gate.next_nap(n - 1)
         assert len(_batched_ids(sim, 0)) == 1, "no request between ticks"
-    finally:
-        await tracker.stop()
 
 
 async def test_processes_sharing_a_store_poll_through_one_of_them(

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from functools import partial
 
 from bot.core.context import (
     AnswerContext,
@@ -367,14 +368,14 @@ class Dispatcher:
 
         await (reserved() if around is None else around(reserved))
 
-    async def _run(self, ctx: BaseContext, handler: Next) -> None:
-        async def call(index: int) -> None:
-            if index == len(self._middleware):
-                await handler()
-            else:
-                await self._middleware[index](ctx, lambda: call(index + 1))
-
-        await call(0)
+    async def _run(self, ctx: BaseContext, handler: Next, index: int = 0) -> None:
+        # The next step is a partial of this method, not a closure calling itself: such a
+        # closure is a reference cycle that kept every message's context alive until the
+        # garbage collector's next pass instead of freeing it when the handler returns.
+        if index == len(self._middleware):
+            await handler()
+        else:
+            await self._middleware[index](ctx, partial(self._run, ctx, handler, index + 1))
 
     async def _may_press(self, press: ButtonPress, job_id: int | None, payload: object) -> bool:
         """Buttons belong to whoever ran the command, unless the operator allows anyone.

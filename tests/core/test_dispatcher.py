@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import replace
 
@@ -110,6 +111,37 @@ async def test_middleware_runs_in_order_and_may_stop_a_command(world: World) -> 
     await dispatcher.handle(say("/help", user=BOB), responder)
     assert calls == ["outer", "gate", "handler", "outer", "gate"]
     assert responder.sent_texts() == ["hi", "not for you"]
+
+
+async def test_a_handled_command_leaves_its_context_to_no_garbage_collector(
+    world: World,
+) -> None:
+    """A message's context, with all it holds, is freed when its handling ends: a reference
+    cycle through the middleware chain would keep it until the collector's next pass."""
+
+    async def passing(ctx: BaseContext, call_next: Next) -> None:
+        await call_next()
+
+    async def hello(ctx: CommandContext) -> None:
+        await ctx.reply("hi")
+
+    dispatcher = Dispatcher(
+        world.services, commands=[CommandSpec("help", hello)], middleware=[passing, passing]
+    )
+    responder = RecordingResponder()
+    gc.collect()
+    gc.disable()
+    try:
+        await dispatcher.handle(say("/help"), responder)
+        gc.set_debug(gc.DEBUG_SAVEALL)
+        gc.collect()
+        kept = [kind for kind in map(type, gc.garbage) if issubclass(kind, BaseContext)]
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+        gc.enable()
+    assert responder.sent_texts() == ["hi"]
+    assert kept == []
 
 
 async def test_group_messages_need_a_mention_or_reply(world: World) -> None:

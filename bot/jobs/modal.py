@@ -13,7 +13,8 @@ from typing import Final
 
 from bot.core.models import Button
 from bot.core.texts import t
-from bot.store.base import ButtonSpec, ButtonStore, Job, JobState, JobStore, PolledJob
+from bot.store.base import ButtonSpec, ButtonStore, Job, JobState, PolledJob
+from bot.store.jobs import JobStore
 
 MJ_MODAL_PROMPT: Final = "mj_modal_prompt"
 MODAL_GRACE_S: Final = 30 * 60.0  # the question's 15 minutes, then the job's own run

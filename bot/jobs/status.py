@@ -20,7 +20,8 @@ from bot.jobs.kinds import KINDS
 from bot.jobs.kinds.base import relay_words
 from bot.jobs.outlets import encode_message_ref
 from bot.jobs.records import JobRequest, failure_reason, short
-from bot.store.base import Job, JobState, JobStore, PolledJob
+from bot.store.base import Job, JobState, PolledJob
+from bot.store.jobs import JobStore
 
 log = logging.getLogger(__name__)
 

@@ -16,15 +16,14 @@ from bot.store.base import (
     AccessStore,
     ButtonStore,
     ConversationStore,
-    DeliveryStore,
     EventStore,
-    JobStore,
     LedgerStore,
     PendingStore,
     SettingsStore,
     Store,
     UsageStore,
 )
+from bot.store.jobs import DeliveryStore, JobStore
 
 
 class ComposedStore:

@@ -17,17 +17,13 @@ import logging
 import warnings
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Final, Literal, TypeVar
+from typing import Any, Final, TypeVar
 
 from telegram import (
     Bot,
     ForceReply,
     InlineKeyboardMarkup,
     InputFile,
-    InputMediaAudio,
-    InputMediaDocument,
-    InputMediaPhoto,
-    InputMediaVideo,
     LinkPreviewOptions,
     Message,
     ReplyParameters,
@@ -39,6 +35,14 @@ from telegram.warnings import PTBUserWarning
 from adapters.telegram.convert import message_ref, sent_text_ref
 from adapters.telegram.html import markdown_to_html
 from adapters.telegram.pacing import Pacer, with_flood_retry
+from adapters.telegram.uploads import (
+    SendKind,
+    audio_title,
+    input_media,
+    send_kind,
+    thumbnail_file,
+    whole_seconds,
+)
 from bot.core.context import Sleep
 from bot.core.models import ChatRef, DeliveryError, MessageRef, OutgoingFile
 
@@ -53,15 +57,12 @@ warnings.filterwarnings(
     module=__name__,
 )
 
-SendKind = Literal["photo", "document", "audio", "voice", "video"]
 T = TypeVar("T")
 _NO_PREVIEW: Final = LinkPreviewOptions(is_disabled=True)
 # The same two objects as the Bot API's JSON, for texts sent through ``do_api_request``
 # (which serialises what it is given): building and serialising PTB objects per message
 # costs more than the message needs.
 _NO_PREVIEW_JSON: Final = {"is_disabled": True}
-_PHOTO_LIMIT: Final = 10 * 1024 * 1024
-Media = InputMediaPhoto | InputMediaVideo | InputMediaAudio | InputMediaDocument
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,18 +75,6 @@ class Target:
     @classmethod
     def of(cls, chat: ChatRef) -> Target:
         return cls(int(chat.chat_id), int(chat.thread_id) if chat.thread_id else None)
-
-
-def send_kind(file: OutgoingFile) -> SendKind:
-    """How a file is best shown: photos up to 10 MB, voice only as OGG/Opus."""
-    if file.kind == "image":
-        small = len(file.data) <= _PHOTO_LIMIT and file.content_type != "image/gif"
-        return "photo" if small else "document"
-    if file.kind == "voice":
-        return "voice" if file.content_type in ("audio/ogg", "audio/opus") else "audio"
-    if file.kind in ("audio", "video"):
-        return "audio" if file.kind == "audio" else "video"
-    return "document"
 
 
 def _is_parse_error(exc: TelegramError) -> bool:
@@ -211,19 +200,19 @@ class Outbox:
                 )
             if kind == "audio":
                 return await bot.send_audio(
-                    chat, data, title=_title(file), performer=file.performer or None,
-                    duration=_seconds(file), thumbnail=_thumbnail(file), caption=text,
+                    chat, data, title=audio_title(file), performer=file.performer or None,
+                    duration=whole_seconds(file), thumbnail=thumbnail_file(file), caption=text,
                     parse_mode=mode, reply_markup=markup, message_thread_id=thread,
                     reply_parameters=reply,
                 )
             if kind == "voice":
                 return await bot.send_voice(
-                    chat, data, duration=_seconds(file), caption=text, parse_mode=mode,
+                    chat, data, duration=whole_seconds(file), caption=text, parse_mode=mode,
                     reply_markup=markup, message_thread_id=thread, reply_parameters=reply,
                 )
             if kind == "video":
                 return await bot.send_video(
-                    chat, data, duration=_seconds(file), thumbnail=_thumbnail(file),
+                    chat, data, duration=whole_seconds(file), thumbnail=thumbnail_file(file),
                     supports_streaming=True, caption=text, parse_mode=mode,
                     reply_markup=markup, message_thread_id=thread, reply_parameters=reply,
                 )
@@ -250,7 +239,7 @@ class Outbox:
             text = (formatted if as_html else caption) or None
             mode = ParseMode.HTML if as_html and formatted else None
             media = [
-                _input_media(file, text if index == 0 else None, mode)
+                input_media(file, text if index == 0 else None, mode)
                 for index, file in enumerate(files)
             ]
             return await self.bot.send_media_group(
@@ -312,7 +301,7 @@ class Outbox:
         async def attempt(as_html: bool) -> object:
             await self._pacer.before_edit(chat_id, message_id)
             text = (formatted if as_html else caption) or None
-            media = _input_media(file, text, ParseMode.HTML if as_html and formatted else None)
+            media = input_media(file, text, ParseMode.HTML if as_html and formatted else None)
             return await self.bot.edit_message_media(
                 media, chat_id=chat_id, message_id=message_id, reply_markup=markup
             )
@@ -399,40 +388,3 @@ class Outbox:
                 raise
             log.warning("Telegram could not parse our HTML (%s); sending plain text", exc.message)
         return await with_flood_retry(lambda: attempt(False), sleep=self._sleep, what=what)
-
-
-def _input_media(file: OutgoingFile, caption: str | None, mode: str | None) -> Media:
-    data = InputFile(file.data, filename=file.filename, attach=True)
-    kind = send_kind(file)
-    if kind == "photo":
-        return InputMediaPhoto(data, caption=caption, parse_mode=mode)
-    if kind == "video":
-        return InputMediaVideo(data, caption=caption, parse_mode=mode, supports_streaming=True,
-                               duration=_seconds(file), thumbnail=_thumbnail(file))
-    if kind in ("audio", "voice"):
-        return InputMediaAudio(data, caption=caption, parse_mode=mode, title=_title(file),
-                               performer=file.performer or None, duration=_seconds(file),
-                               thumbnail=_thumbnail(file))
-    return InputMediaDocument(data, caption=caption, parse_mode=mode)
-
-
-def _title(file: OutgoingFile) -> str:
-    if file.title.strip():
-        return file.title.strip()
-    stem = file.filename.rsplit(".", 1)[0]
-    return stem.replace("_", " ").strip() or file.filename
-
-
-def _seconds(file: OutgoingFile) -> int | None:
-    """Telegram wants whole seconds; an unknown (or nonsensical) length is left out."""
-    if file.duration_s is None or file.duration_s < 0:
-        return None
-    return round(file.duration_s)
-
-
-def _thumbnail(file: OutgoingFile) -> InputFile | None:
-    # Thumbnails must be uploaded in the same request, never by URL or file id.
-    if file.thumbnail is None:
-        return None
-    return InputFile(file.thumbnail, filename="cover.jpg", attach=True)
-

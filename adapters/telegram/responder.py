@@ -31,7 +31,8 @@ from adapters.telegram.convert import (
     replied_id,
 )
 from adapters.telegram.html import escape, utf16_length, visible_length
-from adapters.telegram.outbox import Outbox, Target, send_kind
+from adapters.telegram.outbox import Outbox, Target
+from adapters.telegram.uploads import send_kind
 from bot.core.models import (
     ChatRef,
     DeliveryError,

@@ -6,7 +6,8 @@ An adapter calls :meth:`Dispatcher.handle` with an :class:`Invocation` (or
 
 1. finds the command (parsing ``/cmd args`` from text where the platform sends text),
    or the first message handler that accepts a plain message addressed to the bot;
-2. checks the input (see :mod:`bot.core.options`) before anything costs money;
+2. checks the input (see :mod:`bot.core.options`) before anything costs money
+   (steps 1 and 2: :mod:`bot.core.resolver`);
 3. passes the gate (:mod:`bot.core.gate`): access rules, limits, and the credits reserved
    for the declared capability and price — here and nowhere else;
 4. runs the middleware chain and the handler, then settles the reservation;
@@ -50,15 +51,9 @@ from bot.core.models import (
     TypedAnswer,
     UserRef,
 )
-from bot.core.options import (
-    assign_attachments,
-    parse_command,
-    parse_text_options,
-    parse_word_options,
-    validate_options,
-)
 from bot.core.prefetch import read_preferences
 from bot.core.questions import take_answer
+from bot.core.resolver import CommandResolver
 from bot.core.routes import (
     AnswerHint,
     ButtonRoute,
@@ -99,7 +94,6 @@ class Dispatcher:
     ) -> None:
         self._services = services
         self._commands = index_commands(commands)
-        self._messages = tuple(messages)
         self._buttons = {route.kind: route for route in buttons}
         self._questions = {route.kind: route for route in questions}
         self._middleware = tuple(middleware)
@@ -110,6 +104,7 @@ class Dispatcher:
             "chat_models": models.chat_choices,
             **(dynamic_choices or {}),
         }
+        self._resolver = CommandResolver(services, self._commands, messages, self._choices)
 
     @property
     def commands(self) -> tuple[CommandSpec, ...]:
@@ -160,9 +155,9 @@ class Dispatcher:
             invocation.user, invocation.chat
         )
         locale = preferences.locale
-        name = self._metric_name(invocation)
+        name = self._resolver.metric_name(invocation)
         try:
-            found = self._resolve(invocation)
+            found = self._resolver.resolve(invocation)
             if found is None:
                 return
             handler, options, guard = found
@@ -266,17 +261,6 @@ class Dispatcher:
 
     # -- internals -----------------------------------------------------------------
 
-    def _metric_name(self, invocation: Invocation) -> str:
-        """The command's name; "message" for plain messages; "unknown" for names we do
-        not have (a bounded label set, whatever users type)."""
-        name = invocation.command
-        if name is None:
-            parsed = parse_command(invocation.text)
-            if parsed is None:
-                return "message"
-            name = parsed.name
-        return name if name in self._commands else "unknown"
-
     def _count(self, name: str, failure: Exception | None) -> None:
         outcome = (
             "ok" if failure is None
@@ -286,60 +270,6 @@ class Dispatcher:
             else "error"
         )
         self._services.metrics.commands.labels(name, outcome).inc()
-
-    def _resolve(
-        self, invocation: Invocation
-    ) -> tuple[CommandHandler, dict[str, OptionValue], Guard] | None:
-        """The handler, checked options and guard, or None when the event is not for us.
-
-        Raises :class:`UserError` for unknown commands and bad input."""
-        name = invocation.command
-        raw: Mapping[str, OptionValue] = invocation.options
-        sub_name = invocation.subcommand
-        if name is None:
-            parsed = parse_command(invocation.text)
-            if parsed is None:
-                route = self._message_route(invocation)
-                if route is None:
-                    return None
-                return route.handler, {}, Guard(route.name, route.capability, route.price)
-            name = parsed.name
-            spec = self._commands.get(name)
-            if spec is None:
-                raise _unknown(name)
-            if spec.subcommands:
-                sub_name, _, rest = parsed.rest.strip().partition(" ")
-                sub = spec.subcommand(sub_name.lower())
-                raw = parse_word_options(rest, sub.options, sub.qualified_name) if sub else {}
-            else:
-                # A text platform may have read some options itself (the console's
-                # image=file:PATH); those come in ``options``.
-                raw = {**parse_text_options(parsed.rest, spec.options, spec.main, spec.name),
-                       **invocation.options}
-        spec = self._commands.get(name)
-        if spec is None:
-            raise _unknown(name)
-        target = spec
-        if spec.subcommands:
-            found = spec.subcommand(sub_name.lower() if sub_name else None)
-            if found is None:
-                names = ", ".join(s.name for s in spec.subcommands)
-                raise UserError("input.subcommand", command=spec.name, subcommands=names)
-            target = found
-        with_files = assign_attachments(target.options, raw, invocation.attachments)
-        options = validate_options(
-            target.qualified_name,
-            target.options,
-            with_files,
-            default_max_length=self._services.config.bot.max_prompt_chars,
-            dynamic_choices=self._choices,
-        )
-        return target.handler, options, spec.guard
-
-    def _message_route(self, invocation: Invocation) -> MessageRoute | None:
-        if not invocation.addressed_to_bot:
-            return None
-        return next((r for r in self._messages if r.accepts(invocation)), None)
 
     async def _guarded(
         self,
@@ -416,9 +346,6 @@ class Dispatcher:
         except DeliveryError as delivery:
             log.warning("could not deliver an error message: %s", delivery)
 
-
-def _unknown(name: str) -> UserError:
-    return UserError("generic.unknown_command", command=name)
 
 
 def _describe(invocation: Invocation | None, what: str) -> str:

@@ -226,8 +226,11 @@ class Dispatcher:
 
         True when the text was consumed (the question's continuation ran, the question
         was cancelled with ``/cancel``, or it had expired and the user was told so);
-        False when the text is not an answer and should be handled as usual. Never
-        raises (but cancellation)."""
+        False when the text is not an answer and should be handled as usual.
+
+        A failure of the continuation is answered like any handler's, but a store failure
+        while taking the pending question (``pop_pending``) propagates to the adapter (one
+        while only reading it makes the text no answer)."""
         taken = await take_answer(answer, responder, store=self._services.store,
                                   routes=self._questions, preferences_for=self.preferences_for)
         if isinstance(taken, bool):

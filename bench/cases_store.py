@@ -9,7 +9,7 @@ from pathlib import Path
 import aiosqlite
 
 from bench.harness import AsyncFn, Case
-from bot.config import StorageConfig
+from bot.config_storage import StorageConfig
 from bot.store import open_store
 
 _MESSAGES = 5_000

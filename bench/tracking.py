@@ -29,7 +29,8 @@ from bench import cpu_share
 from bench.vloop import wall_clock
 from bench.world import SIM_KEY, loop_clock
 from bot.app import freeze_startup_objects
-from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
+from bot.config import AppConfig, BotConfig, RelayConfig, Secret
+from bot.config_storage import StorageConfig
 from bot.core.credits import Credits
 from bot.core.models import (
     ChatRef,

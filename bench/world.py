@@ -20,15 +20,8 @@ from pathlib import Path
 from bench import cpu_share
 from bench.vloop import wall_clock
 from bot.app import App, freeze_startup_objects
-from bot.config import (
-    AppConfig,
-    BotConfig,
-    LoggingConfig,
-    RelayConfig,
-    Secret,
-    StorageConfig,
-    TelegramConfig,
-)
+from bot.config import AppConfig, BotConfig, LoggingConfig, RelayConfig, Secret, TelegramConfig
+from bot.config_storage import StorageConfig
 from bot.sim import SimRelay
 from tests.fakes.telegram_api import FakeTelegram
 

@@ -28,6 +28,7 @@ from bot.config_community import (
 )
 from bot.config_platforms import DiscordConfig, TelegramConfig, read_discord, read_telegram
 from bot.config_reader import ConfigError, Secret, SectionReader
+from bot.config_storage import StorageConfig, read_storage
 
 __all__ = [
     "AccessConfig",
@@ -44,17 +45,13 @@ __all__ = [
     "NetworkConfig",
     "RelayConfig",
     "Secret",
-    "StorageConfig",
     "TelegramConfig",
     "load_config",
     "parse_config",
     "resolve_config_path",
-    "url_without_secrets",
 ]
 
 MjMode = Literal["fast", "relax", "turbo"]
-SqliteSynchronous = Literal["normal", "full"]
-SQLITE_SYNCHRONOUS: Final[tuple[SqliteSynchronous, ...]] = ("normal", "full")
 MJ_MODES: Final = ("fast", "relax", "turbo")
 LOG_FORMATS: Final = ("text", "json")
 DEFAULT_CONFIG_PATH: Final = Path("config.toml")
@@ -73,31 +70,6 @@ class RelayConfig:
     proxy: Secret | None = None  # overrides [network] proxy for the relay
     max_response_mb: float = 16.0  # the largest JSON (or error) body read from the relay
     media_hosts: tuple[str, ...] = ()  # "host[:port]" besides the relay's, trusted for media
-
-
-@dataclass(frozen=True, slots=True)
-class StorageConfig:
-    path: Path = Path("relaybot.sqlite3")  # SQLite file, used when ``url`` is None
-    url: Secret | None = None  # postgresql://...: may hold a password, hence a Secret
-    pool_size: int = 10  # PostgreSQL connections this process may open
-    # SQLite ``PRAGMA synchronous`` under WAL: "normal" does not wait for the disk at each
-    # commit (a power loss may drop the last commits; a crash of the process loses nothing),
-    # "full" waits for an fsync at every commit.
-    sqlite_synchronous: SqliteSynchronous = "normal"
-
-    def describe(self) -> str:
-        """Where the data lives, without any password: safe for logs and ``check``."""
-        if self.url is None:
-            return f"SQLite {self.path}"
-        return f"PostgreSQL {url_without_secrets(self.url.reveal())}"
-
-
-def url_without_secrets(url: str) -> str:
-    """A database URL without its password and query (which may carry one)."""
-    parts = urlsplit(url)
-    credentials, _, host = parts.netloc.rpartition("@")
-    user = credentials.partition(":")[0]
-    return f"{parts.scheme}://{user + '@' if user else ''}{host}{parts.path}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,7 +233,7 @@ def parse_config(raw: Mapping[str, object], env: Mapping[str, str]) -> AppConfig
     relay = _relay(SectionReader.of(raw, "relay", problems, env, required=True))
     telegram = read_telegram(SectionReader.of(raw, "telegram", problems, env))
     discord = read_discord(SectionReader.of(raw, "discord", problems, env))
-    storage = _storage(SectionReader.of(raw, "storage", problems, env))
+    storage = read_storage(SectionReader.of(raw, "storage", problems, env))
     models = _models(SectionReader.of(raw, "models", problems, env))
     bot = _bot(SectionReader.of(raw, "bot", problems, env))
     jobs = _jobs(SectionReader.of(raw, "jobs", problems, env))
@@ -322,29 +294,6 @@ def _relay(s: SectionReader) -> RelayConfig | None:
         proxy=proxy,
         max_response_mb=max_response_mb,
         media_hosts=tuple(m.lower() for m in media_hosts),
-    )
-
-
-_POSTGRES_SCHEMES: Final = ("postgresql", "postgres")
-
-
-def _storage(s: SectionReader) -> StorageConfig:
-    path = s.string("path", "relaybot.sqlite3")
-    url = s.optional_secret("url")
-    pool_size = int(s.number("pool_size", 10, minimum=1, maximum=1000))
-    synchronous = s.choice("sqlite_synchronous", "normal", SQLITE_SYNCHRONOUS)
-    if url is not None:
-        if s.given("path"):
-            s.problem("url", "give either path (SQLite) or url (PostgreSQL), not both")
-        if urlsplit(url).scheme not in _POSTGRES_SCHEMES:
-            # Never echo the URL: it may hold a password.
-            s.problem("url", "must be a postgresql://user@host/database URL")
-    s.finish()
-    return StorageConfig(
-        path=Path(path or "relaybot.sqlite3"),
-        url=Secret(url) if url is not None else None,
-        pool_size=pool_size,
-        sqlite_synchronous="full" if synchronous == "full" else "normal",
     )
 
 

@@ -12,7 +12,8 @@ from typing import TextIO
 
 from adapters.base import Host, Terminal
 from adapters.console import build
-from bot.config import AppConfig, RelayConfig, Secret, StorageConfig
+from bot.config import AppConfig, RelayConfig, Secret
+from bot.config_storage import StorageConfig
 from bot.core.credits import Credits, HoldSweep
 from bot.core.models import PlatformLimits
 from bot.core.texts import t

@@ -24,15 +24,8 @@ with warnings.catch_warnings():
     import discord
 
 from bot.app import App
-from bot.config import (
-    AppConfig,
-    DiscordConfig,
-    MetricsConfig,
-    RelayConfig,
-    Secret,
-    StorageConfig,
-    TelegramConfig,
-)
+from bot.config import AppConfig, DiscordConfig, MetricsConfig, RelayConfig, Secret, TelegramConfig
+from bot.config_storage import StorageConfig
 from bot.sim import SimRelay
 from tests import netguard
 from tests.fakes.clock import Jobs, JumpingClock

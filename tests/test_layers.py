@@ -25,6 +25,7 @@ LAYERS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
             "bot.config_reader",
             "bot.config_community",
             "bot.config_platforms",
+            "bot.config_storage",
             "bot.log",
             "bot.proxy",
             "bot.metrics",

@@ -153,7 +153,7 @@ def cmd_migrate_store(args: argparse.Namespace) -> int:
     from pathlib import Path
     from urllib.parse import urlsplit
 
-    from bot.config import url_without_secrets
+    from bot.config_storage import url_without_secrets
     from bot.store.base import StoreError
     from bot.store.transfer import copy_sqlite_to_postgres
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.config import StorageConfig
+from bot.config_storage import StorageConfig
 from bot.store.base import Store
 from bot.store.postgres import open_postgres_store
 from bot.store.rows import Clock, KeyFactory, new_button_keys

@@ -19,7 +19,8 @@ from typing import Any, Final
 import aiosqlite
 import asyncpg
 
-from bot.config import Secret, StorageConfig, url_without_secrets
+from bot.config import Secret
+from bot.config_storage import StorageConfig, url_without_secrets
 from bot.store.factory import open_store
 from bot.store.records import StoreError, TargetNotEmptyError
 

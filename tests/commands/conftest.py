@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from adapters.console.adapter import CONSOLE_CHAT, CONSOLE_USER
-from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
+from bot.config import AppConfig, BotConfig, RelayConfig, Secret
+from bot.config_storage import StorageConfig
 from bot.console import run_console
 from bot.core.models import PlatformLimits
 from bot.sim import SimRelay

@@ -14,7 +14,8 @@ import pytest
 
 from adapters.console.adapter import ConsoleResponder, ConsoleSession, console_limits
 from adapters.console.convert import MessageInput, PressInput, find_button, parse_line
-from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
+from bot.config import AppConfig, BotConfig, RelayConfig, Secret
+from bot.config_storage import StorageConfig
 from bot.console import run_console
 from bot.core.models import (
     Button,

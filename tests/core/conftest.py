@@ -9,7 +9,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.config import AppConfig, BotConfig, RelayConfig, Secret, StorageConfig
+from bot.config import AppConfig, BotConfig, RelayConfig, Secret
+from bot.config_storage import StorageConfig
 from bot.core.context import Services
 from bot.relay import RelayClient, RetryPolicy
 from bot.sim import SimRelay

@@ -15,15 +15,8 @@ from pathlib import Path
 import aiohttp
 
 from bot.commands import build_dispatcher
-from bot.config import (
-    AppConfig,
-    BotConfig,
-    JobsConfig,
-    LimitsConfig,
-    RelayConfig,
-    Secret,
-    StorageConfig,
-)
+from bot.config import AppConfig, BotConfig, JobsConfig, LimitsConfig, RelayConfig, Secret
+from bot.config_storage import StorageConfig
 from bot.core.context import Services
 from bot.core.dispatcher import Dispatcher
 from bot.core.models import (

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import Secret, StorageConfig
+from bot.config import Secret
+from bot.config_storage import StorageConfig
 from bot.store import open_store as open_configured_store
 from bot.store.base import Store
 from bot.store.rows import KeyFactory, new_button_keys

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot.config import StorageConfig
+from bot.config_storage import StorageConfig
 from bot.store.base import EventQuery, NewMessage, NewUsage, SettingScope, Store
 
 OpenStore = Callable[..., Awaitable[Store]]

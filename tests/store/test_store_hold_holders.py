@@ -17,7 +17,8 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.config import CreditsConfig, StorageConfig
+from bot.config import CreditsConfig
+from bot.config_storage import StorageConfig
 from bot.core.credits import STALE_HOLD_S, Credits
 from bot.store import open_store as open_configured_store
 from bot.store.base import Store

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 import asyncpg
 
-from bot.config import Secret, StorageConfig
+from bot.config import Secret
+from bot.config_storage import StorageConfig
 from bot.store import open_store
 from bot.store.base import Job, JobState, Store
 from tests.store.conftest import OpenStore

@@ -10,7 +10,8 @@ import aiosqlite
 import asyncpg
 import pytest
 
-from bot.config import Secret, SqliteSynchronous, StorageConfig
+from bot.config import Secret
+from bot.config_storage import SqliteSynchronous, StorageConfig
 from bot.store import open_store
 from bot.store.base import JobState, SchemaTooNewError, Store, StoreUnavailableError
 from bot.store.postgres import migrations as pg_migrations

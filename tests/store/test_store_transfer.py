@@ -12,7 +12,8 @@ import asyncpg
 import pytest
 
 from bot.cli import main
-from bot.config import Secret, StorageConfig
+from bot.config import Secret
+from bot.config_storage import StorageConfig
 from bot.store import open_store
 from bot.store.base import ButtonSpec, JobState, SettingScope, Store
 from bot.store.transfer import TABLES

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import asyncpg
 
-from bot.config import url_without_secrets
+from bot.config_storage import url_without_secrets
 from bot.store.postgres.migrations import migrate
 from bot.store.records import StoreUnavailableError
 from bot.store.rows import Clock

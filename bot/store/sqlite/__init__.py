@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from os import PathLike
 
-from bot.config import SqliteSynchronous
+from bot.config_storage import SqliteSynchronous
 from bot.store.composed import ComposedStore
 from bot.store.rows import Clock, KeyFactory, new_button_keys
 from bot.store.sqlite.buttons import SqliteButtons

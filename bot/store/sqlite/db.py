@@ -32,7 +32,7 @@ from typing import Final, TypeVar, cast
 
 import aiosqlite
 
-from bot.config import SqliteSynchronous
+from bot.config_storage import SqliteSynchronous
 from bot.store.records import StoreError
 from bot.store.sqlite.batch import Outcome, Work, run_batch
 from bot.store.sqlite.batch import rollback as _rollback

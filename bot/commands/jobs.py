@@ -69,7 +69,9 @@ async def cancel_job(ctx: BaseContext, job: Job) -> None:
     if job.state not in ACTIVE_STATES or not job.relay_task_id:
         raise UserError("jobs.cancel_finished", id=job.id)
     await ctx.services.relay.mj.cancel(job.relay_task_id)
-    # The next poll sees CANCEL and the tracker tells the chat; wake it now.
+    # The tracker sees CANCEL when it next polls the job (at the next tick where the job is
+    # due) and tells the chat then. The ring does not bring that poll forward (it names no
+    # relay task): it only wakes this process's tracker between ticks to start due deliveries.
     ctx.services.jobs.ring()
     await ctx.reply(ctx.t("jobs.cancel_done", id=job.id))
 

@@ -48,9 +48,8 @@ class CoreHandler(Protocol):
     ``commands`` is every command, for the platform's command menu (and the console's
     ``image=PATH``, which needs to know which options take files); ``choices`` a
     configuration-dependent choice list (``OptionSpec.choices_from``), for suggestions.
-    ``handle`` and ``press`` answer through the responder and never raise, except on
-    cancellation; ``answer`` neither, but for a store failure while it takes the pending
-    question, which propagates. Questions live in the store, not in the adapter: whichever
+    ``handle``, ``press`` and ``answer`` answer through the responder and never raise,
+    except on cancellation. Questions live in the store, not in the adapter: whichever
     process receives the answer, also after a restart, ``answer`` continues the command.
     ``preferences_for`` reads the user's settings and the language the core answers them
     in (their /settings choice, the chat's, their platform locale, the default): adapters

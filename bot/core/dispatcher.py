@@ -228,11 +228,21 @@ class Dispatcher:
         was cancelled with ``/cancel``, or it had expired and the user was told so);
         False when the text is not an answer and should be handled as usual.
 
-        A failure of the continuation is answered like any handler's, but a store failure
-        while taking the pending question (``pop_pending``) propagates to the adapter (one
-        while only reading it makes the text no answer)."""
-        taken = await take_answer(answer, responder, store=self._services.store,
-                                  routes=self._questions, preferences_for=self.preferences_for)
+        A failure of the continuation is answered like any handler's, and so is a store
+        failure while taking the pending question (the text is then consumed: it was meant
+        as an answer, and the user is told to try again); one while only reading it makes
+        the text no answer."""
+        try:
+            taken = await take_answer(answer, responder, store=self._services.store,
+                                      routes=self._questions,
+                                      preferences_for=self.preferences_for)
+        except Exception as exc:  # noqa: BLE001 - as a handler's failure, see _answer_failure
+            self._count("answer", exc)
+            failed_for = answer.preferences or await self.preferences_for(answer.user,
+                                                                          answer.chat)
+            await self._answer_failure(exc, responder, failed_for.locale, None,
+                                       what="an answer")
+            return True
         if isinstance(taken, bool):
             return taken
         route = taken.route

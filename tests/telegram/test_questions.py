@@ -138,14 +138,33 @@ async def test_a_question_the_store_cannot_keep_is_never_shown(
     assert "went wrong" in str(calls[-1].params.get("text"))
 
 
-async def _fail_question_writes(config: AppConfig) -> None:
-    """SQLite's own failure, as a full disk gives it, for every stored question."""
+async def test_an_answer_the_store_cannot_take_is_told_so_not_lost(
+    start: Start, sim: SimRelay, config: AppConfig
+) -> None:
+    # Taking the question from the store failed: the error reached the adapter, and the
+    # user's answer got no reply at all.
+    bot, jobs = await start()
+    question = await zoom_question(bot, jobs)
+    await bot.adapter.settled()
+    await _fail_question_writes(config, "DELETE")
+    count = len(bot.fake.messages_in(bot.dm))
+    await bot.say("a lighthouse at dawn --zoom 1.4", reply_to=question.message_id)
+    notice = await bot.answer(after=count, containing="went wrong")
+    await bot.adapter.settled()
+    assert notice.text
+    assert sim.requests_to("/mj/submit/modal") == []
+    assert sim.requests_to("/v1/chat/completions") == [], "the answer was not chatted"
+
+
+async def _fail_question_writes(config: AppConfig, write: str = "INSERT") -> None:
+    """SQLite's own failure, as a full disk gives it, for every stored question (or, with
+    ``write="DELETE"``, for every question taken)."""
     path = config.storage.path
     assert path is not None
 
     def install() -> None:
         with sqlite3.connect(path) as conn:
-            conn.execute("CREATE TRIGGER test_full_disk BEFORE INSERT ON pending_inputs BEGIN"
+            conn.execute(f"CREATE TRIGGER test_full_disk BEFORE {write} ON pending_inputs BEGIN"
                          " SELECT RAISE(FAIL, 'database or disk is full (simulated)'); END")
 
     await asyncio.to_thread(install)

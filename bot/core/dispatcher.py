@@ -360,7 +360,6 @@ class Dispatcher:
             log.warning("could not deliver an error message: %s", delivery)
 
 
-
 def _describe(invocation: Invocation | None, what: str) -> str:
     if invocation is None:
         return what

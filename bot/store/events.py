@@ -93,11 +93,10 @@ class TurnWritten:
 class EventStore(Protocol):
     async def read_for_event(self, query: EventQuery) -> EventReads:
         """Everything ``query`` names, read together: on SQLite in one hand-off to the
-        connection thread, on PostgreSQL in one statement. Each part is what its own part's
-        method returns (``all_settings``, ``get_setting``, ``get_pending(include_expired=True)``,
-        ``access_rules``, ``allowance``, and ``active_conversation_and_history`` without
-        creating one). PostgreSQL leaves the conversation out (None): its two reads would be
-        two more round trips either way, so the chat turn makes them itself."""
+        connection thread, on PostgreSQL in one statement (one round trip). Each part is what
+        its own part's method returns (``all_settings``, ``get_setting``,
+        ``get_pending(include_expired=True)``, ``access_rules``, ``allowance``, and
+        ``active_conversation_and_history`` without creating one)."""
 
     async def record_chat_turn(
         self, conversation_id: int, messages: Sequence[NewMessage], usage: NewUsage | None

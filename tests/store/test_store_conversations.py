@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 
-from bot.store.base import JsonValue, Message, SettingScope, Store
+from bot.store.base import EventQuery, JsonValue, Message, SettingScope, Store
 
 OpenStore = Callable[..., Awaitable[Store]]
 
@@ -185,3 +186,31 @@ async def test_settings_round_trip_json_types(store: Store) -> None:
         await store.set_setting(SettingScope.CHAT, "discord", "c", f"k{index}", value)
     stored = await store.all_settings(SettingScope.CHAT, "discord", "c")
     assert stored == {f"k{index}": value for index, value in enumerate(values)}
+
+
+async def test_a_long_history_is_cut_at_the_same_message_by_every_read(store: Store) -> None:
+    # Longer than a page of history() (64 messages), sizes that vary (some zero), and
+    # budgets that cut inside the second page, exactly at a total, or before everything.
+    conversation = await store.active_conversation("telegram", "4")
+    sizes = [(7 * i) % 23 for i in range(150)]
+    for i, size in enumerate(sizes):
+        await store.append_message(conversation.id, "user" if i % 2 == 0 else "assistant",
+                                   f"m{i}", chars=size)
+    query = EventQuery(platform="telegram", user_id="1", question_chat_id="4",
+                       conversation_scope=("telegram", "4", ""))
+
+    for budget in (0, 1, 500, 1000, sum(sizes[-90:]), sum(sizes), 10**9):
+        kept: list[str] = []
+        spent = 0
+        for i in reversed(range(len(sizes))):  # newest first, until one does not fit
+            spent += sizes[i]
+            if spent > budget:
+                break
+            kept.insert(0, f"m{i}")
+        history = await store.history(conversation.id, budget)
+        together = await store.active_conversation_and_history("telegram", "4", "", budget)
+        reads = await store.read_for_event(replace(query, history_chars=budget))
+
+        assert contents(history) == kept, budget
+        assert together == (conversation, history)
+        assert reads.conversation == together

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
-from bot.config_storage import StorageConfig
 from bot.store.base import EventQuery, NewMessage, NewUsage, SettingScope, Store
 
 OpenStore = Callable[..., Awaitable[Store]]
@@ -160,23 +159,39 @@ async def test_a_turn_for_a_conversation_that_is_gone_still_records_its_usage(
 
 
 async def test_a_chat_turn_s_conversation_is_read_along_as_its_own_method_does(
-    store: Store, storage_config: StorageConfig
+    store: Store,
 ) -> None:
     query = replace(QUERY, conversation_scope=("telegram", "-100", "5"), history_chars=16)
     # None yet, and none created by reading: the chat turn creates it after the gate.
     assert (await store.read_for_event(query)).conversation is None
     assert (await store.read_for_event(query)).conversation is None
+    await store.active_conversation("telegram", "-100", "")  # another topic's is not this one
+    assert (await store.read_for_event(query)).conversation is None
     conversation, _ = await store.active_conversation_and_history("telegram", "-100", "5", 16)
+    assert (await store.read_for_event(query)).conversation == (conversation, [])
     for text in ("first q", "first a", "second q"):
-        await store.append_message(conversation.id, "user", text)
-    await store.active_conversation("telegram", "-100", "")  # another topic's
+        await store.append_message(conversation.id, "user", text, extra={"n": len(text)})
 
     reads = await store.read_for_event(query)
 
-    if storage_config.url is not None:  # PostgreSQL: the turn reads it itself
-        assert reads.conversation is None
-        return
     expected = await store.active_conversation_and_history("telegram", "-100", "5", 16)
     assert reads.conversation == expected
     assert [m.content for m in expected[1]] == ["first a", "second q"]  # within 16 chars
+    assert expected[1] == await store.history(conversation.id, 16)
     assert reads.user_settings == {} and reads.pending is None  # the rest as before
+    # A budget the newest message alone exceeds: the conversation, with no history.
+    tight = await store.read_for_event(replace(query, history_chars=7))
+    assert tight.conversation == (conversation, [])
+
+
+async def test_a_reset_place_reads_its_new_conversation_not_the_ended_one(store: Store) -> None:
+    query = replace(QUERY, conversation_scope=("telegram", "-100", "5"), history_chars=100)
+    old, _ = await store.active_conversation_and_history("telegram", "-100", "5", 100)
+    await store.append_message(old.id, "user", "before the reset")
+    new = await store.reset_conversation("telegram", "-100", "5")
+
+    reads = await store.read_for_event(query)
+
+    assert reads.conversation == (new, [])
+    assert reads.conversation == await store.active_conversation_and_history(
+        "telegram", "-100", "5", 100)

@@ -9,6 +9,7 @@ import asyncpg
 from bot.store import rows
 from bot.store.postgres.db import PgDatabase, now_sql
 from bot.store.records import Conversation, JsonValue, Message
+from bot.store.rows import load_json
 
 _HISTORY_PAGE: Final = 64
 _NO_ID_LIMIT: Final = 2**63 - 1
@@ -140,6 +141,91 @@ class PgConversations:
     async def active_conversation_and_history(
         self, platform: str, chat_id: str, thread_id: str, max_chars: int
     ) -> tuple[Conversation, list[Message]]:
-        # Two round trips to the server; PostgreSQL has no thread hand-off to save.
-        conversation = await self.active_conversation(platform, chat_id, thread_id)
-        return conversation, await self.history(conversation.id, max_chars)
+        while True:
+            # One statement, one round trip: the active conversation (created when there is
+            # none, by the same race-safe insert as active_conversation's) with its history.
+            row = await self._db.fetch_one(
+                _ACTIVE_OR_CREATED_WITH_HISTORY, (platform, chat_id, thread_id, max_chars,
+                                                  self._db.now()))
+            found = conversation_and_history(row) if row is not None else None
+            if found is not None:
+                return found
+            # No row: another process created it after this statement's snapshot was
+            # taken (the insert met its row and did nothing); the next statement sees it.
+
+
+def history_ctes(budget: str) -> str:
+    """The CTEs ``walk`` and ``kept`` that read the history of the conversation in the CTE
+    ``conv`` (none when ``conv`` is empty) within the budget ``budget`` (a parameter), to
+    follow a ``WITH RECURSIVE`` list that defines ``conv``.
+
+    The rule is ``history()``'s: newest first, keep messages while the running total of
+    their ``chars`` stays within the budget, stop at the first one that does not fit.
+    ``walk`` steps one message older at a time through the (conversation_id, id) index and
+    stops after the first message over budget, so the cost follows the budget, not the
+    length of the conversation, as ``history()``'s pages do."""
+    return f"""
+walk (id, spent) AS (
+    (SELECT m.id, m.chars::bigint FROM conv, messages AS m
+     WHERE m.conversation_id = conv.id ORDER BY m.id DESC LIMIT 1)
+    UNION ALL
+    SELECT older.id, walk.spent + older.chars FROM walk, conv, LATERAL (
+        SELECT m.id, m.chars FROM messages AS m
+        WHERE m.conversation_id = conv.id AND m.id < walk.id ORDER BY m.id DESC LIMIT 1
+    ) AS older
+    WHERE walk.spent <= {budget}
+),
+kept AS (
+    SELECT m.* FROM walk JOIN messages AS m USING (id) WHERE walk.spent <= {budget}
+)"""
+
+
+# The conversation's columns (prefixed: they share a row with other parts) and its kept
+# history as arrays, one per column, oldest first: one row however long the history.
+CONVERSATION_COLUMNS = """
+    c.id AS c_id, c.platform AS c_platform, c.chat_id AS c_chat_id,
+    c.thread_id AS c_thread_id, c.model AS c_model, c.persona AS c_persona,
+    c.active AS c_active, c.created_at AS c_created_at, c.ended_at AS c_ended_at,
+    ARRAY(SELECT id FROM kept ORDER BY id) AS m_ids,
+    ARRAY(SELECT role FROM kept ORDER BY id) AS m_roles,
+    ARRAY(SELECT content FROM kept ORDER BY id) AS m_contents,
+    ARRAY(SELECT extra FROM kept ORDER BY id) AS m_extras,
+    ARRAY(SELECT chars FROM kept ORDER BY id) AS m_chars,
+    ARRAY(SELECT created_at FROM kept ORDER BY id) AS m_created_ats"""
+
+_ACTIVE_OR_CREATED_WITH_HISTORY = f"""
+WITH RECURSIVE found AS (
+    SELECT * FROM conversations
+    WHERE platform = $1 AND chat_id = $2 AND thread_id = $3 AND active
+),
+created AS (
+    INSERT INTO conversations (platform, chat_id, thread_id, active, created_at)
+    SELECT $1, $2, $3, TRUE, {now_sql(5)} WHERE NOT EXISTS (SELECT FROM found)
+    ON CONFLICT (platform, chat_id, thread_id) WHERE active DO NOTHING
+    RETURNING *
+),
+conv AS (SELECT * FROM found UNION ALL SELECT * FROM created),
+{history_ctes("$4")}
+SELECT {CONVERSATION_COLUMNS}
+FROM conv AS c
+"""
+
+
+def conversation_and_history(row: asyncpg.Record) -> tuple[Conversation, list[Message]] | None:
+    """The conversation and history of a row with ``CONVERSATION_COLUMNS``; None when the
+    row has no conversation (``c_id`` is NULL)."""
+    if row["c_id"] is None:
+        return None
+    conversation = Conversation(
+        id=row["c_id"], platform=row["c_platform"], chat_id=row["c_chat_id"],
+        thread_id=row["c_thread_id"], model=row["c_model"], persona=row["c_persona"],
+        active=row["c_active"], created_at=row["c_created_at"], ended_at=row["c_ended_at"],
+    )
+    history = [
+        Message(id=message_id, conversation_id=conversation.id, role=role, content=content,
+                extra=load_json(extra), chars=chars, created_at=created_at)
+        for message_id, role, content, extra, chars, created_at in zip(
+            row["m_ids"], row["m_roles"], row["m_contents"], row["m_extras"], row["m_chars"],
+            row["m_created_ats"], strict=True)
+    ]
+    return conversation, history

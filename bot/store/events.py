@@ -13,7 +13,7 @@ in another process applies to that process's next event.
 
 After a chat answer was shown, the turn's question and answer go into the conversation's
 history and an entry into the usage records: :meth:`EventStore.record_chat_turn` writes them
-in one trip too, each still committed on its own (see there).
+in one trip too (on SQLite each committed on its own, on PostgreSQL all or nothing: see there).
 """
 
 from __future__ import annotations
@@ -83,7 +83,8 @@ class NewUsage:
 
 @dataclass(frozen=True, slots=True)
 class TurnWritten:
-    """What :meth:`EventStore.record_chat_turn` wrote, and what failed."""
+    """What :meth:`EventStore.record_chat_turn` wrote, and what failed: what it says was not
+    written was not, so writing it again never doubles anything."""
 
     messages: int  # how many of the messages were written: always the first ones
     usage: bool  # whether the usage entry was written (False also when none was given)
@@ -101,10 +102,19 @@ class EventStore(Protocol):
     async def record_chat_turn(
         self, conversation_id: int, messages: Sequence[NewMessage], usage: NewUsage | None
     ) -> TurnWritten:
-        """Add ``messages`` to the conversation, in order, and record ``usage``, in one trip
-        (one hand-off on SQLite; one pooled connection on PostgreSQL, a statement after
-        another). Each write is committed on its own, exactly as ``append_message`` and
-        ``record_usage`` would commit it: a failed one keeps the others, and is reported in
-        the result instead of raised, so the caller can try again what is missing. A message
-        that fails stops the messages after it (a history keeps its order), not the usage
-        entry. Raises only when nothing could be written (the database is unreachable)."""
+        """Add ``messages`` to the conversation, in order, and record ``usage``, in one trip.
+        What the database refuses is reported in the result instead of raised, so the caller
+        can try again exactly what is missing; raises only when the database could not be
+        asked at all (unreachable), which writes nothing.
+
+        On SQLite (one hand-off) each write is committed on its own, as ``append_message``
+        and ``record_usage`` would commit it: a failed one keeps the others; a message that
+        fails stops the messages after it (a history keeps its order), not the usage entry.
+
+        On PostgreSQL it is one statement, so one round trip and one transaction: all or
+        nothing. Separate commits would cost a round trip each (asyncpg sends a statement
+        only after the previous one's answer), and a refused statement is rare enough that
+        writing everything again is cheap; a failure reports nothing written and no usage
+        recorded, which is true. The one refusal that is not transient, a conversation that
+        no longer exists, does not take the usage entry down with it: no messages, the usage
+        recorded, and the reason among the failures (as on SQLite)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
+from bot.config_storage import StorageConfig
 from bot.store.base import EventQuery, NewMessage, NewUsage, SettingScope, Store
 
 OpenStore = Callable[..., Awaitable[Store]]
@@ -128,25 +129,36 @@ async def test_a_turn_without_usage_or_messages_writes_only_what_it_has(store: S
     assert (await store.usage_summary("telegram", "7", since=0))["chat"].count == 1
 
 
-async def test_a_failed_write_keeps_the_others_and_is_reported(store: Store) -> None:
-    # Each write commits on its own: a message the database refuses (a negative size
-    # breaks a CHECK constraint) stops the messages after it, not those before it nor
-    # the usage entry, and the caller learns which to try again.
+async def test_a_refused_write_is_reported_and_its_retry_doubles_nothing(
+    store: Store, storage_config: StorageConfig
+) -> None:
+    # A message the database refuses (a negative size breaks a CHECK constraint). SQLite
+    # commits each write on its own: the refused one stops the messages after it, not those
+    # before it nor the usage entry. PostgreSQL writes the turn in one statement: nothing.
+    # Either way the result says what is missing, and writing that again (as the chat turn
+    # does) leaves every message once and the usage counted once.
     conversation = await store.active_conversation("telegram", "-100")
+    turn = [NewMessage("user", "kept"), NewMessage("assistant", "refused", chars=-1),
+            NewMessage("user", "after")]
 
-    written = await store.record_chat_turn(conversation.id, [
-        NewMessage("user", "kept"),
-        NewMessage("assistant", "refused", chars=-1),
-        NewMessage("user", "not tried"),
-    ], USAGE)
+    written = await store.record_chat_turn(conversation.id, turn, USAGE)
 
-    assert (written.messages, written.usage, len(written.failures)) == (1, True, 1)
-    assert await _history(store, conversation.id) == [("user", "kept", 4)]
+    postgres = storage_config.url is not None
+    assert (written.messages, written.usage, len(written.failures)) == (
+        (0, False, 1) if postgres else (1, True, 1))
+    history = await _history(store, conversation.id)
+    assert history == ([] if postgres else [("user", "kept", 4)])
+    counted = (await store.usage_summary("telegram", "7", since=0)).get("chat")
+    assert (counted.count if counted is not None else 0) == (0 if postgres else 1)
+
+    repaired = [turn[0], replace(turn[1], chars=None), turn[2]]
+    missing = repaired[written.messages:]
+    again = await store.record_chat_turn(conversation.id, missing,
+                                         None if written.usage else USAGE)
+    assert (again.messages, again.failures) == (len(missing), ())
+    assert await _history(store, conversation.id) == [
+        ("user", "kept", 4), ("assistant", "refused", 7), ("user", "after", 5)]
     assert (await store.usage_summary("telegram", "7", since=0))["chat"].count == 1
-
-    missing = await store.record_chat_turn(conversation.id, [NewMessage("user", "x")],
-                                           NewUsage("telegram", "7", "-100", kind="chat"))
-    assert (missing.messages, missing.usage) == (1, True)
 
 
 async def test_a_turn_for_a_conversation_that_is_gone_still_records_its_usage(

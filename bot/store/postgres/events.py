@@ -1,20 +1,20 @@
-"""One event's reads (one statement) and a chat turn's writes (one pooled connection) on
-PostgreSQL, see ``bot.store.events``."""
+"""One event's reads and a chat turn's writes on PostgreSQL, each one statement (one round
+trip), see ``bot.store.events``."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import asyncpg
+
 from bot.store import rows
 from bot.store.events import EventQuery, EventReads, NewMessage, NewUsage, TurnWritten
 from bot.store.postgres.conversations import (
     CONVERSATION_COLUMNS,
-    INSERT_MESSAGE,
     conversation_and_history,
     history_ctes,
 )
 from bot.store.postgres.db import PgDatabase, now_sql
-from bot.store.postgres.settings import INSERT_USAGE
 from bot.store.records import SettingScope
 from bot.store.rows import load_json
 
@@ -49,6 +49,31 @@ LEFT JOIN pending_inputs AS p ON p.platform = $3 AND p.chat_id = $7 AND p.user_i
 LEFT JOIN conv AS c ON TRUE
 """
 
+# The turn's messages (in order: the SELECT is sorted before the identity column numbers
+# the rows) and its usage entry in one statement, so in one transaction: all or nothing.
+# A conversation that is gone takes no messages (instead of failing the foreign key and,
+# with it, the usage entry); ``present`` tells the caller so.
+_RECORD_TURN = f"""
+WITH turn AS (
+    INSERT INTO messages (conversation_id, role, content, extra, chars, created_at)
+    SELECT c.id, m.role, m.content, m.extra, m.chars, {now_sql(2)}
+    FROM conversations AS c,
+         unnest($3::text[], $4::text[], $5::text[], $6::int[])
+             WITH ORDINALITY AS m (role, content, extra, chars, position)
+    WHERE c.id = $1
+    ORDER BY m.position
+    RETURNING 1
+),
+used AS (
+    INSERT INTO usage (platform, user_id, chat_id, kind, model, units, created_at)
+    SELECT $7, $8, $9, $10, $11, $12, {now_sql(2)} WHERE $7::text IS NOT NULL
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM turn) AS written, (SELECT count(*) FROM used) AS recorded,
+       EXISTS (SELECT FROM conversations WHERE id = $1) AS present
+"""
+
+
 class PgEvents:
     def __init__(self, db: PgDatabase) -> None:
         self._db = db
@@ -77,26 +102,23 @@ class PgEvents:
     async def record_chat_turn(
         self, conversation_id: int, messages: Sequence[NewMessage], usage: NewUsage | None
     ) -> TurnWritten:
-        now = self._db.now()
-        failures: list[Exception] = []
-        written = 0
-        recorded = False
-        async with self._db.connection() as conn:
-            # No transaction: each INSERT commits on its own, as on SQLite.
-            for message in messages:
-                try:
-                    await conn.execute(INSERT_MESSAGE, *rows.message_params(
-                        conversation_id, message.role, message.content, message.extra,
-                        message.chars, now))
-                except Exception as error:  # noqa: BLE001 - reported in the result
-                    failures.append(error)
-                    break
-                written += 1
-            if usage is not None:
-                try:
-                    await conn.execute(INSERT_USAGE, usage.platform, usage.user_id,
-                                       usage.chat_id, usage.kind, usage.model, usage.units, now)
-                    recorded = True
-                except Exception as error:  # noqa: BLE001 - reported in the result
-                    failures.append(error)
-        return TurnWritten(written, recorded, tuple(failures))
+        params = [rows.message_params(conversation_id, m.role, m.content, m.extra, m.chars,
+                                      None) for m in messages]
+        try:
+            row = await self._db.fetch_one(_RECORD_TURN, (
+                conversation_id, self._db.now(),
+                [p[1] for p in params], [p[2] for p in params], [p[3] for p in params],
+                [p[4] for p in params],
+                *((usage.platform, usage.user_id, usage.chat_id, usage.kind, usage.model,
+                   usage.units) if usage is not None else (None,) * 6),
+            ))
+        except asyncpg.PostgresError as error:
+            # The server refused the statement: it took everything back, so nothing was
+            # written and the caller's retry writes all of it. (Not reaching the server
+            # at all raises, as the protocol says.)
+            return TurnWritten(0, False, (error,))
+        assert row is not None
+        failures: tuple[Exception, ...] = ()
+        if messages and not row["present"]:
+            failures = (LookupError(f"conversation {conversation_id} no longer exists"),)
+        return TurnWritten(int(row["written"]), bool(row["recorded"]), failures)

@@ -30,6 +30,18 @@ def now_sql(param: int) -> str:
     return f"COALESCE(${param}::float8, extract(epoch FROM now())::float8)"
 
 
+async def _leave_session_as_is(conn: asyncpg.Connection) -> None:
+    """The pool's reset of a connection it takes back: nothing to send.
+
+    asyncpg's default sends a query after every use (``pg_advisory_unlock_all()``,
+    ``CLOSE ALL``, ``UNLISTEN *``, ``RESET ALL``), and the pool takes the connection back
+    before a call like ``pool.fetchrow`` returns: a second round trip that every store call
+    waited for. The store leaves no session state to undo: its advisory locks are
+    transaction-scoped (``pg_advisory_xact_lock``), it opens no cursors, listens to nothing
+    and sets no session settings (a part that starts to must undo it itself). A transaction
+    left open is still rolled back: asyncpg does that before calling this."""
+
+
 class PgDatabase:
     """A pool of connections; open with ``PgDatabase.connect``."""
 
@@ -43,7 +55,8 @@ class PgDatabase:
         """Open the pool and migrate; the pool is closed again if anything fails."""
         description = f"PostgreSQL {url_without_secrets(url)}"
         try:
-            pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size)
+            pool = await asyncpg.create_pool(url, min_size=1, max_size=pool_size,
+                                             reset=_leave_session_as_is)
         except (OSError, asyncpg.PostgresError) as error:
             # These messages name the server and user, never the password.
             raise StoreUnavailableError(f"cannot connect to {description}: {error}") from None

@@ -163,21 +163,29 @@ def history_ctes(budget: str) -> str:
     their ``chars`` stays within the budget, stop at the first one that does not fit.
     ``walk`` steps one message older at a time through the (conversation_id, id) index and
     stops after the first message over budget, so the cost follows the budget, not the
-    length of the conversation, as ``history()``'s pages do."""
+    length of the conversation, as ``history()``'s pages do.
+
+    Each step asks for the row just before (conversation, id) in that index's order and
+    drops it when it belongs to another conversation. Written as ``conversation_id = ...
+    AND id < ... ORDER BY id DESC LIMIT 1``, the planner may take the primary key instead
+    (it guesses a match within a few rows when the database has few conversations) and
+    walk back through every newer message of the other conversations at each step."""
     return f"""
-walk (id, spent) AS (
-    (SELECT m.id, m.chars::bigint FROM conv, messages AS m
-     WHERE m.conversation_id = conv.id ORDER BY m.id DESC LIMIT 1)
+walk AS (
+    SELECT newest.*, newest.chars::bigint AS spent FROM (
+        SELECT m.* FROM messages AS m WHERE m.conversation_id <= (SELECT id FROM conv)
+        ORDER BY m.conversation_id DESC, m.id DESC LIMIT 1
+    ) AS newest
+    WHERE newest.conversation_id = (SELECT id FROM conv)
     UNION ALL
-    SELECT older.id, walk.spent + older.chars FROM walk, conv, LATERAL (
-        SELECT m.id, m.chars FROM messages AS m
-        WHERE m.conversation_id = conv.id AND m.id < walk.id ORDER BY m.id DESC LIMIT 1
+    SELECT older.*, walk.spent + older.chars FROM walk, LATERAL (
+        SELECT m.* FROM messages AS m
+        WHERE (m.conversation_id, m.id) < (walk.conversation_id, walk.id)
+        ORDER BY m.conversation_id DESC, m.id DESC LIMIT 1
     ) AS older
-    WHERE walk.spent <= {budget}
+    WHERE walk.spent <= {budget} AND older.conversation_id = walk.conversation_id
 ),
-kept AS (
-    SELECT m.* FROM walk JOIN messages AS m USING (id) WHERE walk.spent <= {budget}
-)"""
+kept AS (SELECT * FROM walk WHERE spent <= {budget})"""
 
 
 # The conversation's columns (prefixed: they share a row with other parts) and its kept

@@ -1,21 +1,25 @@
-"""How many round trips to the PostgreSQL server a chat turn's store calls make.
+"""What a chat turn's store calls cost on PostgreSQL: round trips, and the history's index.
 
 Each round trip is a wait on the network (0.3–1 ms on a LAN, more across hosts) that every
 chat message pays on top of the relay's answer, so the count is a behaviour: the store is
 opened through a ``WireCounter`` (tests/postgres.py), which counts what the client sends and
-then waits for, whatever the store's code does.
+then waits for, whatever the store's code does. The history must be read through the
+conversation's index whatever the other conversations hold, or a quiet chat's turn would
+read a busy chat's messages.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from bot.config import Secret
 from bot.config_storage import StorageConfig
 from bot.store import open_store
 from bot.store.base import EventQuery, NewMessage, NewUsage, Store
+from bot.store.postgres.conversations import history_ctes
 from tests.fakes.clock import JumpingClock
 from tests.postgres import WireCounter
 from tests.postgres import counted_postgres_url as counted_postgres_url
@@ -71,3 +75,33 @@ async def test_a_chat_turn_makes_two_round_trips_and_a_place_s_first_three(
                                   8000)
     assert [m.content for m in history] == [
         "first question", "an answer", "second question", "an answer"]
+
+
+async def test_a_quiet_chat_s_history_is_read_through_its_own_index(
+    postgres_url: str, clock: JumpingClock
+) -> None:
+    # Few conversations, one busy: the planner's guess that the primary key finds a quiet
+    # conversation's message within a few rows is wrong by thousands of rows per step.
+    store = await open_store(StorageConfig(url=Secret(postgres_url), pool_size=2), clock=clock)
+    quiet = await store.active_conversation("telegram", "quiet")
+    busy = await store.active_conversation("telegram", "busy")
+    for i in range(30):
+        await store.record_chat_turn(quiet.id, [NewMessage("user", f"q{i}")], None)
+        await store.record_chat_turn(busy.id, [NewMessage("user", "b")] * 100, None)
+    await store.close()
+    conn = await asyncpg.connect(postgres_url)
+    try:
+        await conn.execute("ANALYZE messages")
+        plan = "\n".join(row[0] for row in await conn.fetch(
+            "EXPLAIN (ANALYZE, COSTS OFF) WITH RECURSIVE"
+            " conv AS (SELECT * FROM conversations WHERE id = $1),"
+            f" {history_ctes('$2')} SELECT count(*) FROM kept", quiet.id, 10_000))
+        kept = await conn.fetchval(
+            f"WITH RECURSIVE conv AS (SELECT * FROM conversations WHERE id = $1),"
+            f" {history_ctes('$2')} SELECT count(*) FROM kept", quiet.id, 10_000)
+    finally:
+        await conn.close()
+
+    assert kept == 30
+    assert "messages_by_conversation" in plan, plan
+    assert "messages_pkey" not in plan and "Seq Scan on messages" not in plan, plan

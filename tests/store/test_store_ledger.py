@@ -165,6 +165,59 @@ async def test_totals_count_charges_open_holds_grants_and_uses(store: Store) -> 
         totals.charged, totals.reserved, totals.uses, totals.open_holds)
 
 
+async def test_totals_over_days_settlements_grants_and_another_user_field_for_field(
+    store: Store,
+) -> None:
+    """Everything a balance is computed from, for an asked day: spending per day up to it
+    (charges and open holds), that day's charges, open holds and uses (refunds are no use),
+    grants and the last use whenever, open holds of any day; another user's entries count
+    only for the bot's total of the day."""
+    yesterday = START - 86_400
+    bob = "telegram:2"
+
+    async def reserve(hold: str, identity: str, capability: str, amount: float, day: int,
+                      at: float) -> None:
+        ok, _ = await store.reserve_credits(hold=hold, identity=identity, capability=capability,
+                                            amount=amount, day=day, at=at, admit=lambda t: True)
+        assert ok
+
+    for hold, amount in (("y1", 3), ("y2", 2), ("y3", 5)):
+        await reserve(hold, ALICE, "image", amount, 4, yesterday)
+    await store.settle_hold("y2", "charge", at=yesterday)
+    await store.settle_hold("y3", "refund", at=yesterday)
+    await store.grant_credits(hold="g4", identity=ALICE, amount=10, at=yesterday, day=4)
+    for hold, amount in (("a", 8), ("b", 8), ("c", 4)):
+        await reserve(hold, ALICE, "midjourney", amount, 5, START)
+    await store.charge_credits(hold="chat1", identity=ALICE, capability="chat", amount=2.5,
+                               day=5, at=START + 5)
+    await store.settle_hold("a", "charge", at=START + 7, amount=6)  # metered: less than held
+    await store.settle_hold("c", "refund", at=START + 9)  # later, but a refund is no use
+    await store.grant_credits(hold="g5", identity=ALICE, amount=50, at=START, day=5)
+    await reserve("bob1", bob, "midjourney", 7, 5, START + 20)
+    await store.charge_credits(hold="bob2", identity=bob, capability="chat", amount=1.5, day=5,
+                               at=START + 30)
+    await store.charge_credits(hold="bob3", identity=bob, capability="image", amount=1, day=4,
+                               at=yesterday)
+    await store.grant_credits(hold="bob4", identity=bob, amount=100, at=START, day=5)
+
+    assert await store.credit_totals(ALICE, 5) == CreditTotals(
+        day=5, spent_by_day={4: 5, 5: 16.5}, granted=60,
+        charged={"midjourney": 6, "chat": 2.5}, reserved={"midjourney": 8},
+        uses={"midjourney": 2, "chat": 1}, last_use_at=START + 7, bot_spent=25,
+        open_holds={"image": 1, "midjourney": 1})
+    assert await store.credit_totals(ALICE, 4) == CreditTotals(
+        day=4, spent_by_day={4: 5}, granted=60, charged={"image": 2}, reserved={"image": 3},
+        uses={"image": 2}, last_use_at=START + 7, bot_spent=6,
+        open_holds={"image": 1, "midjourney": 1})
+    assert await store.credit_totals("telegram:3", 5) == CreditTotals(day=5, bot_spent=25)
+    assert await store.credit_totals("telegram:3", 5, bot_total=False) == CreditTotals(day=5)
+    before = await store.credit_totals(ALICE, 5)
+    ok, judged = await store.reserve_credits(
+        hold="d", identity=ALICE, capability="chat", amount=1, day=5, at=START + 40,
+        admit=lambda t: True, jobs_of=("telegram", "1"))
+    assert ok and judged == before, "a reservation is judged on the same totals"
+
+
 async def test_admin_rules_and_allowances_are_stored(store: Store) -> None:
     await store.set_access_rule("telegram:5", "deny", at=START)
     await store.set_access_rule("telegram:-100", "allow", at=START)

@@ -3,14 +3,15 @@
 Times and credit days come from the caller (the core's clock), as on SQLite. A reservation
 judges the balance and inserts under a transaction-scoped advisory lock on the identity, so
 two bot processes reserving for the same user queue up instead of both spending the last
-credits; settling is one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` against the unique
-index, so it lands at most once per hold whichever process runs it.
+credits. The totals it judges on are one statement (each round trip is a wait on the
+network), so a reservation is ``BEGIN``, the lock, the totals, the insert, ``COMMIT``.
+Settling is one ``INSERT ... SELECT ... ON CONFLICT DO NOTHING`` against the unique index,
+so it lands at most once per hold whichever process runs it.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from bot.store.community import (
     AccessRule,
@@ -31,64 +32,91 @@ if TYPE_CHECKING:
 # A 32-bit namespace for the advisory locks of reservations (the key is the identity's hash).
 _LOCK_SPACE: Final = 0x52424352
 _ACTIVE: Final = sorted(ACTIVE_STATES)
-# As ``count_active_jobs`` (jobs), read with a job's reservation.
-_ACTIVE_JOBS: Final = (
-    "SELECT COUNT(*) FROM jobs WHERE platform = $1 AND user_id = $2 AND state = ANY($3::text[])"
-)
 
 
-async def _totals(conn: Connection, identity: str, day: int, bot_total: bool) -> CreditTotals:
-    spent = {
-        row["day"]: float(row["amount"])
-        for row in await conn.fetch(
-            f"SELECT day, SUM(amount) AS amount FROM credit_ledger WHERE identity = $1"
-            f" AND day <= $2 AND (kind = 'charge' OR ({OPEN_HOLD_SQL})) GROUP BY day",
-            identity, day,
-        )
-    }
-    charged, reserved = charged_and_reserved(await conn.fetch(
-        f"SELECT capability, kind, ({OPEN_HOLD_SQL}) AS is_open, SUM(amount) AS amount"
+def _totals_sql(bot_total: bool, jobs: bool) -> str:
+    """One statement, one row: everything ``CreditTotals`` holds ($1 the identity, $2 the
+    day; with ``jobs``, $3-$5 the owner's platform, user and ``_ACTIVE``). Each grouped read
+    of the former separate queries is folded into parallel arrays, each ordered by the
+    group's key so that their elements pair up; each of those subqueries yields exactly one
+    row, so their cross join is one row."""
+    # Every entry of the day: its cost grows with the day's traffic, hence only when asked.
+    bot_spent = (f"(SELECT COALESCE(SUM(amount), 0) FROM credit_ledger WHERE day = $2"
+                 f" AND (kind = 'charge' OR ({OPEN_HOLD_SQL})))" if bot_total else "0")
+    # As ``count_active_jobs`` (jobs), read with a job's reservation.
+    active_jobs = ("(SELECT COUNT(*) FROM jobs WHERE platform = $3 AND user_id = $4"
+                   " AND state = ANY($5::text[]))" if jobs else "0")
+    return (
+        "SELECT spent.days, spent.amounts AS spent,"
+        " today.capabilities AS today_capabilities, today.kinds AS today_kinds,"
+        " today.opens AS today_open, today.amounts AS today_amounts,"
+        " uses.capabilities AS use_capabilities, uses.counts AS uses,"
+        " holds.capabilities AS hold_capabilities, holds.counts AS holds,"
+        " (SELECT COALESCE(SUM(amount), 0) FROM credit_ledger WHERE identity = $1"
+        " AND kind = 'grant') AS granted,"
+        " (SELECT MAX(created_at) FROM credit_ledger WHERE identity = $1"
+        " AND kind IN ('reserve', 'charge')) AS last_use_at,"
+        f" {bot_spent} AS bot_spent, {active_jobs} AS active_jobs"
+        # Spent per day: charges and open holds, today and before.
+        " FROM (SELECT array_agg(day ORDER BY day) AS days,"
+        " array_agg(amount ORDER BY day) AS amounts FROM"
+        " (SELECT day, SUM(amount) AS amount FROM credit_ledger WHERE identity = $1"
+        f" AND day <= $2 AND (kind = 'charge' OR ({OPEN_HOLD_SQL})) GROUP BY day) g) spent,"
+        # Today's sums for ``charged_and_reserved``.
+        " (SELECT array_agg(capability ORDER BY capability, kind, is_open) AS capabilities,"
+        " array_agg(kind ORDER BY capability, kind, is_open) AS kinds,"
+        " array_agg(is_open ORDER BY capability, kind, is_open) AS opens,"
+        " array_agg(amount ORDER BY capability, kind, is_open) AS amounts FROM"
+        f" (SELECT capability, kind, ({OPEN_HOLD_SQL}) AS is_open, SUM(amount) AS amount"
         " FROM credit_ledger WHERE identity = $1 AND day = $2"
-        " AND kind IN ('reserve', 'charge') GROUP BY capability, kind, is_open",
-        identity, day,
-    ))
-    uses = {
-        row["capability"]: int(row["n"])
-        for row in await conn.fetch(
-            "SELECT capability, COUNT(*) AS n FROM credit_ledger r WHERE identity = $1"
-            " AND day = $2 AND (kind = 'reserve' OR (kind = 'charge' AND NOT EXISTS"
-            " (SELECT 1 FROM credit_ledger x WHERE x.hold = r.hold AND x.kind = 'reserve')))"
-            " AND NOT EXISTS (SELECT 1 FROM credit_ledger f WHERE f.hold = r.hold"
-            " AND f.kind = 'refund') GROUP BY capability",
-            identity, day,
-        )
-    }
-    granted = await conn.fetchrow(
-        "SELECT COALESCE(SUM(amount), 0) AS g, (SELECT MAX(created_at) FROM credit_ledger"
-        " WHERE identity = $1 AND kind IN ('reserve', 'charge')) AS last"
-        " FROM credit_ledger WHERE identity = $1 AND kind = 'grant'",
-        identity,
+        " AND kind IN ('reserve', 'charge') GROUP BY capability, kind, is_open) g) today,"
+        # Today's uses: reserves and unreserved charges, less the refunded.
+        " (SELECT array_agg(capability ORDER BY capability) AS capabilities,"
+        " array_agg(n ORDER BY capability) AS counts FROM"
+        " (SELECT capability, COUNT(*) AS n FROM credit_ledger r WHERE identity = $1"
+        " AND day = $2 AND (kind = 'reserve' OR (kind = 'charge' AND NOT EXISTS"
+        " (SELECT 1 FROM credit_ledger x WHERE x.hold = r.hold AND x.kind = 'reserve')))"
+        " AND NOT EXISTS (SELECT 1 FROM credit_ledger f WHERE f.hold = r.hold"
+        " AND f.kind = 'refund') GROUP BY capability) g) uses,"
+        # Open holds per capability, any day.
+        " (SELECT array_agg(capability ORDER BY capability) AS capabilities,"
+        " array_agg(n ORDER BY capability) AS counts FROM"
+        " (SELECT capability, COUNT(*) AS n FROM credit_ledger WHERE identity = $1"
+        f" AND {OPEN_HOLD_SQL} GROUP BY capability) g) holds"
     )
-    bot_spent = 0.0
-    if bot_total:  # every entry of the day: its cost grows with the day's traffic
-        bot_spent = await conn.fetchval(
-            f"SELECT COALESCE(SUM(amount), 0) FROM credit_ledger WHERE day = $1"
-            f" AND (kind = 'charge' OR ({OPEN_HOLD_SQL}))",
-            day,
-        )
-    open_holds = {
-        row["capability"]: int(row["n"])
-        for row in await conn.fetch(
-            f"SELECT capability, COUNT(*) AS n FROM credit_ledger WHERE identity = $1"
-            f" AND {OPEN_HOLD_SQL} GROUP BY capability",
-            identity,
-        )
-    }
-    assert granted is not None
-    return CreditTotals(day=day, spent_by_day=spent, granted=float(granted["g"]),
-                        charged=charged, reserved=reserved, uses=uses,
-                        last_use_at=granted["last"], bot_spent=float(bot_spent),
-                        open_holds=open_holds)
+
+
+_TOTALS_SQL: Final = {(bot_total, jobs): _totals_sql(bot_total, jobs)
+                      for bot_total in (False, True) for jobs in (False, True)}
+
+
+def _pairs(keys: list[Any] | None, values: list[Any] | None) -> list[tuple[Any, Any]]:
+    # ``array_agg`` over no rows is NULL, not an empty array.
+    return list(zip(keys or [], values or [], strict=True))
+
+
+async def _totals(conn: Connection, identity: str, day: int, bot_total: bool,
+                  jobs_of: tuple[str, str] | None = None) -> CreditTotals:
+    params: tuple[object, ...] = (identity, day)
+    if jobs_of is not None:
+        params += (*jobs_of, _ACTIVE)
+    row = await conn.fetchrow(_TOTALS_SQL[bot_total, jobs_of is not None], *params)
+    assert row is not None
+    charged, reserved = charged_and_reserved(
+        {"capability": capability, "kind": kind, "is_open": is_open, "amount": amount}
+        for capability, kind, is_open, amount in zip(
+            row["today_capabilities"] or [], row["today_kinds"] or [],
+            row["today_open"] or [], row["today_amounts"] or [], strict=True)
+    )
+    return CreditTotals(
+        day=day,
+        spent_by_day={d: float(amount) for d, amount in _pairs(row["days"], row["spent"])},
+        granted=float(row["granted"]), charged=charged, reserved=reserved,
+        uses={c: int(n) for c, n in _pairs(row["use_capabilities"], row["uses"])},
+        last_use_at=row["last_use_at"], bot_spent=float(row["bot_spent"]),
+        open_holds={c: int(n) for c, n in _pairs(row["hold_capabilities"], row["holds"])},
+        active_jobs=int(row["active_jobs"]),
+    )
 
 
 class PgLedger:
@@ -97,7 +125,8 @@ class PgLedger:
 
     async def credit_totals(self, identity: str, day: int, *, bot_total: bool = True
                             ) -> CreditTotals:
-        async with self._db.transaction() as conn:
+        # One statement sees one snapshot: as consistent as a transaction of several reads.
+        async with self._db.connection() as conn:
             return await _totals(conn, identity, day, bot_total)
 
     async def reserve_credits(
@@ -115,12 +144,12 @@ class PgLedger:
         jobs_of: tuple[str, str] | None = None,
     ) -> tuple[bool, CreditTotals]:
         async with self._db.transaction() as conn:
+            # The lock is a statement of its own, before the totals: under READ COMMITTED
+            # a statement's snapshot is taken when it starts, so totals read in the same
+            # statement as the lock could miss a reservation committed while it waited.
             await conn.execute("SELECT pg_advisory_xact_lock($1, hashtext($2))",
                                _LOCK_SPACE, identity)
-            totals = await _totals(conn, identity, day, bot_total)
-            if jobs_of is not None:
-                active = await conn.fetchval(_ACTIVE_JOBS, *jobs_of, _ACTIVE)
-                totals = replace(totals, active_jobs=int(active))
+            totals = await _totals(conn, identity, day, bot_total, jobs_of)
             if not admit(totals):
                 return False, totals
             await conn.execute(

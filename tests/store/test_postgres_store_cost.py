@@ -1,11 +1,12 @@
-"""What a chat turn's store calls cost on PostgreSQL: round trips, and the history's index.
+"""What the store's busiest calls cost on PostgreSQL: a chat turn's and a paid command's
+round trips, and the history's index.
 
 Each round trip is a wait on the network (0.3–1 ms on a LAN, more across hosts) that every
-chat message pays on top of the relay's answer, so the count is a behaviour: the store is
-opened through a ``WireCounter`` (tests/postgres.py), which counts what the client sends and
-then waits for, whatever the store's code does. The history must be read through the
-conversation's index whatever the other conversations hold, or a quiet chat's turn would
-read a busy chat's messages.
+chat message or paid command pays on top of the relay's answer, so the count is a behaviour:
+the store is opened through a ``WireCounter`` (tests/postgres.py), which counts what the
+client sends and then waits for, whatever the store's code does. The history must be read
+through the conversation's index whatever the other conversations hold, or a quiet chat's
+turn would read a busy chat's messages.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ from bot.config import Secret
 from bot.config_storage import StorageConfig
 from bot.store import open_store
 from bot.store.base import EventQuery, NewMessage, NewUsage, Store
+from bot.store.community import CreditTotals
 from bot.store.postgres.conversations import history_ctes
 from tests.fakes.clock import JumpingClock
 from tests.postgres import WireCounter
 from tests.postgres import counted_postgres_url as counted_postgres_url
+
+ALICE = "telegram:1"
 
 
 def turn_query(place: str) -> EventQuery:
@@ -49,9 +53,6 @@ async def counted(counted_postgres_url: tuple[str, WireCounter], clock: JumpingC
                   ) -> AsyncIterator[tuple[Store, WireCounter]]:
     url, counter = counted_postgres_url
     store = await open_store(StorageConfig(url=Secret(url), pool_size=4), clock=clock)
-    # A first turn somewhere else: asyncpg prepares each statement once per connection
-    # (a round trip of its own), which the turns below then do not pay.
-    await chat_turn(store, "-1", "warm up")
     yield store, counter
     await store.close()
 
@@ -60,6 +61,9 @@ async def test_a_chat_turn_makes_two_round_trips_and_a_place_s_first_three(
     counted: tuple[Store, WireCounter],
 ) -> None:
     store, counter = counted
+    # A first turn somewhere else: asyncpg prepares each statement once per connection
+    # (a round trip of its own), which the turns below then do not pay.
+    await chat_turn(store, "-1", "warm up")
 
     counter.round_trips = 0
     await chat_turn(store, "-100", "first question")
@@ -75,6 +79,40 @@ async def test_a_chat_turn_makes_two_round_trips_and_a_place_s_first_three(
                                   8000)
     assert [m.content for m in history] == [
         "first question", "an answer", "second question", "an answer"]
+
+
+async def test_a_reservation_makes_five_round_trips_a_refusal_four_and_totals_one(
+    counted: tuple[Store, WireCounter],
+) -> None:
+    store, counter = counted
+    owner = ("telegram", "7")
+
+    async def reserve(hold: str, identity: str, *, amount: float,
+                      jobs_of: tuple[str, str] | None = None) -> tuple[bool, CreditTotals]:
+        return await store.reserve_credits(
+            hold=hold, identity=identity, capability="image", amount=amount, day=5, at=1.0,
+            admit=lambda totals: sum(totals.spent_by_day.values()) + amount <= 10,
+            jobs_of=jobs_of)
+
+    # Another user's calls first: asyncpg prepares each statement once per connection.
+    for hold, jobs_of in (("w1", None), ("w2", owner)):
+        assert (await reserve(hold, "telegram:9", amount=1, jobs_of=jobs_of))[0]
+    await store.credit_totals("telegram:9", 5)
+
+    trips = []
+    for hold, amount, jobs_of in (("a", 6, None), ("b", 6, None), ("c", 4, owner)):
+        counter.round_trips = 0
+        ok, _ = await reserve(hold, ALICE, amount=amount, jobs_of=jobs_of)
+        trips.append((hold, ok, counter.round_trips))
+    counter.round_trips = 0
+    totals = await store.credit_totals(ALICE, 5)
+    trips.append(("totals", True, counter.round_trips))
+
+    # BEGIN, the identity's lock, the totals (with the owner's active jobs when asked), the
+    # reserve when admitted, COMMIT; the totals alone are one statement.
+    assert trips == [("a", True, 5), ("b", False, 4), ("c", True, 5), ("totals", True, 1)]
+    assert (totals.spent_by_day, totals.reserved, totals.uses) == (
+        {5: 10}, {"image": 10}, {"image": 2})
 
 
 async def test_a_quiet_chat_s_history_is_read_through_its_own_index(

@@ -48,6 +48,7 @@ from bot.core.models import (
     MessageRef,
     Preferences,
     TypedAnswer,
+    UserRef,
 )
 
 # The adapter's logger, as before these handlers had a module of their own.
@@ -103,6 +104,17 @@ class DiscordEvents:
             modal_timeout_s=self._modal_timeout_s,
         )
 
+    async def _begin(self, interaction: discord.Interaction[Any]) -> tuple[
+        UserRef, ChatRef, Preferences, InteractionResponder
+    ]:
+        """Who acts where, their preferences (one read), and the responder in their language:
+        how every interaction (command, press, modal answer) starts."""
+        user = user_of(interaction.user, interaction.locale)
+        chat = _chat_of_interaction(interaction)
+        preferences = await self._core.preferences_for(user, chat)
+        return user, chat, preferences, self._interaction_responder(interaction,
+                                                                    preferences.locale)
+
     async def _on_command(
         self,
         interaction: discord.Interaction[Any],
@@ -113,10 +125,7 @@ class DiscordEvents:
         if not self.client.accepting:
             return
         self._track()
-        user = user_of(interaction.user, interaction.locale)
-        chat = _chat_of_interaction(interaction)
-        preferences = await self._core.preferences_for(user, chat)
-        responder = self._interaction_responder(interaction, preferences.locale)
+        user, chat, preferences, responder = await self._begin(interaction)
         try:
             await responder.acknowledge()
         except DeliveryError as exc:
@@ -143,10 +152,7 @@ class DiscordEvents:
         if message is None:
             return
         self._track()
-        user = user_of(interaction.user, interaction.locale)
-        chat = _chat_of_interaction(interaction)
-        preferences = await self._core.preferences_for(user, chat)
-        responder = self._interaction_responder(interaction, preferences.locale)
+        user, chat, preferences, responder = await self._begin(interaction)
         timer = asyncio.create_task(self._acknowledge_later(responder))
         press = ButtonPress(
             user=user,
@@ -167,10 +173,7 @@ class DiscordEvents:
     ) -> None:
         """A question modal submitted (perhaps opened before a restart)."""
         self._track()
-        user = user_of(interaction.user, interaction.locale)
-        chat = _chat_of_interaction(interaction)
-        preferences = await self._core.preferences_for(user, chat)
-        responder = self._interaction_responder(interaction, preferences.locale)
+        user, chat, preferences, responder = await self._begin(interaction)
         timer = asyncio.create_task(self._acknowledge_later(responder))
         answer = TypedAnswer(user, chat, text, token=token, roles=roles_of(interaction.user),
                              preferences=preferences)
